@@ -1,0 +1,220 @@
+"""Emission: IR to Python source, through `ast` and `ast.unparse` only.
+
+The emitter decides how code looks, never what it computes: operators
+print as operators, ops as calls to their NumPy or runtime names, keywords
+equal to the callee's default are left out, and a compiler temporary read
+exactly once is folded back into the expression that reads it, so
+`pow_y = y ** 2; z = pow_y + 3` prints as `z = y ** 2 + 3`. Comments are
+placed through marker statements that are replaced after unparsing.
+`module_source` also prints exactly the imports the code needs.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import math
+from collections import Counter
+
+import numpy as np
+
+from . import ir, rules
+
+BINOPS = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div, "pow": ast.Pow,
+          "matmul": ast.MatMult}
+COMPARE = {"gt": ast.Gt, "ge": ast.GtE, "lt": ast.Lt, "le": ast.LtE, "eq": ast.Eq, "ne": ast.NotEq}
+FOLD_LIMIT = 16          # largest expression (in ast nodes) a temporary is folded into
+MARK = "__s2sgrad_comment_{}__"
+
+
+def module_source(fn: ir.Function) -> str:
+    """A standalone module: the imports the code needs, then the function."""
+    emitter = Emitter(fn)
+    body = emitter.function(fn)
+    imports = ["import numpy as np"] if emitter.numpy else []
+    if emitter.helpers:
+        imports.append(f"from s2sgrad.runtime import {', '.join(sorted(emitter.helpers))}")
+    return "\n".join(imports) + ("\n\n\n" if imports else "") + body
+
+
+def function_source(fn: ir.Function) -> tuple[str, set]:
+    """The function alone, and the names (helpers, `np`) it needs bound."""
+    emitter = Emitter(fn)
+    text = emitter.function(fn)
+    return text, set(emitter.helpers) | ({"np"} if emitter.numpy else set())
+
+
+class Emitter:
+    def __init__(self, fn: ir.Function):
+        self.numpy, self.helpers, self.comments = False, set(), []
+        self.uses = Counter()
+        _count_uses(fn, self.uses)
+        self.temps = fn.temps
+
+    def function(self, fn: ir.Function) -> str:
+        tree = ast.Module([self.funcdef(fn)], [])
+        text = ast.unparse(ast.fix_missing_locations(tree))
+        for k, comment in enumerate(self.comments):
+            text = text.replace(MARK.format(k), "# " + comment, 1)
+        return text + "\n"
+
+    def funcdef(self, fn: ir.Function) -> ast.FunctionDef:
+        body = [ast.Expr(ast.Constant(fn.doc))] if fn.doc else []
+        body += self.block(fn.body, fn.temps) or [ast.Pass()]
+        args = ast.arguments([], [ast.arg(p) for p in fn.params], None, [], [], None, [])
+        return ast.FunctionDef(fn.name, args, body, [], None, None, type_params=[]) \
+            if "type_params" in ast.FunctionDef._fields else ast.FunctionDef(fn.name, args, body, [], None, None)
+
+    # -- statements ---------------------------------------------------------
+
+    def block(self, stmts, temps) -> list:
+        out, pending = [], {}
+        for stmt in stmts:
+            if isinstance(stmt, ir.Comment):
+                out.append(self.comment(stmt.text))
+                continue
+            out += self.flush(pending, ir.defs(stmt))
+            if isinstance(stmt, ir.Def):
+                out.append(self.funcdef(stmt.fn))
+            elif isinstance(stmt, ir.Return):
+                out.append(ast.Return(self.value(stmt.value, pending)))
+            elif stmt.op == "setitem":
+                out += self.setitem(stmt, pending)
+            else:
+                expr = self.expr(stmt, pending)
+                if self.foldable(stmt, temps) and _size(expr) <= FOLD_LIMIT:
+                    pending[stmt.target] = (expr, _names(expr))
+                else:
+                    out.append(_assign(stmt.target, expr))
+        return out + self.flush(pending, set(pending))
+
+    def foldable(self, stmt: ir.Assign, temps) -> bool:
+        return stmt.target in temps and self.uses[stmt.target] == 1
+
+    def flush(self, pending: dict, changed: set) -> list:
+        """Assign the pending temporaries that read a name about to change."""
+        out = []
+        for name in [n for n, (_, reads) in pending.items() if reads & changed or n in changed]:
+            out.append(_assign(name, pending.pop(name)[0]))
+        return out
+
+    def setitem(self, stmt: ir.Assign, pending) -> list:
+        array, index, value = stmt.args
+        out = []
+        if array.name != stmt.target:
+            copy = ast.Call(ast.Attribute(self.atom(array, pending), "copy", ast.Load()), [], [])
+            out.append(_assign(stmt.target, copy))
+        target = ast.Subscript(ast.Name(stmt.target, ast.Load()), self.index(index, pending), ast.Store())
+        return out + [ast.Assign([target], self.atom(value, pending))]
+
+    def comment(self, text: str) -> ast.stmt:
+        self.comments.append(text)
+        return ast.Expr(ast.Name(MARK.format(len(self.comments) - 1), ast.Load()))
+
+    # -- expressions --------------------------------------------------------
+
+    def expr(self, stmt: ir.Assign, pending) -> ast.expr:
+        args = [self.index(a, pending) if isinstance(a, ir.Index) else self.atom(a, pending)
+                for a in stmt.args]
+        if stmt.op in BINOPS:
+            return ast.BinOp(args[0], BINOPS[stmt.op](), args[1])
+        if stmt.op in COMPARE:
+            return ast.Compare(args[0], [COMPARE[stmt.op]()], [args[1]])
+        if stmt.op == "neg":
+            return ast.UnaryOp(ast.USub(), args[0])
+        if stmt.op == "id":
+            return args[0]
+        if stmt.op == "getitem":
+            return ast.Subscript(args[0], args[1], ast.Load())
+        if stmt.op == "tuple":
+            return ast.Tuple(args, ast.Load())
+        return self.call(rules.OPS[stmt.op], args, stmt.params)
+
+    def call(self, op, args, params) -> ast.Call:
+        defaults = _defaults(op.obj)
+        keywords = [ast.keyword(k, self.constant(v)) for k, v in params
+                    if not (k in defaults and _same(defaults[k], v))]
+        if op.kind == "helper":
+            self.helpers.add(op.emit)
+        return ast.Call(self.dotted(op.emit), args, keywords)
+
+    def dotted(self, name: str) -> ast.expr:
+        parts = name.split(".")
+        self.numpy |= parts[0] == "np"
+        node = ast.Name(parts[0], ast.Load())
+        for part in parts[1:]:
+            node = ast.Attribute(node, part, ast.Load())
+        return node
+
+    def atom(self, atom, pending) -> ast.expr:
+        if isinstance(atom, ir.Const):
+            return self.constant(atom.value)
+        if atom.name in pending:
+            return pending.pop(atom.name)[0]
+        return ast.Name(atom.name, ast.Load())
+
+    def value(self, value, pending) -> ast.expr:
+        if isinstance(value, tuple):
+            return ast.Tuple([self.value(v, pending) for v in value], ast.Load())
+        return self.atom(value, pending)
+
+    def index(self, index: ir.Index, pending) -> ast.expr:
+        items = [self.index_item(i, pending) for i in index.items]
+        return items[0] if len(items) == 1 else ast.Tuple(items, ast.Load())
+
+    def index_item(self, item, pending) -> ast.expr:
+        if isinstance(item, ir.Slice):
+            parts = [None if a is None else self.atom(a, pending) for a in (item.lower, item.upper, item.step)]
+            return ast.Slice(*parts)
+        if item is None or item is Ellipsis:
+            return ast.Constant(item)
+        return self.atom(item, pending)
+
+    def constant(self, value) -> ast.expr:
+        """A literal, written so that Python reads it back as the same value."""
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, tuple):
+            return ast.Tuple([self.constant(v) for v in value], ast.Load())
+        if isinstance(value, type):
+            return self.dotted(("np." if value.__module__ == "numpy" else "") + value.__name__)
+        if isinstance(value, float) and not math.isfinite(value):
+            node = self.dotted("np.nan" if math.isnan(value) else "np.inf")
+            return ast.UnaryOp(ast.USub(), node) if value < 0 else node
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+        return ast.Constant(value)
+
+
+def _assign(name: str, expr: ast.expr) -> ast.Assign:
+    return ast.Assign([ast.Name(name, ast.Store())], expr)
+
+
+def _count_uses(fn: ir.Function, counter: Counter) -> None:
+    for stmt in fn.body:
+        if isinstance(stmt, ir.Def):
+            _count_uses(stmt.fn, counter)
+            counter.update({n: 2 for n in ir.uses(stmt)})   # never fold into a nested function
+        elif isinstance(stmt, ir.Assign):
+            counter.update(a.name for a in ir.atoms_of(stmt.args) if isinstance(a, ir.Var))
+        elif isinstance(stmt, ir.Return):
+            counter.update(a.name for a in ir.atoms_of(stmt.value) if isinstance(a, ir.Var))
+
+
+def _size(expr: ast.expr) -> int:
+    return sum(1 for _ in ast.walk(expr))
+
+
+def _names(expr: ast.expr) -> set:
+    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+
+
+def _defaults(obj) -> dict:
+    try:
+        params = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in params if p.default is not p.empty}
+
+
+def _same(a, b) -> bool:
+    return type(a) is type(b) and a == b

@@ -1,0 +1,63 @@
+"""The fence: one walk over the user's function that rejects, before any
+lowering, every construct s2sgrad does not support yet, with a located error
+that says what to write instead."""
+from __future__ import annotations
+
+import ast
+
+from .errors import UnsupportedSyntaxError
+
+_LOOP = "loops are not supported yet (control flow comes in the next release)"
+_BRANCH = "branches are not supported yet (control flow comes in the next release)"
+
+# node type -> (what is not supported, what to do instead)
+UNSUPPORTED = {
+    ast.For: (f"`for` {_LOOP}", "unroll the loop by hand, or vectorise it with NumPy"),
+    ast.While: (f"`while` {_LOOP}", "unroll the loop by hand, or vectorise it with NumPy"),
+    ast.If: (f"`if` {_BRANCH}", "compute both arms and select with np.where"),
+    ast.IfExp: (f"conditional expressions ({_BRANCH})", "select with np.where(cond, a, b)"),
+    ast.BoolOp: ("`and` / `or` are not supported yet", "use np.logical_and / np.logical_or"),
+    ast.Try: ("`try` blocks cannot be differentiated", "move the try/except outside the function"),
+    ast.With: ("`with` blocks cannot be differentiated", "move the `with` outside the function"),
+    ast.ClassDef: ("class definitions inside a differentiated function are not supported",
+                   "define the class at module level"),
+    ast.FunctionDef: ("nested `def` inside a differentiated function is not supported yet",
+                      "define the helper at module level and inline its body for now"),
+    ast.AsyncFunctionDef: ("async functions cannot be differentiated", "write a plain `def`"),
+    ast.Lambda: ("lambda expressions are not supported", "write the expression inline"),
+    ast.Global: ("`global` statements are not supported", "pass the value as an argument"),
+    ast.Nonlocal: ("`nonlocal` statements are not supported", "pass the value as an argument"),
+    ast.ListComp: ("list comprehensions are not supported yet", "use NumPy array operations"),
+    ast.SetComp: ("set comprehensions are not supported", "use NumPy array operations"),
+    ast.DictComp: ("dict comprehensions are not supported", "use NumPy array operations"),
+    ast.GeneratorExp: ("generator expressions are not supported", "use NumPy array operations"),
+    ast.Yield: ("generators (`yield`) cannot be differentiated", "return an array instead"),
+    ast.YieldFrom: ("generators (`yield from`) cannot be differentiated", "return an array instead"),
+    ast.Await: ("`await` cannot be differentiated", "compute the value before calling"),
+    ast.Raise: ("`raise` is not supported yet", "check inputs before calling the function"),
+    ast.Assert: ("`assert` is not supported yet", "check inputs before calling the function"),
+    ast.Delete: ("`del` is not supported", "remove the `del` statement"),
+    ast.Import: ("imports inside the function are not supported", "import at module level"),
+    ast.ImportFrom: ("imports inside the function are not supported", "import at module level"),
+    ast.NamedExpr: ("the walrus operator `:=` is not supported", "assign on a line of its own"),
+    ast.List: ("lists are not supported yet", "build an array with NumPy functions"),
+    ast.Dict: ("dicts are not supported yet", "pass arrays as separate arguments"),
+    ast.Set: ("sets are not supported", "use arrays"),
+    ast.JoinedStr: ("f-strings are not supported", "remove the string"),
+    ast.Starred: ("starred expressions (`*args`) are not supported", "pass arguments one by one"),
+    ast.Match: ("`match` statements are not supported", "use arithmetic or np.where"),
+}
+
+
+def check(source) -> None:
+    """Raise an UnsupportedSyntaxError at the first unsupported construct."""
+    fn = source.tree
+    args = fn.args
+    for bad, what in ((args.vararg, "*args"), (args.kwarg, "**kwargs")):
+        if bad is not None:
+            raise UnsupportedSyntaxError(f"`{what}` parameters are not supported", source.loc(bad),
+                                         hint="name each parameter")
+    for node in (n for stmt in fn.body for n in ast.walk(stmt)):
+        if type(node) in UNSUPPORTED:
+            what, hint = UNSUPPORTED[type(node)]
+            raise UnsupportedSyntaxError(what, source.loc(node), hint=hint)

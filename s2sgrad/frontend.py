@@ -1,0 +1,110 @@
+"""From a Python function object to its syntax tree and the names it can see.
+
+`parse(fn)` reads the function's source with `inspect` (module functions,
+nested functions, decorated functions), dedents it, parses it with `ast`,
+and records where it came from, so that every later error can point at the
+user's own file, line and column. `Source.resolve` answers what a global or
+closure name refers to, so `np.sin`, `numpy.sin`, `xp.sin` and a bare
+`sin` imported from numpy are the same thing to the compiler.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import linecache
+import textwrap
+from dataclasses import dataclass, field
+
+from .errors import Loc, SourceUnavailableError, UnsupportedSyntaxError
+
+_MISSING = object()
+
+
+@dataclass
+class Source:
+    fn: object
+    tree: ast.FunctionDef
+    file: str
+    indent: int                       # columns removed by dedent
+    lines: list = field(default_factory=list)
+    closure: dict = field(default_factory=dict)
+
+    def loc(self, node) -> Loc:
+        """The user's location of an ast node."""
+        line = getattr(node, "lineno", self.tree.lineno)
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        col = getattr(node, "col_offset", 0) + self.indent
+        end = getattr(node, "end_col_offset", None)
+        same_line = getattr(node, "end_lineno", line) == line
+        return Loc(self.file, line, col, end + self.indent if end is not None and same_line else None,
+                   text.rstrip("\n"))
+
+    def lookup(self, name: str):
+        """The object a free name refers to now, or _MISSING."""
+        if name in self.closure:
+            return self.closure[name]
+        globals_ = getattr(self.fn, "__globals__", {})
+        if name in globals_:
+            return globals_[name]
+        return getattr(builtins, name, _MISSING)
+
+    def resolve(self, node):
+        """The object a Name or dotted Attribute chain refers to, or _MISSING."""
+        if isinstance(node, ast.Name):
+            return self.lookup(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.resolve(node.value)
+            return _MISSING if base is _MISSING else getattr(base, node.attr, _MISSING)
+        return _MISSING
+
+
+def parse(fn) -> Source:
+    """Read and parse `fn`'s source; raise a SourceUnavailableError saying why not."""
+    fn = inspect.unwrap(fn)
+    if not inspect.isfunction(fn):
+        raise SourceUnavailableError(
+            f"{fn!r} is not a Python function, so s2sgrad cannot read its source",
+            hint="pass a function defined with `def` in a file; for a NumPy or builtin "
+                 "function, wrap it: `def f(x): return np.sin(x)`")
+    try:
+        lines, first = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as err:
+        raise SourceUnavailableError(
+            f"cannot read the source of `{fn.__qualname__}`: {err}",
+            hint="s2sgrad reads source code; define the function in a .py file (or a notebook "
+                 "cell) instead of typing it at the interactive prompt or building it with exec") from None
+    file = inspect.getsourcefile(fn) or fn.__code__.co_filename
+    text = "".join(lines)
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    tree = _parse_def(textwrap.dedent(text), fn, file, first)
+    ast.increment_lineno(tree, first - 1)
+    cells = zip(fn.__code__.co_freevars, fn.__closure__ or ())
+    closure = {name: cell.cell_contents for name, cell in cells if _is_filled(cell)}
+    return Source(fn, tree, file, indent, linecache.getlines(file) or lines, closure)
+
+
+def _parse_def(text: str, fn, file: str, first: int) -> ast.FunctionDef:
+    try:
+        module = ast.parse(text)
+    except SyntaxError:
+        module = None
+    node = module.body[0] if module and module.body else None
+    if isinstance(node, ast.FunctionDef):
+        return node
+    if isinstance(node, ast.AsyncFunctionDef):
+        raise UnsupportedSyntaxError("async functions cannot be differentiated",
+                                     Loc(file, first, text=text.splitlines()[0]),
+                                     hint="write a plain `def`")
+    raise UnsupportedSyntaxError(
+        f"`{fn.__qualname__}` is a lambda; s2sgrad differentiates functions written with `def`",
+        Loc(file, first, text=text.splitlines()[0] if text else ""),
+        hint="rewrite it as `def f(x): return ...`")
+
+
+def _is_filled(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:  # a closure variable not assigned yet
+        return False
+    return True

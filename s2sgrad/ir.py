@@ -1,0 +1,231 @@
+"""The intermediate representation every pass reads and writes.
+
+Grammar (what a well-formed `Function` may contain; `verify` checks it):
+
+    Function  := name, params: [str], body: [Stmt], loc, temps: {str}, free: {str}
+    Stmt      := Assign | Def | Return | Comment
+    Assign    := target: str, op: str, args: [Arg], params: [(str, value)], loc
+                 exactly one primitive per statement; `op` is a key of the
+                 rule table (`rules.OPS`); `params` are static keywords
+                 (axis=0, keepdims=True) whose values are Python literals.
+    Def       := fn: Function                     a nested function (a pullback)
+    Return    := value: Atom | (Atom, ...) | ((Atom, ...), ...)
+    Arg       := Atom | Index                     an Index only as the second
+                                                  argument of getitem / setitem
+    Atom      := Var(name) | Const(value)         value: int, float, bool,
+                                                  None, or a tuple of these
+    Index     := items: [Atom | Slice | None | Ellipsis]    (None is np.newaxis)
+    Slice     := lower, upper, step: Atom | None
+
+Three-address form: an argument is an atom, never a nested expression.
+Mutation is explicit: `n_1 = setitem(n, idx, v)` makes a new value; when the
+target has the same name as the array, the array is updated in place.
+`temps` names the variables the compiler made up (the emitter may fold
+them back into the expression that uses them); `free` names what the
+function reads from its module or closure (a global array, a constant).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .errors import Loc
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Const:
+    value: object
+
+    def __str__(self) -> str:
+        return repr(self.value)
+
+
+Atom = Union[Var, Const]
+
+
+@dataclass(frozen=True)
+class Slice:
+    lower: Atom | None = None
+    upper: Atom | None = None
+    step: Atom | None = None
+
+    def __str__(self) -> str:
+        parts = ["" if a is None else str(a) for a in (self.lower, self.upper, self.step)]
+        return ":".join(parts[:2] if self.step is None else parts)
+
+
+@dataclass(frozen=True)
+class Index:
+    items: tuple
+
+    def __str__(self) -> str:
+        return ", ".join("..." if i is Ellipsis else str(i) for i in self.items)
+
+    def atoms(self):
+        for item in self.items:
+            if isinstance(item, Slice):
+                yield from (a for a in (item.lower, item.upper, item.step) if a is not None)
+            elif isinstance(item, (Var, Const)):
+                yield item
+
+
+@dataclass(frozen=True)
+class Assign:
+    target: str
+    op: str
+    args: tuple = ()
+    params: tuple = ()
+    loc: Loc | None = None
+
+    def __str__(self) -> str:
+        args = [f"[{a}]" if isinstance(a, Index) else str(a) for a in self.args]
+        args += [f"{k}={v!r}" for k, v in self.params]
+        return f"{self.target} = {self.op}({', '.join(args)})"
+
+
+@dataclass(frozen=True)
+class Return:
+    value: object
+    loc: Loc | None = None
+
+    def __str__(self) -> str:
+        return f"return {_show_value(self.value)}"
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A line of explanation for the reader of the generated code."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return "# " + self.text
+
+
+@dataclass(frozen=True)
+class Def:
+    fn: "Function"
+    loc: Loc | None = None
+
+    def __str__(self) -> str:
+        return str(self.fn)
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    params: tuple
+    body: tuple
+    loc: Loc | None = None
+    temps: frozenset = field(default_factory=frozenset)
+    free: frozenset = field(default_factory=frozenset)
+    doc: str = ""
+
+    def __str__(self) -> str:
+        lines = [f"def {self.name}({', '.join(self.params)}):"]
+        for stmt in self.body:
+            lines += ["    " + line for line in str(stmt).splitlines()]
+        return "\n".join(lines)
+
+
+def _show_value(value) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_show_value(v) for v in value) + ")"
+    return str(value)
+
+
+def atoms_of(value):
+    """The atoms of a Return value or an argument list, flattened."""
+    if isinstance(value, (tuple, list)):
+        for v in value:
+            yield from atoms_of(v)
+    elif isinstance(value, Index):
+        yield from value.atoms()
+    elif isinstance(value, (Var, Const)):
+        yield value
+
+
+def uses(stmt) -> set[str]:
+    """Names a statement reads (a nested Def reads what its body reads from outside)."""
+    if isinstance(stmt, Assign):
+        return {a.name for a in atoms_of(stmt.args) if isinstance(a, Var)}
+    if isinstance(stmt, Return):
+        return {a.name for a in atoms_of(stmt.value) if isinstance(a, Var)}
+    if isinstance(stmt, Comment):
+        return set()
+    inner = set().union(*(uses(s) for s in stmt.fn.body)) if stmt.fn.body else set()
+    return inner - set(stmt.fn.params) - {s.target for s in stmt.fn.body if isinstance(s, Assign)}
+
+
+def defs(stmt) -> set[str]:
+    if isinstance(stmt, Assign):
+        return {stmt.target}
+    if isinstance(stmt, Def):
+        return {stmt.fn.name}
+    return set()
+
+
+def rename(value, mapping: dict):
+    """`value` (an atom, Index, Slice or tuple of them) with Vars renamed or replaced."""
+    if isinstance(value, Var):
+        new = mapping.get(value.name, value)
+        return Var(new) if isinstance(new, str) else new
+    if isinstance(value, tuple):
+        return tuple(rename(v, mapping) for v in value)
+    if isinstance(value, Slice):
+        return Slice(*(None if a is None else rename(a, mapping) for a in (value.lower, value.upper, value.step)))
+    if isinstance(value, Index):
+        if len(value.items) == 1 and isinstance(mapped := rename(value.items[0], mapping), Index):
+            return mapped
+        return Index(tuple(rename(i, mapping) if isinstance(i, (Var, Slice)) else i for i in value.items))
+    return value
+
+
+class IRError(Exception):
+    """The IR broke its grammar: a bug in a pass, never the user's fault."""
+
+
+def verify(fn: Function, outer: frozenset = frozenset()) -> None:
+    """Check `fn` against the grammar above; raise IRError on the first breach."""
+    from .rules import OPS
+
+    defined = set(outer) | set(fn.params) | set(fn.free)
+    for stmt in fn.body:
+        if isinstance(stmt, Def):
+            verify(stmt.fn, frozenset(defined))
+        elif isinstance(stmt, Assign):
+            if stmt.op not in OPS:
+                raise IRError(f"unknown op {stmt.op!r} in `{stmt}`")
+            _verify_args(stmt)
+        elif not isinstance(stmt, (Return, Comment)):
+            raise IRError(f"not a statement: {stmt!r}")
+        for name in sorted(uses(stmt)):
+            if name not in defined:
+                raise IRError(f"`{name}` read before it is assigned in `{stmt}`")
+        defined |= defs(stmt)
+
+
+def _verify_args(stmt: Assign) -> None:
+    for i, arg in enumerate(stmt.args):
+        if isinstance(arg, Index):
+            if stmt.op not in ("getitem", "setitem") or i != 1:
+                raise IRError(f"an index may only be the second argument of getitem/setitem: `{stmt}`")
+        elif not isinstance(arg, (Var, Const)):
+            raise IRError(f"argument {arg!r} of `{stmt}` is not an atom")
+    for key, value in stmt.params:
+        if not isinstance(key, str) or not _is_literal(value):
+            raise IRError(f"static parameter {key}={value!r} of `{stmt}` is not a literal")
+
+
+def _is_literal(value) -> bool:
+    if isinstance(value, tuple):
+        return all(_is_literal(v) for v in value)
+    return value is None or isinstance(value, (bool, int, float, complex, str, type))

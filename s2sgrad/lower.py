@@ -1,0 +1,421 @@
+"""Lowering: a Python syntax tree to the IR, in three-address form.
+
+Every expression becomes a chain of `Assign`s with one primitive each;
+temporaries are named after what they hold (`sin_x`, `matmul_x_w`). Names
+are resolved by the object they refer to, so `np.sin`, `numpy.sin` and a
+`sin` imported from numpy all lower to the op `np.sin`. The fence has already
+rejected what is not supported; what remains unknown here (a call with no
+rule, a keyword that is not a constant) is reported at the user's line.
+
+`template(op)` lowers a rule's own source the same way, once, for the
+reverse pass to inline.
+"""
+from __future__ import annotations
+
+import ast
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import fence, frontend, ir, rules
+from .errors import NoRuleError, UnsupportedSyntaxError
+from .frontend import _MISSING
+
+BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
+          ast.Pow: "pow", ast.MatMult: "matmul"}
+COMPARE = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
+METHODS = {"sum": "np.sum", "mean": "np.mean", "reshape": "np.reshape", "dot": "np.dot",
+           "transpose": "np.transpose", "copy": "np.copy"}
+ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size"}
+PACKED = {"reshape", "transpose"}        # methods taking `*shape` as well as a tuple
+STATIC_TYPES = (bool, int, float, complex, str, type, np.dtype, type(None))
+
+
+class Namer:
+    """Hands out names no other variable in the generated code uses."""
+
+    def __init__(self, taken=()):
+        self.taken = set(taken)
+
+    def fresh(self, base: str) -> str:
+        base = base[:24].rstrip("_") or "t"
+        name, n = base, 1
+        while name in self.taken:
+            n += 1
+            name = f"{base}_{n}"
+        self.taken.add(name)
+        return name
+
+
+def lower(source: frontend.Source, namer: Namer | None = None) -> ir.Function:
+    """Lower a parsed user function to IR (checked by the fence first)."""
+    fence.check(source)
+    return Lowerer(source, namer).function()
+
+
+class Lowerer:
+    def __init__(self, source, namer=None, template_mode=False):
+        self.src, self.template_mode = source, template_mode
+        tree = source.tree
+        self.params = [a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
+        self.locals = set(self.params) | {n.id for n in ast.walk(tree)
+                                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        self.namer = namer or Namer()
+        self.namer.taken |= self.locals
+        self.defined, self.body, self.temps, self.free = set(self.params), [], set(), set()
+        self.returned = None
+
+    # -- the function and its statements --------------------------------
+
+    def function(self) -> ir.Function:
+        stmts = self.src.tree.body
+        if stmts and _is_docstring(stmts[0]):
+            stmts = stmts[1:]
+        for i, stmt in enumerate(stmts):
+            if self.returned is not None:
+                raise self.unsupported(stmt, "statements after `return` are not supported",
+                                       "return at the end of the function")
+            self.stmt(stmt)
+        body = self.body + ([self.returned] if self.returned is not None else [])
+        return ir.Function(self.src.tree.name, tuple(self.params), tuple(body),
+                           self.src.loc(self.src.tree), frozenset(self.temps), frozenset(self.free))
+
+    def stmt(self, node) -> None:
+        handler = getattr(self, "stmt_" + type(node).__name__, None)
+        if handler is None:
+            raise self.unsupported(node, f"`{type(node).__name__}` statements are not supported",
+                                   "rewrite it with assignments and NumPy calls")
+        handler(node)
+
+    def stmt_Pass(self, node):
+        pass
+
+    def stmt_Expr(self, node):
+        raise self.unsupported(node, "an expression whose value is thrown away has no effect on "
+                                     "the derivative and is not supported", "remove the line")
+
+    def stmt_Return(self, node):
+        if node.value is None:
+            raise self.unsupported(node, "the function must return a value", "return the output")
+        if isinstance(node.value, ast.Tuple) and not self.template_mode:
+            raise self.unsupported(node.value, "returning a tuple is not supported yet",
+                                   "return one array, or differentiate each output separately")
+        value = self.expr(node.value) if not isinstance(node.value, ast.Tuple) else \
+            tuple(self.expr(e) for e in node.value.elts)
+        self.returned = ir.Return(value, self.src.loc(node))
+
+    def stmt_Assign(self, node):
+        if len(node.targets) == 1:
+            return self.assign(node.targets[0], node.value, node)
+        value = self.expr(node.value)
+        for target in node.targets:
+            self.assign_atom(target, value, node)
+
+    def stmt_AnnAssign(self, node):
+        if node.value is None:
+            return
+        self.assign(node.target, node.value, node)
+
+    def stmt_AugAssign(self, node):
+        op = self.binary_op(node)
+        value = self.expr(node.value)
+        if isinstance(node.target, ast.Name):
+            current = self.read_name(node.target)
+            self.op(op, (current, value), node, target=self.store(node.target))
+            return
+        array, index = self.subscript_target(node.target)
+        item = self.op("getitem", (array, index), node.target)
+        updated = self.op(op, (item, value), node)
+        self.op("setitem", (array, index, updated), node, target=array.name)
+
+    # -- assignment targets -------------------------------------------------
+
+    def assign(self, target, value_node, stmt) -> None:
+        if isinstance(target, ast.Name):
+            name = self.store(target)
+            atom = self.expr(value_node, target=name)
+            if atom != ir.Var(name):
+                self.op("id", (atom,), stmt, target=name)
+        elif isinstance(target, ast.Tuple) and isinstance(value_node, ast.Tuple):
+            if len(target.elts) != len(value_node.elts):
+                raise self.unsupported(stmt, "the number of names and values differ", "")
+            atoms = [self.expr(v) for v in value_node.elts]
+            for t, atom in zip(target.elts, atoms):
+                self.assign_atom(t, atom, stmt)
+        else:
+            self.assign_atom(target, self.expr(value_node), stmt)
+
+    def assign_atom(self, target, atom, stmt) -> None:
+        if isinstance(target, ast.Name):
+            self.op("id", (atom,), stmt, target=self.store(target))
+        elif isinstance(target, ast.Tuple):
+            for i, elt in enumerate(target.elts):
+                item = self.op("getitem", (atom, ir.Index((ir.Const(i),))), stmt)
+                self.assign_atom(elt, item, stmt)
+        elif isinstance(target, ast.Subscript):
+            array, index = self.subscript_target(target)
+            self.op("setitem", (array, index, atom), stmt, target=array.name)
+        else:
+            raise self.unsupported(target, "only names, tuples of names and array items can be "
+                                           "assigned to", "assign to a local variable")
+
+    def subscript_target(self, node):
+        if not (isinstance(node.value, ast.Name) and node.value.id in self.locals):
+            raise self.unsupported(node, "only items of a local array can be assigned to",
+                                   "copy the array into a local variable first")
+        return self.read_name(node.value), self.index(node.slice)
+
+    def store(self, node: ast.Name) -> str:
+        self.defined.add(node.id)
+        return node.id
+
+    # -- expressions ----------------------------------------------------------
+
+    def expr(self, node, target=None):
+        """Lower an expression; return the atom holding its value."""
+        handler = getattr(self, "expr_" + type(node).__name__, None)
+        if handler is None:
+            raise self.unsupported(node, f"`{type(node).__name__}` expressions are not supported",
+                                   "rewrite it with arithmetic and NumPy calls")
+        return handler(node, target)
+
+    def expr_Constant(self, node, target):
+        if node.value is Ellipsis:
+            raise self.unsupported(node, "`...` is only supported inside an index", "")
+        return ir.Const(node.value)
+
+    def expr_Name(self, node, target):
+        if node.id in self.locals:
+            return self.read_name(node)
+        obj = self.src.lookup(node.id)
+        if obj is _MISSING:
+            raise self.error(NoRuleError, node, f"name `{node.id}` is not defined", "")
+        if callable(obj) or type(obj).__name__ == "module":
+            raise self.unsupported(node, f"`{node.id}` can only be called here, not used as a value",
+                                   "call it")
+        self.free.add(node.id)
+        return ir.Var(node.id)
+
+    def expr_Attribute(self, node, target):
+        obj = self.static_object(node)
+        if isinstance(obj, (int, float)):
+            return ir.Const(obj)
+        if obj is not _MISSING:
+            raise self.unsupported(node, f"`{ast.unparse(node)}` can only be called here", "")
+        if node.attr not in ATTRIBUTES:
+            raise self.error(NoRuleError, node, f"the attribute `.{node.attr}` has no derivative rule",
+                             "supported: " + ", ".join("." + a for a in ATTRIBUTES))
+        return self.op(ATTRIBUTES[node.attr], (self.expr(node.value),), node, target)
+
+    def expr_UnaryOp(self, node, target):
+        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
+                and isinstance(node.operand.value, (int, float)):
+            return ir.Const(-node.operand.value)
+        names = {ast.USub: "neg", ast.UAdd: "id"}
+        if type(node.op) not in names:
+            raise self.unsupported(node, f"the operator `{ast.unparse(node.op)}` is not supported", "")
+        return self.op(names[type(node.op)], (self.expr(node.operand),), node, target)
+
+    def expr_BinOp(self, node, target):
+        op = self.binary_op(node)
+        return self.op(op, (self.expr(node.left), self.expr(node.right)), node, target)
+
+    def expr_Compare(self, node, target):
+        if len(node.ops) != 1 or type(node.ops[0]) not in COMPARE:
+            raise self.unsupported(node, "only a single comparison (<, <=, >, >=, ==, !=) is "
+                                         "supported", "split the chain with np.logical_and")
+        args = (self.expr(node.left), self.expr(node.comparators[0]))
+        return self.op(COMPARE[type(node.ops[0])], args, node, target)
+
+    def expr_Subscript(self, node, target):
+        value = self.expr(node.value)
+        return self.op("getitem", (value, self.index(node.slice)), node, target)
+
+    def expr_Tuple(self, node, target):
+        atoms = tuple(self.expr(e) for e in node.elts)
+        if all(isinstance(a, ir.Const) for a in atoms):
+            return ir.Const(tuple(a.value for a in atoms))
+        return self.op("tuple", atoms, node, target)
+
+    def expr_Call(self, node, target):
+        func = node.func
+        if isinstance(func, ast.Attribute) and self.static_object(func.value) is _MISSING:
+            return self.method(node, target)
+        obj = self.static_object(func)
+        op = rules.lookup(obj) if obj is not _MISSING else None
+        if op is None:
+            raise self.no_rule(node, obj)
+        args, params = self.call_args(op, node.args, node.keywords, node)
+        return self.op(op.name, args, node, target, params)
+
+    def method(self, node, target):
+        name = node.func.attr
+        if name not in METHODS:
+            raise self.error(NoRuleError, node.func, f"the method `.{name}()` has no derivative rule",
+                             "supported methods: " + ", ".join(f".{m}()" for m in METHODS))
+        positional = list(node.args)
+        if name in PACKED and len(positional) > 1:
+            positional = [ast.Tuple(positional, ast.Load(), lineno=node.lineno,
+                                    col_offset=node.col_offset)]
+        op = rules.OPS[METHODS[name]]
+        args, params = self.call_args(op, [node.func.value] + positional, node.keywords, node)
+        return self.op(op.name, args, node, target, params)
+
+    def call_args(self, op, positional, keywords, node):
+        """Split a call's arguments into atoms and static keyword parameters."""
+        if op.kind not in ("elementwise", "adjoint"):
+            atoms = tuple(self.expr(a) for a in positional)
+            return atoms, tuple((k.arg, self.static(k.value, k.arg)) for k in keywords)
+        atoms, statics = [None] * len(op.args), {}
+        for i, arg in enumerate(positional):
+            if i < len(op.args):
+                atoms[i] = self.expr(arg)
+            elif i - len(op.args) < len(op.statics):
+                key = list(op.statics)[i - len(op.args)]
+                statics[key] = self.static(arg, key)
+            else:
+                raise self.unsupported(arg, f"too many arguments for `{op.name}`", "")
+        for kw in keywords:
+            if kw.arg in op.args:
+                atoms[op.args.index(kw.arg)] = self.expr(kw.value)
+            elif kw.arg in op.statics:
+                statics[kw.arg] = self.static(kw.value, kw.arg)
+            else:
+                raise self.unsupported(kw, f"the keyword `{kw.arg}` of `{op.name}` is not supported",
+                                       "supported keywords: " + (", ".join(op.statics) or "none"))
+        if None in atoms:
+            missing = op.args[atoms.index(None)]
+            raise self.unsupported(node, f"`{op.name}` needs its argument `{missing}`", "")
+        return tuple(atoms), tuple(statics.items())
+
+    def index(self, node) -> ir.Index:
+        items = node.elts if isinstance(node, ast.Tuple) else [node]
+        return ir.Index(tuple(self.index_item(item) for item in items))
+
+    def index_item(self, node):
+        if isinstance(node, ast.Slice):
+            return ir.Slice(*(None if part is None else self.index_atom(part)
+                              for part in (node.lower, node.upper, node.step)))
+        if isinstance(node, ast.Constant) and node.value is Ellipsis:
+            return Ellipsis
+        if self.static_object(node) is None or (isinstance(node, ast.Constant) and node.value is None):
+            return None
+        return self.index_atom(node)
+
+    def index_atom(self, node):
+        if self.template_mode:
+            return self.expr(node)
+        try:
+            value = ast.literal_eval(node)
+        except ValueError:
+            value = None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.unsupported(node, "only constant integer indices and slices are supported yet",
+                                   "index with numbers, like x[0, 1] or x[1:3]")
+        return ir.Const(value)
+
+    # -- helpers --------------------------------------------------------------
+
+    def op(self, name, args, node, target=None, params=()):
+        """Append `target = name(*args)` and return the Var holding the result."""
+        if target is None:
+            target = self.namer.fresh(_temp_base(name, args, self.locals))
+            self.temps.add(target)
+        self.body.append(ir.Assign(target, name, tuple(args), tuple(params), self.src.loc(node)))
+        return ir.Var(target)
+
+    def read_name(self, node: ast.Name) -> ir.Var:
+        if node.id not in self.defined:
+            raise self.unsupported(node, f"`{node.id}` is used before it is assigned", "")
+        return ir.Var(node.id)
+
+    def binary_op(self, node) -> str:
+        if type(node.op) not in BINARY:
+            raise self.error(NoRuleError, node, f"the operator `{ast.unparse(node.op).strip()}` has no "
+                             "derivative rule", "supported: + - * / ** @")
+        return BINARY[type(node.op)]
+
+    def static_object(self, node):
+        """What a non-local Name or dotted Attribute refers to, or _MISSING."""
+        base = node
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        if not isinstance(base, ast.Name) or base.id in self.locals:
+            return _MISSING
+        return self.src.resolve(node)
+
+    def static(self, node, key):
+        """The value of a keyword that must be known when compiling (axis=0)."""
+        if self.template_mode and isinstance(node, ast.Name) and node.id in self.locals:
+            return ir.Var(node.id)
+        try:
+            return ast.literal_eval(node)
+        except ValueError:
+            value = self.static_object(node)
+        if isinstance(value, STATIC_TYPES):
+            return value
+        raise self.unsupported(node, f"the value of `{key}` must be a constant", f"write {key}=0, say")
+
+    def no_rule(self, node, obj):
+        name = ast.unparse(node.func)
+        if callable(obj) and hasattr(obj, "__code__"):
+            return self.error(NoRuleError, node.func, f"calling your own function `{name}` is not "
+                              "supported yet", "inline its body into this function for now")
+        return self.error(NoRuleError, node.func, f"`{name}` has no derivative rule",
+                          "rewrite it with supported NumPy functions (see `s2sgrad rules`)")
+
+    def error(self, cls, node, message, hint):
+        return cls(message, self.src.loc(node), hint=hint)
+
+    def unsupported(self, node, message, hint):
+        return self.error(UnsupportedSyntaxError, node, message, hint)
+
+
+def _is_docstring(stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
+        and isinstance(stmt.value.value, str)
+
+
+# op -> the word its temporaries are named with (avoiding Python's builtin names)
+WORDS = {"pow": "power", "np.sum": "total", "np.abs": "absolute", "id": "copy", "np.dot": "dot",
+         "np.maximum": "maximum", "getitem": "item", "tuple": "pack"}
+
+
+def _temp_base(op: str, args, user_names) -> str:
+    word = WORDS.get(op, op.rsplit(".", 1)[-1])
+    named = [a.name for a in args if isinstance(a, ir.Var) and a.name in user_names]
+    if op == "getitem" and named:
+        index = args[1]
+        ints = [str(i.value) for i in index.items if isinstance(i, ir.Const)]
+        return named[0] + ("_" + "_".join(ints) if len(ints) == len(index.items) else "_item")
+    return "_".join([word] + named[:2])
+
+
+# -- rule templates -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Template:
+    """A rule's source lowered to IR, ready to inline."""
+
+    params: tuple            # every parameter name of the rule
+    body: tuple              # its statements
+    result: object           # partials: the returned atom(s); adjoints: None
+    outputs: tuple           # adjoints: the arguments it differentiates
+
+
+def template(op) -> Template:
+    """The lowered template of an op's rule (lowered once, then cached)."""
+    return _template(op.name)
+
+
+@functools.lru_cache(maxsize=None)
+def _template(name: str) -> Template:
+    op = rules.OPS[name]
+    source = frontend.parse(op.rule)
+    fn = Lowerer(source, template_mode=True).function()
+    body = [s for s in fn.body if not isinstance(s, ir.Return)]
+    result = fn.body[-1].value if fn.body and isinstance(fn.body[-1], ir.Return) else None
+    assigned = {s.target for s in body}
+    outputs = tuple(a for a in op.args if "d" + a in assigned)
+    return Template(fn.params, tuple(body), result, outputs)

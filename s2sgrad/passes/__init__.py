@@ -1,0 +1,35 @@
+"""The pipeline: from a user's function to the IR of its derivative.
+
+    lower -> normalize -> reverse -> optimize -> inplace
+
+Each stage takes the previous stage's IR and returns new IR; `ir.verify`
+checks the grammar after every one. `stop_after` ends the pipeline early
+(the CLI's `--dump-after`), and `optimize=False` skips the optimizer (`-O0`).
+"""
+from __future__ import annotations
+
+from functools import partial
+
+from .. import frontend, ir, lower
+from . import inplace, normalize, optimize, reverse
+
+STAGES = ("lower", "normalize", "reverse", "optimize", "inplace")
+
+
+def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
+               stop_after: str = "inplace", optimized: bool = True) -> ir.Function:
+    """Run the pipeline on the Python function `fn`; return the IR after `stop_after`."""
+    stages = {
+        "lower": lambda _: lower.lower(frontend.parse(fn)),
+        "normalize": normalize.run,
+        "reverse": partial(reverse.run, wrt=wrt, kind=kind, single=single),
+        "optimize": optimize.run if optimized else (lambda f: f),
+        "inplace": inplace.run,
+    }
+    result = None
+    for name in STAGES:
+        result = stages[name](result)
+        ir.verify(result)
+        if name == stop_after:
+            break
+    return result

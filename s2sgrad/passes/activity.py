@@ -1,0 +1,40 @@
+"""Activity analysis: which values need an adjoint.
+
+A value is *active* when it depends, through differentiable arguments, on a
+differentiated parameter, and it reaches the returned value. Only active
+statements get adjoint code; `np.zeros(...)`, shapes and comparisons never do.
+
+    def f(x, n):              wrt=x: active = {x, y, z}
+        k = np.ones(3)        k does not depend on x
+        y = x * k             y does
+        z = np.sum(y)         z reaches the output
+        return z
+"""
+from __future__ import annotations
+
+from .. import ir, rules
+
+
+def differentiable_positions(op_name: str) -> tuple:
+    """Positions of the arguments an op's rule differentiates."""
+    op = rules.OPS[op_name]
+    return tuple(op.args.index(a) for a in op.differentiable)
+
+
+def active_values(fn: ir.Function, wrt) -> frozenset:
+    """Names of the active values of a straight-line, SSA function."""
+    varied = set(wrt)
+    for stmt in fn.body:
+        if isinstance(stmt, ir.Assign) and _diff_inputs(stmt) & varied:
+            varied.add(stmt.target)
+    useful = {a.name for s in fn.body if isinstance(s, ir.Return)
+              for a in ir.atoms_of(s.value) if isinstance(a, ir.Var)}
+    for stmt in reversed(fn.body):
+        if isinstance(stmt, ir.Assign) and stmt.target in useful:
+            useful |= _diff_inputs(stmt)
+    return frozenset(varied & useful)
+
+
+def _diff_inputs(stmt: ir.Assign) -> set:
+    return {stmt.args[i].name for i in differentiable_positions(stmt.op)
+            if isinstance(stmt.args[i], ir.Var)}

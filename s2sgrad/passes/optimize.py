@@ -1,0 +1,132 @@
+"""Optimize: constant folding, algebraic simplification, copy propagation
+and dead-code elimination, repeated until nothing changes.
+
+    before                          after
+    t = mul(1.0, cos_x)             dx = cos_x
+    dx = id(t)
+    u = sub(2, 1)                   (u folded to 1, then x ** 1 -> x)
+    v = pow(x, u)
+
+Only compiler temporaries are propagated away; a user's own names and the
+adjoint names `dx` stay, so the output reads like the source. Comments left
+with no statement under them are dropped.
+"""
+from __future__ import annotations
+
+import operator
+
+from .. import ir
+
+FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
+        "pow": operator.pow, "neg": operator.neg, "id": lambda a: a}
+PURE_SCALARS = (int, float)
+
+
+def run(fn: ir.Function) -> ir.Function:
+    while True:
+        new = _once(fn)
+        if new == fn:
+            return new
+        fn = new
+
+
+def _once(fn: ir.Function) -> ir.Function:
+    body = [_simplify(s) if isinstance(s, ir.Assign) else _nested(s) for s in fn.body]
+    body = _propagate(body, fn.temps)
+    body = _drop_dead(body, live=set())
+    return ir.Function(fn.name, fn.params, tuple(_drop_empty_comments(body)), fn.loc, fn.temps,
+                       fn.free, fn.doc)
+
+
+def _nested(stmt):
+    return ir.Def(run(stmt.fn), stmt.loc) if isinstance(stmt, ir.Def) else stmt
+
+
+def _const(atom, *values) -> bool:
+    return isinstance(atom, ir.Const) and type(atom.value) in PURE_SCALARS and \
+        (not values or atom.value in values)
+
+
+def _simplify(s: ir.Assign) -> ir.Assign:
+    """One statement, folded or simplified on its own."""
+    args = s.args
+
+    def to(op, *new_args):
+        return ir.Assign(s.target, op, new_args, (), s.loc)
+
+    if s.op in FOLD and args and all(_const(a) for a in args):
+        try:
+            value = FOLD[s.op](*(a.value for a in args))
+        except (ArithmeticError, ValueError):
+            return s
+        if type(value) in PURE_SCALARS and s.op != "id":
+            return to("id", ir.Const(value))
+    if s.op == "mul":
+        for a, b in (args, args[::-1]):
+            if _const(b, 1):
+                return to("id", a)
+            if _const(b, -1):
+                return to("neg", a)
+    if s.op in ("add", "sub") and _const(args[1], 0):
+        return to("id", args[0])
+    if s.op == "add" and _const(args[0], 0):
+        return to("id", args[1])
+    if s.op in ("div", "pow") and _const(args[1], 1):
+        return to("id", args[0])
+    return s
+
+
+def _propagate(body, temps) -> list:
+    """Replace temporaries that only copy another value by that value."""
+    counts = {}
+    for s in body:
+        for name in ir.defs(s):
+            counts[name] = counts.get(name, 0) + 1
+    copies = {}
+    for s in body:
+        if isinstance(s, ir.Assign) and s.op == "id" and s.target in temps and counts[s.target] == 1:
+            src = ir.rename(s.args[0], copies)
+            if isinstance(src, ir.Const) or counts.get(src.name, 0) <= 1:
+                copies[s.target] = src
+    if not copies:
+        return body
+    return [_rename_uses(s, copies) for s in body]
+
+
+def _rename_uses(stmt, mapping):
+    if isinstance(stmt, ir.Assign):
+        return ir.Assign(stmt.target, stmt.op, ir.rename(stmt.args, mapping), stmt.params, stmt.loc)
+    if isinstance(stmt, ir.Return):
+        return ir.Return(ir.rename(stmt.value, mapping), stmt.loc)
+    if isinstance(stmt, ir.Def):
+        f = stmt.fn
+        body = tuple(_rename_uses(s, mapping) for s in f.body)
+        return ir.Def(ir.Function(f.name, f.params, body, f.loc, f.temps, f.free, f.doc), stmt.loc)
+    return stmt
+
+
+def _drop_dead(body, live: set) -> list:
+    """Remove assignments whose value is never read (all ops are pure)."""
+    kept = []
+    for stmt in reversed(body):
+        if isinstance(stmt, ir.Assign) and stmt.target not in live:
+            continue
+        live -= ir.defs(stmt)
+        if isinstance(stmt, ir.Def):
+            f = stmt.fn
+            inner = tuple(_drop_dead(list(f.body), set()))
+            stmt = ir.Def(ir.Function(f.name, f.params, inner, f.loc, f.temps, f.free, f.doc), stmt.loc)
+        live |= ir.uses(stmt)
+        kept.append(stmt)
+    return kept[::-1]
+
+
+def _drop_empty_comments(body) -> list:
+    kept = []
+    for stmt in body:
+        if isinstance(stmt, ir.Comment) and kept and isinstance(kept[-1], ir.Comment):
+            kept.pop()
+        kept.append(stmt)
+    if kept and isinstance(kept[-1], ir.Comment):
+        kept.pop()
+    return kept

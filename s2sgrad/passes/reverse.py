@@ -1,0 +1,193 @@
+"""Reverse mode: the adjoint program of a normalized, straight-line function.
+
+    def f(x):                       def grad_f(x):
+        y = sin(x)                      y = np.sin(x)
+        return y            ==>         # adjoint of line 2: y = np.sin(x)
+                                        dx = 1.0 * np.cos(x)
+                                        return y, dx
+
+The forward sweep is the primal code; SSA names keep every value the
+adjoints read alive, so straight-line code needs no tape. The reverse sweep
+visits the active statements backwards and inlines each op's rule from the
+table: elementwise ops multiply the adjoint by their partials (and undo
+broadcasting); other ops inline their adjoint template. The first
+contribution to an adjoint is assigned under its readable name (`dx`),
+later ones are added. `kind="grad"` seeds the output with 1.0 and returns
+`(value, gradients)`; `kind="vjp"` returns `(value, pullback)` where
+`pullback(dout)` runs the reverse sweep for any cotangent.
+"""
+from __future__ import annotations
+
+from .. import ir, rules
+from ..lower import Namer, _temp_base, template
+from ..runtime import HELPERS
+from .activity import active_values, differentiable_positions
+
+RESERVED = {"np"} | {h.__name__ for h in HELPERS}
+
+
+def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True) -> ir.Function:
+    """The derivative of `fn` with respect to the parameters named in `wrt`."""
+    *forward, ret = fn.body
+    sweep = Reverse(fn, active_values(fn, wrt))
+    out = ret.value
+    if kind == "grad":
+        seed = ir.Const(1.0)
+    else:
+        seed = ir.Var(sweep.namer.fresh("d" + out.name if isinstance(out, ir.Var) else "dout"))
+    if isinstance(out, ir.Var) and out.name in sweep.active:
+        sweep.adj[out.name] = seed
+    for stmt in reversed(forward):
+        if isinstance(stmt, ir.Assign) and stmt.target in sweep.active and stmt.target in sweep.adj:
+            sweep.backprop(stmt)
+    grads = tuple(sweep.gradient(p, fn.loc) for p in wrt)
+    temps = frozenset(fn.temps | sweep.temps)
+    name = f"{kind}_{fn.name}"
+    if kind == "grad":
+        value = (out, grads[0] if single else grads)
+        return ir.Function(name, fn.params, (*forward, *sweep.out, ir.Return(value)), fn.loc, temps,
+                           fn.free, _doc(fn, wrt, kind))
+    pullback = ir.Function("pullback", (seed.name,), (*sweep.out, ir.Return(grads)), fn.loc, temps)
+    body = (*forward, ir.Def(pullback), ir.Return((out, ir.Var("pullback"))))
+    return ir.Function(name, fn.params, body, fn.loc, temps, fn.free, _doc(fn, wrt, kind))
+
+
+def _doc(fn, wrt, kind) -> str:
+    names = ", ".join(wrt)
+    if kind == "grad":
+        grads = ", ".join("d" + w for w in wrt)
+        return f"Gradient of {fn.name} with respect to {names}: returns ({fn.name}(...), {grads})."
+    return (f"Vector-Jacobian product of {fn.name} with respect to {names}: returns "
+            f"({fn.name}(...), pullback); pullback(cotangent) returns the gradients.")
+
+
+class Reverse:
+    def __init__(self, fn: ir.Function, active: frozenset):
+        names = set(fn.params) | set(fn.free) | RESERVED
+        for stmt in fn.body:
+            names |= ir.uses(stmt) | ir.defs(stmt)
+        self.namer, self.active, self.fn = Namer(names), active, fn
+        self.user_names = names - fn.temps
+        self.adj: dict = {}          # primal name -> the atom holding its adjoint so far
+        self.dnames: dict = {}       # primal name -> the name of its adjoint variable
+        self.out: list = []
+        self.temps: set = set()
+        self.line = None
+
+    def dname(self, name: str) -> str:
+        if name not in self.dnames:
+            self.dnames[name] = self.namer.fresh("d" + name)
+            if name in self.fn.temps:
+                self.temps.add(self.dnames[name])
+        return self.dnames[name]
+
+    def output_name(self, name: str) -> str:
+        """Where a contribution to `name`'s adjoint is computed: `dx` itself if it is
+        the first, else a part to be added to it."""
+        if self.adj.get(name) is None:
+            return self.dname(name)
+        part = self.namer.fresh(self.dname(name) + "_part")
+        self.temps.add(part)
+        return part
+
+    def temp(self, op: str, args) -> str:
+        name = self.namer.fresh(_temp_base(op, args, self.user_names))
+        self.temps.add(name)
+        return name
+
+    # -- one statement ------------------------------------------------------
+
+    def backprop(self, stmt: ir.Assign) -> None:
+        if stmt.loc is not None and stmt.loc.line != self.line:
+            self.line = stmt.loc.line
+            self.out.append(ir.Comment(f"adjoint of line {stmt.loc.line}: {stmt.loc.text.strip()}"))
+        op = rules.OPS[stmt.op]
+        wanted = [i for i in differentiable_positions(stmt.op)
+                  if isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active]
+        if op.kind == "elementwise":
+            stmts, parts = self.elementwise(stmt, op, wanted)
+        else:
+            stmts, parts = self.from_template(stmt, op, wanted)
+        self.commit(stmts, parts, stmt.loc)
+
+    def elementwise(self, stmt, op, wanted):
+        """dans * partial, summed back to each argument's shape."""
+        mapping = dict(zip(op.args, stmt.args)) | {"ans": ir.Var(stmt.target)}
+        stmts, result = self.inline(template(op), mapping, {}, stmt.loc)
+        partials = result if isinstance(result, tuple) else (result,)
+        dans, parts = self.adj[stmt.target], []
+        for i in wanted:
+            arg = stmt.args[i]
+            part = ir.Var(self.temp("mul", ()))
+            stmts.append(ir.Assign(part.name, "mul", (dans, partials[i]), loc=stmt.loc))
+            if _broadcasts(stmt, i):
+                summed = self.temp("unbroadcast", ())
+                stmts.append(ir.Assign(summed, "unbroadcast", (part, arg), loc=stmt.loc))
+                part = ir.Var(summed)
+            parts.append((arg.name, part))
+        return stmts, parts
+
+    def from_template(self, stmt, op, wanted):
+        """The op's adjoint template, with its parameters renamed."""
+        tmpl = template(op)
+        mapping = dict(zip(op.args, stmt.args)) | dict(op.statics) | dict(stmt.params)
+        mapping = {k: v if isinstance(v, (ir.Var, ir.Const, ir.Index)) else ir.Const(v)
+                   for k, v in mapping.items()}
+        mapping |= {"ans": ir.Var(stmt.target), "dans": self.adj[stmt.target]}
+        outputs = {"d" + op.args[i]: self.output_name(stmt.args[i].name) for i in wanted}
+        stmts, _ = self.inline(tmpl, mapping, outputs, stmt.loc)
+        return stmts, [(stmt.args[i].name, ir.Var(outputs["d" + op.args[i]])) for i in wanted]
+
+    def inline(self, tmpl, mapping: dict, outputs: dict, loc):
+        """A template's statements with parameters mapped and locals renamed."""
+        local, stmts = dict(outputs), []
+        for s in tmpl.body:
+            names = {**mapping, **local}
+            args = ir.rename(s.args, names)
+            params = tuple((k, names[v.name].value if isinstance(v, ir.Var) else v) for k, v in s.params)
+            if s.target not in local:
+                local[s.target] = self.temp(s.op, args)
+            stmts.append(ir.Assign(local[s.target], s.op, args, params, loc))
+        return stmts, ir.rename(tmpl.result, {**mapping, **local})
+
+    def commit(self, stmts, parts, loc) -> None:
+        """Add each contribution to its adjoint; the first one takes the name `dx`."""
+        renames, sums = {}, []
+        fresh = {s.target for s in stmts}
+        for name, part in parts:
+            current = self.adj.get(name)
+            if current is None and part.name in fresh and part.name not in renames:
+                renames[part.name] = self.dname(name)
+                self.adj[name] = ir.Var(self.dname(name))
+            elif current is None:
+                self.adj[name] = part
+            else:
+                sums.append((name, current, part))
+        self.out += [_rename_stmt(s, renames) for s in stmts]
+        for name, current, part in sums:
+            current = self.adj[name] if getattr(current, "name", None) in renames else current
+            target = self.dname(name)
+            self.out.append(ir.Assign(target, "add", (current, ir.rename(part, renames)), loc=loc))
+            self.adj[name] = ir.Var(target)
+
+    def gradient(self, param: str, loc) -> ir.Var:
+        """The final adjoint of a differentiated parameter, under its own name."""
+        name, current = self.dname(param), self.adj.get(param)
+        if current is None:
+            self.out.append(ir.Assign(name, "zero_grad", (ir.Var(param),), loc=loc))
+        elif current != ir.Var(name):
+            self.out.append(ir.Assign(name, "id", (current,), loc=loc))
+        return ir.Var(name)
+
+
+def _broadcasts(stmt: ir.Assign, i: int) -> bool:
+    """Whether argument i of an elementwise op may have been broadcast."""
+    others = [a for j, a in enumerate(stmt.args) if j != i]
+    return any(not (isinstance(a, ir.Const) and isinstance(a.value, (int, float))) for a in others)
+
+
+def _rename_stmt(stmt: ir.Assign, renames: dict) -> ir.Assign:
+    if not renames:
+        return stmt
+    return ir.Assign(renames.get(stmt.target, stmt.target), stmt.op, ir.rename(stmt.args, renames),
+                     stmt.params, stmt.loc)

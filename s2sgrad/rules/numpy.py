@@ -1,0 +1,81 @@
+"""Rules of NumPy functions: elementwise partials one line each, then the
+structural and linear-algebra ops as adjoint templates.
+
+Conventions at kinks: d|x|/dx is 0 at x = 0; at a tie of np.maximum each
+argument gets half of the adjoint.
+"""
+import numpy as np
+
+from . import adjoint, nondifferentiable, partials
+from ..runtime import dot_dleft, dot_dright, unsum, untranspose  # noqa: F401 (templates)
+
+# -- elementwise: the partial derivative(s) of `ans = f(x[, y])` -------------
+
+@partials(np.sin)
+def sin(x): return np.cos(x)
+
+
+@partials(np.cos)
+def cos(x): return -np.sin(x)
+
+
+@partials(np.tan)
+def tan(x, ans): return 1 + ans ** 2
+
+
+@partials(np.exp)
+def exp(x, ans): return ans
+
+
+@partials(np.log)
+def log(x): return 1 / x
+
+
+@partials(np.sqrt)
+def sqrt(x, ans): return 0.5 / ans
+
+
+@partials(np.tanh)
+def tanh(x, ans): return 1 - ans ** 2
+
+
+@partials(np.abs, "np.abs")
+def abs_(x): return np.sign(x)
+
+
+@partials(np.maximum)
+def maximum(x, y): return (x > y) + 0.5 * (x == y), (y > x) + 0.5 * (x == y)
+
+
+# -- reductions and shapes ------------------------------------------------
+
+@adjoint(np.sum)
+def sum_(ans, x, dans, *, axis=None, keepdims=False):
+    dx = unsum(dans, x, axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.mean)
+def mean(ans, x, dans, *, axis=None, keepdims=False):
+    dx = unsum(dans, x, axis=axis, keepdims=keepdims) * (np.size(ans) / np.size(x))
+
+
+@adjoint(np.transpose)
+def transpose(ans, x, dans, *, axes=None):
+    dx = untranspose(dans, axes=axes)
+
+
+@adjoint(np.reshape)
+def reshape(ans, x, shape, dans):
+    dx = np.reshape(dans, np.shape(x))
+
+
+@adjoint(np.dot)
+def dot(ans, x, y, dans):
+    dx = dot_dleft(dans, x, y)
+    dy = dot_dright(dans, x, y)
+
+
+# -- creation: no derivative ----------------------------------------------
+
+for _creator in (np.zeros, np.ones, np.zeros_like, np.ones_like, np.sign):
+    nondifferentiable(_creator)

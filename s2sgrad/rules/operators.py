@@ -1,0 +1,66 @@
+"""Rules of Python's operators and of the ops the language spells as syntax
+(indexing, tuples, comparisons, plain copies)."""
+import numpy as np
+
+from . import adjoint, helper, nondifferentiable, partials, special
+from ..runtime import (HELPERS, matmul_dleft, matmul_dright,  # noqa: F401 (used in templates)
+                       unbroadcast)
+
+for _fn in HELPERS:
+    helper(_fn)
+for _name in ("tuple", "gt", "ge", "lt", "le", "eq", "ne"):
+    special(_name)
+
+
+@partials("add")
+def add(x, y): return 1, 1
+
+
+@partials("sub")
+def sub(x, y): return 1, -1
+
+
+@partials("mul")
+def mul(x, y): return y, x
+
+
+@partials("div")
+def div(x, y, ans): return 1 / y, -ans / y
+
+
+@partials("pow")
+def pow_(x, y, ans): return y * x ** (y - 1), ans * np.log(x)
+
+
+@partials("neg")
+def neg(x): return -1
+
+
+@partials("id")
+@partials(np.copy)
+def copy(x): return 1
+
+
+@adjoint("matmul")
+@adjoint(np.matmul)
+def matmul(ans, x, y, dans):
+    dx = matmul_dleft(dans, x, y)
+    dy = matmul_dright(dans, x, y)
+
+
+@adjoint("getitem")
+def getitem(ans, x, index, dans):
+    dx = np.zeros(np.shape(x))
+    dx[index] = dans
+
+
+@adjoint("setitem")
+def setitem(ans, x, index, value, dans):
+    dx = np.copy(dans)
+    dx[index] = 0.0
+    dvalue = unbroadcast(dans[index], value)
+
+
+nondifferentiable(np.shape)
+nondifferentiable(np.ndim)
+nondifferentiable(np.size)

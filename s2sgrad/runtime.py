@@ -1,0 +1,88 @@
+"""The few helpers that generated code calls.
+
+They undo what NumPy does implicitly (broadcasting, reductions) so that the
+rules stay one line each. Generated modules import them by name:
+`from s2sgrad.runtime import unbroadcast, ...`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def unbroadcast(g, x):
+    """`g` brought to the shape of `x`: summed over the axes NumPy broadcast
+    `x` along, or broadcast up when `g` is a scalar seed."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    if extra >= 0:
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+        if axes:
+            g = np.sum(g, axis=axes, keepdims=True)
+    return g if np.shape(g) == shape else np.broadcast_to(g, shape)
+
+
+def unsum(g, x, axis=None, keepdims=False):
+    """The adjoint of `np.sum(x, axis, keepdims)`: `g` spread back over `x`."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, np.shape(x))
+
+
+def untranspose(g, axes=None):
+    """The adjoint of `np.transpose(x, axes)`: the inverse permutation."""
+    return np.transpose(g) if axes is None else np.transpose(g, np.argsort(axes))
+
+
+def matmul_dleft(g, x, y):
+    """The adjoint of `x @ y` with respect to `x`, for any ranks NumPy allows."""
+    if np.ndim(y) == 1:
+        return g * y if np.ndim(x) == 1 else unbroadcast(np.asarray(g)[..., None] * y, x)
+    if np.ndim(x) == 1:
+        return unbroadcast(np.matmul(y, np.asarray(g)[..., None])[..., 0], x)
+    return unbroadcast(np.matmul(g, np.swapaxes(y, -1, -2)), x)
+
+
+def matmul_dright(g, x, y):
+    """The adjoint of `x @ y` with respect to `y`, for any ranks NumPy allows."""
+    if np.ndim(x) == 1:
+        if np.ndim(y) == 1:
+            return g * x
+        return unbroadcast(np.asarray(x)[:, None] * np.asarray(g)[..., None, :], y)
+    if np.ndim(y) == 1:
+        return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), np.asarray(g)[..., None])[..., 0], y)
+    return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g), y)
+
+
+def _check_dot(x, y):
+    if np.ndim(y) > 2 and np.ndim(x) > 0:
+        raise ValueError("s2sgrad: np.dot with a right operand of more than 2 dimensions has "
+                         "no rule yet; write np.matmul or np.einsum")
+
+
+def dot_dleft(g, x, y):
+    """The adjoint of `np.dot(x, y)` with respect to `x`."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(g * y, x)
+    _check_dot(x, y)
+    return matmul_dleft(g, x, y)
+
+
+def dot_dright(g, x, y):
+    """The adjoint of `np.dot(x, y)` with respect to `y`."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(g * x, y)
+    _check_dot(x, y)
+    return matmul_dright(g, x, y)
+
+
+def zero_grad(x):
+    """The gradient of an argument the output does not depend on."""
+    return 0.0 if isinstance(x, (int, float)) else np.zeros(np.shape(x))
+
+
+HELPERS = (unbroadcast, unsum, untranspose, matmul_dleft, matmul_dright,
+           dot_dleft, dot_dright, zero_grad)
