@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import keyword
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,8 @@ class Namer:
 
     def fresh(self, base: str) -> str:
         base = base[:24].rstrip("_") or "t"
+        if not base.isidentifier() or keyword.iskeyword(base):
+            base = "t_" + "".join(c if c.isalnum() else "_" for c in base)
         name, n = base, 1
         while name in self.taken:
             n += 1
@@ -387,7 +390,7 @@ def _temp_base(op: str, args, user_names) -> str:
     named = [a.name for a in args if isinstance(a, ir.Var) and a.name in user_names]
     if op == "getitem" and named:
         index = args[1]
-        ints = [str(i.value) for i in index.items if isinstance(i, ir.Const)]
+        ints = [str(i.value).replace("-", "m") for i in index.items if isinstance(i, ir.Const)]
         return named[0] + ("_" + "_".join(ints) if len(ints) == len(index.items) else "_item")
     return "_".join([word] + named[:2])
 
