@@ -12,6 +12,7 @@ inputs at a given size; `WORKLOADS` lists them in table order.
 """
 from __future__ import annotations
 
+import inspect
 import types
 from dataclasses import dataclass
 from typing import Callable
@@ -99,7 +100,6 @@ class Workload:
     @property
     def positions(self) -> tuple:
         """wrt as a tuple of argument positions."""
-        import inspect
         params = list(inspect.signature(self.fn).parameters)
         wrt = self.wrt if isinstance(self.wrt, tuple) else (self.wrt,)
         return tuple(w if isinstance(w, int) else params.index(w) for w in wrt)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import fence, frontend, ir, rules
+from . import aliasing, fence, frontend, ir, rules
 from .errors import NoRuleError, UnsupportedSyntaxError
 from .frontend import _MISSING
 
@@ -68,6 +68,7 @@ class Lowerer:
         self.namer.taken |= self.locals
         self.defined, self.body, self.temps, self.free = set(self.params), [], set(), set()
         self.returned = None
+        self.augmented = []          # statements written by `x op= v` (in place for arrays)
 
     # -- the function and its statements --------------------------------
 
@@ -81,6 +82,8 @@ class Lowerer:
                                        "return at the end of the function")
             self.stmt(stmt)
         body = self.body + ([self.returned] if self.returned is not None else [])
+        for i in self.augmented:
+            aliasing.check_write(body, i, "updates in place when it is an array")
         return ir.Function(self.src.tree.name, tuple(self.params), tuple(body),
                            self.src.loc(self.src.tree), frozenset(self.temps), frozenset(self.free))
 
@@ -126,6 +129,7 @@ class Lowerer:
         if isinstance(node.target, ast.Name):
             current = self.read_name(node.target)
             self.op(op, (current, value), node, target=self.store(node.target))
+            self.augmented.append(len(self.body) - 1)
             return
         array, index = self.subscript_target(node.target)
         item = self.op("getitem", (array, index), node.target)
@@ -144,6 +148,9 @@ class Lowerer:
             if len(target.elts) != len(value_node.elts):
                 raise self.unsupported(stmt, "the number of names and values differ", "")
             atoms = [self.expr(v) for v in value_node.elts]
+            assigned = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+            atoms = [self.op("id", (a,), stmt) if isinstance(a, ir.Var) and a.name in assigned else a
+                     for a in atoms]         # `a, b = b, a` reads both before writing either
             for t, atom in zip(target.elts, atoms):
                 self.assign_atom(t, atom, stmt)
         else:

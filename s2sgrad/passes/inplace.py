@@ -14,7 +14,7 @@ written in place (a cotangent the caller passed in).
 from __future__ import annotations
 
 from .. import ir
-from .normalize import views_of
+from ..aliasing import views_of
 
 
 def run(fn: ir.Function, protected=frozenset()) -> ir.Function:

@@ -12,11 +12,8 @@ NumPy's aliasing visible; that is reported at the user's line.
 """
 from __future__ import annotations
 
-from .. import ir
-from ..errors import UnsupportedSyntaxError
+from .. import aliasing, ir
 from ..lower import Namer
-
-VIEW_OPS = {"getitem", "np.transpose", "np.reshape", "id"}
 
 
 def run(fn: ir.Function) -> ir.Function:
@@ -25,7 +22,7 @@ def run(fn: ir.Function) -> ir.Function:
     body, temps = [], set(fn.temps)
     for i, stmt in enumerate(fn.body):
         if isinstance(stmt, ir.Assign) and stmt.op == "setitem":
-            _check_no_view_read_later(fn.body, i)
+            aliasing.check_write(fn.body, i, "modifies")
         renamed = _rename(stmt, current)
         if isinstance(stmt, ir.Assign):
             target = stmt.target
@@ -52,35 +49,3 @@ def _all_names(fn: ir.Function) -> set:
     for stmt in fn.body:
         names |= ir.uses(stmt) | ir.defs(stmt)
     return names
-
-
-def _check_no_view_read_later(body, i: int) -> None:
-    """Reject `a[...] = v` when an alias of `a` made earlier is read after it."""
-    write = body[i]
-    aliases = views_of(body[:i], write.target) - {write.target}
-    for later in body[i + 1:]:
-        if isinstance(later, ir.Assign) and later.target in aliases and later.op != "setitem":
-            aliases.discard(later.target)   # rebound: the old view is gone
-            continue
-        seen = ir.uses(later) & aliases
-        if seen:
-            name = sorted(seen)[0]
-            raise UnsupportedSyntaxError(
-                f"`{name}` shares memory with `{write.target}`, which this line modifies; "
-                f"s2sgrad does not follow NumPy views", write.loc,
-                hint=f"make an independent copy where it is created: `{name} = ....copy()`")
-
-
-def views_of(body, name: str) -> set:
-    """Names that may share memory with `name` through views made in `body`."""
-    group, changed = {name}, True
-    while changed:
-        changed = False
-        for stmt in body:
-            if isinstance(stmt, ir.Assign) and stmt.op in VIEW_OPS and stmt.args \
-                    and isinstance(stmt.args[0], ir.Var):
-                pair = {stmt.target, stmt.args[0].name}
-                if pair & group and not pair <= group:
-                    group |= pair
-                    changed = True
-    return group

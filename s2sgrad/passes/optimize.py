@@ -33,7 +33,7 @@ def run(fn: ir.Function) -> ir.Function:
 def _once(fn: ir.Function) -> ir.Function:
     body = [_simplify(s) if isinstance(s, ir.Assign) else _nested(s) for s in fn.body]
     body = _propagate(body, fn.temps)
-    body = _drop_dead(body, live=set())
+    body = drop_dead(body, live=set())
     return ir.Function(fn.name, fn.params, tuple(_drop_empty_comments(body)), fn.loc, fn.temps,
                        fn.free, fn.doc)
 
@@ -105,7 +105,7 @@ def _rename_uses(stmt, mapping):
     return stmt
 
 
-def _drop_dead(body, live: set) -> list:
+def drop_dead(body, live: set) -> list:
     """Remove assignments whose value is never read (all ops are pure)."""
     kept = []
     for stmt in reversed(body):
@@ -114,7 +114,7 @@ def _drop_dead(body, live: set) -> list:
         live -= ir.defs(stmt)
         if isinstance(stmt, ir.Def):
             f = stmt.fn
-            inner = tuple(_drop_dead(list(f.body), set()))
+            inner = tuple(drop_dead(list(f.body), set()))
             stmt = ir.Def(ir.Function(f.name, f.params, inner, f.loc, f.temps, f.free, f.doc), stmt.loc)
         live |= ir.uses(stmt)
         kept.append(stmt)

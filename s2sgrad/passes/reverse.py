@@ -22,6 +22,7 @@ from .. import ir, rules
 from ..lower import Namer, _temp_base, template
 from ..runtime import HELPERS
 from .activity import active_values, differentiable_positions
+from .optimize import drop_dead
 
 RESERVED = {"np"} | {h.__name__ for h in HELPERS}
 
@@ -115,6 +116,8 @@ class Reverse:
         mapping = dict(zip(op.args, stmt.args)) | {"ans": ir.Var(stmt.target)}
         stmts, result = self.inline(template(op), mapping, {}, stmt.loc)
         partials = result if isinstance(result, tuple) else (result,)
+        needed = {partials[i].name for i in wanted if isinstance(partials[i], ir.Var)}
+        stmts = drop_dead(stmts, needed)       # no partials of arguments nobody asked for
         dans, parts = self.adj[stmt.target], []
         for i in wanted:
             arg = stmt.args[i]

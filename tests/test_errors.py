@@ -1,0 +1,587 @@
+"""Every user mistake or unsupported construct raises a located s2sgrad error.
+
+Each function below marks the offending line with a `# HERE` comment; the
+tests check the exception class (and the built-in class a user would catch),
+the exact line, that the column points at the construct, that the message
+names it, and the compiler-style rendering of `str(err)`.
+"""
+import inspect
+import linecache
+import math
+import traceback
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import (NoRuleError, NotDifferentiableError, S2SGradError, ShapeError,
+                     SourceUnavailableError, UnsupportedSyntaxError)
+from s2sgrad.rules import OPS
+
+MARKER = "# HERE"
+
+
+# -- helpers ------------------------------------------------------------------
+
+def marked_line(fn) -> int:
+    """The file line number of the single `# HERE` line in `fn`'s source."""
+    lines, first = inspect.getsourcelines(fn)
+    hits = [first + i for i, line in enumerate(lines) if MARKER in line]
+    assert len(hits) == 1, f"{fn.__name__} must mark exactly one line"
+    return hits[0]
+
+
+def check_rendering(err: S2SGradError) -> None:
+    """`str(err)` is `file:line:col: error: message`, the line, a caret line, a help line."""
+    loc = err.loc
+    rendered = str(err).splitlines()
+    assert rendered[0] == f"{loc.file}:{loc.line}:{loc.col + 1}: error: {err.message}"
+    assert rendered[1] == "    " + loc.text
+    caret = rendered[2]
+    assert set(caret.strip()) == {"^"}
+    assert caret.index("^") == 4 + loc.col          # the caret starts under the construct
+    if err.hint:
+        assert rendered[3] == f"help: {err.hint}"
+        assert len(err.hint) > 5
+    # the attributes SyntaxError-aware tools (tracebacks, IDEs) read
+    assert (err.filename, err.lineno, err.offset, err.text) == (loc.file, loc.line, loc.col + 1,
+                                                                loc.text)
+
+
+def check_located(err: S2SGradError, fn, prefix, words) -> None:
+    loc = err.loc
+    assert loc is not None, f"no location on {err!r}"
+    assert loc.file == inspect.getsourcefile(fn) == __file__
+    assert loc.line == marked_line(fn), str(err)
+    assert loc.text == linecache.getline(__file__, loc.line).rstrip("\n")
+    assert MARKER in loc.text
+    prefixes = prefix if isinstance(prefix, tuple) else (prefix,)
+    assert loc.text[loc.col:].startswith(prefixes), \
+        f"column {loc.col} points at {loc.text[loc.col:]!r}, expected {prefixes}"
+    for word in words:
+        assert word in err.message, f"{word!r} not in {err.message!r}"
+    check_rendering(err)
+
+
+def helper(t):
+    return t * 2.0
+
+
+G_VALUE = 1.0
+
+
+# -- functions using each construct ---------------------------------------------
+
+def for_fn(x):
+    y = x
+    for i in range(3):  # HERE
+        y = y * x
+    return y
+
+
+def while_fn(x):
+    y = x
+    while y < 10.0:  # HERE
+        y = y * x
+    return y
+
+
+def if_fn(x):
+    if x > 0:  # HERE
+        return x
+    return -x
+
+
+def ifexp_fn(x, c):
+    y = x * 2.0 if c > 0 else x  # HERE
+    return y
+
+
+def and_fn(x, c):
+    y = x and c  # HERE
+    return y
+
+
+def or_fn(x, c):
+    y = x or c  # HERE
+    return y
+
+
+def try_fn(x):
+    try:  # HERE
+        y = x * 2.0
+    except Exception:
+        y = x
+    return y
+
+
+def with_fn(x):
+    with np.errstate(all="ignore"):  # HERE
+        y = x * 2.0
+    return y
+
+
+def class_fn(x):
+    class Box:  # HERE
+        pass
+    return x
+
+
+def nested_def_fn(x):
+    def inner(t):  # HERE
+        return t * 2.0
+    return x
+
+
+def lambda_inside_fn(x):
+    g = lambda t: t * 2.0  # HERE  # noqa: E731
+    return x
+
+
+def global_fn(x):
+    global G_VALUE  # HERE
+    return x * 2.0
+
+
+def _make_nonlocal_fn():
+    v = 1.0
+
+    def nonlocal_fn(x):
+        nonlocal v  # HERE
+        v = x
+        return v
+    return nonlocal_fn
+
+
+nonlocal_fn = _make_nonlocal_fn()
+
+
+def listcomp_fn(x):
+    y = [t for t in x]  # HERE
+    return y
+
+
+def genexp_fn(x):
+    y = (t for t in x)  # HERE
+    return y
+
+
+def yield_fn(x):
+    yield x  # HERE
+
+
+def list_fn(x):
+    return np.sum(x * [1.0, 2.0])  # HERE
+
+
+def dict_fn(x):
+    d = {"k": x}  # HERE
+    return x
+
+
+def fstring_fn(x):
+    s = f"{x}"  # HERE
+    return x
+
+
+def starred_call_fn(x):
+    return np.sum(*x)  # HERE
+
+
+def varargs_fn(x, *rest):  # HERE
+    return x
+
+
+def kwargs_fn(x, **options):  # HERE
+    return x
+
+
+def raise_fn(x):
+    raise ValueError("no")  # HERE
+
+
+def assert_fn(x):
+    assert x > 0  # HERE
+    return x
+
+
+def del_fn(x):
+    y = x * 2.0
+    del y  # HERE
+    return x
+
+
+def import_fn(x):
+    import math  # HERE
+    return x
+
+
+def import_from_fn(x):
+    from math import pi  # HERE
+    return x * pi
+
+
+def walrus_fn(x):
+    y = (z := x * 2.0) + z  # HERE
+    return y
+
+
+def match_fn(x):
+    match x:  # HERE
+        case _:
+            y = x
+    return y
+
+
+CONSTRUCTS = [
+    # (function, exact class, builtin class, column prefix, words of the message)
+    (for_fn, UnsupportedSyntaxError, SyntaxError, "for i", ["`for`", "loop"]),
+    (while_fn, UnsupportedSyntaxError, SyntaxError, "while", ["`while`", "loop"]),
+    (if_fn, UnsupportedSyntaxError, SyntaxError, "if x", ["`if`"]),
+    (ifexp_fn, UnsupportedSyntaxError, SyntaxError, "x * 2.0 if c", ["conditional expression"]),
+    (and_fn, UnsupportedSyntaxError, SyntaxError, "x and c", ["`and`"]),
+    (or_fn, UnsupportedSyntaxError, SyntaxError, "x or c", ["`or`"]),
+    (try_fn, UnsupportedSyntaxError, SyntaxError, "try", ["`try`"]),
+    (with_fn, UnsupportedSyntaxError, SyntaxError, "with", ["`with`"]),
+    (class_fn, UnsupportedSyntaxError, SyntaxError, "class Box", ["class"]),
+    (nested_def_fn, UnsupportedSyntaxError, SyntaxError, "def inner", ["nested `def`"]),
+    (lambda_inside_fn, UnsupportedSyntaxError, SyntaxError, "lambda", ["lambda"]),
+    (global_fn, UnsupportedSyntaxError, SyntaxError, "global", ["`global`"]),
+    (nonlocal_fn, UnsupportedSyntaxError, SyntaxError, "nonlocal", ["`nonlocal`"]),
+    (listcomp_fn, UnsupportedSyntaxError, SyntaxError, "[t for", ["list comprehension"]),
+    (genexp_fn, UnsupportedSyntaxError, SyntaxError, "(t for", ["generator expression"]),
+    (yield_fn, UnsupportedSyntaxError, SyntaxError, "yield", ["`yield`"]),
+    (list_fn, UnsupportedSyntaxError, SyntaxError, "[1.0, 2.0]", ["list"]),
+    (dict_fn, UnsupportedSyntaxError, SyntaxError, '{"k"', ["dict"]),
+    (fstring_fn, UnsupportedSyntaxError, SyntaxError, 'f"', ["f-string"]),
+    (starred_call_fn, UnsupportedSyntaxError, SyntaxError, "*x", ["starred"]),
+    (varargs_fn, UnsupportedSyntaxError, SyntaxError, ("*rest", "rest"), ["`*args`"]),
+    (kwargs_fn, UnsupportedSyntaxError, SyntaxError, ("**options", "options"), ["`**kwargs`"]),
+    (raise_fn, UnsupportedSyntaxError, SyntaxError, "raise", ["`raise`"]),
+    (assert_fn, UnsupportedSyntaxError, SyntaxError, "assert", ["`assert`"]),
+    (del_fn, UnsupportedSyntaxError, SyntaxError, "del y", ["`del`"]),
+    (import_fn, UnsupportedSyntaxError, SyntaxError, "import math", ["import"]),
+    (import_from_fn, UnsupportedSyntaxError, SyntaxError, "from math", ["import"]),
+    (walrus_fn, UnsupportedSyntaxError, SyntaxError, "z := x", ["walrus", ":="]),
+    (match_fn, UnsupportedSyntaxError, SyntaxError, "match x", ["`match`"]),
+]
+
+
+@pytest.mark.parametrize("fn, cls, builtin, prefix, words", CONSTRUCTS,
+                         ids=[c[0].__name__ for c in CONSTRUCTS])
+def test_unsupported_construct_is_located(fn, cls, builtin, prefix, words):
+    with pytest.raises(builtin) as info:
+        s2sgrad.grad(fn)
+    err = info.value
+    assert type(err) is cls
+    assert isinstance(err, S2SGradError)
+    check_located(err, fn, prefix, words)
+    assert err.hint, "every fenced construct says what to write instead"
+
+
+def test_fence_table_covers_the_brief():
+    """The fence's table itself names each construct in its message."""
+    import ast
+    from s2sgrad import fence
+    for node in (ast.For, ast.While, ast.If, ast.IfExp, ast.BoolOp, ast.Try, ast.With,
+                 ast.ClassDef, ast.FunctionDef, ast.Lambda, ast.Global, ast.Nonlocal,
+                 ast.ListComp, ast.GeneratorExp, ast.Yield, ast.List, ast.Dict, ast.JoinedStr,
+                 ast.Starred, ast.Raise, ast.Assert, ast.Delete, ast.Import, ast.NamedExpr,
+                 ast.Match):
+        what, hint = fence.UNSUPPORTED[node]
+        assert what and hint
+
+
+def test_construct_in_function_nested_in_a_test_has_the_right_column():
+    """Indented source (a def inside a test) is dedented for parsing; the column
+    must still be the column in the user's file."""
+    def indented(x):
+        y = x
+        for i in range(2):  # HERE
+            y = y + x
+        return y
+
+    with pytest.raises(SyntaxError) as info:
+        s2sgrad.grad(indented)
+    err = info.value
+    assert isinstance(err, UnsupportedSyntaxError)
+    check_located(err, indented, "for i", ["`for`"])
+    assert err.loc.col == 8
+
+
+# -- errors found while lowering --------------------------------------------------
+
+def floordiv_fn(x):
+    y = x // 2.0  # HERE
+    return y
+
+
+def arctan2_fn(x):
+    return np.arctan2(x, 1.0)  # HERE
+
+
+def math_sin_fn(x):
+    return math.sin(x)  # HERE
+
+
+def own_call_fn(x):
+    y = helper(x)  # HERE
+    return y
+
+
+def print_fn(x):
+    print(x)  # HERE
+    return x
+
+
+def early_return_fn(x):
+    return x
+    y = x * 2.0  # HERE
+    return y
+
+
+def keyword_fn(x, k):
+    return np.sum(x, axis=k)  # HERE
+
+
+def variable_index_fn(x, i):
+    return x[i]  # HERE
+
+
+def view_write_fn(x):
+    a = x * 2.0
+    b = a[0:2]
+    b[0] = 1.0  # HERE
+    return np.sum(a * b)
+
+
+def before_assign_fn(x):
+    y = z * x  # HERE
+    z = x
+    return y
+
+
+def undefined_global_fn(x):
+    return x * not_defined_anywhere  # HERE  # noqa: F821
+
+
+def tuple_return_fn(x):
+    return x, x * 2.0  # HERE
+
+
+LOWERING = [
+    (floordiv_fn, NoRuleError, ValueError, "x // 2.0", ["`//`", "no derivative rule"]),
+    (arctan2_fn, NoRuleError, ValueError, "np.arctan2", ["np.arctan2", "no derivative rule"]),
+    (math_sin_fn, NoRuleError, ValueError, "math.sin", ["math.sin", "no derivative rule"]),
+    (own_call_fn, NoRuleError, ValueError, "helper(x)", ["`helper`", "your own function"]),
+    (print_fn, UnsupportedSyntaxError, SyntaxError, "print(x)", ["expression"]),
+    (early_return_fn, UnsupportedSyntaxError, SyntaxError, "y = x * 2.0", ["after `return`"]),
+    (keyword_fn, UnsupportedSyntaxError, SyntaxError, "k)", ["`axis`", "constant"]),
+    (variable_index_fn, UnsupportedSyntaxError, SyntaxError, "i]", ["ind"]),
+    (view_write_fn, UnsupportedSyntaxError, SyntaxError, "b[0] = 1.0", ["`a`", "`b`", "share memory"]),
+    (before_assign_fn, UnsupportedSyntaxError, SyntaxError, "z * x", ["`z`", "before it is assigned"]),
+    (undefined_global_fn, S2SGradError, Exception, "not_defined_anywhere",
+     ["`not_defined_anywhere`", "not defined"]),
+    (tuple_return_fn, UnsupportedSyntaxError, SyntaxError, "x, x * 2.0", ["tuple"]),
+]
+
+
+@pytest.mark.parametrize("fn, cls, builtin, prefix, words", LOWERING,
+                         ids=[c[0].__name__ for c in LOWERING])
+def test_lowering_error_is_located(fn, cls, builtin, prefix, words):
+    with pytest.raises(builtin) as info:
+        s2sgrad.grad(fn)
+    err = info.value
+    assert isinstance(err, cls) and isinstance(err, S2SGradError)
+    check_located(err, fn, prefix, words)
+
+
+def test_arctan2_really_has_no_rule():
+    """The no-rule test above relies on np.arctan2 being absent from the table."""
+    assert "np.arctan2" not in OPS
+    assert all(op.obj is not np.arctan2 for op in OPS.values())
+    assert all(op.obj is not math.sin for op in OPS.values())
+
+
+def test_no_rule_is_a_value_error_with_a_hint():
+    with pytest.raises(ValueError) as info:
+        s2sgrad.grad(arctan2_fn)
+    assert isinstance(info.value, NoRuleError)
+    assert "help: " in str(info.value)
+
+
+def test_floor_division_hint_lists_supported_operators():
+    with pytest.raises(NoRuleError) as info:
+        s2sgrad.grad(floordiv_fn)
+    assert "+ - * / ** @" in info.value.hint
+
+
+def test_errors_are_raised_when_grad_is_called_not_later():
+    """Compilation happens in grad(): the error never waits for the first call."""
+    with pytest.raises(UnsupportedSyntaxError):
+        s2sgrad.grad(for_fn)
+    with pytest.raises(UnsupportedSyntaxError):
+        s2sgrad.source(for_fn)
+    with pytest.raises(UnsupportedSyntaxError):
+        s2sgrad.value_and_grad(for_fn)
+
+
+# -- functions whose source cannot be read ---------------------------------------------
+
+def test_lambda_given_to_grad():
+    with pytest.raises(SyntaxError) as info:
+        s2sgrad.grad(lambda x: x)
+    err = info.value
+    assert isinstance(err, UnsupportedSyntaxError)
+    assert "lambda" in err.message
+    assert "def" in err.hint
+    assert err.loc.file == __file__
+    assert err.loc.line == inspect.currentframe().f_lineno - 6
+    assert "lambda x: x" in err.loc.text
+    assert f"{__file__}:{err.loc.line}:" in str(err)
+
+
+def _with_lambda_default(x, scale=lambda t: t * 3.0): return x * 2.0  # noqa: E704
+
+
+def test_lambda_on_a_def_line_is_not_mistaken_for_that_def():
+    """The lambda's source line is a `def` line (the lambda is a default value):
+    s2sgrad must still see a lambda, not differentiate `_with_lambda_default`."""
+    lam = inspect.signature(_with_lambda_default).parameters["scale"].default
+    assert lam(1.0) == 3.0
+    with pytest.raises(SyntaxError) as info:
+        s2sgrad.grad(lam)
+    err = info.value
+    assert isinstance(err, UnsupportedSyntaxError)
+    assert "is a lambda" in err.message
+
+
+def test_function_built_with_exec():
+    namespace = {"np": np}
+    exec("def made(x):\n    return np.sin(x)\n", namespace)
+    with pytest.raises(ValueError) as info:
+        s2sgrad.grad(namespace["made"])
+    err = info.value
+    assert isinstance(err, SourceUnavailableError)
+    assert "made" in err.message and "source" in err.message
+    assert "exec" in err.hint
+    assert "help: " in str(err)
+
+
+def test_builtin_function():
+    with pytest.raises(ValueError) as info:
+        s2sgrad.grad(np.sin)
+    err = info.value
+    assert isinstance(err, SourceUnavailableError)
+    assert "sin" in err.message and "not a Python function" in err.message
+    assert "def f(x): return np.sin(x)" in err.hint
+
+
+def test_python_builtin_function():
+    with pytest.raises(SourceUnavailableError) as info:
+        s2sgrad.grad(abs)
+    assert "abs" in info.value.message
+
+
+# -- values that cannot be differentiated ------------------------------------------------
+
+def square_sum(x, y):
+    return np.sum(x * x) + np.sum(y)
+
+
+@pytest.mark.parametrize("value, what", [
+    (3, "int"),
+    (True, "bool"),
+    (np.arange(3), "int"),
+    ([1.0, 2.0], "list"),
+], ids=["int", "bool", "int-array", "list"])
+def test_non_float_argument(value, what):
+    df = s2sgrad.grad(square_sum)
+    with pytest.raises(TypeError) as info:
+        df(value, 1.0)
+    err = info.value
+    assert isinstance(err, NotDifferentiableError)
+    assert "`x`" in err.message
+    assert what in err.message
+    assert "x" in err.hint
+    assert err.loc is not None and err.loc.file == __file__
+    assert err.loc.line == square_sum.__code__.co_firstlineno
+
+
+def test_non_float_argument_by_keyword_and_second_position():
+    df = s2sgrad.grad(square_sum, wrt="y")
+    with pytest.raises(NotDifferentiableError) as info:
+        df(np.ones(2), y=4)
+    assert "`y`" in info.value.message
+    # a parameter left out of wrt may be anything
+    assert np.allclose(s2sgrad.grad(square_sum)(np.ones(2), 4), 2 * np.ones(2))
+
+
+def test_integer_argument_hint_shows_the_fix():
+    with pytest.raises(NotDifferentiableError) as info:
+        s2sgrad.grad(square_sum)(3, 1.0)
+    assert "dtype=float" in info.value.hint
+
+
+def identity(x):
+    return x * 1.0
+
+
+def test_non_scalar_output_of_grad():
+    df = s2sgrad.grad(identity)
+    assert df(2.0) == 1.0
+    with pytest.raises(ValueError) as info:
+        df(np.ones(3))
+    err = info.value
+    assert isinstance(err, ShapeError)
+    assert "(3,)" in err.message and "scalar" in err.message
+    assert "vjp" in str(err)
+    assert err.loc.line == identity.__code__.co_firstlineno
+
+
+@pytest.mark.parametrize("wrt, shown", [
+    (5, "5"),
+    (-3, "-3"),
+    ("z", "'z'"),
+    ((0, "x"), "twice"),
+    (("x", "x"), "twice"),
+], ids=["index-too-big", "index-too-small", "unknown-name", "duplicate-index-name",
+        "duplicate-name"])
+def test_bad_wrt_lists_the_parameters(wrt, shown):
+    with pytest.raises(S2SGradError) as info:
+        s2sgrad.grad(square_sum, wrt=wrt)
+    err = info.value
+    assert shown in err.message
+    text = str(err)
+    assert "x" in err.hint and "y" in err.hint, f"parameters not listed in: {text}"
+    assert "x, y" in text
+    assert err.loc.line == square_sum.__code__.co_firstlineno
+
+
+def test_vjp_cotangent_of_wrong_shape():
+    out, pullback = s2sgrad.vjp(identity, np.ones(3))
+    assert np.allclose(pullback(np.full(3, 2.0))[0], 2.0)
+    with pytest.raises(ValueError) as info:
+        pullback(np.ones(4))
+    err = info.value
+    assert isinstance(err, ShapeError)
+    assert "(4,)" in err.message and "(3,)" in err.message
+    assert "cotangent" in err.message
+
+
+# -- errors at run time inside generated code --------------------------------------------
+
+def matmul_self(x):
+    return np.sum(x @ x)
+
+
+def test_runtime_error_shows_the_generated_line():
+    df = s2sgrad.grad(matmul_self)
+    assert np.allclose(df(np.eye(2)), 2 * np.ones((2, 2)))
+    with pytest.raises(ValueError) as info:
+        df(np.ones((2, 3)))
+    assert not isinstance(info.value, S2SGradError)   # numpy's own error
+    text = "".join(traceback.format_exception(info.value))
+    generated = [line for line in text.splitlines() if "np.matmul(x, x)" in line or "x @ x" in line]
+    assert generated, text
+    assert "<s2sgrad-" in text and "grad_matmul_self" in text
