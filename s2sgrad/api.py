@@ -143,18 +143,23 @@ def _check_scalar(value, compiled: Compiled) -> None:
                           "pullback with a cotangent of the output's shape")
 
 
-def _own(grad, *others):
-    """A gradient the caller may modify: never a read-only view or a caller's array."""
+def _own(grad, arg, *others):
+    """A gradient shaped like its argument, that the caller may modify: never a
+    read-only view or an array the caller passed in."""
+    if type(grad) is float and type(arg) is float:
+        return grad
+    if np.shape(grad) != np.shape(arg):
+        return np.broadcast_to(grad, np.shape(arg)).copy()
     if isinstance(grad, np.ndarray) and (grad.base is not None or not grad.flags.writeable
                                          or any(grad is o for o in others)):
         return grad.copy()
     return grad
 
 
-def _own_all(grads, single, *others):
-    if single:
-        return _own(grads, *others)
-    return tuple(_own(g, *others) for g in grads)
+def _own_all(grads, args, compiled: Compiled, *others):
+    if compiled.single:
+        return _own(grads, args[compiled.positions[0]], *others)
+    return tuple(_own(g, args[i], *others) for g, i in zip(grads, compiled.positions))
 
 
 # -- the public transforms ----------------------------------------------------
@@ -162,13 +167,14 @@ def _own_all(grads, single, *others):
 def value_and_grad(fn, wrt=0):
     """`fn`'s value and its gradient with respect to `wrt` (an index, a name, or a tuple)."""
     compiled = compile_derivative(fn, wrt, "grad")
-    impl, single = compiled.fn, compiled.single
+    impl = compiled.fn
 
     @functools.wraps(fn)
     def value_and_grad_fn(*args, **kwargs):
-        value, grads = impl(*_arguments(compiled, args, kwargs))
+        args = _arguments(compiled, args, kwargs)
+        value, grads = impl(*args)
         _check_scalar(value, compiled)
-        return value, _own_all(grads, single)
+        return value, _own_all(grads, args, compiled)
     return value_and_grad_fn
 
 
@@ -189,14 +195,15 @@ def vjp(fn, *args, wrt=None):
     if wrt is None:
         wrt = tuple(range(len(inspect.signature(inspect.unwrap(fn)).parameters)))
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "vjp")
-    out, impl = compiled.fn(*_arguments(compiled, args, {}))
+    args = _arguments(compiled, args, {})
+    out, impl = compiled.fn(*args)
 
     def pullback(cotangent):
         if np.shape(cotangent) != np.shape(out):
             raise ShapeError(f"the cotangent has shape {np.shape(cotangent)} but the output has "
                              f"shape {np.shape(out)}", compiled.ir.loc,
                              hint="pass an array shaped like the output, e.g. np.ones_like(out)")
-        return _own_all(impl(cotangent), False, cotangent)
+        return _own_all(impl(cotangent), args, compiled, cotangent)
     return out, pullback
 
 

@@ -316,6 +316,20 @@ def floordiv_fn(x):
     return y
 
 
+def modulo_fn(x):
+    y = x % 2.0  # HERE
+    return y
+
+
+def not_fn(x):
+    y = not x  # HERE
+    return y
+
+
+def method_fn(x):
+    return x.max()  # HERE
+
+
 def arctan2_fn(x):
     return np.arctan2(x, 1.0)  # HERE
 
@@ -371,6 +385,9 @@ def tuple_return_fn(x):
 
 LOWERING = [
     (floordiv_fn, NoRuleError, ValueError, "x // 2.0", ["`//`", "no derivative rule"]),
+    (modulo_fn, NoRuleError, ValueError, "x % 2.0", ["`%`", "no derivative rule"]),
+    (not_fn, UnsupportedSyntaxError, SyntaxError, "not x", ["`not`"]),
+    (method_fn, NoRuleError, ValueError, "x.max", ["`.max()`", "no derivative rule"]),
     (arctan2_fn, NoRuleError, ValueError, "np.arctan2", ["np.arctan2", "no derivative rule"]),
     (math_sin_fn, NoRuleError, ValueError, "math.sin", ["math.sin", "no derivative rule"]),
     (own_call_fn, NoRuleError, ValueError, "helper(x)", ["`helper`", "your own function"]),

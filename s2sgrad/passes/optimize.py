@@ -73,6 +73,10 @@ def _simplify(s: ir.Assign) -> ir.Assign:
         return to("id", args[1])
     if s.op in ("div", "pow") and _const(args[1], 1):
         return to("id", args[0])
+    if s.op == "unbroadcast" and _const(args[0]):
+        # A constant adjoint only flows from `grad`'s scalar seed through values of one
+        # element, where summing does nothing (`grad` gives the result the argument's shape).
+        return to("id", args[0])
     return s
 
 

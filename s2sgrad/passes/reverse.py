@@ -74,6 +74,7 @@ class Reverse:
         self.out: list = []
         self.temps: set = set()
         self.line = None
+        self.claimed: set = set()    # adjoints a contribution of this statement assigns first
 
     def dname(self, name: str) -> str:
         if name not in self.dnames:
@@ -85,7 +86,8 @@ class Reverse:
     def output_name(self, name: str) -> str:
         """Where a contribution to `name`'s adjoint is computed: `dx` itself if it is
         the first, else a part to be added to it."""
-        if self.adj.get(name) is None:
+        if self.adj.get(name) is None and name not in self.claimed:
+            self.claimed.add(name)
             return self.dname(name)
         part = self.namer.fresh(self.dname(name) + "_part")
         self.temps.add(part)
@@ -120,14 +122,13 @@ class Reverse:
         stmts = drop_dead(stmts, needed)       # no partials of arguments nobody asked for
         dans, parts = self.adj[stmt.target], []
         for i in wanted:
-            arg = stmt.args[i]
-            part = ir.Var(self.temp("mul", ()))
-            stmts.append(ir.Assign(part.name, "mul", (dans, partials[i]), loc=stmt.loc))
-            if _broadcasts(stmt, i):
-                summed = self.temp("unbroadcast", ())
-                stmts.append(ir.Assign(summed, "unbroadcast", (part, arg), loc=stmt.loc))
-                part = ir.Var(summed)
-            parts.append((arg.name, part))
+            arg, summed = stmt.args[i], _broadcasts(stmt, i)
+            part = self.output_name(arg.name)
+            product = self.temp("mul", ()) if summed else part
+            stmts.append(ir.Assign(product, "mul", (dans, partials[i]), loc=stmt.loc))
+            if summed:
+                stmts.append(ir.Assign(part, "unbroadcast", (ir.Var(product), arg), loc=stmt.loc))
+            parts.append((arg.name, ir.Var(part)))
         return stmts, parts
 
     def from_template(self, stmt, op, wanted):
@@ -154,24 +155,17 @@ class Reverse:
         return stmts, ir.rename(tmpl.result, {**mapping, **local})
 
     def commit(self, stmts, parts, loc) -> None:
-        """Add each contribution to its adjoint; the first one takes the name `dx`."""
-        renames, sums = {}, []
-        fresh = {s.target for s in stmts}
+        """Add each contribution to its adjoint (the first one already is `dx`)."""
+        self.out += stmts
         for name, part in parts:
             current = self.adj.get(name)
-            if current is None and part.name in fresh and part.name not in renames:
-                renames[part.name] = self.dname(name)
-                self.adj[name] = ir.Var(self.dname(name))
-            elif current is None:
+            if current is None or current == part:
                 self.adj[name] = part
             else:
-                sums.append((name, current, part))
-        self.out += [_rename_stmt(s, renames) for s in stmts]
-        for name, current, part in sums:
-            current = self.adj[name] if getattr(current, "name", None) in renames else current
-            target = self.dname(name)
-            self.out.append(ir.Assign(target, "add", (current, ir.rename(part, renames)), loc=loc))
-            self.adj[name] = ir.Var(target)
+                target = self.dname(name)
+                self.out.append(ir.Assign(target, "add", (current, part), loc=loc))
+                self.adj[name] = ir.Var(target)
+        self.claimed.clear()
 
     def gradient(self, param: str, loc) -> ir.Var:
         """The final adjoint of a differentiated parameter, under its own name."""
@@ -187,10 +181,3 @@ def _broadcasts(stmt: ir.Assign, i: int) -> bool:
     """Whether argument i of an elementwise op may have been broadcast."""
     others = [a for j, a in enumerate(stmt.args) if j != i]
     return any(not (isinstance(a, ir.Const) and isinstance(a.value, (int, float))) for a in others)
-
-
-def _rename_stmt(stmt: ir.Assign, renames: dict) -> ir.Assign:
-    if not renames:
-        return stmt
-    return ir.Assign(renames.get(stmt.target, stmt.target), stmt.op, ir.rename(stmt.args, renames),
-                     stmt.params, stmt.loc)

@@ -1,0 +1,321 @@
+"""Benchmark s2sgrad's gradients against the NumPy primal, autograd and JAX (no jit).
+
+    python bench/run.py              # full run (about 1-2 minutes)
+    python bench/run.py --quick      # shorter measurements, fewer repeats (under 30 s)
+    python bench/run.py --markdown   # the table as Markdown, for bench/README.md
+
+For each workload and size it reports the NumPy primal's time, and for
+s2sgrad, autograd and JAX the ratio gradient time / primal time (lower is
+better; "-" when the peer is not installed). It also reports s2sgrad's
+first-call cost on a fresh function object and how far s2sgrad's gradient is
+from a reference (autograd's, else JAX's, else central finite differences).
+A cell reads FAIL when s2sgrad raises or disagrees with the reference.
+See bench/README.md.
+"""
+from __future__ import annotations
+
+import os
+
+# One thread everywhere, for a fair comparison; set before NumPy or JAX is imported.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                           " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1").strip()
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import argparse
+import math
+import platform
+import statistics
+import sys
+import time
+import timeit
+import traceback
+import types
+import warnings
+from dataclasses import dataclass, field
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np
+
+import s2sgrad
+from bench.workloads import WORKLOADS, for_module
+
+RTOL = 1e-6          # s2sgrad vs autograd / JAX: relative to the largest reference entry
+FD_RTOL = 1e-4       # finite differences are only this good
+SMALL_TARGET, LARGE_TARGET, FIRST_CALL_TARGET_MS = 4.0, 2.5, 20.0
+
+
+# -- the optional peers ------------------------------------------------------
+
+def _load_autograd():
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import autograd
+            import autograd.numpy as anp
+    except Exception:                                   # noqa: BLE001 - any import failure
+        return None
+    return types.SimpleNamespace(name="autograd", version=getattr(autograd, "__version__", "?"),
+                                 grad=autograd.grad, np=anp)
+
+
+def _load_jax():
+    try:
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        jax.config.update("jax_platforms", "cpu")
+        import jax.numpy as jnp
+    except Exception:                                   # noqa: BLE001 - any import failure
+        return None
+    return types.SimpleNamespace(name="jax", version=jax.__version__, jax=jax, np=jnp)
+
+
+# -- timing ------------------------------------------------------------------
+
+@dataclass
+class Timing:
+    target: float       # seconds one measurement should take
+    repeats: int
+
+    def per_call(self, call) -> float:
+        """Median seconds per call over `repeats` measurements of `number` calls each,
+        `number` chosen so that one measurement takes about `target` seconds."""
+        timer = timeit.Timer(call)
+        call()                                          # warm up
+        number = 1
+        while True:
+            elapsed = timer.timeit(number)
+            if elapsed >= self.target * 0.5:
+                break
+            if elapsed < self.target / 100:
+                number *= 10
+            else:
+                number = max(number + 1, math.ceil(number * self.target / elapsed))
+        samples = [elapsed / number] + [timer.timeit(number) / number for _ in range(self.repeats - 1)]
+        return statistics.median(samples)
+
+
+def first_call(fn, wrt, args, tries=3) -> tuple[float, float]:
+    """Median over fresh copies of `fn` of (grad() creation, creation + first call), seconds.
+    s2sgrad caches the compiled derivative per function object, so each copy compiles anew."""
+    results = []
+    for _ in range(tries):
+        fresh = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
+                                   fn.__closure__)
+        fresh.__kwdefaults__, fresh.__qualname__ = fn.__kwdefaults__, fn.__qualname__
+        start = time.perf_counter()
+        g = s2sgrad.grad(fresh, wrt)
+        created = time.perf_counter()
+        g(*args)
+        results.append((created - start, time.perf_counter() - start))
+    return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
+
+
+# -- gradients and their comparison -------------------------------------------
+
+def _as_tuple(grads, wrt):
+    return tuple(grads) if isinstance(wrt, tuple) else (grads,)
+
+
+def max_abs_diff(got, ref) -> tuple[float, float]:
+    """(max |got - ref|, that divided by the largest |ref| entry)."""
+    diff = max(float(np.max(np.abs(np.asarray(g, dtype=float) - np.asarray(r, dtype=float))))
+               if np.shape(g) == np.shape(r) else math.inf for g, r in zip(got, ref))
+    scale = max(float(np.max(np.abs(np.asarray(r, dtype=float)))) for r in ref)
+    return diff, diff / scale if scale > 0 else diff
+
+
+def finite_differences(fn, args, positions, got, coords=3):
+    """Central differences on a few coordinates of each differentiated argument; returns
+    (the s2sgrad values at those coordinates, the estimates) as tuples of arrays."""
+    rng = np.random.default_rng(1)
+    mine, estimates = [], []
+    for k, i in enumerate(positions):
+        x = args[i]
+        flat = [()] if np.ndim(x) == 0 else [np.unravel_index(j, np.shape(x)) for j in
+                                              rng.choice(np.size(x), min(coords, np.size(x)),
+                                                         replace=False)]
+        for idx in flat:
+            value = float(x) if np.ndim(x) == 0 else float(x[idx])
+            h = 1e-6 * max(1.0, abs(value))
+
+            def at(v):
+                changed = list(args)
+                if np.ndim(x) == 0:
+                    changed[i] = v
+                else:
+                    changed[i] = x.copy()
+                    changed[i][idx] = v
+                return float(fn(*changed))
+            estimates.append((at(value + h) - at(value - h)) / (2 * h))
+            mine.append(float(np.asarray(got[k])[idx]) if np.ndim(x) else float(got[k]))
+    return (np.array(mine),), (np.array(estimates),)
+
+
+# -- one row -----------------------------------------------------------------
+
+@dataclass
+class Row:
+    workload: str
+    size: str
+    large: bool
+    primal: float = math.nan
+    ratios: dict = field(default_factory=dict)   # peer name -> ratio | "FAIL" | "-"
+    transform_ms: float | str = "-"
+    first_ms: float | str = "-"
+    diff: str = "-"
+    failure: str = ""                            # what went wrong with s2sgrad, if anything
+    notes: list = field(default_factory=list)
+
+
+def run_row(work, label, size, large, peers, timing) -> Row:
+    row = Row(work.name, label, large)
+    rng = np.random.default_rng(0)
+    args = work.make_inputs(size, rng)
+    positions = work.positions
+    wrt = work.wrt
+
+    row.primal = timing.per_call(lambda: work.fn(*args))
+
+    # s2sgrad: first call on fresh copies, then the steady state.
+    mine = None
+    try:
+        transform, first = first_call(work.fn, wrt, args)
+        row.transform_ms, row.first_ms = transform * 1e3, first * 1e3
+        g = s2sgrad.grad(work.fn, wrt)
+        mine = _as_tuple(g(*args), wrt)
+        row.ratios["s2sgrad"] = timing.per_call(lambda: g(*args)) / row.primal
+    except Exception as err:                            # noqa: BLE001 - report, keep going
+        row.ratios["s2sgrad"] = row.first_ms = row.transform_ms = "FAIL"
+        row.diff = "FAIL (error)"
+        row.failure = "".join(traceback.format_exception_only(type(err), err)).strip()
+
+    # The peers, and the reference gradient.
+    reference, ref_name = None, None
+    ag, jx = peers.get("autograd"), peers.get("jax")
+    if ag is not None:
+        fn_ag = for_module(work.fn, ag.np)
+        g_ag = ag.grad(fn_ag, positions if isinstance(wrt, tuple) else positions[0])
+        try:
+            reference, ref_name = _as_tuple(g_ag(*args), wrt), "autograd"
+            row.ratios["autograd"] = timing.per_call(lambda: g_ag(*args)) / row.primal
+        except Exception as err:                        # noqa: BLE001
+            row.ratios["autograd"] = "err"
+            row.notes.append(f"autograd raised {type(err).__name__}: {err}")
+    if jx is not None:
+        fn_jx = for_module(work.fn, jx.np)
+        g_jx = jx.jax.grad(fn_jx, positions if isinstance(wrt, tuple) else positions[0])
+        jargs = tuple(jx.np.asarray(a) for a in args)
+        block = jx.jax.block_until_ready
+        try:
+            theirs = tuple(np.asarray(t) for t in _as_tuple(block(g_jx(*jargs)), wrt))
+            row.ratios["jax"] = timing.per_call(lambda: block(g_jx(*jargs))) / row.primal
+            if reference is None:
+                reference, ref_name = theirs, "jax"
+            elif max_abs_diff(theirs, reference)[1] > RTOL:
+                row.notes.append("jax and autograd disagree: max|diff| = "
+                                 f"{max_abs_diff(theirs, reference)[0]:.2e}")
+        except Exception as err:                        # noqa: BLE001
+            row.ratios["jax"] = "err"
+            row.notes.append(f"jax raised {type(err).__name__}: {err}")
+
+    if mine is not None:
+        if reference is not None:
+            got, tol = mine, RTOL
+        else:
+            got, reference = finite_differences(work.fn, args, positions, mine)
+            ref_name, tol = "fd", FD_RTOL
+        diff, rel = max_abs_diff(got, reference)
+        row.diff = f"{diff:.1e}" + (" (fd)" if ref_name == "fd" else "")
+        if not rel <= tol:
+            row.ratios["s2sgrad"] = "FAIL"
+            row.diff = "FAIL " + row.diff
+            row.failure = (f"gradient differs from {ref_name}'s: max|diff| = {diff:.3e} "
+                           f"(relative {rel:.3e} > {tol:g})")
+    return row
+
+
+# -- the table ---------------------------------------------------------------
+
+PEERS = ("s2sgrad", "autograd", "jax")
+HEADERS = ("workload", "size", "primal us", "s2sgrad x", "autograd x", "jax x",
+           "s2s 1st call ms", "s2s transform ms", "max|d| vs ref")
+
+
+def _ratio(value) -> str:
+    return value if isinstance(value, str) else f"{value:.2f}"
+
+
+def cells(row: Row) -> list:
+    target = LARGE_TARGET if row.large else SMALL_TARGET
+    mine = row.ratios.get("s2sgrad", "-")
+    mark = lambda bad: " *" if bad else ""               # noqa: E731
+    first = row.first_ms
+    return [row.workload, row.size, f"{row.primal * 1e6:.1f}",
+            _ratio(mine) + mark(isinstance(mine, float) and mine > target),
+            _ratio(row.ratios.get("autograd", "-")), _ratio(row.ratios.get("jax", "-")),
+            (f"{first:.1f}" if isinstance(first, float) else first)
+            + mark(isinstance(first, float) and first > FIRST_CALL_TARGET_MS),
+            f"{row.transform_ms:.1f}" if isinstance(row.transform_ms, float) else row.transform_ms,
+            row.diff]
+
+
+def render(rows, markdown: bool) -> str:
+    body = [cells(r) for r in rows]
+    if markdown:
+        lines = ["| " + " | ".join(HEADERS) + " |",
+                 "|" + "|".join(["---", "---"] + ["---:"] * (len(HEADERS) - 2)) + "|"]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in body]
+        return "\n".join(lines)
+    widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(HEADERS)]
+    fmt = lambda r: "  ".join(c.ljust(w) if i < 2 else c.rjust(w)   # noqa: E731
+                              for i, (c, w) in enumerate(zip(r, widths)))
+    return "\n".join([fmt(HEADERS), "  ".join("-" * w for w in widths)] + [fmt(r) for r in body])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="shorter measurements and fewer repeats (under 30 s)")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    options = parser.parse_args(argv)
+    timing = Timing(0.02, 3) if options.quick else Timing(0.1, 7)
+
+    peers = {p.name: p for p in (_load_autograd(), _load_jax()) if p is not None}
+    started = time.perf_counter()
+    rows = []
+    for work in WORKLOADS:
+        for k, (label, size) in enumerate(work.sizes.items()):
+            print(f"  {work.name} [{label}] ...", file=sys.stderr, flush=True)
+            rows.append(run_row(work, label, size, k > 0, peers, timing))
+    elapsed = time.perf_counter() - started
+
+    versions = ", ".join([f"python {platform.python_version()}", f"numpy {np.__version__}",
+                          f"s2sgrad {getattr(s2sgrad, '__version__', '?')}"]
+                         + [f"{p.name} {p.version}" for p in peers.values()])
+    missing = [name for name in ("autograd", "jax") if name not in peers]
+    print(f"# {versions}; 1 thread; {'quick' if options.quick else 'full'} run in {elapsed:.0f} s")
+    if missing:
+        print(f"# not installed: {', '.join(missing)} (shown as -)")
+    print(f"# ratios are gradient time / NumPy primal time (median of {timing.repeats} "
+          f"measurements of ~{timing.target * 1e3:.0f} ms); * marks a miss of the targets "
+          f"(<= {SMALL_TARGET:g}x small, <= {LARGE_TARGET:g}x large, 1st call <= "
+          f"{FIRST_CALL_TARGET_MS:g} ms)")
+    print()
+    print(render(rows, options.markdown))
+    failures = [r for r in rows if r.failure]
+    notes = [(r, n) for r in rows for n in r.notes]
+    if failures or notes:
+        print()
+    for r in failures:
+        print(f"FAIL {r.workload} [{r.size}]: {r.failure}")
+    for r, n in notes:
+        print(f"note {r.workload} [{r.size}]: {n}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
