@@ -15,6 +15,17 @@ See bench/README.md.
 from __future__ import annotations
 
 import os
+import sys
+
+# Large temporaries (8 MB for n = 1e6) would otherwise be mmap'ed and unmapped on every call,
+# so timings would mostly measure page faults, and vary with the allocator's history. Keep
+# them in the heap (glibc; elsewhere these variables are ignored), unless told not to.
+_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+if __name__ == "__main__" and "--system-malloc" not in sys.argv[1:] \
+        and not all(k in os.environ for k in _MALLOC):
+    for _k, _v in _MALLOC.items():
+        os.environ.setdefault(_k, _v)
+    os.execv(sys.executable, sys.orig_argv)        # glibc reads them at start-up only
 
 # One thread everywhere, for a fair comparison; set before NumPy or JAX is imported.
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -25,10 +36,10 @@ os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import argparse
+import importlib.metadata
 import math
 import platform
 import statistics
-import sys
 import time
 import timeit
 import traceback
@@ -50,6 +61,13 @@ SMALL_TARGET, LARGE_TARGET, FIRST_CALL_TARGET_MS = 4.0, 2.5, 20.0
 
 # -- the optional peers ------------------------------------------------------
 
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
 def _load_autograd():
     try:
         with warnings.catch_warnings():
@@ -58,8 +76,8 @@ def _load_autograd():
             import autograd.numpy as anp
     except Exception:                                   # noqa: BLE001 - any import failure
         return None
-    return types.SimpleNamespace(name="autograd", version=getattr(autograd, "__version__", "?"),
-                                 grad=autograd.grad, np=anp)
+    return types.SimpleNamespace(name="autograd", version=_version("autograd"), grad=autograd.grad,
+                                 np=anp)
 
 
 def _load_jax():
@@ -281,6 +299,9 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="shorter measurements and fewer repeats (under 30 s)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--system-malloc", action="store_true",
+                        help="keep the allocator's defaults (large temporaries then cost page "
+                             "faults on every call, and timings vary more)")
     options = parser.parse_args(argv)
     timing = Timing(0.02, 3) if options.quick else Timing(0.1, 7)
 
@@ -289,15 +310,20 @@ def main(argv=None) -> int:
     rows = []
     for work in WORKLOADS:
         for k, (label, size) in enumerate(work.sizes.items()):
-            print(f"  {work.name} [{label}] ...", file=sys.stderr, flush=True)
+            if sys.stderr.isatty():
+                print(f"\r\033[K  {work.name} [{label}] ...", end="", file=sys.stderr, flush=True)
             rows.append(run_row(work, label, size, k > 0, peers, timing))
     elapsed = time.perf_counter() - started
+    if sys.stderr.isatty():
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
 
     versions = ", ".join([f"python {platform.python_version()}", f"numpy {np.__version__}",
                           f"s2sgrad {getattr(s2sgrad, '__version__', '?')}"]
                          + [f"{p.name} {p.version}" for p in peers.values()])
     missing = [name for name in ("autograd", "jax") if name not in peers]
-    print(f"# {versions}; 1 thread; {'quick' if options.quick else 'full'} run in {elapsed:.0f} s")
+    malloc = "system malloc" if options.system_malloc else "large temporaries kept in the heap"
+    print(f"# {versions}; 1 thread; {malloc}; {'quick' if options.quick else 'full'} run in "
+          f"{elapsed:.0f} s")
     if missing:
         print(f"# not installed: {', '.join(missing)} (shown as -)")
     print(f"# ratios are gradient time / NumPy primal time (median of {timing.repeats} "

@@ -292,6 +292,24 @@ def test_fence_table_covers_the_brief():
         assert what and hint
 
 
+def _identity_decorator(fn):
+    return fn
+
+
+@_identity_decorator
+def decorated_fn(x):
+    y = x
+    while y < 3.0:  # HERE
+        y = y * x
+    return y
+
+
+def test_construct_in_decorated_function_has_the_right_line():
+    with pytest.raises(SyntaxError) as info:
+        s2sgrad.grad(decorated_fn)
+    check_located(info.value, decorated_fn, "while", ["`while`"])
+
+
 def test_construct_in_function_nested_in_a_test_has_the_right_column():
     """Indented source (a def inside a test) is dedented for parsing; the column
     must still be the column in the user's file."""
@@ -483,6 +501,7 @@ def test_function_built_with_exec():
     assert "made" in err.message and "source" in err.message
     assert "exec" in err.hint
     assert "help: " in str(err)
+    assert "None" not in str(err) and "error:" not in str(err)   # no location to show
 
 
 def test_builtin_function():

@@ -14,6 +14,7 @@ with no statement under them are dropped.
 from __future__ import annotations
 
 import operator
+from collections import Counter
 
 from .. import ir
 
@@ -31,7 +32,9 @@ def run(fn: ir.Function) -> ir.Function:
 
 
 def _once(fn: ir.Function) -> ir.Function:
-    body = [_simplify(s) if isinstance(s, ir.Assign) else _nested(s) for s in fn.body]
+    negations = _negations(fn.body)
+    body = [_fuse_negation(_simplify(s), negations) if isinstance(s, ir.Assign) else _nested(s)
+            for s in fn.body]
     body = _propagate(body, fn.temps)
     body = drop_dead(body, live=set())
     return ir.Function(fn.name, fn.params, tuple(_drop_empty_comments(body)), fn.loc, fn.temps,
@@ -78,6 +81,25 @@ def _simplify(s: ir.Assign) -> ir.Assign:
         # element, where summing does nothing (`grad` gives the result the argument's shape).
         return to("id", args[0])
     return s
+
+
+def _negations(body) -> dict:
+    """`t -> a` for every `t = neg(a)` whose names are assigned exactly once."""
+    counts = Counter(name for s in body for name in ir.defs(s))
+    return {s.target: s.args[0] for s in body
+            if isinstance(s, ir.Assign) and s.op == "neg" and counts[s.target] == 1
+            and (isinstance(s.args[0], ir.Const) or counts.get(s.args[0].name, 0) <= 1)}
+
+
+def _fuse_negation(s: ir.Assign, negations: dict) -> ir.Assign:
+    """`-(-a)` is `a`, `a + (-b)` is `a - b`, `a - (-b)` is `a + b`."""
+    last = s.args[-1] if s.args else None
+    if not (isinstance(last, ir.Var) and last.name in negations):
+        return s
+    inner = negations[last.name]
+    fused = {"neg": ("id", (inner,)), "add": ("sub", (s.args[0], inner)),
+             "sub": ("add", (s.args[0], inner))}.get(s.op)
+    return ir.Assign(s.target, fused[0], fused[1], (), s.loc) if fused else s
 
 
 def _propagate(body, temps) -> list:
