@@ -115,6 +115,9 @@ class Emitter:
     def expr(self, stmt: ir.Assign, pending) -> ast.expr:
         args = [self.index(a, pending) if isinstance(a, ir.Index) else self.atom(a, pending)
                 for a in stmt.args]
+        if stmt.op in ("add", "sub") and _negated(args[1]) is not None:
+            flipped = ast.Sub() if stmt.op == "add" else ast.Add()   # a + -b prints as a - b
+            return ast.BinOp(args[0], flipped, _negated(args[1]))
         if stmt.op in BINOPS:
             return ast.BinOp(args[0], BINOPS[stmt.op](), args[1])
         if stmt.op in COMPARE:
@@ -183,6 +186,16 @@ class Emitter:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             return ast.UnaryOp(ast.USub(), ast.Constant(-value))
         return ast.Constant(value)
+
+
+def _negated(expr: ast.expr):
+    """`e` when `expr` is `-e` or `-c * e`, else None (flipping a sign is exact)."""
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
+        return expr.operand
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mult) and _negated(expr.left) is not None \
+            and isinstance(expr.left.operand, ast.Constant):
+        return ast.BinOp(expr.left.operand, ast.Mult(), expr.right)
+    return None
 
 
 def _assign(name: str, expr: ast.expr) -> ast.Assign:

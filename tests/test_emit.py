@@ -91,7 +91,7 @@ def test_imports_are_exactly_what_the_code_needs():
     assert not s2sgrad.source(seed.simple).startswith("import")
     text = s2sgrad.source(seed.mean_residual, (0, 1, 2))
     assert text.splitlines()[:2] == ["import numpy as np",
-                                     "from s2sgrad.runtime import matmul_dleft, matmul_dright, unsum"]
+                                     "from s2sgrad.runtime import matmul_dleft, matmul_dright, unbroadcast, unsum"]
 
 
 def test_keywords_equal_to_the_default_are_left_out():
@@ -106,7 +106,7 @@ def test_keywords_equal_to_the_default_are_left_out():
 def test_generated_lines_are_in_linecache():
     compiled = api.compile_derivative(polynomial)
     code = compiled.fn.__code__
-    line = linecache.getline(code.co_filename, code.co_firstlineno + 2)
+    line = linecache.getline(code.co_filename, code.co_firstlineno + 1)
     assert line.strip() == '"""Gradient of polynomial with respect to x: returns (polynomial(...), dx)."""'
 
 
