@@ -98,22 +98,37 @@ class Timing:
     target: float       # seconds one measurement should take
     repeats: int
 
-    def per_call(self, call) -> float:
-        """Median seconds per call over `repeats` measurements of `number` calls each,
-        `number` chosen so that one measurement takes about `target` seconds."""
-        timer = timeit.Timer(call)
-        call()                                          # warm up
+    def loops(self, timer: timeit.Timer) -> int:
+        """How many calls make one measurement of about `target` seconds."""
         number = 1
         while True:
             elapsed = timer.timeit(number)
             if elapsed >= self.target * 0.5:
-                break
+                return number
             if elapsed < self.target / 100:
                 number *= 10
             else:
                 number = max(number + 1, math.ceil(number * self.target / elapsed))
-        samples = [elapsed / number] + [timer.timeit(number) / number for _ in range(self.repeats - 1)]
-        return statistics.median(samples)
+
+    def rounds(self, calls: dict) -> dict:
+        """Seconds per call of each of `calls` (name -> callable), measured `repeats` times.
+
+        The calls take turns within each round, so that a change in the machine's load
+        during the run (other processes, frequency scaling) hits all of them alike; a
+        ratio is then taken within each round, and the median over the rounds reported."""
+        timers = {name: timeit.Timer(call) for name, call in calls.items()}
+        for call in calls.values():
+            call()                                      # warm up
+        numbers = {name: self.loops(timer) for name, timer in timers.items()}
+        times = {name: [] for name in calls}
+        for _ in range(self.repeats):
+            for name, timer in timers.items():
+                times[name].append(timer.timeit(numbers[name]) / numbers[name])
+        return times
+
+
+def median_ratio(times: list, base: list) -> float:
+    return statistics.median(t / b for t, b in zip(times, base))
 
 
 def first_call(fn, wrt, args, tries=3) -> tuple[float, float]:
@@ -195,8 +210,8 @@ def run_row(work, label, size, large, peers, timing) -> Row:
     args = work.make_inputs(size, rng)
     positions = work.positions
     wrt = work.wrt
-
-    row.primal = timing.per_call(lambda: work.fn(*args))
+    argnum = positions if isinstance(wrt, tuple) else positions[0]
+    calls = {"primal": lambda: work.fn(*args)}
 
     # s2sgrad: first call on fresh copies, then the steady state.
     mine = None
@@ -205,7 +220,7 @@ def run_row(work, label, size, large, peers, timing) -> Row:
         row.transform_ms, row.first_ms = transform * 1e3, first * 1e3
         g = s2sgrad.grad(work.fn, wrt)
         mine = _as_tuple(g(*args), wrt)
-        row.ratios["s2sgrad"] = timing.per_call(lambda: g(*args)) / row.primal
+        calls["s2sgrad"] = lambda: g(*args)
     except Exception as err:                            # noqa: BLE001 - report, keep going
         row.ratios["s2sgrad"] = row.first_ms = row.transform_ms = "FAIL"
         row.diff = "FAIL (error)"
@@ -215,22 +230,20 @@ def run_row(work, label, size, large, peers, timing) -> Row:
     reference, ref_name = None, None
     ag, jx = peers.get("autograd"), peers.get("jax")
     if ag is not None:
-        fn_ag = for_module(work.fn, ag.np)
-        g_ag = ag.grad(fn_ag, positions if isinstance(wrt, tuple) else positions[0])
+        g_ag = ag.grad(for_module(work.fn, ag.np), argnum)
         try:
             reference, ref_name = _as_tuple(g_ag(*args), wrt), "autograd"
-            row.ratios["autograd"] = timing.per_call(lambda: g_ag(*args)) / row.primal
+            calls["autograd"] = lambda: g_ag(*args)
         except Exception as err:                        # noqa: BLE001
             row.ratios["autograd"] = "err"
             row.notes.append(f"autograd raised {type(err).__name__}: {err}")
     if jx is not None:
-        fn_jx = for_module(work.fn, jx.np)
-        g_jx = jx.jax.grad(fn_jx, positions if isinstance(wrt, tuple) else positions[0])
-        jargs = tuple(jx.np.asarray(a) for a in args)
+        g_jx = jx.jax.grad(for_module(work.fn, jx.np), argnum)
+        jargs = tuple(jx.np.asarray(a) for a in args)   # converted once, outside the timing
         block = jx.jax.block_until_ready
         try:
             theirs = tuple(np.asarray(t) for t in _as_tuple(block(g_jx(*jargs)), wrt))
-            row.ratios["jax"] = timing.per_call(lambda: block(g_jx(*jargs))) / row.primal
+            calls["jax"] = lambda: block(g_jx(*jargs))
             if reference is None:
                 reference, ref_name = theirs, "jax"
             elif max_abs_diff(theirs, reference)[1] > RTOL:
@@ -239,6 +252,11 @@ def run_row(work, label, size, large, peers, timing) -> Row:
         except Exception as err:                        # noqa: BLE001
             row.ratios["jax"] = "err"
             row.notes.append(f"jax raised {type(err).__name__}: {err}")
+
+    times = timing.rounds(calls)
+    row.primal = statistics.median(times["primal"])
+    for name in calls.keys() - {"primal"}:
+        row.ratios[name] = median_ratio(times[name], times["primal"])
 
     if mine is not None:
         if reference is not None:
@@ -326,8 +344,8 @@ def main(argv=None) -> int:
           f"{elapsed:.0f} s")
     if missing:
         print(f"# not installed: {', '.join(missing)} (shown as -)")
-    print(f"# ratios are gradient time / NumPy primal time (median of {timing.repeats} "
-          f"measurements of ~{timing.target * 1e3:.0f} ms); * marks a miss of the targets "
+    print(f"# ratios are gradient time / NumPy primal time, the median over {timing.repeats} "
+          f"rounds of interleaved ~{timing.target * 1e3:.0f} ms measurements; * marks a miss of the targets "
           f"(<= {SMALL_TARGET:g}x small, <= {LARGE_TARGET:g}x large, 1st call <= "
           f"{FIRST_CALL_TARGET_MS:g} ms)")
     print()
