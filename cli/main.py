@@ -55,7 +55,7 @@ def show(fn, args) -> str:
         names, _, single = api._resolve_wrt(fn, api.frontend.parse(fn), wrt)
         stop = args.dump_after or "inplace"
         result = passes.derivative(fn, names, args.kind, single, stop, args.optimized)
-        return (str(result) if args.dump_after or args.ir else emit.module_source(result)) + "\n"
+        return str(result) + "\n" if args.dump_after or args.ir else emit.module_source(result)
     return api.source(fn, wrt, args.kind)
 
 
@@ -75,10 +75,11 @@ def load_function(target: str):
         raise UserInputError(f"no such file: {path}")
     spec = importlib.util.spec_from_file_location(f"s2sgrad_user_{file.stem}", file)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module            # dataclasses and pickling look modules up here
     sys.path.insert(0, str(file.parent.resolve()))
     try:
         spec.loader.exec_module(module)
-    except Exception as err:  # the user's module failed to import: report, do not trace
+    except (Exception, SystemExit) as err:  # the user's module failed to import: report, do not trace
         raise UserInputError(f"importing {path} failed: {type(err).__name__}: {err}") from None
     finally:
         sys.path.pop(0)

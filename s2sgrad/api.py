@@ -79,7 +79,8 @@ def _resolve_wrt(fn, source, wrt):
                 f"wrt={w!r} names no parameter of `{fn.__name__}`", source.loc(source.tree),
                 hint=f"use an index from 0 to {len(params) - 1} or one of: {', '.join(params)}")
     if len(set(chosen)) != len(chosen):
-        raise NotDifferentiableError(f"wrt={wrt!r} names a parameter twice", source.loc(source.tree))
+        raise NotDifferentiableError(f"wrt={wrt!r} names a parameter twice", source.loc(source.tree),
+                                     hint=f"name each of {', '.join(params)} at most once")
     return tuple(chosen), tuple(params.index(c) for c in chosen), single
 
 
@@ -126,11 +127,12 @@ def _check_float(x, name, compiled: Compiled) -> None:
     if dtype is not None and dtype.kind == "f":
         return
     what = f"{type(x).__name__} {x!r}" if dtype is None or np.ndim(x) == 0 else f"array of {dtype}"
+    what = ("an " if what[0] in "aeiou" else "a ") + what
     loc = compiled.ir.loc
     hint = (f"pass floats (e.g. {name}=np.asarray({name}, dtype=float)), or leave `{name}` out of wrt"
             if dtype is not None and dtype.kind in "biu" else
             f"pass a float or a NumPy array of floats as `{name}`, or leave it out of wrt")
-    raise NotDifferentiableError(f"cannot differentiate with respect to `{name}`: it is a {what}",
+    raise NotDifferentiableError(f"cannot differentiate with respect to `{name}`: it is {what}",
                                  loc, hint=hint)
 
 

@@ -65,6 +65,10 @@ class NoRuleError(S2SGradError, ValueError):
     """A call to a function that has no derivative rule."""
 
 
+class UndefinedNameError(S2SGradError, NameError):
+    """A name the function reads that is neither local, global nor builtin."""
+
+
 class SourceUnavailableError(S2SGradError, ValueError):
     """The function's source text cannot be read."""
 

@@ -67,6 +67,10 @@ def parse(fn) -> Source:
             f"{fn!r} is not a Python function, so s2sgrad cannot read its source",
             hint="pass a function defined with `def` in a file; for a NumPy or builtin "
                  "function, wrap it: `def f(x): return np.sin(x)`")
+    if fn.__name__ == "<lambda>":
+        raise UnsupportedSyntaxError("this function is a lambda; s2sgrad differentiates functions "
+                                     "written with `def`",
+                                     _lambda_loc(fn), hint="rewrite it as `def f(x): return ...`")
     try:
         lines, first = inspect.getsourcelines(fn)
     except (OSError, TypeError) as err:
@@ -96,10 +100,10 @@ def _parse_def(text: str, fn, file: str, first: int) -> ast.FunctionDef:
         raise UnsupportedSyntaxError("async functions cannot be differentiated",
                                      Loc(file, first, text=text.splitlines()[0]),
                                      hint="write a plain `def`")
-    raise UnsupportedSyntaxError(
-        f"`{fn.__qualname__}` is a lambda; s2sgrad differentiates functions written with `def`",
+    raise SourceUnavailableError(
+        f"the source of `{fn.__qualname__}` does not start with its `def`",
         Loc(file, first, text=text.splitlines()[0] if text else ""),
-        hint="rewrite it as `def f(x): return ...`")
+        hint="define the function with a plain `def` statement")
 
 
 def _is_filled(cell) -> bool:
@@ -108,3 +112,10 @@ def _is_filled(cell) -> bool:
     except ValueError:  # a closure variable not assigned yet
         return False
     return True
+
+
+def _lambda_loc(fn) -> Loc:
+    file, line = fn.__code__.co_filename, fn.__code__.co_firstlineno
+    text = linecache.getline(file, line).rstrip("\n")
+    col = max(text.find("lambda"), 0)
+    return Loc(file, line, col, col + len("lambda"), text)

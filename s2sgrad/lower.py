@@ -20,9 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import aliasing, fence, frontend, ir, rules
-from .errors import NoRuleError, UnsupportedSyntaxError
+from .errors import NoRuleError, UndefinedNameError, UnsupportedSyntaxError
 from .frontend import _MISSING
 
+SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
+           ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|",
+           ast.BitAnd: "&", ast.BitXor: "^", ast.USub: "-", ast.UAdd: "+", ast.Not: "not",
+           ast.Invert: "~"}
 BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
           ast.Pow: "pow", ast.MatMult: "matmul"}
 COMPARE = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
@@ -98,8 +102,9 @@ class Lowerer:
         pass
 
     def stmt_Expr(self, node):
-        raise self.unsupported(node, "an expression whose value is thrown away has no effect on "
-                                     "the derivative and is not supported", "remove the line")
+        raise self.unsupported(node, f"the value of the expression `{ast.unparse(node.value)}` is thrown "
+                                     "away; a statement with no effect on the result is not supported",
+                               "remove the line, or assign its value")
 
     def stmt_Return(self, node):
         if node.value is None:
@@ -200,7 +205,7 @@ class Lowerer:
             return self.read_name(node)
         obj = self.src.lookup(node.id)
         if obj is _MISSING:
-            raise self.error(NoRuleError, node, f"name `{node.id}` is not defined", "")
+            raise self.error(UndefinedNameError, node, f"name `{node.id}` is not defined", "")
         if callable(obj) or type(obj).__name__ == "module":
             raise self.unsupported(node, f"`{node.id}` can only be called here, not used as a value",
                                    "call it")
@@ -224,7 +229,8 @@ class Lowerer:
             return ir.Const(-node.operand.value)
         names = {ast.USub: "neg", ast.UAdd: "id"}
         if type(node.op) not in names:
-            raise self.unsupported(node, f"the operator `{ast.unparse(node.op)}` is not supported", "")
+            raise self.unsupported(node, f"the operator `{SYMBOLS[type(node.op)]}` is not supported",
+                                   "use np.logical_not for `not`, arithmetic otherwise")
         return self.op(names[type(node.op)], (self.expr(node.operand),), node, target)
 
     def expr_BinOp(self, node, target):
@@ -342,7 +348,7 @@ class Lowerer:
 
     def binary_op(self, node) -> str:
         if type(node.op) not in BINARY:
-            raise self.error(NoRuleError, node, f"the operator `{ast.unparse(node.op).strip()}` has no "
+            raise self.error(NoRuleError, node, f"the operator `{SYMBOLS[type(node.op)]}` has no "
                              "derivative rule", "supported: + - * / ** @")
         return BINARY[type(node.op)]
 
