@@ -8,7 +8,6 @@ checks a user needs: differentiated arguments must be floating point, and
 """
 from __future__ import annotations
 
-import functools
 import inspect
 import itertools
 import linecache
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import emit, frontend, ir, passes, runtime
+from . import calls, emit, frontend, ir, passes, runtime
 from .errors import NotDifferentiableError, ShapeError, UnsupportedSyntaxError
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -108,87 +107,18 @@ def _code_named(code, name):
     return next(c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == name)
 
 
-# -- checks at call time ------------------------------------------------------
-
-def _arguments(compiled: Compiled, args, kwargs) -> tuple:
-    if kwargs or len(args) != len(compiled.signature.parameters):
-        bound = compiled.signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        args = tuple(bound.arguments.values())
-    for i in compiled.positions:
-        x = args[i]
-        if type(x) is not float and not (type(x) is np.ndarray and x.dtype.kind == "f"):
-            _check_float(x, compiled.wrt[compiled.positions.index(i)], compiled)
-    return args
-
-
-def _check_float(x, name, compiled: Compiled) -> None:
-    dtype = np.result_type(x) if isinstance(x, (int, float, complex, np.generic, np.ndarray)) else None
-    if dtype is not None and dtype.kind == "f":
-        return
-    what = f"{type(x).__name__} {x!r}" if dtype is None or np.ndim(x) == 0 else f"array of {dtype}"
-    what = ("an " if what[0] in "aeiou" else "a ") + what
-    loc = compiled.ir.loc
-    hint = (f"pass floats (e.g. {name}=np.asarray({name}, dtype=float)), or leave `{name}` out of wrt"
-            if dtype is not None and dtype.kind in "biu" else
-            f"pass a float or a NumPy array of floats as `{name}`, or leave it out of wrt")
-    raise NotDifferentiableError(f"cannot differentiate with respect to `{name}`: it is {what}",
-                                 loc, hint=hint)
-
-
-def _check_scalar(value, compiled: Compiled) -> None:
-    if type(value) is float or np.size(value) == 1:
-        return
-    raise ShapeError(f"grad needs a function with a scalar output; this one returned an array of "
-                     f"shape {np.shape(value)}", compiled.ir.loc,
-                     hint="for a non-scalar output use s2sgrad.vjp(fn, *args) and call the "
-                          "pullback with a cotangent of the output's shape")
-
-
-def _own(grad, arg, *others):
-    """A gradient shaped like its argument, that the caller may modify: never a
-    read-only view or an array the caller passed in."""
-    if type(grad) is float and type(arg) is float:
-        return grad
-    if np.shape(grad) != np.shape(arg):
-        return np.broadcast_to(grad, np.shape(arg)).copy()
-    if isinstance(grad, np.ndarray) and (grad.base is not None or not grad.flags.writeable
-                                         or any(grad is o for o in others)):
-        return grad.copy()
-    return grad
-
-
-def _own_all(grads, args, compiled: Compiled, *others):
-    if compiled.single:
-        return _own(grads, args[compiled.positions[0]], *others)
-    return tuple(_own(g, args[i], *others) for g, i in zip(grads, compiled.positions))
-
-
 # -- the public transforms ----------------------------------------------------
 
 def value_and_grad(fn, wrt=0):
-    """`fn`'s value and its gradient with respect to `wrt` (an index, a name, or a tuple)."""
-    compiled = compile_derivative(fn, wrt, "grad")
-    impl = compiled.fn
-
-    @functools.wraps(fn)
-    def value_and_grad_fn(*args, **kwargs):
-        args = _arguments(compiled, args, kwargs)
-        value, grads = impl(*args)
-        _check_scalar(value, compiled)
-        return value, _own_all(grads, args, compiled)
-    return value_and_grad_fn
+    """`fn`'s value and its gradient with respect to `wrt` (an index, a name, or a tuple);
+    the result is a function with `fn`'s parameters returning `(value, gradient)`."""
+    return calls.entry_point(compile_derivative(fn, wrt, "grad"), inspect.unwrap(fn), value=True)
 
 
 def grad(fn, wrt=0):
     """The gradient of scalar-valued `fn` with respect to `wrt` (an index, a name, or a
     tuple of them); the result is a function with `fn`'s parameters."""
-    both = value_and_grad(fn, wrt)
-
-    @functools.wraps(fn)
-    def grad_fn(*args, **kwargs):
-        return both(*args, **kwargs)[1]
-    return grad_fn
+    return calls.entry_point(compile_derivative(fn, wrt, "grad"), inspect.unwrap(fn), value=False)
 
 
 def vjp(fn, *args, wrt=None):
@@ -197,7 +127,7 @@ def vjp(fn, *args, wrt=None):
     if wrt is None:
         wrt = tuple(range(len(inspect.signature(inspect.unwrap(fn)).parameters)))
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "vjp")
-    args = _arguments(compiled, args, {})
+    args = calls.arguments(compiled, args)
     out, impl = compiled.fn(*args)
 
     def pullback(cotangent):
@@ -205,7 +135,7 @@ def vjp(fn, *args, wrt=None):
             raise ShapeError(f"the cotangent has shape {np.shape(cotangent)} but the output has "
                              f"shape {np.shape(out)}", compiled.ir.loc,
                              hint="pass an array shaped like the output, e.g. np.ones_like(out)")
-        return _own_all(impl(cotangent), args, compiled, cotangent)
+        return calls.own_all(impl(cotangent), args, compiled, cotangent)
     return out, pullback
 
 

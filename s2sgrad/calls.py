@@ -1,0 +1,110 @@
+"""What happens when a user calls a derivative: argument checks and result conventions.
+
+`entry_point` writes a small wrapper with the user function's own parameters
+(so keywords and defaults work with no binding cost) that checks each
+differentiated argument is floating point, calls the generated derivative,
+checks that `grad`'s output is a scalar, and hands back gradients shaped
+like their arguments that the caller may modify. Python floats take a fast
+path of one type check each.
+"""
+from __future__ import annotations
+
+import inspect
+from functools import partial
+
+import numpy as np
+
+from .errors import NotDifferentiableError, ShapeError
+
+
+def entry_point(compiled, fn, value: bool):
+    """The function `grad(fn)` (value=False) or `value_and_grad(fn)` (value=True) returns."""
+    params = list(inspect.signature(fn).parameters.values())
+    names = [p.name for p in params]
+    wrt = [names[i] for i in compiled.positions]
+    lines = [f"def entry({_parameter_list(params)}):"]
+    lines += [f"    if type({w}) is not float: _check_float({w}, {w!r})" for w in wrt]
+    lines += [f"    _value, _grads = _impl({', '.join(names)})",
+              "    if type(_value) is not float and type(_value) is not _float64: _check_scalar(_value)"]
+    if compiled.single:
+        lines.append(f"    if type(_grads) is not float or type({wrt[0]}) is not float: "
+                     f"_grads = _own(_grads, {wrt[0]})")
+    else:
+        lines.append(f"    _grads = ({''.join(f'_own(_grads[{k}], {w}), ' for k, w in enumerate(wrt))})")
+    lines.append("    return _value, _grads" if value else "    return _grads")
+    namespace = {"_impl": compiled.fn, "_own": own, "_float64": np.float64, "_check_float": partial(check_float, compiled=compiled),
+                 "_check_scalar": partial(check_scalar, compiled=compiled)}
+    namespace |= {f"_default_{i}": p.default for i, p in enumerate(params)}
+    exec("\n".join(lines), namespace)
+    entry = namespace["entry"]
+    entry.__name__ = entry.__qualname__ = ("value_and_grad_" if value else "grad_") + fn.__name__
+    entry.__doc__ = compiled.ir.doc
+    return entry
+
+
+def _parameter_list(params) -> str:
+    """`a, b=_default_1, *, c=_default_2`: the user's parameters with their defaults."""
+    parts, star = [], False
+    for i, p in enumerate(params):
+        if p.kind is p.KEYWORD_ONLY and not star:
+            parts.append("*")
+            star = True
+        parts.append(p.name + ("" if p.default is p.empty else f"=_default_{i}"))
+        if p.kind is p.POSITIONAL_ONLY and (i + 1 == len(params) or params[i + 1].kind is not p.POSITIONAL_ONLY):
+            parts.append("/")
+    return ", ".join(parts)
+
+
+def arguments(compiled, args) -> tuple:
+    """Positional arguments with defaults filled in, each differentiated one checked."""
+    if len(args) != len(compiled.signature.parameters):
+        bound = compiled.signature.bind(*args)
+        bound.apply_defaults()
+        args = tuple(bound.arguments.values())
+    for name, i in zip(compiled.wrt, compiled.positions):
+        check_float(args[i], name, compiled)
+    return args
+
+
+def check_float(x, name, compiled) -> None:
+    """Raise unless `x` is a float or an array of floats."""
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        return
+    dtype = np.result_type(x) if isinstance(x, (int, float, complex, np.generic, np.ndarray)) else None
+    if dtype is not None and dtype.kind == "f":
+        return
+    what = f"{type(x).__name__} {x!r}" if dtype is None or np.ndim(x) == 0 else f"array of {dtype}"
+    what = ("an " if what[0] in "aeiou" else "a ") + what
+    hint = (f"pass floats (e.g. {name}=np.asarray({name}, dtype=float)), or leave `{name}` out of wrt"
+            if dtype is not None and dtype.kind in "biu" else
+            f"pass a float or a NumPy array of floats as `{name}`, or leave it out of wrt")
+    raise NotDifferentiableError(f"cannot differentiate with respect to `{name}`: it is {what}",
+                                 compiled.ir.loc, hint=hint)
+
+
+def check_scalar(value, compiled) -> None:
+    """Raise unless `grad`'s output has exactly one element."""
+    if np.size(value) == 1:
+        return
+    raise ShapeError(f"grad needs a function with a scalar output; this one returned an array of "
+                     f"shape {np.shape(value)}", compiled.ir.loc,
+                     hint="for a non-scalar output use s2sgrad.vjp(fn, *args) and call the "
+                          "pullback with a cotangent of the output's shape")
+
+
+def own(grad, arg, *others):
+    """A gradient shaped like its argument, that the caller may modify: never a
+    read-only view or an array the caller passed in."""
+    if type(grad) is np.ndarray and type(arg) is np.ndarray and grad.shape == arg.shape:
+        fresh = grad.base is None and grad.flags.writeable and not any(grad is o for o in others)
+        return grad if fresh else grad.copy()
+    if type(grad) is float and type(arg) is float:
+        return grad
+    if np.shape(grad) != np.shape(arg):
+        return np.broadcast_to(grad, np.shape(arg)).copy()
+    return grad.copy() if isinstance(grad, np.ndarray) else grad
+
+
+def own_all(grads, args, compiled, *others):
+    """`own` for each gradient of a tuple."""
+    return tuple(own(g, args[i], *others) for g, i in zip(grads, compiled.positions))
