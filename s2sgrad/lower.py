@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import aliasing, fence, frontend, ir, rules
+from . import aliasing, fence, frontend, ir, rules, runtime
 from .errors import NoRuleError, UndefinedNameError, UnsupportedSyntaxError
 from .frontend import _MISSING
 
@@ -34,6 +34,7 @@ METHODS = {"sum": "np.sum", "mean": "np.mean", "reshape": "np.reshape", "dot": "
            "transpose": "np.transpose", "copy": "np.copy"}
 ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size"}
 PACKED = {"reshape", "transpose"}        # methods taking `*shape` as well as a tuple
+RESERVED = {"np"} | {h.__name__ for h in runtime.HELPERS}   # names generated code relies on
 STATIC_TYPES = (bool, int, float, complex, str, type, np.dtype, type(None))
 
 
@@ -68,6 +69,12 @@ class Lowerer:
         self.params = [a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
         self.locals = set(self.params) | {n.id for n in ast.walk(tree)
                                          if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        clash = sorted(self.locals & RESERVED) if not template_mode else []
+        if clash:
+            node = next(n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == clash[0]
+                        or isinstance(n, ast.arg) and n.arg == clash[0])
+            raise self.unsupported(node, f"the name `{clash[0]}` is one the generated code uses for "
+                                         "itself", f"rename your variable `{clash[0]}`")
         self.namer = namer or Namer()
         self.namer.taken |= self.locals
         self.defined, self.body, self.temps, self.free = set(self.params), [], set(), set()

@@ -173,3 +173,22 @@ def test_generated_function_is_a_plain_python_function():
     assert isinstance(compiled.fn, types.FunctionType)
     value, (dx, dw) = compiled.fn(X, W, 2.0)
     assert value == pytest.approx(f(X, W))
+
+
+def test_one_element_arrays_get_gradients_of_their_own_shape():
+    def affine(x):
+        return x * 3.0 + 1.0
+    for x in (np.array([2.0]), np.array([[2.0]])):
+        dx = s2sgrad.grad(affine)(x)
+        assert np.shape(dx) == np.shape(x) and dx.ravel()[0] == 3.0
+
+
+def test_a_local_named_like_the_generated_code_s_own_names_is_refused():
+    import numpy as numpy_module
+
+    def shadow(x):
+        np = numpy_module.sin(x)
+        return np * 2.0
+
+    with pytest.raises(SyntaxError, match="rename your variable `np`"):
+        s2sgrad.grad(shadow)

@@ -19,12 +19,9 @@ later ones are added. `kind="grad"` seeds the output with 1.0 and returns
 from __future__ import annotations
 
 from .. import ir, rules
-from ..lower import Namer, _temp_base, template
-from ..runtime import HELPERS
+from ..lower import RESERVED, Namer, _temp_base, template
 from .activity import active_values, differentiable_positions
 from .optimize import drop_dead
-
-RESERVED = {"np"} | {h.__name__ for h in HELPERS}
 
 
 def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True) -> ir.Function:
