@@ -173,7 +173,7 @@ def finite_differences(fn, args, positions, got, coords=3):
                                                          replace=False)]
         for idx in flat:
             value = float(x) if np.ndim(x) == 0 else float(x[idx])
-            h = 1e-6 * max(1.0, abs(value))
+            h = np.cbrt(np.finfo(float).eps) * max(1.0, abs(value))
 
             def at(v):
                 changed = list(args)
@@ -276,9 +276,8 @@ def run_row(work, label, size, large, peers, timing) -> Row:
 
 # -- the table ---------------------------------------------------------------
 
-PEERS = ("s2sgrad", "autograd", "jax")
 HEADERS = ("workload", "size", "primal us", "s2sgrad x", "autograd x", "jax x",
-           "s2s 1st call ms", "s2s transform ms", "max|d| vs ref")
+           "s2s 1st call ms", "s2s transform ms", "max abs diff vs ref")
 
 
 def _ratio(value) -> str:
@@ -304,7 +303,8 @@ def render(rows, markdown: bool) -> str:
     if markdown:
         lines = ["| " + " | ".join(HEADERS) + " |",
                  "|" + "|".join(["---", "---"] + ["---:"] * (len(HEADERS) - 2)) + "|"]
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in body]
+        escape = lambda c: c.replace("|", "\\|").replace("*", "\\*")   # noqa: E731
+        lines += ["| " + " | ".join(escape(c) for c in r) + " |" for r in body]
         return "\n".join(lines)
     widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(HEADERS)]
     fmt = lambda r: "  ".join(c.ljust(w) if i < 2 else c.rjust(w)   # noqa: E731
