@@ -23,7 +23,8 @@ def entry_point(compiled, fn, value: bool):
     names = [p.name for p in params]
     wrt = [names[i] for i in compiled.positions]
     lines = [f"def entry({_parameter_list(params)}):"]
-    lines += [f"    if type({w}) is not float: _check_float({w}, {w!r})" for w in wrt]
+    lines += [f"    if type({w}) is not float and (type({w}) is not _ndarray or {w}.dtype.kind != 'f'): "
+              f"_check_float({w}, {w!r})" for w in wrt]
     lines += [f"    _value, _grads = _impl({', '.join(names)})",
               "    if type(_value) is not float and type(_value) is not _float64: _check_scalar(_value)"]
     if compiled.single:
@@ -32,7 +33,7 @@ def entry_point(compiled, fn, value: bool):
     else:
         lines.append(f"    _grads = ({''.join(f'_own(_grads[{k}], {w}), ' for k, w in enumerate(wrt))})")
     lines.append("    return _value, _grads" if value else "    return _grads")
-    namespace = {"_impl": compiled.fn, "_own": own, "_float64": np.float64, "_check_float": partial(check_float, compiled=compiled),
+    namespace = {"_impl": compiled.fn, "_own": own, "_float64": np.float64, "_ndarray": np.ndarray, "_check_float": partial(check_float, compiled=compiled),
                  "_check_scalar": partial(check_scalar, compiled=compiled)}
     namespace |= {f"_default_{i}": p.default for i, p in enumerate(params)}
     exec("\n".join(lines), namespace)

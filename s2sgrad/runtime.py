@@ -12,21 +12,30 @@ import numpy as np
 def unbroadcast(g, x):
     """`g` brought to the shape of `x`: summed over the axes NumPy broadcast
     `x` along, or broadcast up when `g` is a scalar seed."""
-    shape = np.shape(x)
-    if np.shape(g) == shape:
+    shape = x.shape if type(x) is np.ndarray else np.shape(x)
+    if type(g) is not np.ndarray:
+        if not shape:
+            return g                          # a scalar for a scalar
+        g = np.asarray(g)
+    if g.shape == shape:
         return g
-    extra = np.ndim(g) - len(shape)
+    extra = g.ndim - len(shape)
     if extra > 0:
-        g = np.sum(g, axis=tuple(range(extra)))
+        g = g.sum(axis=0 if extra == 1 else tuple(range(extra)))
     if extra >= 0:
-        axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
         if axes:
-            g = np.sum(g, axis=axes, keepdims=True)
-    return g if np.shape(g) == shape else np.broadcast_to(g, shape)
+            g = g.sum(axis=axes, keepdims=True)
+    return g if g.shape == shape else np.broadcast_to(g, shape)
 
 
 def unsum(g, x, axis=None, keepdims=False):
-    """The adjoint of `np.sum(x, axis, keepdims)`: `g` spread back over `x`."""
+    """The adjoint of `np.sum(x, axis, keepdims)`: `g` spread back over `x` (a read-only view)."""
+    if axis is None and type(g) is float:     # a full reduction: a zero-stride view of g
+        shape = np.shape(x)
+        view = np.ndarray(shape, float, np.asarray(g), 0, (0,) * len(shape))
+        view.flags.writeable = False
+        return view
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, np.shape(x))
@@ -39,6 +48,8 @@ def untranspose(g, axes=None):
 
 def matmul_dleft(g, x, y):
     """The adjoint of `x @ y` with respect to `x`, for any ranks NumPy allows."""
+    if type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2 and y.ndim == 2:
+        return g @ y.T                        # matrices: the common case first
     if np.ndim(y) == 1:
         return g * y if np.ndim(x) == 1 else unbroadcast(np.asarray(g)[..., None] * y, x)
     if np.ndim(x) == 1:
@@ -48,6 +59,8 @@ def matmul_dleft(g, x, y):
 
 def matmul_dright(g, x, y):
     """The adjoint of `x @ y` with respect to `y`, for any ranks NumPy allows."""
+    if type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2 and y.ndim == 2:
+        return x.T @ g
     if np.ndim(x) == 1:
         if np.ndim(y) == 1:
             return g * x

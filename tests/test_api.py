@@ -192,3 +192,11 @@ def test_a_local_named_like_the_generated_code_s_own_names_is_refused():
 
     with pytest.raises(SyntaxError, match="rename your variable `np`"):
         s2sgrad.grad(shadow)
+
+
+def test_gradients_of_python_floats_are_floats():
+    def product(x, y):
+        return x * y + np.sin(x)
+    dx, dy = s2sgrad.grad(product, wrt=(0, 1))(2.0, 3.0)
+    assert isinstance(dx, float) and isinstance(dy, float)
+    assert dx == pytest.approx(3.0 + np.cos(2.0)) and dy == 2.0
