@@ -72,7 +72,7 @@ class Emitter:
             if isinstance(stmt, ir.Comment):
                 out.append(self.comment(stmt.text))
                 continue
-            out += self.flush(pending, ir.defs(stmt))
+            out += self.flush(pending, ir.defs(stmt), keep=_read_before_write(stmt) & set(pending))
             if isinstance(stmt, ir.Def):
                 out.append(self.funcdef(stmt.fn))
             elif isinstance(stmt, ir.Return):
@@ -90,10 +90,11 @@ class Emitter:
     def foldable(self, stmt: ir.Assign, temps) -> bool:
         return stmt.target in temps and self.uses[stmt.target] == 1
 
-    def flush(self, pending: dict, changed: set) -> list:
+    def flush(self, pending: dict, changed: set, keep=frozenset()) -> list:
         """Assign the pending temporaries that read a name about to change."""
         out = []
-        for name in [n for n, (_, reads) in pending.items() if reads & changed or n in changed]:
+        for name in [n for n, (_, reads) in pending.items()
+                     if (reads & changed or n in changed) and n not in keep]:
             out.append(_assign(name, pending.pop(name)[0]))
         return out
 
@@ -200,6 +201,13 @@ def _negated(expr: ast.expr):
 
 def _assign(name: str, expr: ast.expr) -> ast.Assign:
     return ast.Assign([ast.Name(name, ast.Store())], expr)
+
+
+def _read_before_write(stmt) -> set:
+    """Names a statement reads before it assigns (all but the array it writes into)."""
+    if isinstance(stmt, ir.Assign) and stmt.op == "setitem":
+        return {a.name for a in ir.atoms_of(stmt.args[1:]) if isinstance(a, ir.Var)}
+    return ir.uses(stmt)
 
 
 def _count_uses(fn: ir.Function, counter: Counter) -> None:

@@ -427,15 +427,16 @@ class Template:
     outputs: tuple           # adjoints: the arguments it differentiates
 
 
-def template(op) -> Template:
-    """The lowered template of an op's rule (lowered once, then cached)."""
-    return _template(op.name)
+def template(op, into: bool = False) -> Template:
+    """The lowered template of an op's rule, or with `into` of its rule for adding into
+    an adjoint that already exists (lowered once, then cached)."""
+    return _template(op.name, into)
 
 
 @functools.lru_cache(maxsize=None)
-def _template(name: str) -> Template:
+def _template(name: str, into: bool) -> Template:
     op = rules.OPS[name]
-    source = frontend.parse(op.rule)
+    source = frontend.parse(op.into if into else op.rule)
     fn = Lowerer(source, template_mode=True).function()
     body = [s for s in fn.body if not isinstance(s, ir.Return)]
     result = fn.body[-1].value if fn.body and isinstance(fn.body[-1], ir.Return) else None

@@ -72,6 +72,7 @@ class Reverse:
         self.temps: set = set()
         self.line = None
         self.claimed: set = set()    # adjoints a contribution of this statement assigns first
+        self.owned: set = set()      # adjoints held in arrays no other name can see
 
     def dname(self, name: str) -> str:
         if name not in self.dnames:
@@ -130,6 +131,8 @@ class Reverse:
 
     def from_template(self, stmt, op, wanted):
         """The op's adjoint template, with its parameters renamed."""
+        if op.into and all(stmt.args[i].name in self.owned for i in wanted):
+            return self.into_template(stmt, op, wanted)
         tmpl = template(op)
         mapping = dict(zip(op.args, stmt.args)) | dict(op.statics) | dict(stmt.params)
         mapping = {k: v if isinstance(v, (ir.Var, ir.Const, ir.Index)) else ir.Const(v)
@@ -137,7 +140,19 @@ class Reverse:
         mapping |= {"ans": ir.Var(stmt.target), "dans": self.adj[stmt.target]}
         outputs = {"d" + op.args[i]: self.output_name(stmt.args[i].name) for i in wanted}
         stmts, _ = self.inline(tmpl, mapping, outputs, stmt.loc)
+        for i in wanted:        # a new array of zeros or a copy is the generated code's own
+            first = next(s for s in stmts if s.target == outputs["d" + op.args[i]])
+            if first.op in ("np.zeros", "np.copy") and self.adj.get(stmt.args[i].name) is None:
+                self.owned.add(stmt.args[i].name)
         return stmts, [(stmt.args[i].name, ir.Var(outputs["d" + op.args[i]])) for i in wanted]
+
+    def into_template(self, stmt, op, wanted):
+        """Add into adjoints the generated code owns, in place (`dx[i] += dans`)."""
+        mapping = dict(zip(op.args, stmt.args)) | {"ans": ir.Var(stmt.target), "dans": self.adj[stmt.target]}
+        outputs = {"d" + op.args[i]: self.dname(stmt.args[i].name) for i in wanted}
+        stmts, _ = self.inline(template(op, into=True), mapping | {k: ir.Var(v) for k, v in outputs.items()},
+                               outputs, stmt.loc)
+        return stmts, []
 
     def inline(self, tmpl, mapping: dict, outputs: dict, loc):
         """A template's statements with parameters mapped and locals renamed."""
@@ -162,6 +177,7 @@ class Reverse:
                 target = self.dname(name)
                 self.out.append(ir.Assign(target, "add", (current, part), loc=loc))
                 self.adj[name] = ir.Var(target)
+                self.owned.add(name)         # a sum is a new array
         self.claimed.clear()
 
     def gradient(self, param: str, loc) -> ir.Var:

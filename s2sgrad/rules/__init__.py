@@ -10,6 +10,9 @@ A primitive is registered once, by one of three decorators:
         dx = unsum(dans, x, axis=axis, keepdims=keepdims)
     nondifferentiable(np.zeros)       the result carries no derivative
 
+`adjoint_into` adds an in-place form for ops whose adjoint writes into part
+of an array (indexing): `dx[index] += dans` instead of a new array of zeros.
+
 Positional parameters of a rule are the op's arguments (x, y, ...);
 keyword-only parameters are static keywords (axis, keepdims); `ans` is the
 op's result and `dans` its adjoint. An adjoint template assigns `d<arg>` for
@@ -33,6 +36,7 @@ class Op:
     args: tuple = ()                # names of the op's positional arguments
     statics: dict = field(default_factory=dict)   # static keywords and defaults
     obj: object = None              # the Python object user code calls
+    into: object = None             # optional template adding into an existing `dx` in place
 
     @property
     def differentiable(self) -> tuple:
@@ -88,6 +92,16 @@ def partials(target, name: str | None = None):
 def adjoint(target, name: str | None = None):
     """Register an op by an adjoint template (see the module docstring)."""
     return _register("adjoint", target, name)
+
+
+def adjoint_into(name: str):
+    """Register, for an op with an adjoint template, a second template that adds the
+    contribution into an adjoint array `dx` the generated code owns (`dx[i] += dans`),
+    used instead of building a new array and adding it."""
+    def decorate(rule):
+        OPS[name].into = rule
+        return rule
+    return decorate
 
 
 def nondifferentiable(target, name: str | None = None):

@@ -2,7 +2,7 @@
 (indexing, tuples, comparisons, plain copies)."""
 import numpy as np
 
-from . import adjoint, helper, nondifferentiable, partials, special
+from . import adjoint, adjoint_into, helper, nondifferentiable, partials, special
 from ..runtime import (HELPERS, matmul_dleft, matmul_dright,  # noqa: F401 (used in templates)
                        unbroadcast)
 
@@ -52,6 +52,11 @@ def matmul(ans, x, y, dans):
 def getitem(ans, x, index, dans):
     dx = np.zeros(np.shape(x))
     dx[index] = dans
+
+
+@adjoint_into("getitem")
+def getitem_into(ans, x, index, dans, dx):
+    dx[index] += dans
 
 
 @adjoint("setitem")
