@@ -68,6 +68,8 @@ class Emitter:
 
     def block(self, stmts, temps) -> list:
         out, pending = [], {}
+        written = {s.args[2].name for s in stmts if isinstance(s, ir.Assign) and s.op == "setitem"
+                   and s.target == getattr(s.args[0], "name", None) and isinstance(s.args[2], ir.Var)}
         for stmt in stmts:
             if isinstance(stmt, ir.Comment):
                 out.append(self.comment(stmt.text))
@@ -81,7 +83,8 @@ class Emitter:
                 out += self.setitem(stmt, pending)
             else:
                 expr = self.expr(stmt, pending)
-                if self.foldable(stmt, temps) and _size(expr) <= FOLD_LIMIT:
+                # any size goes into `a[i] = a[i] + v`, which prints as the shorter `a[i] += v`
+                if self.foldable(stmt, temps) and (_size(expr) <= FOLD_LIMIT or stmt.target in written):
                     pending[stmt.target] = (expr, _names(expr))
                 else:
                     out.append(_assign(stmt.target, expr))
@@ -105,7 +108,10 @@ class Emitter:
             copy = ast.Call(ast.Attribute(self.atom(array, pending), "copy", ast.Load()), [], [])
             out.append(_assign(stmt.target, copy))
         target = ast.Subscript(ast.Name(stmt.target, ast.Load()), self.index(index, pending), ast.Store())
-        return out + [ast.Assign([target], self.atom(value, pending))]
+        value = self.atom(value, pending)
+        if isinstance(value, ast.BinOp) and _same_place(value.left, target):
+            return out + [ast.AugAssign(target, value.op, value.right)]   # a[i] = a[i] + v
+        return out + [ast.Assign([target], value)]
 
     def comment(self, text: str) -> ast.stmt:
         self.comments.append(text)
@@ -201,6 +207,11 @@ def _negated(expr: ast.expr):
 
 def _assign(name: str, expr: ast.expr) -> ast.Assign:
     return ast.Assign([ast.Name(name, ast.Store())], expr)
+
+
+def _same_place(expr: ast.expr, target: ast.Subscript) -> bool:
+    return isinstance(expr, ast.Subscript) and \
+        ast.dump(expr.value) == ast.dump(target.value) and ast.dump(expr.slice) == ast.dump(target.slice)
 
 
 def _read_before_write(stmt) -> set:
