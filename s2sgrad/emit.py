@@ -233,7 +233,7 @@ def _count_uses(fn: ir.Function, counter: Counter) -> None:
 
 
 def _size(expr: ast.expr) -> int:
-    return sum(1 for _ in ast.walk(expr))
+    return sum(1 for node in ast.walk(expr) if isinstance(node, ast.expr))
 
 
 def _names(expr: ast.expr) -> set:
