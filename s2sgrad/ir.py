@@ -3,11 +3,18 @@
 Grammar (what a well-formed `Function` may contain; `verify` checks it):
 
     Function  := name, params: [str], body: [Stmt], loc, temps: {str}, free: {str}
-    Stmt      := Assign | Def | Return | Comment
+    Stmt      := Assign | If | For | While | Push | Pop | Def | Return | Comment
     Assign    := target: str, op: str, args: [Arg], params: [(str, value)], loc
                  exactly one primitive per statement; `op` is a key of the
                  rule table (`rules.OPS`); `params` are static keywords
                  (axis=0, keepdims=True) whose values are Python literals.
+    If        := cond: Atom, body: [Stmt], orelse: [Stmt]
+    For       := target: str, start, stop, step: Atom, body     for target in range(...)
+    While     := test: [Stmt], cond: Atom, body     runs `test`, then the body while cond
+    Push      := tape: str, value: Atom, index: Index | None     tape.append(value)
+                                                  (with index: a copy of value[index])
+    Pop       := tape: str, target: str, index: Index | None     target = tape.pop()
+                                                  (with index: target[index] = ...)
     Def       := fn: Function                     a nested function (a pullback)
     Return    := value: Atom | (Atom, ...) | ((Atom, ...), ...)
     Arg       := Atom | Index                     an Index only as the second
@@ -18,6 +25,8 @@ Grammar (what a well-formed `Function` may contain; `verify` checks it):
     Slice     := lower, upper, step: Atom | None
 
 Three-address form: an argument is an atom, never a nested expression.
+Control flow stays structured (no gotos): `break`, `continue` and early
+`return` are lowered to flags and guarded blocks.
 Mutation is explicit: `n_1 = setitem(n, idx, v)` makes a new value; when the
 target has the same name as the array, the array is updated in place.
 `temps` names the variables the compiler made up (the emitter may fold
@@ -101,6 +110,88 @@ class Return:
 
 
 @dataclass(frozen=True)
+class If:
+    cond: Atom
+    body: tuple
+    orelse: tuple = ()
+    loc: Loc | None = None
+
+    def __str__(self) -> str:
+        text = f"if {self.cond}:\n{_block(self.body)}"
+        return text + (f"\nelse:\n{_block(self.orelse)}" if self.orelse else "")
+
+
+@dataclass(frozen=True)
+class For:
+    target: str
+    start: Atom
+    stop: Atom
+    step: Atom
+    body: tuple
+    loc: Loc | None = None
+
+    def __str__(self) -> str:
+        return f"for {self.target} in range({self.start}, {self.stop}, {self.step}):\n{_block(self.body)}"
+
+
+@dataclass(frozen=True)
+class While:
+    test: tuple
+    cond: Atom
+    body: tuple
+    loc: Loc | None = None
+
+    def __str__(self) -> str:
+        return f"while [{'; '.join(map(str, self.test))}] {self.cond}:\n{_block(self.body)}"
+
+
+@dataclass(frozen=True)
+class Push:
+    tape: str
+    value: Atom
+    index: object = None
+
+    def __str__(self) -> str:
+        return f"push({self.tape}, {self.value}{'' if self.index is None else f'[{self.index}]'})"
+
+
+@dataclass(frozen=True)
+class Pop:
+    tape: str
+    target: str
+    index: object = None
+
+    def __str__(self) -> str:
+        return f"{self.target}{'' if self.index is None else f'[{self.index}]'} = pop({self.tape})"
+
+
+def _block(stmts) -> str:
+    return "\n".join("    " + line for s in stmts for line in str(s).splitlines()) or "    pass"
+
+
+NESTED = (If, For, While)
+
+
+def bodies(stmt) -> tuple:
+    """The statement lists nested in a control-flow statement."""
+    if isinstance(stmt, If):
+        return (stmt.body, stmt.orelse)
+    if isinstance(stmt, For):
+        return (stmt.body,)
+    if isinstance(stmt, While):
+        return (stmt.test, stmt.body)
+    return ()
+
+
+def walk(stmts):
+    """Every statement, nested ones included (not those of nested Defs)."""
+    for stmt in stmts:
+        yield stmt
+        for body in bodies(stmt):
+            yield from walk(body)
+
+
+@dataclass(frozen=True)
 class Comment:
     """A line of explanation for the reader of the generated code."""
 
@@ -149,6 +240,8 @@ def atoms_of(value):
             yield from atoms_of(v)
     elif isinstance(value, Index):
         yield from value.atoms()
+    elif isinstance(value, Slice):
+        yield from (a for a in (value.lower, value.upper, value.step) if a is not None)
     elif isinstance(value, (Var, Const)):
         yield value
 
@@ -156,20 +249,37 @@ def atoms_of(value):
 def uses(stmt) -> set[str]:
     """Names a statement reads (a nested Def reads what its body reads from outside)."""
     if isinstance(stmt, Assign):
-        return {a.name for a in atoms_of(stmt.args) if isinstance(a, Var)}
+        return _names(stmt.args)
     if isinstance(stmt, Return):
-        return {a.name for a in atoms_of(stmt.value) if isinstance(a, Var)}
+        return _names(stmt.value)
+    if isinstance(stmt, Push):
+        return _names((stmt.value, stmt.index))
+    if isinstance(stmt, Pop):
+        return _names(stmt.index) | ({stmt.target} if stmt.index is not None else set()) | {stmt.tape}
+    if isinstance(stmt, NESTED):
+        heads = {If: lambda s: (s.cond,), For: lambda s: (s.start, s.stop, s.step), While: lambda s: (s.cond,)}
+        inner = [uses(s) for body in bodies(stmt) for s in body]
+        return _names(heads[type(stmt)](stmt)).union(*inner)
     if isinstance(stmt, Comment):
         return set()
-    inner = set().union(*(uses(s) for s in stmt.fn.body)) if stmt.fn.body else set()
-    return inner - set(stmt.fn.params) - {s.target for s in stmt.fn.body if isinstance(s, Assign)}
+    inner = set().union(*(uses(s) for s in walk(stmt.fn.body)))
+    return inner - set(stmt.fn.params) - set().union(*(defs(s) for s in walk(stmt.fn.body)))
+
+
+def _names(value) -> set:
+    return {a.name for a in atoms_of(value) if isinstance(a, Var)}
 
 
 def defs(stmt) -> set[str]:
     if isinstance(stmt, Assign):
         return {stmt.target}
+    if isinstance(stmt, Pop):
+        return {stmt.target}
     if isinstance(stmt, Def):
         return {stmt.fn.name}
+    if isinstance(stmt, NESTED):
+        inner = set().union(*(defs(s) for body in bodies(stmt) for s in body))
+        return inner | ({stmt.target} if isinstance(stmt, For) else set())
     return set()
 
 
@@ -194,23 +304,33 @@ class IRError(Exception):
 
 
 def verify(fn: Function, outer: frozenset = frozenset()) -> None:
-    """Check `fn` against the grammar above; raise IRError on the first breach."""
+    """Check `fn` against the grammar above; raise IRError on the first breach.
+
+    In straight-line code every name must be assigned before it is read; inside
+    control flow (where a loop reads what its last turn wrote) it must be
+    assigned somewhere in the function."""
+    defined = set(outer) | set(fn.params) | set(fn.free)
+    anywhere = defined | set().union(*(defs(s) for s in walk(fn.body)))
+    for stmt in fn.body:
+        for inner in walk([stmt]):
+            _verify_stmt(inner, defined)
+        known = anywhere if isinstance(stmt, NESTED) else defined
+        for name in sorted(uses(stmt) - known):
+            raise IRError(f"`{name}` read before it is assigned in `{stmt}`")
+        defined |= defs(stmt)
+
+
+def _verify_stmt(stmt, defined) -> None:
     from .rules import OPS
 
-    defined = set(outer) | set(fn.params) | set(fn.free)
-    for stmt in fn.body:
-        if isinstance(stmt, Def):
-            verify(stmt.fn, frozenset(defined))
-        elif isinstance(stmt, Assign):
-            if stmt.op not in OPS:
-                raise IRError(f"unknown op {stmt.op!r} in `{stmt}`")
-            _verify_args(stmt)
-        elif not isinstance(stmt, (Return, Comment)):
-            raise IRError(f"not a statement: {stmt!r}")
-        for name in sorted(uses(stmt)):
-            if name not in defined:
-                raise IRError(f"`{name}` read before it is assigned in `{stmt}`")
-        defined |= defs(stmt)
+    if isinstance(stmt, Def):
+        verify(stmt.fn, frozenset(defined))
+    elif isinstance(stmt, Assign):
+        if stmt.op not in OPS:
+            raise IRError(f"unknown op {stmt.op!r} in `{stmt}`")
+        _verify_args(stmt)
+    elif not isinstance(stmt, (Return, Comment, Push, Pop) + NESTED):
+        raise IRError(f"not a statement: {stmt!r}")
 
 
 def _verify_args(stmt: Assign) -> None:
