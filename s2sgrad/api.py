@@ -35,6 +35,7 @@ class Compiled:
     positions: tuple          # their positions
     single: bool              # wrt was one parameter, not a tuple
     signature: inspect.Signature
+    rerun: bool = False       # a vjp whose pullback runs the forward sweep again
 
 
 def compile_derivative(fn, wrt=0, kind="grad") -> Compiled:
@@ -61,7 +62,8 @@ def _compile(fn, wrt, kind) -> Compiled:
     gen = passes.derivative(fn, names, kind, single)
     loaded = _load(gen, fn, source)
     signature = inspect.signature(fn)
-    return Compiled(loaded, emit.module_source(gen), gen, names, positions, single, signature)
+    return Compiled(loaded, emit.module_source(gen), gen, names, positions, single, signature,
+                    rerun=len(gen.params) > len(signature.parameters))
 
 
 def _resolve_wrt(fn, source, wrt):
@@ -128,7 +130,13 @@ def vjp(fn, *args, wrt=None):
         wrt = tuple(range(len(inspect.signature(inspect.unwrap(fn)).parameters)))
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "vjp")
     args = calls.arguments(compiled, args)
-    out, impl = compiled.fn(*args)
+    if compiled.rerun:      # loops and branches: the derivative runs the function again
+        out = inspect.unwrap(fn)(*args)
+
+        def impl(cotangent):
+            return compiled.fn(*args, cotangent)[1]
+    else:
+        out, impl = compiled.fn(*args)
 
     def pullback(cotangent):
         if np.shape(cotangent) != np.shape(out):

@@ -66,8 +66,11 @@ class Emitter:
 
     # -- statements ---------------------------------------------------------
 
-    def block(self, stmts, temps) -> list:
-        out, pending = [], {}
+    def block(self, stmts, temps, pending=None) -> list:
+        """A statement list; with `pending` given, what is still foldable at its end is
+        left there for the caller (a `while` test folds into the loop's condition)."""
+        out, keep_open = [], pending is not None
+        pending = {} if pending is None else pending
         written = {s.args[2].name for s in stmts if isinstance(s, ir.Assign) and s.op == "setitem"
                    and s.target == getattr(s.args[0], "name", None) and isinstance(s.args[2], ir.Var)}
         for stmt in stmts:
@@ -77,6 +80,8 @@ class Emitter:
             out += self.flush(pending, ir.defs(stmt), keep=_read_before_write(stmt) & set(pending))
             if isinstance(stmt, ir.Def):
                 out.append(self.funcdef(stmt.fn))
+            elif isinstance(stmt, ir.NESTED + (ir.Push, ir.Pop)):
+                out += self.structured(stmt, pending, temps)
             elif isinstance(stmt, ir.Return):
                 out.append(ast.Return(self.value(stmt.value, pending)))
             elif stmt.op == "setitem":
@@ -88,7 +93,45 @@ class Emitter:
                     pending[stmt.target] = (expr, _names(expr))
                 else:
                     out.append(_assign(stmt.target, expr))
-        return out + self.flush(pending, set(pending))
+        return out if keep_open else out + self.flush(pending, set(pending))
+
+    def structured(self, stmt, pending, temps) -> list:
+        """Loops, branches and the tape."""
+        if isinstance(stmt, ir.Push):
+            value = self.atom(stmt.value, pending)
+            if stmt.index is not None:
+                value = ast.Call(self.dotted("np.copy"), [ast.Subscript(value, self.index(stmt.index, pending),
+                                                                         ast.Load())], [])
+            return [ast.Expr(ast.Call(ast.Attribute(ast.Name(stmt.tape, ast.Load()), "append", ast.Load()),
+                                      [value], []))]
+        if isinstance(stmt, ir.Pop):
+            popped = ast.Call(ast.Attribute(ast.Name(stmt.tape, ast.Load()), "pop", ast.Load()), [], [])
+            target = ast.Name(stmt.target, ast.Store()) if stmt.index is None else \
+                ast.Subscript(ast.Name(stmt.target, ast.Load()), self.index(stmt.index, pending), ast.Store())
+            return [ast.Assign([target], popped)]
+        if isinstance(stmt, ir.If):
+            test = self.atom(stmt.cond, pending)
+            body, orelse = self.block(stmt.body, temps), self.block(stmt.orelse, temps)
+            if not body:
+                return [ast.If(ast.UnaryOp(ast.Not(), test), orelse or [ast.Pass()], [])]
+            return [ast.If(test, body, orelse)]
+        if isinstance(stmt, ir.For):
+            bounds = [self.atom(a, pending) for a in (stmt.start, stmt.stop, stmt.step)]
+            if stmt.step == ir.Const(1):
+                bounds = [bounds[1]] if stmt.start == ir.Const(0) else bounds[:2]
+            turns = ast.Call(ast.Name("range", ast.Load()), bounds, [])
+            if stmt.reverse:
+                turns = ast.Call(ast.Name("reversed", ast.Load()), [turns], [])
+            return [ast.For(ast.Name(stmt.target, ast.Store()), turns, self.block(stmt.body, temps) or
+                            [ast.Pass()], [])]
+        inner = {}
+        test = self.block(stmt.test, temps, inner)
+        cond = self.atom(stmt.cond, inner)
+        body = self.block(stmt.body, temps) or [ast.Pass()]
+        if not test:
+            return [ast.While(cond, body, [])]
+        stop = ast.If(ast.UnaryOp(ast.Not(), cond), [ast.Break()], [])
+        return [ast.While(ast.Constant(True), test + [stop] + body, [])]
 
     def foldable(self, stmt: ir.Assign, temps) -> bool:
         return stmt.target in temps and self.uses[stmt.target] == 1
@@ -137,6 +180,12 @@ class Emitter:
             return ast.Subscript(args[0], args[1], ast.Load())
         if stmt.op == "tuple":
             return ast.Tuple(args, ast.Load())
+        if stmt.op == "list":
+            return ast.List(args, ast.Load())
+        if stmt.op == "not":
+            return ast.UnaryOp(ast.Not(), args[0])
+        if stmt.op in ("and", "or"):
+            return ast.BoolOp(ast.And() if stmt.op == "and" else ast.Or(), args)
         return self.call(rules.OPS[stmt.op], args, stmt.params)
 
     def call(self, op, args, params) -> ast.Call:
@@ -222,14 +271,24 @@ def _read_before_write(stmt) -> set:
 
 
 def _count_uses(fn: ir.Function, counter: Counter) -> None:
-    for stmt in fn.body:
+    _count_block(fn.body, counter)
+
+
+def _count_block(stmts, counter: Counter) -> None:
+    for stmt in stmts:
         if isinstance(stmt, ir.Def):
             _count_uses(stmt.fn, counter)
             counter.update({n: 2 for n in ir.uses(stmt)})   # never fold into a nested function
-        elif isinstance(stmt, ir.Assign):
-            counter.update(a.name for a in ir.atoms_of(stmt.args) if isinstance(a, ir.Var))
-        elif isinstance(stmt, ir.Return):
-            counter.update(a.name for a in ir.atoms_of(stmt.value) if isinstance(a, ir.Var))
+        elif isinstance(stmt, ir.NESTED):
+            from .passes.tape import _heads
+            counter.update(_heads(stmt))
+            inner, made = Counter(), ir.defs(stmt)
+            for body in ir.bodies(stmt):
+                _count_block(body, inner)
+            # a value made outside a loop or branch is never folded into it
+            counter.update({n: (c if n in made else 2) for n, c in inner.items()})
+        elif not isinstance(stmt, ir.Comment):
+            counter.update(ir.uses(stmt) if not isinstance(stmt, ir.Pop) else ir.uses(stmt) - {stmt.target})
 
 
 def _size(expr: ast.expr) -> int:

@@ -7,16 +7,8 @@ import ast
 
 from .errors import UnsupportedSyntaxError
 
-_LOOP = "loops are not supported yet (control flow comes in the next release)"
-_BRANCH = "branches are not supported yet (control flow comes in the next release)"
-
 # node type -> (what is not supported, what to do instead)
 UNSUPPORTED = {
-    ast.For: (f"`for` {_LOOP}", "unroll the loop by hand, or vectorise it with NumPy"),
-    ast.While: (f"`while` {_LOOP}", "unroll the loop by hand, or vectorise it with NumPy"),
-    ast.If: (f"`if` {_BRANCH}", "compute both arms and select with np.where"),
-    ast.IfExp: (f"conditional expressions ({_BRANCH})", "select with np.where(cond, a, b)"),
-    ast.BoolOp: ("`and` / `or` are not supported yet", "use np.logical_and / np.logical_or"),
     ast.Try: ("`try` blocks cannot be differentiated", "move the try/except outside the function"),
     ast.With: ("`with` blocks cannot be differentiated", "move the `with` outside the function"),
     ast.ClassDef: ("class definitions inside a differentiated function are not supported",

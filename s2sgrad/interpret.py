@@ -17,20 +17,73 @@ OPERATORS = {
     "pow": operator.pow, "matmul": operator.matmul, "neg": operator.neg, "id": lambda a: a,
     "gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le,
     "eq": operator.eq, "ne": operator.ne, "tuple": lambda *a: a, "getitem": operator.getitem,
+    "list": lambda *a: list(a), "not": operator.not_, "and": lambda a, b: a and b, "or": lambda a, b: a or b,
 }
+
+
+class _Returned(Exception):
+    def __init__(self, value):
+        self.value = value
 
 
 def run(fn: ir.Function, *args, free=None):
     """Run `fn` on `args`; `free` gives the values of the names it reads from outside."""
     env = dict(free or {}) | dict(zip(fn.params, args))
-    for stmt in fn.body:
-        if isinstance(stmt, ir.Return):
-            return _value(stmt.value, env)
-        if isinstance(stmt, ir.Def):
-            env[stmt.fn.name] = _closure(stmt.fn, env)
-        elif isinstance(stmt, ir.Assign):
-            env[stmt.target] = _assign(stmt, env)
+    try:
+        _block(fn.body, env)
+    except _Returned as done:
+        return done.value
     return None
+
+
+def _block(stmts, env) -> None:
+    for stmt in stmts:
+        _STATEMENTS[type(stmt)](stmt, env)
+
+
+def _return(stmt, env):
+    raise _Returned(_value(stmt.value, env))
+
+
+def _if(stmt, env):
+    _block(stmt.body if _value(stmt.cond, env) else stmt.orelse, env)
+
+
+def _for(stmt, env):
+    turns = range(*(_value(a, env) for a in (stmt.start, stmt.stop, stmt.step)))
+    for i in reversed(turns) if stmt.reverse else turns:
+        env[stmt.target] = i
+        _block(stmt.body, env)
+
+
+def _while(stmt, env):
+    while True:
+        _block(stmt.test, env)
+        if not _value(stmt.cond, env):
+            return
+        _block(stmt.body, env)
+
+
+def _push(stmt, env):
+    value = _value(stmt.value, env)
+    env.setdefault(stmt.tape, []).append(value if stmt.index is None else
+                                         np.copy(value[_value(stmt.index, env)]))
+
+
+def _pop(stmt, env):
+    value = env[stmt.tape].pop()
+    if stmt.index is None:
+        env[stmt.target] = value
+    else:
+        env[stmt.target][_value(stmt.index, env)] = value
+
+
+_STATEMENTS = {
+    ir.Assign: lambda s, env: env.__setitem__(s.target, _assign(s, env)),
+    ir.Def: lambda s, env: env.__setitem__(s.fn.name, _closure(s.fn, env)),
+    ir.Comment: lambda s, env: None,
+    ir.Return: _return, ir.If: _if, ir.For: _for, ir.While: _while, ir.Push: _push, ir.Pop: _pop,
+}
 
 
 def _closure(fn, env):

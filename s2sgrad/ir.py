@@ -9,8 +9,10 @@ Grammar (what a well-formed `Function` may contain; `verify` checks it):
                  rule table (`rules.OPS`); `params` are static keywords
                  (axis=0, keepdims=True) whose values are Python literals.
     If        := cond: Atom, body: [Stmt], orelse: [Stmt]
-    For       := target: str, start, stop, step: Atom, body     for target in range(...)
-    While     := test: [Stmt], cond: Atom, body     runs `test`, then the body while cond
+    For       := target: str, start, stop, step: Atom, body, reverse: bool
+                                                  for target in [reversed](range(...))
+    While     := test: [Stmt], cond: Atom, body, counter: str | None
+                                                  runs `test`, then the body while cond
     Push      := tape: str, value: Atom, index: Index | None     tape.append(value)
                                                   (with index: a copy of value[index])
     Pop       := tape: str, target: str, index: Index | None     target = tape.pop()
@@ -129,9 +131,11 @@ class For:
     step: Atom
     body: tuple
     loc: Loc | None = None
+    reverse: bool = False           # the same turns, last first
 
     def __str__(self) -> str:
-        return f"for {self.target} in range({self.start}, {self.stop}, {self.step}):\n{_block(self.body)}"
+        turns = f"range({self.start}, {self.stop}, {self.step})"
+        return f"for {self.target} in {f'reversed({turns})' if self.reverse else turns}:\n{_block(self.body)}"
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,7 @@ class While:
     cond: Atom
     body: tuple
     loc: Loc | None = None
+    counter: str | None = None      # counts the turns, for the reverse sweep
 
     def __str__(self) -> str:
         return f"while [{'; '.join(map(str, self.test))}] {self.cond}:\n{_block(self.body)}"

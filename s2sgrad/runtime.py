@@ -92,10 +92,15 @@ def dot_dright(g, x, y):
     return matmul_dright(g, x, y)
 
 
+def common_length(*seqs):
+    """How many times `zip(*seqs)` turns (the number of items of a plain sequence)."""
+    return min(len(s) for s in seqs)
+
+
 def zero_grad(x):
     """The gradient of an argument the output does not depend on."""
     return 0.0 if isinstance(x, (int, float)) else np.zeros(np.shape(x))
 
 
 HELPERS = (unbroadcast, unsum, untranspose, matmul_dleft, matmul_dright,
-           dot_dleft, dot_dright, zero_grad)
+           dot_dleft, dot_dright, zero_grad, common_length)

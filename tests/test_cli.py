@@ -34,7 +34,7 @@ def g(m):
 
 def looped(x):
     y = x
-    for i in range(3):
+    with open("data.txt"):
         y = y * x
     return y
 
@@ -375,9 +375,8 @@ def test_unsupported_construct_is_located(capsys, model):
     code, out, err = run(capsys, "show", f"{model}::looped")
     assert_user_error(code, out, err)
     lines = err.splitlines()
-    assert lines[0] == f"{model}:19:5: error: `for` loops are not supported yet " \
-                       "(control flow comes in the next release)"
-    assert lines[1] == "        for i in range(3):"
+    assert lines[0] == f"{model}:19:5: error: `with` blocks cannot be differentiated"
+    assert lines[1] == '        with open("data.txt"):'
     assert lines[2].startswith("        ^")
     assert set(lines[2].strip()) == {"^"}
     assert lines[3].startswith("help: ")
@@ -387,7 +386,7 @@ def test_unsupported_construct_is_located(capsys, model):
 def test_unsupported_construct_with_other_flags(capsys, model, flag):
     code, out, err = run(capsys, "show", f"{model}::looped", flag)
     assert_user_error(code, out, err)
-    assert f"{model}:19:5: error: `for`" in err
+    assert f"{model}:19:5: error: `with`" in err
 
 
 @pytest.mark.parametrize("wrt", ["z", "7", "x,x"])

@@ -72,41 +72,6 @@ G_VALUE = 1.0
 
 # -- functions using each construct ---------------------------------------------
 
-def for_fn(x):
-    y = x
-    for i in range(3):  # HERE
-        y = y * x
-    return y
-
-
-def while_fn(x):
-    y = x
-    while y < 10.0:  # HERE
-        y = y * x
-    return y
-
-
-def if_fn(x):
-    if x > 0:  # HERE
-        return x
-    return -x
-
-
-def ifexp_fn(x, c):
-    y = x * 2.0 if c > 0 else x  # HERE
-    return y
-
-
-def and_fn(x, c):
-    y = x and c  # HERE
-    return y
-
-
-def or_fn(x, c):
-    y = x or c  # HERE
-    return y
-
-
 def try_fn(x):
     try:  # HERE
         y = x * 2.0
@@ -235,12 +200,6 @@ def match_fn(x):
 
 CONSTRUCTS = [
     # (function, exact class, builtin class, column prefix, words of the message)
-    (for_fn, UnsupportedSyntaxError, SyntaxError, "for i", ["`for`", "loop"]),
-    (while_fn, UnsupportedSyntaxError, SyntaxError, "while", ["`while`", "loop"]),
-    (if_fn, UnsupportedSyntaxError, SyntaxError, "if x", ["`if`"]),
-    (ifexp_fn, UnsupportedSyntaxError, SyntaxError, "x * 2.0 if c", ["conditional expression"]),
-    (and_fn, UnsupportedSyntaxError, SyntaxError, "x and c", ["`and`"]),
-    (or_fn, UnsupportedSyntaxError, SyntaxError, "x or c", ["`or`"]),
     (try_fn, UnsupportedSyntaxError, SyntaxError, "try", ["`try`"]),
     (with_fn, UnsupportedSyntaxError, SyntaxError, "with", ["`with`"]),
     (class_fn, UnsupportedSyntaxError, SyntaxError, "class Box", ["class"]),
@@ -283,7 +242,7 @@ def test_fence_table_covers_the_brief():
     """The fence's table itself names each construct in its message."""
     import ast
     from s2sgrad import fence
-    for node in (ast.For, ast.While, ast.If, ast.IfExp, ast.BoolOp, ast.Try, ast.With,
+    for node in (ast.Try, ast.With,
                  ast.ClassDef, ast.FunctionDef, ast.Lambda, ast.Global, ast.Nonlocal,
                  ast.ListComp, ast.GeneratorExp, ast.Yield, ast.List, ast.Dict, ast.JoinedStr,
                  ast.Starred, ast.Raise, ast.Assert, ast.Delete, ast.Import, ast.NamedExpr,
@@ -299,7 +258,7 @@ def _identity_decorator(fn):
 @_identity_decorator
 def decorated_fn(x):
     y = x
-    while y < 3.0:  # HERE
+    with open("data.txt"):  # HERE
         y = y * x
     return y
 
@@ -307,7 +266,7 @@ def decorated_fn(x):
 def test_construct_in_decorated_function_has_the_right_line():
     with pytest.raises(SyntaxError) as info:
         s2sgrad.grad(decorated_fn)
-    check_located(info.value, decorated_fn, "while", ["`while`"])
+    check_located(info.value, decorated_fn, "with", ["`with`"])
 
 
 def test_construct_in_function_nested_in_a_test_has_the_right_column():
@@ -315,7 +274,7 @@ def test_construct_in_function_nested_in_a_test_has_the_right_column():
     must still be the column in the user's file."""
     def indented(x):
         y = x
-        for i in range(2):  # HERE
+        with open("data.txt"):  # HERE
             y = y + x
         return y
 
@@ -323,7 +282,7 @@ def test_construct_in_function_nested_in_a_test_has_the_right_column():
         s2sgrad.grad(indented)
     err = info.value
     assert isinstance(err, UnsupportedSyntaxError)
-    check_located(err, indented, "for i", ["`for`"])
+    check_located(err, indented, "with open", ["`with`"])
     assert err.loc.col == 8
 
 
@@ -336,11 +295,6 @@ def floordiv_fn(x):
 
 def modulo_fn(x):
     y = x % 2.0  # HERE
-    return y
-
-
-def not_fn(x):
-    y = not x  # HERE
     return y
 
 
@@ -366,18 +320,8 @@ def print_fn(x):
     return x
 
 
-def early_return_fn(x):
-    return x
-    y = x * 2.0  # HERE
-    return y
-
-
 def keyword_fn(x, k):
     return np.sum(x, axis=k)  # HERE
-
-
-def variable_index_fn(x, i):
-    return x[i]  # HERE
 
 
 def view_write_fn(x):
@@ -404,15 +348,12 @@ def tuple_return_fn(x):
 LOWERING = [
     (floordiv_fn, NoRuleError, ValueError, "x // 2.0", ["`//`", "no derivative rule"]),
     (modulo_fn, NoRuleError, ValueError, "x % 2.0", ["`%`", "no derivative rule"]),
-    (not_fn, UnsupportedSyntaxError, SyntaxError, "not x", ["`not`"]),
     (method_fn, NoRuleError, ValueError, "x.max", ["`.max()`", "no derivative rule"]),
     (arctan2_fn, NoRuleError, ValueError, "np.arctan2", ["np.arctan2", "no derivative rule"]),
     (math_sin_fn, NoRuleError, ValueError, "math.sin", ["math.sin", "no derivative rule"]),
     (own_call_fn, NoRuleError, ValueError, "helper(x)", ["`helper`", "your own function"]),
     (print_fn, UnsupportedSyntaxError, SyntaxError, "print(x)", ["expression"]),
-    (early_return_fn, UnsupportedSyntaxError, SyntaxError, "y = x * 2.0", ["after `return`"]),
     (keyword_fn, UnsupportedSyntaxError, SyntaxError, "k)", ["`axis`", "constant"]),
-    (variable_index_fn, UnsupportedSyntaxError, SyntaxError, "i]", ["indices"]),
     (view_write_fn, UnsupportedSyntaxError, SyntaxError, "b[0] = 1.0", ["`a`", "`b`", "share memory"]),
     (before_assign_fn, UnsupportedSyntaxError, SyntaxError, "z * x", ["`z`", "before it is assigned"]),
     (undefined_global_fn, S2SGradError, Exception, "not_defined_anywhere",
@@ -454,11 +395,11 @@ def test_floor_division_hint_lists_supported_operators():
 def test_errors_are_raised_when_grad_is_called_not_later():
     """Compilation happens in grad(): the error never waits for the first call."""
     with pytest.raises(UnsupportedSyntaxError):
-        s2sgrad.grad(for_fn)
+        s2sgrad.grad(try_fn)
     with pytest.raises(UnsupportedSyntaxError):
-        s2sgrad.source(for_fn)
+        s2sgrad.source(try_fn)
     with pytest.raises(UnsupportedSyntaxError):
-        s2sgrad.value_and_grad(for_fn)
+        s2sgrad.value_and_grad(try_fn)
 
 
 # -- functions whose source cannot be read ---------------------------------------------

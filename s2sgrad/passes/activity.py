@@ -22,17 +22,25 @@ def differentiable_positions(op_name: str) -> tuple:
 
 
 def active_values(fn: ir.Function, wrt) -> frozenset:
-    """Names of the active values of a straight-line, SSA function."""
-    varied = set(wrt)
-    for stmt in fn.body:
-        if isinstance(stmt, ir.Assign) and _diff_inputs(stmt) & varied:
-            varied.add(stmt.target)
-    useful = {a.name for s in fn.body if isinstance(s, ir.Return)
+    """Names of the active values of a normalized function (loops iterate to a fixpoint)."""
+    assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
+    varied = _closure(set(wrt), assigns, lambda s, known: _diff_inputs(s) & known, lambda s: {s.target})
+    useful = {a.name for s in ir.walk(fn.body) if isinstance(s, ir.Return)
               for a in ir.atoms_of(s.value) if isinstance(a, ir.Var)}
-    for stmt in reversed(fn.body):
-        if isinstance(stmt, ir.Assign) and stmt.target in useful:
-            useful |= _diff_inputs(stmt)
+    useful = _closure(useful, assigns, lambda s, known: s.target in known, _diff_inputs)
     return frozenset(varied & useful)
+
+
+def _closure(known: set, assigns, reaches, adds) -> set:
+    changed = True
+    while changed:
+        changed = False
+        for stmt in assigns:
+            new = adds(stmt) - known if reaches(stmt, known) else set()
+            if new:
+                known |= new
+                changed = True
+    return known
 
 
 def _diff_inputs(stmt: ir.Assign) -> set:

@@ -13,18 +13,22 @@ NumPy's aliasing visible; that is reported at the user's line.
 from __future__ import annotations
 
 from .. import aliasing, ir
+from . import tape
 from ..lower import Namer
 
 
 def run(fn: ir.Function) -> ir.Function:
     namer = Namer(_all_names(fn))
+    mutable = {name for stmt in fn.body if isinstance(stmt, ir.NESTED) for name in ir.defs(stmt)}
     current = {name: name for name in fn.params}
     body, temps = [], set(fn.temps)
-    for i, stmt in enumerate(fn.body):
+    flat = list(ir.walk(fn.body))
+    for stmt in flat:
         if isinstance(stmt, ir.Assign) and stmt.op == "setitem":
-            aliasing.check_write(fn.body, i, "modifies")
+            aliasing.check_write(flat, flat.index(stmt), "modifies")
+    for stmt in fn.body:
         renamed = _rename(stmt, current)
-        if isinstance(stmt, ir.Assign):
+        if isinstance(stmt, ir.Assign) and stmt.target not in mutable:
             target = stmt.target
             if target in current:
                 target = namer.fresh(stmt.target)
@@ -33,7 +37,45 @@ def run(fn: ir.Function) -> ir.Function:
             current[stmt.target] = target
             renamed = ir.Assign(target, renamed.op, renamed.args, renamed.params, renamed.loc)
         body.append(renamed)
+    body = _separate(body, mutable, namer, temps)
     return ir.Function(fn.name, fn.params, tuple(body), fn.loc, frozenset(temps), fn.free, fn.doc)
+
+
+def _separate(stmts, mutable, namer, temps) -> list:
+    """`x = f(x)` for a variable assigned in a loop or branch becomes `t = f(x); x = t`,
+    so that the reverse sweep can restore the old `x` and still read the new one."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ir.Assign) and stmt.target in mutable and stmt.op != "setitem" \
+                and stmt.target in ir.uses(stmt):
+            fresh = namer.fresh(f"new_{stmt.target}")
+            temps.add(fresh)
+            out += [ir.Assign(fresh, stmt.op, stmt.args, stmt.params, stmt.loc),
+                    ir.Assign(stmt.target, "id", (ir.Var(fresh),), (), stmt.loc)]
+            continue
+        stmt = tape._rebuild(stmt, lambda body: tuple(_separate(body, mutable, namer, temps)))
+        if isinstance(stmt, (ir.If, ir.For)):
+            stmt = _fixed_heads(stmt, out, namer, temps)
+        out.append(stmt)
+    return out
+
+
+def _fixed_heads(stmt, out: list, namer, temps):
+    """A branch's condition or a loop's bounds that its body reassigns are copied first,
+    so the reverse sweep reads the values the forward one decided with."""
+    inside = set().union(*(ir.defs(s) for body in ir.bodies(stmt) for s in body))
+    heads = (stmt.cond,) if isinstance(stmt, ir.If) else (stmt.start, stmt.stop, stmt.step)
+    fixed = []
+    for atom in heads:
+        if isinstance(atom, ir.Var) and atom.name in inside:
+            copy = namer.fresh(atom.name + "_then")
+            temps.add(copy)
+            out.append(ir.Assign(copy, "id", (atom,), (), stmt.loc))
+            atom = ir.Var(copy)
+        fixed.append(atom)
+    if isinstance(stmt, ir.If):
+        return ir.If(fixed[0], stmt.body, stmt.orelse, stmt.loc)
+    return ir.For(stmt.target, *fixed, stmt.body, stmt.loc, stmt.reverse)
 
 
 def _rename(stmt, current: dict):
@@ -41,11 +83,24 @@ def _rename(stmt, current: dict):
         return ir.Assign(stmt.target, stmt.op, ir.rename(stmt.args, current), stmt.params, stmt.loc)
     if isinstance(stmt, ir.Return):
         return ir.Return(ir.rename(stmt.value, current), stmt.loc)
+    if isinstance(stmt, ir.If):
+        return ir.If(ir.rename(stmt.cond, current), _rename_all(stmt.body, current),
+                     _rename_all(stmt.orelse, current), stmt.loc)
+    if isinstance(stmt, ir.For):
+        return ir.For(stmt.target, *ir.rename((stmt.start, stmt.stop, stmt.step), current),
+                      _rename_all(stmt.body, current), stmt.loc, stmt.reverse)
+    if isinstance(stmt, ir.While):
+        return ir.While(_rename_all(stmt.test, current), ir.rename(stmt.cond, current),
+                        _rename_all(stmt.body, current), stmt.loc, stmt.counter)
     return stmt
+
+
+def _rename_all(stmts, current) -> tuple:
+    return tuple(_rename(s, current) for s in stmts)
 
 
 def _all_names(fn: ir.Function) -> set:
     names = set(fn.params) | set(fn.free)
-    for stmt in fn.body:
+    for stmt in ir.walk(fn.body):
         names |= ir.uses(stmt) | ir.defs(stmt)
     return names

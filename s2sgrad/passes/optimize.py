@@ -17,6 +17,7 @@ import operator
 from collections import Counter
 
 from .. import ir
+from . import tape
 
 FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
         "pow": operator.pow, "neg": operator.neg, "id": lambda a: a}
@@ -32,17 +33,25 @@ def run(fn: ir.Function) -> ir.Function:
 
 
 def _once(fn: ir.Function) -> ir.Function:
-    negations = _negations(fn.body)
-    body = [_fuse_negation(_simplify(s), negations) if isinstance(s, ir.Assign) else _nested(s)
-            for s in fn.body]
+    negations = _negations(list(ir.walk(fn.body)))
+    body = _each(fn.body, lambda s: _fuse_negation(_simplify(s), negations))
     body = _propagate(body, fn.temps)
     body = drop_dead(body, live=set())
     return ir.Function(fn.name, fn.params, tuple(_drop_empty_comments(body)), fn.loc, fn.temps,
                        fn.free, fn.doc)
 
 
-def _nested(stmt):
-    return ir.Def(run(stmt.fn), stmt.loc) if isinstance(stmt, ir.Def) else stmt
+def _each(stmts, change) -> list:
+    """`change` applied to every assignment, at any depth (nested functions optimized whole)."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ir.Assign):
+            out.append(change(stmt))
+        elif isinstance(stmt, ir.Def):
+            out.append(ir.Def(run(stmt.fn), stmt.loc))
+        else:
+            out.append(tape._rebuild(stmt, lambda body: tuple(_each(body, change))))
+    return out
 
 
 def _const(atom, *values) -> bool:
@@ -105,11 +114,12 @@ def _fuse_negation(s: ir.Assign, negations: dict) -> ir.Assign:
 def _propagate(body, temps) -> list:
     """Replace temporaries that only copy another value by that value."""
     counts = {}
-    for s in body:
-        for name in ir.defs(s):
+    for s in ir.walk(body):
+        for name in ir.defs(s) if not isinstance(s, ir.NESTED) else \
+                ({s.target} if isinstance(s, ir.For) else set()):
             counts[name] = counts.get(name, 0) + 1
     copies = {}
-    for s in body:
+    for s in ir.walk(body):
         if isinstance(s, ir.Assign) and s.op == "id" and s.target in temps and counts[s.target] == 1:
             src = ir.rename(s.args[0], copies)
             if isinstance(src, ir.Const) or counts.get(src.name, 0) <= 1:
@@ -124,27 +134,69 @@ def _rename_uses(stmt, mapping):
         return ir.Assign(stmt.target, stmt.op, ir.rename(stmt.args, mapping), stmt.params, stmt.loc)
     if isinstance(stmt, ir.Return):
         return ir.Return(ir.rename(stmt.value, mapping), stmt.loc)
+    if isinstance(stmt, ir.Push):
+        return ir.Push(stmt.tape, ir.rename(stmt.value, mapping), ir.rename(stmt.index, mapping))
+    if isinstance(stmt, ir.Pop):
+        return ir.Pop(stmt.tape, stmt.target, ir.rename(stmt.index, mapping))
     if isinstance(stmt, ir.Def):
         f = stmt.fn
         body = tuple(_rename_uses(s, mapping) for s in f.body)
         return ir.Def(ir.Function(f.name, f.params, body, f.loc, f.temps, f.free, f.doc), stmt.loc)
+    inner = tape._rebuild(stmt, lambda b: tuple(_rename_uses(s, mapping) for s in b))
+    if isinstance(stmt, ir.If):
+        return ir.If(ir.rename(stmt.cond, mapping), inner.body, inner.orelse, stmt.loc)
+    if isinstance(stmt, ir.For):
+        return ir.For(stmt.target, *ir.rename((stmt.start, stmt.stop, stmt.step), mapping), inner.body,
+                      stmt.loc, stmt.reverse)
+    if isinstance(stmt, ir.While):
+        return ir.While(inner.test, ir.rename(stmt.cond, mapping), inner.body, stmt.loc, stmt.counter)
     return stmt
 
 
 def drop_dead(body, live: set) -> list:
-    """Remove assignments whose value is never read (all ops are pure)."""
+    """Remove assignments whose value is never read (all ops are pure; the tape is kept)."""
+    return _dead(body, set(live))[0]
+
+
+def _dead(body, live: set):
+    """(the statements that matter, the names live before them), given those live after."""
     kept = []
     for stmt in reversed(body):
         if isinstance(stmt, ir.Assign) and stmt.target not in live:
             continue
-        live -= ir.defs(stmt)
+        if isinstance(stmt, ir.NESTED):
+            stmt, live = _dead_nested(stmt, live)
+            kept.append(stmt)
+            continue
+        live -= ir.defs(stmt) - ir.uses(stmt) if not isinstance(stmt, ir.Pop) or stmt.index is None \
+            else set()
         if isinstance(stmt, ir.Def):
             f = stmt.fn
             inner = tuple(drop_dead(list(f.body), set()))
             stmt = ir.Def(ir.Function(f.name, f.params, inner, f.loc, f.temps, f.free, f.doc), stmt.loc)
         live |= ir.uses(stmt)
         kept.append(stmt)
-    return kept[::-1]
+    return kept[::-1], live
+
+
+def _dead_nested(stmt, live: set):
+    heads = tape._heads(stmt)
+    if isinstance(stmt, ir.If):
+        (body, a), (orelse, b) = _dead(stmt.body, set(live)), _dead(stmt.orelse, set(live))
+        return ir.If(stmt.cond, tuple(body), tuple(orelse), stmt.loc), a | b | heads
+    around = set(live) | heads                   # what a turn must keep for the next one
+    while True:
+        cycle = list(stmt.test) + list(stmt.body) if isinstance(stmt, ir.While) else list(stmt.body)
+        _, start = _dead(cycle, set(around))
+        if start <= around:
+            break
+        around |= start
+    if isinstance(stmt, ir.While):
+        body, _ = _dead(stmt.body, set(around))
+        test, _ = _dead(stmt.test, set(around))
+        return ir.While(tuple(test), stmt.cond, tuple(body), stmt.loc, stmt.counter), around
+    body, _ = _dead(stmt.body, set(around))
+    return ir.For(stmt.target, stmt.start, stmt.stop, stmt.step, tuple(body), stmt.loc, stmt.reverse), around
 
 
 def _drop_empty_comments(body) -> list:

@@ -20,51 +20,60 @@ from __future__ import annotations
 
 from .. import ir, rules
 from ..lower import RESERVED, Namer, _temp_base, template
+from . import tape
 from .activity import active_values, differentiable_positions
 from .optimize import drop_dead
 
 
 def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True) -> ir.Function:
     """The derivative of `fn` with respect to the parameters named in `wrt`."""
+    fn = tape.count_turns(fn)
     *forward, ret = fn.body
     sweep = Reverse(fn, active_values(fn, wrt))
     out = ret.value
+    flows = any(isinstance(s, ir.NESTED) for s in forward)
     if kind == "grad":
         seed = ir.Const(1.0)
     else:
         seed = ir.Var(sweep.namer.fresh("d" + out.name if isinstance(out, ir.Var) else "dout"))
     if isinstance(out, ir.Var) and out.name in sweep.active:
         sweep.adj[out.name] = seed
-    for stmt in reversed(forward):
-        if isinstance(stmt, ir.Assign) and stmt.target in sweep.active and stmt.target in sweep.adj:
-            sweep.backprop(stmt)
+    sweep.out = sweep.block(forward)
     grads = tuple(sweep.gradient(p, fn.loc) for p in wrt)
     temps = frozenset(fn.temps | sweep.temps)
     name = f"{kind}_{fn.name}"
-    if kind == "grad":
-        value = (out, grads[0] if single else grads)
-        return ir.Function(name, fn.params, (*forward, *sweep.out, ir.Return(value)), fn.loc, temps,
-                           fn.free, _doc(fn, wrt, kind))
-    pullback = ir.Function("pullback", (seed.name,), (*sweep.out, ir.Return(grads)), fn.loc, temps)
-    body = (*forward, ir.Def(pullback), ir.Return((out, ir.Var("pullback"))))
-    return ir.Function(name, fn.params, body, fn.loc, temps, fn.free, _doc(fn, wrt, kind))
+    forward, backward, value = tape.record(forward, sweep.out, out, sweep)
+    if kind == "grad" or flows:
+        params = fn.params + ((seed.name,) if kind == "vjp" else ())
+        value = (value, grads[0] if single and kind == "grad" else grads)
+        return ir.Function(name, params, (*forward, *backward, ir.Return(value)), fn.loc, temps,
+                           fn.free, _doc(fn, wrt, kind, flows))
+    pullback = ir.Function("pullback", (seed.name,), (*backward, ir.Return(grads)), fn.loc, temps)
+    body = (*forward, ir.Def(pullback), ir.Return((value, ir.Var("pullback"))))
+    return ir.Function(name, fn.params, body, fn.loc, temps, fn.free, _doc(fn, wrt, kind, flows))
 
 
-def _doc(fn, wrt, kind) -> str:
+def _doc(fn, wrt, kind, flows=False) -> str:
     names = ", ".join(wrt)
+    grads = ", ".join("d" + w for w in wrt)
     if kind == "grad":
-        grads = ", ".join("d" + w for w in wrt)
         return f"Gradient of {fn.name} with respect to {names}: returns ({fn.name}(...), {grads})."
+    if flows:
+        return (f"Vector-Jacobian product of {fn.name} with respect to {names}, for the cotangent "
+                f"given last: returns ({fn.name}(...), ({grads}))")
     return (f"Vector-Jacobian product of {fn.name} with respect to {names}: returns "
             f"({fn.name}(...), pullback); pullback(cotangent) returns the gradients.")
 
 
 class Reverse:
     def __init__(self, fn: ir.Function, active: frozenset):
-        names = set(fn.params) | set(fn.free) | RESERVED
+        names = set(fn.params) | set(fn.free) | RESERVED | {tape.TAPE}
         for stmt in fn.body:
             names |= ir.uses(stmt) | ir.defs(stmt)
         self.namer, self.active, self.fn = Namer(names), active, fn
+        self.mutable = tape.mutable_names(fn)
+        self.bound = tape.bound_before(fn)
+        self.first = tape.first_bindings(fn)
         self.user_names = names - fn.temps
         self.adj: dict = {}          # primal name -> the atom holding its adjoint so far
         self.dnames: dict = {}       # primal name -> the name of its adjoint variable
@@ -98,27 +107,120 @@ class Reverse:
 
     # -- one statement ------------------------------------------------------
 
+    # -- statements, in reverse -----------------------------------------------
+
+    def block(self, stmts, keep=()) -> list:
+        """The reverse of a list of statements; `keep` names adjoints that must be in
+        their own variables at the end (the state a loop or branch must agree on)."""
+        saved, self.out, self.line = self.out, [], None
+        for stmt in reversed(stmts):
+            self.visit(stmt)
+        self.materialize(keep)
+        result, self.out = self.out, saved
+        return result
+
+    def visit(self, stmt) -> None:
+        if isinstance(stmt, ir.If):
+            return self.branch(stmt)
+        if isinstance(stmt, (ir.For, ir.While)):
+            return self.loop(stmt)
+        if not isinstance(stmt, ir.Assign):
+            return
+        if stmt.target in self.active and self.adj.get(stmt.target) is not None:
+            self.backprop(stmt)
+        if stmt.target in self.mutable:
+            self.adj.pop(stmt.target, None)          # the value before this line is another one
+            self.owned.discard(stmt.target)
+            if id(stmt) not in self.first:
+                self.out.append(ir.Pop(tape.TAPE, stmt.target, tape.written_index(stmt)))
+
+    def branch(self, stmt: ir.If) -> None:
+        keep = self.carried(stmt)
+        self.materialize(keep)
+        adj, owned, arms = dict(self.adj), set(self.owned), []
+        for body in (stmt.body, stmt.orelse):
+            self.adj, self.owned = dict(adj), set(owned)
+            arms.append((tuple(self.block(body, keep)), set(self.owned)))
+        self.adj, self.owned = adj, owned & arms[0][1] & arms[1][1]
+        self.out.append(ir.If(stmt.cond, arms[0][0], arms[1][0], stmt.loc))
+
+    def loop(self, stmt) -> None:
+        """A loop's turns in reverse order; a `while` runs as many turns as it counted."""
+        keep = self.carried(stmt)
+        self.materialize(keep)
+        while True:       # adjoints owned at the top of a turn must still be owned at its end
+            adj, owned = dict(self.adj), set(self.owned)
+            if isinstance(stmt, ir.For):
+                body = self.block(stmt.body, keep)
+            else:
+                body = self.block(list(stmt.test) + list(stmt.body), keep)
+            if owned <= self.owned:
+                break
+            self.adj, self.owned = adj, owned & self.owned
+        self.adj, self.owned = adj, owned
+        if isinstance(stmt, ir.For):
+            self.out.append(ir.For(stmt.target, stmt.start, stmt.stop, stmt.step, tuple(body), stmt.loc,
+                                   reverse=True))
+            return
+        self.out += self.block(list(stmt.test))          # the last test, which ended the loop
+        self.out.append(ir.For(self.namer.fresh("turn"), ir.Const(0), ir.Var(stmt.counter), ir.Const(1),
+                               tuple(body), stmt.loc, reverse=True))
+
+    def carried(self, stmt) -> set:
+        """Adjoints a loop or branch may change that exist before it (so both arms, or
+        every turn, must leave them in the variable `dx`)."""
+        names = set()
+        for s in ir.walk([inner for body in ir.bodies(stmt) for inner in body]):
+            if isinstance(s, ir.Assign) and s.target in self.active:
+                names.add(s.target)
+                names |= {s.args[i].name for i in differentiable_positions(s.op)
+                          if isinstance(s.args[i], ir.Var) and s.args[i].name in self.active}
+        return names & (self.bound[id(stmt)] | tape.carried_by(stmt))
+
+    def materialize(self, names) -> None:
+        """Put the adjoints of `names` in their own variables (zeros where there is none yet)."""
+        for name in sorted(names):
+            current, target = self.adj.get(name), ir.Var(self.dname(name))
+            if current == target:
+                continue
+            if current is None:
+                self.out.append(ir.Assign(target.name, "zero_grad", (ir.Var(name),)))
+                self.owned.add(name)
+            else:
+                self.out.append(ir.Assign(target.name, "id", (current,)))
+                self.owned.discard(name)
+            self.adj[name] = target
+
+    # -- one assignment -------------------------------------------------------
+
     def backprop(self, stmt: ir.Assign) -> None:
+        if not any(isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active
+                   for i in differentiable_positions(stmt.op)):
+            return                                   # a constant: nothing flows back
         if stmt.loc is not None and stmt.loc.line != self.line:
             self.line = stmt.loc.line
             self.out.append(ir.Comment(f"adjoint of line {stmt.loc.line}: {stmt.loc.text.strip()}"))
         op = rules.OPS[stmt.op]
         wanted = [i for i in differentiable_positions(stmt.op)
                   if isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active]
+        dans = self.adj[stmt.target]
+        if stmt.target in self.mutable:             # its value before this line is another one
+            self.adj.pop(stmt.target)
+            self.owned.discard(stmt.target)
         if op.kind == "elementwise":
-            stmts, parts = self.elementwise(stmt, op, wanted)
+            stmts, parts = self.elementwise(stmt, op, wanted, dans)
         else:
-            stmts, parts = self.from_template(stmt, op, wanted)
+            stmts, parts = self.from_template(stmt, op, wanted, dans)
         self.commit(stmts, parts, stmt.loc)
 
-    def elementwise(self, stmt, op, wanted):
+    def elementwise(self, stmt, op, wanted, dans):
         """dans * partial, summed back to each argument's shape."""
         mapping = dict(zip(op.args, stmt.args)) | {"ans": ir.Var(stmt.target)}
         stmts, result = self.inline(template(op), mapping, {}, stmt.loc)
         partials = result if isinstance(result, tuple) else (result,)
         needed = {partials[i].name for i in wanted if isinstance(partials[i], ir.Var)}
         stmts = drop_dead(stmts, needed)       # no partials of arguments nobody asked for
-        dans, parts = self.adj[stmt.target], []
+        parts = []
         for i in wanted:
             arg, summed = stmt.args[i], _broadcasts(stmt, i)
             part = self.output_name(arg.name)
@@ -129,15 +231,15 @@ class Reverse:
             parts.append((arg.name, ir.Var(part)))
         return stmts, parts
 
-    def from_template(self, stmt, op, wanted):
+    def from_template(self, stmt, op, wanted, dans):
         """The op's adjoint template, with its parameters renamed."""
         if op.into and all(stmt.args[i].name in self.owned for i in wanted):
-            return self.into_template(stmt, op, wanted)
+            return self.into_template(stmt, op, wanted, dans)
         tmpl = template(op)
         mapping = dict(zip(op.args, stmt.args)) | dict(op.statics) | dict(stmt.params)
         mapping = {k: v if isinstance(v, (ir.Var, ir.Const, ir.Index)) else ir.Const(v)
                    for k, v in mapping.items()}
-        mapping |= {"ans": ir.Var(stmt.target), "dans": self.adj[stmt.target]}
+        mapping |= {"ans": ir.Var(stmt.target), "dans": dans}
         outputs = {"d" + op.args[i]: self.output_name(stmt.args[i].name) for i in wanted}
         stmts, _ = self.inline(tmpl, mapping, outputs, stmt.loc)
         for i in wanted:        # a new array of zeros or a copy is the generated code's own
@@ -146,9 +248,9 @@ class Reverse:
                 self.owned.add(stmt.args[i].name)
         return stmts, [(stmt.args[i].name, ir.Var(outputs["d" + op.args[i]])) for i in wanted]
 
-    def into_template(self, stmt, op, wanted):
+    def into_template(self, stmt, op, wanted, dans):
         """Add into adjoints the generated code owns, in place (`dx[i] += dans`)."""
-        mapping = dict(zip(op.args, stmt.args)) | {"ans": ir.Var(stmt.target), "dans": self.adj[stmt.target]}
+        mapping = dict(zip(op.args, stmt.args)) | {"ans": ir.Var(stmt.target), "dans": dans}
         outputs = {"d" + op.args[i]: self.dname(stmt.args[i].name) for i in wanted}
         stmts, _ = self.inline(template(op, into=True), mapping | {k: ir.Var(v) for k, v in outputs.items()},
                                outputs, stmt.loc)

@@ -8,7 +8,7 @@ from ..runtime import (HELPERS, matmul_dleft, matmul_dright,  # noqa: F401 (used
 
 for _fn in HELPERS:
     helper(_fn)
-for _name in ("tuple", "gt", "ge", "lt", "le", "eq", "ne"):
+for _name in ("tuple", "list", "gt", "ge", "lt", "le", "eq", "ne", "not", "and", "or"):
     special(_name)
 
 
@@ -66,6 +66,7 @@ def setitem(ans, x, index, value, dans):
     dvalue = unbroadcast(dans[index], value)
 
 
+nondifferentiable(len)
 nondifferentiable(np.shape)
 nondifferentiable(np.ndim)
 nondifferentiable(np.size)

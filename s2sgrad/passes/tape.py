@@ -1,0 +1,202 @@
+"""The tape: what the reverse sweep of loops and branches needs from the forward one.
+
+Inside loops and branches a variable is assigned again and again, so the
+value an adjoint reads may be gone by the time the reverse sweep runs. The
+forward sweep pushes a variable's old value on a list before each such
+assignment, and the reverse sweep pops it back right after that line's
+adjoint, so every adjoint sees the values its line saw:
+
+    for i in range(n):                      tape = []
+        x = x * 0.9 + np.sin(x)             for i in range(n):
+                                                tape.append(x)
+                                                x = x * 0.9 + np.sin(x)
+                                            ...
+                                            for i in reversed(range(n)):
+                                                dx = dx * 0.9 + dx * np.cos(x)
+                                                x = tape.pop()
+
+Only variables the reverse sweep reads are recorded; an array written by
+item (`h[t] = v`) records the item, not the array; a `while` loop counts
+its turns. `record` inserts the pushes into the forward sweep and drops the
+pops of whatever was not recorded.
+"""
+from __future__ import annotations
+
+from .. import ir
+from ..lower import Namer
+
+TAPE = "tape"
+
+
+def count_turns(fn: ir.Function) -> ir.Function:
+    """Give every `while` loop a counter of its turns."""
+    namer = Namer(set().union(*(ir.defs(s) | ir.uses(s) for s in fn.body)) | set(fn.params))
+    body = _count(fn.body, namer)
+    return ir.Function(fn.name, fn.params, body, fn.loc, fn.temps | namer.made, fn.free, fn.doc)
+
+
+def _count(stmts, namer) -> tuple:
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ir.If):
+            stmt = ir.If(stmt.cond, _count(stmt.body, namer), _count(stmt.orelse, namer), stmt.loc)
+        elif isinstance(stmt, ir.For):
+            stmt = ir.For(stmt.target, stmt.start, stmt.stop, stmt.step, _count(stmt.body, namer),
+                          stmt.loc, stmt.reverse)
+        elif isinstance(stmt, ir.While):
+            turns = namer.fresh("turns")
+            namer.made.add(turns)
+            out.append(ir.Assign(turns, "id", (ir.Const(0),), (), stmt.loc))
+            more = ir.Assign(turns, "add", (ir.Var(turns), ir.Const(1)), (), stmt.loc)
+            stmt = ir.While(_count(stmt.test, namer), stmt.cond, _count(stmt.body, namer) + (more,),
+                            stmt.loc, turns)
+        out.append(stmt)
+    return tuple(out)
+
+
+def mutable_names(fn: ir.Function) -> frozenset:
+    """Names assigned inside a loop or a branch (they are not renamed to SSA form)."""
+    names = set()
+    for stmt in fn.body:
+        if isinstance(stmt, ir.NESTED):
+            names |= ir.defs(stmt)
+    return frozenset(names)
+
+
+def bound_before(fn: ir.Function) -> dict:
+    """For each loop or branch (by id), the names assigned before it starts."""
+    bound, seen = {}, set(fn.params) | set(fn.free)
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, ir.NESTED):
+            bound[id(stmt)] = set(seen)
+        seen |= ir.defs(stmt) if not isinstance(stmt, ir.NESTED) else set()
+    return bound
+
+
+def carried_by(stmt) -> set:
+    """Names a loop body may read before it assigns them: their values go round the loop."""
+    if not isinstance(stmt, (ir.For, ir.While)):
+        return set()
+    body = list(stmt.test) + list(stmt.body) if isinstance(stmt, ir.While) else list(stmt.body)
+    return exposed(body) & set().union(*(ir.defs(s) for s in body))
+
+
+def exposed(stmts) -> set:
+    """Names `stmts` may read before assigning them."""
+    reads, assigned = set(), set()
+    for stmt in stmts:
+        if isinstance(stmt, ir.NESTED):
+            reads |= (_heads(stmt) | set().union(*(exposed(b) for b in ir.bodies(stmt)))) - assigned
+            if isinstance(stmt, ir.If):          # assigned on both arms
+                assigned |= set().union(*(ir.defs(s) for s in stmt.body)) & \
+                    set().union(*(ir.defs(s) for s in stmt.orelse))
+        else:
+            reads |= ir.uses(stmt) - assigned
+            assigned |= ir.defs(stmt)
+    return reads
+
+
+def written_index(stmt: ir.Assign):
+    """The index of an in-place write `a[i] = v`, whose item is what the tape keeps."""
+    if stmt.op == "setitem" and isinstance(stmt.args[0], ir.Var) and stmt.args[0].name == stmt.target:
+        return stmt.args[1]
+    return None
+
+
+def record(forward, backward, out, sweep):
+    """Push what the reverse sweep reads; drop the other pops. Returns the new forward
+    and backward sweeps and the atom holding the function's value."""
+    kept = _recorded(forward, backward, sweep)
+    if not kept:
+        return list(forward), _without_pops(backward, kept), out
+    first_inside = _first_inside(forward, kept, sweep)
+    start = [ir.Assign(TAPE, "list", ())] + [ir.Assign(n, "id", (ir.Const(None),)) for n in sorted(first_inside)]
+    forward = start + _with_pushes(forward, kept, sweep.first)
+    if isinstance(out, ir.Var) and out.name in kept:         # the reverse sweep rewinds it
+        value = sweep.namer.fresh(out.name + "_value")
+        forward.append(ir.Assign(value, "np.copy" if _written_in_place(forward, out.name) else "id", (out,)))
+        out = ir.Var(value)
+    return forward, _without_pops(backward, kept), out
+
+
+def _recorded(forward, backward, sweep) -> set:
+    """The mutable names whose old values the reverse sweep reads."""
+    reads = set()
+    for stmt in ir.walk(backward):
+        if not isinstance(stmt, ir.Pop):
+            reads |= ir.uses(stmt) if not isinstance(stmt, ir.NESTED) else _heads(stmt)
+    kept, changed = set(), True
+    while changed:          # an index the tape restores an item at must be restored too
+        changed = False
+        for name in sorted((reads & sweep.mutable) - kept):
+            kept.add(name)
+            changed = True
+        for stmt in ir.walk(backward):
+            if isinstance(stmt, ir.Pop) and stmt.target in kept and stmt.index is not None:
+                new = ir.uses(stmt) - {stmt.target, TAPE} - reads
+                reads |= new
+                changed |= bool(new)
+    return kept
+
+
+def _heads(stmt) -> set:
+    heads = {ir.If: lambda s: (s.cond,), ir.For: lambda s: (s.start, s.stop, s.step),
+             ir.While: lambda s: (s.cond,)}[type(stmt)](stmt)
+    return {a.name for a in heads if isinstance(a, ir.Var)}
+
+
+def first_bindings(fn: ir.Function) -> set:
+    """Ids of the top-level assignments that give a name its first value: there is no
+    older value to keep."""
+    seen, first = set(fn.params) | set(fn.free), set()
+    for stmt in fn.body:
+        if isinstance(stmt, ir.Assign) and stmt.target not in seen:
+            first.add(id(stmt))
+        seen |= set().union(*(ir.defs(s) for s in ir.walk([stmt])))
+    return first
+
+
+def _first_inside(forward, kept, sweep) -> set:
+    """Recorded names first assigned inside a loop or branch: they need a value to push."""
+    seen = set(sweep.fn.params)
+    inside = set()
+    for stmt in forward:
+        if isinstance(stmt, ir.NESTED):
+            inside |= ir.defs(stmt) - seen
+        seen |= ir.defs(stmt)
+    return inside & kept
+
+
+def _written_in_place(forward, name) -> bool:
+    return any(isinstance(s, ir.Assign) and written_index(s) is not None and s.target == name
+               for s in ir.walk(forward))
+
+
+def _with_pushes(stmts, kept, first) -> list:
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ir.Assign) and stmt.target in kept and id(stmt) not in first:
+            out.append(ir.Push(TAPE, ir.Var(stmt.target), written_index(stmt)))
+        out.append(_rebuild(stmt, lambda body: tuple(_with_pushes(body, kept, first))))
+    return out
+
+
+def _without_pops(stmts, kept) -> list:
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ir.Pop) and stmt.target not in kept:
+            continue
+        out.append(_rebuild(stmt, lambda body: tuple(_without_pops(body, kept))))
+    return out
+
+
+def _rebuild(stmt, change):
+    """`stmt` with `change` applied to each of its nested bodies."""
+    if isinstance(stmt, ir.If):
+        return ir.If(stmt.cond, change(stmt.body), change(stmt.orelse), stmt.loc)
+    if isinstance(stmt, ir.For):
+        return ir.For(stmt.target, stmt.start, stmt.stop, stmt.step, change(stmt.body), stmt.loc,
+                      stmt.reverse)
+    if isinstance(stmt, ir.While):
+        return ir.While(change(stmt.test), stmt.cond, change(stmt.body), stmt.loc, stmt.counter)
+    return stmt
