@@ -126,11 +126,13 @@ class Reverse:
             return self.loop(stmt)
         if not isinstance(stmt, ir.Assign):
             return
-        if stmt.target in self.active and self.adj.get(stmt.target) is not None:
-            self.backprop(stmt)
-        if stmt.target in self.mutable:
-            self.adj.pop(stmt.target, None)          # the value before this line is another one
+        dans = self.adj.get(stmt.target) if stmt.target in self.active else None
+        if stmt.target in self.mutable:             # the value before this line is another one
+            self.adj.pop(stmt.target, None)
             self.owned.discard(stmt.target)
+        if dans is not None:
+            self.backprop(stmt, dans)
+        if stmt.target in self.mutable:
             if id(stmt) not in self.first:
                 self.out.append(ir.Pop(tape.TAPE, stmt.target, tape.written_index(stmt)))
 
@@ -193,7 +195,7 @@ class Reverse:
 
     # -- one assignment -------------------------------------------------------
 
-    def backprop(self, stmt: ir.Assign) -> None:
+    def backprop(self, stmt: ir.Assign, dans) -> None:
         if not any(isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active
                    for i in differentiable_positions(stmt.op)):
             return                                   # a constant: nothing flows back
@@ -203,10 +205,6 @@ class Reverse:
         op = rules.OPS[stmt.op]
         wanted = [i for i in differentiable_positions(stmt.op)
                   if isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active]
-        dans = self.adj[stmt.target]
-        if stmt.target in self.mutable:             # its value before this line is another one
-            self.adj.pop(stmt.target)
-            self.owned.discard(stmt.target)
         if op.kind == "elementwise":
             stmts, parts = self.elementwise(stmt, op, wanted, dans)
         else:
@@ -233,7 +231,7 @@ class Reverse:
 
     def from_template(self, stmt, op, wanted, dans):
         """The op's adjoint template, with its parameters renamed."""
-        if op.into and all(stmt.args[i].name in self.owned for i in wanted):
+        if op.into and self.can_add_into(stmt, op, wanted, dans):
             return self.into_template(stmt, op, wanted, dans)
         tmpl = template(op)
         mapping = dict(zip(op.args, stmt.args)) | dict(op.statics) | dict(stmt.params)
@@ -248,13 +246,29 @@ class Reverse:
                 self.owned.add(stmt.args[i].name)
         return stmts, [(stmt.args[i].name, ir.Var(outputs["d" + op.args[i]])) for i in wanted]
 
+    def can_add_into(self, stmt, op, wanted, dans) -> bool:
+        """Whether every adjoint the in-place rule updates is an array this code owns
+        (and, for a rule that rewrites the incoming adjoint, is that adjoint)."""
+        inplace = [i for i in wanted if "d" + op.args[i] in template(op, into=True).params]
+        if op.into_same and any(dans != ir.Var(self.dnames.get(stmt.args[i].name, "")) for i in inplace):
+            return False
+        return bool(inplace) and all(stmt.args[i].name in self.owned for i in inplace)
+
     def into_template(self, stmt, op, wanted, dans):
         """Add into adjoints the generated code owns, in place (`dx[i] += dans`)."""
+        tmpl = template(op, into=True)
         mapping = dict(zip(op.args, stmt.args)) | {"ans": ir.Var(stmt.target), "dans": dans}
-        outputs = {"d" + op.args[i]: self.dname(stmt.args[i].name) for i in wanted}
-        stmts, _ = self.inline(template(op, into=True), mapping | {k: ir.Var(v) for k, v in outputs.items()},
-                               outputs, stmt.loc)
-        return stmts, []
+        inplace = {"d" + op.args[i]: self.dname(stmt.args[i].name) for i in wanted
+                   if "d" + op.args[i] in tmpl.params}
+        fresh = {"d" + op.args[i]: self.output_name(stmt.args[i].name) for i in wanted
+                 if "d" + op.args[i] not in tmpl.params}
+        for i in wanted:
+            if "d" + op.args[i] in tmpl.params:
+                self.adj[stmt.args[i].name] = ir.Var(self.dname(stmt.args[i].name))
+        stmts, _ = self.inline(tmpl, mapping | {k: ir.Var(v) for k, v in inplace.items()},
+                               inplace | fresh, stmt.loc)
+        return stmts, [(stmt.args[i].name, ir.Var(fresh["d" + op.args[i]])) for i in wanted
+                       if "d" + op.args[i] in fresh]
 
     def inline(self, tmpl, mapping: dict, outputs: dict, loc):
         """A template's statements with parameters mapped and locals renamed."""

@@ -37,6 +37,7 @@ class Op:
     statics: dict = field(default_factory=dict)   # static keywords and defaults
     obj: object = None              # the Python object user code calls
     into: object = None             # optional template adding into an existing `dx` in place
+    into_same: bool = False         # ... usable only when the incoming adjoint is that `dx`
 
     @property
     def differentiable(self) -> tuple:
@@ -94,12 +95,13 @@ def adjoint(target, name: str | None = None):
     return _register("adjoint", target, name)
 
 
-def adjoint_into(name: str):
-    """Register, for an op with an adjoint template, a second template that adds the
-    contribution into an adjoint array `dx` the generated code owns (`dx[i] += dans`),
-    used instead of building a new array and adding it."""
+def adjoint_into(name: str, same: bool = False):
+    """Register, for an op with an adjoint template, a second template that updates an
+    adjoint array `dx` the generated code owns in place (`dx[i] += dans`), used instead
+    of building a new array. The parameters `d<arg>` it takes are the arrays it updates;
+    with `same`, it applies only when the incoming adjoint `dans` is that very `dx`."""
     def decorate(rule):
-        OPS[name].into = rule
+        OPS[name].into, OPS[name].into_same = rule, same
         return rule
     return decorate
 

@@ -61,9 +61,15 @@ def getitem_into(ans, x, index, dans, dx):
 
 @adjoint("setitem")
 def setitem(ans, x, index, value, dans):
+    dvalue = unbroadcast(dans[index], value)
     dx = np.copy(dans)
     dx[index] = 0.0
-    dvalue = unbroadcast(dans[index], value)
+
+
+@adjoint_into("setitem", same=True)
+def setitem_into(ans, x, index, value, dans, dx):
+    dvalue = unbroadcast(np.copy(dans[index]), value)
+    dx[index] = 0.0
 
 
 nondifferentiable(len)
