@@ -143,7 +143,8 @@ def vjp(fn, *args, wrt=None):
             raise ShapeError(f"the cotangent has shape {np.shape(cotangent)} but the output has "
                              f"shape {np.shape(out)}", compiled.ir.loc,
                              hint="pass an array shaped like the output, e.g. np.ones_like(out)")
-        return calls.own_all(impl(cotangent), args, compiled, cotangent)
+        return calls.own_all(impl(cotangent), [args[i] for i in compiled.positions],
+                             (*args, cotangent, out))
     return out, pullback
 
 

@@ -21,21 +21,32 @@ def entry_point(compiled, fn, value: bool):
     """The function `grad(fn)` (value=False) or `value_and_grad(fn)` (value=True) returns."""
     params = list(inspect.signature(fn).parameters.values())
     names = [p.name for p in params]
+    if any(n.startswith("_s2s_") for n in names):
+        raise ValueError("s2sgrad reserves parameter names starting with `_s2s_`; rename them")
     wrt = [names[i] for i in compiled.positions]
+    every = "(" + "".join(f"{n}, " for n in names) + "_s2s_value)"
     lines = [f"def entry({_parameter_list(params)}):"]
-    lines += [f"    if type({w}) is not float and (type({w}) is not _ndarray or {w}.dtype.kind != 'f'): "
-              f"_check_float({w}, {w!r})" for w in wrt]
-    lines += [f"    _value, _grads = _impl({', '.join(names)})",
-              "    if type(_value) is not float and type(_value) is not _float64: _check_scalar(_value)"]
+    lines += [f"    if type({w}) is not float and (type({w}) is not _s2s_ndarray or {w}.dtype.kind != 'f'): "
+              f"_s2s_check_float({w}, {w!r})" for w in wrt]
+    lines += ["    try:",
+              f"        _s2s_value, _s2s_grads = _s2s_impl({', '.join(names)})",
+              "    except Exception:",
+              f"        _s2s_explain({', '.join(names)})",
+              "        raise",
+              "    if type(_s2s_value) is not float and type(_s2s_value) is not _s2s_float64: "
+              "_s2s_check_scalar(_s2s_value)"]
     if compiled.single:
-        lines.append(f"    if type(_grads) is not float or type({wrt[0]}) is not float: "
-                     f"_grads = _own(_grads, {wrt[0]})")
+        lines.append(f"    if type(_s2s_grads) is not float or type({wrt[0]}) is not float: "
+                     f"_s2s_grads = _s2s_own(_s2s_grads, {wrt[0]}, {every})")
     else:
-        lines.append(f"    _grads = ({''.join(f'_own(_grads[{k}], {w}), ' for k, w in enumerate(wrt))})")
-    lines.append("    return _value, _grads" if value else "    return _grads")
-    namespace = {"_impl": compiled.fn, "_own": own, "_float64": np.float64, "_ndarray": np.ndarray, "_check_float": partial(check_float, compiled=compiled),
-                 "_check_scalar": partial(check_scalar, compiled=compiled)}
-    namespace |= {f"_default_{i}": p.default for i, p in enumerate(params)}
+        lines.append(f"    _s2s_grads = _s2s_own_all(_s2s_grads, ({''.join(w + ', ' for w in wrt)}), {every})")
+    lines.append("    return _s2s_value, _s2s_grads" if value else "    return _s2s_grads")
+    namespace = {"_s2s_impl": compiled.fn, "_s2s_own": own, "_s2s_own_all": own_all,
+                 "_s2s_float64": np.float64, "_s2s_ndarray": np.ndarray,
+                 "_s2s_check_float": partial(check_float, compiled=compiled),
+                 "_s2s_check_scalar": partial(check_scalar, compiled=compiled),
+                 "_s2s_explain": partial(explain_failure, fn, compiled)}
+    namespace |= {f"_s2s_default_{i}": p.default for i, p in enumerate(params)}
     exec("\n".join(lines), namespace)
     entry = namespace["entry"]
     entry.__name__ = entry.__qualname__ = ("value_and_grad_" if value else "grad_") + fn.__name__
@@ -43,14 +54,24 @@ def entry_point(compiled, fn, value: bool):
     return entry
 
 
+def explain_failure(fn, compiled, *args) -> None:
+    """The generated code raised: if the cause is a non-scalar output, say that instead."""
+    try:
+        value = fn(*args)
+    except Exception:  # the user's own function fails too: let the original error speak
+        return
+    if np.ndim(value) != 0:
+        check_scalar(value, compiled)
+
+
 def _parameter_list(params) -> str:
-    """`a, b=_default_1, *, c=_default_2`: the user's parameters with their defaults."""
+    """`a, b=_s2s_default_1, *, c=_s2s_default_2`: the user's parameters with their defaults."""
     parts, star = [], False
     for i, p in enumerate(params):
         if p.kind is p.KEYWORD_ONLY and not star:
             parts.append("*")
             star = True
-        parts.append(p.name + ("" if p.default is p.empty else f"=_default_{i}"))
+        parts.append(p.name + ("" if p.default is p.empty else f"=_s2s_default_{i}"))
         if p.kind is p.POSITIONAL_ONLY and (i + 1 == len(params) or params[i + 1].kind is not p.POSITIONAL_ONLY):
             parts.append("/")
     return ", ".join(parts)
@@ -84,18 +105,18 @@ def check_float(x, name, compiled) -> None:
 
 
 def check_scalar(value, compiled) -> None:
-    """Raise unless `grad`'s output has exactly one element."""
-    if np.size(value) == 1:
+    """Raise unless `grad`'s output is a scalar."""
+    if np.ndim(value) == 0:
         return
     raise ShapeError(f"grad needs a function with a scalar output; this one returned an array of "
                      f"shape {np.shape(value)}", compiled.ir.loc,
                      hint="for a non-scalar output use s2sgrad.vjp(fn, *args) and call the "
-                          "pullback with a cotangent of the output's shape")
+                          "pullback with a cotangent of the output's shape (or reduce it, e.g. np.sum)")
 
 
-def own(grad, arg, *others):
-    """A gradient shaped like its argument, that the caller may modify: never a
-    read-only view or an array the caller passed in."""
+def own(grad, arg, others=()):
+    """A gradient shaped like its argument, that the caller may modify: never a read-only
+    view, nor the same array as an argument, the value or another gradient."""
     if type(grad) is np.ndarray and type(arg) is np.ndarray and grad.shape == arg.shape:
         fresh = grad.base is None and grad.flags.writeable and not any(grad is o for o in others)
         return grad if fresh else grad.copy()
@@ -106,6 +127,9 @@ def own(grad, arg, *others):
     return grad.copy() if isinstance(grad, np.ndarray) else grad
 
 
-def own_all(grads, args, compiled, *others):
-    """`own` for each gradient of a tuple."""
-    return tuple(own(g, args[i], *others) for g, i in zip(grads, compiled.positions))
+def own_all(grads, args, others=()) -> tuple:
+    """`own` for each gradient of a tuple, none of them sharing memory with another."""
+    owned = []
+    for grad, arg in zip(grads, args):
+        owned.append(own(grad, arg, tuple(others) + tuple(owned)))
+    return tuple(owned)

@@ -17,7 +17,7 @@ from collections import Counter
 
 import numpy as np
 
-from . import ir, rules
+from . import aliasing, ir, rules
 
 BINOPS = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div, "pow": ast.Pow,
           "matmul": ast.MatMult}
@@ -48,7 +48,8 @@ class Emitter:
         self.numpy, self.helpers, self.comments = False, set(), []
         self.uses = Counter()
         _count_uses(fn, self.uses)
-        self.temps = fn.temps
+        self.temps, self.derived = fn.temps, fn.derived
+        self.flat = [s for s in _all_statements(fn)]
 
     def function(self, fn: ir.Function) -> str:
         tree = ast.Module([self.funcdef(fn)], [])
@@ -77,7 +78,10 @@ class Emitter:
             if isinstance(stmt, ir.Comment):
                 out.append(self.comment(stmt.text))
                 continue
-            out += self.flush(pending, ir.defs(stmt), keep=_read_before_write(stmt) & set(pending))
+            changed = ir.defs(stmt)
+            if _writes_in_place(stmt):                          # its views see the write too
+                changed = aliasing.views_of(self.flat, stmt.target)
+            out += self.flush(pending, changed, keep=_read_before_write(stmt) & set(pending))
             if isinstance(stmt, ir.Def):
                 out.append(self.funcdef(stmt.fn))
             elif isinstance(stmt, ir.NESTED + (ir.Push, ir.Pop)):
@@ -152,7 +156,7 @@ class Emitter:
             out.append(_assign(stmt.target, copy))
         target = ast.Subscript(ast.Name(stmt.target, ast.Load()), self.index(index, pending), ast.Store())
         value = self.atom(value, pending)
-        if isinstance(value, ast.BinOp) and _same_place(value.left, target):
+        if isinstance(value, ast.BinOp) and _same_place(value.left, target) and stmt.target in self.derived:
             return out + [ast.AugAssign(target, value.op, value.right)]   # a[i] = a[i] + v
         return out + [ast.Assign([target], value)]
 
@@ -172,8 +176,8 @@ class Emitter:
             return ast.BinOp(args[0], BINOPS[stmt.op](), args[1])
         if stmt.op in COMPARE:
             return ast.Compare(args[0], [COMPARE[stmt.op]()], [args[1]])
-        if stmt.op == "neg":
-            return ast.UnaryOp(ast.USub(), args[0])
+        if stmt.op in ("neg", "pos"):
+            return ast.UnaryOp(ast.USub() if stmt.op == "neg" else ast.UAdd(), args[0])
         if stmt.op == "id":
             return args[0]
         if stmt.op == "getitem":
@@ -239,7 +243,7 @@ class Emitter:
         if isinstance(value, float) and not math.isfinite(value):
             node = self.dotted("np.nan" if math.isnan(value) else "np.inf")
             return ast.UnaryOp(ast.USub(), node) if value < 0 else node
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.copysign(1, value) < 0:
             return ast.UnaryOp(ast.USub(), ast.Constant(-value))
         return ast.Constant(value)
 
@@ -261,6 +265,18 @@ def _assign(name: str, expr: ast.expr) -> ast.Assign:
 def _same_place(expr: ast.expr, target: ast.Subscript) -> bool:
     return isinstance(expr, ast.Subscript) and \
         ast.dump(expr.value) == ast.dump(target.value) and ast.dump(expr.slice) == ast.dump(target.slice)
+
+
+def _all_statements(fn: ir.Function):
+    for stmt in ir.walk(fn.body):
+        yield stmt
+        if isinstance(stmt, ir.Def):
+            yield from _all_statements(stmt.fn)
+
+
+def _writes_in_place(stmt) -> bool:
+    return isinstance(stmt, ir.Pop) and stmt.index is not None or isinstance(stmt, ir.Assign) \
+        and stmt.op == "setitem" and getattr(stmt.args[0], "name", None) == stmt.target
 
 
 def _read_before_write(stmt) -> set:

@@ -109,7 +109,8 @@ def _value(value, env):
     if isinstance(value, ir.Const):
         return value.value
     if isinstance(value, ir.Index):
-        return tuple(_value(i, env) for i in value.items)
+        items = tuple(_value(i, env) for i in value.items)
+        return items[0] if len(items) == 1 else items
     if isinstance(value, ir.Slice):
         return slice(*(None if a is None else _value(a, env) for a in (value.lower, value.upper, value.step)))
     if isinstance(value, tuple):

@@ -33,7 +33,8 @@ Mutation is explicit: `n_1 = setitem(n, idx, v)` makes a new value; when the
 target has the same name as the array, the array is updated in place.
 `temps` names the variables the compiler made up (the emitter may fold
 them back into the expression that uses them); `free` names what the
-function reads from its module or closure (a global array, a constant).
+function reads from its module or closure (a global array, a constant);
+`derived` names the adjoint variables, which always hold floats.
 """
 from __future__ import annotations
 
@@ -224,6 +225,7 @@ class Function:
     temps: frozenset = field(default_factory=frozenset)
     free: frozenset = field(default_factory=frozenset)
     doc: str = ""
+    derived: frozenset = field(default_factory=frozenset)   # adjoint names the reverse pass made
 
     def __str__(self) -> str:
         lines = [f"def {self.name}({', '.join(self.params)}):"]

@@ -34,7 +34,7 @@ METHODS = {"sum": "np.sum", "mean": "np.mean", "reshape": "np.reshape", "dot": "
            "transpose": "np.transpose", "copy": "np.copy"}
 ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size"}
 PACKED = {"reshape", "transpose"}        # methods taking `*shape` as well as a tuple
-RESERVED = {"np"} | {h.__name__ for h in runtime.HELPERS}   # names generated code relies on
+RESERVED = {"np", "pullback", "tape"} | {h.__name__ for h in runtime.HELPERS}   # generated code's own
 STATIC_TYPES = (bool, int, float, complex, str, type, np.dtype, type(None))
 
 
@@ -77,7 +77,7 @@ class Lowerer:
             raise self.unsupported(node, f"the name `{clash[0]}` is one the generated code uses for "
                                          "itself", f"rename your variable `{clash[0]}`")
         self.namer = namer or Namer()
-        self.namer.taken |= self.locals
+        self.namer.taken |= self.locals | {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         self.defined, self.body, self.temps, self.free = set(self.params), [], set(), set()
         self.exit = None             # the flags of an early `return`, when there is one
         self.loops = []              # the flags of the loops being lowered, innermost last
@@ -404,15 +404,21 @@ class Lowerer:
         if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
                 and isinstance(node.operand.value, (int, float)):
             return ir.Const(-node.operand.value)
-        names = {ast.USub: "neg", ast.UAdd: "id", ast.Not: "not"}
+        names = {ast.USub: "neg", ast.UAdd: "pos", ast.Not: "not"}
         if type(node.op) not in names:
             raise self.unsupported(node, f"the operator `{SYMBOLS[type(node.op)]}` is not supported",
                                    "use np.logical_not for `not`, arithmetic otherwise")
         return self.op(names[type(node.op)], (self.expr(node.operand),), node, target)
 
     def expr_BinOp(self, node, target):
-        op = self.binary_op(node)
-        return self.op(op, (self.expr(node.left), self.expr(node.right)), node, target)
+        chain = [node]                 # a + b + c + ...: lowered in a loop, not by recursion
+        while isinstance(chain[-1].left, ast.BinOp):
+            chain.append(chain[-1].left)
+        value = self.expr(chain[-1].left)
+        for link in reversed(chain):
+            op = self.binary_op(link)
+            value = self.op(op, (value, self.expr(link.right)), link, target if link is node else None)
+        return value
 
     def expr_Compare(self, node, target):
         if any(type(op) not in COMPARE for op in node.ops):
@@ -600,7 +606,7 @@ class Lowerer:
             return self.error(NoRuleError, node.func, f"calling your own function `{name}` is not "
                               "supported yet", "inline its body into this function for now")
         return self.error(NoRuleError, node.func, f"`{name}` has no derivative rule",
-                          "rewrite it with supported NumPy functions (see `s2sgrad rules`)")
+                          "rewrite it with the supported NumPy functions the README lists")
 
     def error(self, cls, node, message, hint):
         return cls(message, self.src.loc(node), hint=hint)

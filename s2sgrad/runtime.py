@@ -43,7 +43,7 @@ def unsum(g, x, axis=None, keepdims=False):
 
 def untranspose(g, axes=None):
     """The adjoint of `np.transpose(x, axes)`: the inverse permutation."""
-    return np.transpose(g) if axes is None else np.transpose(g, np.argsort(axes))
+    return np.transpose(g) if axes is None else np.transpose(g, np.argsort(np.mod(axes, np.ndim(g))))
 
 
 def matmul_dleft(g, x, y):

@@ -26,7 +26,8 @@ ELEMENTWISE = {
     "div": ("x / y", REAL, AWAY_FROM_ZERO),
     "pow": ("x ** y", POSITIVE, REAL),
     "neg": ("-x", REAL, None),
-    "id": ("+x", REAL, None),
+    "id": ("x", REAL, None),
+    "pos": ("+x", REAL, None),
     "np.copy": ("np.copy(x)", REAL, None),
     "np.sin": ("np.sin(x)", REAL, None),
     "np.cos": ("np.cos(x)", REAL, None),
@@ -88,10 +89,10 @@ def test_elementwise_rule_matches_finite_differences(tmp_path, op, shapes):
     expr, dx, dy = ELEMENTWISE[op]
     rng = np.random.default_rng(abs(hash((op, shapes))) % 2**32)
     if dy is None:
-        fn = make_function(tmp_path, f"def f(x):\n    return {expr}\n")
+        fn = make_function(tmp_path, f"def f(x):\n    z = {expr}\n    return z\n")
         check_grads(fn, sample(shapes[0], dx, rng))
     else:
-        fn = make_function(tmp_path, f"def f(x, y):\n    return {expr}\n")
+        fn = make_function(tmp_path, f"def f(x, y):\n    z = {expr}\n    return z\n")
         check_grads(fn, sample(shapes[0], dx, rng), sample(shapes[1], dy, rng))
 
 
@@ -111,7 +112,7 @@ def test_structural_rule_matches_finite_differences(tmp_path, op, expr, shapes):
 
 SYMPY = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
          "div": lambda x, y: x / y, "pow": lambda x, y: x ** y, "neg": lambda x: -x,
-         "id": lambda x: x, "np.copy": lambda x: x, "np.sin": sympy.sin, "np.cos": sympy.cos,
+         "id": lambda x: x, "pos": lambda x: x, "np.copy": lambda x: x, "np.sin": sympy.sin, "np.cos": sympy.cos,
          "np.tan": sympy.tan, "np.exp": sympy.exp, "np.log": sympy.log, "np.sqrt": sympy.sqrt,
          "np.tanh": sympy.tanh, "np.abs": sympy.Abs}
 # np.maximum has a kink on x == y, which a symbolic derivative cannot express as one

@@ -13,6 +13,9 @@ statements get adjoint code; `np.zeros(...)`, shapes and comparisons never do.
 from __future__ import annotations
 
 from .. import ir, rules
+from ..errors import NoRuleError
+
+CONTAINERS = {"tuple": "tuple", "list": "list"}
 
 
 def differentiable_positions(op_name: str) -> tuple:
@@ -28,6 +31,10 @@ def active_values(fn: ir.Function, wrt) -> frozenset:
     useful = {a.name for s in ir.walk(fn.body) if isinstance(s, ir.Return)
               for a in ir.atoms_of(s.value) if isinstance(a, ir.Var)}
     useful = _closure(useful, assigns, lambda s, known: s.target in known, _diff_inputs)
+    for stmt in assigns:          # a container would carry a derivative nothing follows
+        if stmt.op in CONTAINERS and stmt.target in useful and ir.uses(stmt) & varied:
+            raise NoRuleError(f"a {CONTAINERS[stmt.op]} holding differentiated values is not supported "
+                              "here yet", stmt.loc, hint="use the values directly, or np.stack them into an array")
     return frozenset(varied & useful)
 
 

@@ -13,6 +13,8 @@ written in place (a cotangent the caller passed in).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .. import ir
 from ..aliasing import views_of
 
@@ -28,7 +30,7 @@ def run(fn: ir.Function, protected=frozenset()) -> ir.Function:
         elif isinstance(stmt, ir.Def):
             inner = run(stmt.fn, protected | set(stmt.fn.params))
             body[i] = ir.Def(inner, stmt.loc)
-    return ir.Function(fn.name, fn.params, tuple(body), fn.loc, fn.temps, fn.free, fn.doc)
+    return replace(fn, body=tuple(body))
 
 
 def _can_overwrite(body, i, source, protected) -> bool:
@@ -51,7 +53,7 @@ def _renamed(body, old: str, new: str) -> list:
         elif isinstance(s, ir.Def):
             f = s.fn
             inner = tuple(_renamed(list(f.body), old, new))
-            out.append(ir.Def(ir.Function(f.name, f.params, inner, f.loc, f.temps, f.free, f.doc), s.loc))
+            out.append(ir.Def(replace(f, body=inner), s.loc))
         else:
             out.append(s)
     return out

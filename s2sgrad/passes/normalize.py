@@ -12,6 +12,8 @@ NumPy's aliasing visible; that is reported at the user's line.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .. import aliasing, ir
 from . import tape
 from ..lower import Namer
@@ -37,8 +39,21 @@ def run(fn: ir.Function) -> ir.Function:
             current[stmt.target] = target
             renamed = ir.Assign(target, renamed.op, renamed.args, renamed.params, renamed.loc)
         body.append(renamed)
-    body = _separate(body, mutable, namer, temps)
-    return ir.Function(fn.name, fn.params, tuple(body), fn.loc, frozenset(temps), fn.free, fn.doc)
+    body = _unpack_tuples(_separate(body, mutable, namer, temps))
+    return replace(fn, body=tuple(body), temps=frozenset(temps))
+
+
+def _unpack_tuples(body) -> list:
+    """`p = (a, b); c = p[1]` reads `b` directly, so the derivative flows through."""
+    packed = {s.target: s.args for s in body if isinstance(s, ir.Assign) and s.op == "tuple"}
+    out = []
+    for s in body:
+        if isinstance(s, ir.Assign) and s.op == "getitem" and getattr(s.args[0], "name", None) in packed:
+            items = s.args[1].items
+            if len(items) == 1 and isinstance(items[0], ir.Const) and isinstance(items[0].value, int):
+                s = ir.Assign(s.target, "id", (packed[s.args[0].name][items[0].value],), (), s.loc)
+        out.append(s)
+    return out
 
 
 def _separate(stmts, mutable, namer, temps) -> list:

@@ -7,11 +7,14 @@ and dead-code elimination, repeated until nothing changes.
     u = sub(2, 1)                   (u folded to 1, then x ** 1 -> x)
     v = pow(x, u)
 
-Only compiler temporaries are propagated away; a user's own names and the
+Identities such as `x * 1 -> x` are applied to adjoints only (a user's
+`n * 1.0` turns integers into floats). Only compiler temporaries are propagated away; a user's own names and the
 adjoint names `dx` stay, so the output reads like the source. Comments left
 with no statement under them are dropped.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 import operator
 from collections import Counter
@@ -33,25 +36,45 @@ def run(fn: ir.Function) -> ir.Function:
 
 
 def _once(fn: ir.Function) -> ir.Function:
-    negations = _negations(list(ir.walk(fn.body)))
-    body = _each(fn.body, lambda s: _fuse_negation(_simplify(s), negations))
-    body = _propagate(body, fn.temps)
+    flat = list(ir.walk(fn.body))
+    negations, counts = _negations(flat), _def_counts(flat)
+
+    def simplify(s: ir.Assign, copies: dict) -> ir.Assign:
+        """Fold and simplify one assignment, after the copies made before it."""
+        s = _fuse_negation(_simplify(_rename_uses(s, copies), s.target in fn.derived), negations)
+        if s.op == "id" and s.target in fn.temps and counts[s.target] == 1:
+            src = s.args[0]
+            if isinstance(src, ir.Const) or counts.get(src.name, 0) <= 1:
+                copies[s.target] = src          # later reads use the source itself
+        return s
+
+    body = _each(fn.body, simplify, {})
     body = drop_dead(body, live=set())
-    return ir.Function(fn.name, fn.params, tuple(_drop_empty_comments(body)), fn.loc, fn.temps,
-                       fn.free, fn.doc)
+    return replace(fn, body=tuple(_drop_empty_comments(body)))
 
 
-def _each(stmts, change) -> list:
-    """`change` applied to every assignment, at any depth (nested functions optimized whole)."""
+def _each(stmts, change, copies: dict) -> list:
+    """One pass in program order: `change` every assignment; uses of copied temporaries
+    are renamed everywhere (nested functions are optimized whole)."""
     out = []
     for stmt in stmts:
         if isinstance(stmt, ir.Assign):
-            out.append(change(stmt))
+            out.append(change(stmt, copies))
         elif isinstance(stmt, ir.Def):
-            out.append(ir.Def(run(stmt.fn), stmt.loc))
+            out.append(ir.Def(run(_rename_uses(stmt, copies).fn), stmt.loc))
         else:
-            out.append(tape._rebuild(stmt, lambda body: tuple(_each(body, change))))
+            inner = tape._rebuild(stmt, lambda body: tuple(_each(body, change, copies)))
+            out.append(_rename_heads(inner, copies))
     return out
+
+
+def _def_counts(flat) -> dict:
+    counts = {}
+    for s in flat:
+        for name in ir.defs(s) if not isinstance(s, ir.NESTED) else \
+                ({s.target} if isinstance(s, ir.For) else set()):
+            counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def _const(atom, *values) -> bool:
@@ -59,8 +82,10 @@ def _const(atom, *values) -> bool:
         (not values or atom.value in values)
 
 
-def _simplify(s: ir.Assign) -> ir.Assign:
-    """One statement, folded or simplified on its own."""
+def _simplify(s: ir.Assign, adjoint: bool) -> ir.Assign:
+    """One statement, folded or simplified on its own. `x * 1 -> x` and its kin hold only
+    for adjoints (floats the code owns): for user values NumPy's `n * 1.0` is a new float
+    array even when `n` holds integers."""
     args = s.args
 
     def to(op, *new_args):
@@ -73,6 +98,8 @@ def _simplify(s: ir.Assign) -> ir.Assign:
             return s
         if type(value) in PURE_SCALARS and s.op != "id":
             return to("id", ir.Const(value))
+    if not adjoint:
+        return s
     if s.op == "mul":
         for a, b in (args, args[::-1]):
             if _const(b, 1):
@@ -111,24 +138,6 @@ def _fuse_negation(s: ir.Assign, negations: dict) -> ir.Assign:
     return ir.Assign(s.target, fused[0], fused[1], (), s.loc) if fused else s
 
 
-def _propagate(body, temps) -> list:
-    """Replace temporaries that only copy another value by that value."""
-    counts = {}
-    for s in ir.walk(body):
-        for name in ir.defs(s) if not isinstance(s, ir.NESTED) else \
-                ({s.target} if isinstance(s, ir.For) else set()):
-            counts[name] = counts.get(name, 0) + 1
-    copies = {}
-    for s in ir.walk(body):
-        if isinstance(s, ir.Assign) and s.op == "id" and s.target in temps and counts[s.target] == 1:
-            src = ir.rename(s.args[0], copies)
-            if isinstance(src, ir.Const) or counts.get(src.name, 0) <= 1:
-                copies[s.target] = src
-    if not copies:
-        return body
-    return [_rename_uses(s, copies) for s in body]
-
-
 def _rename_uses(stmt, mapping):
     if isinstance(stmt, ir.Assign):
         return ir.Assign(stmt.target, stmt.op, ir.rename(stmt.args, mapping), stmt.params, stmt.loc)
@@ -141,15 +150,19 @@ def _rename_uses(stmt, mapping):
     if isinstance(stmt, ir.Def):
         f = stmt.fn
         body = tuple(_rename_uses(s, mapping) for s in f.body)
-        return ir.Def(ir.Function(f.name, f.params, body, f.loc, f.temps, f.free, f.doc), stmt.loc)
-    inner = tape._rebuild(stmt, lambda b: tuple(_rename_uses(s, mapping) for s in b))
+        return ir.Def(replace(f, body=body), stmt.loc)
+    return _rename_heads(tape._rebuild(stmt, lambda b: tuple(_rename_uses(s, mapping) for s in b)), mapping)
+
+
+def _rename_heads(stmt, mapping):
+    """A loop's or branch's own atoms (condition, bounds) renamed."""
     if isinstance(stmt, ir.If):
-        return ir.If(ir.rename(stmt.cond, mapping), inner.body, inner.orelse, stmt.loc)
+        return ir.If(ir.rename(stmt.cond, mapping), stmt.body, stmt.orelse, stmt.loc)
     if isinstance(stmt, ir.For):
-        return ir.For(stmt.target, *ir.rename((stmt.start, stmt.stop, stmt.step), mapping), inner.body,
+        return ir.For(stmt.target, *ir.rename((stmt.start, stmt.stop, stmt.step), mapping), stmt.body,
                       stmt.loc, stmt.reverse)
     if isinstance(stmt, ir.While):
-        return ir.While(inner.test, ir.rename(stmt.cond, mapping), inner.body, stmt.loc, stmt.counter)
+        return ir.While(stmt.test, ir.rename(stmt.cond, mapping), stmt.body, stmt.loc, stmt.counter)
     return stmt
 
 
@@ -173,7 +186,7 @@ def _dead(body, live: set):
         if isinstance(stmt, ir.Def):
             f = stmt.fn
             inner = tuple(drop_dead(list(f.body), set()))
-            stmt = ir.Def(ir.Function(f.name, f.params, inner, f.loc, f.temps, f.free, f.doc), stmt.loc)
+            stmt = ir.Def(replace(f, body=inner), stmt.loc)
         live |= ir.uses(stmt)
         kept.append(stmt)
     return kept[::-1], live

@@ -41,16 +41,18 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True) ->
     sweep.out = sweep.block(forward)
     grads = tuple(sweep.gradient(p, fn.loc) for p in wrt)
     temps = frozenset(fn.temps | sweep.temps)
-    name = f"{kind}_{fn.name}"
+    derived = frozenset(sweep.dnames.values()) | sweep.derived
+    name = sweep.namer.fresh(f"{kind}_{fn.name}")
     forward, backward, value = tape.record(forward, sweep.out, out, sweep)
     if kind == "grad" or flows:
         params = fn.params + ((seed.name,) if kind == "vjp" else ())
         value = (value, grads[0] if single and kind == "grad" else grads)
         return ir.Function(name, params, (*forward, *backward, ir.Return(value)), fn.loc, temps,
-                           fn.free, _doc(fn, wrt, kind, flows))
-    pullback = ir.Function("pullback", (seed.name,), (*backward, ir.Return(grads)), fn.loc, temps)
+                           fn.free, _doc(fn, wrt, kind, flows), derived)
+    pullback = ir.Function("pullback", (seed.name,), (*backward, ir.Return(grads)), fn.loc, temps,
+                           derived=derived)
     body = (*forward, ir.Def(pullback), ir.Return((value, ir.Var("pullback"))))
-    return ir.Function(name, fn.params, body, fn.loc, temps, fn.free, _doc(fn, wrt, kind, flows))
+    return ir.Function(name, fn.params, body, fn.loc, temps, fn.free, _doc(fn, wrt, kind, flows), derived)
 
 
 def _doc(fn, wrt, kind, flows=False) -> str:
@@ -79,6 +81,7 @@ class Reverse:
         self.dnames: dict = {}       # primal name -> the name of its adjoint variable
         self.out: list = []
         self.temps: set = set()
+        self.derived: set = set()    # every name the reverse sweep computes
         self.line = None
         self.claimed: set = set()    # adjoints a contribution of this statement assigns first
         self.owned: set = set()      # adjoints held in arrays no other name can see
@@ -98,11 +101,13 @@ class Reverse:
             return self.dname(name)
         part = self.namer.fresh(self.dname(name) + "_part")
         self.temps.add(part)
+        self.derived.add(part)
         return part
 
     def temp(self, op: str, args) -> str:
         name = self.namer.fresh(_temp_base(op, args, self.user_names))
         self.temps.add(name)
+        self.derived.add(name)
         return name
 
     # -- one statement ------------------------------------------------------

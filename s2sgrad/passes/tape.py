@@ -22,6 +22,8 @@ pops of whatever was not recorded.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .. import ir
 from ..lower import Namer
 
@@ -32,7 +34,7 @@ def count_turns(fn: ir.Function) -> ir.Function:
     """Give every `while` loop a counter of its turns."""
     namer = Namer(set().union(*(ir.defs(s) | ir.uses(s) for s in fn.body)) | set(fn.params))
     body = _count(fn.body, namer)
-    return ir.Function(fn.name, fn.params, body, fn.loc, fn.temps | namer.made, fn.free, fn.doc)
+    return replace(fn, body=body, temps=fn.temps | namer.made)
 
 
 def _count(stmts, namer) -> tuple:

@@ -37,6 +37,7 @@ def neg(x): return -1
 
 
 @partials("id")
+@partials("pos")
 @partials(np.copy)
 def copy(x): return 1
 
