@@ -20,7 +20,7 @@ import numpy as np
 from . import aliasing, ir, rules
 
 BINOPS = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div, "pow": ast.Pow,
-          "matmul": ast.MatMult}
+          "matmul": ast.MatMult, "mod": ast.Mod, "floordiv": ast.FloorDiv}
 COMPARE = {"gt": ast.Gt, "ge": ast.GtE, "lt": ast.Lt, "le": ast.LtE, "eq": ast.Eq, "ne": ast.NotEq}
 FOLD_LIMIT = 16          # largest expression (in ast nodes) a temporary is folded into
 MARK = "__s2sgrad_comment_{}__"

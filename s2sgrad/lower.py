@@ -28,7 +28,7 @@ SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**
            ast.BitAnd: "&", ast.BitXor: "^", ast.USub: "-", ast.UAdd: "+", ast.Not: "not",
            ast.Invert: "~"}
 BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
-          ast.Pow: "pow", ast.MatMult: "matmul"}
+          ast.Pow: "pow", ast.MatMult: "matmul", ast.Mod: "mod", ast.FloorDiv: "floordiv"}
 COMPARE = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
 METHODS = {"sum": "np.sum", "mean": "np.mean", "reshape": "np.reshape", "dot": "np.dot",
            "transpose": "np.transpose", "copy": "np.copy"}
@@ -171,7 +171,7 @@ class Lowerer:
             raise self.unsupported(node.value, "returning a tuple is not supported yet",
                                    "return one array, or differentiate each output separately")
         if self.exit is not None:
-            self.expr(node.value, target=self.exit.result)
+            self.expr_into(node.value, self.exit.result, node)
             self.flag(self.exit.returned, True, node)
             for loop in self.loops:
                 self.flag(loop.broke, True, node)
@@ -576,7 +576,7 @@ class Lowerer:
     def binary_op(self, node) -> str:
         if type(node.op) not in BINARY:
             raise self.error(NoRuleError, node, f"the operator `{SYMBOLS[type(node.op)]}` has no "
-                             "derivative rule", "supported: + - * / ** @")
+                             "derivative rule", "supported: + - * / ** @ % //")
         return BINARY[type(node.op)]
 
     def static_object(self, node):

@@ -16,7 +16,7 @@ from s2sgrad import rules
 from .support import check_grads, make_function
 
 # argument domains: where each op is smooth and well conditioned
-REAL, POSITIVE, AWAY_FROM_ZERO = "real", "positive", "away"
+REAL, POSITIVE, AWAY_FROM_ZERO, FRACTION, ONE_TO_TWO = "real", "positive", "away", "fraction", "1-2"
 
 # op -> (expression over x [and y], domain of x, domain of y)
 ELEMENTWISE = {
@@ -25,6 +25,8 @@ ELEMENTWISE = {
     "mul": ("x * y", REAL, REAL),
     "div": ("x / y", REAL, AWAY_FROM_ZERO),
     "pow": ("x ** y", POSITIVE, REAL),
+    "mod": ("x % y", FRACTION, ONE_TO_TWO),          # x / y in (0, 1): away from the jumps
+    "floordiv": ("x // y", FRACTION, ONE_TO_TWO),
     "neg": ("-x", REAL, None),
     "id": ("x", REAL, None),
     "pos": ("+x", REAL, None),
@@ -73,6 +75,10 @@ def sample(shape, domain, rng):
     x = rng.uniform(-2.0, 2.0, shape)
     if domain == POSITIVE:
         x = rng.uniform(0.5, 2.0, shape)
+    elif domain == FRACTION:
+        x = rng.uniform(0.1, 0.9, shape)
+    elif domain == ONE_TO_TWO:
+        x = rng.uniform(1.0, 2.0, shape)
     elif domain == AWAY_FROM_ZERO:
         x = rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
     return float(x) if shape == () else x
@@ -112,18 +118,21 @@ def test_structural_rule_matches_finite_differences(tmp_path, op, expr, shapes):
 
 SYMPY = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
          "div": lambda x, y: x / y, "pow": lambda x, y: x ** y, "neg": lambda x: -x,
+
          "id": lambda x: x, "pos": lambda x: x, "np.copy": lambda x: x, "np.sin": sympy.sin, "np.cos": sympy.cos,
          "np.tan": sympy.tan, "np.exp": sympy.exp, "np.log": sympy.log, "np.sqrt": sympy.sqrt,
          "np.tanh": sympy.tanh, "np.abs": sympy.Abs}
 # np.maximum has a kink on x == y, which a symbolic derivative cannot express as one
-# formula; its rule is proven by finite differences above and at ties below.
-SYMPY_SHIM = types.SimpleNamespace(cos=sympy.cos, sin=sympy.sin, log=sympy.log, sign=sympy.sign,
+# formula; its rule is proven by finite differences above and at ties below. `//` is a
+# step function, `%` a saw tooth: SymPy leaves their derivatives unevaluated, so they
+# are proven by finite differences above, away from the jumps.
+SYMPY_SHIM = types.SimpleNamespace(cos=sympy.cos, sin=sympy.sin, log=sympy.log, sign=sympy.sign, floor=sympy.floor,
                                    sqrt=sympy.sqrt, exp=sympy.exp, tanh=sympy.tanh)
 
 
 def test_sympy_covers_every_smooth_elementwise_rule():
     elementwise = {n for n, op in rules.OPS.items() if op.kind == "elementwise"}
-    assert elementwise - set(SYMPY) == {"np.maximum"}
+    assert elementwise - set(SYMPY) == {"np.maximum", "floordiv", "mod"}
 
 
 @pytest.mark.parametrize("op", sorted(SYMPY))

@@ -75,7 +75,8 @@ def dot(ans, x, y, dans):
     dy = dot_dright(dans, x, y)
 
 
-# -- creation: no derivative ----------------------------------------------
+# -- creation, and steps whose derivative is zero wherever it exists --------
 
-for _creator in (np.zeros, np.ones, np.zeros_like, np.ones_like, np.sign):
+for _creator in (np.zeros, np.ones, np.zeros_like, np.ones_like, np.sign, np.floor, np.ceil,
+                 np.round, np.trunc):
     nondifferentiable(_creator)

@@ -32,6 +32,14 @@ def div(x, y, ans): return 1 / y, -ans / y
 def pow_(x, y, ans): return y * x ** (y - 1), ans * np.log(x)
 
 
+@partials("mod")
+def mod(x, y): return 1, -np.floor(x / y)
+
+
+@partials("floordiv")
+def floordiv(x, y): return 0, 0
+
+
 @partials("neg")
 def neg(x): return -1
 

@@ -1,0 +1,299 @@
+"""A gallery of user functions with loops, branches and early exits.
+
+Each entry of FLOW is (function, argument factory, wrt): the tests compare
+s2sgrad's derivative with finite differences, run every pass through the IR
+interpreter, and check optimized against unoptimized code.
+"""
+import numpy as np
+
+
+def relu_branch(x):
+    if x > 0:
+        y = x * 2.0
+    else:
+        y = x * 0.1
+    return y * x
+
+
+def elif_chain(x):
+    if x > 1.0:
+        y = np.sin(x)
+    elif x > 0.0:
+        y = x ** 3
+    elif x > -1.0:
+        y = -x
+    else:
+        y = np.exp(x)
+    return y + x
+
+
+def nested_branches(x, y):
+    if x > 0:
+        if y > 0:
+            z = x * y
+        else:
+            z = x - y
+    else:
+        z = x ** 2
+        if y < 0.5:
+            z = z * y
+    return z
+
+
+def conditional_expression(x, y):
+    return (x * y if x > y else y ** 2) + (1.0 if x > 0 else x)
+
+
+def boolean_logic(x, y):
+    if x > 0 and y > 0 or not x < -5:
+        return x * y
+    return x + y
+
+
+def chained_comparison(x):
+    if -1.0 < x < 1.0:
+        return x ** 3
+    return x
+
+
+def branch_on_array_sum(x):
+    if np.sum(x) > 0:
+        return np.sum(np.sin(x))
+    return np.sum(x ** 2)
+
+
+def scalar_loop(x):
+    for i in range(20):
+        x = x * 0.9 + np.sin(x)
+    return x
+
+
+def loop_with_bounds(x):
+    total = 0.0
+    for i in range(2, 11, 3):
+        total = total + x ** i
+    return total
+
+
+def loop_counting_down(x):
+    total = x
+    for i in range(5, 0, -2):
+        total = total * x + i
+    return total
+
+
+def data_dependent_bounds(x, n):
+    y = x
+    for i in range(n):
+        y = np.sin(y) + x
+    return y
+
+
+def loop_over_rows(m):
+    total = 0.0
+    for row in m:
+        total = total + np.sum(row ** 2)
+    return total
+
+
+def enumerate_rows(m):
+    total = 0.0
+    for i, row in enumerate(m):
+        total = total + i * np.sum(np.tanh(row))
+    return total
+
+
+def zip_pairs(a, b):
+    total = 0.0
+    for u, v in zip(a, b):
+        total = total + u * v
+    return total
+
+
+def nested_loops(x):
+    total = 0.0
+    for i in range(3):
+        for j in range(i + 1):
+            total = total + x ** (i + j) * 0.5
+    return total
+
+
+def while_until(x):
+    while x < 10.0:
+        x = x * 1.7 + 0.1
+    return x
+
+
+def while_with_counter(x):
+    k = 0
+    y = x
+    while k < 5:
+        y = y * x
+        k = k + 1
+    return y
+
+
+def loop_with_break(x):
+    total = 0.0
+    for i in range(100):
+        total = total + x * i
+        if total > 10.0:
+            break
+    return total
+
+
+def loop_with_continue(x):
+    total = 0.0
+    for i in range(6):
+        if i % 2 == 0:
+            continue
+        total = total + np.sin(x * i)
+    return total
+
+
+def for_else(x):
+    for i in range(3):
+        if x > 100.0:
+            break
+        x = x * 1.5
+    else:
+        x = x + 1.0
+    return x
+
+
+def while_with_break(x):
+    y = x
+    while True:
+        y = y * 2.0
+        if y > 20.0:
+            break
+    return y
+
+
+def early_return(x):
+    if x > 1.0:
+        return x ** 2
+    y = x * 3.0
+    return y + 1.0
+
+
+def return_in_loop(x):
+    for i in range(10):
+        x = x * 1.3
+        if x > 5.0:
+            return x * 2.0
+    return x
+
+
+def rnn(W, xs, h0):
+    T = xs.shape[0]
+    h = np.zeros((T + 1, h0.shape[0]))
+    h[0] = h0
+    for t in range(T):
+        h[t + 1] = np.tanh(W @ h[t] + xs[t])
+    return np.sum(h[T] ** 2)
+
+
+def slice_updates_in_loop(x):
+    a = np.zeros(6)
+    for i in range(3):
+        a[i:i + 3] += x * (i + 1.0)
+    return np.sum(a ** 2)
+
+
+def scaled_items_in_loop(x):
+    a = x * 1.0
+    for i in range(x.shape[0]):
+        a[i] *= a[i - 1] + 1.0
+    return np.sum(a)
+
+
+def overwrite_argument_in_loop(x):
+    for i in range(3):
+        x = np.tanh(x) + 0.5 * x
+    return np.sum(x)
+
+
+def piecewise_loop(x):
+    total = 0.0
+    for i in range(8):
+        if x * i > 2.0:
+            total = total + np.sqrt(x * i)
+        else:
+            total = total - x * i
+    return total
+
+
+def cumulative_product(x):
+    p = 1.0
+    for i in range(x.shape[0]):
+        p = p * x[i]
+    return p
+
+
+def newton_sqrt(a):
+    x = a
+    for i in range(6):
+        x = 0.5 * (x + a / x)
+    return x
+
+
+def branch_inside_while(x):
+    steps = 0
+    while steps < 6:
+        if x > 1.0:
+            x = x * 0.5
+        else:
+            x = x * 3.0
+        steps = steps + 1
+    return x
+
+
+def loop_reads_only(x, w):
+    total = 0.0
+    for i in range(4):
+        total = total + np.sum(w * x) * i
+    return total
+
+
+def _normal(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+FLOW = [
+    (relu_branch, lambda: (1.3,), None), (relu_branch, lambda: (-0.7,), None),
+    (elif_chain, lambda: (1.5,), None), (elif_chain, lambda: (0.5,), None),
+    (elif_chain, lambda: (-0.5,), None), (elif_chain, lambda: (-2.0,), None),
+    (nested_branches, lambda: (1.0, 2.0), None), (nested_branches, lambda: (1.0, -2.0), None),
+    (nested_branches, lambda: (-1.0, 0.2), None), (nested_branches, lambda: (-1.0, 2.0), None),
+    (conditional_expression, lambda: (2.0, 1.0), None), (conditional_expression, lambda: (-1.0, 0.5), None),
+    (boolean_logic, lambda: (1.0, 2.0), None), (boolean_logic, lambda: (-6.0, -1.0), None),
+    (chained_comparison, lambda: (0.5,), None), (chained_comparison, lambda: (1.5,), None),
+    (branch_on_array_sum, lambda: (_normal(4) + 1.0,), None),
+    (branch_on_array_sum, lambda: (_normal(4) - 1.0,), None),
+    (scalar_loop, lambda: (0.3,), None),
+    (loop_with_bounds, lambda: (0.9,), None),
+    (loop_counting_down, lambda: (0.7,), None),
+    (data_dependent_bounds, lambda: (0.4, 5), (0,)),
+    (loop_over_rows, lambda: (_normal(3, 4),), None),
+    (enumerate_rows, lambda: (_normal(3, 4),), None),
+    (zip_pairs, lambda: (_normal(5), _normal(4, seed=1)), None),
+    (nested_loops, lambda: (0.8,), None),
+    (while_until, lambda: (1.2,), None),
+    (while_with_counter, lambda: (1.1,), None),
+    (loop_with_break, lambda: (0.7,), None),
+    (loop_with_continue, lambda: (0.3,), None),
+    (for_else, lambda: (1.0,), None),
+    (while_with_break, lambda: (1.3,), None),
+    (early_return, lambda: (2.0,), None), (early_return, lambda: (0.5,), None),
+    (return_in_loop, lambda: (1.2,), None), (return_in_loop, lambda: (0.01,), None),
+    (rnn, lambda: (_normal(3, 3) * 0.5, _normal(4, 3, seed=1), _normal(3, seed=2)), None),
+    (slice_updates_in_loop, lambda: (_normal(3),), None),
+    (scaled_items_in_loop, lambda: (_normal(4) * 0.5,), None),
+    (overwrite_argument_in_loop, lambda: (_normal(4),), None),
+    (piecewise_loop, lambda: (0.7,), None),
+    (cumulative_product, lambda: (_normal(5),), None),
+    (newton_sqrt, lambda: (2.0,), None),
+    (branch_inside_while, lambda: (0.8,), None),
+    (loop_reads_only, lambda: (_normal(3), _normal(3, seed=1)), None),
+]
