@@ -260,7 +260,7 @@ def uses(stmt) -> set[str]:
     if isinstance(stmt, Return):
         return _names(stmt.value)
     if isinstance(stmt, Push):
-        return _names((stmt.value, stmt.index))
+        return _names((stmt.value, stmt.index)) | {stmt.tape}
     if isinstance(stmt, Pop):
         return _names(stmt.index) | ({stmt.target} if stmt.index is not None else set()) | {stmt.tape}
     if isinstance(stmt, NESTED):

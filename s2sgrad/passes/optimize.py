@@ -29,7 +29,7 @@ PURE_SCALARS = (int, float)
 
 def run(fn: ir.Function) -> ir.Function:
     while True:
-        new = _once(fn)
+        new = tape.prune(_once(fn))
         if new == fn:
             return new
         fn = new
@@ -179,7 +179,8 @@ def _dead(body, live: set):
             continue
         if isinstance(stmt, ir.NESTED):
             stmt, live = _dead_nested(stmt, live)
-            kept.append(stmt)
+            if stmt is not None:
+                kept.append(stmt)
             continue
         live -= ir.defs(stmt) - ir.uses(stmt) if not isinstance(stmt, ir.Pop) or stmt.index is None \
             else set()
@@ -196,6 +197,8 @@ def _dead_nested(stmt, live: set):
     heads = tape._heads(stmt)
     if isinstance(stmt, ir.If):
         (body, a), (orelse, b) = _dead(stmt.body, set(live)), _dead(stmt.orelse, set(live))
+        if not body and not orelse:
+            return None, live                    # a branch with nothing left in it
         return ir.If(stmt.cond, tuple(body), tuple(orelse), stmt.loc), a | b | heads
     around = set(live) | heads                   # what a turn must keep for the next one
     while True:

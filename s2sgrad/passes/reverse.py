@@ -132,11 +132,16 @@ class Reverse:
         if not isinstance(stmt, ir.Assign):
             return
         dans = self.adj.get(stmt.target) if stmt.target in self.active else None
+        owned = stmt.target in self.owned
         if stmt.target in self.mutable:             # the value before this line is another one
             self.adj.pop(stmt.target, None)
             self.owned.discard(stmt.target)
         if dans is not None:
+            if owned and tape.written_index(stmt) is not None:
+                self.owned.add(stmt.target)         # a write in place may reuse its adjoint
             self.backprop(stmt, dans)
+            if self.adj.get(stmt.target) is None:
+                self.owned.discard(stmt.target)
         if stmt.target in self.mutable:
             if id(stmt) not in self.first:
                 self.out.append(ir.Pop(tape.TAPE, stmt.target, tape.written_index(stmt)))

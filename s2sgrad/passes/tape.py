@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .. import ir
+from .. import aliasing, ir
 from ..lower import Namer
 
 TAPE = "tape"
@@ -127,6 +127,9 @@ def _recorded(forward, backward, sweep) -> set:
     for stmt in ir.walk(backward):
         if not isinstance(stmt, ir.Pop):
             reads |= ir.uses(stmt) if not isinstance(stmt, ir.NESTED) else _heads(stmt)
+    # a top-level `while` counter is read once, at its final value, before the reverse loop
+    reads -= {s.counter for s in forward if isinstance(s, ir.While)}
+    reads |= _viewed(list(ir.walk(forward)), sweep.mutable, reads)
     kept, changed = set(), True
     while changed:          # an index the tape restores an item at must be restored too
         changed = False
@@ -139,6 +142,14 @@ def _recorded(forward, backward, sweep) -> set:
                 reads |= new
                 changed |= bool(new)
     return kept
+
+
+def _viewed(flat, names, reads) -> set:
+    """The arrays among `names` that a value the reverse sweep reads may be a view of:
+    restoring the array's items is what keeps that view right."""
+    return {n for n in names if any(isinstance(s, ir.Assign) and written_index(s) is not None
+                                    and s.target == n for s in flat)
+            and aliasing.views_of(flat, n) & reads}
 
 
 def _heads(stmt) -> set:
@@ -202,3 +213,40 @@ def _rebuild(stmt, change):
     if isinstance(stmt, ir.While):
         return ir.While(change(stmt.test), stmt.cond, change(stmt.body), stmt.loc, stmt.counter)
     return stmt
+
+
+def prune(fn: ir.Function) -> ir.Function:
+    """Drop the pushes and pops of variables the reverse sweep (from the first statement
+    that pops) no longer reads, now that optimization has simplified it."""
+    flat = list(ir.walk(fn.body))
+    first = next((i for i, top in enumerate(fn.body)
+                  if any(isinstance(s, ir.Pop) for s in ir.walk([top]))), None)
+    if first is None:
+        return fn
+    reads = set()
+    for stmt in ir.walk(fn.body[first:]):
+        if isinstance(stmt, ir.Pop):
+            continue
+        reads |= _heads(stmt) if isinstance(stmt, ir.NESTED) else ir.uses(stmt)
+    popped = {s.target for s in flat if isinstance(s, ir.Pop)}
+    reads |= _viewed(flat, popped, reads)
+    kept, changed = popped & reads, True
+    while changed:            # an index an item is restored at must be restored too
+        new = set().union(*(ir.uses(s) - {s.target, TAPE} for s in flat
+                            if isinstance(s, ir.Pop) and s.target in kept and s.index is not None))
+        changed = bool((new & popped) - kept)
+        kept |= new & popped
+    if kept == popped:
+        return fn
+    drop = popped - kept
+    return replace(fn, body=tuple(_without(fn.body, drop)))
+
+
+def _without(stmts, drop) -> list:
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ir.Pop) and stmt.target in drop or \
+                isinstance(stmt, ir.Push) and getattr(stmt.value, "name", None) in drop:
+            continue
+        out.append(_rebuild(stmt, lambda body: tuple(_without(body, drop))))
+    return out

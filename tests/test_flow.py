@@ -1,0 +1,117 @@
+"""Loops, branches and early exits end to end: every gallery function against finite
+differences, every pass through the IR interpreter, and the tape's cost."""
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import frontend, interpret, ir, passes
+
+from .flow_functions import FLOW, rnn, scalar_loop
+from .support import check_grads, make_function
+
+IDS = [f"{fn.__name__}{i}" for i, (fn, _, _) in enumerate(FLOW)]
+
+
+def _wrt(fn, args, wrt):
+    names = [a.arg for a in frontend.parse(fn).tree.args.args]
+    return tuple(names[i] for i in (wrt if wrt is not None else range(len(args))))
+
+
+@pytest.mark.parametrize("fn, make_args, wrt", FLOW, ids=IDS)
+def test_gradients_match_finite_differences(fn, make_args, wrt):
+    check_grads(fn, *make_args(), wrt=wrt)
+
+
+@pytest.mark.parametrize("fn, make_args, wrt", FLOW, ids=IDS)
+def test_every_stage_keeps_the_grammar_and_the_meaning(fn, make_args, wrt):
+    args = make_args()
+    names = _wrt(fn, args, wrt)
+    value, grads = s2sgrad.value_and_grad(fn, wrt=names)(*args)
+    free = {"np": np}
+    for stage in passes.STAGES:
+        result = passes.derivative(fn, names, "grad", False, stop_after=stage, optimized=stage != "reverse")
+        ir.verify(result)
+        got = interpret.run(result, *args, free=free)
+        if stage in ("lower", "normalize"):
+            np.testing.assert_allclose(got, fn(*args), err_msg=stage)
+            continue
+        np.testing.assert_allclose(got[0], value, err_msg=stage)
+        for mine, want in zip(got[1], grads):
+            np.testing.assert_allclose(mine, want, rtol=1e-12, err_msg=stage)
+
+
+@pytest.mark.parametrize("fn, make_args, wrt", FLOW, ids=IDS)
+def test_optimized_and_unoptimized_code_agree(fn, make_args, wrt):
+    args = make_args()
+    names = _wrt(fn, args, wrt)
+    plain = interpret.run(passes.derivative(fn, names, "grad", False, optimized=False), *args, free={"np": np})
+    best = interpret.run(passes.derivative(fn, names, "grad", False), *args, free={"np": np})
+    for a, b in zip(plain[1], best[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_the_path_taken_decides_the_derivative():
+    def piecewise(x):
+        if x > 0:
+            return x ** 2
+        return -3.0 * x
+    assert s2sgrad.grad(piecewise)(2.0) == 4.0
+    assert s2sgrad.grad(piecewise)(-2.0) == -3.0
+
+
+def test_vjp_of_a_loop_can_be_pulled_back_many_times():
+    def vector_loop(x):
+        for i in range(3):
+            x = np.sin(x) * 2.0
+        return x
+    x = np.array([0.1, 0.2])
+    out, pullback = s2sgrad.vjp(vector_loop, x)
+    np.testing.assert_allclose(out, vector_loop(x))
+    first, second = pullback(np.ones(2))[0], pullback(np.ones(2))[0]
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(x, [0.1, 0.2])
+
+
+def test_a_hundred_thousand_turns_without_recursion(tmp_path):
+    fn = make_function(tmp_path, """
+        def f(x):
+            for i in range(100000):
+                x = x * 0.99999 + 0.00001 * np.sin(x)
+            return x
+        """)
+    value, dx = s2sgrad.value_and_grad(fn)(0.5)
+    assert value == pytest.approx(fn(0.5))
+    eps = 1e-6
+    assert dx == pytest.approx((fn(0.5 + eps) - fn(0.5 - eps)) / (2 * eps), rel=1e-5)
+
+
+def _pushes_per_turn(fn, **kw):
+    text = s2sgrad.source(fn, **kw)
+    loop = text[text.index("for "):text.index("value =")] if "value =" in text else text
+    return loop.count("tape.append(")
+
+
+def test_the_tape_keeps_only_what_the_reverse_sweep_reads(tmp_path):
+    fn = make_function(tmp_path, """
+        def f(x, c):
+            total = 0.0
+            for i in range(10):
+                total = total + c * x * i
+            return total
+        """)
+    text = s2sgrad.source(fn)
+    assert "tape.append(total)" not in text or "unbroadcast" in text
+    assert "tape.append(i)" not in text
+    assert _pushes_per_turn(scalar_loop) == 3               # x and the two terms that read it
+
+
+def test_an_array_written_by_item_keeps_the_item_not_the_array():
+    text = s2sgrad.source(rnn, wrt=(0, 1, 2))
+    assert "tape.append(np.copy(h[" in text
+    assert "tape.append(h)" not in text
+
+
+def test_a_while_loop_counts_its_turns():
+    from .flow_functions import while_until
+    text = s2sgrad.source(while_until)
+    assert "turns = turns + 1" in text and "for turn in reversed(range(turns)):" in text
