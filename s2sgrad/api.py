@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import math
 import linecache
 import textwrap
 import types
@@ -23,7 +24,7 @@ from .errors import NotDifferentiableError, ShapeError, UnsupportedSyntaxError
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _COUNTER = itertools.count(1)
-BOUND = {"np": np} | {h.__name__: h for h in runtime.HELPERS}
+BOUND = {"np": np, "math": math} | {h.__name__: h for h in runtime.HELPERS}
 
 
 @dataclass

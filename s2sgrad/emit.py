@@ -30,7 +30,7 @@ def module_source(fn: ir.Function) -> str:
     """A standalone module: the imports the code needs, then the function."""
     emitter = Emitter(fn)
     body = emitter.function(fn)
-    imports = ["import numpy as np"] if emitter.numpy else []
+    imports = [{"np": "import numpy as np", "math": "import math"}[m] for m in sorted(emitter.modules)]
     if emitter.helpers:
         imports.append(f"from s2sgrad.runtime import {', '.join(sorted(emitter.helpers))}")
     return "\n".join(imports) + ("\n\n\n" if imports else "") + body
@@ -40,12 +40,12 @@ def function_source(fn: ir.Function) -> tuple[str, set]:
     """The function alone, and the names (helpers, `np`) it needs bound."""
     emitter = Emitter(fn)
     text = emitter.function(fn)
-    return text, set(emitter.helpers) | ({"np"} if emitter.numpy else set())
+    return text, set(emitter.helpers) | emitter.modules
 
 
 class Emitter:
     def __init__(self, fn: ir.Function):
-        self.numpy, self.helpers, self.comments = False, set(), []
+        self.modules, self.helpers, self.comments = set(), set(), []
         self.uses = Counter()
         _count_uses(fn, self.uses)
         self.temps, self.derived = fn.temps, fn.derived
@@ -202,7 +202,8 @@ class Emitter:
 
     def dotted(self, name: str) -> ast.expr:
         parts = name.split(".")
-        self.numpy |= parts[0] == "np"
+        if parts[0] in ("np", "math") and len(parts) > 1:
+            self.modules.add(parts[0])
         node = ast.Name(parts[0], ast.Load())
         for part in parts[1:]:
             node = ast.Attribute(node, part, ast.Load())

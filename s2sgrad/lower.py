@@ -31,10 +31,11 @@ BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
           ast.Pow: "pow", ast.MatMult: "matmul", ast.Mod: "mod", ast.FloorDiv: "floordiv"}
 COMPARE = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
 METHODS = {"sum": "np.sum", "mean": "np.mean", "reshape": "np.reshape", "dot": "np.dot",
-           "transpose": "np.transpose", "copy": "np.copy"}
+           "transpose": "np.transpose", "copy": "np.copy", "max": "np.max", "min": "np.min",
+           "astype": "np.asarray"}
 ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size"}
 PACKED = {"reshape", "transpose"}        # methods taking `*shape` as well as a tuple
-RESERVED = {"np", "pullback", "tape"} | {h.__name__ for h in runtime.HELPERS}   # generated code's own
+RESERVED = {"np", "math", "pullback", "tape"} | {h.__name__ for h in runtime.HELPERS}   # generated code's own
 STATIC_TYPES = (bool, int, float, complex, str, type, np.dtype, type(None))
 
 

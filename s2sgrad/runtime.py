@@ -41,6 +41,15 @@ def unsum(g, x, axis=None, keepdims=False):
     return np.broadcast_to(g, np.shape(x))
 
 
+def unmax(g, x, ans, axis=None, keepdims=False):
+    """The adjoint of `np.max(x, axis, keepdims)` (or of np.min): `g` shared equally by the
+    entries of `x` equal to the result."""
+    if axis is not None and not keepdims:
+        g, ans = np.expand_dims(g, axis), np.expand_dims(ans, axis)
+    hits = x == ans
+    return g * hits / np.sum(hits, axis=axis, keepdims=True)
+
+
 def untranspose(g, axes=None):
     """The adjoint of `np.transpose(x, axes)`: the inverse permutation."""
     return np.transpose(g) if axes is None else np.transpose(g, np.argsort(np.mod(axes, np.ndim(g))))
@@ -102,5 +111,5 @@ def zero_grad(x):
     return 0.0 if isinstance(x, (int, float)) else np.zeros(np.shape(x))
 
 
-HELPERS = (unbroadcast, unsum, untranspose, matmul_dleft, matmul_dright,
+HELPERS = (unbroadcast, unsum, unmax, untranspose, matmul_dleft, matmul_dright,
            dot_dleft, dot_dright, zero_grad, common_length)

@@ -40,7 +40,16 @@ ELEMENTWISE = {
     "np.tanh": ("np.tanh(x)", REAL, None),
     "np.abs": ("np.abs(x)", AWAY_FROM_ZERO, None),
     "np.maximum": ("np.maximum(x, y)", REAL, REAL),
+    "np.minimum": ("np.minimum(x, y)", REAL, REAL),
+    # Python's own functions, on Python floats only
+    "math.sin": ("math.sin(x)", REAL, None), "math.cos": ("math.cos(x)", REAL, None),
+    "math.tan": ("math.tan(x)", REAL, None), "math.exp": ("math.exp(x)", REAL, None),
+    "math.log": ("math.log(x)", POSITIVE, None), "math.sqrt": ("math.sqrt(x)", POSITIVE, None),
+    "math.tanh": ("math.tanh(x)", REAL, None), "abs": ("abs(x)", AWAY_FROM_ZERO, None),
+    "max": ("max(x, y)", REAL, REAL), "min": ("min(x, y)", REAL, REAL), "float": ("float(x)", REAL, None),
 }
+SCALAR_ONLY = {"math.sin", "math.cos", "math.tan", "math.exp", "math.log", "math.sqrt", "math.tanh",
+               "abs", "max", "min", "float"}
 
 # op -> list of (expression, shapes of the arguments)
 STRUCTURAL = {
@@ -56,6 +65,12 @@ STRUCTURAL = {
                ("np.dot(x, y)", [(4, 3), (3,)]), ("np.dot(x, y)", [(), (3,)]), ("x.dot(y)", [(2, 3), (3, 4)])],
     "np.transpose": [("np.transpose(x)", [(4, 3)]), ("x.T", [(4, 3)]),
                      ("np.transpose(x, (1, 2, 0))", [(2, 3, 4)]), ("x.transpose(2, 0, 1)", [(2, 3, 4)])],
+    "np.asarray": [("np.asarray(x, dtype=float)", [(3,)]), ("x.astype(float)", [(2, 3)])],
+    "np.max": [("np.max(x)", [(4, 3)]), ("np.max(x, axis=0)", [(4, 3)]),
+               ("x.max(axis=1, keepdims=True)", [(4, 3)])],
+    "np.amax": [("np.amax(x, axis=-1)", [(2, 3, 4)])],
+    "np.min": [("np.min(x)", [(5,)]), ("x.min(axis=0)", [(4, 3)])],
+    "np.amin": [("np.amin(x, axis=(0, 2))", [(2, 3, 4)])],
     "np.reshape": [("np.reshape(x, (3, 4))", [(4, 3)]), ("x.reshape(2, 6)", [(4, 3)]),
                    ("x.reshape(-1)", [(4, 3)])],
     "getitem": [("x[0, 1]", [(4, 3)]), ("x[1:3]", [(4, 3)]), ("x[:, ::2]", [(4, 3)]),
@@ -67,6 +82,7 @@ SETITEM = {
     "setitem_slice": "def f(x, y):\n    z = x * 2.0\n    z[1:3] = np.sin(y)\n    return z * x\n",
 }
 
+PREAMBLE = "import math\nimport numpy as np\n"
 BROADCAST = [((4, 3), (3,)), ((4, 3), (4, 1)), ((4, 3), (1, 3)), ((4, 3), ()), ((), (4, 3)),
              ((3, 1), (1, 2)), ((), ()), ((5,), (5,))]
 
@@ -93,12 +109,14 @@ def test_every_rule_has_a_case():
 @pytest.mark.parametrize("op", sorted(ELEMENTWISE))
 def test_elementwise_rule_matches_finite_differences(tmp_path, op, shapes):
     expr, dx, dy = ELEMENTWISE[op]
+    if op in SCALAR_ONLY and shapes != ((), ()):
+        return                                  # Python's math works on floats only
     rng = np.random.default_rng(abs(hash((op, shapes))) % 2**32)
     if dy is None:
-        fn = make_function(tmp_path, f"def f(x):\n    z = {expr}\n    return z\n")
+        fn = make_function(tmp_path, f"def f(x):\n    z = {expr}\n    return z\n", preamble=PREAMBLE)
         check_grads(fn, sample(shapes[0], dx, rng))
     else:
-        fn = make_function(tmp_path, f"def f(x, y):\n    z = {expr}\n    return z\n")
+        fn = make_function(tmp_path, f"def f(x, y):\n    z = {expr}\n    return z\n", preamble=PREAMBLE)
         check_grads(fn, sample(shapes[0], dx, rng), sample(shapes[1], dy, rng))
 
 
@@ -110,7 +128,7 @@ def test_structural_rule_matches_finite_differences(tmp_path, op, expr, shapes):
     rng = np.random.default_rng(7)
     params = "xy"[:len(shapes)]
     source = SETITEM.get(expr) or f"def f({', '.join(params)}):\n    return {expr}\n"
-    fn = make_function(tmp_path, source)
+    fn = make_function(tmp_path, source, preamble="import math\nimport numpy as np\n")
     check_grads(fn, *(sample(s, REAL, rng) for s in shapes))
 
 
@@ -121,8 +139,10 @@ SYMPY = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, 
 
          "id": lambda x: x, "pos": lambda x: x, "np.copy": lambda x: x, "np.sin": sympy.sin, "np.cos": sympy.cos,
          "np.tan": sympy.tan, "np.exp": sympy.exp, "np.log": sympy.log, "np.sqrt": sympy.sqrt,
-         "np.tanh": sympy.tanh, "np.abs": sympy.Abs}
-# np.maximum has a kink on x == y, which a symbolic derivative cannot express as one
+         "np.tanh": sympy.tanh, "np.abs": sympy.Abs, "math.sin": sympy.sin, "math.cos": sympy.cos,
+         "math.tan": sympy.tan, "math.exp": sympy.exp, "math.log": sympy.log, "math.sqrt": sympy.sqrt,
+         "math.tanh": sympy.tanh, "abs": sympy.Abs, "float": lambda x: x}
+# np.maximum (np.minimum, max, min) has a kink on x == y, which a symbolic derivative cannot express as one
 # formula; its rule is proven by finite differences above and at ties below. `//` is a
 # step function, `%` a saw tooth: SymPy leaves their derivatives unevaluated, so they
 # are proven by finite differences above, away from the jumps.
@@ -132,7 +152,7 @@ SYMPY_SHIM = types.SimpleNamespace(cos=sympy.cos, sin=sympy.sin, log=sympy.log, 
 
 def test_sympy_covers_every_smooth_elementwise_rule():
     elementwise = {n for n, op in rules.OPS.items() if op.kind == "elementwise"}
-    assert elementwise - set(SYMPY) == {"np.maximum", "floordiv", "mod"}
+    assert elementwise - set(SYMPY) == {"np.maximum", "np.minimum", "max", "min", "floordiv", "mod"}
 
 
 @pytest.mark.parametrize("op", sorted(SYMPY))

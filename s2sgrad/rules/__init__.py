@@ -56,8 +56,9 @@ BY_OBJECT: dict[int, str] = {}
 
 def _name_of(obj) -> str:
     module = getattr(obj, "__module__", None) or ""
-    prefix = "np." if module.startswith("numpy") or type(obj).__name__ == "ufunc" else ""
-    return prefix + obj.__name__
+    if module.startswith("numpy") or type(obj).__name__ == "ufunc":
+        return "np." + obj.__name__
+    return ("math." if module == "math" else "") + obj.__name__
 
 
 def _add(op: Op) -> Op:
