@@ -95,6 +95,7 @@ def _load(gen: ir.Function, user_fn, source) -> object:
                 f"your function reads a global `{name}`, a name the generated code needs for "
                 f"itself", source.loc(source.tree), hint=f"rename your `{name}`")
     cells = dict(zip(user_fn.__code__.co_freevars, user_fn.__closure__ or ()))
+    cells |= {name: types.CellType(value) for name, value in gen.bindings.items()}
     outer = sorted(needed) + sorted(n for n in cells if n in gen.free and n not in needed)
     factory = f"def __factory__({', '.join(outer)}):\n{textwrap.indent(text, '    ')}" \
               f"    return {gen.name}\n"

@@ -76,6 +76,8 @@ class Emitter:
                    and s.target == getattr(s.args[0], "name", None) and isinstance(s.args[2], ir.Var)}
         for stmt in stmts:
             if isinstance(stmt, ir.Comment):
+                if out and _is_mark(out[-1]):
+                    out.pop()                      # the line above it kept nothing of its own
                 out.append(self.comment(stmt.text))
                 continue
             changed = ir.defs(stmt)
@@ -257,6 +259,11 @@ def _negated(expr: ast.expr):
             and isinstance(expr.left.operand, ast.Constant):
         return ast.BinOp(expr.left.operand, ast.Mult(), expr.right)
     return None
+
+
+def _is_mark(node) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Name) and \
+        node.value.id.startswith("__s2sgrad_comment_")
 
 
 def _assign(name: str, expr: ast.expr) -> ast.Assign:

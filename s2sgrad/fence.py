@@ -13,8 +13,6 @@ UNSUPPORTED = {
     ast.With: ("`with` blocks cannot be differentiated", "move the `with` outside the function"),
     ast.ClassDef: ("class definitions inside a differentiated function are not supported",
                    "define the class at module level"),
-    ast.FunctionDef: ("nested `def` inside a differentiated function is not supported yet",
-                      "define the helper at module level and inline its body for now"),
     ast.AsyncFunctionDef: ("async functions cannot be differentiated", "write a plain `def`"),
     ast.Lambda: ("lambda expressions are not supported", "write the expression inline"),
     ast.Global: ("`global` statements are not supported", "pass the value as an argument"),

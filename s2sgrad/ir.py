@@ -226,6 +226,8 @@ class Function:
     free: frozenset = field(default_factory=frozenset)
     doc: str = ""
     derived: frozenset = field(default_factory=frozenset)   # adjoint names the reverse pass made
+    bindings: dict = field(default_factory=dict, compare=False, repr=False)
+    # values for free names an inlined function brought from its own module
 
     def __str__(self) -> str:
         lines = [f"def {self.name}({', '.join(self.params)}):"]
@@ -304,6 +306,37 @@ def rename(value, mapping: dict):
             return mapped
         return Index(tuple(rename(i, mapping) if isinstance(i, (Var, Slice)) else i for i in value.items))
     return value
+
+
+def rename_stmts(stmts, mapping: dict) -> tuple:
+    """`stmts` with every name in `mapping` renamed, where it is read and where it is
+    assigned (a name may map to a Const only if it is never assigned)."""
+    def name(n):
+        return mapping.get(n, n)
+    out = []
+    for s in stmts:
+        if isinstance(s, Assign):
+            s = Assign(name(s.target), s.op, rename(s.args, mapping), s.params, s.loc)
+        elif isinstance(s, Return):
+            s = Return(rename(s.value, mapping), s.loc)
+        elif isinstance(s, Push):
+            s = Push(name(s.tape), rename(s.value, mapping), rename(s.index, mapping))
+        elif isinstance(s, Pop):
+            s = Pop(name(s.tape), name(s.target), rename(s.index, mapping))
+        elif isinstance(s, If):
+            s = If(rename(s.cond, mapping), rename_stmts(s.body, mapping), rename_stmts(s.orelse, mapping), s.loc)
+        elif isinstance(s, For):
+            s = For(name(s.target), *rename((s.start, s.stop, s.step), mapping),
+                    rename_stmts(s.body, mapping), s.loc, s.reverse)
+        elif isinstance(s, While):
+            s = While(rename_stmts(s.test, mapping), rename(s.cond, mapping), rename_stmts(s.body, mapping),
+                      s.loc, s.counter and name(s.counter))
+        elif isinstance(s, Def):
+            f = s.fn
+            s = Def(Function(f.name, f.params, rename_stmts(f.body, mapping), f.loc, f.temps, f.free,
+                             f.doc, f.derived), s.loc)
+        out.append(s)
+    return tuple(out)
 
 
 class IRError(Exception):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import inspect
 import keyword
 from dataclasses import dataclass
 
@@ -61,16 +62,18 @@ class Namer:
 def lower(source: frontend.Source, namer: Namer | None = None) -> ir.Function:
     """Lower a parsed user function to IR (checked by the fence first)."""
     fence.check(source)
-    return Lowerer(source, namer).function()
+    return Lowerer(source, namer, inlining=(source.fn,)).function()
 
 
 class Lowerer:
-    def __init__(self, source, namer=None, template_mode=False):
+    def __init__(self, source, namer=None, template_mode=False, outer=None, inlining=()):
         self.src, self.template_mode = source, template_mode
+        self.outer, self.inlining = outer, inlining    # for a function inlined into another
         tree = source.tree
         self.params = [a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
-        self.locals = set(self.params) | {n.id for n in ast.walk(tree)
-                                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        self.locals = set(self.params) | {n.id for n in _own_nodes(tree)
+                                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} \
+            | {n.name for n in _own_nodes(tree) if isinstance(n, ast.FunctionDef) and n is not tree}
         clash = sorted(self.locals & RESERVED) if not template_mode else []
         if clash:
             node = next(n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == clash[0]
@@ -83,6 +86,8 @@ class Lowerer:
         self.exit = None             # the flags of an early `return`, when there is one
         self.loops = []              # the flags of the loops being lowered, innermost last
         self.augmented = []          # statements written by `x op= v` (in place for arrays)
+        self.nested = {}             # functions defined with `def` inside this one, by name
+        self.bindings = {}           # values an inlined function reads from its own module
 
     # -- the function and its statements --------------------------------
 
@@ -93,11 +98,9 @@ class Lowerer:
         last = stmts[-1] if stmts else self.src.tree
         if self.template_mode:
             return ir.Function(self.src.tree.name, tuple(self.params), tuple(self.block(stmts)))
-        if not isinstance(last, ast.Return) and not any(isinstance(n, ast.Return) for s in stmts
-                                                        for n in ast.walk(s)):
+        if not isinstance(last, ast.Return) and not any(_returns(s) for s in stmts):
             raise self.unsupported(last, "the function must return a value", "return the output")
-        if any(isinstance(n, ast.Return) for s in stmts[:-1] for n in ast.walk(s)) \
-                or not isinstance(last, ast.Return):
+        if any(_returns(s) for s in stmts[:-1]) or not isinstance(last, ast.Return):
             self.exit = Exit(self.namer.fresh("result"), self.namer.fresh("returned"))
             self.op("id", (ir.Const(None),), self.src.tree, target=self.exit.result)
             self.op("id", (ir.Const(False),), self.src.tree, target=self.exit.returned)
@@ -109,7 +112,8 @@ class Lowerer:
         for stmt in self.augmented:
             aliasing.check_write(flat, flat.index(stmt), "updates in place when it is an array")
         return ir.Function(self.src.tree.name, tuple(self.params), tuple(body),
-                           self.src.loc(self.src.tree), frozenset(self.temps), frozenset(self.free))
+                           self.src.loc(self.src.tree), frozenset(self.temps),
+                           frozenset(self.free | set(self.bindings)), bindings=dict(self.bindings))
 
     def block(self, stmts) -> list:
         """Lower a list of statements; what follows a `break`, `continue` or `return`
@@ -131,7 +135,7 @@ class Lowerer:
         """The flags `stmt` may set that stop the statements after it."""
         flags = []
         loop = self.loops[-1] if self.loops else None
-        if self.exit is not None and any(isinstance(n, ast.Return) for n in ast.walk(stmt)):
+        if self.exit is not None and _returns(stmt):
             flags.append(self.exit.returned)
         if loop is not None and not isinstance(stmt, (ast.For, ast.While)):
             if loop.broke and _contains(stmt, ast.Break):
@@ -379,8 +383,14 @@ class Lowerer:
         return ir.Const(node.value)
 
     def expr_Name(self, node, target):
+        if node.id in self.nested:
+            raise self.unsupported(node, f"`{node.id}` can only be called here, not used as a value",
+                                   "call it")
         if node.id in self.locals:
             return self.read_name(node)
+        if self.outer is not None and node.id in self.outer.locals:
+            self.free.add(node.id)               # the enclosing function's variable
+            return ir.Var(node.id)
         obj = self.src.lookup(node.id)
         if obj is _MISSING:
             raise self.error(UndefinedNameError, node, f"name `{node.id}` is not defined", "")
@@ -487,12 +497,122 @@ class Lowerer:
         func = node.func
         if isinstance(func, ast.Attribute) and self.static_object(func.value) is _MISSING:
             return self.method(node, target)
+        if isinstance(func, ast.Name) and func.id in self.nested:
+            return self.inline(node, self.nested[func.id], target)
+        if isinstance(func, ast.Name) and self.outer is not None and func.id in self.outer.nested:
+            return self.inline(node, self.outer.nested[func.id], target)
         obj = self.static_object(func)
         op = rules.lookup(obj) if obj is not _MISSING else None
+        if op is None and inspect.isfunction(obj):
+            return self.inline(node, obj, target)
         if op is None:
             raise self.no_rule(node, obj)
         args, params = self.call_args(op, node.args, node.keywords, node)
         return self.op(op.name, args, node, target, params)
+
+    # -- calls to the user's own functions: inlined -------------------------------
+
+    def stmt_FunctionDef(self, node):
+        if node.decorator_list:
+            raise self.unsupported(node, "a decorated function inside a differentiated function is "
+                                         "not supported", "define it without decorators")
+        self.nested[node.name] = node
+        self.defined.add(node.name)
+
+    def inline(self, node, callee, target):
+        """A call to a Python function: its body, lowered here with its own names renamed
+        (a closure reads this function's variables; a function from another module reads
+        its own module's values)."""
+        key = callee if not isinstance(callee, ast.FunctionDef) else id(callee)
+        name = ast.unparse(node.func)
+        if key in self.inlining:
+            raise self.unsupported(node, f"`{name}` calls itself; recursion is not supported yet",
+                                   "rewrite it as a loop")
+        source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
+                                 self.src.closure) if isinstance(callee, ast.FunctionDef) else frontend.parse(callee)
+        fence.check(source)
+        child = Lowerer(source, self.namer, outer=self if isinstance(callee, ast.FunctionDef) else None,
+                        inlining=self.inlining + (key,))
+        child.nested = dict(self.nested) if isinstance(callee, ast.FunctionDef) else {}
+        args = self.inline_args(node, source.tree, callee)
+        fn = child.function()
+        mapping = {local: self.namer.fresh(local) for local in sorted(child.locals - set(child.nested))}
+        for free in sorted(fn.free - set(child.bindings)):
+            if self.outer_name(free, child, callee):
+                self.free.add(free)
+            else:                                    # a value of the callee's own module
+                mapping[free] = self.bind(free, source.lookup(free))
+        self.bindings |= child.bindings
+        for param, atom in zip(fn.params, args):
+            self.op("id", (atom,), node, target=mapping[param])
+            self.temps.add(mapping[param])
+        *body, ret = ir.rename_stmts(fn.body, mapping)
+        self.body += body
+        self.temps |= {mapping.get(t, t) for t in fn.temps}
+        value = ret.value
+        if target is not None and value != ir.Var(target):
+            self.op("id", (value,), node, target=target)
+            return ir.Var(target)
+        return value
+
+    def outer_name(self, name, child, callee) -> bool:
+        """Whether an inlined function's free name means the same thing here."""
+        if isinstance(callee, ast.FunctionDef):
+            return name in self.locals or self.src.lookup(name) is not _MISSING
+        return child.src.fn.__globals__ is self.src.fn.__globals__ and name not in child.src.closure \
+            and name not in self.locals
+
+    def inline_args(self, node, tree, callee) -> list:
+        """The atoms a call passes for each parameter (defaults filled in)."""
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            raise self.unsupported(node, "`*args` and `**kwargs` in a call are not supported",
+                                   "pass the arguments one by one")
+        spec = tree.args
+        params = spec.posonlyargs + spec.args + spec.kwonlyargs
+        if spec.vararg or spec.kwarg:
+            raise self.unsupported(node, "calling a function with `*args` or `**kwargs` parameters is "
+                                         "not supported", "give it named parameters")
+        given = dict(zip([p.arg for p in spec.posonlyargs + spec.args], node.args))
+        if len(node.args) > len(spec.posonlyargs + spec.args):
+            raise self.unsupported(node, "too many arguments in this call", "")
+        given |= {k.arg: k.value for k in node.keywords}
+        defaults = self.defaults(tree, callee)
+        atoms = []
+        for p in params:
+            if p.arg in given:
+                atoms.append(self.expr(given[p.arg]))
+            elif p.arg in defaults:
+                atoms.append(defaults[p.arg])
+            else:
+                raise self.unsupported(node, f"the call gives no value for `{p.arg}`", "")
+        return atoms
+
+    def defaults(self, tree, callee) -> dict:
+        spec = tree.args
+        positional = spec.posonlyargs + spec.args
+        pairs = list(zip([p.arg for p in positional[len(positional) - len(spec.defaults):]], spec.defaults))
+        pairs += [(p.arg, d) for p, d in zip(spec.kwonlyargs, spec.kw_defaults) if d is not None]
+        if isinstance(callee, ast.FunctionDef):
+            return {name: self.expr(value) for name, value in pairs}
+        values = dict(zip([n for n, _ in pairs], list(callee.__defaults__ or ()) +
+                          [callee.__kwdefaults__[p.arg] for p in spec.kwonlyargs
+                           if callee.__kwdefaults__ and p.arg in callee.__kwdefaults__]))
+        out = {}
+        for name, value in values.items():
+            if isinstance(value, (bool, int, float, type(None), str)):
+                out[name] = ir.Const(value)
+            else:
+                out[name] = ir.Var(self.bind(name, value))
+        return out
+
+    def bind(self, name: str, value) -> str:
+        """The name the generated code reads `value` by (one name per value)."""
+        for known, bound in self.bindings.items():
+            if bound is value and known.rstrip("_0123456789") == name:
+                return known
+        fresh = self.namer.fresh(name)
+        self.bindings[fresh] = value
+        return fresh
 
     def method(self, node, target):
         name = node.func.attr
@@ -626,6 +746,22 @@ class Exit:
 class Loop:
     broke: str | None        # set by `break` (or a `return` inside the loop)
     skip: str | None         # set by `continue`
+
+
+def _returns(stmt) -> bool:
+    """Whether a statement holds a `return` of the function it is in."""
+    return isinstance(stmt, ast.Return) or not isinstance(stmt, ast.FunctionDef) and \
+        any(isinstance(n, ast.Return) for n in _own_nodes(stmt))
+
+
+def _own_nodes(node):
+    """The nodes of a function's body, not those of functions defined inside it."""
+    todo = list(ast.iter_child_nodes(node))
+    while todo:
+        n = todo.pop()
+        yield n
+        if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(n))
 
 
 def _contains(node, kind, loops=True) -> bool:

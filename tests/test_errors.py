@@ -67,6 +67,11 @@ def helper(t):
     return t * 2.0
 
 
+def _identity_decorator_early(fn):
+    return fn
+
+
+
 G_VALUE = 1.0
 
 
@@ -92,10 +97,16 @@ def class_fn(x):
     return x
 
 
+@_identity_decorator_early
+def decorated_inner_marker(t):
+    return t
+
+
 def nested_def_fn(x):
+    @_identity_decorator_early
     def inner(t):  # HERE
         return t * 2.0
-    return x
+    return inner(x)
 
 
 def lambda_inside_fn(x):
@@ -203,7 +214,7 @@ CONSTRUCTS = [
     (try_fn, UnsupportedSyntaxError, SyntaxError, "try", ["`try`"]),
     (with_fn, UnsupportedSyntaxError, SyntaxError, "with", ["`with`"]),
     (class_fn, UnsupportedSyntaxError, SyntaxError, "class Box", ["class"]),
-    (nested_def_fn, UnsupportedSyntaxError, SyntaxError, "def inner", ["nested `def`"]),
+    (nested_def_fn, UnsupportedSyntaxError, SyntaxError, "def inner", ["decorated function"]),
     (lambda_inside_fn, UnsupportedSyntaxError, SyntaxError, "lambda", ["lambda"]),
     (global_fn, UnsupportedSyntaxError, SyntaxError, "global", ["`global`"]),
     (nonlocal_fn, UnsupportedSyntaxError, SyntaxError, "nonlocal", ["`nonlocal`"]),
@@ -243,7 +254,7 @@ def test_fence_table_covers_the_brief():
     import ast
     from s2sgrad import fence
     for node in (ast.Try, ast.With,
-                 ast.ClassDef, ast.FunctionDef, ast.Lambda, ast.Global, ast.Nonlocal,
+                 ast.ClassDef, ast.Lambda, ast.Global, ast.Nonlocal,
                  ast.ListComp, ast.GeneratorExp, ast.Yield, ast.List, ast.Dict, ast.JoinedStr,
                  ast.Starred, ast.Raise, ast.Assert, ast.Delete, ast.Import, ast.NamedExpr,
                  ast.Match):
@@ -311,7 +322,7 @@ def math_sin_fn(x):
 
 
 def own_call_fn(x):
-    y = helper(x)  # HERE
+    y = own_call_fn(x * 0.5)  # HERE
     return y
 
 
@@ -351,7 +362,7 @@ LOWERING = [
     (method_fn, NoRuleError, ValueError, "x.cumsum", ["`.cumsum()`", "no derivative rule"]),
     (arctan2_fn, NoRuleError, ValueError, "np.arctan2", ["np.arctan2", "no derivative rule"]),
     (math_sin_fn, NoRuleError, ValueError, "math.erf", ["math.erf", "no derivative rule"]),
-    (own_call_fn, NoRuleError, ValueError, "helper(x)", ["`helper`", "your own function"]),
+    (own_call_fn, UnsupportedSyntaxError, SyntaxError, "own_call_fn(x", ["`own_call_fn`", "recursion"]),
     (print_fn, UnsupportedSyntaxError, SyntaxError, "print(x)", ["expression"]),
     (keyword_fn, UnsupportedSyntaxError, SyntaxError, "k)", ["`axis`", "constant"]),
     (view_write_fn, UnsupportedSyntaxError, SyntaxError, "b[0] = 1.0", ["`a`", "`b`", "share memory"]),

@@ -26,7 +26,7 @@ def run(fn: ir.Function, protected=frozenset()) -> ir.Function:
         if isinstance(stmt, ir.Assign) and stmt.op == "setitem" and isinstance(stmt.args[0], ir.Var):
             source = stmt.args[0].name
             if source != stmt.target and _can_overwrite(body, i, source, protected):
-                body = body[:i] + _renamed(body[i:], stmt.target, source)
+                body = body[:i] + list(ir.rename_stmts(body[i:], {stmt.target: source}))
         elif isinstance(stmt, ir.Def):
             inner = run(stmt.fn, protected | set(stmt.fn.params))
             body[i] = ir.Def(inner, stmt.loc)
@@ -39,21 +39,3 @@ def _can_overwrite(body, i, source, protected) -> bool:
     group = views_of(body[:i], source)
     later = set().union(*(ir.uses(s) for s in body[i + 1:])) if body[i + 1:] else set()
     return not (group & later)
-
-
-def _renamed(body, old: str, new: str) -> list:
-    mapping = {old: new}
-    out = []
-    for s in body:
-        if isinstance(s, ir.Assign):
-            target = new if s.target == old else s.target
-            out.append(ir.Assign(target, s.op, ir.rename(s.args, mapping), s.params, s.loc))
-        elif isinstance(s, ir.Return):
-            out.append(ir.Return(ir.rename(s.value, mapping), s.loc))
-        elif isinstance(s, ir.Def):
-            f = s.fn
-            inner = tuple(_renamed(list(f.body), old, new))
-            out.append(ir.Def(replace(f, body=inner), s.loc))
-        else:
-            out.append(s)
-    return out

@@ -48,11 +48,12 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True) ->
         params = fn.params + ((seed.name,) if kind == "vjp" else ())
         value = (value, grads[0] if single and kind == "grad" else grads)
         return ir.Function(name, params, (*forward, *backward, ir.Return(value)), fn.loc, temps,
-                           fn.free, _doc(fn, wrt, kind, flows), derived)
+                           fn.free, _doc(fn, wrt, kind, flows), derived, fn.bindings)
     pullback = ir.Function("pullback", (seed.name,), (*backward, ir.Return(grads)), fn.loc, temps,
                            derived=derived)
     body = (*forward, ir.Def(pullback), ir.Return((value, ir.Var("pullback"))))
-    return ir.Function(name, fn.params, body, fn.loc, temps, fn.free, _doc(fn, wrt, kind, flows), derived)
+    return ir.Function(name, fn.params, body, fn.loc, temps, fn.free, _doc(fn, wrt, kind, flows),
+                       derived, fn.bindings)
 
 
 def _doc(fn, wrt, kind, flows=False) -> str:
@@ -209,9 +210,11 @@ class Reverse:
         if not any(isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active
                    for i in differentiable_positions(stmt.op)):
             return                                   # a constant: nothing flows back
-        if stmt.loc is not None and stmt.loc.line != self.line:
-            self.line = stmt.loc.line
-            self.out.append(ir.Comment(f"adjoint of line {stmt.loc.line}: {stmt.loc.text.strip()}"))
+        if stmt.loc is not None and (stmt.loc.file, stmt.loc.line) != self.line:
+            self.line = (stmt.loc.file, stmt.loc.line)
+            where = "" if self.fn.loc is None or stmt.loc.file == self.fn.loc.file else \
+                f"{stmt.loc.file.rsplit('/', 1)[-1]} "
+            self.out.append(ir.Comment(f"adjoint of {where}line {stmt.loc.line}: {stmt.loc.text.strip()}"))
         op = rules.OPS[stmt.op]
         wanted = [i for i in differentiable_positions(stmt.op)
                   if isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active]
