@@ -297,3 +297,61 @@ FLOW = [
     (branch_inside_while, lambda: (0.8,), None),
     (loop_reads_only, lambda: (_normal(3), _normal(3, seed=1)), None),
 ]
+
+
+# -- calls to the user's own functions -----------------------------------------
+
+from .helper_module import clipped_step, pair, scaled  # noqa: E402
+
+
+def square(t):
+    return t * t
+
+
+def twice(t, k=2.0):
+    if t > 0:
+        return square(t) * k
+    return -t
+
+
+def uses_helpers(x):
+    return square(x) + twice(x) + twice(x, k=3.0)
+
+
+def uses_other_module(x):
+    return scaled(x) + scaled(x, power=3) + pair(x, 0.5) + clipped_step(x)
+
+
+def closure_over_arguments(x, w):
+    def inner(t):
+        return np.sin(t * w) + x
+    total = 0.0
+    for i in range(3):
+        total = total + inner(x * i)
+    return total
+
+
+def call_in_loop(x):
+    for i in range(4):
+        x = square(x) * 0.5 + 0.1
+    return x
+
+
+def keyword_arguments(x, y):
+    return twice(k=y, t=x) + scaled(power=1, t=y)
+
+
+def helper_with_array(w, x):
+    def layer(a):
+        return np.tanh(a @ w)
+    return np.sum(layer(layer(x)) ** 2)
+
+
+FLOW += [
+    (uses_helpers, lambda: (1.3,), None), (uses_helpers, lambda: (-0.5,), None),
+    (uses_other_module, lambda: (0.7,), None), (uses_other_module, lambda: (1.7,), None),
+    (closure_over_arguments, lambda: (0.4, 1.5), None),
+    (call_in_loop, lambda: (0.3,), None),
+    (keyword_arguments, lambda: (0.6, 1.4), None),
+    (helper_with_array, lambda: (_normal(3, 3) * 0.5, _normal(2, 3, seed=1)), None),
+]
