@@ -17,6 +17,7 @@ import s2sgrad
 from examples import seed
 from s2sgrad import api, emit, ir, passes
 
+from . import flow_functions as flow
 from .functions import GALLERY, negative_constants, polynomial
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
@@ -25,6 +26,11 @@ CASES = {
     "seed_mean_residual": (seed.mean_residual, (0, 1, 2), "grad"),
     "seed_squares_and_cubes": (seed.squares_and_cubes, (0,), "vjp"),
     "polynomial": (polynomial, 0, "grad"),
+    "loop": (flow.scalar_loop, 0, "grad"),
+    "branch": (flow.elif_chain, 0, "grad"),
+    "mutation_in_loop": (flow.rnn, (0, 1, 2), "grad"),
+    "call": (flow.uses_helpers, 0, "grad"),
+    "loop_vjp": (flow.scalar_loop, (0,), "vjp"),
 }
 
 
