@@ -75,16 +75,73 @@ def elementwise_mix(x):
     return np.sum(np.sin(x) * np.exp(-x ** 2) + np.sqrt(np.abs(x) + 1.0) * np.tanh(x))
 
 
+def scalar_loop(x, n):
+    """A scalar Python loop."""
+    for i in range(n):
+        x = x * 0.9 + np.sin(x)
+    return x
+
+
+def rnn(W, xs, h0):
+    """An RNN over T steps, its states written row by row into one array."""
+    T = xs.shape[0]
+    h = np.zeros((T + 1, h0.shape[0]))
+    h[0] = h0
+    for t in range(T):
+        h[t + 1] = np.tanh(W @ h[t] + xs[t])
+    return np.sum(h[T] ** 2)
+
+
+def rnn_functional(W, xs, h0):
+    """The same RNN without subscript assignment, for autograd and JAX."""
+    h = h0
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+    return np.sum(h ** 2)
+
+
+def grow_until(x):
+    """A while loop whose number of turns depends on the value."""
+    while x < 1000.0:
+        x = x * 1.5 + np.sqrt(x)
+    return x
+
+
+def branchy_loop(x):
+    """A loop with a data-dependent branch each turn."""
+    total = 0.0
+    for i in range(50):
+        if x * i > 20.0:
+            total = total + np.sqrt(x * i)
+        else:
+            total = total - np.sin(x * i)
+    return total
+
+
+def layer(a, w):
+    return np.tanh(a @ w)
+
+
+def two_layers(x, w1, w2):
+    """A function calling a helper."""
+    return np.sum(layer(layer(x, w1), w2) ** 2)
+
+
 # -- the same functions over another NumPy-like module -----------------------
 
-PEER_TWINS = {squares_and_cubes_sum: squares_and_cubes_sum_functional}
+PEER_TWINS = {squares_and_cubes_sum: squares_and_cubes_sum_functional, rnn: rnn_functional}
 
 
 def for_module(fn, module):
     """`fn`'s code with the global `np` bound to `module` (autograd.numpy, jax.numpy)."""
     fn = PEER_TWINS.get(fn, fn)
     scope = dict(fn.__globals__, np=module)
-    return types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
+    for name, value in list(scope.items()):      # the helpers it calls see `module` too
+        if isinstance(value, types.FunctionType) and value.__globals__ is fn.__globals__:
+            scope[name] = types.FunctionType(value.__code__, scope, value.__name__, value.__defaults__,
+                                             value.__closure__)
+    return scope[fn.__name__] if fn.__name__ in scope else \
+        types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
 
 
 # -- the workloads -----------------------------------------------------------
@@ -146,6 +203,22 @@ def _mlp_inputs(shape, rng):
     return x, W1, b1, W2, b2, t
 
 
+def _loop_inputs(n, rng):
+    return 0.5, n
+
+
+def _rnn_inputs(shape, rng):
+    hidden, steps = shape
+    return (rng.standard_normal((hidden, hidden)) / np.sqrt(hidden),
+            rng.standard_normal((steps, hidden)), rng.standard_normal(hidden))
+
+
+def _layers_inputs(shape, rng):
+    batch, width = shape
+    return (rng.standard_normal((batch, width)), rng.standard_normal((width, width)) / np.sqrt(width),
+            rng.standard_normal((width, width)) / np.sqrt(width))
+
+
 WORKLOADS = [
     Workload("cell1 float", simple, 0, _simple_inputs, {"scalar": 1}),
     Workload("cell1 array", simple_sum, 0, _vector, {"n=10": 10, "n=1e6": 1_000_000}),
@@ -158,4 +231,11 @@ WORKLOADS = [
     Workload("mlp", mlp_loss, (1, 2, 3, 4), _mlp_inputs,
              {"b8 4-16-1": (8, 4, 16, 1), "b4096 256-512-10": (4096, 256, 512, 10)}),
     Workload("elementwise", elementwise_mix, 0, _vector, {"n=10": 10, "n=1e6": 1_000_000}),
+    Workload("scalar loop", scalar_loop, 0, _loop_inputs, {"100 steps": 100}),
+    Workload("scalar loop ", scalar_loop, 0, _loop_inputs, {"1000 steps": 1000}),
+    Workload("rnn", rnn, (0, 1, 2), _rnn_inputs, {"H=8 T=10": (8, 10), "H=256 T=50": (256, 50)}),
+    Workload("while loop", grow_until, 0, lambda n, rng: (1.5,), {"scalar": 1}),
+    Workload("branchy loop", branchy_loop, 0, lambda n, rng: (0.7,), {"50 turns": 50}),
+    Workload("helper calls", two_layers, (1, 2), _layers_inputs,
+             {"b8 16": (8, 16), "b2048 512": (2048, 512)}),
 ]

@@ -92,6 +92,10 @@ class Emitter:
                 out.append(ast.Return(self.value(stmt.value, pending)))
             elif stmt.op == "setitem":
                 out += self.setitem(stmt, pending)
+            elif stmt.op == "iadd":
+                value = self.atom(stmt.args[1], pending)
+                op = ast.Sub() if _negated(value) is not None else ast.Add()   # dx += -g: dx -= g
+                out.append(ast.AugAssign(ast.Name(stmt.target, ast.Store()), op, _negated(value) or value))
             else:
                 expr = self.expr(stmt, pending)
                 # any size goes into `a[i] = a[i] + v`, which prints as the shorter `a[i] += v`
@@ -284,7 +288,7 @@ def _all_statements(fn: ir.Function):
 
 def _writes_in_place(stmt) -> bool:
     return isinstance(stmt, ir.Pop) and stmt.index is not None or isinstance(stmt, ir.Assign) \
-        and stmt.op == "setitem" and getattr(stmt.args[0], "name", None) == stmt.target
+        and stmt.op in ("setitem", "iadd") and getattr(stmt.args[0], "name", None) == stmt.target
 
 
 def _read_before_write(stmt) -> set:

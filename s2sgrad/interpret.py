@@ -98,6 +98,9 @@ def _assign(stmt: ir.Assign, env):
             array = np.array(array, copy=True)
         array[index] = value
         return array
+    if stmt.op == "iadd":
+        args[0] += args[1]
+        return args[0]
     if stmt.op in OPERATORS:
         return OPERATORS[stmt.op](*args)
     return rules.OPS[stmt.op].obj(*args, **dict(stmt.params))

@@ -304,7 +304,9 @@ class Reverse:
                 self.adj[name] = part
             else:
                 target = self.dname(name)
-                self.out.append(ir.Assign(target, "add", (current, part), loc=loc))
+                # an array no other name sees is added into in place (`dx += part`)
+                add = "iadd" if name in self.owned and current == ir.Var(target) else "add"
+                self.out.append(ir.Assign(target, add, (current, part), loc=loc))
                 self.adj[name] = ir.Var(target)
                 self.owned.add(name)         # a sum is a new array
         self.claimed.clear()
