@@ -9,10 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 
+_SCALARS = {float, int, np.float64}
+
+
 def unbroadcast(g, x):
     """`g` brought to the shape of `x`: summed over the axes NumPy broadcast
     `x` along, or broadcast up when `g` is a scalar seed."""
-    if type(x) is float and type(g) in (float, np.float64):
+    if type(x) in _SCALARS and type(g) in _SCALARS:
         return g                              # a scalar for a scalar, checked cheaply first
     shape = x.shape if type(x) is np.ndarray else np.shape(x)
     if type(g) is not np.ndarray:
