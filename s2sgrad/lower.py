@@ -87,6 +87,7 @@ class Lowerer:
         self.loops = []              # the flags of the loops being lowered, innermost last
         self.augmented = []          # statements written by `x op= v` (in place for arrays)
         self.nested = {}             # functions defined with `def` inside this one, by name
+        self.packed = {}             # temporaries holding a tuple built here: their items
         self.bindings = {}           # values an inlined function reads from its own module
 
     # -- the function and its statements --------------------------------
@@ -172,7 +173,7 @@ class Lowerer:
     def stmt_Return(self, node):
         if node.value is None:
             raise self.unsupported(node, "the function must return a value", "return the output")
-        if isinstance(node.value, ast.Tuple) and not self.template_mode:
+        if isinstance(node.value, ast.Tuple) and not self.template_mode and len(self.inlining) < 2:
             raise self.unsupported(node.value, "returning a tuple is not supported yet",
                                    "return one array, or differentiate each output separately")
         if self.exit is not None:
@@ -181,8 +182,10 @@ class Lowerer:
             for loop in self.loops:
                 self.flag(loop.broke, True, node)
             return
-        value = self.expr(node.value) if not isinstance(node.value, ast.Tuple) else \
-            tuple(self.expr(e) for e in node.value.elts)
+        if isinstance(node.value, ast.Tuple) and self.template_mode:
+            value = tuple(self.expr(e) for e in node.value.elts)
+        else:
+            value = self.expr(node.value)
         self.body.append(ir.Return(value, self.src.loc(node)))
 
     def stmt_Assign(self, node):
@@ -347,8 +350,13 @@ class Lowerer:
         if isinstance(target, ast.Name):
             self.op("id", (atom,), stmt, target=self.store(target))
         elif isinstance(target, ast.Tuple):
+            packed = self.packed.get(getattr(atom, "name", None))
+            if packed is not None and len(packed) != len(target.elts):
+                raise self.unsupported(target, f"{len(packed)} values cannot be unpacked into "
+                                               f"{len(target.elts)} names", "")
             for i, elt in enumerate(target.elts):
-                item = self.op("getitem", (atom, ir.Index((ir.Const(i),))), stmt)
+                item = packed[i] if packed is not None else \
+                    self.op("getitem", (atom, ir.Index((ir.Const(i),))), stmt)
                 self.assign_atom(elt, item, stmt)
         elif isinstance(target, ast.Subscript):
             array, index = self.subscript_target(target)
@@ -485,6 +493,11 @@ class Lowerer:
 
     def expr_Subscript(self, node, target):
         value = self.expr(node.value)
+        packed = self.packed.get(getattr(value, "name", None))
+        index = node.slice
+        if packed is not None and isinstance(index, ast.Constant) and isinstance(index.value, int) \
+                and -len(packed) <= index.value < len(packed):
+            return packed[index.value]            # an item of a tuple built right here
         return self.op("getitem", (value, self.index(node.slice)), node, target)
 
     def expr_Tuple(self, node, target):
@@ -548,6 +561,7 @@ class Lowerer:
             self.temps.add(mapping[param])
         *body, ret = ir.rename_stmts(fn.body, mapping)
         self.body += body
+        self.packed |= {mapping.get(k, k): ir.rename(v, mapping) for k, v in child.packed.items()}
         self.temps |= {mapping.get(t, t) for t in fn.temps}
         value = ret.value
         if target is not None and value != ir.Var(target):
@@ -687,6 +701,8 @@ class Lowerer:
             target = self.namer.fresh(_temp_base(name, args, self.locals))
             self.temps.add(target)
         self.body.append(ir.Assign(target, name, tuple(args), tuple(params), self.src.loc(node)))
+        if name == "tuple" and target in self.temps:
+            self.packed[target] = tuple(args)   # a tuple made once: its items are known
         return ir.Var(target)
 
     def read_name(self, node: ast.Name) -> ir.Var:

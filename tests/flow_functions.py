@@ -355,3 +355,19 @@ FLOW += [
     (keyword_arguments, lambda: (0.6, 1.4), None),
     (helper_with_array, lambda: (_normal(3, 3) * 0.5, _normal(2, 3, seed=1)), None),
 ]
+
+
+def polar(r, theta):
+    return r * np.cos(theta), r * np.sin(theta)
+
+
+def uses_tuple_helper(r, theta):
+    x, y = polar(r, theta)
+    total = 0.0
+    for i in range(3):
+        a, b = polar(x + i, y)
+        total = total + a * b
+    return total + polar(r, 2.0 * theta)[1]
+
+
+FLOW += [(uses_tuple_helper, lambda: (1.3, 0.4), None)]
