@@ -187,3 +187,64 @@ GALLERY = [
     (identity, lambda: (normal(3),)),
     (broadcast_mix, lambda: (normal(4, 1), normal(1, 3, seed=1), normal(3, seed=2))),
 ]
+
+
+# -- builtins, the math module, attributes and methods ---------------------------
+
+import math  # noqa: E402
+
+
+def builtin_abs_min_max(x, y):
+    return abs(x - y) + max(x, y) * min(x, 2.0 * y)
+
+
+def math_functions(x):
+    return math.sin(x) * math.exp(-x) + math.sqrt(x) * math.log(1.0 + x) + math.tanh(x) / math.cos(x)
+
+
+def float_conversion(x):
+    return float(x) * 3.0 + x
+
+
+def attributes(x):
+    n = x.shape[0]
+    return np.sum(x) / n + x.ndim * np.mean(x) + len(x) * x.size * 0.01 * np.sum(x ** 2)
+
+
+def methods(x):
+    return x.max() + x.min(axis=0).sum() + x.T.dot(x).mean() + x.astype(float).reshape(-1)[0]
+
+
+def amax_amin(x):
+    return np.sum(np.amax(x, axis=1) - np.amin(x, axis=0, keepdims=True))
+
+
+def minimum_maximum(x, y):
+    return np.sum(np.minimum(x, y) * np.maximum(x, 0.5))
+
+
+def modulo(x):
+    return np.sum(x % 1.5 + (x // 0.7) * x)
+
+
+def rounding_is_flat(x):
+    return np.sum(np.floor(x) * x + np.round(x) + np.ceil(x) * np.trunc(x))
+
+
+def inactive_branch_of_code(x, n):
+    unused = np.ones(3) * n
+    unused = unused + 2.0
+    return np.sum(x * 2.0)
+
+
+GALLERY += [
+    (builtin_abs_min_max, lambda: (0.7, 1.9)),
+    (math_functions, lambda: (0.8,)),
+    (float_conversion, lambda: (1.5,)),
+    (attributes, lambda: (normal(5),)),
+    (methods, lambda: (normal(4, 3),)),
+    (amax_amin, lambda: (normal(3, 3),)),
+    (minimum_maximum, lambda: (normal(5), normal(5, seed=1))),
+    (modulo, lambda: (_rng(3).uniform(0.1, 0.6, 5),)),
+    (rounding_is_flat, lambda: (_rng(4).uniform(0.1, 0.4, 5) + np.arange(5),)),
+]

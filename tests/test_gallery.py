@@ -93,3 +93,11 @@ def test_verify_rejects_broken_ir():
     bad_index = ir.Function("f", ("x",), (ir.Assign("y", "add", (ir.Var("x"), ir.Index((ir.Const(0),)))),))
     with pytest.raises(ir.IRError, match="index"):
         ir.verify(bad_index)
+
+
+def test_values_that_do_not_depend_on_the_argument_get_no_adjoint_code():
+    from .functions import inactive_branch_of_code
+    text = s2sgrad.source(inactive_branch_of_code)
+    assert "dunused" not in text and "dn" not in text.replace("dn_", "")
+    assert "unused" not in text          # and their values are not even computed
+    np.testing.assert_allclose(s2sgrad.grad(inactive_branch_of_code)(np.ones(2), 3), [2.0, 2.0])
