@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import aliasing, fence, frontend, ir, rules, runtime
+from .inline import CallLowering
+from .lower_flow import Exit, FlowLowering, _own_nodes, _returns
 from .errors import NoRuleError, UndefinedNameError, UnsupportedSyntaxError
 from .frontend import _MISSING
 
@@ -65,7 +67,9 @@ def lower(source: frontend.Source, namer: Namer | None = None) -> ir.Function:
     return Lowerer(source, namer, inlining=(source.fn,)).function()
 
 
-class Lowerer:
+class Lowerer(FlowLowering, CallLowering):
+    """Lowers one function; control flow and calls are in lower_flow and inline."""
+
     def __init__(self, source, namer=None, template_mode=False, outer=None, inlining=()):
         self.src, self.template_mode = source, template_mode
         self.outer, self.inlining = outer, inlining    # for a function inlined into another
@@ -115,45 +119,6 @@ class Lowerer:
         return ir.Function(self.src.tree.name, tuple(self.params), tuple(body),
                            self.src.loc(self.src.tree), frozenset(self.temps),
                            frozenset(self.free | set(self.bindings)), bindings=dict(self.bindings))
-
-    def block(self, stmts) -> list:
-        """Lower a list of statements; what follows a `break`, `continue` or `return`
-        inside it runs only while no such flag is set."""
-        saved, self.body = self.body, []
-        for k, stmt in enumerate(stmts):
-            self.stmt(stmt)
-            if isinstance(stmt, (ast.Return, ast.Break, ast.Continue)):
-                break                                  # the rest cannot run
-            flags = self.exit_flags(stmt)
-            if flags and k + 1 < len(stmts):
-                stop = self.any_of(flags, stmt)
-                self.body.append(ir.If(stop, (), tuple(self.block(stmts[k + 1:])), self.src.loc(stmts[k + 1])))
-                break
-        lowered, self.body = self.body, saved
-        return lowered
-
-    def exit_flags(self, stmt) -> list:
-        """The flags `stmt` may set that stop the statements after it."""
-        flags = []
-        loop = self.loops[-1] if self.loops else None
-        if self.exit is not None and _returns(stmt):
-            flags.append(self.exit.returned)
-        if loop is not None and not isinstance(stmt, (ast.For, ast.While)):
-            if loop.broke and _contains(stmt, ast.Break):
-                flags.append(loop.broke)
-            if loop.skip and _contains(stmt, ast.Continue):
-                flags.append(loop.skip)
-        return flags
-
-    def any_of(self, flags, node) -> ir.Var:
-        atom = ir.Var(flags[0])
-        for flag in flags[1:]:
-            atom = self.op("or", (atom, ir.Var(flag)), node)
-        return atom
-
-    def flag(self, name: str, value: bool, node) -> None:
-        self.op("id", (ir.Const(value),), node, target=name)
-        self.defined.add(name)
 
     def stmt(self, node) -> None:
         handler = getattr(self, "stmt_" + type(node).__name__, None)
@@ -212,119 +177,6 @@ class Lowerer:
         item = self.op("getitem", (array, index), node.target)
         updated = self.op(op, (item, value), node)
         self.op("setitem", (array, index, updated), node, target=array.name)
-
-    # -- control flow ---------------------------------------------------------
-
-    def stmt_If(self, node):
-        cond = self.expr(node.test)
-        body, orelse = self.block(node.body), self.block(node.orelse)
-        self.body.append(ir.If(cond, tuple(body), tuple(orelse), self.src.loc(node)))
-
-    def stmt_Break(self, node):
-        self.flag(self.loops[-1].broke, True, node)
-
-    def stmt_Continue(self, node):
-        self.flag(self.loops[-1].skip, True, node)
-
-    def stmt_For(self, node):
-        kind, parts = self.iteration(node.iter)
-        loop = self.enter_loop(node)
-        if kind == "range":
-            start, stop, step = parts
-        else:
-            start, stop, step = ir.Const(0), self.op("common_length", parts, node.iter), ir.Const(1)
-        counter = node.target.id if kind == "range" and isinstance(node.target, ast.Name) \
-            and not loop.broke else self.namer.fresh("i" if kind == "range" else "k")
-        self.defined.add(counter)
-        saved, self.body = self.body, []
-        if kind == "range" and counter != getattr(node.target, "id", None):
-            self.assign_atom(node.target, ir.Var(counter), node)
-        elif kind == "enumerate" or kind == "zip" or kind == "seq":
-            self.bind_items(node.target, kind, parts, ir.Var(counter), node)
-        head, self.body = self.body, saved
-        body = head + self.loop_body(node.body, loop)
-        if loop.broke:
-            self.while_loop(node, counter, start, stop, step, body, loop)
-        else:
-            self.body.append(ir.For(counter, start, stop, step, tuple(body), self.src.loc(node)))
-        self.leave_loop(node, loop)
-
-    def iteration(self, node):
-        """What a `for` loop iterates over: ("range", (start, stop, step)), ("enumerate", (seq,)),
-        ("zip", seqs) or ("seq", (seq,))."""
-        obj = self.static_object(node.func) if isinstance(node, ast.Call) and not node.keywords else None
-        if obj in (range, enumerate, zip):
-            args = tuple(self.expr(a) for a in node.args)
-            if obj is range and 1 <= len(args) <= 3:
-                return "range", ((ir.Const(0), args[0], ir.Const(1)) if len(args) == 1 else
-                                 (args + (ir.Const(1),))[:3])
-            if obj is enumerate and len(args) == 1 or obj is zip and args:
-                return obj.__name__, args
-            raise self.unsupported(node, f"this form of `{obj.__name__}` is not supported",
-                                   "range(stop), range(start, stop[, step]), enumerate(seq), zip(a, b, ...)")
-        return "seq", (self.expr(node),)
-
-    def bind_items(self, target, kind, seqs, counter, node):
-        items = [self.op("getitem", (seq, ir.Index((counter,))), node) for seq in seqs]
-        if kind == "enumerate":
-            items = [counter] + items
-        if kind == "seq":
-            return self.assign_atom(target, items[0], node)
-        if not isinstance(target, ast.Tuple) or len(target.elts) != len(items):
-            raise self.unsupported(target, f"unpack {kind}(...) into {len(items)} names", "")
-        for elt, item in zip(target.elts, items):
-            self.assign_atom(elt, item, node)
-
-    def enter_loop(self, node) -> "Loop":
-        stops = _contains(node, ast.Break, loops=False) or any(isinstance(n, ast.Return) for n in ast.walk(node))
-        loop = Loop(self.namer.fresh("broke") if stops else None,
-                    self.namer.fresh("skip") if _contains(node, ast.Continue, loops=False) else None)
-        if loop.broke:
-            self.flag(loop.broke, False, node)
-        self.loops.append(loop)
-        return loop
-
-    def leave_loop(self, node, loop) -> None:
-        self.loops.pop()
-        if node.orelse:
-            orelse = self.block(node.orelse)
-            if loop.broke:
-                self.body.append(ir.If(ir.Var(loop.broke), (), tuple(orelse), self.src.loc(node.orelse[0])))
-            else:
-                self.body += orelse
-
-    def loop_body(self, stmts, loop) -> list:
-        saved, self.body = self.body, []
-        if loop.skip:
-            self.flag(loop.skip, False, stmts[0])
-        lowered, self.body = self.body, saved
-        return lowered + self.block(stmts)
-
-    def while_loop(self, node, counter, start, stop, step, body, loop):
-        """`for` with a `break`: a `while` that also stops on the flag."""
-        if not (isinstance(step, ir.Const) and step.value):
-            raise self.unsupported(node.iter, "a loop with `break` or `return` needs a constant, "
-                                              "non-zero step", "write range(start, stop, 1)")
-        self.op("id", (start,), node, target=counter)
-        saved, self.body = self.body, []
-        more = self.op("lt" if step.value > 0 else "gt", (ir.Var(counter), stop), node)
-        going = self.op("not", (ir.Var(loop.broke),), node)
-        cond = self.op("and", (more, going), node)
-        test, self.body = self.body, saved
-        step_up = ir.Assign(counter, "add", (ir.Var(counter), step), (), self.src.loc(node))
-        self.body.append(ir.While(tuple(test), cond, tuple(body) + (step_up,), self.src.loc(node)))
-
-    def stmt_While(self, node):
-        loop = self.enter_loop(node)
-        saved, self.body = self.body, []
-        cond = self.expr(node.test)
-        if loop.broke:
-            going = self.op("not", (ir.Var(loop.broke),), node)
-            cond = self.op("and", (cond, going), node)
-        test, self.body = self.body, saved
-        body = self.loop_body(node.body, loop)
-        self.body.append(ir.While(tuple(test), cond, tuple(body), self.src.loc(node)))
-        self.leave_loop(node, loop)
 
     # -- assignment targets -------------------------------------------------
 
@@ -451,35 +303,6 @@ class Lowerer:
         return self.expr_BoolOp(ast.BoolOp(ast.And(), pairs, lineno=node.lineno,
                                            col_offset=node.col_offset), target)
 
-    def expr_IfExp(self, node, target):
-        result = target or self.fresh_temp("choice")
-        cond = self.expr(node.test)
-        arms = []
-        for branch in (node.body, node.orelse):
-            saved, self.body = self.body, []
-            self.expr_into(branch, result, node)
-            arms.append(tuple(self.body))
-            self.body = saved
-        self.body.append(ir.If(cond, arms[0], arms[1], self.src.loc(node)))
-        return ir.Var(result)
-
-    def expr_BoolOp(self, node, target):
-        """`a and b`: b only when a is true; the value is the last one evaluated."""
-        result = target or self.fresh_temp("either" if isinstance(node.op, ast.Or) else "both")
-        self.expr_into(node.values[0], result, node)
-        self.short_circuit(node.values[1:], result, isinstance(node.op, ast.And), node)
-        return ir.Var(result)
-
-    def short_circuit(self, rest, result, is_and, node) -> None:
-        if not rest:
-            return
-        saved, self.body = self.body, []
-        self.expr_into(rest[0], result, node)
-        self.short_circuit(rest[1:], result, is_and, node)
-        more, self.body = tuple(self.body), saved
-        self.body.append(ir.If(ir.Var(result), more if is_and else (), () if is_and else more,
-                               self.src.loc(node)))
-
     def expr_into(self, node, name, stmt) -> None:
         atom = self.expr(node, target=name)
         if atom != ir.Var(name):
@@ -522,111 +345,6 @@ class Lowerer:
             raise self.no_rule(node, obj)
         args, params = self.call_args(op, node.args, node.keywords, node)
         return self.op(op.name, args, node, target, params)
-
-    # -- calls to the user's own functions: inlined -------------------------------
-
-    def stmt_FunctionDef(self, node):
-        if node.decorator_list:
-            raise self.unsupported(node, "a decorated function inside a differentiated function is "
-                                         "not supported", "define it without decorators")
-        self.nested[node.name] = node
-        self.defined.add(node.name)
-
-    def inline(self, node, callee, target):
-        """A call to a Python function: its body, lowered here with its own names renamed
-        (a closure reads this function's variables; a function from another module reads
-        its own module's values)."""
-        key = callee if not isinstance(callee, ast.FunctionDef) else id(callee)
-        name = ast.unparse(node.func)
-        if key in self.inlining:
-            raise self.unsupported(node, f"`{name}` calls itself; recursion is not supported yet",
-                                   "rewrite it as a loop")
-        source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
-                                 self.src.closure) if isinstance(callee, ast.FunctionDef) else frontend.parse(callee)
-        fence.check(source)
-        child = Lowerer(source, self.namer, outer=self if isinstance(callee, ast.FunctionDef) else None,
-                        inlining=self.inlining + (key,))
-        child.nested = dict(self.nested) if isinstance(callee, ast.FunctionDef) else {}
-        args = self.inline_args(node, source.tree, callee)
-        fn = child.function()
-        mapping = {local: self.namer.fresh(local) for local in sorted(child.locals - set(child.nested))}
-        for free in sorted(fn.free - set(child.bindings)):
-            if self.outer_name(free, child, callee):
-                self.free.add(free)
-            else:                                    # a value of the callee's own module
-                mapping[free] = self.bind(free, source.lookup(free))
-        self.bindings |= child.bindings
-        for param, atom in zip(fn.params, args):
-            self.op("id", (atom,), node, target=mapping[param])
-            self.temps.add(mapping[param])
-        *body, ret = ir.rename_stmts(fn.body, mapping)
-        self.body += body
-        self.packed |= {mapping.get(k, k): ir.rename(v, mapping) for k, v in child.packed.items()}
-        self.temps |= {mapping.get(t, t) for t in fn.temps}
-        value = ret.value
-        if target is not None and value != ir.Var(target):
-            self.op("id", (value,), node, target=target)
-            return ir.Var(target)
-        return value
-
-    def outer_name(self, name, child, callee) -> bool:
-        """Whether an inlined function's free name means the same thing here."""
-        if isinstance(callee, ast.FunctionDef):
-            return name in self.locals or self.src.lookup(name) is not _MISSING
-        return child.src.fn.__globals__ is self.src.fn.__globals__ and name not in child.src.closure \
-            and name not in self.locals
-
-    def inline_args(self, node, tree, callee) -> list:
-        """The atoms a call passes for each parameter (defaults filled in)."""
-        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-            raise self.unsupported(node, "`*args` and `**kwargs` in a call are not supported",
-                                   "pass the arguments one by one")
-        spec = tree.args
-        params = spec.posonlyargs + spec.args + spec.kwonlyargs
-        if spec.vararg or spec.kwarg:
-            raise self.unsupported(node, "calling a function with `*args` or `**kwargs` parameters is "
-                                         "not supported", "give it named parameters")
-        given = dict(zip([p.arg for p in spec.posonlyargs + spec.args], node.args))
-        if len(node.args) > len(spec.posonlyargs + spec.args):
-            raise self.unsupported(node, "too many arguments in this call", "")
-        given |= {k.arg: k.value for k in node.keywords}
-        defaults = self.defaults(tree, callee)
-        atoms = []
-        for p in params:
-            if p.arg in given:
-                atoms.append(self.expr(given[p.arg]))
-            elif p.arg in defaults:
-                atoms.append(defaults[p.arg])
-            else:
-                raise self.unsupported(node, f"the call gives no value for `{p.arg}`", "")
-        return atoms
-
-    def defaults(self, tree, callee) -> dict:
-        spec = tree.args
-        positional = spec.posonlyargs + spec.args
-        pairs = list(zip([p.arg for p in positional[len(positional) - len(spec.defaults):]], spec.defaults))
-        pairs += [(p.arg, d) for p, d in zip(spec.kwonlyargs, spec.kw_defaults) if d is not None]
-        if isinstance(callee, ast.FunctionDef):
-            return {name: self.expr(value) for name, value in pairs}
-        values = dict(zip([n for n, _ in pairs], list(callee.__defaults__ or ()) +
-                          [callee.__kwdefaults__[p.arg] for p in spec.kwonlyargs
-                           if callee.__kwdefaults__ and p.arg in callee.__kwdefaults__]))
-        out = {}
-        for name, value in values.items():
-            if isinstance(value, (bool, int, float, type(None), str)):
-                out[name] = ir.Const(value)
-            else:
-                out[name] = ir.Var(self.bind(name, value))
-        return out
-
-    def bind(self, name: str, value) -> str:
-        """The name the generated code reads `value` by (one name per value)."""
-        for known, bound in self.bindings.items():
-            if bound is value and known.rstrip("_0123456789") == name:
-                return known
-        fresh = self.namer.fresh(name)
-        self.bindings[fresh] = value
-        return fresh
 
     def method(self, node, target):
         name = node.func.attr
@@ -750,47 +468,6 @@ class Lowerer:
 
     def unsupported(self, node, message, hint):
         return self.error(UnsupportedSyntaxError, node, message, hint)
-
-
-@dataclass
-class Exit:
-    result: str              # the value an early `return` set
-    returned: bool | str     # the flag it set
-
-
-@dataclass
-class Loop:
-    broke: str | None        # set by `break` (or a `return` inside the loop)
-    skip: str | None         # set by `continue`
-
-
-def _returns(stmt) -> bool:
-    """Whether a statement holds a `return` of the function it is in."""
-    return isinstance(stmt, ast.Return) or not isinstance(stmt, ast.FunctionDef) and \
-        any(isinstance(n, ast.Return) for n in _own_nodes(stmt))
-
-
-def _own_nodes(node):
-    """The nodes of a function's body, not those of functions defined inside it."""
-    todo = list(ast.iter_child_nodes(node))
-    while todo:
-        n = todo.pop()
-        yield n
-        if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            todo.extend(ast.iter_child_nodes(n))
-
-
-def _contains(node, kind, loops=True) -> bool:
-    """Whether `node` holds a `kind` statement that belongs to the loop around it
-    (not to a loop nested inside it)."""
-    todo = list(ast.iter_child_nodes(node)) if not loops or isinstance(node, (ast.For, ast.While)) else [node]
-    while todo:
-        n = todo.pop()
-        if isinstance(n, kind):
-            return True
-        if not isinstance(n, (ast.For, ast.While, ast.FunctionDef, ast.Lambda)):
-            todo.extend(ast.iter_child_nodes(n))
-    return False
 
 
 def _is_docstring(stmt) -> bool:

@@ -1,0 +1,122 @@
+"""Calls to the user's own functions, inlined at the call site.
+
+The callee's body is lowered where the call stands, its names renamed so
+they cannot meet the caller's; a function defined inside the one being
+differentiated reads the caller's variables (a closure); a function from
+another module reads that module's values, which the loader binds under
+fresh names. Recursion is refused with a located error.
+"""
+from __future__ import annotations
+
+import ast
+
+from . import fence, frontend, ir
+from .frontend import _MISSING
+
+
+class CallLowering:
+    """The calls half of `lower.Lowerer` (a mixin: it uses the Lowerer's helpers)."""
+
+    def stmt_FunctionDef(self, node):
+        if node.decorator_list:
+            raise self.unsupported(node, "a decorated function inside a differentiated function is "
+                                         "not supported", "define it without decorators")
+        self.nested[node.name] = node
+        self.defined.add(node.name)
+
+    def inline(self, node, callee, target):
+        """A call to a Python function: its body, lowered here with its own names renamed
+        (a closure reads this function's variables; a function from another module reads
+        its own module's values)."""
+        key = callee if not isinstance(callee, ast.FunctionDef) else id(callee)
+        name = ast.unparse(node.func)
+        if key in self.inlining:
+            raise self.unsupported(node, f"`{name}` calls itself; recursion is not supported yet",
+                                   "rewrite it as a loop")
+        source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
+                                 self.src.closure) if isinstance(callee, ast.FunctionDef) else frontend.parse(callee)
+        fence.check(source)
+        from .lower import Lowerer
+        child = Lowerer(source, self.namer, outer=self if isinstance(callee, ast.FunctionDef) else None,
+                        inlining=self.inlining + (key,))
+        child.nested = dict(self.nested) if isinstance(callee, ast.FunctionDef) else {}
+        args = self.inline_args(node, source.tree, callee)
+        fn = child.function()
+        mapping = {local: self.namer.fresh(local) for local in sorted(child.locals - set(child.nested))}
+        for free in sorted(fn.free - set(child.bindings)):
+            if self.outer_name(free, child, callee):
+                self.free.add(free)
+            else:                                    # a value of the callee's own module
+                mapping[free] = self.bind(free, source.lookup(free))
+        self.bindings |= child.bindings
+        for param, atom in zip(fn.params, args):
+            self.op("id", (atom,), node, target=mapping[param])
+            self.temps.add(mapping[param])
+        *body, ret = ir.rename_stmts(fn.body, mapping)
+        self.body += body
+        self.packed |= {mapping.get(k, k): ir.rename(v, mapping) for k, v in child.packed.items()}
+        self.temps |= {mapping.get(t, t) for t in fn.temps}
+        value = ret.value
+        if target is not None and value != ir.Var(target):
+            self.op("id", (value,), node, target=target)
+            return ir.Var(target)
+        return value
+
+    def outer_name(self, name, child, callee) -> bool:
+        """Whether an inlined function's free name means the same thing here."""
+        if isinstance(callee, ast.FunctionDef):
+            return name in self.locals or self.src.lookup(name) is not _MISSING
+        return child.src.fn.__globals__ is self.src.fn.__globals__ and name not in child.src.closure \
+            and name not in self.locals
+
+    def inline_args(self, node, tree, callee) -> list:
+        """The atoms a call passes for each parameter (defaults filled in)."""
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            raise self.unsupported(node, "`*args` and `**kwargs` in a call are not supported",
+                                   "pass the arguments one by one")
+        spec = tree.args
+        params = spec.posonlyargs + spec.args + spec.kwonlyargs
+        if spec.vararg or spec.kwarg:
+            raise self.unsupported(node, "calling a function with `*args` or `**kwargs` parameters is "
+                                         "not supported", "give it named parameters")
+        given = dict(zip([p.arg for p in spec.posonlyargs + spec.args], node.args))
+        if len(node.args) > len(spec.posonlyargs + spec.args):
+            raise self.unsupported(node, "too many arguments in this call", "")
+        given |= {k.arg: k.value for k in node.keywords}
+        defaults = self.defaults(tree, callee)
+        atoms = []
+        for p in params:
+            if p.arg in given:
+                atoms.append(self.expr(given[p.arg]))
+            elif p.arg in defaults:
+                atoms.append(defaults[p.arg])
+            else:
+                raise self.unsupported(node, f"the call gives no value for `{p.arg}`", "")
+        return atoms
+
+    def defaults(self, tree, callee) -> dict:
+        spec = tree.args
+        positional = spec.posonlyargs + spec.args
+        pairs = list(zip([p.arg for p in positional[len(positional) - len(spec.defaults):]], spec.defaults))
+        pairs += [(p.arg, d) for p, d in zip(spec.kwonlyargs, spec.kw_defaults) if d is not None]
+        if isinstance(callee, ast.FunctionDef):
+            return {name: self.expr(value) for name, value in pairs}
+        values = dict(zip([n for n, _ in pairs], list(callee.__defaults__ or ()) +
+                          [callee.__kwdefaults__[p.arg] for p in spec.kwonlyargs
+                           if callee.__kwdefaults__ and p.arg in callee.__kwdefaults__]))
+        out = {}
+        for name, value in values.items():
+            if isinstance(value, (bool, int, float, type(None), str)):
+                out[name] = ir.Const(value)
+            else:
+                out[name] = ir.Var(self.bind(name, value))
+        return out
+
+    def bind(self, name: str, value) -> str:
+        """The name the generated code reads `value` by (one name per value)."""
+        for known, bound in self.bindings.items():
+            if bound is value and known.rstrip("_0123456789") == name:
+                return known
+        fresh = self.namer.fresh(name)
+        self.bindings[fresh] = value
+        return fresh

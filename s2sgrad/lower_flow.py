@@ -1,0 +1,238 @@
+"""Lowering of control flow: branches, loops, and the flags that stand for
+`break`, `continue` and an early `return`.
+
+Statements after one that may break, continue or return run under a guard
+(`if not broke: ...`); a `for` loop that may stop early becomes a `while`
+loop that also tests its flag; `a and b`, `a or b` and `a if c else b`
+become branches, so that only the operand Python evaluates is computed.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from . import ir
+
+
+class FlowLowering:
+    """The control-flow half of `lower.Lowerer` (a mixin: it uses the Lowerer's helpers)."""
+
+    def block(self, stmts) -> list:
+        """Lower a list of statements; what follows a `break`, `continue` or `return`
+        inside it runs only while no such flag is set."""
+        saved, self.body = self.body, []
+        for k, stmt in enumerate(stmts):
+            self.stmt(stmt)
+            if isinstance(stmt, (ast.Return, ast.Break, ast.Continue)):
+                break                                  # the rest cannot run
+            flags = self.exit_flags(stmt)
+            if flags and k + 1 < len(stmts):
+                stop = self.any_of(flags, stmt)
+                self.body.append(ir.If(stop, (), tuple(self.block(stmts[k + 1:])), self.src.loc(stmts[k + 1])))
+                break
+        lowered, self.body = self.body, saved
+        return lowered
+
+    def exit_flags(self, stmt) -> list:
+        """The flags `stmt` may set that stop the statements after it."""
+        flags = []
+        loop = self.loops[-1] if self.loops else None
+        if self.exit is not None and _returns(stmt):
+            flags.append(self.exit.returned)
+        if loop is not None and not isinstance(stmt, (ast.For, ast.While)):
+            if loop.broke and _contains(stmt, ast.Break):
+                flags.append(loop.broke)
+            if loop.skip and _contains(stmt, ast.Continue):
+                flags.append(loop.skip)
+        return flags
+
+    def any_of(self, flags, node) -> ir.Var:
+        atom = ir.Var(flags[0])
+        for flag in flags[1:]:
+            atom = self.op("or", (atom, ir.Var(flag)), node)
+        return atom
+
+    def flag(self, name: str, value: bool, node) -> None:
+        self.op("id", (ir.Const(value),), node, target=name)
+        self.defined.add(name)
+
+    def stmt_If(self, node):
+        cond = self.expr(node.test)
+        body, orelse = self.block(node.body), self.block(node.orelse)
+        self.body.append(ir.If(cond, tuple(body), tuple(orelse), self.src.loc(node)))
+
+    def stmt_Break(self, node):
+        self.flag(self.loops[-1].broke, True, node)
+
+    def stmt_Continue(self, node):
+        self.flag(self.loops[-1].skip, True, node)
+
+    def stmt_For(self, node):
+        kind, parts = self.iteration(node.iter)
+        loop = self.enter_loop(node)
+        if kind == "range":
+            start, stop, step = parts
+        else:
+            start, stop, step = ir.Const(0), self.op("common_length", parts, node.iter), ir.Const(1)
+        counter = node.target.id if kind == "range" and isinstance(node.target, ast.Name) \
+            and not loop.broke else self.namer.fresh("i" if kind == "range" else "k")
+        self.defined.add(counter)
+        saved, self.body = self.body, []
+        if kind == "range" and counter != getattr(node.target, "id", None):
+            self.assign_atom(node.target, ir.Var(counter), node)
+        elif kind == "enumerate" or kind == "zip" or kind == "seq":
+            self.bind_items(node.target, kind, parts, ir.Var(counter), node)
+        head, self.body = self.body, saved
+        body = head + self.loop_body(node.body, loop)
+        if loop.broke:
+            self.while_loop(node, counter, start, stop, step, body, loop)
+        else:
+            self.body.append(ir.For(counter, start, stop, step, tuple(body), self.src.loc(node)))
+        self.leave_loop(node, loop)
+
+    def iteration(self, node):
+        """What a `for` loop iterates over: ("range", (start, stop, step)), ("enumerate", (seq,)),
+        ("zip", seqs) or ("seq", (seq,))."""
+        obj = self.static_object(node.func) if isinstance(node, ast.Call) and not node.keywords else None
+        if obj in (range, enumerate, zip):
+            args = tuple(self.expr(a) for a in node.args)
+            if obj is range and 1 <= len(args) <= 3:
+                return "range", ((ir.Const(0), args[0], ir.Const(1)) if len(args) == 1 else
+                                 (args + (ir.Const(1),))[:3])
+            if obj is enumerate and len(args) == 1 or obj is zip and args:
+                return obj.__name__, args
+            raise self.unsupported(node, f"this form of `{obj.__name__}` is not supported",
+                                   "range(stop), range(start, stop[, step]), enumerate(seq), zip(a, b, ...)")
+        return "seq", (self.expr(node),)
+
+    def bind_items(self, target, kind, seqs, counter, node):
+        items = [self.op("getitem", (seq, ir.Index((counter,))), node) for seq in seqs]
+        if kind == "enumerate":
+            items = [counter] + items
+        if kind == "seq":
+            return self.assign_atom(target, items[0], node)
+        if not isinstance(target, ast.Tuple) or len(target.elts) != len(items):
+            raise self.unsupported(target, f"unpack {kind}(...) into {len(items)} names", "")
+        for elt, item in zip(target.elts, items):
+            self.assign_atom(elt, item, node)
+
+    def enter_loop(self, node) -> "Loop":
+        stops = _contains(node, ast.Break, loops=False) or any(isinstance(n, ast.Return) for n in ast.walk(node))
+        loop = Loop(self.namer.fresh("broke") if stops else None,
+                    self.namer.fresh("skip") if _contains(node, ast.Continue, loops=False) else None)
+        if loop.broke:
+            self.flag(loop.broke, False, node)
+        self.loops.append(loop)
+        return loop
+
+    def leave_loop(self, node, loop) -> None:
+        self.loops.pop()
+        if node.orelse:
+            orelse = self.block(node.orelse)
+            if loop.broke:
+                self.body.append(ir.If(ir.Var(loop.broke), (), tuple(orelse), self.src.loc(node.orelse[0])))
+            else:
+                self.body += orelse
+
+    def loop_body(self, stmts, loop) -> list:
+        saved, self.body = self.body, []
+        if loop.skip:
+            self.flag(loop.skip, False, stmts[0])
+        lowered, self.body = self.body, saved
+        return lowered + self.block(stmts)
+
+    def while_loop(self, node, counter, start, stop, step, body, loop):
+        """`for` with a `break`: a `while` that also stops on the flag."""
+        if not (isinstance(step, ir.Const) and step.value):
+            raise self.unsupported(node.iter, "a loop with `break` or `return` needs a constant, "
+                                              "non-zero step", "write range(start, stop, 1)")
+        self.op("id", (start,), node, target=counter)
+        saved, self.body = self.body, []
+        more = self.op("lt" if step.value > 0 else "gt", (ir.Var(counter), stop), node)
+        going = self.op("not", (ir.Var(loop.broke),), node)
+        cond = self.op("and", (more, going), node)
+        test, self.body = self.body, saved
+        step_up = ir.Assign(counter, "add", (ir.Var(counter), step), (), self.src.loc(node))
+        self.body.append(ir.While(tuple(test), cond, tuple(body) + (step_up,), self.src.loc(node)))
+
+    def stmt_While(self, node):
+        loop = self.enter_loop(node)
+        saved, self.body = self.body, []
+        cond = self.expr(node.test)
+        if loop.broke:
+            going = self.op("not", (ir.Var(loop.broke),), node)
+            cond = self.op("and", (cond, going), node)
+        test, self.body = self.body, saved
+        body = self.loop_body(node.body, loop)
+        self.body.append(ir.While(tuple(test), cond, tuple(body), self.src.loc(node)))
+        self.leave_loop(node, loop)
+
+    def expr_IfExp(self, node, target):
+        result = target or self.fresh_temp("choice")
+        cond = self.expr(node.test)
+        arms = []
+        for branch in (node.body, node.orelse):
+            saved, self.body = self.body, []
+            self.expr_into(branch, result, node)
+            arms.append(tuple(self.body))
+            self.body = saved
+        self.body.append(ir.If(cond, arms[0], arms[1], self.src.loc(node)))
+        return ir.Var(result)
+
+    def expr_BoolOp(self, node, target):
+        """`a and b`: b only when a is true; the value is the last one evaluated."""
+        result = target or self.fresh_temp("either" if isinstance(node.op, ast.Or) else "both")
+        self.expr_into(node.values[0], result, node)
+        self.short_circuit(node.values[1:], result, isinstance(node.op, ast.And), node)
+        return ir.Var(result)
+
+    def short_circuit(self, rest, result, is_and, node) -> None:
+        if not rest:
+            return
+        saved, self.body = self.body, []
+        self.expr_into(rest[0], result, node)
+        self.short_circuit(rest[1:], result, is_and, node)
+        more, self.body = tuple(self.body), saved
+        self.body.append(ir.If(ir.Var(result), more if is_and else (), () if is_and else more,
+                               self.src.loc(node)))
+
+
+@dataclass
+class Exit:
+    result: str              # the value an early `return` set
+    returned: bool | str     # the flag it set
+
+
+@dataclass
+class Loop:
+    broke: str | None        # set by `break` (or a `return` inside the loop)
+    skip: str | None         # set by `continue`
+
+
+def _returns(stmt) -> bool:
+    """Whether a statement holds a `return` of the function it is in."""
+    return isinstance(stmt, ast.Return) or not isinstance(stmt, ast.FunctionDef) and \
+        any(isinstance(n, ast.Return) for n in _own_nodes(stmt))
+
+
+def _own_nodes(node):
+    """The nodes of a function's body, not those of functions defined inside it."""
+    todo = list(ast.iter_child_nodes(node))
+    while todo:
+        n = todo.pop()
+        yield n
+        if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(n))
+
+
+def _contains(node, kind, loops=True) -> bool:
+    """Whether `node` holds a `kind` statement that belongs to the loop around it
+    (not to a loop nested inside it)."""
+    todo = list(ast.iter_child_nodes(node)) if not loops or isinstance(node, (ast.For, ast.While)) else [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, kind):
+            return True
+        if not isinstance(n, (ast.For, ast.While, ast.FunctionDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(n))
+    return False
