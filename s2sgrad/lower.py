@@ -457,9 +457,6 @@ class Lowerer(FlowLowering, CallLowering):
 
     def no_rule(self, node, obj):
         name = ast.unparse(node.func)
-        if callable(obj) and hasattr(obj, "__code__"):
-            return self.error(NoRuleError, node.func, f"calling your own function `{name}` is not "
-                              "supported yet", "inline its body into this function for now")
         return self.error(NoRuleError, node.func, f"`{name}` has no derivative rule",
                           "rewrite it with the supported NumPy functions the README lists")
 
