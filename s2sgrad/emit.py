@@ -192,6 +192,8 @@ class Emitter:
             return ast.Tuple(args, ast.Load())
         if stmt.op == "list":
             return ast.List(args, ast.Load())
+        if stmt.op == "append":                    # xs + [v]: the list before stays as it was
+            return ast.BinOp(args[0], ast.Add(), ast.List([args[1]], ast.Load()))
         if stmt.op == "not":
             return ast.UnaryOp(ast.Not(), args[0])
         if stmt.op in ("and", "or"):

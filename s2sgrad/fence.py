@@ -30,7 +30,6 @@ UNSUPPORTED = {
     ast.Import: ("imports inside the function are not supported", "import at module level"),
     ast.ImportFrom: ("imports inside the function are not supported", "import at module level"),
     ast.NamedExpr: ("the walrus operator `:=` is not supported", "assign on a line of its own"),
-    ast.List: ("lists are not supported yet", "build an array with NumPy functions"),
     ast.Dict: ("dicts are not supported yet", "pass arrays as separate arguments"),
     ast.Set: ("sets are not supported", "use arrays"),
     ast.JoinedStr: ("f-strings are not supported", "remove the string"),

@@ -17,7 +17,7 @@ OPERATORS = {
     "pow": operator.pow, "matmul": operator.matmul, "mod": operator.mod, "floordiv": operator.floordiv, "neg": operator.neg, "id": lambda a: a,
     "gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le,
     "eq": operator.eq, "ne": operator.ne, "tuple": lambda *a: a, "getitem": operator.getitem,
-    "list": lambda *a: list(a), "not": operator.not_, "and": lambda a, b: a and b, "or": lambda a, b: a or b,
+    "list": lambda *a: list(a), "append": lambda xs, v: [*xs, v], "not": operator.not_, "and": lambda a, b: a and b, "or": lambda a, b: a or b,
 }
 
 

@@ -131,6 +131,14 @@ class Lowerer(FlowLowering, CallLowering):
         pass
 
     def stmt_Expr(self, node):
+        call = node.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append" \
+                and isinstance(call.func.value, ast.Name) and call.func.value.id in self.locals \
+                and len(call.args) == 1 and not call.keywords:
+            items = self.read_name(call.func.value)
+            self.op("append", (items, self.expr(call.args[0])), node, target=items.name)
+            self.augmented.append(self.body[-1])   # a write: names sharing the list would see it
+            return
         raise self.unsupported(node, f"the value of the expression `{ast.unparse(node.value)}` is thrown "
                                      "away; a statement with no effect on the result is not supported",
                                "remove the line, or assign its value")
@@ -322,6 +330,16 @@ class Lowerer(FlowLowering, CallLowering):
                 and -len(packed) <= index.value < len(packed):
             return packed[index.value]            # an item of a tuple built right here
         return self.op("getitem", (value, self.index(node.slice)), node, target)
+
+    def expr_List(self, node, target):
+        """A list literal: an empty list, then one `append` per item."""
+        items = [self.expr(e) for e in node.elts]
+        name = target or self.fresh_temp("items")
+        self.op("list", (), node, target=name)
+        for atom in items:
+            self.op("append", (ir.Var(name), atom), node, target=name)
+        self.defined.add(name)
+        return ir.Var(name)
 
     def expr_Tuple(self, node, target):
         atoms = tuple(self.expr(e) for e in node.elts)

@@ -371,3 +371,41 @@ def uses_tuple_helper(r, theta):
 
 
 FLOW += [(uses_tuple_helper, lambda: (1.3, 0.4), None)]
+
+
+# -- lists -----------------------------------------------------------------------
+
+def list_of_values(x, y):
+    items = [x, x * y, np.sin(y)]
+    return items[0] * items[1] + items[2] ** 2
+
+
+def append_in_loop(x):
+    values = []
+    for i in range(4):
+        values.append(np.tanh(x * i))
+    return sum(values) + values[1] * values[3]
+
+
+def stack_appended_rows(x):
+    rows = []
+    for i in range(3):
+        rows.append(x * (i + 1.0))
+    m = np.array(rows)
+    return np.sum(m ** 2) + np.sum(np.stack(rows, axis=1) * 0.5)
+
+
+def loop_over_list(x):
+    powers = [x, x ** 2, x ** 3]
+    total = 0.0
+    for p in powers:
+        total = total + np.sin(p)
+    return total + len(powers)
+
+
+FLOW += [
+    (list_of_values, lambda: (0.8, 1.3), None),
+    (append_in_loop, lambda: (0.6,), None),
+    (stack_appended_rows, lambda: (_normal(4),), None),
+    (loop_over_list, lambda: (0.7,), None),
+]

@@ -100,6 +100,21 @@ def transpose(ans, x, dans, *, axes=None):
     dx = untranspose(dans, axes=axes)
 
 
+@adjoint(sum)
+def sum_of_items(ans, x, dans):
+    dx = unsum(dans, x)
+
+
+@adjoint(np.stack)
+def stack(ans, x, dans, *, axis=0):
+    dx = np.moveaxis(dans, axis, 0)
+
+
+@adjoint(np.array)
+def array(ans, x, dans, *, dtype=None):
+    dx = unbroadcast(dans, x)
+
+
 @adjoint(np.reshape)
 def reshape(ans, x, shape, dans):
     dx = np.reshape(dans, np.shape(x))
@@ -114,5 +129,5 @@ def dot(ans, x, y, dans):
 # -- creation, and steps whose derivative is zero wherever it exists --------
 
 for _creator in (np.zeros, np.ones, np.zeros_like, np.ones_like, np.sign, np.floor, np.ceil,
-                 np.round, np.trunc):
+                 np.round, np.trunc, np.moveaxis):
     nondifferentiable(_creator)

@@ -69,6 +69,12 @@ def getitem_into(ans, x, index, dans, dx):
     dx[index] += dans
 
 
+@adjoint("append")                    # xs.append(v), as xs = xs + [v]: a list of its own
+def append(ans, x, value, dans):
+    dvalue = dans[-1]
+    dx = dans[:-1]
+
+
 @adjoint("setitem")
 def setitem(ans, x, index, value, dans):
     dvalue = unbroadcast(dans[index], value)
