@@ -89,8 +89,12 @@ def arguments(compiled, args) -> tuple:
 
 
 def check_float(x, name, compiled) -> None:
-    """Raise unless `x` is a float or an array of floats."""
+    """Raise unless `x` is a float or an array of floats (or a dict of them)."""
     if type(x) is np.ndarray and x.dtype.kind == "f":
+        return
+    if isinstance(x, dict):
+        for key, value in x.items():
+            check_float(value, f"{name}[{key!r}]", compiled)
         return
     dtype = np.result_type(x) if isinstance(x, (int, float, complex, np.generic, np.ndarray)) else None
     if dtype is not None and dtype.kind == "f":
@@ -122,6 +126,8 @@ def own(grad, arg, others=()):
         return grad if fresh else grad.copy()
     if type(grad) is float and type(arg) is float:
         return grad
+    if isinstance(arg, dict) and isinstance(grad, dict):
+        return {key: own(grad[key], value, others) for key, value in arg.items()}
     if np.shape(grad) != np.shape(arg):
         return np.broadcast_to(grad, np.shape(arg)).copy()
     return grad.copy() if isinstance(grad, np.ndarray) else grad

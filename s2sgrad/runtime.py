@@ -112,8 +112,13 @@ def common_length(*seqs):
 
 
 def zero_grad(x):
-    """The gradient of an argument the output does not depend on."""
-    return 0.0 if isinstance(x, (int, float)) else np.zeros(np.shape(x))
+    """A zero gradient shaped like `x`: 0.0 for a number, a dict of zeros for a dict,
+    an array of zeros for an array (or a list, whose gradient is an array)."""
+    if isinstance(x, (int, float)):
+        return 0.0
+    if isinstance(x, dict):
+        return {key: zero_grad(value) for key, value in x.items()}
+    return np.zeros(np.shape(x))
 
 
 HELPERS = (unbroadcast, unsum, unmax, untranspose, matmul_dleft, matmul_dright,

@@ -409,3 +409,10 @@ FLOW += [
     (stack_appended_rows, lambda: (_normal(4),), None),
     (loop_over_list, lambda: (0.7,), None),
 ]
+
+
+# -- a dict of arrays as an argument: its gradient is a dict -------------------------
+
+def dict_model(params, x):
+    h = np.tanh(x @ params["W"] + params["b"])
+    return np.sum(h ** 2) + 0.1 * np.sum(params["W"] ** 2)

@@ -115,3 +115,22 @@ def test_a_while_loop_counts_its_turns():
     from .flow_functions import while_until
     text = s2sgrad.source(while_until)
     assert "turns = turns + 1" in text and "for turn in reversed(range(turns)):" in text
+
+
+def test_a_dict_of_arrays_has_a_dict_gradient():
+    from .flow_functions import dict_model
+    rng = np.random.default_rng(0)
+    params, x = {"W": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}, rng.standard_normal((4, 3))
+    grads = s2sgrad.grad(dict_model)(params, x)
+    assert set(grads) == {"W", "b"}
+    eps = 1e-6
+    for key in params:
+        for idx in np.ndindex(params[key].shape):
+            up = {k: v.copy() for k, v in params.items()}
+            down = {k: v.copy() for k, v in params.items()}
+            up[key][idx] += eps
+            down[key][idx] -= eps
+            numeric = (dict_model(up, x) - dict_model(down, x)) / (2 * eps)
+            assert grads[key][idx] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+    with pytest.raises(s2sgrad.NotDifferentiableError, match=r"params\['b'\]"):
+        s2sgrad.grad(dict_model)({"W": params["W"], "b": np.array([1, 2])}, x)

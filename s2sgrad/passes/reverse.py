@@ -255,7 +255,7 @@ class Reverse:
         stmts, _ = self.inline(tmpl, mapping, outputs, stmt.loc)
         for i in wanted:        # a new array of zeros or a copy is the generated code's own
             first = next(s for s in stmts if s.target == outputs["d" + op.args[i]])
-            if first.op in ("np.zeros", "np.copy") and self.adj.get(stmt.args[i].name) is None:
+            if first.op in ("np.zeros", "np.copy", "zero_grad") and self.adj.get(stmt.args[i].name) is None:
                 self.owned.add(stmt.args[i].name)
         return stmts, [(stmt.args[i].name, ir.Var(outputs["d" + op.args[i]])) for i in wanted]
 

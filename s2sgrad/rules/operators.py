@@ -4,7 +4,7 @@ import numpy as np
 
 from . import adjoint, adjoint_into, helper, nondifferentiable, partials, special
 from ..runtime import (HELPERS, matmul_dleft, matmul_dright,  # noqa: F401 (used in templates)
-                       unbroadcast)
+                       unbroadcast, zero_grad)
 
 for _fn in HELPERS:
     helper(_fn)
@@ -60,7 +60,7 @@ def matmul(ans, x, y, dans):
 
 @adjoint("getitem")
 def getitem(ans, x, index, dans):
-    dx = np.zeros(np.shape(x))
+    dx = zero_grad(x)
     dx[index] = dans
 
 
