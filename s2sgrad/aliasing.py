@@ -29,6 +29,30 @@ def views_of(body, name: str) -> set:
     return group
 
 
+def check_writes(body, writes) -> None:
+    """Check every in-place write (`writes`, statements of `body`): in program order, and
+    around each loop, whose next turn reads what the previous one left."""
+    flat = list(ir.walk(body))
+    for stmt in writes:
+        check_write(flat, flat.index(stmt), "updates in place when it is an array"
+                    if stmt.op != "setitem" else "modifies")
+    for loop in (s for s in flat if isinstance(s, (ir.For, ir.While))):
+        inner = [s for b in ir.bodies(loop) for s in b]
+        carried = ir.exposed(inner)
+        for stmt in (w for w in writes if any(w is s for s in ir.walk(inner))):
+            seen = (views_of(flat, stmt.target) - {stmt.target}) & carried
+            if seen:
+                _refuse(sorted(seen)[0], stmt, "modifies inside a loop that reads it again")
+
+
+def _refuse(name, write, what):
+    raise UnsupportedSyntaxError(
+        f"`{name}` may share memory with `{write.target}`, which this line {what}; "
+        f"s2sgrad does not follow NumPy views", write.loc,
+        hint=f"make `{write.target}` a value of its own (`= ....copy()`, or "
+             f"`{write.target} = {write.target} + ...` instead of `+=`)")
+
+
 def check_write(body, i: int, what: str) -> None:
     """Reject the write `body[i]` into `name` when an alias of it is read later."""
     write = body[i]
@@ -39,9 +63,4 @@ def check_write(body, i: int, what: str) -> None:
             continue
         seen = ir.uses(later) & aliases
         if seen:
-            name = sorted(seen)[0]
-            raise UnsupportedSyntaxError(
-                f"`{name}` may share memory with `{write.target}`, which this line {what}; "
-                f"s2sgrad does not follow NumPy views", write.loc,
-                hint=f"make `{write.target}` a value of its own (`= ....copy()`, or "
-                     f"`{write.target} = {write.target} + ...` instead of `+=`)")
+            _refuse(sorted(seen)[0], write, what)

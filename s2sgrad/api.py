@@ -132,11 +132,11 @@ def vjp(fn, *args, wrt=None):
         wrt = tuple(range(len(inspect.signature(inspect.unwrap(fn)).parameters)))
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "vjp")
     args = calls.arguments(compiled, args)
-    if compiled.rerun:      # loops and branches: the derivative runs the function again
-        out = inspect.unwrap(fn)(*args)
+    if compiled.rerun:      # loops and branches: the derivative runs the function again,
+        out = inspect.unwrap(fn)(*_copies(args))      # each time on arguments of its own
 
         def impl(cotangent):
-            return compiled.fn(*args, cotangent)[1]
+            return compiled.fn(*_copies(args), cotangent)[1]
     else:
         out, impl = compiled.fn(*args)
 
@@ -148,6 +148,10 @@ def vjp(fn, *args, wrt=None):
         return calls.own_all(impl(cotangent), [args[i] for i in compiled.positions],
                              (*args, cotangent, out))
     return out, pullback
+
+
+def _copies(args) -> tuple:
+    return tuple(np.copy(a) if isinstance(a, np.ndarray) else a for a in args)
 
 
 def source(fn, wrt=0, kind="grad") -> str:

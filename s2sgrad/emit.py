@@ -310,8 +310,7 @@ def _count_block(stmts, counter: Counter) -> None:
             _count_uses(stmt.fn, counter)
             counter.update({n: 2 for n in ir.uses(stmt)})   # never fold into a nested function
         elif isinstance(stmt, ir.NESTED):
-            from .passes.tape import _heads
-            counter.update(_heads(stmt))
+            counter.update(ir.heads(stmt))
             inner, made = Counter(), ir.defs(stmt)
             for body in ir.bodies(stmt):
                 _count_block(body, inner)

@@ -41,11 +41,14 @@ class CallLowering:
                         inlining=self.inlining + (key,))
         child.nested = dict(self.nested) if isinstance(callee, ast.FunctionDef) else {}
         args = self.inline_args(node, source.tree, callee)
+        names = [p.arg for p in source.tree.args.posonlyargs + source.tree.args.args + source.tree.args.kwonlyargs]
+        child.constants = {n: a.value for n, a in zip(names, args) if isinstance(a, ir.Const)}
         fn = child.function()
         mapping = {local: self.namer.fresh(local) for local in sorted(child.locals - set(child.nested))}
         for free in sorted(fn.free - set(child.bindings)):
             if self.outer_name(free, child, callee):
-                self.free.add(free)
+                if free not in self.locals:          # else it is simply this function's variable
+                    self.free.add(free)
             else:                                    # a value of the callee's own module
                 mapping[free] = self.bind(free, source.lookup(free))
         self.bindings |= child.bindings

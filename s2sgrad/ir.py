@@ -292,6 +292,28 @@ def defs(stmt) -> set[str]:
     return set()
 
 
+def heads(stmt) -> set:
+    """The names a loop or branch reads itself (its condition or bounds)."""
+    atoms = {If: lambda s: (s.cond,), For: lambda s: (s.start, s.stop, s.step),
+             While: lambda s: (s.cond,)}[type(stmt)](stmt)
+    return {a.name for a in atoms if isinstance(a, Var)}
+
+
+def exposed(stmts) -> set:
+    """Names `stmts` may read before assigning them."""
+    reads, assigned = set(), set()
+    for stmt in stmts:
+        if isinstance(stmt, NESTED):
+            reads |= (heads(stmt) | set().union(*(exposed(b) for b in bodies(stmt)))) - assigned
+            if isinstance(stmt, If):          # assigned on both arms
+                assigned |= set().union(*(defs(s) for s in stmt.body)) & \
+                    set().union(*(defs(s) for s in stmt.orelse))
+        else:
+            reads |= uses(stmt) - assigned
+            assigned |= defs(stmt)
+    return reads
+
+
 def rename(value, mapping: dict):
     """`value` (an atom, Index, Slice or tuple of them) with Vars renamed or replaced."""
     if isinstance(value, Var):

@@ -92,6 +92,9 @@ class Lowerer(FlowLowering, CallLowering):
         self.augmented = []          # statements written by `x op= v` (in place for arrays)
         self.nested = {}             # functions defined with `def` inside this one, by name
         self.packed = {}             # temporaries holding a tuple built here: their items
+        self.constants = {}          # parameters an inlined call gave literal values
+        self.assigned = {n.id for n in _own_nodes(tree) if isinstance(n, ast.Name)
+                         and isinstance(n.ctx, ast.Store)}
         self.bindings = {}           # values an inlined function reads from its own module
 
     # -- the function and its statements --------------------------------
@@ -113,9 +116,8 @@ class Lowerer(FlowLowering, CallLowering):
         body = self.body + self.block(stmts)
         if self.exit is not None:
             body.append(ir.Return(ir.Var(self.exit.result), self.src.loc(last)))
-        flat = list(ir.walk(body))
-        for stmt in self.augmented:
-            aliasing.check_write(flat, flat.index(stmt), "updates in place when it is an array")
+        writes = self.augmented + [s for s in ir.walk(body) if isinstance(s, ir.Assign) and s.op == "setitem"]
+        aliasing.check_writes(body, writes)
         return ir.Function(self.src.tree.name, tuple(self.params), tuple(body),
                            self.src.loc(self.src.tree), frozenset(self.temps),
                            frozenset(self.free | set(self.bindings)), bindings=dict(self.bindings))
@@ -465,6 +467,8 @@ class Lowerer(FlowLowering, CallLowering):
         """The value of a keyword that must be known when compiling (axis=0)."""
         if self.template_mode and isinstance(node, ast.Name) and node.id in self.locals:
             return ir.Var(node.id)
+        if isinstance(node, ast.Name) and node.id in self.constants and node.id not in self.assigned:
+            return self.constants[node.id]          # a parameter of an inlined call, given a literal
         try:
             return ast.literal_eval(node)
         except ValueError:

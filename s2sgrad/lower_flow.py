@@ -159,10 +159,14 @@ class FlowLowering:
         loop = self.enter_loop(node)
         saved, self.body = self.body, []
         cond = self.expr(node.test)
-        if loop.broke:
-            going = self.op("not", (ir.Var(loop.broke),), node)
-            cond = self.op("and", (cond, going), node)
         test, self.body = self.body, saved
+        if loop.broke:         # after a `break`, Python does not evaluate the test again
+            going, result, loc = self.fresh_temp("going"), self.fresh_temp("going_on"), self.src.loc(node)
+            run_test = tuple(test) + (ir.Assign(result, "id", (cond,), (), loc),)
+            stop = (ir.Assign(result, "id", (ir.Const(False),), (), loc),)
+            test = [ir.Assign(going, "not", (ir.Var(loop.broke),), (), loc),
+                    ir.If(ir.Var(going), run_test, stop, loc)]
+            cond = ir.Var(result)
         body = self.loop_body(node.body, loop)
         self.body.append(ir.While(tuple(test), cond, tuple(body), self.src.loc(node)))
         self.leave_loop(node, loop)

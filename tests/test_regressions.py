@@ -120,3 +120,111 @@ def pullback(x):
 def test_a_function_named_like_the_generated_code_s_names():
     out, back = s2sgrad.vjp(pullback, 3.0)
     assert back(1.0) == (2.0,)
+
+
+# -- found by the review of control flow and calls ------------------------------------
+
+def first_assigned_in_loop(x):
+    for i in range(3):
+        y = x * (i + 1.0)
+    return y * x
+
+
+def first_assigned_in_one_arm(x):
+    for i in range(4):
+        if i % 2 == 0:
+            y = x * (i + 1.0)
+    return y * x
+
+
+def test_a_variable_first_assigned_in_a_loop_does_not_keep_its_adjoint_across_turns():
+    assert s2sgrad.grad(first_assigned_in_loop)(0.7) == pytest.approx(4.2)
+    assert s2sgrad.grad(first_assigned_in_one_arm)(0.7) == pytest.approx(4.2)
+
+
+def scale_param_in_loop(x):
+    for i in range(2):
+        x *= 2.0
+    return x * x
+
+
+def test_vjp_of_a_loop_that_writes_into_its_argument():
+    x = np.array([1.0, 2.0])
+    out, pullback = s2sgrad.vjp(scale_param_in_loop, x)
+    np.testing.assert_allclose(pullback(np.ones(2))[0], [32.0, 64.0])
+    np.testing.assert_allclose(pullback(np.ones(2))[0], [32.0, 64.0])
+
+
+def alias_read_before_write_in_loop(x):
+    a = x * 1.0
+    b = a
+    s = 0.0
+    for i in range(3):
+        s = s + np.sum(np.sin(b))
+        a[i] = a[i] * 2.0
+    return s
+
+
+def test_a_view_read_on_the_next_turn_after_a_write_is_refused():
+    with pytest.raises(SyntaxError, match="share memory"):
+        s2sgrad.grad(alias_read_before_write_in_loop)
+
+
+def closure_over_a_reassigned_variable(x):
+    a = x
+    def g(t):
+        return t * a
+    s = g(x)
+    a = x * x
+    s = s + g(x)
+    for i in range(2):
+        a = a + 1.0
+        s = s + g(x)
+    return s
+
+
+def test_a_closure_reading_a_variable_the_function_reassigns():
+    check_grads(closure_over_a_reassigned_variable, 0.6)
+
+
+def while_index_break(a):
+    k = 0
+    s = 0.0
+    while a[k] > -10.0:
+        s = s + a[k] * a[k]
+        k = k + 1
+        if k == a.shape[0]:
+            break
+    return s
+
+
+def test_a_while_test_is_not_evaluated_after_break():
+    np.testing.assert_allclose(s2sgrad.grad(while_index_break)(np.array([0.3, 0.5, 0.7])), [0.6, 1.0, 1.4])
+
+
+def while_in_for(x):
+    total = 0.0
+    for i in range(3):
+        y = x
+        while y < 10.0 * (i + 1):
+            y = y * 2.0
+        total = total + y
+    return total
+
+
+def test_a_nested_while_counter_is_recorded_once_per_outer_turn():
+    check_grads(while_in_for, 1.3)
+    text = s2sgrad.source(while_in_for)
+    assert text.count("tape.append(turns)") == 1
+
+
+def layer_with_axis(v, axis=-1):
+    return v - np.mean(v, axis=axis, keepdims=True)
+
+
+def uses_axis_parameter(x):
+    return np.sum(layer_with_axis(x) ** 2) + np.sum(layer_with_axis(x, axis=0) ** 3)
+
+
+def test_a_helper_parameter_given_a_literal_can_be_a_static_keyword():
+    check_grads(uses_axis_parameter, np.random.default_rng(1).standard_normal((3, 4)))

@@ -5,16 +5,14 @@
     n = setitem(n, [0], v)      n_2 = setitem(n, [0], v)
     y = add(x, n)               y = add(x_2, n_2)
 
-After this pass a name is assigned once, so later passes can keep every
-value alive without a tape. Writing into an array while a view of it (a
-slice, a transpose, a plain `b = a`) is still read afterwards would make
-NumPy's aliasing visible; that is reported at the user's line.
+After this pass a name assigned outside loops and branches is assigned
+once, so later passes can keep every such value alive without a tape.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
-from .. import aliasing, ir
+from .. import ir
 from . import tape
 from ..lower import Namer
 
@@ -24,10 +22,6 @@ def run(fn: ir.Function) -> ir.Function:
     mutable = {name for stmt in fn.body if isinstance(stmt, ir.NESTED) for name in ir.defs(stmt)}
     current = {name: name for name in fn.params}
     body, temps = [], set(fn.temps)
-    flat = list(ir.walk(fn.body))
-    for stmt in flat:
-        if isinstance(stmt, ir.Assign) and stmt.op == "setitem":
-            aliasing.check_write(flat, flat.index(stmt), "modifies")
     for stmt in fn.body:
         renamed = _rename(stmt, current)
         if isinstance(stmt, ir.Assign) and stmt.target not in mutable:

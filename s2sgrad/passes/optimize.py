@@ -194,7 +194,7 @@ def _dead(body, live: set):
 
 
 def _dead_nested(stmt, live: set):
-    heads = tape._heads(stmt)
+    heads = ir.heads(stmt)
     if isinstance(stmt, ir.If):
         (body, a), (orelse, b) = _dead(stmt.body, set(live)), _dead(stmt.orelse, set(live))
         if not body and not orelse:

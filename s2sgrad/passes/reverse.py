@@ -188,7 +188,9 @@ class Reverse:
                 names.add(s.target)
                 names |= {s.args[i].name for i in differentiable_positions(s.op)
                           if isinstance(s.args[i], ir.Var) and s.args[i].name in self.active}
-        return names & (self.bound[id(stmt)] | tape.carried_by(stmt))
+        inside = set().union(*(ir.defs(s) for body in ir.bodies(stmt) for s in body))
+        live = {n for n in inside if self.adj.get(n) is not None}   # read after it: dy flows in
+        return names & (self.bound[id(stmt)] | tape.carried_by(stmt) | live)
 
     def materialize(self, names) -> None:
         """Put the adjoints of `names` in their own variables (zeros where there is none yet)."""

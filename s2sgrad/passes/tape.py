@@ -80,22 +80,7 @@ def carried_by(stmt) -> set:
     if not isinstance(stmt, (ir.For, ir.While)):
         return set()
     body = list(stmt.test) + list(stmt.body) if isinstance(stmt, ir.While) else list(stmt.body)
-    return exposed(body) & set().union(*(ir.defs(s) for s in body))
-
-
-def exposed(stmts) -> set:
-    """Names `stmts` may read before assigning them."""
-    reads, assigned = set(), set()
-    for stmt in stmts:
-        if isinstance(stmt, ir.NESTED):
-            reads |= (_heads(stmt) | set().union(*(exposed(b) for b in ir.bodies(stmt)))) - assigned
-            if isinstance(stmt, ir.If):          # assigned on both arms
-                assigned |= set().union(*(ir.defs(s) for s in stmt.body)) & \
-                    set().union(*(ir.defs(s) for s in stmt.orelse))
-        else:
-            reads |= ir.uses(stmt) - assigned
-            assigned |= ir.defs(stmt)
-    return reads
+    return ir.exposed(body) & set().union(*(ir.defs(s) for s in body))
 
 
 def written_index(stmt: ir.Assign):
@@ -126,7 +111,7 @@ def _recorded(forward, backward, sweep) -> set:
     reads = set()
     for stmt in ir.walk(backward):
         if not isinstance(stmt, ir.Pop):
-            reads |= ir.uses(stmt) if not isinstance(stmt, ir.NESTED) else _heads(stmt)
+            reads |= ir.uses(stmt) if not isinstance(stmt, ir.NESTED) else ir.heads(stmt)
     # a top-level `while` counter is read once, at its final value, before the reverse loop
     reads -= {s.counter for s in forward if isinstance(s, ir.While)}
     reads |= _viewed(list(ir.walk(forward)), sweep.mutable, reads)
@@ -152,20 +137,18 @@ def _viewed(flat, names, reads) -> set:
             and aliasing.views_of(flat, n) & reads}
 
 
-def _heads(stmt) -> set:
-    heads = {ir.If: lambda s: (s.cond,), ir.For: lambda s: (s.start, s.stop, s.step),
-             ir.While: lambda s: (s.cond,)}[type(stmt)](stmt)
-    return {a.name for a in heads if isinstance(a, ir.Var)}
-
-
 def first_bindings(fn: ir.Function) -> set:
-    """Ids of the top-level assignments that give a name its first value: there is no
-    older value to keep."""
+    """Ids of the assignments with no older value to keep: the top-level ones that give a
+    name its first value, and the steps of a `while` counter (the reverse sweep reads a
+    counter's final value only, restored with the `turns = 0` before the loop)."""
     seen, first = set(fn.params) | set(fn.free), set()
     for stmt in fn.body:
         if isinstance(stmt, ir.Assign) and stmt.target not in seen:
             first.add(id(stmt))
         seen |= set().union(*(ir.defs(s) for s in ir.walk([stmt])))
+    for loop in ir.walk(fn.body):
+        if isinstance(loop, ir.While):
+            first |= {id(s) for s in loop.body if isinstance(s, ir.Assign) and s.target == loop.counter}
     return first
 
 
@@ -227,7 +210,7 @@ def prune(fn: ir.Function) -> ir.Function:
     for stmt in ir.walk(fn.body[first:]):
         if isinstance(stmt, ir.Pop):
             continue
-        reads |= _heads(stmt) if isinstance(stmt, ir.NESTED) else ir.uses(stmt)
+        reads |= ir.heads(stmt) if isinstance(stmt, ir.NESTED) else ir.uses(stmt)
     popped = {s.target for s in flat if isinstance(s, ir.Pop)}
     reads |= _viewed(flat, popped, reads)
     kept, changed = popped & reads, True
