@@ -31,8 +31,11 @@ class CallLowering:
         key = callee if not isinstance(callee, ast.FunctionDef) else id(callee)
         name = ast.unparse(node.func)
         if key in self.inlining:
-            raise self.unsupported(node, f"`{name}` calls itself; recursion is not supported yet",
-                                   "rewrite it as a loop")
+            if isinstance(callee, ast.FunctionDef):
+                raise self.unsupported(node, f"`{name}` calls itself; recursion is supported for "
+                                             "functions defined at module level only",
+                                       "define it at module level")
+            return self.recursive_call(node, callee, target)
         source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
                                  self.src.closure) if isinstance(callee, ast.FunctionDef) else frontend.parse(callee)
         fence.check(source)
@@ -64,6 +67,16 @@ class CallLowering:
             self.op("id", (value,), node, target=target)
             return ir.Var(target)
         return value
+
+    def recursive_call(self, node, callee, target):
+        """A call to a function being inlined already: kept as a call to the function itself,
+        whose derivative the reverse sweep asks of s2sgrad at run time."""
+        args = self.inline_args(node, frontend.parse(callee).tree, callee)
+        name = callee.__name__
+        if self.src.lookup(name) is callee and name not in self.locals:
+            self.free.add(name)                      # the module's own name for it
+            return self.op("call", (ir.Var(name), *args), node, target)
+        return self.op("call", (ir.Var(self.bind(name, callee)), *args), node, target)
 
     def outer_name(self, name, child, callee) -> bool:
         """Whether an inlined function's free name means the same thing here."""

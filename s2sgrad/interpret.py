@@ -98,6 +98,8 @@ def _assign(stmt: ir.Assign, env):
             array = np.array(array, copy=True)
         array[index] = value
         return array
+    if stmt.op == "call":
+        return args[0](*args[1:])
     if stmt.op == "iadd":
         args[0] += args[1]
         return args[0]

@@ -106,6 +106,15 @@ def dot_dright(g, x, y):
     return matmul_dright(g, x, y)
 
 
+def call_adjoint(fn, *args, wrt):
+    """The gradients, with respect to the arguments at positions `wrt`, of the call
+    `fn(*args[:-1])` pulled back from the cotangent `args[-1]` (a recursive call's
+    derivative: `fn`'s own vjp, compiled once by s2sgrad)."""
+    from .api import vjp
+    *args, cotangent = args
+    return vjp(fn, *args, wrt=tuple(wrt))[1](cotangent)
+
+
 def common_length(*seqs):
     """How many times `zip(*seqs)` turns (the number of items of a plain sequence)."""
     return min(len(s) for s in seqs)
@@ -122,4 +131,4 @@ def zero_grad(x):
 
 
 HELPERS = (unbroadcast, unsum, unmax, untranspose, matmul_dleft, matmul_dright,
-           dot_dleft, dot_dright, zero_grad, common_length)
+           dot_dleft, dot_dright, zero_grad, common_length, call_adjoint)

@@ -416,3 +416,29 @@ FLOW += [
 def dict_model(params, x):
     h = np.tanh(x @ params["W"] + params["b"])
     return np.sum(h ** 2) + 0.1 * np.sum(params["W"] ** 2)
+
+
+# -- recursion: kept as a call, differentiated by the callee's own vjp --------------
+
+def power(x, n):
+    if n == 0:
+        return 1.0
+    return x * power(x, n - 1)
+
+
+def recursive_sum(v, lo, hi):
+    if hi - lo == 1:
+        return np.sin(v[lo]) * v[lo]
+    mid = (lo + hi) // 2
+    return recursive_sum(v, lo, mid) + recursive_sum(v, mid, hi)
+
+
+def calls_recursive(x):
+    return power(x, 3) + power(np.tanh(x), 2)
+
+
+FLOW += [
+    (power, lambda: (1.3, 4), (0,)),
+    (recursive_sum, lambda: (_normal(6), 0, 6), (0,)),
+    (calls_recursive, lambda: (0.8,), None),
+]

@@ -317,7 +317,9 @@ def math_sin_fn(x):
 
 
 def own_call_fn(x):
-    y = own_call_fn(x * 0.5)  # HERE
+    def again(t):
+        return again(t * 0.5)  # HERE
+    y = again(x)
     return y
 
 
@@ -357,7 +359,7 @@ LOWERING = [
     (method_fn, NoRuleError, ValueError, "x.cumsum", ["`.cumsum()`", "no derivative rule"]),
     (arctan2_fn, NoRuleError, ValueError, "np.arctan2", ["np.arctan2", "no derivative rule"]),
     (math_sin_fn, NoRuleError, ValueError, "math.erf", ["math.erf", "no derivative rule"]),
-    (own_call_fn, UnsupportedSyntaxError, SyntaxError, "own_call_fn(x", ["`own_call_fn`", "recursion"]),
+    (own_call_fn, UnsupportedSyntaxError, SyntaxError, "again(t * 0.5)", ["`again`", "recursion"]),
     (print_fn, UnsupportedSyntaxError, SyntaxError, "print(x)", ["expression"]),
     (keyword_fn, UnsupportedSyntaxError, SyntaxError, "k)", ["`axis`", "constant"]),
     (view_write_fn, UnsupportedSyntaxError, SyntaxError, "b[0] = 1.0", ["`a`", "`b`", "share memory"]),

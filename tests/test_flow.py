@@ -1,5 +1,7 @@
 """Loops, branches and early exits end to end: every gallery function against finite
 differences, every pass through the IR interpreter, and the tape's cost."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -27,7 +29,7 @@ def test_every_stage_keeps_the_grammar_and_the_meaning(fn, make_args, wrt):
     args = make_args()
     names = _wrt(fn, args, wrt)
     value, grads = s2sgrad.value_and_grad(fn, wrt=names)(*args)
-    free = {"np": np}
+    free = vars(sys.modules[fn.__module__])
     for stage in passes.STAGES:
         result = passes.derivative(fn, names, "grad", False, stop_after=stage, optimized=stage != "reverse")
         ir.verify(result)
@@ -44,8 +46,9 @@ def test_every_stage_keeps_the_grammar_and_the_meaning(fn, make_args, wrt):
 def test_optimized_and_unoptimized_code_agree(fn, make_args, wrt):
     args = make_args()
     names = _wrt(fn, args, wrt)
-    plain = interpret.run(passes.derivative(fn, names, "grad", False, optimized=False), *args, free={"np": np})
-    best = interpret.run(passes.derivative(fn, names, "grad", False), *args, free={"np": np})
+    free = vars(sys.modules[fn.__module__])
+    plain = interpret.run(passes.derivative(fn, names, "grad", False, optimized=False), *args, free=free)
+    best = interpret.run(passes.derivative(fn, names, "grad", False), *args, free=free)
     for a, b in zip(plain[1], best[1]):
         np.testing.assert_allclose(a, b, rtol=1e-12)
 

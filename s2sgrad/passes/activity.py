@@ -18,9 +18,12 @@ from ..errors import NoRuleError
 CONTAINERS = {"tuple": "tuple", "list": "list"}
 
 
-def differentiable_positions(op_name: str) -> tuple:
-    """Positions of the arguments an op's rule differentiates."""
-    op = rules.OPS[op_name]
+def differentiable_positions(stmt: ir.Assign) -> tuple:
+    """Positions of the arguments a statement's rule differentiates (a call to a function
+    differentiates all but the function itself)."""
+    if stmt.op == "call":
+        return tuple(range(1, len(stmt.args)))
+    op = rules.OPS[stmt.op]
     return tuple(op.args.index(a) for a in op.differentiable)
 
 
@@ -51,5 +54,5 @@ def _closure(known: set, assigns, reaches, adds) -> set:
 
 
 def _diff_inputs(stmt: ir.Assign) -> set:
-    return {stmt.args[i].name for i in differentiable_positions(stmt.op)
+    return {stmt.args[i].name for i in differentiable_positions(stmt)
             if isinstance(stmt.args[i], ir.Var)}

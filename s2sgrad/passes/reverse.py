@@ -186,7 +186,7 @@ class Reverse:
         for s in ir.walk([inner for body in ir.bodies(stmt) for inner in body]):
             if isinstance(s, ir.Assign) and s.target in self.active:
                 names.add(s.target)
-                names |= {s.args[i].name for i in differentiable_positions(s.op)
+                names |= {s.args[i].name for i in differentiable_positions(s)
                           if isinstance(s.args[i], ir.Var) and s.args[i].name in self.active}
         inside = set().union(*(ir.defs(s) for body in ir.bodies(stmt) for s in body))
         live = {n for n in inside if self.adj.get(n) is not None}   # read after it: dy flows in
@@ -210,7 +210,7 @@ class Reverse:
 
     def backprop(self, stmt: ir.Assign, dans) -> None:
         if not any(isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active
-                   for i in differentiable_positions(stmt.op)):
+                   for i in differentiable_positions(stmt)):
             return                                   # a constant: nothing flows back
         if stmt.loc is not None and (stmt.loc.file, stmt.loc.line) != self.line:
             self.line = (stmt.loc.file, stmt.loc.line)
@@ -218,10 +218,12 @@ class Reverse:
                 f"{stmt.loc.file.rsplit('/', 1)[-1]} "
             self.out.append(ir.Comment(f"adjoint of {where}line {stmt.loc.line}: {stmt.loc.text.strip()}"))
         op = rules.OPS[stmt.op]
-        wanted = [i for i in differentiable_positions(stmt.op)
+        wanted = [i for i in differentiable_positions(stmt)
                   if isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active]
         if op.kind == "elementwise":
             stmts, parts = self.elementwise(stmt, op, wanted, dans)
+        elif stmt.op == "call":
+            stmts, parts = self.call(stmt, wanted, dans)
         else:
             stmts, parts = self.from_template(stmt, op, wanted, dans)
         self.commit(stmts, parts, stmt.loc)
@@ -242,6 +244,19 @@ class Reverse:
             if summed:
                 stmts.append(ir.Assign(part, "unbroadcast", (ir.Var(product), arg), loc=stmt.loc))
             parts.append((arg.name, ir.Var(part)))
+        return stmts, parts
+
+    def call(self, stmt, wanted, dans):
+        """A call kept as a call (a recursive one): its derivative is the callee's own
+        compiled vjp, run by `call_adjoint` at run time."""
+        grads = self.temp("call_adjoint", ())
+        wrt = tuple(i - 1 for i in wanted)
+        stmts = [ir.Assign(grads, "call_adjoint", (*stmt.args, dans), (("wrt", wrt),), stmt.loc)]
+        parts = []
+        for k, i in enumerate(wanted):
+            part = self.output_name(stmt.args[i].name)
+            stmts.append(ir.Assign(part, "getitem", (ir.Var(grads), ir.Index((ir.Const(k),))), (), stmt.loc))
+            parts.append((stmt.args[i].name, ir.Var(part)))
         return stmts, parts
 
     def from_template(self, stmt, op, wanted, dans):
