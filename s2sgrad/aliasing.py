@@ -36,13 +36,63 @@ def check_writes(body, writes) -> None:
     for stmt in writes:
         check_write(flat, flat.index(stmt), "updates in place when it is an array"
                     if stmt.op != "setitem" else "modifies")
+    loops = _loops_around(body)
     for loop in (s for s in flat if isinstance(s, (ir.For, ir.While))):
         inner = [s for b in ir.bodies(loop) for s in b]
         carried = ir.exposed(inner)
-        for stmt in (w for w in writes if any(w is s for s in ir.walk(inner))):
+        turn = list(ir.walk(inner))
+        for stmt in (w for w in writes if any(w is s for s in turn)):
+            if _fresh_before(turn, stmt) or _fresh_around(flat, loops, loop, stmt.target):
+                continue                    # a new array shares nothing with what the loop carries
             seen = (views_of(flat, stmt.target) - {stmt.target}) & carried
             if seen:
                 _refuse(sorted(seen)[0], stmt, "modifies inside a loop that reads it again")
+
+
+def _fresh_before(turn, write) -> bool:
+    """Whether the array a loop writes into was made anew earlier in the same turn, with no
+    view of it taken since."""
+    fresh = False
+    for stmt in turn:
+        if stmt is write:
+            return fresh
+        if _views(stmt, write.target):
+            fresh = False
+        elif isinstance(stmt, ir.Assign) and stmt.target == write.target and stmt.op != "setitem":
+            fresh = True
+    return False
+
+
+def _fresh_around(flat, loops, loop, name) -> bool:
+    """Whether `name` holds an array made anew before `loop` that no view reaches: no view
+    of it is taken inside the loop, nor inside any loop around both."""
+    start = next(i for i, s in enumerate(flat) if s is loop)
+    for i in range(start - 1, -1, -1):
+        stmt = flat[i]
+        if _views(stmt, name):
+            return False
+        if isinstance(stmt, ir.Assign) and stmt.target == name and stmt.op != "setitem":
+            around = [e for e in loops[id(loop)] if not any(s is stmt for s in ir.walk([e]))]
+            scope = [loop] + around
+            return not any(_views(s, name) for e in scope for s in ir.walk([e]))
+    return False
+
+
+def _views(stmt, name) -> bool:
+    return isinstance(stmt, ir.Assign) and stmt.op in VIEW_OPS and stmt.args \
+        and name in {stmt.target, getattr(stmt.args[0], "name", None)}
+
+
+def _loops_around(body, outer=()) -> dict:
+    """For each loop (by id), the loops it is nested in."""
+    found = {}
+    for stmt in body:
+        if isinstance(stmt, (ir.For, ir.While)):
+            found[id(stmt)] = list(outer)
+        inner = outer + ((stmt,) if isinstance(stmt, (ir.For, ir.While)) else ())
+        for b in ir.bodies(stmt):
+            found |= _loops_around(b, inner)
+    return found
 
 
 def _refuse(name, write, what):

@@ -81,7 +81,7 @@ class CallLowering:
     def outer_name(self, name, child, callee) -> bool:
         """Whether an inlined function's free name means the same thing here."""
         if isinstance(callee, ast.FunctionDef):
-            return name in self.locals or self.src.lookup(name) is not _MISSING
+            return name in self.locals or self.enclosing(name) or self.src.lookup(name) is not _MISSING
         return child.src.fn.__globals__ is self.src.fn.__globals__ and name not in child.src.closure \
             and name not in self.locals
 

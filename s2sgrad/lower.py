@@ -85,7 +85,7 @@ class Lowerer(FlowLowering, CallLowering):
             raise self.unsupported(node, f"the name `{clash[0]}` is one the generated code uses for "
                                          "itself", f"rename your variable `{clash[0]}`")
         self.namer = namer or Namer()
-        self.namer.taken |= self.locals | {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        self.namer.taken |= self.locals | RESERVED | {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         self.defined, self.body, self.temps, self.free = set(self.params), [], set(), set()
         self.exit = None             # the flags of an early `return`, when there is one
         self.loops = []              # the flags of the loops being lowered, innermost last
@@ -258,8 +258,8 @@ class Lowerer(FlowLowering, CallLowering):
                                    "call it")
         if node.id in self.locals:
             return self.read_name(node)
-        if self.outer is not None and node.id in self.outer.locals:
-            self.free.add(node.id)               # the enclosing function's variable
+        if self.enclosing(node.id):
+            self.free.add(node.id)               # a variable of an enclosing function
             return ir.Var(node.id)
         obj = self.src.lookup(node.id)
         if obj is _MISSING:
@@ -442,6 +442,15 @@ class Lowerer(FlowLowering, CallLowering):
         if name == "tuple" and target in self.temps:
             self.packed[target] = tuple(args)   # a tuple made once: its items are known
         return ir.Var(target)
+
+    def enclosing(self, name: str) -> bool:
+        """Whether `name` is a variable of a function this one is defined in."""
+        scope = self.outer
+        while scope is not None:
+            if name in scope.locals:
+                return True
+            scope = scope.outer
+        return False
 
     def read_name(self, node: ast.Name) -> ir.Var:
         if node.id not in self.defined:

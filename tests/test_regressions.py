@@ -228,3 +228,20 @@ def uses_axis_parameter(x):
 
 def test_a_helper_parameter_given_a_literal_can_be_a_static_keyword():
     check_grads(uses_axis_parameter, np.random.default_rng(1).standard_normal((3, 4)))
+
+
+def alias_made_after_the_inner_loop(x):
+    a = x * 1.0
+    b = a * 1.0
+    s = 0.0
+    for k in range(2):
+        for i in range(3):
+            s = s + np.sum(b)
+            a[i] = a[i] * 2.0
+        b = a
+    return s
+
+
+def test_a_view_made_after_an_inner_loop_is_still_seen_on_the_next_outer_turn():
+    with pytest.raises(SyntaxError, match="share memory"):
+        s2sgrad.grad(alias_made_after_the_inner_loop)
