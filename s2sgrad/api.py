@@ -61,9 +61,10 @@ def _compile(fn, wrt, kind) -> Compiled:
     source = frontend.parse(fn)
     names, positions, single = _resolve_wrt(fn, source, wrt)
     gen = passes.derivative(fn, names, kind, single)
-    loaded = _load(gen, fn, source)
+    module, text, needed = emit.sources(gen)
+    loaded = _load(gen, text, needed, fn, source)
     signature = inspect.signature(fn)
-    return Compiled(loaded, emit.module_source(gen), gen, names, positions, single, signature,
+    return Compiled(loaded, module, gen, names, positions, single, signature,
                     rerun=len(gen.params) > len(signature.parameters))
 
 
@@ -86,9 +87,8 @@ def _resolve_wrt(fn, source, wrt):
     return tuple(chosen), tuple(params.index(c) for c in chosen), single
 
 
-def _load(gen: ir.Function, user_fn, source) -> object:
+def _load(gen: ir.Function, text: str, needed: set, user_fn, source) -> object:
     """Execute the generated source; its globals are the user's module's own."""
-    text, needed = emit.function_source(gen)
     for name in sorted(needed & gen.free):
         if source.lookup(name) is not BOUND[name]:
             raise UnsupportedSyntaxError(

@@ -28,19 +28,18 @@ MARK = "__s2sgrad_comment_{}__"
 
 def module_source(fn: ir.Function) -> str:
     """A standalone module: the imports the code needs, then the function."""
+    return sources(fn)[0]
+
+
+def sources(fn: ir.Function) -> tuple[str, str, set]:
+    """(the standalone module, the function alone, the names it needs bound: helpers, `np`)."""
     emitter = Emitter(fn)
     body = emitter.function(fn)
     imports = [{"np": "import numpy as np", "math": "import math"}[m] for m in sorted(emitter.modules)]
     if emitter.helpers:
         imports.append(f"from s2sgrad.runtime import {', '.join(sorted(emitter.helpers))}")
-    return "\n".join(imports) + ("\n\n\n" if imports else "") + body
-
-
-def function_source(fn: ir.Function) -> tuple[str, set]:
-    """The function alone, and the names (helpers, `np`) it needs bound."""
-    emitter = Emitter(fn)
-    text = emitter.function(fn)
-    return text, set(emitter.helpers) | emitter.modules
+    module = "\n".join(imports) + ("\n\n\n" if imports else "") + body
+    return module, body, set(emitter.helpers) | emitter.modules
 
 
 class Emitter:
@@ -49,7 +48,7 @@ class Emitter:
         self.uses = Counter()
         _count_uses(fn, self.uses)
         self.temps, self.derived = fn.temps, fn.derived
-        self.flat = [s for s in _all_statements(fn)]
+        self.flat, self.view_groups = list(_all_statements(fn)), {}
 
     def function(self, fn: ir.Function) -> str:
         tree = ast.Module([self.funcdef(fn)], [])
@@ -82,7 +81,7 @@ class Emitter:
                 continue
             changed = ir.defs(stmt)
             if _writes_in_place(stmt):                          # its views see the write too
-                changed = aliasing.views_of(self.flat, stmt.target)
+                changed = self.views(stmt.target)
             out += self.flush(pending, changed, keep=_read_before_write(stmt) & set(pending))
             if isinstance(stmt, ir.Def):
                 out.append(self.funcdef(stmt.fn))
@@ -142,6 +141,11 @@ class Emitter:
             return [ast.While(cond, body, [])]
         stop = ast.If(ast.UnaryOp(ast.Not(), cond), [ast.Break()], [])
         return [ast.While(ast.Constant(True), test + [stop] + body, [])]
+
+    def views(self, name: str) -> set:
+        if name not in self.view_groups:
+            self.view_groups[name] = aliasing.views_of(self.flat, name)
+        return self.view_groups[name]
 
     def foldable(self, stmt: ir.Assign, temps) -> bool:
         return stmt.target in temps and self.uses[stmt.target] == 1

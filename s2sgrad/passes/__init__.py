@@ -3,7 +3,7 @@
     lower -> normalize -> reverse -> optimize -> inplace
 
 Each stage takes the previous stage's IR and returns new IR; `ir.verify`
-checks the grammar after every one. `stop_after` ends the pipeline early
+checks the grammar of the result (the tests stop after every stage in turn). `stop_after` ends the pipeline early
 (the CLI's `--dump-after`), and `optimize=False` skips the optimizer (`-O0`).
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
     result = None
     for name in STAGES:
         result = stages[name](result)
-        ir.verify(result)
         if name == stop_after:
             break
+    ir.verify(result)            # the tests verify the IR after every stage (stop_after)
     return result

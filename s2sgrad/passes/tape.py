@@ -132,9 +132,8 @@ def _recorded(forward, backward, sweep) -> set:
 def _viewed(flat, names, reads) -> set:
     """The arrays among `names` that a value the reverse sweep reads may be a view of:
     restoring the array's items is what keeps that view right."""
-    return {n for n in names if any(isinstance(s, ir.Assign) and written_index(s) is not None
-                                    and s.target == n for s in flat)
-            and aliasing.views_of(flat, n) & reads}
+    written = {s.target for s in flat if isinstance(s, ir.Assign) and written_index(s) is not None}
+    return {n for n in set(names) & written if aliasing.views_of(flat, n) & reads}
 
 
 def first_bindings(fn: ir.Function) -> set:
