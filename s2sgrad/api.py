@@ -49,6 +49,22 @@ def compile_derivative(fn, wrt=0, kind="grad") -> Compiled:
     return per_fn[key]
 
 
+_COMPILING: set = set()
+
+
+def callee_derivative(fn, wrt: tuple):
+    """The vjp of a function another derivative calls, or None while that very vjp is
+    being compiled (a recursive call, which is then differentiated at run time)."""
+    key = (id(fn), wrt)
+    if key in _COMPILING:
+        return None
+    _COMPILING.add(key)
+    try:
+        return compile_derivative(fn, wrt, "vjp")
+    finally:
+        _COMPILING.discard(key)
+
+
 def _weakrefable(obj) -> bool:
     try:
         weakref.ref(obj)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import inspect
 import math
+import re
 from collections import Counter
 
 import numpy as np
@@ -38,8 +39,25 @@ def sources(fn: ir.Function) -> tuple[str, str, set]:
     imports = [{"np": "import numpy as np", "math": "import math"}[m] for m in sorted(emitter.modules)]
     if emitter.helpers:
         imports.append(f"from s2sgrad.runtime import {', '.join(sorted(emitter.helpers))}")
-    module = "\n".join(imports) + ("\n\n\n" if imports else "") + body
+    shown = []
+    for companion in fn.companions:       # the derivatives of the functions it calls, first
+        head, _, rest = companion.partition("\n\n\n") if companion.startswith(("import", "from")) \
+            else ("", "", companion)
+        imports = _merged_imports(imports, head.splitlines())
+        shown += [b.strip("\n") + "\n" for b in re.split(r"\n(?=def )", rest) if b.strip()]
+    shown = list(dict.fromkeys(shown)) + [body]          # each function once
+    module = "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n".join(shown)
     return module, body, set(emitter.helpers) | emitter.modules
+
+
+def _merged_imports(ours: list, theirs: list) -> list:
+    """One import block: numpy and math first, then one `from s2sgrad.runtime import` line."""
+    names = set()
+    for line in ours + theirs:
+        if line.startswith("from s2sgrad.runtime import "):
+            names |= set(line.split(" import ", 1)[1].split(", "))
+    modules = sorted({line for line in ours + theirs if line.startswith("import ")})
+    return modules + ([f"from s2sgrad.runtime import {', '.join(sorted(names))}"] if names else [])
 
 
 class Emitter:

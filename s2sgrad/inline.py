@@ -36,6 +36,8 @@ class CallLowering:
                                              "functions defined at module level only",
                                        "define it at module level")
             return self.recursive_call(node, callee, target)
+        if not isinstance(callee, ast.FunctionDef) and _stands_alone(callee):
+            return self.recursive_call(node, callee, target)
         source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
                                  self.src.closure) if isinstance(callee, ast.FunctionDef) else frontend.parse(callee)
         fence.check(source)
@@ -69,14 +71,11 @@ class CallLowering:
         return value
 
     def recursive_call(self, node, callee, target):
-        """A call to a function being inlined already: kept as a call to the function itself,
-        whose derivative the reverse sweep asks of s2sgrad at run time."""
+        """A call kept as a call to the function itself (a module-level function that can be
+        differentiated on its own, or a recursive call): the reverse sweep uses the callee's
+        own derivative, compiled once for each set of differentiated arguments."""
         args = self.inline_args(node, frontend.parse(callee).tree, callee)
-        name = callee.__name__
-        if self.src.lookup(name) is callee and name not in self.locals:
-            self.free.add(name)                      # the module's own name for it
-            return self.op("call", (ir.Var(name), *args), node, target)
-        return self.op("call", (ir.Var(self.bind(name, callee)), *args), node, target)
+        return self.op("call", (ir.Var(self.bind(callee.__name__, callee)), *args), node, target)
 
     def outer_name(self, name, child, callee) -> bool:
         """Whether an inlined function's free name means the same thing here."""
@@ -129,10 +128,29 @@ class CallLowering:
         return out
 
     def bind(self, name: str, value) -> str:
-        """The name the generated code reads `value` by (one name per value)."""
+        """The name the generated code reads `value` by (one name per value; the module's
+        own name for it when that name means the same thing here)."""
+        if self.src.lookup(name) is value and name not in self.locals:
+            self.bindings[name] = value
+            return name
         for known, bound in self.bindings.items():
             if bound is value and known.rstrip("_0123456789") == name:
                 return known
         fresh = self.namer.fresh(name)
         self.bindings[fresh] = value
         return fresh
+
+
+def _stands_alone(callee) -> bool:
+    """Whether a module-level function can be differentiated as a function of its own:
+    it lowers on its own and returns one value (a tuple-returning helper is inlined)."""
+    try:
+        source = frontend.parse(callee)
+        tree = source.tree
+        if any(isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple) for n in ast.walk(tree)):
+            return False
+        from .lower import lower
+        lower(source)
+    except Exception:  # anything it cannot do alone, inlining may still do
+        return False
+    return True

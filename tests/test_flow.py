@@ -137,3 +137,15 @@ def test_a_dict_of_arrays_has_a_dict_gradient():
             assert grads[key][idx] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
     with pytest.raises(s2sgrad.NotDifferentiableError, match=r"params\['b'\]"):
         s2sgrad.grad(dict_model)({"W": params["W"], "b": np.array([1, 2])}, x)
+
+
+def test_a_called_function_is_differentiated_once_and_shown_by_name(monkeypatch):
+    from . import flow_functions as flow
+    calls = []
+    real = passes.derivative
+    monkeypatch.setattr(passes, "derivative", lambda fn, *a, **kw: calls.append(fn.__name__) or real(fn, *a, **kw))
+    text = s2sgrad.source(flow.uses_helpers)
+    assert "def vjp_square(t):" in text and "def vjp_twice(t, k, dresult):" in text
+    assert text.count("def vjp_twice(") == 1 and text.count("def vjp_square(") == 1
+    assert "vjp_twice(x, 3.0, 1.0)" in text and "vjp_twice(x, 2.0, 1.0)" in text   # reused
+    assert calls.count("twice") <= 1 and calls.count("square") <= 1

@@ -18,6 +18,8 @@ later ones are added. `kind="grad"` seeds the output with 1.0 and returns
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .. import ir, rules
 from ..lower import RESERVED, Namer, _temp_base, template
 from . import tape
@@ -28,8 +30,10 @@ from .optimize import drop_dead
 def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True) -> ir.Function:
     """The derivative of `fn` with respect to the parameters named in `wrt`."""
     fn = tape.count_turns(fn)
+    fn, pulled = _named_calls(fn, active_values(fn, wrt))
     *forward, ret = fn.body
     sweep = Reverse(fn, active_values(fn, wrt))
+    sweep.pulled = pulled
     out = ret.value
     flows = any(isinstance(s, ir.NESTED) for s in forward)
     if kind == "grad":
@@ -48,12 +52,62 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True) ->
         params = fn.params + ((seed.name,) if kind == "vjp" else ())
         value = (value, grads[0] if single and kind == "grad" else grads)
         return ir.Function(name, params, (*forward, *backward, ir.Return(value)), fn.loc, temps,
-                           fn.free, _doc(fn, wrt, kind, flows), derived, fn.bindings)
+                           fn.free, _doc(fn, wrt, kind, flows), derived, fn.bindings,
+                           fn.companions)
     pullback = ir.Function("pullback", (seed.name,), (*backward, ir.Return(grads)), fn.loc, temps,
                            derived=derived)
     body = (*forward, ir.Def(pullback), ir.Return((value, ir.Var("pullback"))))
     return ir.Function(name, fn.params, body, fn.loc, temps, fn.free, _doc(fn, wrt, kind, flows),
-                       derived, fn.bindings)
+                       derived, fn.bindings, fn.companions)
+
+
+def _named_calls(fn: ir.Function, active: frozenset):
+    """Calls to the user's functions use the callee's own vjp, compiled once for each set of
+    differentiated arguments and shown beside this derivative:
+
+        y = call(g, x)          ==>     y_vjp = call(vjp_g, x)
+                                        y = getitem(y_vjp, [0])      (y_vjp[1] is the pullback)
+
+    A callee with loops or branches has a vjp that takes the cotangent and runs again in
+    the reverse sweep; a recursive call is differentiated at run time (`call_adjoint`)."""
+    from ..api import callee_derivative
+    namer = Namer({n for s in ir.walk(fn.body) for n in ir.uses(s) | ir.defs(s)} | set(fn.params)
+                  | set(fn.free) | set(fn.bindings) | RESERVED)
+    bindings, companions, pulled = dict(fn.bindings), list(fn.companions), {}
+
+    def rewrite(stmts):
+        out = []
+        for s in stmts:
+            if not (isinstance(s, ir.Assign) and s.op == "call" and s.target in active
+                    and s.args[0].name in bindings):
+                out.append(tape._rebuild(s, lambda body: tuple(rewrite(body))))
+                continue
+            wanted = [i for i in range(1, len(s.args)) if isinstance(s.args[i], ir.Var) and s.args[i].name in active]
+            compiled = callee_derivative(bindings[s.args[0].name], tuple(i - 1 for i in wanted)) if wanted else None
+            if compiled is None:
+                out.append(s)
+                continue
+            vjp = next((n for n, v in bindings.items() if v is compiled.fn), None) \
+                or namer.fresh(compiled.ir.name)
+            bindings[vjp] = compiled.fn
+            if compiled.source not in companions:
+                companions.append(compiled.source)
+            if compiled.rerun:
+                out.append(s)
+                pulled[id(s)] = ("rerun", vjp, s.args[1:], wanted)
+                continue
+            pair = namer.fresh(s.target + "_vjp")
+            value = ir.Assign(s.target, "getitem", (ir.Var(pair), ir.Index((ir.Const(0),))), (), s.loc)
+            out += [ir.Assign(pair, "call", (ir.Var(vjp), *s.args[1:]), (), s.loc), value]
+            pulled[id(value)] = ("pullback", pair, s.args[1:], wanted)
+        return out
+
+    body = tuple(rewrite(fn.body))
+    temps = fn.temps | {p[1] for p in pulled.values() if p[0] == "pullback"}
+    # `pulled` is keyed by statement (a user's name may be assigned from a call and elsewhere)
+    free = fn.free | {b for b in bindings if b not in fn.bindings}
+    return replace(fn, body=body, temps=temps, free=free, bindings=bindings,
+                   companions=tuple(companions)), pulled
 
 
 def _doc(fn, wrt, kind, flows=False) -> str:
@@ -83,6 +137,7 @@ class Reverse:
         self.out: list = []
         self.temps: set = set()
         self.derived: set = set()    # every name the reverse sweep computes
+        self.pulled: dict = {}       # call results -> how their callee's vjp pulls back
         self.line = None
         self.claimed: set = set()    # adjoints a contribution of this statement assigns first
         self.owned: set = set()      # adjoints held in arrays no other name can see
@@ -220,7 +275,9 @@ class Reverse:
         op = rules.OPS[stmt.op]
         wanted = [i for i in differentiable_positions(stmt)
                   if isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active]
-        if op.kind == "elementwise":
+        if id(stmt) in self.pulled:
+            stmts, parts = self.pull(stmt, dans)
+        elif op.kind == "elementwise":
             stmts, parts = self.elementwise(stmt, op, wanted, dans)
         elif stmt.op == "call":
             stmts, parts = self.call(stmt, wanted, dans)
@@ -243,6 +300,27 @@ class Reverse:
             stmts.append(ir.Assign(product, "mul", (dans, partials[i]), loc=stmt.loc))
             if summed:
                 stmts.append(ir.Assign(part, "unbroadcast", (ir.Var(product), arg), loc=stmt.loc))
+            parts.append((arg.name, ir.Var(part)))
+        return stmts, parts
+
+    def pull(self, stmt, dans):
+        """A call's contributions from the callee's own vjp: its pullback, or a run of its
+        vjp with the cotangent (a callee with loops or branches)."""
+        how, name, args, wanted = self.pulled[id(stmt)]
+        result = self.temp("vjp", ())
+        if how == "pullback":
+            back = self.temp("pullback", ())
+            stmts = [ir.Assign(back, "getitem", (ir.Var(name), ir.Index((ir.Const(1),))), (), stmt.loc),
+                     ir.Assign(result, "call", (ir.Var(back), dans), (), stmt.loc)]
+        else:
+            ran = self.temp("vjp", ())
+            stmts = [ir.Assign(ran, "call", (ir.Var(name), *args, dans), (), stmt.loc),
+                     ir.Assign(result, "getitem", (ir.Var(ran), ir.Index((ir.Const(1),))), (), stmt.loc)]
+        parts = []
+        for k, i in enumerate(wanted):
+            arg = args[i - 1]
+            part = self.output_name(arg.name)
+            stmts.append(ir.Assign(part, "getitem", (ir.Var(result), ir.Index((ir.Const(k),))), (), stmt.loc))
             parts.append((arg.name, ir.Var(part)))
         return stmts, parts
 
