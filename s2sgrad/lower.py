@@ -152,7 +152,15 @@ class Lowerer(FlowLowering, CallLowering):
             raise self.unsupported(node.value, "returning a tuple is not supported yet",
                                    "return one array, or differentiate each output separately")
         if self.exit is not None:
-            self.expr_into(node.value, self.exit.result, node)
+            kinds = {isinstance(n.value, ast.Tuple) for n in _own_nodes(self.src.tree)
+                     if isinstance(n, ast.Return)}
+            if len(kinds) > 1:
+                raise self.unsupported(node, "this function returns a tuple on some paths and one "
+                                             "value on others", "return the same kind of value")
+            if isinstance(node.value, ast.Tuple):
+                self.return_items(node)
+            else:
+                self.expr_into(node.value, self.exit.result, node)
             self.flag(self.exit.returned, True, node)
             for loop in self.loops:
                 self.flag(loop.broke, True, node)
@@ -162,6 +170,18 @@ class Lowerer(FlowLowering, CallLowering):
         else:
             value = self.expr(node.value)
         self.body.append(ir.Return(value, self.src.loc(node)))
+
+    def return_items(self, node) -> None:
+        """An inlined function's early `return a, b`: each item into a variable of its own,
+        so the caller unpacks them at compile time whichever return ran."""
+        result, size = self.exit.result, len(node.value.elts)
+        items = self.packed.setdefault(result, tuple(ir.Var(self.namer.fresh(f"{result}_{i}"))
+                                                     for i in range(size)))
+        if len(items) != size:
+            raise self.unsupported(node.value, "the returns of this function give tuples of "
+                                               "different lengths", "return the same number of values")
+        for item, elt in zip(items, node.value.elts):
+            self.expr_into(elt, item.name, node)
 
     def stmt_Assign(self, node):
         if len(node.targets) == 1:

@@ -1052,9 +1052,9 @@ MORE = [
 
 # -- s2sgrad bugs: these are correct user code (checked by hand), kept here until fixed --------
 
-# Once s2sgrad bugs, fixed since (each found by this gallery): double buffering refused as a
-# view hazard, a loop-length temporary shadowing a runtime helper, nested defs closing over
-# the outermost function's arguments.
+# Once s2sgrad bugs or limits, fixed since (each found by this gallery): double buffering
+# refused as a view hazard, a loop-length temporary shadowing a runtime helper, nested defs
+# closing over the outermost function's arguments, a helper returning tuples early.
 MORE += [
     (heat_equation, lambda: (_normal(7), 0.2, 5), (0, 1)),
     (jacobi_solve, lambda: (_spd(3) + 2.0 * np.eye(3), _normal(3, seed=1), 6), (0, 1)),
@@ -1062,13 +1062,12 @@ MORE += [
     (max_drawdown, lambda: (np.array([10.0, 9.0, 11.0, 10.5, 8.0, 12.0, 9.5]),), None),
     (horner, lambda: (_normal(5), 0.7), None),
     (nested_closure_energy, lambda: (1.2, 0.5), None),
+    (clipped_descent, lambda: (0.5, 0.4), None),
 ]
 
-# Limits s2sgrad refuses with a located error (not run): a helper with an early return of a
-# tuple ("a tuple holding differentiated values is not supported here yet"; one tuple return,
-# or early returns of one value, work), and swapping two items of an array, refused as a
-# possible view (an item of a 1-D array is a copy, but the compiler does not know the rank).
+# Limits s2sgrad refuses with a located error (not run): swapping two items of an array,
+# refused as a possible view (an item of a 1-D array is a copy, but the compiler does not
+# know the rank).
 KNOWN_LIMITS = [
-    (clipped_descent, lambda: (0.5, 0.4), None),
     (bubble_sorted_weights, lambda: (_normal(6),), None),
 ]
