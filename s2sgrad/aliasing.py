@@ -46,7 +46,7 @@ def check_writes(body, writes) -> None:
                 continue                    # a new array shares nothing with what the loop carries
             seen = (views_of(flat, stmt.target) - {stmt.target}) & carried
             if seen:
-                _refuse(sorted(seen)[0], stmt, "modifies inside a loop that reads it again")
+                _refuse(_shown(flat, sorted(seen)[0]), stmt, "modifies inside a loop that reads it again")
 
 
 def _fresh_before(turn, write) -> bool:
@@ -95,12 +95,22 @@ def _loops_around(body, outer=()) -> dict:
     return found
 
 
+def _shown(flat, name: str) -> str:
+    """How the user wrote the value a name holds: `a[j]` for a temporary, else the name."""
+    for stmt in flat:
+        if isinstance(stmt, ir.Assign) and stmt.target == name and stmt.loc is not None \
+                and stmt.loc.end_col and stmt.loc.text and stmt.op in VIEW_OPS - {"id"}:
+            return stmt.loc.text[stmt.loc.col:stmt.loc.end_col]
+    return name
+
+
 def _refuse(name, write, what):
     raise UnsupportedSyntaxError(
         f"`{name}` may share memory with `{write.target}`, which this line {what}; "
         f"s2sgrad does not follow NumPy views", write.loc,
-        hint=f"make `{write.target}` a value of its own (`= ....copy()`, or "
-             f"`{write.target} = {write.target} + ...` instead of `+=`)")
+        hint=f"read a copy where it is read: `{name}.copy()` (or `float({name})` for one number)"
+        if "[" in name else f"make `{write.target}` a value of its own (`= ....copy()`, or "
+                            f"`{write.target} = {write.target} + ...` instead of `+=`)")
 
 
 def check_write(body, i: int, what: str) -> None:
@@ -113,4 +123,4 @@ def check_write(body, i: int, what: str) -> None:
             continue
         seen = ir.uses(later) & aliases
         if seen:
-            _refuse(sorted(seen)[0], write, what)
+            _refuse(_shown(body, sorted(seen)[0]), write, what)
