@@ -9,6 +9,7 @@ fresh names. Recursion is refused with a located error.
 from __future__ import annotations
 
 import ast
+import functools
 
 from . import fence, frontend, ir
 from .frontend import _MISSING
@@ -141,6 +142,7 @@ class CallLowering:
         return fresh
 
 
+@functools.lru_cache(maxsize=512)
 def _stands_alone(callee) -> bool:
     """Whether a module-level function can be differentiated as a function of its own:
     it lowers on its own and returns one value (a tuple-returning helper is inlined)."""

@@ -15,7 +15,7 @@ import pytest
 
 import s2sgrad
 from examples import seed
-from s2sgrad import api, emit, ir, passes
+from s2sgrad import api, emit, ir
 
 from . import flow_functions as flow
 from .functions import GALLERY, negative_constants, polynomial
