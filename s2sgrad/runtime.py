@@ -62,8 +62,11 @@ def untranspose(g, axes=None):
 
 def matmul_dleft(g, x, y):
     """The adjoint of `x @ y` with respect to `x`, for any ranks NumPy allows."""
-    if type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2 and y.ndim == 2:
-        return g @ y.T                        # matrices: the common case first
+    if type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2:
+        if y.ndim == 2:
+            return g @ y.T                    # matrices, and matrix times vector: first
+        if y.ndim == 1:
+            return np.outer(g, y)
     if np.ndim(y) == 1:
         return g * y if np.ndim(x) == 1 else unbroadcast(np.asarray(g)[..., None] * y, x)
     if np.ndim(x) == 1:
@@ -73,7 +76,7 @@ def matmul_dleft(g, x, y):
 
 def matmul_dright(g, x, y):
     """The adjoint of `x @ y` with respect to `y`, for any ranks NumPy allows."""
-    if type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2 and y.ndim == 2:
+    if type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2 and y.ndim <= 2:
         return x.T @ g
     if np.ndim(x) == 1:
         if np.ndim(y) == 1:
