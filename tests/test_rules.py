@@ -6,6 +6,7 @@ Adding a rule without adding its case here fails `test_every_rule_has_a_case`.
 from __future__ import annotations
 
 import types
+import zlib
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from .support import check_grads, make_function
 
 # argument domains: where each op is smooth and well conditioned
 REAL, POSITIVE, AWAY_FROM_ZERO, FRACTION, ONE_TO_TWO = "real", "positive", "away", "fraction", "1-2"
+NEAR_ZERO = "near zero"        # |x| < 1.2: tan stays far from its poles
 
 # op -> (expression over x [and y], domain of x, domain of y)
 ELEMENTWISE = {
@@ -33,7 +35,7 @@ ELEMENTWISE = {
     "np.copy": ("np.copy(x)", REAL, None),
     "np.sin": ("np.sin(x)", REAL, None),
     "np.cos": ("np.cos(x)", REAL, None),
-    "np.tan": ("np.tan(x)", REAL, None),
+    "np.tan": ("np.tan(x)", NEAR_ZERO, None),
     "np.exp": ("np.exp(x)", REAL, None),
     "np.log": ("np.log(x)", POSITIVE, None),
     "np.sqrt": ("np.sqrt(x)", POSITIVE, None),
@@ -43,7 +45,7 @@ ELEMENTWISE = {
     "np.minimum": ("np.minimum(x, y)", REAL, REAL),
     # Python's own functions, on Python floats only
     "math.sin": ("math.sin(x)", REAL, None), "math.cos": ("math.cos(x)", REAL, None),
-    "math.tan": ("math.tan(x)", REAL, None), "math.exp": ("math.exp(x)", REAL, None),
+    "math.tan": ("math.tan(x)", NEAR_ZERO, None), "math.exp": ("math.exp(x)", REAL, None),
     "math.log": ("math.log(x)", POSITIVE, None), "math.sqrt": ("math.sqrt(x)", POSITIVE, None),
     "math.tanh": ("math.tanh(x)", REAL, None), "abs": ("abs(x)", AWAY_FROM_ZERO, None),
     "max": ("max(x, y)", REAL, REAL), "min": ("min(x, y)", REAL, REAL), "float": ("float(x)", REAL, None),
@@ -95,6 +97,8 @@ def sample(shape, domain, rng):
     x = rng.uniform(-2.0, 2.0, shape)
     if domain == POSITIVE:
         x = rng.uniform(0.5, 2.0, shape)
+    elif domain == NEAR_ZERO:
+        x = rng.uniform(-1.2, 1.2, shape)
     elif domain == FRACTION:
         x = rng.uniform(0.1, 0.9, shape)
     elif domain == ONE_TO_TWO:
@@ -119,7 +123,7 @@ def test_elementwise_rule_matches_finite_differences(tmp_path, op, shapes):
     expr, dx, dy = ELEMENTWISE[op]
     if op in SCALAR_ONLY and shapes != ((), ()):
         return                                  # Python's math works on floats only
-    rng = np.random.default_rng(abs(hash((op, shapes))) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(repr((op, shapes)).encode()))   # the same every run
     if dy is None:
         fn = make_function(tmp_path, f"def f(x):\n    z = {expr}\n    return z\n", preamble=PREAMBLE)
         check_grads(fn, sample(shapes[0], dx, rng))
