@@ -153,8 +153,8 @@ def vjp(fn, *args, wrt=None):
 
         def impl(cotangent):
             return compiled.fn(*_copies(args), cotangent)[1]
-    else:
-        out, impl = compiled.fn(*args)
+    else:                   # the pullback keeps what it reads: arrays of its own, not the caller's
+        out, impl = compiled.fn(*_copies(args))
 
     def pullback(cotangent):
         if np.shape(cotangent) != np.shape(out):

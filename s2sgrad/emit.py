@@ -214,6 +214,8 @@ class Emitter:
             return ast.Tuple(args, ast.Load())
         if stmt.op == "call":
             return ast.Call(args[0], args[1:], [])
+        if stmt.op == "pullback":                  # back(dy): the other arguments are what it reads
+            return ast.Call(args[0], [args[1]], [])
         if stmt.op == "list":
             return ast.List(args, ast.Load())
         if stmt.op == "append":                    # xs + [v]: the list before stays as it was

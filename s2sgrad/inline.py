@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import inspect
 
 from . import fence, frontend, ir
 from .frontend import _MISSING
@@ -31,6 +32,9 @@ class CallLowering:
         its own module's values)."""
         key = callee if not isinstance(callee, ast.FunctionDef) else id(callee)
         name = ast.unparse(node.func)
+        if not isinstance(callee, ast.FunctionDef) and inspect.unwrap(callee) is not callee:
+            raise self.unsupported(node, f"`{name}` is decorated; s2sgrad cannot see what its decorator "
+                                         "does", "call the undecorated function, or inline the decoration")
         if key in self.inlining:
             if isinstance(callee, ast.FunctionDef):
                 raise self.unsupported(node, f"`{name}` calls itself; recursion is supported for "
@@ -72,6 +76,10 @@ class CallLowering:
         return value
 
     def recursive_call(self, node, callee, target):
+        if frontend.parse(callee).tree.args.kwonlyargs:
+            raise self.unsupported(node, f"`{callee.__name__}` has keyword-only parameters; calls kept as "
+                                         "calls (recursion) take positional ones only",
+                                   "make its parameters positional")
         """A call kept as a call to the function itself (a module-level function that can be
         differentiated on its own, or a recursive call): the reverse sweep uses the callee's
         own derivative, compiled once for each set of differentiated arguments."""
@@ -151,8 +159,26 @@ def _stands_alone(callee) -> bool:
         tree = source.tree
         if any(isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple) for n in ast.walk(tree)):
             return False
+        if tree.args.kwonlyargs or _writes_parameters(tree):
+            return False          # inlined: keywords by name, and writes the caller sees
         from .lower import lower
         lower(source)
     except Exception:  # anything it cannot do alone, inlining may still do
         return False
     return True
+
+
+def _writes_parameters(tree) -> bool:
+    """Whether a function writes into (or appends to) one of its parameters."""
+    params = {a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs}
+    for n in ast.walk(tree):
+        target = n.targets[0] if isinstance(n, ast.Assign) and len(n.targets) == 1 else \
+            n.target if isinstance(n, ast.AugAssign) else None
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id in params:
+            return True
+        if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id in params:
+            return True
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "append" \
+                and isinstance(n.func.value, ast.Name) and n.func.value.id in params:
+            return True
+    return False

@@ -100,6 +100,8 @@ def _assign(stmt: ir.Assign, env):
         return array
     if stmt.op == "call":
         return args[0](*args[1:])
+    if stmt.op == "pullback":
+        return args[0](args[1])
     if stmt.op == "iadd":
         args[0] += args[1]
         return args[0]

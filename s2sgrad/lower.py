@@ -138,6 +138,9 @@ class Lowerer(FlowLowering, CallLowering):
                 and isinstance(call.func.value, ast.Name) and call.func.value.id in self.locals \
                 and len(call.args) == 1 and not call.keywords:
             items = self.read_name(call.func.value)
+            if len(self.inlining) > 1 and items.name in self.params:
+                raise self.unsupported(node, "appending to a list the caller passed in is not "
+                                             "supported", "build the list here and return it")
             self.op("append", (items, self.expr(call.args[0])), node, target=items.name)
             self.augmented.append(self.body[-1])   # a write: names sharing the list would see it
             return

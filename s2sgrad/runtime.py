@@ -123,13 +123,30 @@ def common_length(*seqs):
     return min(len(s) for s in seqs)
 
 
+class GradDict(dict):
+    """The gradient of a dict argument: a dict whose sum with another adds key by key."""
+
+    def __add__(self, other):
+        total = GradDict(self)
+        for key, value in other.items():
+            total[key] = total[key] + value if key in total else value
+        return total
+
+    __radd__ = __add__
+
+    def __iadd__(self, other):
+        for key, value in other.items():
+            self[key] = self[key] + value if key in self else value
+        return self
+
+
 def zero_grad(x):
     """A zero gradient shaped like `x`: 0.0 for a number, a dict of zeros for a dict,
     an array of zeros for an array (or a list, whose gradient is an array)."""
     if isinstance(x, (int, float)):
         return 0.0
     if isinstance(x, dict):
-        return {key: zero_grad(value) for key, value in x.items()}
+        return GradDict((key, zero_grad(value)) for key, value in x.items())
     return np.zeros(np.shape(x))
 
 

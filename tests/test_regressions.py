@@ -245,3 +245,49 @@ def alias_made_after_the_inner_loop(x):
 def test_a_view_made_after_an_inner_loop_is_still_seen_on_the_next_outer_turn():
     with pytest.raises(SyntaxError, match="share memory"):
         s2sgrad.grad(alias_made_after_the_inner_loop)
+
+
+# -- found by the review of named calls, lists and dicts --------------------------------
+
+from . import named_call_cases as calls  # noqa: E402
+
+
+def _fresh_numeric(fn, x):
+    from .support import numeric_vjp
+    return numeric_vjp(lambda v: fn(v.copy()), (x,), 0, 1.0)
+
+
+def test_a_callees_pullback_reads_arguments_as_they_were_at_the_call():
+    x = np.array([0.3, 0.6, 0.9])
+    for fn in (calls.f_mut_after, calls.f_loop_mut):
+        np.testing.assert_allclose(s2sgrad.grad(fn)(x.copy()), _fresh_numeric(fn, x), rtol=1e-6)
+
+
+def test_a_callee_that_writes_into_its_argument_is_refused_not_misread():
+    with pytest.raises(SyntaxError, match="share memory"):
+        s2sgrad.grad(calls.f_callee_mutates)
+    with pytest.raises(SyntaxError, match="appending to a list the caller passed in"):
+        s2sgrad.grad(calls.f_push_helper)
+
+
+def test_keyword_only_parameters_and_dict_gradients_through_calls():
+    check_grads(calls.f_keyword_only, np.array([0.2, 0.4]), np.array([1.0, -1.0]))
+    p, x = {"w": np.array([0.5, 1.5]), "b": np.array([0.1, 0.2])}, np.array([1.0, 2.0])
+    dp, dx = s2sgrad.grad(calls.f_dict_helper2, wrt=(0, 1))(p, x)
+    np.testing.assert_allclose(dp["w"], 2 * p["w"] * x + p["b"])
+    np.testing.assert_allclose(dp["b"], p["w"])
+    assert type(dp) is dict
+
+
+def test_the_printed_module_calls_the_functions_it_defines():
+    text = s2sgrad.source(calls.f_default)
+    namespace = {"np": np, "withdef": calls.withdef}
+    exec(text, namespace)
+    value, dx = namespace["grad_f_default"](0.7)
+    assert value == pytest.approx(calls.f_default(0.7))
+    assert dx == pytest.approx(2.0 + 2 * 0.7)
+
+
+def test_a_decorated_helper_is_refused_rather_than_differentiated_without_its_decorator():
+    with pytest.raises(SyntaxError, match="decorated"):
+        s2sgrad.grad(calls.f_decorated)

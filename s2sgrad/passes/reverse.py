@@ -18,6 +18,7 @@ later ones are added. `kind="grad"` seeds the output with 1.0 and returns
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from .. import ir, rules
@@ -90,8 +91,9 @@ def _named_calls(fn: ir.Function, active: frozenset):
             vjp = next((n for n, v in bindings.items() if v is compiled.fn), None) \
                 or namer.fresh(compiled.ir.name)
             bindings[vjp] = compiled.fn
-            if compiled.source not in companions:
-                companions.append(compiled.source)
+            shown = re.sub(rf"^def {compiled.ir.name}\(", f"def {vjp}(", compiled.source, flags=re.M)
+            if shown not in companions:               # printed under the name the code calls
+                companions.append(shown)
             if compiled.rerun:
                 out.append(s)
                 pulled[id(s)] = ("rerun", vjp, s.args[1:], wanted)
@@ -308,10 +310,10 @@ class Reverse:
         vjp with the cotangent (a callee with loops or branches)."""
         how, name, args, wanted = self.pulled[id(stmt)]
         result = self.temp("vjp", ())
-        if how == "pullback":
+        if how == "pullback":    # the pullback reads the arguments its closure kept: say so
             back = self.temp("pullback", ())
             stmts = [ir.Assign(back, "getitem", (ir.Var(name), ir.Index((ir.Const(1),))), (), stmt.loc),
-                     ir.Assign(result, "call", (ir.Var(back), dans), (), stmt.loc)]
+                     ir.Assign(result, "pullback", (ir.Var(back), dans, *args), (), stmt.loc)]
         else:
             ran = self.temp("vjp", ())
             stmts = [ir.Assign(ran, "call", (ir.Var(name), *args, dans), (), stmt.loc),

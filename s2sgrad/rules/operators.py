@@ -8,7 +8,7 @@ from ..runtime import (HELPERS, matmul_dleft, matmul_dright,  # noqa: F401 (used
 
 for _fn in HELPERS:
     helper(_fn)
-for _name in ("call", "tuple", "list", "gt", "ge", "lt", "le", "eq", "ne", "not", "and", "or"):
+for _name in ("call", "pullback", "tuple", "list", "gt", "ge", "lt", "le", "eq", "ne", "not", "and", "or"):
     special(_name)
 
 
