@@ -18,12 +18,9 @@ later ones are added. `kind="grad"` seeds the output with 1.0 and returns
 """
 from __future__ import annotations
 
-import re
-from dataclasses import replace
-
 from .. import ir, rules
 from ..lower import RESERVED, Namer, _temp_base, template
-from . import tape
+from . import named_calls, tape
 from .activity import active_values, differentiable_positions
 from .optimize import drop_dead
 
@@ -31,7 +28,7 @@ from .optimize import drop_dead
 def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True) -> ir.Function:
     """The derivative of `fn` with respect to the parameters named in `wrt`."""
     fn = tape.count_turns(fn)
-    fn, pulled = _named_calls(fn, active_values(fn, wrt))
+    fn, pulled = named_calls.run(fn, active_values(fn, wrt))
     *forward, ret = fn.body
     sweep = Reverse(fn, active_values(fn, wrt))
     sweep.pulled = pulled
@@ -60,56 +57,6 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True) ->
     body = (*forward, ir.Def(pullback), ir.Return((value, ir.Var("pullback"))))
     return ir.Function(name, fn.params, body, fn.loc, temps, fn.free, _doc(fn, wrt, kind, flows),
                        derived, fn.bindings, fn.companions)
-
-
-def _named_calls(fn: ir.Function, active: frozenset):
-    """Calls to the user's functions use the callee's own vjp, compiled once for each set of
-    differentiated arguments and shown beside this derivative:
-
-        y = call(g, x)          ==>     y_vjp = call(vjp_g, x)
-                                        y = getitem(y_vjp, [0])      (y_vjp[1] is the pullback)
-
-    A callee with loops or branches has a vjp that takes the cotangent and runs again in
-    the reverse sweep; a recursive call is differentiated at run time (`call_adjoint`)."""
-    from ..api import callee_derivative
-    namer = Namer({n for s in ir.walk(fn.body) for n in ir.uses(s) | ir.defs(s)} | set(fn.params)
-                  | set(fn.free) | set(fn.bindings) | RESERVED)
-    bindings, companions, pulled = dict(fn.bindings), list(fn.companions), {}
-
-    def rewrite(stmts):
-        out = []
-        for s in stmts:
-            if not (isinstance(s, ir.Assign) and s.op == "call" and s.target in active
-                    and s.args[0].name in bindings):
-                out.append(tape._rebuild(s, lambda body: tuple(rewrite(body))))
-                continue
-            wanted = [i for i in range(1, len(s.args)) if isinstance(s.args[i], ir.Var) and s.args[i].name in active]
-            compiled = callee_derivative(bindings[s.args[0].name], tuple(i - 1 for i in wanted)) if wanted else None
-            if compiled is None:
-                out.append(s)
-                continue
-            vjp = next((n for n, v in bindings.items() if v is compiled.fn), None) \
-                or namer.fresh(compiled.ir.name)
-            bindings[vjp] = compiled.fn
-            shown = re.sub(rf"^def {compiled.ir.name}\(", f"def {vjp}(", compiled.source, flags=re.M)
-            if shown not in companions:               # printed under the name the code calls
-                companions.append(shown)
-            if compiled.rerun:
-                out.append(s)
-                pulled[id(s)] = ("rerun", vjp, s.args[1:], wanted)
-                continue
-            pair = namer.fresh(s.target + "_vjp")
-            value = ir.Assign(s.target, "getitem", (ir.Var(pair), ir.Index((ir.Const(0),))), (), s.loc)
-            out += [ir.Assign(pair, "call", (ir.Var(vjp), *s.args[1:]), (), s.loc), value]
-            pulled[id(value)] = ("pullback", pair, s.args[1:], wanted)
-        return out
-
-    body = tuple(rewrite(fn.body))
-    temps = fn.temps | {p[1] for p in pulled.values() if p[0] == "pullback"}
-    # `pulled` is keyed by statement (a user's name may be assigned from a call and elsewhere)
-    free = fn.free | {b for b in bindings if b not in fn.bindings}
-    return replace(fn, body=body, temps=temps, free=free, bindings=bindings,
-                   companions=tuple(companions)), pulled
 
 
 def _doc(fn, wrt, kind, flows=False) -> str:

@@ -1,0 +1,64 @@
+"""Named calls: a call to the user's function uses the callee's own vjp.
+
+The vjp is compiled once for each set of differentiated arguments, reused at
+every call with that set, and printed beside the derivative that calls it:
+
+    y = call(g, x)          ==>     y_vjp = call(vjp_g, x)
+                                    y = getitem(y_vjp, [0])      (y_vjp[1] is the pullback)
+
+A callee with loops or branches has a vjp that takes the cotangent and runs again
+in the reverse sweep; a recursive call is differentiated at run time
+(`call_adjoint`). This runs inside the reverse pass, before its sweep.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from .. import ir
+from ..lower import RESERVED, Namer
+from . import tape
+
+
+def run(fn: ir.Function, active: frozenset):
+    """Rewrite the active calls; return the new function and, by statement id, how each
+    call's result pulls back: ("pullback", pair, args, wanted) or ("rerun", vjp, args, wanted)."""
+    from ..api import callee_derivative
+    namer = Namer({n for s in ir.walk(fn.body) for n in ir.uses(s) | ir.defs(s)} | set(fn.params)
+                  | set(fn.free) | set(fn.bindings) | RESERVED)
+    bindings, companions, pulled = dict(fn.bindings), list(fn.companions), {}
+
+    def rewrite(stmts):
+        out = []
+        for s in stmts:
+            if not (isinstance(s, ir.Assign) and s.op == "call" and s.target in active
+                    and s.args[0].name in bindings):
+                out.append(tape._rebuild(s, lambda body: tuple(rewrite(body))))
+                continue
+            wanted = [i for i in range(1, len(s.args)) if isinstance(s.args[i], ir.Var) and s.args[i].name in active]
+            compiled = callee_derivative(bindings[s.args[0].name], tuple(i - 1 for i in wanted)) if wanted else None
+            if compiled is None:
+                out.append(s)
+                continue
+            vjp = next((n for n, v in bindings.items() if v is compiled.fn), None) \
+                or namer.fresh(compiled.ir.name)
+            bindings[vjp] = compiled.fn
+            shown = re.sub(rf"^def {compiled.ir.name}\(", f"def {vjp}(", compiled.source, flags=re.M)
+            if shown not in companions:               # printed under the name the code calls
+                companions.append(shown)
+            if compiled.rerun:
+                out.append(s)
+                pulled[id(s)] = ("rerun", vjp, s.args[1:], wanted)
+                continue
+            pair = namer.fresh(s.target + "_vjp")
+            value = ir.Assign(s.target, "getitem", (ir.Var(pair), ir.Index((ir.Const(0),))), (), s.loc)
+            out += [ir.Assign(pair, "call", (ir.Var(vjp), *s.args[1:]), (), s.loc), value]
+            pulled[id(value)] = ("pullback", pair, s.args[1:], wanted)
+        return out
+
+    body = tuple(rewrite(fn.body))
+    temps = fn.temps | {p[1] for p in pulled.values() if p[0] == "pullback"}
+    # `pulled` is keyed by statement (a user's name may be assigned from a call and elsewhere)
+    free = fn.free | {b for b in bindings if b not in fn.bindings}
+    return replace(fn, body=body, temps=temps, free=free, bindings=bindings,
+                   companions=tuple(companions)), pulled
