@@ -1,4 +1,4 @@
-"""Reverse mode: the adjoint program of a normalized, straight-line function.
+"""Reverse mode: the adjoint program of a normalized function.
 
     def f(x):                       def grad_f(x):
         y = sin(x)                      y = np.sin(x)
@@ -6,15 +6,20 @@
                                         dx = 1.0 * np.cos(x)
                                         return y, dx
 
-The forward sweep is the primal code; SSA names keep every value the
-adjoints read alive, so straight-line code needs no tape. The reverse sweep
-visits the active statements backwards and inlines each op's rule from the
-table: elementwise ops multiply the adjoint by their partials (and undo
-broadcasting); other ops inline their adjoint template. The first
-contribution to an adjoint is assigned under its readable name (`dx`),
-later ones are added. `kind="grad"` seeds the output with 1.0 and returns
-`(value, gradients)`; `kind="vjp"` returns `(value, pullback)` where
-`pullback(dout)` runs the reverse sweep for any cotangent.
+The forward sweep is the primal code; outside loops and branches SSA names
+keep every value the adjoints read alive. The reverse sweep visits the active
+statements backwards and inlines each op's rule from the table: elementwise
+ops multiply the adjoint by their partials (and undo broadcasting); other ops
+inline their adjoint template. The first contribution to an adjoint is
+assigned under its readable name (`dx`), later ones are added (in place when
+the array is the code's own). Branches run backwards on the same arm, loops
+turn backwards, and every value a loop or branch overwrites is popped back
+from the tape after its line's adjoint (`tape.py` decides what is recorded);
+calls pull back through the callee's own vjp (`named_calls.py`).
+
+`kind="grad"` seeds the output with 1.0 and returns `(value, gradients)`;
+`kind="vjp"` returns `(value, pullback)`, or for a function with loops or
+branches takes the cotangent as its last argument.
 """
 from __future__ import annotations
 
