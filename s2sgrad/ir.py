@@ -277,7 +277,25 @@ def uses(stmt) -> set[str]:
 
 
 def _names(value) -> set:
-    return {a.name for a in atoms_of(value) if isinstance(a, Var)}
+    found: set = set()
+    _collect(value, found)
+    return found
+
+
+def _collect(value, found: set) -> None:
+    """The names of the Vars in an atom, Index, Slice or tuple (a loop: this runs often)."""
+    kind = type(value)
+    if kind is Var:
+        found.add(value.name)
+    elif kind is tuple or kind is list:
+        for item in value:
+            _collect(item, found)
+    elif kind is Index:
+        for item in value.items:
+            _collect(item, found)
+    elif kind is Slice:
+        for item in (value.lower, value.upper, value.step):
+            _collect(item, found)
 
 
 def defs(stmt) -> set[str]:
