@@ -189,6 +189,18 @@ def bodies(stmt) -> tuple:
     return ()
 
 
+def with_bodies(stmt, change):
+    """`stmt` with `change` applied to each of its nested bodies."""
+    if isinstance(stmt, If):
+        return If(stmt.cond, change(stmt.body), change(stmt.orelse), stmt.loc)
+    if isinstance(stmt, For):
+        return For(stmt.target, stmt.start, stmt.stop, stmt.step, change(stmt.body), stmt.loc,
+                   stmt.reverse)
+    if isinstance(stmt, While):
+        return While(change(stmt.test), stmt.cond, change(stmt.body), stmt.loc, stmt.counter)
+    return stmt
+
+
 def walk(stmts):
     """Every statement, nested ones included (not those of nested Defs)."""
     for stmt in stmts:

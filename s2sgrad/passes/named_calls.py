@@ -17,7 +17,6 @@ from dataclasses import replace
 
 from .. import ir
 from ..lower import RESERVED, Namer
-from . import tape
 
 
 def run(fn: ir.Function, active: frozenset):
@@ -33,7 +32,7 @@ def run(fn: ir.Function, active: frozenset):
         for s in stmts:
             if not (isinstance(s, ir.Assign) and s.op == "call" and s.target in active
                     and s.args[0].name in bindings):
-                out.append(tape._rebuild(s, lambda body: tuple(rewrite(body))))
+                out.append(ir.with_bodies(s, lambda body: tuple(rewrite(body))))
                 continue
             wanted = [i for i in range(1, len(s.args)) if isinstance(s.args[i], ir.Var) and s.args[i].name in active]
             compiled = callee_derivative(bindings[s.args[0].name], tuple(i - 1 for i in wanted)) if wanted else None

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import ir
-from . import tape
 from ..lower import Namer
 
 
@@ -62,7 +61,7 @@ def _separate(stmts, mutable, namer, temps) -> list:
             out += [ir.Assign(fresh, stmt.op, stmt.args, stmt.params, stmt.loc),
                     ir.Assign(stmt.target, "id", (ir.Var(fresh),), (), stmt.loc)]
             continue
-        stmt = tape._rebuild(stmt, lambda body: tuple(_separate(body, mutable, namer, temps)))
+        stmt = ir.with_bodies(stmt, lambda body: tuple(_separate(body, mutable, namer, temps)))
         if isinstance(stmt, (ir.If, ir.For)):
             stmt = _fixed_heads(stmt, out, namer, temps)
         out.append(stmt)

@@ -63,7 +63,7 @@ def _each(stmts, change, copies: dict) -> list:
         elif isinstance(stmt, ir.Def):
             out.append(ir.Def(run(_rename_uses(stmt, copies).fn), stmt.loc))
         else:
-            inner = tape._rebuild(stmt, lambda body: tuple(_each(body, change, copies)))
+            inner = ir.with_bodies(stmt, lambda body: tuple(_each(body, change, copies)))
             out.append(_rename_heads(inner, copies))
     return out
 
@@ -151,7 +151,7 @@ def _rename_uses(stmt, mapping):
         f = stmt.fn
         body = tuple(_rename_uses(s, mapping) for s in f.body)
         return ir.Def(replace(f, body=body), stmt.loc)
-    return _rename_heads(tape._rebuild(stmt, lambda b: tuple(_rename_uses(s, mapping) for s in b)), mapping)
+    return _rename_heads(ir.with_bodies(stmt, lambda b: tuple(_rename_uses(s, mapping) for s in b)), mapping)
 
 
 def _rename_heads(stmt, mapping):

@@ -172,7 +172,7 @@ def _with_pushes(stmts, kept, first) -> list:
     for stmt in stmts:
         if isinstance(stmt, ir.Assign) and stmt.target in kept and id(stmt) not in first:
             out.append(ir.Push(TAPE, ir.Var(stmt.target), written_index(stmt)))
-        out.append(_rebuild(stmt, lambda body: tuple(_with_pushes(body, kept, first))))
+        out.append(ir.with_bodies(stmt, lambda body: tuple(_with_pushes(body, kept, first))))
     return out
 
 
@@ -181,20 +181,8 @@ def _without_pops(stmts, kept) -> list:
     for stmt in stmts:
         if isinstance(stmt, ir.Pop) and stmt.target not in kept:
             continue
-        out.append(_rebuild(stmt, lambda body: tuple(_without_pops(body, kept))))
+        out.append(ir.with_bodies(stmt, lambda body: tuple(_without_pops(body, kept))))
     return out
-
-
-def _rebuild(stmt, change):
-    """`stmt` with `change` applied to each of its nested bodies."""
-    if isinstance(stmt, ir.If):
-        return ir.If(stmt.cond, change(stmt.body), change(stmt.orelse), stmt.loc)
-    if isinstance(stmt, ir.For):
-        return ir.For(stmt.target, stmt.start, stmt.stop, stmt.step, change(stmt.body), stmt.loc,
-                      stmt.reverse)
-    if isinstance(stmt, ir.While):
-        return ir.While(change(stmt.test), stmt.cond, change(stmt.body), stmt.loc, stmt.counter)
-    return stmt
 
 
 def prune(fn: ir.Function) -> ir.Function:
@@ -230,5 +218,5 @@ def _without(stmts, drop) -> list:
         if isinstance(stmt, ir.Pop) and stmt.target in drop or \
                 isinstance(stmt, ir.Push) and getattr(stmt.value, "name", None) in drop:
             continue
-        out.append(_rebuild(stmt, lambda body: tuple(_without(body, drop))))
+        out.append(ir.with_bodies(stmt, lambda body: tuple(_without(body, drop))))
     return out
