@@ -119,8 +119,10 @@ def _load(gen: ir.Function, text: str, needed: set, user_fn, source) -> object:
     linecache.cache[filename] = (len(factory), None, factory.splitlines(True), filename)
     module = compile(factory, filename, "exec")
     inner = _code_named(_code_named(module, "__factory__"), gen.name)
+    cells[gen.name] = types.CellType()          # a recursive vjp calls itself by name
     closure = tuple(cells[n] if n not in BOUND else types.CellType(BOUND[n]) for n in inner.co_freevars)
-    return types.FunctionType(inner, user_fn.__globals__, gen.name, None, closure)
+    cells[gen.name].cell_contents = types.FunctionType(inner, user_fn.__globals__, gen.name, None, closure)
+    return cells[gen.name].cell_contents
 
 
 def _code_named(code, name):

@@ -401,8 +401,8 @@ def verify(fn: Function, outer: frozenset = frozenset()) -> None:
 
     In straight-line code every name must be assigned before it is read; inside
     control flow (where a loop reads what its last turn wrote) it must be
-    assigned somewhere in the function."""
-    defined = set(outer) | set(fn.params) | set(fn.free)
+    assigned somewhere in the function. A function may call itself by name."""
+    defined = set(outer) | set(fn.params) | set(fn.free) | {fn.name}
     anywhere = defined | set().union(*(defs(s) for s in walk(fn.body)))
     for stmt in fn.body:
         for inner in walk([stmt]):

@@ -437,8 +437,21 @@ def calls_recursive(x):
     return power(x, 3) + power(np.tanh(x), 2)
 
 
+def ping(x, n):
+    if n == 0:
+        return x
+    return np.sin(pong(x, n - 1))
+
+
+def pong(x, n):
+    if n == 0:
+        return x * x
+    return ping(x, n - 1) * 1.5
+
+
 FLOW += [
     (power, lambda: (1.3, 4), (0,)),
+    (ping, lambda: (0.7, 5), (0,)),
     (recursive_sum, lambda: (_normal(6), 0, 6), (0,)),
     (calls_recursive, lambda: (0.8,), None),
 ]

@@ -149,3 +149,16 @@ def test_a_called_function_is_differentiated_once_and_shown_by_name(monkeypatch)
     assert text.count("def vjp_twice(") == 1 and text.count("def vjp_square(") == 1
     assert "vjp_twice(x, 3.0, 1.0)" in text and "vjp_twice(x, 2.0, 1.0)" in text   # reused
     assert calls.count("twice") <= 1 and calls.count("square") <= 1
+
+
+def test_a_recursive_function_calls_its_own_vjp_by_name():
+    from . import flow_functions as flow
+    text = s2sgrad.source(flow.calls_recursive)
+    assert "call_adjoint" not in text
+    assert text.count("def vjp_power(x, n, dresult):") == 1
+    assert "vjp_power(x, sub_n, " in text              # the vjp calls itself
+    g = s2sgrad.grad(flow.calls_recursive)(0.8)
+    t = np.tanh(0.8)
+    assert np.isclose(g, 3 * 0.8 ** 2 + 2 * t * (1 - t ** 2))
+    vjp_text = s2sgrad.source(flow.recursive_sum, kind="vjp")
+    assert "call_adjoint" not in vjp_text and vjp_text.count("vjp_recursive_sum(v, ") >= 2

@@ -22,7 +22,7 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
     stages = {
         "lower": lambda _: lower.lower(frontend.parse(fn)),
         "normalize": normalize.run,
-        "reverse": partial(reverse.run, wrt=wrt, kind=kind, single=single),
+        "reverse": partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn),
         "optimize": optimize.run if optimized else (lambda f: f),
         "inplace": inplace.run,
     }

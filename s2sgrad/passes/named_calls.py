@@ -7,8 +7,9 @@ every call with that set, and printed beside the derivative that calls it:
                                     y = getitem(y_vjp, [0])      (y_vjp[1] is the pullback)
 
 A callee with loops or branches has a vjp that takes the cotangent and runs again
-in the reverse sweep; a recursive call is differentiated at run time
-(`call_adjoint`). This runs inside the reverse pass, before its sweep.
+in the reverse sweep. A function calling itself (with the same differentiated
+arguments) calls its own vjp by name; mutual recursion is differentiated at run
+time (`call_adjoint`). This runs inside the reverse pass, before its sweep.
 """
 from __future__ import annotations
 
@@ -19,9 +20,12 @@ from .. import ir
 from ..lower import RESERVED, Namer
 
 
-def run(fn: ir.Function, active: frozenset):
+def run(fn: ir.Function, active: frozenset, itself=None):
     """Rewrite the active calls; return the new function and, by statement id, how each
-    call's result pulls back: ("pullback", pair, args, wanted) or ("rerun", vjp, args, wanted)."""
+    call's result pulls back: ("pullback", pair, args, wanted) or ("rerun", vjp, args, wanted).
+    `itself` is (the Python function, its differentiated positions, the vjp's name) when
+    the derivative being made is a vjp that reruns: a call to the same function with the
+    same differentiated arguments then calls that vjp."""
     from ..api import callee_derivative
     namer = Namer({n for s in ir.walk(fn.body) for n in ir.uses(s) | ir.defs(s)} | set(fn.params)
                   | set(fn.free) | set(fn.bindings) | RESERVED)
@@ -35,6 +39,10 @@ def run(fn: ir.Function, active: frozenset):
                 out.append(ir.with_bodies(s, lambda body: tuple(rewrite(body))))
                 continue
             wanted = [i for i in range(1, len(s.args)) if isinstance(s.args[i], ir.Var) and s.args[i].name in active]
+            if itself and (bindings[s.args[0].name], tuple(i - 1 for i in wanted)) == itself[:2]:
+                out.append(s)
+                pulled[id(s)] = ("rerun", itself[2], s.args[1:], wanted)
+                continue
             compiled = callee_derivative(bindings[s.args[0].name], tuple(i - 1 for i in wanted)) if wanted else None
             if compiled is None:
                 out.append(s)

@@ -30,15 +30,20 @@ from .activity import active_values, differentiable_positions
 from .optimize import drop_dead
 
 
-def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True) -> ir.Function:
-    """The derivative of `fn` with respect to the parameters named in `wrt`."""
+def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
+        origin=None) -> ir.Function:
+    """The derivative of `fn` (lowered from the Python function `origin`) with respect to
+    the parameters named in `wrt`."""
     fn = tape.count_turns(fn)
-    fn, pulled = named_calls.run(fn, active_values(fn, wrt))
+    flows = any(isinstance(s, ir.NESTED) for s in fn.body)
+    name = Namer(_taken(fn)).fresh(f"{kind}_{fn.name}")
+    itself = (origin, tuple(fn.params.index(w) for w in wrt), name) if kind == "vjp" and flows else None
+    fn, pulled = named_calls.run(fn, active_values(fn, wrt), itself)
     *forward, ret = fn.body
     sweep = Reverse(fn, active_values(fn, wrt))
+    sweep.namer.taken.add(name)
     sweep.pulled = pulled
     out = ret.value
-    flows = any(isinstance(s, ir.NESTED) for s in forward)
     if kind == "grad":
         seed = ir.Const(1.0)
     else:
@@ -49,7 +54,6 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True) ->
     grads = tuple(sweep.gradient(p, fn.loc) for p in wrt)
     temps = frozenset(fn.temps | sweep.temps)
     derived = frozenset(sweep.dnames.values()) | sweep.derived
-    name = sweep.namer.fresh(f"{kind}_{fn.name}")
     forward, backward, value = tape.record(forward, sweep.out, out, sweep)
     if kind == "grad" or flows:
         params = fn.params + ((seed.name,) if kind == "vjp" else ())
@@ -67,20 +71,27 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True) ->
 def _doc(fn, wrt, kind, flows=False) -> str:
     names = ", ".join(wrt)
     grads = ", ".join("d" + w for w in wrt)
+    grads_tuple = grads + ("," if len(wrt) == 1 else "")
     if kind == "grad":
         return f"Gradient of {fn.name} with respect to {names}: returns ({fn.name}(...), {grads})."
     if flows:
         return (f"Vector-Jacobian product of {fn.name} with respect to {names}, for the cotangent "
-                f"given last: returns ({fn.name}(...), ({grads}))")
+                f"given last: returns ({fn.name}(...), ({grads_tuple}))")
     return (f"Vector-Jacobian product of {fn.name} with respect to {names}: returns "
             f"({fn.name}(...), pullback); pullback(cotangent) returns the gradients.")
 
 
+def _taken(fn: ir.Function) -> set:
+    """The names a derivative of `fn` must not make up."""
+    names = set(fn.params) | set(fn.free) | RESERVED | {tape.TAPE}
+    for stmt in fn.body:
+        names |= ir.uses(stmt) | ir.defs(stmt)
+    return names
+
+
 class Reverse:
     def __init__(self, fn: ir.Function, active: frozenset):
-        names = set(fn.params) | set(fn.free) | RESERVED | {tape.TAPE}
-        for stmt in fn.body:
-            names |= ir.uses(stmt) | ir.defs(stmt)
+        names = _taken(fn)
         self.namer, self.active, self.fn = Namer(names), active, fn
         self.mutable = tape.mutable_names(fn)
         self.bound = tape.bound_before(fn)
