@@ -37,6 +37,7 @@ class Compiled:
     single: bool              # wrt was one parameter, not a tuple
     signature: inspect.Signature
     rerun: bool = False       # a vjp whose pullback runs the forward sweep again
+    outputs: int = 0          # how many values the function returns, if a tuple
 
 
 def compile_derivative(fn, wrt=0, kind="grad") -> Compiled:
@@ -80,8 +81,10 @@ def _compile(fn, wrt, kind) -> Compiled:
     module, text, needed = emit.sources(gen)
     loaded = _load(gen, text, needed, fn, source)
     signature = inspect.signature(fn)
+    value = gen.body[-1].value[0]
     return Compiled(loaded, module, gen, names, positions, single, signature,
-                    rerun=len(gen.params) > len(signature.parameters))
+                    rerun=len(gen.params) > len(signature.parameters),
+                    outputs=len(value) if isinstance(value, tuple) else 0)
 
 
 def _resolve_wrt(fn, source, wrt):
@@ -159,13 +162,29 @@ def vjp(fn, *args, wrt=None):
         out, impl = compiled.fn(*_copies(args))
 
     def pullback(cotangent):
-        if np.shape(cotangent) != np.shape(out):
-            raise ShapeError(f"the cotangent has shape {np.shape(cotangent)} but the output has "
-                             f"shape {np.shape(out)}", compiled.ir.loc,
-                             hint="pass an array shaped like the output, e.g. np.ones_like(out)")
-        return calls.own_all(impl(cotangent), [args[i] for i in compiled.positions],
-                             (*args, cotangent, out))
+        _check_cotangent(cotangent, out, compiled.ir.loc)
+        items = (cotangent, out) if not isinstance(out, tuple) else (*cotangent, *out)
+        return calls.own_all(impl(cotangent), [args[i] for i in compiled.positions], (*args, *items))
     return out, pullback
+
+
+def _check_cotangent(cotangent, out, loc) -> None:
+    """A cotangent shaped like the output (a tuple of them for a tuple output)."""
+    if isinstance(out, tuple):
+        if not isinstance(cotangent, (tuple, list)) or len(cotangent) != len(out):
+            given = f"a tuple of {len(cotangent)}" if isinstance(cotangent, (tuple, list)) \
+                else type(cotangent).__name__
+            raise ShapeError(f"the function returns {len(out)} values, so the cotangent must be a "
+                             f"tuple of {len(out)}, not {given}", loc,
+                             hint="pass one cotangent per output, e.g. tuple(np.ones_like(o) for o in out)")
+        for i, (c, o) in enumerate(zip(cotangent, out)):
+            if np.shape(c) != np.shape(o):
+                raise ShapeError(f"cotangent {i} has shape {np.shape(c)} but output {i} has shape "
+                                 f"{np.shape(o)}", loc, hint="pass arrays shaped like the outputs")
+    elif np.shape(cotangent) != np.shape(out):
+        raise ShapeError(f"the cotangent has shape {np.shape(cotangent)} but the output has "
+                         f"shape {np.shape(out)}", loc,
+                         hint="pass an array shaped like the output, e.g. np.ones_like(out)")
 
 
 def _copies(args) -> tuple:

@@ -41,7 +41,8 @@ class CallLowering:
                                              "functions defined at module level only",
                                        "define it at module level")
             return self.recursive_call(node, callee, target)
-        if not isinstance(callee, ast.FunctionDef) and _stands_alone(callee):
+        if not isinstance(callee, ast.FunctionDef) and _stands_alone(callee) \
+                and (not _returns_tuple(callee) or self.unpacking is node):
             return self.recursive_call(node, callee, target)
         source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
                                  self.src.closure) if isinstance(callee, ast.FunctionDef) else frontend.parse(callee)
@@ -70,19 +71,25 @@ class CallLowering:
         self.packed |= {mapping.get(k, k): ir.rename(v, mapping) for k, v in child.packed.items()}
         self.temps |= {mapping.get(t, t) for t in fn.temps}
         value = ret.value
-        if target is not None and value != ir.Var(target):
+        if target is not None and value != ir.Var(target) \
+                and getattr(value, "name", None) not in self.packed:
             self.op("id", (value,), node, target=target)
             return ir.Var(target)
         return value
 
     def recursive_call(self, node, callee, target):
+        """A call kept as a call to the function itself (a module-level function that can be
+        differentiated on its own, or a recursive call): the reverse sweep uses the callee's
+        own derivative, compiled once for each set of differentiated arguments. A tuple
+        result must be unpacked right away (`a, b = f(x)`)."""
         if frontend.parse(callee).tree.args.kwonlyargs:
             raise self.unsupported(node, f"`{callee.__name__}` has keyword-only parameters; calls kept as "
                                          "calls (recursion) take positional ones only",
                                    "make its parameters positional")
-        """A call kept as a call to the function itself (a module-level function that can be
-        differentiated on its own, or a recursive call): the reverse sweep uses the callee's
-        own derivative, compiled once for each set of differentiated arguments."""
+        if _returns_tuple(callee) and self.unpacking is not node:
+            raise self.unsupported(node, f"`{callee.__name__}` calls itself and returns a tuple; its "
+                                         "result must be unpacked where it is called",
+                                   f"write `a, b = {ast.unparse(node)}`")
         args = self.inline_args(node, frontend.parse(callee).tree, callee)
         return self.op("call", (ir.Var(self.bind(callee.__name__, callee)), *args), node, target)
 
@@ -153,12 +160,11 @@ class CallLowering:
 @functools.lru_cache(maxsize=512)
 def _stands_alone(callee) -> bool:
     """Whether a module-level function can be differentiated as a function of its own:
-    it lowers on its own and returns one value (a tuple-returning helper is inlined)."""
+    it lowers on its own (a helper that takes keywords by name or writes into its
+    parameters is inlined instead)."""
     try:
         source = frontend.parse(callee)
         tree = source.tree
-        if any(isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple) for n in ast.walk(tree)):
-            return False
         if tree.args.kwonlyargs or _writes_parameters(tree):
             return False          # inlined: keywords by name, and writes the caller sees
         from .lower import lower
@@ -166,6 +172,13 @@ def _stands_alone(callee) -> bool:
     except Exception:  # anything it cannot do alone, inlining may still do
         return False
     return True
+
+
+@functools.lru_cache(maxsize=512)
+def _returns_tuple(callee) -> bool:
+    """Whether a module-level function returns a tuple (`return a, b`)."""
+    return any(isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple)
+               for n in ast.walk(frontend.parse(callee).tree))
 
 
 def _writes_parameters(tree) -> bool:

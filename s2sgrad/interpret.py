@@ -28,7 +28,8 @@ class _Returned(Exception):
 
 def run(fn: ir.Function, *args, free=None):
     """Run `fn` on `args`; `free` gives the values of the names it reads from outside."""
-    env = dict(free or {}) | fn.bindings | dict(zip(fn.params, args))
+    itself = {fn.name: lambda *again: run(fn, *again, free=free)}      # it may call itself
+    env = dict(free or {}) | itself | fn.bindings | dict(zip(fn.params, args))
     try:
         _block(fn.body, env)
     except _Returned as done:

@@ -13,6 +13,7 @@ reverse pass to inline.
 from __future__ import annotations
 
 import ast
+import collections
 import functools
 import inspect
 import keyword
@@ -93,8 +94,10 @@ class Lowerer(FlowLowering, CallLowering):
         self.nested = {}             # functions defined with `def` inside this one, by name
         self.packed = {}             # temporaries holding a tuple built here: their items
         self.constants = {}          # parameters an inlined call gave literal values
-        self.assigned = {n.id for n in _own_nodes(tree) if isinstance(n, ast.Name)
-                         and isinstance(n.ctx, ast.Store)}
+        self.unpacking = None        # a call whose tuple result is unpacked into names
+        self.stores = collections.Counter(n.id for n in _own_nodes(tree) if isinstance(n, ast.Name)
+                                          and isinstance(n.ctx, ast.Store))
+        self.assigned = set(self.stores)
         self.bindings = {}           # values an inlined function reads from its own module
 
     # -- the function and its statements --------------------------------
@@ -115,7 +118,10 @@ class Lowerer(FlowLowering, CallLowering):
             self.defined |= {self.exit.result, self.exit.returned}
         body = self.body + self.block(stmts)
         if self.exit is not None:
-            body.append(ir.Return(ir.Var(self.exit.result), self.src.loc(last)))
+            result = ir.Var(self.exit.result)
+            if len(self.inlining) < 2 and self.exit.result in self.packed:   # outputs stay items
+                result = self.packed[self.exit.result]
+            body.append(ir.Return(result, self.src.loc(last)))
         writes = self.augmented + [s for s in ir.walk(body) if isinstance(s, ir.Assign) and s.op == "setitem"]
         aliasing.check_writes(body, writes)
         return ir.Function(self.src.tree.name, tuple(self.params), tuple(body),
@@ -151,9 +157,6 @@ class Lowerer(FlowLowering, CallLowering):
     def stmt_Return(self, node):
         if node.value is None:
             raise self.unsupported(node, "the function must return a value", "return the output")
-        if isinstance(node.value, ast.Tuple) and not self.template_mode and len(self.inlining) < 2:
-            raise self.unsupported(node.value, "returning a tuple is not supported yet",
-                                   "return one array, or differentiate each output separately")
         if self.exit is not None:
             kinds = {isinstance(n.value, ast.Tuple) for n in _own_nodes(self.src.tree)
                      if isinstance(n, ast.Return)}
@@ -168,8 +171,8 @@ class Lowerer(FlowLowering, CallLowering):
             for loop in self.loops:
                 self.flag(loop.broke, True, node)
             return
-        if isinstance(node.value, ast.Tuple) and self.template_mode:
-            value = tuple(self.expr(e) for e in node.value.elts)
+        if isinstance(node.value, ast.Tuple) and (self.template_mode or len(self.inlining) < 2):
+            value = tuple(self.expr(e) for e in node.value.elts)   # outputs stay items
         else:
             value = self.expr(node.value)
         self.body.append(ir.Return(value, self.src.loc(node)))
@@ -219,6 +222,9 @@ class Lowerer(FlowLowering, CallLowering):
             atom = self.expr(value_node, target=name)
             if atom != ir.Var(name):
                 self.op("id", (atom,), stmt, target=name)
+            packed = self.packed.get(getattr(atom, "name", None))
+            if packed is not None and self.stores[target.id] == 1:
+                self.packed[name] = packed     # `t = f(x)` then `t[0]`: the items, known here
         elif isinstance(target, ast.Tuple) and isinstance(value_node, ast.Tuple):
             if len(target.elts) != len(value_node.elts):
                 raise self.unsupported(stmt, "the number of names and values differ", "")
@@ -229,6 +235,7 @@ class Lowerer(FlowLowering, CallLowering):
             for t, atom in zip(target.elts, atoms):
                 self.assign_atom(t, atom, stmt)
         else:
+            self.unpacking = value_node if isinstance(target, ast.Tuple) else None
             self.assign_atom(target, self.expr(value_node), stmt)
 
     def assign_atom(self, target, atom, stmt) -> None:

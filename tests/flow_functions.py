@@ -455,3 +455,70 @@ FLOW += [
     (recursive_sum, lambda: (_normal(6), 0, 6), (0,)),
     (calls_recursive, lambda: (0.8,), None),
 ]
+
+
+# -- functions returning tuples: their vjp, and named calls unpacking them -----------
+
+def min_and_spread(v):
+    """Two outputs, one chosen by a branch (its vjp reruns with a tuple cotangent)."""
+    m = np.mean(v)
+    if m > 0:
+        return m, np.sum((v - m) ** 2)
+    return -m, np.sum(v ** 2)
+
+
+def step_pair(h, c, w):
+    c = c * 0.5 + np.tanh(h * w)
+    return np.tanh(c) * w, c
+
+
+def unrolled_cell(x, w):
+    """A tuple helper called in a loop, both items carried (a named call per turn)."""
+    h, c = x, 0.0 * x
+    for t in range(4):
+        h, c = step_pair(h, c, w)
+    return np.sum(h ** 2)
+
+
+def uses_first_item_only(x, w):
+    """The second item is never differentiated: its cotangent is zeros."""
+    h, c = step_pair(x, x, w)
+    return np.sum(h)
+
+
+def uses_branchy_pair(v, scale):
+    a, b = min_and_spread(v * scale)
+    return a * b + a
+
+
+def fib_pair(x, n):
+    """A recursive function returning a tuple, unpacked at its recursive call."""
+    if n == 0:
+        return x, 1.0
+    a, b = fib_pair(x, n - 1)
+    return a + b * x, a
+
+
+def uses_fib_pair(x):
+    a, b = fib_pair(x, 4)
+    return a * b
+
+
+def indexes_tuple_result(x, w):
+    """A tuple result kept whole and indexed: the helper is inlined."""
+    t = step_pair(x, x, w)
+    return np.sum(t[0] * t[1])
+
+
+FLOW += [
+    (min_and_spread, lambda: (_normal(4),), None),
+    (min_and_spread, lambda: (_normal(4) - 2.0,), None),
+    (step_pair, lambda: (_normal(3), _normal(3, seed=1), 0.7), None),
+    (unrolled_cell, lambda: (_normal(3), 0.8), None),
+    (uses_first_item_only, lambda: (_normal(2, 3), _normal(3, seed=1)), None),
+    (uses_branchy_pair, lambda: (_normal(4), 1.5), None),
+    (uses_branchy_pair, lambda: (_normal(4), -1.5), None),
+    (fib_pair, lambda: (0.9, 3), (0,)),
+    (uses_fib_pair, lambda: (0.9,), None),
+    (indexes_tuple_result, lambda: (_normal(3), 0.6), None),
+]

@@ -23,18 +23,35 @@ def numeric_vjp(fn, args, i, cotangent, eps=1e-6):
             moved[k] += step
             new = list(args)
             new[i] = moved if np.ndim(args[i]) else float(moved)
-            values.append(np.sum(np.asarray(fn(*new)) * cotangent))
+            values.append(_pair(fn(*new), cotangent))
         grad[k] = (values[0] - values[1]) / (2 * eps)
     return grad if np.ndim(args[i]) else float(grad)
 
 
+def _pair(out, cotangent) -> float:
+    """<cotangent, out>, item by item for a tuple output."""
+    if isinstance(out, tuple):
+        return sum(_pair(o, c) for o, c in zip(out, cotangent))
+    return np.sum(np.asarray(out) * cotangent)
+
+
+def _cotangent_like(out, rng):
+    if isinstance(out, tuple):
+        return tuple(_cotangent_like(o, rng) for o in out)
+    cotangent = rng.standard_normal(np.shape(out))
+    return cotangent if np.ndim(out) else float(cotangent)
+
+
 def check_grads(fn, *args, wrt=None, rtol=1e-5, atol=1e-6, seed=0):
-    """Compare s2sgrad's vjp with finite differences for every argument in wrt; return grads."""
+    """Compare s2sgrad's vjp with finite differences for every argument in wrt; return grads.
+    A function returning a tuple is pulled back from one random cotangent per output."""
     wrt = tuple(range(len(args))) if wrt is None else wrt
     out, pullback = s2sgrad.vjp(fn, *args, wrt=wrt)
-    np.testing.assert_allclose(out, fn(*args), rtol=1e-12, atol=1e-12)
-    cotangent = np.random.default_rng(seed).standard_normal(np.shape(out))
-    cotangent = cotangent if np.ndim(out) else float(cotangent)
+    expected = fn(*args)
+    assert isinstance(out, tuple) == isinstance(expected, tuple)
+    for o, e in zip(out, expected) if isinstance(out, tuple) else [(out, expected)]:
+        np.testing.assert_allclose(o, e, rtol=1e-12, atol=1e-12)
+    cotangent = _cotangent_like(out, np.random.default_rng(seed))
     grads = pullback(cotangent)
     for i, g in zip(wrt, grads):
         assert np.shape(g) == np.shape(args[i]), f"gradient of argument {i} has the wrong shape"

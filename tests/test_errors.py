@@ -366,7 +366,7 @@ LOWERING = [
     (before_assign_fn, UnsupportedSyntaxError, SyntaxError, "z * x", ["`z`", "before it is assigned"]),
     (undefined_global_fn, S2SGradError, Exception, "not_defined_anywhere",
      ["`not_defined_anywhere`", "not defined"]),
-    (tuple_return_fn, UnsupportedSyntaxError, SyntaxError, "x, x * 2.0", ["tuple"]),
+    (tuple_return_fn, NotDifferentiableError, TypeError, "return x, x * 2.0", ["`grad`", "2 values"]),
 ]
 
 

@@ -24,19 +24,42 @@ def test_gradients_match_finite_differences(fn, make_args, wrt):
     check_grads(fn, *make_args(), wrt=wrt)
 
 
+def _interpret(fn, names, args, **options):
+    """Run the IR of fn's derivative: (value, gradients). A function returning a tuple
+    is pulled back (kind "vjp") from a cotangent of ones for each output."""
+    free = vars(sys.modules[fn.__module__])
+    out = fn(*args)
+    if not isinstance(out, tuple):
+        return interpret.run(passes.derivative(fn, names, "grad", False, **options), *args, free=free)
+    result = passes.derivative(fn, names, "vjp", False, **options)
+    cotangent = tuple(np.ones_like(o) if np.ndim(o) else 1.0 for o in out)
+    if len(result.params) > len(args):            # the rerun form takes the cotangent last
+        return interpret.run(result, *args, cotangent, free=free)
+    value, pullback = interpret.run(result, *args, free=free)
+    return value, pullback(cotangent)
+
+
+def _reference(fn, names, args):
+    out = fn(*args)
+    if not isinstance(out, tuple):
+        return s2sgrad.value_and_grad(fn, wrt=names)(*args)
+    value, pullback = s2sgrad.vjp(fn, *args, wrt=names)
+    return value, pullback(tuple(np.ones_like(o) if np.ndim(o) else 1.0 for o in out))
+
+
 @pytest.mark.parametrize("fn, make_args, wrt", FLOW, ids=IDS)
 def test_every_stage_keeps_the_grammar_and_the_meaning(fn, make_args, wrt):
     args = make_args()
     names = _wrt(fn, args, wrt)
-    value, grads = s2sgrad.value_and_grad(fn, wrt=names)(*args)
+    value, grads = _reference(fn, names, args)
     free = vars(sys.modules[fn.__module__])
     for stage in passes.STAGES:
-        result = passes.derivative(fn, names, "grad", False, stop_after=stage, optimized=stage != "reverse")
-        ir.verify(result)
-        got = interpret.run(result, *args, free=free)
         if stage in ("lower", "normalize"):
-            np.testing.assert_allclose(got, fn(*args), err_msg=stage)
+            result = passes.derivative(fn, names, "grad", False, stop_after=stage)
+            ir.verify(result)
+            np.testing.assert_allclose(interpret.run(result, *args, free=free), fn(*args), err_msg=stage)
             continue
+        got = _interpret(fn, names, args, stop_after=stage, optimized=stage != "reverse")
         np.testing.assert_allclose(got[0], value, err_msg=stage)
         for mine, want in zip(got[1], grads):
             np.testing.assert_allclose(mine, want, rtol=1e-12, err_msg=stage)
@@ -46,9 +69,8 @@ def test_every_stage_keeps_the_grammar_and_the_meaning(fn, make_args, wrt):
 def test_optimized_and_unoptimized_code_agree(fn, make_args, wrt):
     args = make_args()
     names = _wrt(fn, args, wrt)
-    free = vars(sys.modules[fn.__module__])
-    plain = interpret.run(passes.derivative(fn, names, "grad", False, optimized=False), *args, free=free)
-    best = interpret.run(passes.derivative(fn, names, "grad", False), *args, free=free)
+    plain = _interpret(fn, names, args, optimized=False)
+    best = _interpret(fn, names, args)
     for a, b in zip(plain[1], best[1]):
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
@@ -162,3 +184,30 @@ def test_a_recursive_function_calls_its_own_vjp_by_name():
     assert np.isclose(g, 3 * 0.8 ** 2 + 2 * t * (1 - t ** 2))
     vjp_text = s2sgrad.source(flow.recursive_sum, kind="vjp")
     assert "call_adjoint" not in vjp_text and vjp_text.count("vjp_recursive_sum(v, ") >= 2
+
+
+def test_a_tuple_returning_helper_is_a_named_call_with_a_tuple_cotangent():
+    from . import flow_functions as flow
+    text = s2sgrad.source(flow.unrolled_cell, wrt=(0, 1))
+    assert text.count("def vjp_step_pair(h, c, w):") == 1
+    assert "call_h_c_vjp = vjp_step_pair(h, c, w)" in text
+    assert "call_h_c_vjp[1]((dh, dc))" in text              # one cotangent per output
+    first_only = s2sgrad.source(flow.uses_first_item_only, wrt=(0, 1))
+    assert "((dh, zero_grad(call_x_x[1])))" in first_only     # the unused item pulls back zeros
+    assert "def vjp_fib_pair(x, n, dout):" in s2sgrad.source(flow.uses_fib_pair)
+    kept_whole = s2sgrad.source(flow.indexes_tuple_result, wrt=(0, 1))
+    assert "vjp_step_pair" not in kept_whole                  # indexed, not unpacked: inlined
+
+
+def test_vjp_of_a_tuple_output_checks_its_cotangent():
+    from . import flow_functions as flow
+    x = np.array([0.5, -1.0, 2.0])
+    out, pullback = s2sgrad.vjp(flow.step_pair, x, x, 0.7)
+    assert isinstance(out, tuple) and len(out) == 2
+    with pytest.raises(s2sgrad.ShapeError, match="tuple of 2"):
+        pullback(np.ones(3))
+    with pytest.raises(s2sgrad.ShapeError, match="cotangent 1 has shape"):
+        pullback((np.ones(3), np.ones(2)))
+    dh, dc, dw = pullback((np.ones(3), np.zeros(3)))
+    c = x * 0.5 + np.tanh(x * 0.7)
+    np.testing.assert_allclose(dc, 0.7 * (1 - np.tanh(c) ** 2) * 0.5)

@@ -22,14 +22,24 @@ from ..lower import RESERVED, Namer
 
 def run(fn: ir.Function, active: frozenset, itself=None):
     """Rewrite the active calls; return the new function and, by statement id, how each
-    call's result pulls back: ("pullback", pair, args, wanted) or ("rerun", vjp, args, wanted).
-    `itself` is (the Python function, its differentiated positions, the vjp's name) when
+    call's result pulls back: ("pullback", pair, args, wanted, outputs) or ("rerun", vjp,
+    args, wanted, outputs), where `outputs` counts the items of a tuple result (0 for one
+    value), whose getitems are marked ("item", result, index).
+    `itself` is (the Python function, its differentiated positions, the vjp's name, its
+    outputs) when
     the derivative being made is a vjp that reruns: a call to the same function with the
     same differentiated arguments then calls that vjp."""
     from ..api import callee_derivative
     namer = Namer({n for s in ir.walk(fn.body) for n in ir.uses(s) | ir.defs(s)} | set(fn.params)
                   | set(fn.free) | set(fn.bindings) | RESERVED)
     bindings, companions, pulled = dict(fn.bindings), list(fn.companions), {}
+
+    def take_items(s, stmts, outputs):
+        """A tuple result's items, taken by the getitems after the call, pull back with it."""
+        for t in stmts:
+            if isinstance(t, ir.Assign) and t.op == "getitem" and t.args[0] == ir.Var(s.target):
+                pulled[id(t)] = ("item", s.target, t.args[1].items[0].value)
+        return outputs
 
     def rewrite(stmts):
         out = []
@@ -41,7 +51,7 @@ def run(fn: ir.Function, active: frozenset, itself=None):
             wanted = [i for i in range(1, len(s.args)) if isinstance(s.args[i], ir.Var) and s.args[i].name in active]
             if itself and (bindings[s.args[0].name], tuple(i - 1 for i in wanted)) == itself[:2]:
                 out.append(s)
-                pulled[id(s)] = ("rerun", itself[2], s.args[1:], wanted)
+                pulled[id(s)] = ("rerun", itself[2], s.args[1:], wanted, take_items(s, stmts, itself[3]))
                 continue
             compiled = callee_derivative(bindings[s.args[0].name], tuple(i - 1 for i in wanted)) if wanted else None
             if compiled is None:
@@ -53,14 +63,15 @@ def run(fn: ir.Function, active: frozenset, itself=None):
             shown = re.sub(rf"^def {compiled.ir.name}\(", f"def {vjp}(", compiled.source, flags=re.M)
             if shown not in companions:               # printed under the name the code calls
                 companions.append(shown)
+            outputs = take_items(s, stmts, compiled.outputs)
             if compiled.rerun:
                 out.append(s)
-                pulled[id(s)] = ("rerun", vjp, s.args[1:], wanted)
+                pulled[id(s)] = ("rerun", vjp, s.args[1:], wanted, outputs)
                 continue
             pair = namer.fresh(s.target + "_vjp")
             value = ir.Assign(s.target, "getitem", (ir.Var(pair), ir.Index((ir.Const(0),))), (), s.loc)
             out += [ir.Assign(pair, "call", (ir.Var(vjp), *s.args[1:]), (), s.loc), value]
-            pulled[id(value)] = ("pullback", pair, s.args[1:], wanted)
+            pulled[id(value)] = ("pullback", pair, s.args[1:], wanted, outputs)
         return out
 
     body = tuple(rewrite(fn.body))

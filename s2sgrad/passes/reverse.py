@@ -24,6 +24,7 @@ branches takes the cotangent as its last argument.
 from __future__ import annotations
 
 from .. import ir, rules
+from ..errors import NotDifferentiableError
 from ..lower import RESERVED, Namer, _temp_base, template
 from . import named_calls, tape
 from .activity import active_values, differentiable_positions
@@ -37,20 +38,25 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
     fn = tape.count_turns(fn)
     flows = any(isinstance(s, ir.NESTED) for s in fn.body)
     name = Namer(_taken(fn)).fresh(f"{kind}_{fn.name}")
-    itself = (origin, tuple(fn.params.index(w) for w in wrt), name) if kind == "vjp" and flows else None
+    outputs = len(fn.body[-1].value) if isinstance(fn.body[-1].value, tuple) else 0
+    itself = (origin, tuple(fn.params.index(w) for w in wrt), name, outputs) \
+        if kind == "vjp" and flows else None
     fn, pulled = named_calls.run(fn, active_values(fn, wrt), itself)
     *forward, ret = fn.body
     sweep = Reverse(fn, active_values(fn, wrt))
     sweep.namer.taken.add(name)
     sweep.pulled = pulled
     out = ret.value
+    if kind == "grad" and isinstance(out, tuple):
+        raise NotDifferentiableError("`grad` needs one scalar output, but this function returns "
+                                     f"{len(out)} values", ret.loc,
+                                     hint="use s2sgrad.vjp with one cotangent per output, or "
+                                          "return one value")
     if kind == "grad":
         seed = ir.Const(1.0)
     else:
         seed = ir.Var(sweep.namer.fresh("d" + out.name if isinstance(out, ir.Var) else "dout"))
-    if isinstance(out, ir.Var) and out.name in sweep.active:
-        sweep.adj[out.name] = seed
-    sweep.out = sweep.block(forward)
+    sweep.out = sweep.seed(out, seed, ret.loc) + sweep.block(forward)
     grads = tuple(sweep.gradient(p, fn.loc) for p in wrt)
     temps = frozenset(fn.temps | sweep.temps)
     derived = frozenset(sweep.dnames.values()) | sweep.derived
@@ -103,6 +109,7 @@ class Reverse:
         self.temps: set = set()
         self.derived: set = set()    # every name the reverse sweep computes
         self.pulled: dict = {}       # call results -> how their callee's vjp pulls back
+        self.held: dict = {}         # (tuple result, index) -> its item's adjoint, until the call
         self.line = None
         self.claimed: set = set()    # adjoints a contribution of this statement assigns first
         self.owned: set = set()      # adjoints held in arrays no other name can see
@@ -134,6 +141,24 @@ class Reverse:
     # -- one statement ------------------------------------------------------
 
     # -- statements, in reverse -----------------------------------------------
+
+    def seed(self, out, seed, loc) -> list:
+        """The output's adjoint is the seed; each item of a tuple output gets its item of
+        the seed (returns the statements that take the items)."""
+        if not isinstance(out, tuple):
+            if isinstance(out, ir.Var) and out.name in self.active:
+                self.adj[out.name] = seed
+            return []
+        stmts, parts = [], []
+        for i, item in enumerate(out):
+            if isinstance(item, ir.Var) and item.name in self.active:
+                part = self.output_name(item.name)
+                stmts.append(ir.Assign(part, "getitem", (seed, ir.Index((ir.Const(i),))), (), loc))
+                parts.append((item.name, ir.Var(part)))
+        saved, self.out = self.out, []
+        self.commit(stmts, parts, loc)
+        result, self.out = self.out, saved
+        return result
 
     def block(self, stmts, keep=()) -> list:
         """The reverse of a list of statements; `keep` names adjoints that must be in
@@ -271,16 +296,25 @@ class Reverse:
     def pull(self, stmt, dans):
         """A call's contributions from the callee's own vjp: its pullback, or a run of its
         vjp with the cotangent (a callee with loops or branches)."""
-        how, name, args, wanted = self.pulled[id(stmt)]
+        if self.pulled[id(stmt)][0] == "item":     # held until the call that made the tuple
+            _, result, index = self.pulled[id(stmt)]
+            self.held[(result, index)] = dans
+            self.adj[result] = ir.Var(result)      # (so that the call pulls back)
+            return [], []
+        how, name, args, wanted, outputs = self.pulled[id(stmt)]
+        stmts = []
+        if outputs:
+            dans = ir.Var(self.temp("tuple", ()))
+            stmts = self.cotangents(stmt.target, outputs, dans.name, stmt.loc)
         result = self.temp("vjp", ())
         if how == "pullback":    # the pullback reads the arguments its closure kept: say so
             back = self.temp("pullback", ())
-            stmts = [ir.Assign(back, "getitem", (ir.Var(name), ir.Index((ir.Const(1),))), (), stmt.loc),
-                     ir.Assign(result, "pullback", (ir.Var(back), dans, *args), (), stmt.loc)]
+            stmts += [ir.Assign(back, "getitem", (ir.Var(name), ir.Index((ir.Const(1),))), (), stmt.loc),
+                      ir.Assign(result, "pullback", (ir.Var(back), dans, *args), (), stmt.loc)]
         else:
             ran = self.temp("vjp", ())
-            stmts = [ir.Assign(ran, "call", (ir.Var(name), *args, dans), (), stmt.loc),
-                     ir.Assign(result, "getitem", (ir.Var(ran), ir.Index((ir.Const(1),))), (), stmt.loc)]
+            stmts += [ir.Assign(ran, "call", (ir.Var(name), *args, dans), (), stmt.loc),
+                      ir.Assign(result, "getitem", (ir.Var(ran), ir.Index((ir.Const(1),))), (), stmt.loc)]
         parts = []
         for k, i in enumerate(wanted):
             arg = args[i - 1]
@@ -288,6 +322,19 @@ class Reverse:
             stmts.append(ir.Assign(part, "getitem", (ir.Var(result), ir.Index((ir.Const(k),))), (), stmt.loc))
             parts.append((arg.name, ir.Var(part)))
         return stmts, parts
+
+    def cotangents(self, result: str, outputs: int, into: str, loc) -> list:
+        """`into = (d0, d1, ...)`: the held adjoints of a tuple result's items, zeros shaped
+        like the items nobody differentiated."""
+        stmts, items = [], []
+        for i in range(outputs):
+            held = self.held.pop((result, i), None)
+            if held is None:
+                item, held = self.temp("getitem", ()), ir.Var(self.temp("zero_grad", ()))
+                stmts += [ir.Assign(item, "getitem", (ir.Var(result), ir.Index((ir.Const(i),))), (), loc),
+                          ir.Assign(held.name, "zero_grad", (ir.Var(item),), (), loc)]
+            items.append(held)
+        return stmts + [ir.Assign(into, "tuple", tuple(items), (), loc)]
 
     def call(self, stmt, wanted, dans):
         """A call kept as a call (a recursive one): its derivative is the callee's own

@@ -99,11 +99,19 @@ def record(forward, backward, out, sweep):
     first_inside = _first_inside(forward, kept, sweep)
     start = [ir.Assign(TAPE, "list", ())] + [ir.Assign(n, "id", (ir.Const(None),)) for n in sorted(first_inside)]
     forward = start + _with_pushes(forward, kept, sweep.first)
-    if isinstance(out, ir.Var) and out.name in kept:         # the reverse sweep rewinds it
+    return forward, _without_pops(backward, kept), _kept_value(out, forward, kept, sweep)
+
+
+def _kept_value(out, forward: list, kept: set, sweep):
+    """The function's value (each item of a tuple) in a variable the reverse sweep does
+    not rewind (a copy is appended to `forward` where it would)."""
+    if isinstance(out, tuple):
+        return tuple(_kept_value(item, forward, kept, sweep) for item in out)
+    if isinstance(out, ir.Var) and out.name in kept:
         value = sweep.namer.fresh(out.name + "_value")
         forward.append(ir.Assign(value, "np.copy" if _written_in_place(forward, out.name) else "id", (out,)))
         out = ir.Var(value)
-    return forward, _without_pops(backward, kept), out
+    return out
 
 
 def _recorded(forward, backward, sweep) -> set:
