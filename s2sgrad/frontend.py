@@ -62,6 +62,9 @@ class Source:
 def parse(fn) -> Source:
     """Read and parse `fn`'s source; raise a SourceUnavailableError saying why not."""
     fn = inspect.unwrap(fn)
+    lifted = getattr(fn, "__s2sgrad_source__", None)
+    if lifted is not None:           # a nested function lifted by s2sgrad (lift.py)
+        return lifted
     if not inspect.isfunction(fn):
         raise SourceUnavailableError(
             f"{fn!r} is not a Python function, so s2sgrad cannot read its source",

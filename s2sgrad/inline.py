@@ -12,7 +12,7 @@ import ast
 import functools
 import inspect
 
-from . import fence, frontend, ir
+from . import fence, frontend, ir, lift
 from .frontend import _MISSING
 
 
@@ -24,7 +24,25 @@ class CallLowering:
             raise self.unsupported(node, "a decorated function inside a differentiated function is "
                                          "not supported", "define it without decorators")
         self.nested[node.name] = node
+        self.own_defs[node.name] = node
         self.defined.add(node.name)
+
+    def lifted_call(self, node, callee: ast.FunctionDef, target):
+        """A call to a function defined here, lifted to a function of its own (its closed-over
+        variables passed as arguments), or None where it must be inlined: it calls another
+        nested function, cannot be differentiated alone, or returns a tuple not unpacked here."""
+        if self.own_defs.get(callee.name) is not callee:
+            return None
+        free = lift.free_names(callee)
+        if any(n in self.nested or self.outer is not None and n in self.outer.nested for n in free):
+            return None
+        extra = [n for n in free if n in self.locals or n in self.src.closure or self.enclosing(n)]
+        fn = lift.lift(self.src, callee, extra)
+        if not _stands_alone(fn) or _returns_tuple(fn) and self.unpacking is not node:
+            return None
+        args = self.inline_args(node, callee, callee)
+        args += [self.expr(ast.copy_location(ast.Name(n, ast.Load()), node)) for n in extra]
+        return self.op("call", (ir.Var(self.bind(callee.name, fn)), *args), node, target)
 
     def inline(self, node, callee, target):
         """A call to a Python function: its body, lowered here with its own names renamed
@@ -35,6 +53,10 @@ class CallLowering:
         if not isinstance(callee, ast.FunctionDef) and inspect.unwrap(callee) is not callee:
             raise self.unsupported(node, f"`{name}` is decorated; s2sgrad cannot see what its decorator "
                                          "does", "call the undecorated function, or inline the decoration")
+        if isinstance(callee, ast.FunctionDef) and key not in self.inlining:
+            lifted = self.lifted_call(node, callee, target)
+            if lifted is not None:
+                return lifted
         if key in self.inlining:
             if isinstance(callee, ast.FunctionDef):
                 raise self.unsupported(node, f"`{name}` calls itself; recursion is supported for "

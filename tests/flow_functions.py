@@ -522,3 +522,14 @@ FLOW += [
     (uses_fib_pair, lambda: (0.9,), None),
     (indexes_tuple_result, lambda: (_normal(3), 0.6), None),
 ]
+
+
+def closure_two_sites(x, w):
+    """A nested function over a differentiated value, called with two patterns of
+    differentiated arguments: lifted, one vjp per pattern."""
+    def wave(t):
+        return np.sin(t * w)
+    return np.sum(wave(x) + wave(2.0) * x)
+
+
+FLOW += [(closure_two_sites, lambda: (_normal(3), 0.7), None)]

@@ -31,6 +31,9 @@ CASES = {
     "mutation_in_loop": (flow.rnn, (0, 1, 2), "grad"),
     "call": (flow.uses_helpers, 0, "grad"),
     "loop_vjp": (flow.scalar_loop, (0,), "vjp"),
+    "closure": (flow.closure_over_arguments, (0, 1), "grad"),
+    "tuple_call": (flow.unrolled_cell, (0, 1), "grad"),
+    "recursion": (flow.calls_recursive, 0, "grad"),
 }
 
 

@@ -211,3 +211,12 @@ def test_vjp_of_a_tuple_output_checks_its_cotangent():
     dh, dc, dw = pullback((np.ones(3), np.zeros(3)))
     c = x * 0.5 + np.tanh(x * 0.7)
     np.testing.assert_allclose(dc, 0.7 * (1 - np.tanh(c) ** 2) * 0.5)
+
+
+def test_a_nested_function_is_lifted_and_shown_by_name():
+    from . import flow_functions as flow
+    text = s2sgrad.source(flow.closure_two_sites, wrt=(0, 1))
+    assert "def vjp_wave(t, w):" in text and "def vjp_wave_2(t, w):" in text
+    assert "vjp_wave(x, w)" in text and "vjp_wave_2(2.0, w)" in text   # w passed: it is closed over
+    loop = s2sgrad.source(flow.closure_over_arguments, wrt=(0, 1))
+    assert loop.count("def vjp_inner(t, x, w):") == 1 and "vjp_inner(mul_x_i, x, w)" in loop
