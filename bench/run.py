@@ -320,13 +320,15 @@ def main(argv=None) -> int:
     parser.add_argument("--system-malloc", action="store_true",
                         help="keep the allocator's defaults (large temporaries then cost page "
                              "faults on every call, and timings vary more)")
+    parser.add_argument("--only", metavar="WORD", default="",
+                        help="run only the workloads whose name contains WORD")
     options = parser.parse_args(argv)
     timing = Timing(0.02, 3) if options.quick else Timing(0.1, 7)
 
     peers = {p.name: p for p in (_load_autograd(), _load_jax()) if p is not None}
     started = time.perf_counter()
     rows = []
-    for work in WORKLOADS:
+    for work in (w for w in WORKLOADS if options.only in w.name):
         for k, (label, size) in enumerate(work.sizes.items()):
             if sys.stderr.isatty():
                 print(f"\r\033[K  {work.name} [{label}] ...", end="", file=sys.stderr, flush=True)

@@ -87,6 +87,29 @@ def matmul_dright(g, x, y):
     return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g), y)
 
 
+def matmul_dleft_sum(gs, x, ys):
+    """The sum over turns of `matmul_dleft(g, x, y)` (x the same matrix every turn): one
+    product of the stacked factors where their ranks allow, else the plain sum."""
+    if not gs:
+        return 0.0
+    if type(x) is np.ndarray and x.ndim == 2 and all(np.ndim(g) == np.ndim(y) == 1 for g, y in zip(gs, ys)):
+        return np.stack(gs, axis=1) @ np.stack(ys)
+    if type(x) is np.ndarray and x.ndim == 2 and all(np.ndim(g) == np.ndim(y) == 2 for g, y in zip(gs, ys)):
+        return np.concatenate(gs, axis=1) @ np.concatenate(ys, axis=1).T
+    return sum(matmul_dleft(g, x, y) for g, y in zip(gs, ys))
+
+
+def matmul_dright_sum(gs, xs, y):
+    """The sum over turns of `matmul_dright(g, x, y)` (y the same matrix every turn)."""
+    if not gs:
+        return 0.0
+    if type(y) is np.ndarray and y.ndim == 2 and all(np.ndim(g) == np.ndim(x) == 1 for g, x in zip(gs, xs)):
+        return np.stack(xs, axis=1) @ np.stack(gs)
+    if type(y) is np.ndarray and y.ndim == 2 and all(np.ndim(g) == np.ndim(x) == 2 for g, x in zip(gs, xs)):
+        return np.concatenate(xs, axis=0).T @ np.concatenate(gs, axis=0)
+    return sum(matmul_dright(g, x, y) for g, x in zip(gs, xs))
+
+
 def _check_dot(x, y):
     if np.ndim(y) > 2 and np.ndim(x) > 0:
         raise ValueError("s2sgrad: np.dot with a right operand of more than 2 dimensions has "
@@ -151,4 +174,5 @@ def zero_grad(x):
 
 
 HELPERS = (unbroadcast, unsum, unmax, untranspose, matmul_dleft, matmul_dright,
+           matmul_dleft_sum, matmul_dright_sum,
            dot_dleft, dot_dright, zero_grad, common_length, call_adjoint)

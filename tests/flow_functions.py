@@ -533,3 +533,33 @@ def closure_two_sites(x, w):
 
 
 FLOW += [(closure_two_sites, lambda: (_normal(3), 0.7), None)]
+
+
+# -- a weight's gradient summed over the turns (passes/accumulate.py) ---------------
+
+def batched_rnn(U, xs, h):
+    """Rows are examples: `h @ U` each turn (the right operand is the fixed matrix)."""
+    for t in range(xs.shape[0]):
+        h = np.tanh(h @ U + xs[t])
+    return np.sum(h ** 2)
+
+
+def vector_rnn_right(U, xs, h):
+    for t in range(xs.shape[0]):
+        h = np.sin(h @ U) + xs[t]
+    return np.sum(h)
+
+
+def weight_changes_in_loop(W, x):
+    """W is updated each turn: its gradient cannot be summed after the loop."""
+    for t in range(3):
+        x = np.tanh(W @ x)
+        W = W * 0.9
+    return np.sum(x)
+
+
+FLOW += [
+    (batched_rnn, lambda: (_normal(3, 3) * 0.5, _normal(4, 2, 3, seed=1), _normal(2, 3, seed=2)), None),
+    (vector_rnn_right, lambda: (_normal(3, 3) * 0.5, _normal(4, 3, seed=1), _normal(3, seed=2)), None),
+    (weight_changes_in_loop, lambda: (_normal(3, 3) * 0.5, _normal(3, seed=1)), None),
+]

@@ -220,3 +220,23 @@ def test_a_nested_function_is_lifted_and_shown_by_name():
     assert "vjp_wave(x, w)" in text and "vjp_wave_2(2.0, w)" in text   # w passed: it is closed over
     loop = s2sgrad.source(flow.closure_over_arguments, wrt=(0, 1))
     assert loop.count("def vjp_inner(t, x, w):") == 1 and "vjp_inner(mul_x_i, x, w)" in loop
+
+
+@pytest.mark.parametrize("fn, wrt, summed", [
+    ("rnn", (0, 2), "matmul_dleft_sum(dmatmul_Ws, W, h_items)"),
+    ("batched_rnn", (0, 2), "matmul_dright_sum("),
+    ("vector_rnn_right", (0, 2), "matmul_dright_sum("),
+    ("weight_changes_in_loop", (0, 1), None),
+])
+def test_a_fixed_matrix_gradient_is_one_product_after_the_loop(fn, wrt, summed):
+    from . import flow_functions as flow
+    text = s2sgrad.source(getattr(flow, fn), wrt=wrt)
+    if summed is None:
+        assert "_sum(" not in text and "dW = dW + matmul_dleft(" in text
+    else:
+        assert summed in text and text.count("_sum(") == 1
+        loop_body = text.split("reversed(range(")[1].split("\n    d")[0]
+        assert "_sum(" not in loop_body                     # after the loop, once
+    plain = passes.derivative(getattr(flow, fn), _wrt(getattr(flow, fn), (0, 0, 0), wrt), "grad", False,
+                              stop_after="optimize")
+    assert "_sum" not in str(plain)                          # the accumulate stage did it

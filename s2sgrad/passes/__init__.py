@@ -1,6 +1,6 @@
 """The pipeline: from a user's function to the IR of its derivative.
 
-    lower -> normalize -> reverse -> optimize -> inplace
+    lower -> normalize -> reverse -> optimize -> accumulate -> inplace
 
 Each stage takes the previous stage's IR and returns new IR; `ir.verify`
 checks the grammar of the result (the tests stop after every stage in turn). `stop_after` ends the pipeline early
@@ -11,9 +11,9 @@ from __future__ import annotations
 from functools import partial
 
 from .. import frontend, ir, lower
-from . import inplace, normalize, optimize, reverse
+from . import accumulate, inplace, normalize, optimize, reverse
 
-STAGES = ("lower", "normalize", "reverse", "optimize", "inplace")
+STAGES = ("lower", "normalize", "reverse", "optimize", "accumulate", "inplace")
 
 
 def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
@@ -24,6 +24,7 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
         "normalize": normalize.run,
         "reverse": partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn),
         "optimize": optimize.run if optimized else (lambda f: f),
+        "accumulate": accumulate.run if optimized else (lambda f: f),
         "inplace": inplace.run,
     }
     result = None
