@@ -40,14 +40,20 @@ class Compiled:
     outputs: int = 0          # how many values the function returns, if a tuple
 
 
-def compile_derivative(fn, wrt=0, kind="grad") -> Compiled:
-    """The compiled derivative of `fn` (cached: asking again costs no compile)."""
+def compile_derivative(fn, wrt=0, kind="grad", shapes=None) -> Compiled:
+    """The compiled derivative of `fn` (cached: asking again costs no compile); `shapes`,
+    one `calls.shape_key` item per parameter, asks for the version specialized to them."""
     target = inspect.unwrap(fn)
-    key = (wrt if isinstance(wrt, tuple) else (wrt,), not isinstance(wrt, tuple), kind)
+    key = (wrt if isinstance(wrt, tuple) else (wrt,), not isinstance(wrt, tuple), kind, shapes)
     per_fn = _CACHE.setdefault(target, {}) if _weakrefable(target) else {}
     if key not in per_fn:
-        per_fn[key] = _compile(target, wrt, kind)
+        per_fn[key] = _compile(target, wrt, kind, shapes)
     return per_fn[key]
+
+
+def _specializer(fn, wrt, kind):
+    """key -> the generated function specialized to the arguments' shapes in `key`."""
+    return lambda key: compile_derivative(fn, wrt, kind, key).fn
 
 
 _COMPILING: set = set()
@@ -74,10 +80,12 @@ def _weakrefable(obj) -> bool:
     return True
 
 
-def _compile(fn, wrt, kind) -> Compiled:
+def _compile(fn, wrt, kind, shapes=None) -> Compiled:
     source = frontend.parse(fn)
     names, positions, single = _resolve_wrt(fn, source, wrt)
-    gen = passes.derivative(fn, names, kind, single)
+    params = list(inspect.signature(fn).parameters)
+    abstract = calls.abstract_arguments(params, shapes) if shapes is not None else None
+    gen = passes.derivative(fn, names, kind, single, shapes=abstract)
     module, text, needed = emit.sources(gen)
     loaded = _load(gen, text, needed, fn, source)
     signature = inspect.signature(fn)
@@ -137,13 +145,15 @@ def _code_named(code, name):
 def value_and_grad(fn, wrt=0):
     """`fn`'s value and its gradient with respect to `wrt` (an index, a name, or a tuple);
     the result is a function with `fn`'s parameters returning `(value, gradient)`."""
-    return calls.entry_point(compile_derivative(fn, wrt, "grad"), inspect.unwrap(fn), value=True)
+    return calls.entry_point(compile_derivative(fn, wrt, "grad"), inspect.unwrap(fn), value=True,
+                             specialize=_specializer(fn, wrt, "grad"))
 
 
 def grad(fn, wrt=0):
     """The gradient of scalar-valued `fn` with respect to `wrt` (an index, a name, or a
     tuple of them); the result is a function with `fn`'s parameters."""
-    return calls.entry_point(compile_derivative(fn, wrt, "grad"), inspect.unwrap(fn), value=False)
+    return calls.entry_point(compile_derivative(fn, wrt, "grad"), inspect.unwrap(fn), value=False,
+                             specialize=_specializer(fn, wrt, "grad"))
 
 
 def vjp(fn, *args, wrt=None):

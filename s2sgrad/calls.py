@@ -14,11 +14,17 @@ from functools import partial
 
 import numpy as np
 
+from . import ir
 from .errors import NotDifferentiableError, ShapeError
 
 
-def entry_point(compiled, fn, value: bool):
-    """The function `grad(fn)` (value=False) or `value_and_grad(fn)` (value=True) returns."""
+MAX_SPECIALIZATIONS = 8       # per derivative; calls with other shapes use the general code
+
+
+def entry_point(compiled, fn, value: bool, specialize=None):
+    """The function `grad(fn)` (value=False) or `value_and_grad(fn)` (value=True) returns.
+    With `specialize` (shape key -> generated function), derivatives whose code depends on
+    shapes dispatch on the arguments' shapes to a version compiled for them."""
     params = list(inspect.signature(fn).parameters.values())
     names = [p.name for p in params]
     if any(n.startswith("_s2s_") for n in names):
@@ -28,8 +34,15 @@ def entry_point(compiled, fn, value: bool):
     lines = [f"def entry({_parameter_list(params)}):"]
     lines += [f"    if type({w}) is not float and (type({w}) is not _s2s_ndarray or {w}.dtype.kind != 'f'): "
               f"_s2s_check_float({w}, {w!r})" for w in wrt]
+    impl = "_s2s_impl"
+    if specialize is not None and _depends_on_shapes(compiled.ir):
+        key = "".join(f"({n}.shape, {n}.dtype.char) if type({n}) is _s2s_ndarray else type({n}), "
+                      for n in names)
+        lines += [f"    _s2s_key = ({key})",
+                  "    _s2s_fn = _s2s_table.get(_s2s_key) or _s2s_specialize(_s2s_key)"]
+        impl = "_s2s_fn"
     lines += ["    try:",
-              f"        _s2s_value, _s2s_grads = _s2s_impl({', '.join(names)})",
+              f"        _s2s_value, _s2s_grads = {impl}({', '.join(names)})",
               "    except Exception:",
               f"        _s2s_explain({', '.join(names)})",
               "        raise",
@@ -46,12 +59,39 @@ def entry_point(compiled, fn, value: bool):
                  "_s2s_check_float": partial(check_float, compiled=compiled),
                  "_s2s_check_scalar": partial(check_scalar, compiled=compiled),
                  "_s2s_explain": partial(explain_failure, fn, compiled)}
+    if specialize is not None:
+        table: dict = {}
+        namespace |= {"_s2s_table": table, "_s2s_specialize": partial(_specialized, table, specialize,
+                                                                        compiled.fn)}
     namespace |= {f"_s2s_default_{i}": p.default for i, p in enumerate(params)}
     exec("\n".join(lines), namespace)
     entry = namespace["entry"]
     entry.__name__ = entry.__qualname__ = ("value_and_grad_" if value else "grad_") + fn.__name__
     entry.__doc__ = compiled.ir.doc
     return entry
+
+
+def _depends_on_shapes(gen) -> bool:
+    """Whether knowing the arguments' shapes could simplify the generated code."""
+    return any(isinstance(s, ir.Assign) and s.op == "unbroadcast" for s in ir.walk_all(gen.body))
+
+
+def _specialized(table: dict, specialize, general, key):
+    """The function for arguments shaped as `key` says, compiled at its first call."""
+    table[key] = specialize(key) if len(table) < MAX_SPECIALIZATIONS else general
+    return table[key]
+
+
+def abstract_arguments(params: list, key: tuple) -> dict:
+    """Parameter name -> shapes.Shaped, from a shape key (unknown kinds are left out)."""
+    from .passes.shapes import Shaped
+    out = {}
+    for name, item in zip(params, key):
+        if isinstance(item, tuple):
+            out[name] = Shaped(item[0], np.dtype(item[1]))
+        elif item in (float, int, bool) or (isinstance(item, type) and issubclass(item, np.generic)):
+            out[name] = Shaped((), np.dtype(item))
+    return out
 
 
 def explain_failure(fn, compiled, *args) -> None:

@@ -209,6 +209,14 @@ def walk(stmts):
             yield from walk(body)
 
 
+def walk_all(stmts):
+    """Every statement, those of nested Defs included."""
+    for stmt in walk(stmts):
+        yield stmt
+        if isinstance(stmt, Def):
+            yield from walk_all(stmt.fn.body)
+
+
 @dataclass(frozen=True)
 class Comment:
     """A line of explanation for the reader of the generated code."""

@@ -103,7 +103,8 @@ def test_compiled_once_per_function_wrt_and_kind(monkeypatch):
         return x * x
     calls = []
     real = passes.derivative
-    monkeypatch.setattr(passes, "derivative", lambda *a, **kw: calls.append(a[1:3]) or real(*a, **kw))
+    monkeypatch.setattr(passes, "derivative",
+                        lambda *a, **kw: calls.append((*a[1:3], kw.get("shapes") is not None)) or real(*a, **kw))
     for _ in range(3):
         s2sgrad.grad(k)(2.0)
         s2sgrad.source(k)
@@ -111,7 +112,9 @@ def test_compiled_once_per_function_wrt_and_kind(monkeypatch):
     s2sgrad.vjp(k, 2.0)
     s2sgrad.vjp(k, 3.0)
     s2sgrad.grad(k, wrt="x")(2.0)
-    assert calls == [(("x",), "grad"), (("x",), "vjp"), (("x",), "grad")]
+    # each grad: the general code, then the version for a float argument (at its first call)
+    assert calls == [(("x",), "grad", False), (("x",), "grad", True), (("x",), "vjp", False),
+                     (("x",), "grad", False), (("x",), "grad", True)]
     assert api.compile_derivative(k) is api.compile_derivative(k)
 
 

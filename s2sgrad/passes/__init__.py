@@ -1,6 +1,6 @@
 """The pipeline: from a user's function to the IR of its derivative.
 
-    lower -> normalize -> reverse -> optimize -> accumulate -> inplace
+    lower -> normalize -> reverse -> optimize -> specialize -> accumulate -> inplace
 
 Each stage takes the previous stage's IR and returns new IR; `ir.verify`
 checks the grammar of the result (the tests stop after every stage in turn). `stop_after` ends the pipeline early
@@ -11,19 +11,21 @@ from __future__ import annotations
 from functools import partial
 
 from .. import frontend, ir, lower
-from . import accumulate, inplace, normalize, optimize, reverse
+from . import accumulate, inplace, normalize, optimize, reverse, specialize
 
-STAGES = ("lower", "normalize", "reverse", "optimize", "accumulate", "inplace")
+STAGES = ("lower", "normalize", "reverse", "optimize", "specialize", "accumulate", "inplace")
 
 
 def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
-               stop_after: str = "inplace", optimized: bool = True) -> ir.Function:
-    """Run the pipeline on the Python function `fn`; return the IR after `stop_after`."""
+               stop_after: str = "inplace", optimized: bool = True, shapes=None) -> ir.Function:
+    """Run the pipeline on the Python function `fn`; return the IR after `stop_after`.
+    `shapes` (parameter name -> shapes.Shaped) asks for code specialized to them."""
     stages = {
         "lower": lambda _: lower.lower(frontend.parse(fn)),
         "normalize": normalize.run,
         "reverse": partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn),
         "optimize": optimize.run if optimized else (lambda f: f),
+        "specialize": partial(specialize.run, params=shapes) if optimized and shapes else (lambda f: f),
         "accumulate": accumulate.run if optimized else (lambda f: f),
         "inplace": inplace.run,
     }
