@@ -53,7 +53,7 @@ def show(fn, args) -> str:
     wrt = parse_wrt(args.wrt)
     if args.dump_after or args.ir or not args.optimized:
         names, _, single = api._resolve_wrt(fn, api.frontend.parse(fn), wrt)
-        stop = args.dump_after or "inplace"
+        stop = args.dump_after or passes.STAGES[-1]
         result = passes.derivative(fn, names, args.kind, single, stop, args.optimized)
         return str(result) + "\n" if args.dump_after or args.ir else emit.module_source(result)
     return api.source(fn, wrt, args.kind)

@@ -172,9 +172,9 @@ def test_dump_after_each_stage(capsys, model):
     assert len(set(dumps.values())) == len(STAGES)
 
 
-def test_dump_after_inplace_is_the_final_ir(capsys, model):
+def test_dump_after_the_last_pass_is_the_final_ir(capsys, model):
     final = run(capsys, "show", f"{model}::g", "--ir")[1]
-    assert final == run(capsys, "show", f"{model}::g", "--dump-after", "inplace")[1]
+    assert final == run(capsys, "show", f"{model}::g", "--dump-after", "accumulate")[1]
 
 
 def test_O0_prints_unoptimized_code(capsys, model):

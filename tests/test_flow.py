@@ -131,9 +131,33 @@ def test_the_tape_keeps_only_what_the_reverse_sweep_reads(tmp_path):
 
 
 def test_an_array_written_by_item_keeps_the_item_not_the_array():
-    text = s2sgrad.source(rnn, wrt=(0, 1, 2))
-    assert "tape.append(np.copy(h[" in text
-    assert "tape.append(h)" not in text
+    from .flow_functions import scaled_items_in_loop
+    text = s2sgrad.source(scaled_items_in_loop)         # a[i] *= a[i - 1] + 1.0 reads a[i] first
+    assert "tape.append(np.copy(a[i]))" in text and "a[i] = tape.pop()" in text
+    assert "tape.append(a)" not in text
+
+
+def test_rows_filled_once_are_not_rewound():
+    text = s2sgrad.source(rnn, wrt=(0, 1, 2))           # h[t + 1] = f(h[t]): each row written once
+    assert "np.copy(h[" not in text and "h[add_t] = tape.pop()" not in text
+    assert "dh[add_t] = 0.0" not in text and "unbroadcast(dh[add_t], tanh)" in text
+
+
+@pytest.mark.parametrize("source", [
+    # reads the row the next turn writes: the old value is needed
+    "def f(x):\n    h = np.zeros(5)\n    for t in range(4):\n        h[t] = h[t + 1] + x * t\n"
+    "        h[t + 1] = np.sin(h[t])\n    return np.sum(h ** 2)\n",
+    # an argument: its gradient is the adjoint, rows included
+    "def f(h, x):\n    for t in range(3):\n        h[t + 1] = np.sin(h[t] * x)\n    return np.sum(h ** 2)\n",
+    # the code before the loop reads a row the loop writes
+    "def f(x):\n    h = np.zeros(4)\n    h[1] = x\n    s = h[1] * x\n    for t in range(3):\n"
+    "        h[t + 1] = np.sin(h[t]) * x\n    return np.sum(h ** 2) + s\n",
+])
+def test_rows_that_a_turn_may_see_again_are_rewound(tmp_path, source):
+    fn = make_function(tmp_path, source)
+    args = (np.linspace(0.2, 0.9, 5), 0.7) if "f(h, x)" in source else (0.7,)
+    assert "tape.append(np.copy(h[" in s2sgrad.source(fn, wrt=len(args) - 1)
+    check_grads(fn, *args, wrt=(len(args) - 1,))
 
 
 def test_a_while_loop_counts_its_turns():

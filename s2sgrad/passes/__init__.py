@@ -1,6 +1,6 @@
 """The pipeline: from a user's function to the IR of its derivative.
 
-    lower -> normalize -> reverse -> optimize -> specialize -> accumulate -> inplace
+    lower -> normalize -> reverse -> optimize -> specialize -> inplace -> rows -> accumulate
 
 Each stage takes the previous stage's IR and returns new IR; `ir.verify`
 checks the grammar of the result (the tests stop after every stage in turn). `stop_after` ends the pipeline early
@@ -11,13 +11,13 @@ from __future__ import annotations
 from functools import partial
 
 from .. import frontend, ir, lower
-from . import accumulate, inplace, normalize, optimize, reverse, specialize
+from . import accumulate, inplace, normalize, optimize, reverse, rows, specialize
 
-STAGES = ("lower", "normalize", "reverse", "optimize", "specialize", "accumulate", "inplace")
+STAGES = ("lower", "normalize", "reverse", "optimize", "specialize", "inplace", "rows", "accumulate")
 
 
 def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
-               stop_after: str = "inplace", optimized: bool = True, shapes=None) -> ir.Function:
+               stop_after: str = "accumulate", optimized: bool = True, shapes=None) -> ir.Function:
     """Run the pipeline on the Python function `fn`; return the IR after `stop_after`.
     `shapes` (parameter name -> shapes.Shaped) asks for code specialized to them."""
     stages = {
@@ -28,6 +28,7 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
         "specialize": partial(specialize.run, params=shapes) if optimized and shapes else (lambda f: f),
         "accumulate": accumulate.run if optimized else (lambda f: f),
         "inplace": inplace.run,
+        "rows": rows.run if optimized else (lambda f: f),
     }
     result = None
     for name in STAGES:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .. import ir
+from .. import ir, rules
 from ..lower import RESERVED, Namer
 
 SUMMED = {"matmul_dleft": ("matmul_dleft_sum", 0), "matmul_dright": ("matmul_dright_sum", 1)}
@@ -31,7 +31,8 @@ def run(fn: ir.Function) -> ir.Function:
     namer = Namer(names | set(fn.params) | set(fn.free) | set(fn.bindings) | RESERVED)
     counts = _reads(fn.body)
     made: set = set()
-    body = _block(fn.body, counts, namer, made)
+    everything = list(ir.walk_all(fn.body))
+    body = _block(fn.body, (counts, everything, fn.derived), namer, made)
     return replace(fn, body=body, temps=fn.temps | made, derived=fn.derived | made)
 
 
@@ -44,22 +45,39 @@ def _reads(stmts) -> dict:
     return counts
 
 
-def _block(stmts, counts, namer, made) -> tuple:
+def _block(stmts, facts, namer, made) -> tuple:
     out = []
     for s in stmts:
         if isinstance(s, ir.Def):
-            s = ir.Def(replace(s.fn, body=_block(s.fn.body, counts, namer, made)), s.loc)
+            s = ir.Def(replace(s.fn, body=_block(s.fn.body, facts, namer, made)), s.loc)
         else:
-            s = ir.with_bodies(s, lambda body: _block(body, counts, namer, made))
+            s = ir.with_bodies(s, lambda body: _block(body, facts, namer, made))
         if isinstance(s, ir.For) and s.reverse:
-            out += _summed(s, counts, namer, made)
+            out += _summed(s, facts, namer, made)
         else:
             out.append(s)
     return tuple(out)
 
 
-def _summed(loop: ir.For, counts, namer, made) -> list:
+def _fresh(name: str, loop: ir.For, everything: list, derived: frozenset) -> bool:
+    """Whether the array `name` holds stays as it is until the loop ends: made in the loop
+    by an elementwise op (a new array each turn), never shared by name nor written in
+    place; or a value of the forward sweep when the loop writes into none of those."""
+    defs = [s for s in ir.walk(loop.body) if name in ir.defs(s) and not isinstance(s, ir.NESTED)]
+    if name not in derived:
+        return not any(isinstance(s, ir.Pop) and s.index is not None
+                       or isinstance(s, ir.Assign) and s.op in ("iadd", "setitem") and s.target not in derived
+                       for s in ir.walk(loop.body))
+    if len(defs) != 1 or not isinstance(defs[0], ir.Assign) or defs[0].op in ("id", "float") \
+            or rules.OPS[defs[0].op].kind != "elementwise":
+        return False
+    return not any(isinstance(s, ir.Assign) and (s.op == "id" or s.op in ("iadd", "setitem"))
+                   and s.args and s.args[0] == ir.Var(name) for s in everything)
+
+
+def _summed(loop: ir.For, facts, namer, made) -> list:
     """The loop with its per-turn products kept and summed after it (or unchanged)."""
+    counts, everything, derived = facts
     changed = set().union(*(ir.defs(s) for s in ir.walk(loop.body)))
     read = _reads(loop.body)
     before, body, after = [], list(loop.body), []
@@ -79,6 +97,9 @@ def _summed(loop: ir.For, counts, namer, made) -> list:
         before += [ir.Assign(name, "list", (), (), s.loc) for name in lists]
         pushes = []
         for name, atom in zip(lists, kept):
+            if _fresh(atom.name, loop, everything, derived):
+                pushes.append(ir.Push(name, atom))
+                continue
             copy = namer.fresh(atom.name + "_kept")
             made.add(copy)
             pushes += [ir.Assign(copy, "np.copy", (atom,), (), s.loc), ir.Push(name, ir.Var(copy))]
