@@ -38,6 +38,7 @@ class Compiled:
     signature: inspect.Signature
     rerun: bool = False       # a vjp whose pullback runs the forward sweep again
     outputs: int = 0          # how many values the function returns, if a tuple
+    optimized: object = None  # the IR after the optimizer: where specializations start
 
 
 def compile_derivative(fn, wrt=0, kind="grad", shapes=None) -> Compiled:
@@ -84,15 +85,20 @@ def _compile(fn, wrt, kind, shapes=None) -> Compiled:
     source = frontend.parse(fn)
     names, positions, single = _resolve_wrt(fn, source, wrt)
     params = list(inspect.signature(fn).parameters)
-    abstract = calls.abstract_arguments(params, shapes) if shapes is not None else None
-    gen = passes.derivative(fn, names, kind, single, shapes=abstract)
+    stages: dict = {}
+    if shapes is None:
+        gen = passes.derivative(fn, names, kind, single, record=stages)
+    else:                    # the general code's stages up to the optimizer are the same
+        general = compile_derivative(fn, wrt, kind)
+        gen = passes.derivative(fn, names, kind, single, shapes=calls.abstract_arguments(params, shapes),
+                                resume=("optimize", general.optimized))
     module, text, needed = emit.sources(gen)
     loaded = _load(gen, text, needed, fn, source)
     signature = inspect.signature(fn)
     value = gen.body[-1].value[0]
     return Compiled(loaded, module, gen, names, positions, single, signature,
                     rerun=len(gen.params) > len(signature.parameters),
-                    outputs=len(value) if isinstance(value, tuple) else 0)
+                    outputs=len(value) if isinstance(value, tuple) else 0, optimized=stages.get("optimize"))
 
 
 def _resolve_wrt(fn, source, wrt):

@@ -11,6 +11,7 @@ placed through marker statements that are replaced after unparsing.
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import math
 import re
@@ -70,7 +71,7 @@ class Emitter:
 
     def function(self, fn: ir.Function) -> str:
         tree = ast.Module([self.funcdef(fn)], [])
-        text = ast.unparse(ast.fix_missing_locations(tree))
+        text = ast.unparse(_numbered(tree))
         for k, comment in enumerate(self.comments):
             text = text.replace(MARK.format(k), "# " + comment, 1)
         return text + "\n"
@@ -79,8 +80,8 @@ class Emitter:
         body = [ast.Expr(ast.Constant(fn.doc))] if fn.doc else []
         body += self.block(fn.body, fn.temps) or [ast.Pass()]
         args = ast.arguments([], [ast.arg(p) for p in fn.params], None, [], [], None, [])
-        return ast.FunctionDef(fn.name, args, body, [], None, None, type_params=[]) \
-            if "type_params" in ast.FunctionDef._fields else ast.FunctionDef(fn.name, args, body, [], None, None)
+        extra = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
+        return ast.FunctionDef(fn.name, args, body, [], None, None, **extra)
 
     # -- statements ---------------------------------------------------------
 
@@ -354,6 +355,17 @@ def _names(expr: ast.expr) -> set:
     return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
 
 
+def _numbered(node):
+    """`node` with a line number on every statement (ast.unparse reads them; numbering
+    statements alone is much cheaper than ast.fix_missing_locations)."""
+    for field in ("body", "orelse"):
+        for stmt in getattr(node, field, ()):
+            stmt.lineno = 1
+            _numbered(stmt)
+    return node
+
+
+@functools.lru_cache(maxsize=1024)
 def _defaults(obj) -> dict:
     try:
         params = inspect.signature(obj).parameters.values()

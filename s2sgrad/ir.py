@@ -276,8 +276,23 @@ def atoms_of(value):
         yield value
 
 
+_USES: dict = {}            # id -> (statement, the names it reads); the passes ask again and again
+
+
 def uses(stmt) -> set[str]:
-    """Names a statement reads (a nested Def reads what its body reads from outside)."""
+    """Names a statement reads (a nested Def reads what its body reads from outside).
+    Statements never change, so what each one reads is worked out once."""
+    known = _USES.get(id(stmt))
+    if known is not None and known[0] is stmt:
+        return set(known[1])
+    found = _uses(stmt)
+    if len(_USES) > 50000:
+        _USES.clear()
+    _USES[id(stmt)] = (stmt, frozenset(found))
+    return found
+
+
+def _uses(stmt) -> set[str]:
     if isinstance(stmt, Assign):
         return _names(stmt.args)
     if isinstance(stmt, Return):

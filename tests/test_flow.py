@@ -54,7 +54,7 @@ def test_every_stage_keeps_the_grammar_and_the_meaning(fn, make_args, wrt):
     value, grads = _reference(fn, names, args)
     free = vars(sys.modules[fn.__module__])
     for stage in passes.STAGES:
-        if stage in ("lower", "normalize"):
+        if stage in passes.PRIMAL_STAGES:
             result = passes.derivative(fn, names, "grad", False, stop_after=stage)
             ir.verify(result)
             np.testing.assert_allclose(interpret.run(result, *args, free=free), fn(*args), err_msg=stage)

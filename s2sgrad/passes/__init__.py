@@ -1,6 +1,6 @@
 """The pipeline: from a user's function to the IR of its derivative.
 
-    lower -> normalize -> reverse -> optimize -> specialize -> inplace -> rows -> accumulate
+    lower -> normalize -> hoist -> reverse -> optimize -> specialize -> inplace -> rows -> accumulate
 
 Each stage takes the previous stage's IR and returns new IR; `ir.verify`
 checks the grammar of the result (the tests stop after every stage in turn). `stop_after` ends the pipeline early
@@ -11,18 +11,23 @@ from __future__ import annotations
 from functools import partial
 
 from .. import frontend, ir, lower
-from . import accumulate, inplace, normalize, optimize, reverse, rows, specialize
+from . import accumulate, hoist, inplace, normalize, optimize, reverse, rows, specialize
 
-STAGES = ("lower", "normalize", "reverse", "optimize", "specialize", "inplace", "rows", "accumulate")
+PRIMAL_STAGES = ("lower", "normalize", "hoist")          # the function itself, not yet its derivative
+STAGES = ("lower", "normalize", "hoist", "reverse", "optimize", "specialize", "inplace", "rows", "accumulate")
 
 
 def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
-               stop_after: str = "accumulate", optimized: bool = True, shapes=None) -> ir.Function:
+               stop_after: str = "accumulate", optimized: bool = True, shapes=None,
+               resume=None, record=None) -> ir.Function:
     """Run the pipeline on the Python function `fn`; return the IR after `stop_after`.
-    `shapes` (parameter name -> shapes.Shaped) asks for code specialized to them."""
+    `shapes` (parameter name -> shapes.Shaped) asks for code specialized to them;
+    `resume=(stage, IR)` starts after that stage (a specialization reuses the general
+    code's early stages); `record`, a dict, receives the IR after each stage."""
     stages = {
         "lower": lambda _: lower.lower(frontend.parse(fn)),
         "normalize": normalize.run,
+        "hoist": hoist.run if optimized else (lambda f: f),
         "reverse": partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn),
         "optimize": optimize.run if optimized else (lambda f: f),
         "specialize": partial(specialize.run, params=shapes) if optimized and shapes else (lambda f: f),
@@ -30,9 +35,11 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
         "inplace": inplace.run,
         "rows": rows.run if optimized else (lambda f: f),
     }
-    result = None
-    for name in STAGES:
+    done, result = resume or (None, None)
+    for name in STAGES[STAGES.index(done) + 1 if done else 0:]:
         result = stages[name](result)
+        if record is not None:
+            record[name] = result
         if name == stop_after:
             break
     ir.verify(result)            # the tests verify the IR after every stage (stop_after)
