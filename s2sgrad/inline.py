@@ -104,7 +104,8 @@ class CallLowering:
         differentiated on its own, or a recursive call): the reverse sweep uses the callee's
         own derivative, compiled once for each set of differentiated arguments. A tuple
         result must be unpacked right away (`a, b = f(x)`)."""
-        if frontend.parse(callee).tree.args.kwonlyargs:
+        source = frontend.parse(callee)
+        if source.tree.args.kwonlyargs:
             raise self.unsupported(node, f"`{callee.__name__}` has keyword-only parameters; calls kept as "
                                          "calls (recursion) take positional ones only",
                                    "make its parameters positional")
@@ -112,7 +113,7 @@ class CallLowering:
             raise self.unsupported(node, f"`{callee.__name__}` calls itself and returns a tuple; its "
                                          "result must be unpacked where it is called",
                                    f"write `a, b = {ast.unparse(node)}`")
-        args = self.inline_args(node, frontend.parse(callee).tree, callee)
+        args = self.inline_args(node, source.tree, callee)
         return self.op("call", (ir.Var(self.bind(callee.__name__, callee)), *args), node, target)
 
     def outer_name(self, name, child, callee) -> bool:

@@ -76,9 +76,11 @@ class Lowerer(FlowLowering, CallLowering):
         self.outer, self.inlining = outer, inlining    # for a function inlined into another
         tree = source.tree
         self.params = [a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
-        self.locals = set(self.params) | {n.id for n in _own_nodes(tree)
-                                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} \
-            | {n.name for n in _own_nodes(tree) if isinstance(n, ast.FunctionDef) and n is not tree}
+        own = list(_own_nodes(tree))
+        self.stores = collections.Counter(n.id for n in own if isinstance(n, ast.Name)
+                                          and isinstance(n.ctx, ast.Store))
+        self.locals = set(self.params) | set(self.stores) \
+            | {n.name for n in own if isinstance(n, ast.FunctionDef) and n is not tree}
         clash = sorted(self.locals & RESERVED) if not template_mode else []
         if clash:
             node = next(n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == clash[0]
@@ -96,8 +98,6 @@ class Lowerer(FlowLowering, CallLowering):
         self.packed = {}             # temporaries holding a tuple built here: their items
         self.constants = {}          # parameters an inlined call gave literal values
         self.unpacking = None        # a call whose tuple result is unpacked into names
-        self.stores = collections.Counter(n.id for n in _own_nodes(tree) if isinstance(n, ast.Name)
-                                          and isinstance(n.ctx, ast.Store))
         self.assigned = set(self.stores)
         self.bindings = {}           # values an inlined function reads from its own module
 
