@@ -110,6 +110,9 @@ class Emitter:
                 out.append(ast.Return(self.value(stmt.value, pending)))
             elif stmt.op == "setitem":
                 out += self.setitem(stmt, pending)
+            elif stmt.op == "append" and stmt.params:         # in place: xs.append(v)
+                method = ast.Attribute(ast.Name(stmt.target, ast.Load()), "append", ast.Load())
+                out.append(ast.Expr(ast.Call(method, [self.atom(stmt.args[1], pending)], [])))
             elif stmt.op == "iadd":
                 value = self.atom(stmt.args[1], pending)
                 op = ast.Sub() if _negated(value) is not None else ast.Add()   # dx += -g: dx -= g
@@ -317,7 +320,7 @@ def _all_statements(fn: ir.Function):
 
 def _writes_in_place(stmt) -> bool:
     return isinstance(stmt, ir.Pop) and stmt.index is not None or isinstance(stmt, ir.Assign) \
-        and stmt.op in ("setitem", "iadd") and getattr(stmt.args[0], "name", None) == stmt.target
+        and stmt.op in ("setitem", "iadd", "append") and getattr(stmt.args[0], "name", None) == stmt.target
 
 
 def _read_before_write(stmt) -> set:

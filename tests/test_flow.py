@@ -264,3 +264,32 @@ def test_a_fixed_matrix_gradient_is_one_product_after_the_loop(fn, wrt, summed):
     plain = passes.derivative(getattr(flow, fn), _wrt(getattr(flow, fn), (0, 0, 0), wrt), "grad", False,
                               stop_after="optimize")
     assert "_sum" not in str(plain)                          # the accumulate stage did it
+
+
+def test_a_list_built_in_a_loop_is_appended_to_in_place(tmp_path):
+    fn = make_function(tmp_path, """
+        def f(x, n):
+            xs = []
+            for i in range(n):
+                x = np.sin(x) + 0.1
+                xs.append(x * i)
+            return np.sum(np.stack(xs))
+        """)
+    text = s2sgrad.source(fn)
+    assert "xs.append(x * i)" in text and "xs + [" not in text
+    check_grads(fn, np.array([0.3, -0.4]), 5, wrt=(0,))
+
+
+def test_a_list_the_reverse_sweep_reads_again_is_not_appended_to_in_place(tmp_path):
+    fn = make_function(tmp_path, """
+        def f(x):
+            xs = [x]
+            total = 0.0
+            for i in range(4):
+                xs.append(xs[-1] * x)
+                total = total + xs[i] * xs[-1]
+            return total
+        """)
+    text = s2sgrad.source(fn)
+    assert "tape.append(xs)" in text and "xs = xs + [xs_m1 * x]" in text
+    check_grads(fn, 0.8)
