@@ -29,20 +29,35 @@ class CallLowering:
 
     def lifted_call(self, node, callee: ast.FunctionDef, target):
         """A call to a function defined here, lifted to a function of its own (its closed-over
-        variables passed as arguments), or None where it must be inlined: it calls another
-        nested function, cannot be differentiated alone, or returns a tuple not unpacked here."""
-        if self.own_defs.get(callee.name) is not callee:
+        variables passed as arguments), or None where it must be inlined: it cannot be
+        differentiated alone, or returns a tuple not unpacked here."""
+        lifted = self.lifted(callee, ())
+        if lifted is None or _returns_tuple(lifted[0]) and self.unpacking is not node:
             return None
-        free = lift.free_names(callee)
-        if any(n in self.nested or self.outer is not None and n in self.outer.nested for n in free):
-            return None
-        extra = [n for n in free if n in self.locals or n in self.src.closure or self.enclosing(n)]
-        fn = lift.lift(self.src, callee, extra)
-        if not _stands_alone(fn) or _returns_tuple(fn) and self.unpacking is not node:
-            return None
+        fn, extra = lifted
         args = self.inline_args(node, callee, callee)
         args += [self.expr(ast.copy_location(ast.Name(n, ast.Load()), node)) for n in extra]
         return self.op("call", (ir.Var(self.bind(callee.name, fn)), *args), node, target)
+
+    def lifted(self, callee: ast.FunctionDef, lifting: tuple):
+        """(the lifted function, the names it takes after its own parameters), or None. A
+        nested function it calls is lifted first, and handed the names it needs."""
+        if self.own_defs.get(callee.name) is not callee or callee.name in lifting:
+            return None
+        free = lift.free_names(callee)
+        if any(self.outer is not None and n in self.outer.nested and n not in self.own_defs for n in free):
+            return None
+        siblings = {}
+        for name in (n for n in free if n in self.own_defs):
+            sibling = self.lifted(self.own_defs[name], lifting + (callee.name,))
+            if sibling is None:
+                return None
+            siblings[name] = sibling
+        extra = [n for n in free if n not in self.own_defs
+                 and (n in self.locals or n in self.src.closure or self.enclosing(n))]
+        extra += [n for _, names in siblings.values() for n in names if n not in extra]
+        fn = lift.lift(self.src, callee, extra, siblings)
+        return (fn, extra) if _stands_alone(fn) else None
 
     def inline(self, node, callee, target):
         """A call to a Python function: its body, lowered here with its own names renamed

@@ -293,3 +293,10 @@ def test_a_list_the_reverse_sweep_reads_again_is_not_appended_to_in_place(tmp_pa
     text = s2sgrad.source(fn)
     assert "tape.append(xs)" in text and "xs = xs + [xs_m1 * x]" in text
     check_grads(fn, 0.8)
+
+
+def test_a_nested_function_calling_another_is_lifted_with_what_that_one_needs():
+    from .more_functions import nested_closure_energy
+    text = s2sgrad.source(nested_closure_energy, wrt=(0, 1))
+    assert text.count("def vjp_potential(q, b, a):") == 1 and "def vjp_force(q, h, b, a):" in text
+    check_grads(nested_closure_energy, 0.7, 0.3)
