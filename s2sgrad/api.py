@@ -8,6 +8,7 @@ checks a user needs: differentiated arguments must be floating point, and
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 import math
@@ -29,8 +30,6 @@ BOUND = {"np": np, "math": math} | {h.__name__: h for h in runtime.HELPERS}
 
 @dataclass
 class Compiled:
-    fn: object                # the loaded generated function
-    source: str               # its module source, as `source()` returns it
     ir: ir.Function
     wrt: tuple                # parameter names
     positions: tuple          # their positions
@@ -39,6 +38,22 @@ class Compiled:
     rerun: bool = False       # a vjp whose pullback runs the forward sweep again
     outputs: int = 0          # how many values the function returns, if a tuple
     optimized: object = None  # the IR after the optimizer: where specializations start
+    emit: object = None       # makes (module source, loaded function) when first asked
+
+    @functools.cached_property
+    def made(self) -> tuple:
+        return self.emit()
+
+    @property
+    def source(self) -> str:
+        """The generated module source, as `source()` returns it (emitted when first asked:
+        a `grad` whose calls all run specialized code never needs the general one's)."""
+        return self.made[0]
+
+    @property
+    def fn(self):
+        """The loaded generated function."""
+        return self.made[1]
 
 
 def compile_derivative(fn, wrt=0, kind="grad", shapes=None) -> Compiled:
@@ -92,13 +107,15 @@ def _compile(fn, wrt, kind, shapes=None) -> Compiled:
         general = compile_derivative(fn, wrt, kind)
         gen = passes.derivative(fn, names, kind, single, shapes=calls.abstract_arguments(params, shapes),
                                 resume=("optimize", general.optimized))
-    module, text, needed = emit.sources(gen)
-    loaded = _load(gen, text, needed, fn, source)
+    def made():
+        module, text, needed = emit.sources(gen)
+        return module, _load(gen, text, needed, fn, source)
     signature = inspect.signature(fn)
     value = gen.body[-1].value[0]
-    return Compiled(loaded, module, gen, names, positions, single, signature,
+    return Compiled(gen, names, positions, single, signature,
                     rerun=len(gen.params) > len(signature.parameters),
-                    outputs=len(value) if isinstance(value, tuple) else 0, optimized=stages.get("optimize"))
+                    outputs=len(value) if isinstance(value, tuple) else 0, optimized=stages.get("optimize"),
+                    emit=made)
 
 
 def _resolve_wrt(fn, source, wrt):

@@ -35,7 +35,8 @@ def entry_point(compiled, fn, value: bool, specialize=None):
     lines += [f"    if type({w}) is not float and (type({w}) is not _s2s_ndarray or {w}.dtype.kind != 'f'): "
               f"_s2s_check_float({w}, {w!r})" for w in wrt]
     impl = "_s2s_impl"
-    if specialize is not None and _depends_on_shapes(compiled.ir):
+    dispatch = specialize is not None and _depends_on_shapes(compiled.ir)
+    if dispatch:
         key = "".join(f"({n}.shape, {n}.dtype.char) if type({n}) is _s2s_ndarray else type({n}), "
                       for n in names)
         lines += [f"    _s2s_key = ({key})",
@@ -54,15 +55,15 @@ def entry_point(compiled, fn, value: bool, specialize=None):
     else:
         lines.append(f"    _s2s_grads = _s2s_own_all(_s2s_grads, ({''.join(w + ', ' for w in wrt)}), {every})")
     lines.append("    return _s2s_value, _s2s_grads" if value else "    return _s2s_grads")
-    namespace = {"_s2s_impl": compiled.fn, "_s2s_own": own, "_s2s_own_all": own_all,
+    namespace = {"_s2s_impl": None if dispatch else compiled.fn, "_s2s_own": own, "_s2s_own_all": own_all,
                  "_s2s_float64": np.float64, "_s2s_ndarray": np.ndarray,
                  "_s2s_check_float": partial(check_float, compiled=compiled),
                  "_s2s_check_scalar": partial(check_scalar, compiled=compiled),
                  "_s2s_explain": partial(explain_failure, fn, compiled)}
-    if specialize is not None:
+    if dispatch:
         table: dict = {}
         namespace |= {"_s2s_table": table, "_s2s_specialize": partial(_specialized, table, specialize,
-                                                                        compiled.fn)}
+                                                                        compiled)}
     namespace |= {f"_s2s_default_{i}": p.default for i, p in enumerate(params)}
     exec("\n".join(lines), namespace)
     entry = namespace["entry"]
@@ -77,8 +78,9 @@ def _depends_on_shapes(gen) -> bool:
 
 
 def _specialized(table: dict, specialize, general, key):
-    """The function for arguments shaped as `key` says, compiled at its first call."""
-    table[key] = specialize(key) if len(table) < MAX_SPECIALIZATIONS else general
+    """The function for arguments shaped as `key` says, compiled at its first call (the
+    general code's, once there are enough versions)."""
+    table[key] = specialize(key) if len(table) < MAX_SPECIALIZATIONS else general.fn
     return table[key]
 
 
