@@ -199,8 +199,8 @@ class Emitter:
     # -- expressions --------------------------------------------------------
 
     def expr(self, stmt: ir.Assign, pending) -> ast.expr:
-        args = [self.index(a, pending) if isinstance(a, ir.Index) else self.atom(a, pending)
-                for a in stmt.args]
+        args = [self.index(a, pending, value=stmt.op != "getitem") if isinstance(a, ir.Index)
+                else self.atom(a, pending) for a in stmt.args]
         if stmt.op in ("add", "sub") and _negated(args[1]) is not None:
             flipped = ast.Sub() if stmt.op == "add" else ast.Add()   # a + -b prints as a - b
             return ast.BinOp(args[0], flipped, _negated(args[1]))
@@ -234,6 +234,13 @@ class Emitter:
         defaults = _defaults(op.obj)
         keywords = [ast.keyword(k, self.constant(v)) for k, v in params
                     if not (k in defaults and _same(defaults[k], v))]
+        if op.optional:      # arguments left out stay out; others by name where NumPy wants that
+            named = _positional_names(op.obj)
+            given = [(name, a) for name, a in zip(op.args, args)
+                     if not (name in op.optional and isinstance(a, ast.Constant) and a.value is None)]
+            args = [a for i, (name, a) in enumerate(given) if named is None or i == 0 or named[i:i + 1] == [name]]
+            keywords = [ast.keyword(name, a) for i, (name, a) in enumerate(given)
+                        if not (named is None or i == 0 or named[i:i + 1] == [name])] + keywords
         if op.kind == "helper":
             self.helpers.add(op.emit)
         return ast.Call(self.dotted(op.emit), args, keywords)
@@ -259,13 +266,16 @@ class Emitter:
             return ast.Tuple([self.value(v, pending) for v in value], ast.Load())
         return self.atom(value, pending)
 
-    def index(self, index: ir.Index, pending) -> ast.expr:
-        items = [self.index_item(i, pending) for i in index.items]
+    def index(self, index: ir.Index, pending, value: bool = False) -> ast.expr:
+        """An index inside brackets, or (`value`) as a value a helper takes: `slice(1, None)`."""
+        items = [self.index_item(i, pending, value) for i in index.items]
         return items[0] if len(items) == 1 else ast.Tuple(items, ast.Load())
 
-    def index_item(self, item, pending) -> ast.expr:
+    def index_item(self, item, pending, value: bool = False) -> ast.expr:
         if isinstance(item, ir.Slice):
             parts = [None if a is None else self.atom(a, pending) for a in (item.lower, item.upper, item.step)]
+            if value:
+                return ast.Call(ast.Name("slice", ast.Load()), [p or ast.Constant(None) for p in parts], [])
             return ast.Slice(*parts)
         if item is None or item is Ellipsis:
             return ast.Constant(item)
@@ -320,7 +330,7 @@ def _all_statements(fn: ir.Function):
 
 def _writes_in_place(stmt) -> bool:
     return isinstance(stmt, ir.Pop) and stmt.index is not None or isinstance(stmt, ir.Assign) \
-        and stmt.op in ("setitem", "iadd", "append") and getattr(stmt.args[0], "name", None) == stmt.target
+        and stmt.op in ("setitem", "iadd", "append", "add_at") and getattr(stmt.args[0], "name", None) == stmt.target
 
 
 def _read_before_write(stmt) -> set:
@@ -366,6 +376,19 @@ def _numbered(node):
             stmt.lineno = 1
             _numbered(stmt)
     return node
+
+
+@functools.lru_cache(maxsize=1024)
+def _positional_names(obj):
+    """The names of a function's positional parameters, or None where any number of
+    positional arguments goes (`*operands`) or there is no signature."""
+    try:
+        params = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 @functools.lru_cache(maxsize=1024)

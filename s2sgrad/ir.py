@@ -449,11 +449,14 @@ def _verify_stmt(stmt, defined) -> None:
         raise IRError(f"not a statement: {stmt!r}")
 
 
+INDEXED = {"getitem": 1, "setitem": 1, "add_at": 1, "unindex": 2}   # op -> where its index goes
+
+
 def _verify_args(stmt: Assign) -> None:
     for i, arg in enumerate(stmt.args):
         if isinstance(arg, Index):
-            if stmt.op not in ("getitem", "setitem") or i != 1:
-                raise IRError(f"an index may only be the second argument of getitem/setitem: `{stmt}`")
+            if INDEXED.get(stmt.op) != i:
+                raise IRError(f"an index may only be the index argument of {', '.join(INDEXED)}: `{stmt}`")
         elif not isinstance(arg, (Var, Const)):
             raise IRError(f"argument {arg!r} of `{stmt}` is not an atom")
     for key, value in stmt.params:

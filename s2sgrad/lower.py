@@ -36,7 +36,12 @@ BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
 COMPARE = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
 METHODS = {"sum": "np.sum", "mean": "np.mean", "reshape": "np.reshape", "dot": "np.dot",
            "transpose": "np.transpose", "copy": "np.copy", "max": "np.max", "min": "np.min",
-           "astype": "np.asarray"}
+           "astype": "np.asarray", "prod": "np.prod", "var": "np.var", "std": "np.std",
+           "cumsum": "np.cumsum", "cumprod": "np.cumprod", "clip": "np.clip", "ravel": "np.ravel",
+           "flatten": "np.ravel", "squeeze": "np.squeeze", "swapaxes": "np.swapaxes",
+           "repeat": "np.repeat", "take": "np.take", "diagonal": "np.diagonal", "trace": "np.trace",
+           "round": "np.round", "argmax": "np.argmax", "argmin": "np.argmin", "argsort": "np.argsort",
+           "all": "np.all", "any": "np.any"}
 ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size"}
 PACKED = {"reshape", "transpose"}        # methods taking `*shape` as well as a tuple
 RESERVED = {"np", "math", "pullback", "tape"} | {h.__name__ for h in runtime.HELPERS}   # generated code's own
@@ -418,7 +423,7 @@ class Lowerer(FlowLowering, CallLowering):
         atoms, statics = [None] * len(op.args), {}
         for i, arg in enumerate(positional):
             if i < len(op.args):
-                atoms[i] = self.expr(arg)
+                atoms[i] = self.expr(_listed(arg))
             elif i - len(op.args) < len(op.statics):
                 key = list(op.statics)[i - len(op.args)]
                 statics[key] = self.static(arg, key)
@@ -426,12 +431,15 @@ class Lowerer(FlowLowering, CallLowering):
                 raise self.unsupported(arg, f"too many arguments for `{op.name}`", "")
         for kw in keywords:
             if kw.arg in op.args:
-                atoms[op.args.index(kw.arg)] = self.expr(kw.value)
+                atoms[op.args.index(kw.arg)] = self.expr(_listed(kw.value))
             elif kw.arg in op.statics:
                 statics[kw.arg] = self.static(kw.value, kw.arg)
             else:
                 raise self.unsupported(kw, f"the keyword `{kw.arg}` of `{op.name}` is not supported",
                                        "supported keywords: " + (", ".join(op.statics) or "none"))
+        for i, name in enumerate(op.args):
+            if atoms[i] is None and name in op.optional:
+                atoms[i] = ir.Const(None)                # np.average(x): no weights
         if None in atoms:
             missing = op.args[atoms.index(None)]
             raise self.unsupported(node, f"`{op.name}` needs its argument `{missing}`", "")
@@ -518,9 +526,19 @@ class Lowerer(FlowLowering, CallLowering):
         raise self.unsupported(node, f"the value of `{key}` must be a constant", f"write {key}=0, say")
 
     def no_rule(self, node, obj):
+        """A call to a function with no rule: name it, its argument, and the decorators
+        that would give it one."""
         name = ast.unparse(node.func)
-        return self.error(NoRuleError, node.func, f"`{name}` has no derivative rule",
-                          "rewrite it with the supported NumPy functions the README lists")
+        short = name.rsplit(".", 1)[-1]
+        first = ast.unparse(node.args[0]) if node.args else "x"
+        return self.error(
+            NoRuleError, node.func,
+            f"`{name}` has no derivative rule, so the derivative cannot flow through `{name}({first}, ...)`",
+            f"give it one with a decorator (`s2sgrad rules` lists the supported functions):\n"
+            f"    @s2sgrad.adjoint({name})\n"
+            f"    def {short}_rule(ans, x, dans):\n"
+            f"        dx = ...  # the adjoint of x, from dans (the adjoint of ans = {name}(x))\n"
+            f"  or, if it has no derivative: s2sgrad.nondifferentiable({name})")
 
     def error(self, cls, node, message, hint):
         return cls(message, self.src.loc(node), hint=hint)
@@ -532,6 +550,14 @@ class Lowerer(FlowLowering, CallLowering):
 def _is_docstring(stmt) -> bool:
     return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
         and isinstance(stmt.value.value, str)
+
+
+def _listed(node):
+    """A tuple display passed to a rule's argument, as a list (`np.concatenate((a, b))`):
+    lists of differentiated values have adjoints, tuples are unpacked at compile time."""
+    if isinstance(node, ast.Tuple) and not all(isinstance(e, ast.Constant) for e in node.elts):
+        return ast.copy_location(ast.List(node.elts, ast.Load()), node)
+    return node
 
 
 # op -> the word its temporaries are named with (avoiding Python's builtin names)

@@ -132,6 +132,303 @@ def dot_dright(g, x, y):
     return matmul_dright(g, x, y)
 
 
+# -- reductions -------------------------------------------------------------------
+
+def _expanded(g, axis, keepdims):
+    """`g` with the reduced axes back (as length 1), so it broadcasts against `x`."""
+    return g if axis is None or keepdims else np.expand_dims(g, axis)
+
+
+def unprod(g, x, axis=None, keepdims=False):
+    """The adjoint of `np.prod(x, axis)`: `g` times the product of the other entries
+    (exclusive prefix and suffix products: right where `x` has zeros too)."""
+    x = np.asarray(x, dtype=float)
+    flat = axis is None
+    moved = np.moveaxis(x.reshape(-1) if flat else x, -1 if flat else axis, -1)
+    ones = np.ones(moved.shape[:-1] + (1,))
+    before = np.cumprod(np.concatenate([ones, moved[..., :-1]], -1), -1)
+    after = np.flip(np.cumprod(np.concatenate([ones, np.flip(moved, -1)[..., :-1]], -1), -1), -1)
+    others = np.moveaxis(before * after, -1, -1 if flat else axis).reshape(x.shape)
+    return _expanded(g, axis, keepdims) * others
+
+
+def unvar(g, x, axis=None, ddof=0, keepdims=False):
+    """The adjoint of `np.var(x, axis, ddof)`."""
+    count = np.size(x) // max(np.size(np.mean(x, axis=axis)), 1)
+    centred = x - np.mean(x, axis=axis, keepdims=True)
+    return _expanded(g, axis, keepdims) * 2.0 * centred / (count - ddof)
+
+
+def unstd(g, x, ans, axis=None, ddof=0, keepdims=False):
+    """The adjoint of `np.std(x, axis, ddof)`: that of the variance over 2 std."""
+    return unvar(g / (2.0 * np.asarray(ans)), x, axis, ddof, keepdims)
+
+
+def uncumsum(g, x, axis=None):
+    """The adjoint of `np.cumsum(x, axis)`: sums from the end."""
+    if axis is None:
+        return np.flip(np.cumsum(np.flip(np.ravel(g)))).reshape(np.shape(x))
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+def unaverage(g, x, weights, axis=None):
+    """The adjoints of `np.average(x, axis, weights)` with respect to x and to weights."""
+    if weights is None:
+        return unsum(g, x, axis) * (np.size(np.mean(x, axis=axis)) / np.size(x)), None
+    w = np.asarray(weights)
+    if axis is not None and w.ndim == 1 and np.ndim(x) > 1:
+        w = np.expand_dims(w, tuple(i for i in range(np.ndim(x)) if i != axis % np.ndim(x)))
+    total = np.sum(w * np.ones(np.shape(x)), axis=axis, keepdims=True)
+    avg = np.sum(w * x, axis=axis, keepdims=True) / total
+    ge = _expanded(g, axis, False)
+    dw = unbroadcast(ge * (x - avg) / total, w)
+    return ge * w / total + np.zeros(np.shape(x)), np.reshape(dw, np.shape(weights))
+
+
+def unnorm(g, x, ans, ord=None, axis=None, keepdims=False):
+    """The adjoint of `np.linalg.norm(x, ord, axis)`: vector norms (any p, inf) and the
+    Frobenius, spectral, 1 and inf norms of matrices."""
+    x = np.asarray(x, dtype=float)
+    matrix = (axis is None and x.ndim == 2) or isinstance(axis, tuple)
+    ge, a = _expanded(g, axis, keepdims), _expanded(ans, axis, keepdims)
+    if matrix and ord not in (None, "fro"):
+        if axis not in (None, (0, 1), (-2, -1)):
+            raise ValueError("s2sgrad: matrix norms other than Frobenius only over the last two axes")
+        if ord == 2:
+            u, _, vt = np.linalg.svd(x)
+            return g * np.outer(u[:, 0], vt[0])
+        if ord in (1, np.inf):
+            along = 0 if ord == 1 else 1
+            sums = np.sum(np.abs(x), axis=along)
+            mask = (sums == np.max(sums)) / np.sum(sums == np.max(sums))
+            return g * np.sign(x) * (np.expand_dims(mask, along))
+        raise ValueError(f"s2sgrad: no rule for the matrix norm ord={ord!r}")
+    if ord is None or ord == 2 or ord == "fro":
+        return ge * x / np.where(a == 0, 1.0, a)
+    if ord == np.inf or ord == -np.inf:
+        hits = np.abs(x) == a
+        return ge * np.sign(x) * hits / np.sum(hits, axis=axis, keepdims=True)
+    if ord == 1:
+        return ge * np.sign(x)
+    return ge * np.sign(x) * np.abs(x) ** (ord - 1) / np.where(a == 0, 1.0, a) ** (ord - 1)
+
+
+def untrace(g, x, offset=0):
+    """The adjoint of `np.trace(x, offset)` over the first two axes."""
+    eye = np.eye(np.shape(x)[0], np.shape(x)[1], offset)
+    return np.expand_dims(eye, tuple(range(2, np.ndim(x)))) * g
+
+
+# -- shapes and indexing ----------------------------------------------------------
+
+def add_at(x, index, g):
+    """`x[index] += g` that adds every time an index repeats (np.add.at for advanced
+    indexing; plain `+=` for basic indexing), returning x."""
+    items = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(i, (np.ndarray, list)) for i in items):
+        np.add.at(x, index, g)
+    else:
+        x[index] += g
+    return x
+
+
+def unindex(g, x, index):
+    """The adjoint of `x[index]`: zeros shaped like x, with g added where index points."""
+    return add_at(zero_grad(x), index, g)
+
+
+def unsplit(g, axis=0):
+    """The adjoint of `np.split(x, n, axis)` (a list of equal parts): the parts' adjoints
+    joined back."""
+    return np.concatenate(list(g), axis=axis)
+
+
+def unconcatenate(g, xs, axis=0):
+    """The adjoints of `np.concatenate(xs, axis)`: `g` cut at the parts' lengths."""
+    if axis is None:
+        sizes = np.cumsum([np.size(x) for x in xs])[:-1]
+        return [p.reshape(np.shape(x)) for p, x in zip(np.split(np.ravel(g), sizes), xs)]
+    sizes = np.cumsum([np.shape(x)[axis] for x in xs])[:-1]
+    return np.split(g, sizes, axis=axis)
+
+
+def unstacked(g, xs, axis, expand):
+    """The adjoints of `np.hstack`/`np.vstack`/`np.column_stack`-like joins: cut, then
+    each part back to the shape of its input."""
+    parts = unconcatenate(g, [expand(x) for x in xs], axis)
+    return [np.reshape(p, np.shape(x)) for p, x in zip(parts, xs)]
+
+
+def unhstack(g, xs):
+    """The adjoints of `np.hstack(xs)`."""
+    return unstacked(g, xs, 0 if np.ndim(g) == 1 else 1, np.atleast_1d)
+
+
+def unvstack(g, xs):
+    """The adjoints of `np.vstack(xs)`."""
+    return unstacked(g, xs, 0, np.atleast_2d)
+
+
+def unroll(g, shift, axis=None):
+    """The adjoint of `np.roll(x, shift, axis)`: rolled back."""
+    return np.reshape(np.roll(np.ravel(g), -shift), np.shape(g)) if axis is None else np.roll(g, -shift, axis)
+
+
+def untile(g, x, reps):
+    """The adjoint of `np.tile(x, reps)`: the tiles summed."""
+    shape = np.shape(x)
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    ndim = max(len(shape), len(reps))
+    shape = (1,) * (ndim - len(shape)) + shape
+    reps = (1,) * (ndim - len(reps)) + reps
+    split = [d for r, n in zip(reps, shape) for d in (r, n)]
+    return np.reshape(np.sum(np.reshape(g, split), axis=tuple(range(0, 2 * ndim, 2))), np.shape(x))
+
+
+def unrepeat(g, x, repeats, axis=None):
+    """The adjoint of `np.repeat(x, repeats, axis)` (an integer count, or one per entry)."""
+    flat = axis is None
+    source = np.ravel(x) if flat else np.asarray(x)
+    ax = 0 if flat else axis % source.ndim
+    counts = np.broadcast_to(repeats, (source.shape[ax],))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
+    summed = np.add.reduceat(np.asarray(g), starts, axis=ax) if len(starts) else np.zeros(source.shape)
+    summed = np.where(np.expand_dims(counts, tuple(i for i in range(source.ndim) if i != ax)) > 0,
+                      summed, 0.0)
+    return np.reshape(summed, np.shape(x))
+
+
+def unpad(g, x, pad_width, mode="constant"):
+    """The adjoint of `np.pad(x, pad_width)` with constant padding: the middle."""
+    if mode != "constant":
+        raise ValueError(f"s2sgrad: np.pad has a rule for mode='constant' only, not {mode!r}")
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (np.ndim(x), 2))
+    return np.asarray(g)[tuple(slice(b, np.shape(g)[i] - a) for i, (b, a) in enumerate(widths))]
+
+
+def undiagonal(g, x, offset=0, axis1=0, axis2=1):
+    """The adjoint of `np.diagonal(x, offset, axis1, axis2)`: g placed on that diagonal."""
+    out = np.zeros(np.shape(x))
+    view = np.diagonal(out, offset, axis1, axis2)
+    view.setflags(write=True)
+    view[...] = g
+    return out
+
+
+def undiag(g, x, k=0):
+    """The adjoint of `np.diag(x, k)`: the diagonal of g for a vector x, g placed on the
+    diagonal for a matrix x."""
+    return np.diagonal(g, k) if np.ndim(x) == 1 else undiagonal(g, x, k)
+
+
+def untake(g, x, indices, axis=None):
+    """The adjoint of `np.take(x, indices, axis)`."""
+    out = np.zeros(np.size(x) if axis is None else np.shape(x))
+    if axis is None:
+        np.add.at(out, np.ravel(indices), np.ravel(g))
+        return out.reshape(np.shape(x))
+    moved = np.moveaxis(out, axis, 0)
+    np.add.at(moved, indices, np.moveaxis(g, tuple(range(axis, axis + np.ndim(indices))),
+                                          tuple(range(np.ndim(indices)))))
+    return out
+
+
+def untake_along_axis(g, x, indices, axis):
+    """The adjoint of `np.take_along_axis(x, indices, axis)`."""
+    out = np.zeros(np.shape(x))
+    grids = list(np.ix_(*(np.arange(n) for n in np.shape(indices))))
+    grids[axis % np.ndim(x)] = indices
+    np.add.at(out, tuple(np.broadcast_arrays(*grids)), g)
+    return out
+
+
+def unsort(g, x, axis=-1):
+    """The adjoint of `np.sort(x, axis)`: g put back where each entry came from."""
+    if axis is None:
+        out = np.zeros(np.size(x))
+        out[np.argsort(np.ravel(x))] = g
+        return out.reshape(np.shape(x))
+    out = np.zeros(np.shape(x))
+    np.put_along_axis(out, np.argsort(x, axis=axis), g, axis=axis)
+    return out
+
+
+# -- linear algebra ---------------------------------------------------------------
+
+def untensordot(g, x, y, axes=2):
+    """The adjoints of `np.tensordot(x, y, axes)` with respect to x and y."""
+    nx, ny = np.ndim(x), np.ndim(y)
+    if np.ndim(axes) == 0:
+        ax = list(range(nx - axes, nx)), list(range(axes))
+    else:
+        ax = [list(np.atleast_1d(a) % n) for a, n in zip(axes, (nx, ny))]
+    free_x = [i for i in range(nx) if i not in ax[0]]
+    free_y = [i for i in range(ny) if i not in ax[1]]
+    g = np.asarray(g)
+    # y's contracted axes come out in increasing order: each stands for its partner in x
+    gx = np.tensordot(g, y, (list(range(len(free_x), g.ndim)), free_y))
+    dx = np.transpose(gx, np.argsort(free_x + [ax[0][j] for j in np.argsort(ax[1])]))
+    gy = np.tensordot(x, g, (free_x, list(range(len(free_x)))))
+    dy = np.transpose(gy, np.argsort([ax[1][j] for j in np.argsort(ax[0])] + free_y))
+    return dx, dy
+
+
+def unkron(g, x, y):
+    """The adjoints of `np.kron(x, y)` (vectors or matrices)."""
+    x2, y2 = np.atleast_2d(x), np.atleast_2d(y)
+    (m, n), (p, q) = x2.shape, y2.shape
+    blocks = np.reshape(g, (m, p, n, q))
+    dx = np.einsum("ipjq,pq->ij", blocks, y2)
+    dy = np.einsum("ipjq,ij->pq", blocks, x2)
+    return np.reshape(dx, np.shape(x)), np.reshape(dy, np.shape(y))
+
+
+def uneinsum(g, subscripts, operands, i):
+    """The adjoint of `np.einsum(subscripts, *operands)` with respect to operand i (explicit
+    output, no index repeated within one operand, no ellipsis)."""
+    operands = [o for o in operands if o is not None]
+    inputs, output = subscripts.replace(" ", "").split("->")
+    inputs = inputs.split(",")
+    if "." in subscripts or any(len(set(s)) != len(s) for s in inputs):
+        raise ValueError("s2sgrad: einsum with '...' or a repeated index in one operand has no rule yet")
+    others = [s for j, s in enumerate(inputs) if j != i]
+    missing = [c for c in inputs[i] if c not in output and not any(c in s for s in others)]
+    formula = ",".join([output] + others) + "->" + "".join(c for c in inputs[i] if c not in missing)
+    part = np.einsum(formula, g, *[op for j, op in enumerate(operands) if j != i])
+    if missing:                    # an index summed over in this operand alone: broadcast back
+        part = np.expand_dims(part, [inputs[i].index(c) for c in missing])
+        part = np.broadcast_to(part, np.shape(operands[i]))
+    return part
+
+
+def eigh_adjoint(gw, gv, w, v):
+    """The adjoint of `w, v = np.linalg.eigh(a)` for distinct eigenvalues, symmetrised
+    (the input is taken as the symmetric matrix it stands for)."""
+    n = np.shape(w)[-1]
+    gap = w[..., None, :] - w[..., :, None]
+    f = np.where(np.eye(n, dtype=bool), 0.0, 1.0 / np.where(np.eye(n, dtype=bool), 1.0, gap))
+    inner = np.zeros(np.shape(v)) if gv is None else f * (np.swapaxes(v, -1, -2) @ gv)
+    middle = inner + (0.0 if gw is None else np.eye(n) * np.asarray(gw)[..., None, :])
+    da = v @ middle @ np.swapaxes(v, -1, -2)
+    return 0.5 * (da + np.swapaxes(da, -1, -2))
+
+
+def cholesky_adjoint(g, lower):
+    """The adjoint of `lower = np.linalg.cholesky(a)`, symmetrised."""
+    phi = np.tril(lower.T @ g)
+    phi = phi - 0.5 * np.diag(np.diag(phi))
+    inv = np.linalg.inv(lower)
+    da = inv.T @ phi @ inv
+    return 0.5 * (da + da.T)
+
+
+def pinv_adjoint(g, a, ans):
+    """The adjoint of `ans = np.linalg.pinv(a)` where a keeps its rank."""
+    m, n = np.shape(a)
+    return (-ans.T @ g @ ans.T + (np.eye(m) - a @ ans) @ g.T @ ans @ ans.T
+            + ans.T @ ans @ g.T @ (np.eye(n) - ans @ a))
+
+
 def call_adjoint(fn, *args, wrt):
     """The gradients, with respect to the arguments at positions `wrt`, of the call
     `fn(*args[:-1])` pulled back from the cotangent `args[-1]` (a recursive call's
@@ -175,4 +472,8 @@ def zero_grad(x):
 
 HELPERS = (unbroadcast, unsum, unmax, untranspose, matmul_dleft, matmul_dright,
            matmul_dleft_sum, matmul_dright_sum,
-           dot_dleft, dot_dright, zero_grad, common_length, call_adjoint)
+           dot_dleft, dot_dright, zero_grad, common_length, call_adjoint,
+           unprod, unvar, unstd, uncumsum, unaverage, unnorm, untrace, add_at, unindex, unsplit,
+           unconcatenate, unstacked, unhstack, unvstack, unroll, untile, unrepeat, unpad, undiagonal, undiag, untake,
+           untake_along_axis, unsort, untensordot, unkron, uneinsum, eigh_adjoint, cholesky_adjoint,
+           pinv_adjoint)

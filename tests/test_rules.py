@@ -1,10 +1,17 @@
-"""Every rule in the table, proven against finite differences on scalar, vector,
-matrix and broadcast shapes, and (elementwise partials) against SymPy.
+"""Every rule in the table, proven from what the table says of it (`rules.Spec`).
 
-Adding a rule without adding its case here fails `test_every_rule_has_a_case`.
+Each differentiable op declares the domain its arguments are drawn from, its SymPy
+counterpart (or why it has none), and, when it is not elementwise, example calls.
+From that alone this file checks every rule against central finite differences (on
+scalar, vector, matrix and broadcast shapes) and against SymPy: symbolically for the
+elementwise partials, and by exact evaluation at rational points for everything else
+(the symbolic derivative of the op over arrays of symbols, against the generated
+gradient). Adding a rule adds its proofs; a rule that says nothing fails
+`test_every_rule_says_how_it_is_proven`.
 """
 from __future__ import annotations
 
+import fractions
 import types
 import zlib
 
@@ -12,172 +19,122 @@ import numpy as np
 import pytest
 import sympy
 
+import s2sgrad
 from s2sgrad import rules
+from s2sgrad.rules import DOMAINS, OPS
 
 from .support import check_grads, make_function
 
-# argument domains: where each op is smooth and well conditioned
-REAL, POSITIVE, AWAY_FROM_ZERO, FRACTION, ONE_TO_TWO = "real", "positive", "away", "fraction", "1-2"
-NEAR_ZERO = "near zero"        # |x| < 1.2: tan stays far from its poles
-
-# op -> (expression over x [and y], domain of x, domain of y)
-ELEMENTWISE = {
-    "add": ("x + y", REAL, REAL),
-    "sub": ("x - y", REAL, REAL),
-    "mul": ("x * y", REAL, REAL),
-    "div": ("x / y", REAL, AWAY_FROM_ZERO),
-    "pow": ("x ** y", POSITIVE, REAL),
-    "mod": ("x % y", FRACTION, ONE_TO_TWO),          # x / y in (0, 1): away from the jumps
-    "floordiv": ("x // y", FRACTION, ONE_TO_TWO),
-    "neg": ("-x", REAL, None),
-    "id": ("x", REAL, None),
-    "pos": ("+x", REAL, None),
-    "np.copy": ("np.copy(x)", REAL, None),
-    "np.sin": ("np.sin(x)", REAL, None),
-    "np.cos": ("np.cos(x)", REAL, None),
-    "np.tan": ("np.tan(x)", NEAR_ZERO, None),
-    "np.exp": ("np.exp(x)", REAL, None),
-    "np.log": ("np.log(x)", POSITIVE, None),
-    "np.sqrt": ("np.sqrt(x)", POSITIVE, None),
-    "np.tanh": ("np.tanh(x)", REAL, None),
-    "np.abs": ("np.abs(x)", AWAY_FROM_ZERO, None),
-    "np.maximum": ("np.maximum(x, y)", REAL, REAL),
-    "np.minimum": ("np.minimum(x, y)", REAL, REAL),
-    # Python's own functions, on Python floats only
-    "math.sin": ("math.sin(x)", REAL, None), "math.cos": ("math.cos(x)", REAL, None),
-    "math.tan": ("math.tan(x)", NEAR_ZERO, None), "math.exp": ("math.exp(x)", REAL, None),
-    "math.log": ("math.log(x)", POSITIVE, None), "math.sqrt": ("math.sqrt(x)", POSITIVE, None),
-    "math.tanh": ("math.tanh(x)", REAL, None), "abs": ("abs(x)", AWAY_FROM_ZERO, None),
-    "max": ("max(x, y)", REAL, REAL), "min": ("min(x, y)", REAL, REAL), "float": ("float(x)", REAL, None),
-}
-SCALAR_ONLY = {"math.sin", "math.cos", "math.tan", "math.exp", "math.log", "math.sqrt", "math.tanh",
-               "abs", "max", "min", "float"}
-
-# op -> list of (expression, shapes of the arguments)
-STRUCTURAL = {
-    "np.sum": [("np.sum(x)", [(4, 3)]), ("np.sum(x, axis=0)", [(4, 3)]),
-               ("np.sum(x, axis=-1, keepdims=True)", [(4, 3)]), ("np.sum(x, (0, 2))", [(2, 3, 4)]),
-               ("x.sum(axis=1)", [(4, 3)]), ("np.sum(x)", [()])],
-    "np.mean": [("np.mean(x)", [(4, 3)]), ("np.mean(x, axis=1)", [(4, 3)]),
-                ("np.mean(x, axis=0, keepdims=True)", [(4, 3)]), ("x.mean()", [(5,)])],
-    "matmul": [("x @ y", [(4, 3), (3, 2)]), ("x @ y", [(3,), (3, 2)]), ("x @ y", [(4, 3), (3,)]),
-               ("x @ y", [(3,), (3,)]), ("x @ y", [(2, 4, 3), (3, 5)]), ("x @ y", [(4, 3), (2, 3, 5)])],
-    "np.matmul": [("np.matmul(x, y)", [(4, 3), (3, 2)]), ("np.matmul(x, y)", [(2, 1, 4, 3), (3, 3, 2)])],
-    "np.dot": [("np.dot(x, y)", [(4, 3), (3, 2)]), ("np.dot(x, y)", [(3,), (3,)]),
-               ("np.dot(x, y)", [(4, 3), (3,)]), ("np.dot(x, y)", [(), (3,)]), ("x.dot(y)", [(2, 3), (3, 4)])],
-    "np.transpose": [("np.transpose(x)", [(4, 3)]), ("x.T", [(4, 3)]),
-                     ("np.transpose(x, (1, 2, 0))", [(2, 3, 4)]), ("x.transpose(2, 0, 1)", [(2, 3, 4)])],
-    "sum": [("sum(x)", [(4, 3)]), ("sum(x)", [(5,)])],
-    "np.stack": [("np.stack([x, y], axis=1)", [(3,), (3,)]), ("np.stack([x, y])", [(2, 3), (2, 3)])],
-    "np.array": [("np.array([x, y])", [(3,), (3,)]), ("np.array([x, y])", [(), ()])],
-    "append": [("np.array([x, x * y, y])", [(2,), (2,)])],
-    "np.asarray": [("np.asarray(x, dtype=float)", [(3,)]), ("x.astype(float)", [(2, 3)])],
-    "np.max": [("np.max(x)", [(4, 3)]), ("np.max(x, axis=0)", [(4, 3)]),
-               ("x.max(axis=1, keepdims=True)", [(4, 3)])],
-    "np.amax": [("np.amax(x, axis=-1)", [(2, 3, 4)])],
-    "np.min": [("np.min(x)", [(5,)]), ("x.min(axis=0)", [(4, 3)])],
-    "np.amin": [("np.amin(x, axis=(0, 2))", [(2, 3, 4)])],
-    "np.reshape": [("np.reshape(x, (3, 4))", [(4, 3)]), ("x.reshape(2, 6)", [(4, 3)]),
-                   ("x.reshape(-1)", [(4, 3)])],
-    "getitem": [("x[0, 1]", [(4, 3)]), ("x[1:3]", [(4, 3)]), ("x[:, ::2]", [(4, 3)]),
-                ("x[..., -1]", [(2, 3, 4)]), ("x[None, 1:, 0]", [(4, 3)]), ("x[-2]", [(5,)])],
-    "setitem": [("setitem", [(4, 3), ()]), ("setitem_slice", [(4, 3), (3,)])],
-}
-SETITEM = {
-    "setitem": "def f(x, y):\n    z = x * 2.0\n    z[1, 2] = y ** 2\n    return z\n",
-    "setitem_slice": "def f(x, y):\n    z = x * 2.0\n    z[1:3] = np.sin(y)\n    return z * x\n",
-}
-
+COMPILER_ONLY = {"iadd", "getitem.any"}     # made by the reverse pass only (add's rule; x[idx])
+DIFFERENTIABLE = sorted(n for n, op in OPS.items() if op.kind in ("elementwise", "adjoint") and n not in COMPILER_ONLY)
+ELEMENTWISE = [n for n in DIFFERENTIABLE if OPS[n].kind == "elementwise"]
+STRUCTURAL = [n for n in DIFFERENTIABLE if OPS[n].kind == "adjoint"]
+SCALAR_ONLY = {n for n in ELEMENTWISE if n.startswith("math.") or n in ("abs", "max", "min", "float")}
+SPELLING = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
+            "pow": "{0} ** {1}", "mod": "{0} % {1}", "floordiv": "{0} // {1}", "neg": "-{0}",
+            "pos": "+{0}", "id": "{0}"}
 PREAMBLE = "import math\nimport numpy as np\n"
 BROADCAST = [((4, 3), (3,)), ((4, 3), (4, 1)), ((4, 3), (1, 3)), ((4, 3), ()), ((), (4, 3)),
              ((3, 1), (1, 2)), ((), ()), ((5,), (5,))]
 
 
+def test_every_rule_says_how_it_is_proven():
+    for name in DIFFERENTIABLE:
+        spec, op = OPS[name].spec, OPS[name]
+        assert spec is not None and spec.domain, f"{name}: no domain"
+        assert all(d in DOMAINS for d in spec.domain), f"{name}: unknown domain in {spec.domain}"
+        assert spec.sympy or spec.why, f"{name}: neither a SymPy counterpart nor why there is none"
+        if op.kind == "elementwise":
+            assert len(spec.domain) == len(op.args), f"{name}: one domain per argument"
+        else:
+            assert spec.examples, f"{name}: no example calls"
+
+
+# -- drawing arguments from a domain ---------------------------------------------------
+
 def sample(shape, domain, rng):
-    x = rng.uniform(-2.0, 2.0, shape)
-    if domain == POSITIVE:
-        x = rng.uniform(0.5, 2.0, shape)
-    elif domain == NEAR_ZERO:
-        x = rng.uniform(-1.2, 1.2, shape)
-    elif domain == FRACTION:
-        x = rng.uniform(0.1, 0.9, shape)
-    elif domain == ONE_TO_TWO:
-        x = rng.uniform(1.0, 2.0, shape)
-    elif domain == AWAY_FROM_ZERO:
-        x = rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
+    """Floats drawn from `domain`, each one a binary fraction (exact as a rational)."""
+    n = int(np.prod(shape, dtype=int))
+    if domain == "wellcond":
+        x = rng.uniform(-1.0, 1.0, shape) + shape[-1] * np.eye(shape[-1])
+    elif domain == "spd":
+        b = rng.uniform(-1.0, 1.0, shape)
+        x = b @ b.T + shape[-1] * np.eye(shape[-1])
+    elif domain == "distinct":
+        x = (rng.permutation(n) * 0.37 + rng.uniform(0.0, 0.1, n) - 1.0).reshape(shape)
+    elif domain == "index":
+        return rng.uniform(size=shape) > 0.5 if shape else bool(rng.uniform() > 0.5)
+    else:
+        low, high = {"positive": (0.5, 2.0), "unit": (-0.9, 0.9), "above1": (1.2, 3.0), "near zero": (-1.2, 1.2),
+                     "fraction": (0.1, 0.9), "1-2": (1.0, 2.0)}.get(domain, (-2.0, 2.0))
+        x = rng.uniform(low, high, shape)
+        if domain == "away":
+            x = rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
+    x = np.round(np.asarray(x, dtype=float) * 1024) / 1024
     return float(x) if shape == () else x
 
 
-COMPILER_ONLY = {"iadd"}       # made by the reverse pass only; it shares add's rule
+def _rng(*key):
+    return np.random.default_rng(zlib.crc32(repr(key).encode()))   # the same every run
 
 
-def test_every_rule_has_a_case():
-    differentiable = {name for name, op in rules.OPS.items() if op.kind in ("elementwise", "adjoint")}
-    assert differentiable - COMPILER_ONLY == set(ELEMENTWISE) | set(STRUCTURAL)
-    assert all(rules.OPS[name].rule is rules.OPS["add"].rule for name in COMPILER_ONLY)
+# -- elementwise rules: finite differences on broadcast shapes -------------------------
+
+def _call(name, args):
+    return SPELLING.get(name, name + "({})").format(*args) if name in SPELLING else f"{name}({', '.join(args)})"
 
 
-@pytest.mark.parametrize("shapes", BROADCAST, ids=str)
-@pytest.mark.parametrize("op", sorted(ELEMENTWISE))
-def test_elementwise_rule_matches_finite_differences(tmp_path, op, shapes):
-    expr, dx, dy = ELEMENTWISE[op]
-    if op in SCALAR_ONLY and shapes != ((), ()):
-        return                                  # Python's math works on floats only
-    rng = np.random.default_rng(zlib.crc32(repr((op, shapes)).encode()))   # the same every run
-    if dy is None:
-        fn = make_function(tmp_path, f"def f(x):\n    z = {expr}\n    return z\n", preamble=PREAMBLE)
-        check_grads(fn, sample(shapes[0], dx, rng))
-    else:
-        fn = make_function(tmp_path, f"def f(x, y):\n    z = {expr}\n    return z\n", preamble=PREAMBLE)
-        check_grads(fn, sample(shapes[0], dx, rng), sample(shapes[1], dy, rng))
+def _elementwise_cases():
+    for name in ELEMENTWISE:
+        arity = len(OPS[name].args)
+        for shapes in BROADCAST:
+            if name in SCALAR_ONLY and shapes != ((), ()):
+                continue                       # Python's math works on floats only
+            shapes = (shapes * 2)[:arity] if arity > 1 else shapes[:1]
+            if arity == 3:
+                shapes = (shapes[0], shapes[1], shapes[0])
+            yield pytest.param(name, shapes, id=f"{name}-{shapes}")
 
 
-CASES = [(op, expr, shapes) for op, cases in STRUCTURAL.items() for expr, shapes in cases]
+@pytest.mark.parametrize("name, shapes", _elementwise_cases())
+def test_elementwise_rule_matches_finite_differences(tmp_path, name, shapes):
+    names = "xyz"[:len(shapes)]
+    fn = make_function(tmp_path, f"def f({', '.join(names)}):\n    return {_call(name, names)}\n", preamble=PREAMBLE)
+    rng = _rng(name, shapes)
+    args = [sample(s, d, rng) for s, d in zip(shapes, OPS[name].spec.domain)]
+    wrt = tuple(i for i, d in enumerate(OPS[name].spec.domain) if d != "index")
+    check_grads(fn, *args, wrt=wrt)
 
 
-@pytest.mark.parametrize("op, expr, shapes", CASES, ids=[f"{c[1]}-{c[2]}" for c in CASES])
-def test_structural_rule_matches_finite_differences(tmp_path, op, expr, shapes):
-    rng = np.random.default_rng(7)
-    params = "xy"[:len(shapes)]
-    source = SETITEM.get(expr) or f"def f({', '.join(params)}):\n    return {expr}\n"
-    fn = make_function(tmp_path, source, preamble="import math\nimport numpy as np\n")
-    check_grads(fn, *(sample(s, REAL, rng) for s in shapes))
+# -- elementwise rules: each partial equals sympy.diff of the op ----------------------
+
+SYMPY_NP = types.SimpleNamespace(
+    cos=sympy.cos, sin=sympy.sin, log=sympy.log, sign=sympy.sign, floor=sympy.floor, trunc=sympy.floor,
+    sqrt=sympy.sqrt, exp=sympy.exp, tanh=sympy.tanh, cosh=sympy.cosh, sinh=sympy.sinh, pi=sympy.pi,
+    exp2=lambda v: 2 ** v, float_power=lambda a, b: a ** b, where=lambda c, a, b: sympy.Piecewise((a, c), (b, True)))
+ASSUME = {"positive": dict(positive=True), "above1": dict(positive=True), "fraction": dict(positive=True),
+          "1-2": dict(positive=True)}
 
 
-# -- SymPy: each elementwise partial equals sympy.diff of the op ---------------
-
-SYMPY = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
-         "div": lambda x, y: x / y, "pow": lambda x, y: x ** y, "neg": lambda x: -x,
-
-         "id": lambda x: x, "pos": lambda x: x, "np.copy": lambda x: x, "np.sin": sympy.sin, "np.cos": sympy.cos,
-         "np.tan": sympy.tan, "np.exp": sympy.exp, "np.log": sympy.log, "np.sqrt": sympy.sqrt,
-         "np.tanh": sympy.tanh, "np.abs": sympy.Abs, "math.sin": sympy.sin, "math.cos": sympy.cos,
-         "math.tan": sympy.tan, "math.exp": sympy.exp, "math.log": sympy.log, "math.sqrt": sympy.sqrt,
-         "math.tanh": sympy.tanh, "abs": sympy.Abs, "float": lambda x: x}
-# np.maximum (np.minimum, max, min) has a kink on x == y, which a symbolic derivative cannot express as one
-# formula; its rule is proven by finite differences above and at ties below. `//` is a
-# step function, `%` a saw tooth: SymPy leaves their derivatives unevaluated, so they
-# are proven by finite differences above, away from the jumps.
-SYMPY_SHIM = types.SimpleNamespace(cos=sympy.cos, sin=sympy.sin, log=sympy.log, sign=sympy.sign, floor=sympy.floor,
-                                   sqrt=sympy.sqrt, exp=sympy.exp, tanh=sympy.tanh)
-
-
-def test_sympy_covers_every_smooth_elementwise_rule():
-    elementwise = {n for n, op in rules.OPS.items() if op.kind == "elementwise"} - COMPILER_ONLY
-    assert elementwise - set(SYMPY) == {"np.maximum", "np.minimum", "max", "min", "floordiv", "mod"}
-
-
-@pytest.mark.parametrize("op", sorted(SYMPY))
-def test_elementwise_partials_equal_sympy_derivatives(op):
-    rule = rules.OPS[op].rule
-    symbolic = types.FunctionType(rule.__code__, {"np": SYMPY_SHIM})
-    args = sympy.symbols("x y", positive=True)[:len(rules.OPS[op].args)]
-    ans = SYMPY[op](*args)
-    kwargs = {"ans": ans} if "ans" in rule.__code__.co_varnames[:rule.__code__.co_argcount] else {}
-    partials = symbolic(*args, **kwargs)
+@pytest.mark.parametrize("name", [n for n in ELEMENTWISE if OPS[n].spec.sympy])
+def test_elementwise_partials_equal_sympy_derivatives(name):
+    op, spec = OPS[name], OPS[name].spec
+    rule = op.rule
+    symbols = [sympy.Symbol(s, real=True, **ASSUME.get(d, {})) for s, d in zip("xy", spec.domain)]
+    ans = sympy.sympify(spec.sympy, locals=dict(zip("xy", symbols)))
+    symbolic = types.FunctionType(rule.__code__, {"np": SYMPY_NP})
+    takes_ans = "ans" in rule.__code__.co_varnames[:rule.__code__.co_argcount]
+    partials = symbolic(*symbols, **({"ans": ans} if takes_ans else {}))
     partials = partials if isinstance(partials, tuple) else (partials,)
-    for arg, partial in zip(args, partials):
-        assert sympy.simplify(sympy.diff(ans, arg) - partial) == 0, (op, arg)
+    rng = _rng(name)
+    for arg, partial in zip(symbols, partials):
+        difference = sympy.diff(ans, arg) - partial
+        if sympy.simplify(difference) == 0:
+            continue
+        for _ in range(3):                    # where SymPy cannot simplify: exact evaluation
+            point = {s: sympy.Rational(fractions.Fraction(float(sample((), d, rng))))
+                     for s, d in zip(symbols, spec.domain)}
+            assert abs(sympy.N(difference.subs(point), 30)) < 1e-12, (name, arg, point)
 
 
 def test_abs_partial_is_sign_for_real_arguments():
@@ -185,13 +142,104 @@ def test_abs_partial_is_sign_for_real_arguments():
     assert sympy.simplify(sympy.diff(sympy.Abs(x), x) - sympy.sign(x)) == 0
 
 
-# -- conventions at kinks -----------------------------------------------------
+# -- every other rule: its examples, by finite differences and against SymPy -------------
+
+def _case_id(name, expr, shapes):
+    line = expr.splitlines()[-2].strip() if expr.startswith("def ") else expr
+    return f"{name}: {line} {shapes}"
+
+
+CASES = [pytest.param(name, expr, shapes, id=_case_id(name, expr, shapes))
+         for name in STRUCTURAL for expr, shapes in OPS[name].spec.examples]
+
+
+def _example(tmp_path, name, expr, shapes):
+    """The example as a function; a symmetric input (domain spd) is symmetrised first, so
+    the gradient is the one with respect to the symmetric matrix it stands for."""
+    params = "xyz"[:len(shapes)]
+    first = "    x = (x + x.T) / 2\n" if OPS[name].spec.domain[0] == "spd" else ""
+    source = expr if expr.startswith("def ") else f"def f({', '.join(params)}):\n{first}    return {expr}\n"
+    return make_function(tmp_path, source, preamble=PREAMBLE)
+
+
+def _arguments(name, shapes, rng):
+    domain = OPS[name].spec.domain
+    return [sample(s, domain[min(i, len(domain) - 1)], rng) for i, s in enumerate(shapes)]
+
+
+@pytest.mark.parametrize("name, expr, shapes", CASES)
+def test_rule_matches_finite_differences(tmp_path, name, expr, shapes):
+    fn = _example(tmp_path, name, expr, shapes)
+    args = _arguments(name, shapes, _rng(name, expr, shapes))
+    check_grads(fn, *args, rtol=1e-4, atol=1e-6)
+
+
+class _Proxy:
+    """A stand-in for numpy in which some functions are SymPy's (`np.linalg.inv` ...)."""
+
+    def __init__(self, module, overrides, prefix="np"):
+        self._module, self._overrides, self._prefix = module, overrides, prefix
+
+    def __getattr__(self, attr):
+        key = f"{self._prefix}.{attr}"
+        if key in self._overrides:
+            return self._overrides[key]
+        value = getattr(self._module, attr)
+        return _Proxy(value, self._overrides, key) if isinstance(value, types.ModuleType) else value
+
+
+def _on_symbols(name):
+    """numpy, with the op under test replaced by its SymPy counterpart where it is not
+    NumPy itself on arrays of symbols."""
+    spec = OPS[name].spec
+    overrides = {f"np.{f}": np.vectorize(getattr(sympy, f), otypes=[object])
+                 for f in ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh")}
+    overrides["np.std"] = lambda x, **kw: np.vectorize(sympy.sqrt, otypes=[object])(np.var(x, **kw))
+    if spec.sympy != "numpy":
+        def counterpart(x, y=None, **_):
+            names = {"x": x, "y": y, "np": np, "M": sympy.Matrix, "log": sympy.log, "abs": sympy.Abs,
+                     "sign": sympy.sign}
+            return eval(spec.sympy, names)
+        overrides[name] = counterpart
+    return _Proxy(np, overrides)
+
+
+@pytest.mark.parametrize("name, expr, shapes", [c for c in CASES if OPS[c.values[0]].spec.sympy])
+def test_rule_matches_sympy_at_rational_points(tmp_path, name, expr, shapes):
+    fn = _example(tmp_path, name, expr, shapes)
+    rng = _rng("sympy", name, expr, shapes)
+    args = _arguments(name, shapes, rng)
+    symbols = [np.array(sympy.symbols(f"{v}0:{max(np.size(a), 1)}", real=True), dtype=object).reshape(np.shape(a))
+               for v, a in zip("xyz", args)]
+    symbolic = types.FunctionType(fn.__code__, dict(fn.__globals__, np=_on_symbols(name)))
+    out = np.asarray(symbolic(*symbols), dtype=object)
+    cotangent = np.round(rng.uniform(-1.0, 1.0, out.shape) * 64) / 64
+    total = sum(sympy.Rational(fractions.Fraction(float(c))) * o for c, o in zip(np.ravel(cotangent), np.ravel(out)))
+    point = {s: sympy.Rational(fractions.Fraction(float(v)))
+             for syms, a in zip(symbols, args) for s, v in zip(np.ravel(syms), np.ravel(a))}
+    _, pullback = s2sgrad.vjp(fn, *args)
+    got = pullback(cotangent if np.shape(out) else float(cotangent))
+    for syms, mine in zip(symbols, got):
+        want = np.array([float(sympy.N(sympy.diff(total, s).subs(point), 30)) for s in np.ravel(syms)])
+        np.testing.assert_allclose(np.ravel(mine), want, rtol=1e-9, atol=1e-12, err_msg=f"{name}: {expr}")
+
+
+# -- conventions at kinks -----------------------------------------------------------
 
 def test_kink_conventions(tmp_path):
-    import s2sgrad
     absolute = make_function(tmp_path, "def f(x):\n    return np.sum(np.abs(x))\n")
     np.testing.assert_array_equal(s2sgrad.grad(absolute)(np.array([-1.0, 0.0, 2.0])), [-1.0, 0.0, 1.0])
     maximum = make_function(tmp_path, "def f(x, y):\n    return np.sum(np.maximum(x, y))\n")
     dx, dy = s2sgrad.grad(maximum, wrt=(0, 1))(np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0]))
     np.testing.assert_array_equal(dx, [0.0, 0.5, 1.0])
     np.testing.assert_array_equal(dy, [1.0, 0.5, 0.0])
+    clipped = make_function(tmp_path, "def f(x):\n    return np.sum(np.clip(x, -1.0, 1.0))\n")
+    np.testing.assert_array_equal(s2sgrad.grad(clipped)(np.array([-2.0, -1.0, 0.0, 1.0, 2.0])), [0, 1, 1, 1, 0])
+    top = make_function(tmp_path, "def f(x):\n    return np.max(x)\n")
+    np.testing.assert_array_equal(s2sgrad.grad(top)(np.array([1.0, 3.0, 3.0])), [0.0, 0.5, 0.5])
+
+
+def test_repeated_indices_add_up(tmp_path):
+    fn = make_function(tmp_path, "def f(x, idx):\n    return np.sum(x[idx] * np.arange(4.0))\n")
+    g = s2sgrad.grad(fn)(np.ones(3), np.array([0, 2, 0, 0]))
+    np.testing.assert_array_equal(g, [0.0 + 2.0 + 3.0, 0.0, 1.0])

@@ -24,7 +24,7 @@ branches takes the cotangent as its last argument.
 from __future__ import annotations
 
 from .. import ir, rules
-from ..errors import NotDifferentiableError
+from ..errors import NoRuleError, NotDifferentiableError
 from ..lower import RESERVED, Namer, _temp_base, template
 from . import named_calls, tape
 from .activity import active_values, differentiable_positions
@@ -42,6 +42,7 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
     itself = (origin, tuple(fn.params.index(w) for w in wrt), name, outputs) \
         if kind == "vjp" and flows else None
     fn, pulled = named_calls.run(fn, active_values(fn, wrt), itself)
+    pulled |= _tuple_ops(fn)
     *forward, ret = fn.body
     sweep = Reverse(fn, active_values(fn, wrt))
     sweep.namer.taken.add(name)
@@ -87,6 +88,65 @@ def _doc(fn, wrt, kind, flows=False) -> str:
             f"({fn.name}(...), pullback); pullback(cotangent) returns the gradients.")
 
 
+INT_OPS = {"add", "sub", "mul", "floordiv", "mod", "neg", "pos", "id", "len", "np.ndim", "np.size"}
+
+
+def _int_names(fn: ir.Function) -> set:
+    """Names that hold Python integers on every path: turns of `range` loops, lengths,
+    items of shapes, and integer arithmetic on them (a name assigned anything else, or
+    a parameter, may hold an array)."""
+    defs: dict = {}
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.For):
+            defs.setdefault(s.target, []).append("int")
+        elif isinstance(s, ir.While) and s.counter:
+            defs.setdefault(s.counter, []).append("int")
+        elif isinstance(s, ir.Assign):
+            defs.setdefault(s.target, []).append(s)
+        elif isinstance(s, ir.Pop):
+            continue                          # a pop restores a value assigned elsewhere
+    shapes = {s.target for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.op == "np.shape"}
+    ints: set = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, how in defs.items():
+            if name not in ints and name not in fn.params and all(_int_def(d, ints, shapes) for d in how):
+                ints.add(name)
+                changed = True
+    return ints
+
+
+def _int_def(d, ints: set, shapes: set) -> bool:
+    if d == "int":
+        return True
+    atoms = [a for a in d.args if not isinstance(a, ir.Index)]
+    known = all(isinstance(a, ir.Var) and a.name in ints or isinstance(a, ir.Const)
+                and type(a.value) is int or isinstance(a, ir.Const) and a.value is None for a in atoms)
+    if d.op == "getitem":                 # an item of a shape
+        return isinstance(d.args[0], ir.Var) and d.args[0].name in shapes
+    return d.op in ("len", "np.ndim", "np.size") or d.op in INT_OPS and known
+
+
+def _tuple_ops(fn: ir.Function) -> dict:
+    """Ops returning a tuple (`sign, logdet = np.linalg.slogdet(a)`): their items' adjoints
+    are held and handed to the op's template together, as a tuple."""
+    marks, flat = {}, list(ir.walk(fn.body))
+    for s in flat:
+        op = rules.OPS.get(s.op) if isinstance(s, ir.Assign) else None
+        if op is None or not op.outputs:
+            continue
+        items = [t for t in flat if isinstance(t, ir.Assign) and t.op == "getitem" and t.args[0] == ir.Var(s.target)
+                 and len(t.args[1].items) == 1 and isinstance(t.args[1].items[0], ir.Const)]
+        readers = [t for t in flat if s.target in ir.uses(t) and not isinstance(t, ir.NESTED)]
+        if len(readers) != len(items):
+            raise NoRuleError(f"`{op.name}` returns {op.outputs} values; only its items can be used here",
+                              s.loc, hint="unpack them where it is called: `a, b = ...`")
+        marks |= {id(t): ("item", s.target, t.args[1].items[0].value) for t in items}
+        marks[id(s)] = ("outputs", op.outputs)
+    return marks
+
+
 def _taken(fn: ir.Function) -> set:
     """The names a derivative of `fn` must not make up."""
     names = set(fn.params) | set(fn.free) | RESERVED | {tape.TAPE}
@@ -100,6 +160,7 @@ class Reverse:
         names = _taken(fn)
         self.namer, self.active, self.fn = Namer(names), active, fn
         self.mutable = tape.mutable_names(fn)
+        self.ints = _int_names(fn)
         self.bound = tape.bound_before(fn)
         self.first = tape.first_bindings(fn)
         self.user_names = names - fn.temps
@@ -272,8 +333,15 @@ class Reverse:
         elif stmt.op == "call":
             stmts, parts = self.call(stmt, wanted, dans)
         else:
+            if stmt.op == "getitem" and not self.basic(stmt.args[1]):
+                op = rules.OPS["getitem.any"]        # an index that may repeat an entry
             stmts, parts = self.from_template(stmt, op, wanted, dans)
         self.commit(stmts, parts, stmt.loc)
+
+    def basic(self, index) -> bool:
+        """Whether an index is basic indexing (integers known to be integers, slices,
+        None, ...), whose entries never repeat."""
+        return all(not isinstance(i, ir.Var) or i.name in self.ints for i in index.items)
 
     def elementwise(self, stmt, op, wanted, dans):
         """dans * partial, summed back to each argument's shape."""
@@ -301,6 +369,14 @@ class Reverse:
             self.held[(result, index)] = dans
             self.adj[result] = ir.Var(result)      # (so that the call pulls back)
             return [], []
+        if self.pulled[id(stmt)][0] == "outputs":  # an op returning a tuple: its template
+            together = ir.Var(self.temp("tuple", ()))
+            stmts = self.cotangents(stmt.target, self.pulled[id(stmt)][1], together.name, stmt.loc)
+            op = rules.OPS[stmt.op]
+            wanted = [i for i in differentiable_positions(stmt)
+                      if isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active]
+            more, parts = self.from_template(stmt, op, wanted, together)
+            return stmts + more, parts
         how, name, args, wanted, outputs = self.pulled[id(stmt)]
         stmts = []
         if outputs:
@@ -362,7 +438,7 @@ class Reverse:
         stmts, _ = self.inline(tmpl, mapping, outputs, stmt.loc)
         for i in wanted:        # a new array of zeros or a copy is the generated code's own
             first = next(s for s in stmts if s.target == outputs["d" + op.args[i]])
-            if first.op in ("np.zeros", "np.copy", "zero_grad") and self.adj.get(stmt.args[i].name) is None:
+            if first.op in ("np.zeros", "np.copy", "zero_grad", "unindex") and self.adj.get(stmt.args[i].name) is None:
                 self.owned.add(stmt.args[i].name)
         return stmts, [(stmt.args[i].name, ir.Var(outputs["d" + op.args[i]])) for i in wanted]
 

@@ -38,6 +38,9 @@ class Op:
     obj: object = None              # the Python object user code calls
     into: object = None             # optional template adding into an existing `dx` in place
     into_same: bool = False         # ... usable only when the incoming adjoint is that `dx`
+    spec: "Spec" = None             # how the tests prove the rule (shared by its aliases)
+    optional: tuple = ()            # arguments that may be left out (None then)
+    outputs: int = 0                # how many values the op returns, when a tuple
 
     @property
     def differentiable(self) -> tuple:
@@ -50,15 +53,48 @@ class Op:
         return ()
 
 
+@dataclass
+class Spec:
+    """How the table test proves a rule: where its arguments may be drawn from (one
+    domain name per argument, see DOMAINS), its SymPy counterpart or why it has none,
+    and, for ops that are not elementwise, example calls over shaped arguments."""
+
+    domain: tuple = ()
+    sympy: str | None = None        # an expression over x, y (elementwise), or over arrays
+    why: str | None = None          # why there is no SymPy counterpart
+    examples: tuple = ()            # (expression over x, y, z, shapes of x, y, z)
+
+
+DOMAINS = {
+    "real": "any real number",
+    "positive": "x > 0",
+    "away": "|x| >= 0.5 (away from a kink or pole at 0)",
+    "unit": "|x| < 1",
+    "above1": "x > 1",
+    "near zero": "|x| < 1.2",
+    "fraction": "0 < x < 1",
+    "1-2": "1 <= x <= 2",
+    "distinct": "real, no two entries within 0.1 of each other (no ties)",
+    "wellcond": "a square matrix with a dominant diagonal",
+    "spd": "a symmetric positive definite matrix",
+    "index": "integer indices (not differentiated)",
+}
+
 OPS: dict[str, Op] = {}
 BY_OBJECT: dict[int, str] = {}
+FOREIGN: dict[str, object] = {}     # emitted name -> function, for rules of non-NumPy functions
 
 
 def _name_of(obj) -> str:
     module = getattr(obj, "__module__", None) or ""
+    if module.startswith("numpy.linalg"):
+        return "np.linalg." + obj.__name__
     if module.startswith("numpy") or type(obj).__name__ == "ufunc":
         return "np." + obj.__name__
-    return ("math." if module == "math" else "") + obj.__name__
+    if module in ("math", "builtins"):
+        return ("math." if module == "math" else "") + obj.__name__
+    FOREIGN[obj.__name__] = obj     # emitted by its own name, bound (and imported) by it
+    return obj.__name__
 
 
 def _add(op: Op) -> Op:
@@ -68,32 +104,50 @@ def _add(op: Op) -> Op:
     return op
 
 
-def _signature(rule) -> tuple[tuple, dict]:
+def _signature(rule) -> tuple[tuple, dict, tuple]:
     params = inspect.signature(rule).parameters.values()
     args = tuple(p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD
                  and p.name not in ("ans", "dans"))
     statics = {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY}
-    return args, statics
+    optional = tuple(p.name for p in params if p.name in args and p.default is None)
+    return args, statics, optional
 
 
-def _register(kind: str, target, name: str | None):
+def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0):
     def decorate(rule):
         obj = None if isinstance(target, str) else target
         key = name or (target if isinstance(target, str) else _name_of(target))
-        args, statics = _signature(rule)
-        _add(Op(key, key, kind, rule, args, statics, obj))
+        args, statics, optional = _signature(rule)
+        if not hasattr(rule, "spec"):
+            rule.spec = Spec()             # one Spec per rule, shared by the names it has
+        for field_name, value in spec.items():
+            if value is not None:
+                setattr(rule.spec, field_name, tuple(value) if field_name in ("domain", "examples") else value)
+        _add(Op(key, key, kind, rule, args, statics, obj, spec=rule.spec, optional=optional,
+                outputs=outputs))
         return rule
     return decorate
 
 
-def partials(target, name: str | None = None):
-    """Register an elementwise op by a function returning its partials."""
-    return _register("elementwise", target, name)
+def partials(target, name: str | None = None, *, domain=None, sympy=None, why=None):
+    """Register an elementwise op by a function returning its partials. `domain` (one
+    name per argument), `sympy` (the op over symbols x, y) or `why` (there is none) tell
+    the table test how to prove it; aliases stacked on the same rule share them."""
+    return _register("elementwise", target, name, dict(domain=domain, sympy=sympy, why=why))
 
 
-def adjoint(target, name: str | None = None):
-    """Register an op by an adjoint template (see the module docstring)."""
-    return _register("adjoint", target, name)
+def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=None, examples=None,
+            outputs: int = 0):
+    """Register an op by an adjoint template (see the module docstring); `examples` are
+    calls the table test differentiates, `sympy` the op over arrays of symbols. An op
+    returning a tuple says how many `outputs`; its template gets `dans` as a tuple."""
+    return _register("adjoint", target, name,
+                     dict(domain=domain, sympy=sympy, why=why, examples=examples), outputs)
+
+
+def alias(obj, key: str) -> None:
+    """Another name for a registered op (np.add is `+`, np.absolute is np.abs)."""
+    BY_OBJECT[id(obj)] = key
 
 
 def adjoint_into(name: str, same: bool = False):
@@ -132,4 +186,4 @@ def lookup(obj) -> Op | None:
     return OPS[key] if key is not None else None
 
 
-from . import operators, numpy  # noqa: E402,F401  (fill the table)
+from . import operators, numpy, linalg  # noqa: E402,F401  (fill the table)

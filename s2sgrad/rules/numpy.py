@@ -1,133 +1,456 @@
-"""Rules of NumPy functions: elementwise partials one line each, then the
-structural and linear-algebra ops as adjoint templates.
+"""Rules of NumPy's own functions (np.linalg is in linalg.py): elementwise partials
+one line each, then reductions, shapes and indexing as adjoint templates, then the
+functions whose result carries no derivative.
 
-Conventions at kinks: d|x|/dx is 0 at x = 0; at a tie of np.maximum (or of
-the builtin max of two values) each argument gets half of the adjoint; the
-adjoint of np.max is shared equally by the entries that tie for the maximum.
-The math module's functions on floats share the NumPy rules.
+Each rule says how the table test proves it (`domain`, `sympy` or `why`, and
+`examples` for what is not elementwise; see `Spec` in rules/__init__.py).
+
+Conventions at kinks: d|x|/dx is 0 at x = 0; at a tie of np.maximum (or of the
+builtin max of two values) each argument gets half of the adjoint; the adjoint of
+np.max is shared equally by the entries that tie for the maximum; np.clip passes
+the whole adjoint to x at the bounds themselves; np.sort and the order statistics
+assume no ties. The math module's functions on floats share the NumPy rules.
 """
 import math
 
 import numpy as np
 
-from . import adjoint, nondifferentiable, partials
-from ..runtime import (dot_dleft, dot_dright, unbroadcast, unmax, unsum,  # noqa: F401 (templates)
-                       untranspose)
+from . import adjoint, alias, nondifferentiable, partials
+from ..runtime import (unaverage, unbroadcast, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
+                       undiagonal, unhstack, unmax, unpad, unprod, unrepeat, unroll, unsort, unsplit,
+                       unstd, unsum, untake, untake_along_axis, untile, untrace, untranspose, unvar,
+                       unvstack)
 
-# -- elementwise: the partial derivative(s) of `ans = f(x[, y])` -------------
+R, P, A, U = "real", "positive", "away", "unit"
+KINK = "a kink: SymPy has no single formula across it; proven by finite differences away from it"
 
-@partials(np.sin)
+# -- elementwise: the partial derivative(s) of `ans = f(x[, y])` -------------------
+
+@partials(np.sin, domain=(R,), sympy="sin(x)")
 @partials(math.sin)
 def sin(x): return np.cos(x)
 
 
-@partials(np.cos)
+@partials(np.cos, domain=(R,), sympy="cos(x)")
 @partials(math.cos)
 def cos(x): return -np.sin(x)
 
 
-@partials(np.tan)
+@partials(np.tan, domain=("near zero",), sympy="tan(x)")
 @partials(math.tan)
 def tan(x, ans): return 1 + ans ** 2
 
 
-@partials(np.exp)
-@partials(math.exp)
-def exp(x, ans): return ans
+@partials(np.arcsin, domain=(U,), sympy="asin(x)")
+@partials(math.asin)
+def arcsin(x): return 1 / np.sqrt(1 - x ** 2)
 
 
-@partials(np.log)
-@partials(math.log)
-def log(x): return 1 / x
+@partials(np.arccos, domain=(U,), sympy="acos(x)")
+@partials(math.acos)
+def arccos(x): return -1 / np.sqrt(1 - x ** 2)
 
 
-@partials(np.sqrt)
-@partials(math.sqrt)
-def sqrt(x, ans): return 0.5 / ans
+@partials(np.arctan, domain=(R,), sympy="atan(x)")
+@partials(math.atan)
+def arctan(x): return 1 / (1 + x ** 2)
 
 
-@partials(np.tanh)
+@partials(np.arctan2, domain=(A, A), sympy="atan2(x, y)")
+@partials(math.atan2)
+def arctan2(x, y): return y / (x ** 2 + y ** 2), -x / (x ** 2 + y ** 2)
+
+
+@partials(np.hypot, domain=(A, A), sympy="sqrt(x**2 + y**2)")
+@partials(math.hypot)
+def hypot(x, y, ans): return x / ans, y / ans
+
+
+@partials(np.sinh, domain=(R,), sympy="sinh(x)")
+@partials(math.sinh)
+def sinh(x): return np.cosh(x)
+
+
+@partials(np.cosh, domain=(R,), sympy="cosh(x)")
+@partials(math.cosh)
+def cosh(x): return np.sinh(x)
+
+
+@partials(np.tanh, domain=(R,), sympy="tanh(x)")
 @partials(math.tanh)
 def tanh(x, ans): return 1 - ans ** 2
 
 
-@partials(np.abs, "np.abs")
+@partials(np.arcsinh, domain=(R,), sympy="asinh(x)")
+@partials(math.asinh)
+def arcsinh(x): return 1 / np.sqrt(x ** 2 + 1)
+
+
+@partials(np.arccosh, domain=("above1",), sympy="acosh(x)")
+@partials(math.acosh)
+def arccosh(x): return 1 / np.sqrt(x ** 2 - 1)
+
+
+@partials(np.arctanh, domain=(U,), sympy="atanh(x)")
+@partials(math.atanh)
+def arctanh(x): return 1 / (1 - x ** 2)
+
+
+@partials(np.exp, domain=(R,), sympy="exp(x)")
+@partials(math.exp)
+def exp(x, ans): return ans
+
+
+@partials(np.exp2, domain=(R,), sympy="2**x")
+def exp2(x, ans): return ans * np.log(2.0)
+
+
+@partials(np.expm1, domain=(R,), sympy="exp(x) - 1")
+@partials(math.expm1)
+def expm1(x, ans): return ans + 1
+
+
+@partials(np.log, domain=(P,), sympy="log(x)")
+@partials(math.log)
+def log(x): return 1 / x
+
+
+@partials(np.log2, domain=(P,), sympy="log(x) / log(2)")
+@partials(math.log2)
+def log2(x): return 1 / (x * np.log(2.0))
+
+
+@partials(np.log10, domain=(P,), sympy="log(x) / log(10)")
+@partials(math.log10)
+def log10(x): return 1 / (x * np.log(10.0))
+
+
+@partials(np.log1p, domain=(P,), sympy="log(1 + x)")
+@partials(math.log1p)
+def log1p(x): return 1 / (1 + x)
+
+
+@partials(np.logaddexp, domain=(R, R), sympy="log(exp(x) + exp(y))")
+def logaddexp(x, y, ans): return np.exp(x - ans), np.exp(y - ans)
+
+
+@partials(np.logaddexp2, domain=(R, R), sympy="log(2**x + 2**y) / log(2)")
+def logaddexp2(x, y, ans): return np.exp2(x - ans), np.exp2(y - ans)
+
+
+@partials(np.sqrt, domain=(P,), sympy="sqrt(x)")
+@partials(math.sqrt)
+def sqrt(x, ans): return 0.5 / ans
+
+
+@partials(np.cbrt, domain=(P,), sympy="x**Rational(1, 3)")
+def cbrt(x, ans): return 1 / (3 * ans ** 2)
+
+
+@partials(np.square, domain=(R,), sympy="x**2")
+def square(x): return 2 * x
+
+
+@partials(np.reciprocal, domain=(A,), sympy="1 / x")
+def reciprocal(x, ans): return -ans ** 2
+
+
+@partials(np.float_power, domain=(P, R), sympy="x**y")
+def float_power(x, y, ans): return y * np.float_power(x, y - 1), ans * np.log(x)
+
+
+@partials(np.deg2rad, domain=(R,), sympy="x * pi / 180")
+@partials(math.radians)
+def deg2rad(x): return np.pi / 180
+
+
+@partials(np.rad2deg, domain=(R,), sympy="x * 180 / pi")
+@partials(math.degrees)
+def rad2deg(x): return 180 / np.pi
+
+
+@partials(np.sinc, domain=(A,), sympy="sin(pi * x) / (pi * x)")
+def sinc(x, ans): return (np.cos(np.pi * x) - ans) / np.where(x == 0, 1, x)
+
+
+@partials(np.abs, "np.abs", domain=(A,), sympy="Abs(x)")
 @partials(abs)
 def abs_(x): return np.sign(x)
 
 
-@partials(np.maximum)
+@partials(np.fabs, domain=(A,), sympy="Abs(x)")
+def fabs(x): return np.sign(x)
+
+
+@partials(np.maximum, domain=(R, R), why=KINK)
+@partials(np.fmax)
 @partials(max, "max")
 def maximum(x, y): return (x > y) + 0.5 * (x == y), (y > x) + 0.5 * (x == y)
 
 
-@partials(np.minimum)
+@partials(np.minimum, domain=(R, R), why=KINK)
+@partials(np.fmin)
 @partials(min, "min")
 def minimum(x, y): return (x < y) + 0.5 * (x == y), (y < x) + 0.5 * (x == y)
 
 
-@partials(float)
+@partials(np.clip, domain=(R, R, R), why=KINK)
+def clip(x, lo, hi): return np.logical_and(x >= lo, x <= hi), np.logical_and(x < lo, lo <= hi), np.maximum(x, lo) > hi
+
+
+@partials(np.where, domain=("index", R, R), why="a choice between two values, by a condition that is not differentiated")
+def where(condition, x, y): return 0, condition, np.logical_not(condition)
+
+
+@partials(np.copysign, domain=(A, A), why="|x| with the sign of y: a kink at x = 0, a jump at y = 0")
+def copysign(x, y): return np.copysign(1.0, x) * np.copysign(1.0, y), 0
+
+
+@partials(np.fmod, domain=("fraction", "1-2"), why="a saw tooth: SymPy leaves its derivative unevaluated")
+def fmod(x, y): return 1, -np.trunc(x / y)
+
+
+@partials(float, domain=(R,), sympy="x")
 def float_(x): return 1
 
 
-@adjoint(np.asarray)
-def asarray(ans, x, dans, *, dtype=None):
-    dx = unbroadcast(dans, x)
+alias(np.add, "add")
+alias(np.subtract, "sub")
+alias(np.multiply, "mul")
+alias(np.divide, "div")              # np.true_divide is np.divide
+alias(np.power, "pow")
+alias(np.negative, "neg")
+alias(np.positive, "pos")
+alias(np.absolute, "np.abs")         # np.absolute is np.abs; kept for clarity
+alias(np.mod, "mod")                 # np.remainder is np.mod
+alias(np.floor_divide, "floordiv")
+alias(np.radians, "np.deg2rad")
+alias(np.degrees, "np.rad2deg")
+alias(np.amax, "np.max")
+alias(np.amin, "np.min")
 
+# -- reductions ----------------------------------------------------------------------
 
-@adjoint(np.max)
-@adjoint(np.amax, "np.amax")
-@adjoint(np.min)
-@adjoint(np.amin, "np.amin")
-def max_(ans, x, dans, *, axis=None, keepdims=False):
-    dx = unmax(dans, x, ans, axis=axis, keepdims=keepdims)
-
-
-# -- reductions and shapes ------------------------------------------------
-
-@adjoint(np.sum)
+@adjoint(np.sum, domain=(R,), sympy="numpy", examples=[
+    ("np.sum(x)", [(4, 3)]), ("np.sum(x, axis=0)", [(4, 3)]), ("np.sum(x, axis=-1, keepdims=True)", [(4, 3)]),
+    ("np.sum(x, (0, 2))", [(2, 3, 4)]), ("x.sum(axis=1)", [(4, 3)]), ("np.sum(x)", [()])])
 def sum_(ans, x, dans, *, axis=None, keepdims=False):
     dx = unsum(dans, x, axis=axis, keepdims=keepdims)
 
 
-@adjoint(np.mean)
+@adjoint(np.mean, domain=(R,), sympy="numpy", examples=[
+    ("np.mean(x)", [(4, 3)]), ("np.mean(x, axis=1)", [(4, 3)]), ("np.mean(x, axis=0, keepdims=True)", [(4, 3)]),
+    ("x.mean()", [(5,)])])
 def mean(ans, x, dans, *, axis=None, keepdims=False):
     dx = unsum(dans, x, axis=axis, keepdims=keepdims) * (np.size(ans) / np.size(x))
 
 
-@adjoint(np.transpose)
-def transpose(ans, x, dans, *, axes=None):
-    dx = untranspose(dans, axes=axes)
+@adjoint(np.prod, domain=(R,), sympy="numpy", examples=[
+    ("np.prod(x)", [(4, 3)]), ("np.prod(x, axis=0)", [(4, 3)]), ("x.prod(axis=-1, keepdims=True)", [(2, 3)]),
+    ("np.prod(x * np.array([1.0, 0.0, 1.0, 1.0, 1.0]))", [(5,)])])
+def prod(ans, x, dans, *, axis=None, keepdims=False):
+    dx = unprod(dans, x, axis=axis, keepdims=keepdims)
 
 
-@adjoint(sum)
-def sum_of_items(ans, x, dans):
-    dx = unsum(dans, x)
+@adjoint(np.var, domain=(R,), sympy="numpy", examples=[
+    ("np.var(x)", [(5,)]), ("np.var(x, axis=0, ddof=1)", [(4, 3)]), ("x.var(axis=1, keepdims=True)", [(4, 3)])])
+def var(ans, x, dans, *, axis=None, ddof=0, keepdims=False):
+    dx = unvar(dans, x, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
-@adjoint(np.stack)
-def stack(ans, x, dans, *, axis=0):
-    dx = np.moveaxis(dans, axis, 0)
+@adjoint(np.std, domain=(R,), sympy="numpy", examples=[
+    ("np.std(x)", [(5,)]), ("np.std(x, axis=1, ddof=1)", [(4, 3)]), ("np.std(x, axis=0)", [(4, 3)])])
+def std(ans, x, dans, *, axis=None, ddof=0, keepdims=False):
+    dx = unstd(dans, x, ans, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
-@adjoint(np.array)
-def array(ans, x, dans, *, dtype=None):
-    dx = unbroadcast(dans, x)
+@adjoint(np.max, domain=("distinct",), why=KINK, examples=[
+    ("np.max(x)", [(4, 3)]), ("np.max(x, axis=0)", [(4, 3)]), ("x.max(axis=1, keepdims=True)", [(4, 3)]),
+    ("np.amax(x, axis=-1)", [(2, 3, 4)])])
+@adjoint(np.min)
+def max_(ans, x, dans, *, axis=None, keepdims=False):
+    dx = unmax(dans, x, ans, axis=axis, keepdims=keepdims)
 
 
-@adjoint(np.reshape)
+@adjoint(np.cumsum, domain=(R,), sympy="numpy", examples=[
+    ("np.cumsum(x)", [(5,)]), ("np.cumsum(x, axis=1)", [(3, 4)]), ("np.cumsum(x)", [(3, 4)])])
+def cumsum(ans, x, dans, *, axis=None):
+    dx = uncumsum(dans, x, axis=axis)
+
+
+@adjoint(np.cumprod, domain=(A,), sympy="numpy", examples=[
+    ("np.cumprod(x)", [(5,)]), ("np.cumprod(x, axis=0)", [(3, 4)])])
+def cumprod(ans, x, dans, *, axis=None):
+    dx = uncumsum(dans * ans, x, axis=axis) / x
+
+
+@adjoint(np.average, domain=(R, P), sympy="numpy", examples=[
+    ("np.average(x, weights=y)", [(5,), (5,)]), ("np.average(x, axis=0, weights=y)", [(4, 3), (4,)]),
+    ("np.average(x, axis=1, weights=y)", [(4, 3), (4, 3)])])
+def average(ans, x, weights=None, dans=None, *, axis=None):
+    dx, dweights = unaverage(dans, x, weights, axis=axis)
+
+
+@adjoint(np.trace, domain=(R,), sympy="numpy", examples=[
+    ("np.trace(x)", [(3, 3)]), ("np.trace(x, 1)", [(3, 4)]), ("np.trace(x)", [(3, 3, 2)])])
+def trace(ans, x, dans, *, offset=0):
+    dx = untrace(dans, x, offset=offset)
+
+
+# -- shapes ---------------------------------------------------------------------------
+
+@adjoint(np.reshape, domain=(R,), sympy="numpy", examples=[
+    ("np.reshape(x, (3, 4))", [(4, 3)]), ("x.reshape(2, 6)", [(4, 3)]), ("x.reshape(-1)", [(4, 3)])])
 def reshape(ans, x, shape, dans):
     dx = np.reshape(dans, np.shape(x))
 
 
-@adjoint(np.dot)
-def dot(ans, x, y, dans):
-    dx = dot_dleft(dans, x, y)
-    dy = dot_dright(dans, x, y)
+@adjoint(np.ravel, domain=(R,), sympy="numpy", examples=[("np.ravel(x)", [(4, 3)]), ("x.flatten()", [(2, 3)])])
+@adjoint(np.squeeze)
+@adjoint(np.expand_dims)
+@adjoint(np.atleast_1d)
+@adjoint(np.atleast_2d)
+@adjoint(np.atleast_3d)
+def ravel(ans, x, dans, *, axis=None):
+    dx = np.reshape(dans, np.shape(x))
 
 
-# -- creation, and steps whose derivative is zero wherever it exists --------
+@adjoint(np.transpose, domain=(R,), sympy="numpy", examples=[
+    ("np.transpose(x)", [(4, 3)]), ("x.T", [(4, 3)]), ("np.transpose(x, (1, 2, 0))", [(2, 3, 4)]),
+    ("x.transpose(2, 0, 1)", [(2, 3, 4)])])
+def transpose(ans, x, dans, *, axes=None):
+    dx = untranspose(dans, axes=axes)
 
-for _creator in (np.zeros, np.ones, np.zeros_like, np.ones_like, np.sign, np.floor, np.ceil,
-                 np.round, np.trunc, np.moveaxis):
-    nondifferentiable(_creator)
+
+@adjoint(np.swapaxes, domain=(R,), sympy="numpy", examples=[("np.swapaxes(x, 0, 2)", [(2, 3, 4)])])
+def swapaxes(ans, x, dans, *, axis1, axis2):
+    dx = np.swapaxes(dans, axis1, axis2)
+
+
+@adjoint(np.moveaxis, domain=(R,), sympy="numpy", examples=[("np.moveaxis(x, 0, -1)", [(2, 3, 4)])])
+def moveaxis(ans, x, dans, *, source, destination):
+    dx = np.moveaxis(dans, destination, source)
+
+
+@adjoint(np.broadcast_to, domain=(R,), sympy="numpy", examples=[("np.broadcast_to(x, (4, 3))", [(3,)])])
+def broadcast_to(ans, x, dans, *, shape):
+    dx = unbroadcast(dans, x)
+
+
+@adjoint(np.flip, domain=(R,), sympy="numpy", examples=[("np.flip(x)", [(4, 3)]), ("np.flip(x, 1)", [(4, 3)])])
+def flip(ans, x, dans, *, axis=None):
+    dx = np.flip(dans, axis)
+
+
+@adjoint(np.roll, domain=(R,), sympy="numpy", examples=[("np.roll(x, 2)", [(5,)]), ("np.roll(x, -1, axis=0)", [(4, 3)])])
+def roll(ans, x, dans, *, shift, axis=None):
+    dx = unroll(dans, shift, axis)
+
+
+@adjoint(np.tile, domain=(R,), sympy="numpy", examples=[("np.tile(x, 2)", [(3,)]), ("np.tile(x, (2, 1, 2))", [(2, 3)])])
+def tile(ans, x, dans, *, reps):
+    dx = untile(dans, x, reps)
+
+
+@adjoint(np.repeat, domain=(R,), sympy="numpy", examples=[
+    ("np.repeat(x, 2)", [(2, 3)]), ("np.repeat(x, 3, axis=1)", [(2, 3)]), ("np.repeat(x, (1, 0, 2))", [(3,)])])
+def repeat(ans, x, dans, *, repeats, axis=None):
+    dx = unrepeat(dans, x, repeats, axis=axis)
+
+
+@adjoint(np.diag, domain=(R,), sympy="numpy", examples=[("np.diag(x)", [(3,)]), ("np.diag(x, 1)", [(3, 3)])])
+def diag(ans, x, dans, *, k=0):
+    dx = undiag(dans, x, k=k)
+
+
+@adjoint(np.diagonal, domain=(R,), sympy="numpy", examples=[("np.diagonal(x)", [(3, 4)]), ("x.diagonal(1)", [(4, 4)])])
+def diagonal(ans, x, dans, *, offset=0, axis1=0, axis2=1):
+    dx = undiagonal(dans, x, offset=offset, axis1=axis1, axis2=axis2)
+
+
+@adjoint(np.triu, domain=(R,), sympy="numpy", examples=[("np.triu(x)", [(3, 3)]), ("np.triu(x, 1)", [(3, 4)])])
+def triu(ans, x, dans, *, k=0):
+    dx = np.triu(dans, k)
+
+
+@adjoint(np.tril, domain=(R,), sympy="numpy", examples=[("np.tril(x)", [(3, 3)]), ("np.tril(x, -1)", [(4, 3)])])
+def tril(ans, x, dans, *, k=0):
+    dx = np.tril(dans, k)
+
+
+@adjoint(np.pad, domain=(R,), sympy="numpy", examples=[("np.pad(x, 2)", [(3,)]), ("np.pad(x, ((1, 0), (0, 2)))", [(2, 3)])])
+def pad(ans, x, dans, *, pad_width, mode="constant"):
+    dx = unpad(dans, x, pad_width, mode)
+
+
+@adjoint(np.sort, domain=("distinct",), why="a permutation that depends on the values: proven by finite differences",
+         examples=[("np.sort(x)", [(5,)]), ("np.sort(x, axis=0)", [(4, 3)]), ("np.sort(x, axis=None)", [(2, 3)])])
+def sort(ans, x, dans, *, axis=-1):
+    dx = unsort(dans, x, axis=axis)
+
+
+@adjoint(np.take, domain=(R,), sympy="numpy", examples=[
+    ("np.take(x, [0, 2, 2])", [(4,)]), ("np.take(x, [[1, 0], [1, 1]], axis=1)", [(2, 3)])])
+def take(ans, x, indices, dans, *, axis=None):
+    dx = untake(dans, x, indices, axis=axis)
+
+
+@adjoint(np.take_along_axis, domain=(R,), sympy="numpy", examples=[
+    ("np.take_along_axis(x, np.array([[0, 2], [1, 1], [3, 0]]), axis=1)", [(3, 4)])])
+def take_along_axis(ans, x, indices, dans, *, axis):
+    dx = untake_along_axis(dans, x, indices, axis)
+
+
+# -- joining and splitting (lists of arrays) ---------------------------------------
+
+@adjoint(np.concatenate, domain=(R, R), sympy="numpy", examples=[
+    ("np.concatenate([x, y])", [(3,), (2,)]), ("np.concatenate([x, y], axis=1)", [(2, 3), (2, 1)]),
+    ("np.concatenate((x, y), axis=None)", [(2, 2), (3,)])])
+def concatenate(ans, x, dans, *, axis=0):
+    dx = unconcatenate(dans, x, axis=axis)
+
+
+@adjoint(np.hstack, domain=(R, R), sympy="numpy", examples=[
+    ("np.hstack([x, y])", [(3,), (2,)]), ("np.hstack([x, y])", [(2, 3), (2, 1)])])
+def hstack(ans, x, dans):
+    dx = unhstack(dans, x)
+
+
+@adjoint(np.vstack, domain=(R, R), sympy="numpy", examples=[
+    ("np.vstack([x, y])", [(3,), (3,)]), ("np.vstack([x, y])", [(2, 3), (1, 3)])])
+def vstack(ans, x, dans):
+    dx = unvstack(dans, x)
+
+
+@adjoint(np.stack, domain=(R, R), sympy="numpy", examples=[
+    ("np.stack([x, y], axis=1)", [(3,), (3,)]), ("np.stack([x, y])", [(2, 3), (2, 3)])])
+def stack(ans, x, dans, *, axis=0):
+    dx = np.moveaxis(dans, axis, 0)
+
+
+@adjoint(np.split, domain=(R,), sympy="numpy", examples=[("np.split(x, 2)[1]", [(4,)]), ("np.split(x, 3, axis=1)[0]", [(2, 3)])])
+@adjoint(np.array_split)
+def split(ans, x, dans, *, indices_or_sections, axis=0):
+    dx = unsplit(dans, axis=axis)
+
+
+@adjoint(np.array, domain=(R, R), sympy="numpy", examples=[("np.array([x, y])", [(3,), (3,)]), ("np.array([x, y])", [(), ()])])
+def array(ans, x, dans, *, dtype=None):
+    dx = unbroadcast(dans, x)
+
+
+@adjoint(np.asarray, domain=(R,), why="a conversion to floats: its rule is the identity", examples=[
+    ("np.asarray(x, dtype=float)", [(3,)]), ("x.astype(float)", [(2, 3)])])
+def asarray(ans, x, dans, *, dtype=None):
+    dx = unbroadcast(dans, x)
+
+
+# -- no derivative: creation, queries, steps (zero wherever it exists) ---------------
+
+for _fn in (np.zeros, np.ones, np.full, np.empty, np.eye, np.identity, np.arange, np.linspace,
+            np.zeros_like, np.ones_like, np.full_like, np.empty_like, np.isnan, np.isfinite, np.isinf,
+            np.argmax, np.argmin, np.argsort, np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc,
+            np.fix, np.heaviside, np.nonzero, np.count_nonzero, np.all, np.any, np.logical_and,
+            np.logical_or, np.logical_not, np.greater, np.less, np.equal, np.allclose, np.isclose,
+            np.shape, np.ndim, np.size, math.floor, math.ceil, math.isnan, math.isfinite):
+    nondifferentiable(_fn)

@@ -3,8 +3,8 @@
 import numpy as np
 
 from . import adjoint, adjoint_into, helper, nondifferentiable, partials, special
-from ..runtime import (HELPERS, matmul_dleft, matmul_dright,  # noqa: F401 (used in templates)
-                       unbroadcast, zero_grad)
+from ..runtime import (HELPERS, add_at, matmul_dleft, matmul_dright,  # noqa: F401 (used in templates)
+                       unbroadcast, unindex, unsum, zero_grad)
 
 for _fn in HELPERS:
     helper(_fn)
@@ -12,53 +12,59 @@ for _name in ("call", "pullback", "tuple", "list", "gt", "ge", "lt", "le", "eq",
     special(_name)
 
 
-@partials("add")
+@partials("add", domain=("real", "real"), sympy="x + y")
 @partials("iadd")                 # x += y, writing into x: only ever made by the compiler
 def add(x, y): return 1, 1
 
 
-@partials("sub")
+@partials("sub", domain=("real", "real"), sympy="x - y")
 def sub(x, y): return 1, -1
 
 
-@partials("mul")
+@partials("mul", domain=("real", "real"), sympy="x * y")
 def mul(x, y): return y, x
 
 
-@partials("div")
+@partials("div", domain=("real", "away"), sympy="x / y")
 def div(x, y, ans): return 1 / y, -ans / y
 
 
-@partials("pow")
+@partials("pow", domain=("positive", "real"), sympy="x ** y")
 def pow_(x, y, ans): return y * x ** (y - 1), ans * np.log(x)
 
 
-@partials("mod")
+@partials("mod", domain=("fraction", "1-2"), why="a saw tooth: SymPy leaves its derivative unevaluated")
 def mod(x, y): return 1, -np.floor(x / y)
 
 
-@partials("floordiv")
+@partials("floordiv", domain=("fraction", "1-2"), why="a step function: zero wherever it is differentiable")
 def floordiv(x, y): return 0, 0
 
 
-@partials("neg")
+@partials("neg", domain=("real",), sympy="-x")
 def neg(x): return -1
 
 
-@partials("id")
+@partials("id", domain=("real",), sympy="x")
 @partials("pos")
 @partials(np.copy)
 def copy(x): return 1
 
 
-@adjoint("matmul")
+@adjoint("matmul", domain=("real", "real"), sympy="numpy", examples=[
+    ("x @ y", [(4, 3), (3, 2)]), ("x @ y", [(3,), (3, 2)]), ("x @ y", [(4, 3), (3,)]), ("x @ y", [(3,), (3,)]),
+    ("x @ y", [(2, 4, 3), (3, 5)]), ("x @ y", [(4, 3), (2, 3, 5)]), ("np.matmul(x, y)", [(2, 1, 4, 3), (3, 3, 2)])])
 @adjoint(np.matmul)
 def matmul(ans, x, y, dans):
     dx = matmul_dleft(dans, x, y)
     dy = matmul_dright(dans, x, y)
 
 
-@adjoint("getitem")
+@adjoint("getitem", domain=("real",), sympy="numpy", examples=[
+    ("x[0, 1]", [(4, 3)]), ("x[1:3]", [(4, 3)]), ("x[:, ::2]", [(4, 3)]), ("x[..., -1]", [(2, 3, 4)]),
+    ("x[None, 1:, 0]", [(4, 3)]), ("x[-2]", [(5,)]), ("x[[0, 2, 0]]", [(4,)]), ("x[[1, 1], [0, 2]]", [(3, 3)]),
+    ("x[np.array([True, False, True, True])]", [(4,)]), ("x[:, np.newaxis]", [(3,)]),
+    ("x[np.array([2, 2, 1]), 1:]", [(3, 3)])])
 def getitem(ans, x, index, dans):
     dx = zero_grad(x)
     dx[index] = dans
@@ -69,13 +75,28 @@ def getitem_into(ans, x, index, dans, dx):
     dx[index] += dans
 
 
-@adjoint("append")                    # xs.append(v), as xs = xs + [v]: a list of its own
+# An index that may hold arrays (x[idx]) can repeat an entry: its adjoint adds every time
+# (np.add.at). The reverse pass picks these when an index is not known to be basic.
+@adjoint("getitem.any", domain=("real",), sympy="numpy", examples=[("x[i]", [(4,)])])
+def getitem_any(ans, x, index, dans):
+    dx = unindex(dans, x, index)
+
+
+@adjoint_into("getitem.any")
+def getitem_any_into(ans, x, index, dans, dx):
+    dx = add_at(dx, index, dans)
+
+
+@adjoint("append", domain=("real", "real"), sympy="numpy", examples=[("np.array([x, x * y, y])", [(2,), (2,)])])                    # xs.append(v), as xs = xs + [v]: a list of its own
 def append(ans, x, value, dans):
     dvalue = dans[-1]
     dx = dans[:-1]
 
 
-@adjoint("setitem")
+@adjoint("setitem", domain=("real", "real"), sympy="numpy", examples=[
+    ("def f(x, y):\n    z = x * 2.0\n    z[1, 2] = y ** 2\n    return z\n", [(4, 3), ()]),
+    ("def f(x, y):\n    z = x * 2.0\n    z[1:3] = np.sin(y)\n    return z * x\n", [(4, 3), (3,)]),
+    ("def f(x, y):\n    z = x * 1.0\n    z[[0, 2]] += y\n    return z\n", [(4,), (2,)])])
 def setitem(ans, x, index, value, dans):
     dvalue = unbroadcast(dans[index], value)
     dx = np.copy(dans)
@@ -86,6 +107,11 @@ def setitem(ans, x, index, value, dans):
 def setitem_into(ans, x, index, value, dans, dx):
     dvalue = unbroadcast(np.copy(dans[index]), value)
     dx[index] = 0.0
+
+
+@adjoint(sum, domain=("real",), sympy="numpy", examples=[("sum(x)", [(4, 3)]), ("sum(x)", [(5,)])])
+def sum_of_items(ans, x, dans):
+    dx = unsum(dans, x)
 
 
 nondifferentiable(len)

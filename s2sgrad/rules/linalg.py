@@ -1,0 +1,115 @@
+"""Rules of products and of np.linalg: adjoint templates, one small function each.
+
+SymPy counterparts: products run on arrays of symbols; the decompositions use
+SymPy's own matrices (`M(x)` is `sympy.Matrix(x)`). Decompositions of symmetric
+matrices (cholesky, eigh) read one triangle of their input; their adjoints are
+symmetrised, the gradient with respect to the symmetric matrix the input stands for
+(the tests differentiate `f((a + a.T) / 2)`). eigh assumes distinct eigenvalues.
+"""
+import numpy as np
+
+from . import adjoint
+from ..runtime import (cholesky_adjoint, dot_dleft, dot_dright, eigh_adjoint,  # noqa: F401 (templates)
+                       pinv_adjoint, uneinsum, unkron, unnorm, untensordot)
+
+R, W = "real", "wellcond"
+SYMMETRIC = "the input stands for the symmetric matrix (a + a.T) / 2"
+
+
+@adjoint(np.dot, domain=(R, R), sympy="numpy", examples=[
+    ("np.dot(x, y)", [(4, 3), (3, 2)]), ("np.dot(x, y)", [(3,), (3,)]), ("np.dot(x, y)", [(4, 3), (3,)]),
+    ("np.dot(x, y)", [(), (3,)]), ("x.dot(y)", [(2, 3), (3, 4)])])
+def dot(ans, x, y, dans):
+    dx = dot_dleft(dans, x, y)
+    dy = dot_dright(dans, x, y)
+
+
+@adjoint(np.vdot, domain=(R, R), sympy="numpy", examples=[("np.vdot(x, y)", [(2, 3), (6,)])])
+def vdot(ans, x, y, dans):
+    dx = np.reshape(dans * np.ravel(y), np.shape(x))
+    dy = np.reshape(dans * np.ravel(x), np.shape(y))
+
+
+@adjoint(np.inner, domain=(R, R), sympy="numpy", examples=[
+    ("np.inner(x, y)", [(3,), (3,)]), ("np.inner(x, y)", [(2, 3), (4, 3)])])
+def inner(ans, x, y, dans):
+    dx, dy = untensordot(dans, x, y, ([-1], [-1]))
+
+
+@adjoint(np.outer, domain=(R, R), sympy="numpy", examples=[("np.outer(x, y)", [(3,), (4,)]), ("np.outer(x, y)", [(2, 2), (3,)])])
+def outer(ans, x, y, dans):
+    dx = np.reshape(dans @ np.ravel(y), np.shape(x))
+    dy = np.reshape(np.ravel(x) @ dans, np.shape(y))
+
+
+@adjoint(np.tensordot, domain=(R, R), sympy="numpy", examples=[
+    ("np.tensordot(x, y)", [(2, 3, 4), (3, 4, 2)]), ("np.tensordot(x, y, axes=1)", [(2, 3), (3, 4)]),
+    ("np.tensordot(x, y, axes=((0, 2), (2, 0)))", [(2, 3, 4), (4, 5, 2)])])
+def tensordot(ans, x, y, dans, *, axes=2):
+    dx, dy = untensordot(dans, x, y, axes)
+
+
+@adjoint(np.einsum, domain=(R, R, R), sympy="numpy", examples=[
+    ("np.einsum('ij,jk->ik', x, y)", [(2, 3), (3, 4)]), ("np.einsum('ij,ij->i', x, y)", [(2, 3), (2, 3)]),
+    ("np.einsum('i,j,k->ijk', x, y, z)", [(2,), (3,), (2,)]), ("np.einsum('ij->j', x)", [(3, 4)])])
+def einsum(ans, subscripts, x, y=None, z=None, dans=None):
+    dx = uneinsum(dans, subscripts, [x, y, z], 0)
+    dy = uneinsum(dans, subscripts, [x, y, z], 1)
+    dz = uneinsum(dans, subscripts, [x, y, z], 2)
+
+
+@adjoint(np.kron, domain=(R, R), sympy="numpy", examples=[("np.kron(x, y)", [(2, 2), (2, 3)]), ("np.kron(x, y)", [(2,), (3,)])])
+def kron(ans, x, y, dans):
+    dx, dy = unkron(dans, x, y)
+
+
+@adjoint(np.linalg.inv, domain=(W,), sympy="np.array(M(x).inv())", examples=[("np.linalg.inv(x)", [(3, 3)])])
+def inv(ans, x, dans):
+    dx = -(ans.T @ dans @ ans.T)
+
+
+@adjoint(np.linalg.det, domain=(W,), sympy="M(x).det()", examples=[("np.linalg.det(x)", [(3, 3)])])
+def det(ans, x, dans):
+    dx = dans * ans * np.linalg.inv(x).T
+
+
+@adjoint(np.linalg.slogdet, domain=(W,), sympy="(sign(M(x).det()), log(abs(M(x).det())))", outputs=2,
+         examples=[("np.linalg.slogdet(x)[1]", [(3, 3)]), ("np.linalg.slogdet(x)[0] * 2.0", [(2, 2)])])
+def slogdet(ans, x, dans):
+    dx = dans[1] * np.linalg.inv(x).T
+
+
+@adjoint(np.linalg.solve, domain=(W, R), sympy="np.array(M(x).LUsolve(M(y))).reshape(y.shape)", examples=[
+    ("np.linalg.solve(x, y)", [(3, 3), (3,)]), ("np.linalg.solve(x, y)", [(3, 3), (3, 2)])])
+def solve(ans, x, y, dans):
+    dy = np.linalg.solve(x.T, dans)
+    dx = -np.reshape(dy, (np.shape(x)[0], -1)) @ np.reshape(ans, (np.shape(x)[0], -1)).T
+
+
+@adjoint(np.linalg.cholesky, domain=("spd",), sympy="np.array(M(x).cholesky(hermitian=False))",
+         examples=[("np.linalg.cholesky(x)", [(3, 3)])])
+def cholesky(ans, x, dans):
+    dx = cholesky_adjoint(dans, ans)
+
+
+@adjoint(np.linalg.eigh, domain=("spd",), why="eigenvectors have no closed form SymPy can differentiate "
+         "beyond 2x2; proven by finite differences, on symmetric inputs with distinct eigenvalues",
+         outputs=2, examples=[("np.linalg.eigh(x)[0]", [(3, 3)]), ("np.linalg.eigh(x)[1] ** 2", [(3, 3)])])
+def eigh(ans, x, dans):
+    dx = eigh_adjoint(dans[0], dans[1], ans[0], ans[1])
+
+
+@adjoint(np.linalg.pinv, domain=(R,), sympy="np.array(M(x).pinv())", examples=[
+    ("np.linalg.pinv(x)", [(3, 2)]), ("np.linalg.pinv(x)", [(2, 3)])])
+def pinv(ans, x, dans):
+    dx = pinv_adjoint(dans, x, ans)
+
+
+@adjoint(np.linalg.norm, domain=("away",), why="SymPy cannot run np.linalg.norm on arrays of symbols, and "
+         "the spectral, 1 and inf norms are maxima: proven by finite differences", examples=[
+    ("np.linalg.norm(x)", [(4,)]), ("np.linalg.norm(x)", [(3, 2)]), ("np.linalg.norm(x, 1)", [(4,)]),
+    ("np.linalg.norm(x, np.inf)", [(4,)]), ("np.linalg.norm(x, axis=1)", [(3, 4)]),
+    ("np.linalg.norm(x, 3)", [(4,)]), ("np.linalg.norm(x, 2)", [(3, 3)]),
+    ("np.linalg.norm(x, 'fro', keepdims=True)", [(2, 3)])])
+def norm(ans, x, dans, *, ord=None, axis=None, keepdims=False):
+    dx = unnorm(dans, x, ans, ord=ord, axis=axis, keepdims=keepdims)
