@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import calls, emit, frontend, ir, passes, runtime
+from . import calls, emit, frontend, ir, passes, rules, runtime
 from .errors import NotDifferentiableError, ShapeError, UnsupportedSyntaxError
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -140,7 +140,7 @@ def _resolve_wrt(fn, source, wrt):
 def _load(gen: ir.Function, text: str, needed: set, user_fn, source) -> object:
     """Execute the generated source; its globals are the user's module's own."""
     for name in sorted(needed & gen.free):
-        if source.lookup(name) is not BOUND[name]:
+        if source.lookup(name) is not (BOUND | rules.FOREIGN)[name]:
             raise UnsupportedSyntaxError(
                 f"your function reads a global `{name}`, a name the generated code needs for "
                 f"itself", source.loc(source.tree), hint=f"rename your `{name}`")
@@ -154,7 +154,8 @@ def _load(gen: ir.Function, text: str, needed: set, user_fn, source) -> object:
     module = compile(factory, filename, "exec")
     inner = _code_named(_code_named(module, "__factory__"), gen.name)
     cells[gen.name] = types.CellType()          # a recursive vjp calls itself by name
-    closure = tuple(cells[n] if n not in BOUND else types.CellType(BOUND[n]) for n in inner.co_freevars)
+    bound = BOUND | rules.FOREIGN
+    closure = tuple(cells[n] if n not in bound else types.CellType(bound[n]) for n in inner.co_freevars)
     cells[gen.name].cell_contents = types.FunctionType(inner, user_fn.__globals__, gen.name, None, closure)
     return cells[gen.name].cell_contents
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ast
 import functools
+import sys
+import warnings
 import inspect
 import math
 import re
@@ -40,6 +42,7 @@ def sources(fn: ir.Function) -> tuple[str, str, set]:
     imports = [{"np": "import numpy as np", "math": "import math"}[m] for m in sorted(emitter.modules)]
     if emitter.helpers:
         imports.append(f"from s2sgrad.runtime import {', '.join(sorted(emitter.helpers))}")
+    imports += [_import_of(name) for name in sorted(emitter.foreign)]
     shown = []
     for companion in fn.companions:       # the derivatives of the functions it calls, first
         head, _, rest = companion.partition("\n\n\n") if companion.startswith(("import", "from")) \
@@ -48,22 +51,45 @@ def sources(fn: ir.Function) -> tuple[str, str, set]:
         shown += [b.strip("\n") + "\n" for b in re.split(r"\n(?=def )", rest) if b.strip()]
     shown = list(dict.fromkeys(shown)) + [body]          # each function once
     module = "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n".join(shown)
-    return module, body, set(emitter.helpers) | emitter.modules
+    return module, body, set(emitter.helpers) | emitter.modules | emitter.foreign
+
+
+def _import_of(name: str) -> str:
+    """The import line of a function with a user's rule (scipy.special.erf, ...)."""
+    obj = rules.FOREIGN[name]
+    alias = "" if obj.__name__ == name else f" as {name}"
+    return f"from {_home(obj)} import {obj.__name__}{alias}"
+
+
+def _home(obj) -> str:
+    """The module a function is imported from (a ufunc does not say: look for it)."""
+    module = getattr(obj, "__module__", None)
+    if module and not any(part.startswith("_") for part in module.split(".")):
+        return module
+    with warnings.catch_warnings():               # (deprecated modules warn when read)
+        warnings.simplefilter("ignore")
+        for name in sorted(sys.modules, key=lambda n: (n.count("."), "._" in n or n.startswith("_"), n)):
+            if getattr(sys.modules[name], obj.__name__, None) is obj:
+                return name
+    return module or "__main__"
 
 
 def _merged_imports(ours: list, theirs: list) -> list:
-    """One import block: numpy and math first, then one `from s2sgrad.runtime import` line."""
+    """One import block: numpy and math first, then one `from s2sgrad.runtime import` line,
+    then the functions of users' rules."""
     names = set()
     for line in ours + theirs:
         if line.startswith("from s2sgrad.runtime import "):
             names |= set(line.split(" import ", 1)[1].split(", "))
     modules = sorted({line for line in ours + theirs if line.startswith("import ")})
-    return modules + ([f"from s2sgrad.runtime import {', '.join(sorted(names))}"] if names else [])
+    foreign = sorted({line for line in ours + theirs if line.startswith("from ")
+                      and not line.startswith("from s2sgrad.runtime import ")})
+    return modules + ([f"from s2sgrad.runtime import {', '.join(sorted(names))}"] if names else []) + foreign
 
 
 class Emitter:
     def __init__(self, fn: ir.Function):
-        self.modules, self.helpers, self.comments = set(), set(), []
+        self.modules, self.helpers, self.comments, self.foreign = set(), set(), [], set()
         self.uses = Counter()
         _count_uses(fn, self.uses)
         self.temps, self.derived = fn.temps, fn.derived
@@ -249,6 +275,8 @@ class Emitter:
         parts = name.split(".")
         if parts[0] in ("np", "math") and len(parts) > 1:
             self.modules.add(parts[0])
+        if name in rules.FOREIGN:
+            self.foreign.add(name)
         node = ast.Name(parts[0], ast.Load())
         for part in parts[1:]:
             node = ast.Attribute(node, part, ast.Load())

@@ -60,7 +60,7 @@ class Namer:
         if not base.isidentifier() or keyword.iskeyword(base):
             base = "t_" + "".join(c if c.isalnum() else "_" for c in base)
         name, n = base, 1
-        while name in self.taken:
+        while name in self.taken or name in rules.FOREIGN:      # (functions of users' rules)
             n += 1
             name = f"{base}_{n}"
         self.taken.add(name)

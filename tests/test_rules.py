@@ -23,6 +23,7 @@ import s2sgrad
 from s2sgrad import rules
 from s2sgrad.rules import DOMAINS, OPS
 
+from . import user_rules_module  # noqa: F401  (users' rules join the table, and its proofs)
 from .support import check_grads, make_function
 
 COMPILER_ONLY = {"iadd", "getitem.any"}     # made by the reverse pass only (add's rule; x[idx])
@@ -33,7 +34,7 @@ SCALAR_ONLY = {n for n in ELEMENTWISE if n.startswith("math.") or n in ("abs", "
 SPELLING = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
             "pow": "{0} ** {1}", "mod": "{0} % {1}", "floordiv": "{0} // {1}", "neg": "-{0}",
             "pos": "+{0}", "id": "{0}"}
-PREAMBLE = "import math\nimport numpy as np\n"
+PREAMBLE = "import math\nimport numpy as np\nfrom s2sgrad.rules import FOREIGN\nglobals().update(FOREIGN)\n"
 BROADCAST = [((4, 3), (3,)), ((4, 3), (4, 1)), ((4, 3), (1, 3)), ((4, 3), ()), ((), (4, 3)),
              ((3, 1), (1, 2)), ((), ()), ((5,), (5,))]
 
@@ -112,6 +113,7 @@ SYMPY_NP = types.SimpleNamespace(
     cos=sympy.cos, sin=sympy.sin, log=sympy.log, sign=sympy.sign, floor=sympy.floor, trunc=sympy.floor,
     sqrt=sympy.sqrt, exp=sympy.exp, tanh=sympy.tanh, cosh=sympy.cosh, sinh=sympy.sinh, pi=sympy.pi,
     exp2=lambda v: 2 ** v, float_power=lambda a, b: a ** b, where=lambda c, a, b: sympy.Piecewise((a, c), (b, True)))
+SYMPY_SPECIAL = types.SimpleNamespace(polygamma=sympy.polygamma)     # scipy.special in rules
 ASSUME = {"positive": dict(positive=True), "above1": dict(positive=True), "fraction": dict(positive=True),
           "1-2": dict(positive=True)}
 
@@ -122,7 +124,7 @@ def test_elementwise_partials_equal_sympy_derivatives(name):
     rule = op.rule
     symbols = [sympy.Symbol(s, real=True, **ASSUME.get(d, {})) for s, d in zip("xy", spec.domain)]
     ans = sympy.sympify(spec.sympy, locals=dict(zip("xy", symbols)))
-    symbolic = types.FunctionType(rule.__code__, {"np": SYMPY_NP})
+    symbolic = types.FunctionType(rule.__code__, {"np": SYMPY_NP, "special": SYMPY_SPECIAL})
     takes_ans = "ans" in rule.__code__.co_varnames[:rule.__code__.co_argcount]
     partials = symbolic(*symbols, **({"ans": ans} if takes_ans else {}))
     partials = partials if isinstance(partials, tuple) else (partials,)

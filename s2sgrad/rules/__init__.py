@@ -25,6 +25,8 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass
 class Op:
@@ -89,12 +91,15 @@ def _name_of(obj) -> str:
     module = getattr(obj, "__module__", None) or ""
     if module.startswith("numpy.linalg"):
         return "np.linalg." + obj.__name__
-    if module.startswith("numpy") or type(obj).__name__ == "ufunc":
+    if module.startswith("numpy") or getattr(np, getattr(obj, "__name__", ""), None) is obj:
         return "np." + obj.__name__
     if module in ("math", "builtins"):
         return ("math." if module == "math" else "") + obj.__name__
-    FOREIGN[obj.__name__] = obj     # emitted by its own name, bound (and imported) by it
-    return obj.__name__
+    key = obj.__name__              # emitted by its own name, bound (and imported) by it
+    while FOREIGN.get(key, obj) is not obj:
+        key += "_"
+    FOREIGN[key] = obj
+    return key
 
 
 def _add(op: Op) -> Op:
@@ -186,4 +191,4 @@ def lookup(obj) -> Op | None:
     return OPS[key] if key is not None else None
 
 
-from . import operators, numpy, linalg  # noqa: E402,F401  (fill the table)
+from . import operators, numpy, linalg, scipy_special  # noqa: E402,F401  (fill the table)
