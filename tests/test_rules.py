@@ -191,8 +191,9 @@ class _Proxy:
 
 
 def _on_symbols(name):
-    """numpy, with the op under test replaced by its SymPy counterpart where it is not
-    NumPy itself on arrays of symbols."""
+    """The globals an example runs with on arrays of symbols: numpy, with the op under
+    test replaced by its SymPy counterpart where it is not NumPy itself on arrays of
+    symbols (and a user's function by its counterpart)."""
     spec = OPS[name].spec
     overrides = {f"np.{f}": np.vectorize(getattr(sympy, f), otypes=[object])
                  for f in ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh")}
@@ -200,10 +201,10 @@ def _on_symbols(name):
     if spec.sympy != "numpy":
         def counterpart(x, y=None, **_):
             names = {"x": x, "y": y, "np": np, "M": sympy.Matrix, "log": sympy.log, "abs": sympy.Abs,
-                     "sign": sympy.sign}
+                     "sign": sympy.sign, "sp": sympy}
             return eval(spec.sympy, names)
         overrides[name] = counterpart
-    return _Proxy(np, overrides)
+    return {"np": _Proxy(np, overrides)} | ({name: overrides[name]} if name in rules.FOREIGN else {})
 
 
 @pytest.mark.parametrize("name, expr, shapes", [c for c in CASES if OPS[c.values[0]].spec.sympy])
@@ -213,7 +214,7 @@ def test_rule_matches_sympy_at_rational_points(tmp_path, name, expr, shapes):
     args = _arguments(name, shapes, rng)
     symbols = [np.array(sympy.symbols(f"{v}0:{max(np.size(a), 1)}", real=True), dtype=object).reshape(np.shape(a))
                for v, a in zip("xyz", args)]
-    symbolic = types.FunctionType(fn.__code__, dict(fn.__globals__, np=_on_symbols(name)))
+    symbolic = types.FunctionType(fn.__code__, dict(fn.__globals__) | _on_symbols(name))
     out = np.asarray(symbolic(*symbols), dtype=object)
     cotangent = np.round(rng.uniform(-1.0, 1.0, out.shape) * 64) / 64
     total = sum(sympy.Rational(fractions.Fraction(float(c))) * o for c, o in zip(np.ravel(cotangent), np.ravel(out)))

@@ -16,7 +16,8 @@ def bucket(x):
     return np.floor(x * 4.0)
 
 
-@s2sgrad.adjoint(softplus)
+@s2sgrad.adjoint(softplus, domain=("real",), examples=[("softplus(x)", [(3,)])],
+                 sympy="np.vectorize(lambda v: sp.log(1 + sp.exp(v)), otypes=[object])(x)")
 def softplus_adjoint(ans, x, dans):
     dx = dans / (1 + np.exp(-x))
 
