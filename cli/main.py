@@ -1,4 +1,5 @@
-"""`s2sgrad show FILE.py::FUNCTION`: print the generated derivative of a function.
+"""`s2sgrad show FILE.py::FUNCTION`: print the generated derivative of a function;
+`s2sgrad rules`: list every function with a rule.
 
 Exit codes: 0 success; 1 an error in the user's input (the message on
 stderr, no traceback); 2 bad usage (argparse's own).
@@ -31,11 +32,32 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"print the IR after this pass ({', '.join(passes.STAGES)})")
     show.add_argument("-O0", dest="optimized", action="store_false",
                       help="skip the optimizer (prints unoptimized code)")
+    listed = commands.add_parser("rules", help="list every function and operator with a rule",
+                                 description="List every function, method and operator s2sgrad "
+                                             "knows, and whether it has a derivative.")
+    listed.add_argument("--markdown", action="store_true", help="print a Markdown table (the README's)")
     return parser
+
+
+def rules_text(markdown: bool) -> str:
+    """The rule table as text, or as the Markdown table the README shows."""
+    from s2sgrad.rules import listing
+    rows = listing(foreign=not markdown)
+    if markdown:                 # the README's table: the same wherever SciPy is installed or not
+        counted = sum(1 for _, kind in rows if kind != "no derivative")
+        head = [f"{len(rows)} functions, methods and operators of NumPy and Python; {counted} with a "
+                "derivative (with SciPy installed, also `scipy.special` erf, erfc, expit, logit, gammaln, "
+                "digamma, xlogy).", "", "| function | derivative |", "|---|---|"]
+        return "\n".join(head + [f"| `{name}` | {kind} |" for name, kind in rows]) + "\n"
+    width = max(len(name) for name, _ in rows)
+    return "".join(f"{name:<{width}}  {kind}\n" for name, kind in rows)
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "rules":
+        print(rules_text(args.markdown), end="")
+        return 0
     try:
         fn = load_function(args.target)
         print(show(fn, args), end="")

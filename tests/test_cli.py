@@ -455,3 +455,24 @@ def test_console_script(model, tmp_path):
                             cwd=tmp_path, env=_clean_env(), timeout=120)
     assert helped.returncode == 0
     assert "--dump-after" in helped.stdout
+
+
+def test_the_readme_lists_the_rule_table_as_s2sgrad_rules_prints_it(capsys):
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index("<!-- rules: generated")
+    shown = readme[readme.index("\n", start) + 1:readme.index("<!-- rules: end -->")]
+    code, out, _ = run(capsys, "rules", "--markdown")
+    assert code == 0 and shown == out
+
+
+def test_rules_lists_every_function_with_its_kind(capsys):
+    code, out, _ = run(capsys, "rules")
+    assert code == 0
+    assert "np.linalg.slogdet" in out and "np.zeros" in out and "x.sum()" in out
+    for line in out.splitlines():
+        name, kind = line.split("  ", 1)[0].strip(), line.split("  ", 1)[1].strip()
+        if name in ("np.sin", "np.linalg.det"):
+            assert kind.startswith("derivative"), line
+        if name in ("np.zeros", "np.argmax"):
+            assert kind == "no derivative", line

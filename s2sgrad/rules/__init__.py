@@ -106,6 +106,8 @@ def _add(op: Op) -> Op:
     OPS[op.name] = op
     if op.obj is not None:
         BY_OBJECT[id(op.obj)] = op.name
+        if op.kind != "helper":
+            SHOWN[_shown(op.obj)] = op.name
     return op
 
 
@@ -153,6 +155,36 @@ def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=Non
 def alias(obj, key: str) -> None:
     """Another name for a registered op (np.add is `+`, np.absolute is np.abs)."""
     BY_OBJECT[id(obj)] = key
+    SHOWN[_shown(obj)] = key
+
+
+SHOWN: dict[str, str] = {}          # the name a user writes -> its op (`np.add` -> "add")
+OPERATORS = {"add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y", "pow": "x ** y",
+             "mod": "x % y", "floordiv": "x // y", "neg": "-x", "pos": "+x", "matmul": "x @ y",
+             "getitem": "x[index]", "setitem": "x[index] = v", "append": "xs.append(v)"}
+KINDS = {"elementwise": "derivative (elementwise)", "adjoint": "derivative", "nondiff": "no derivative"}
+
+
+def _shown(obj) -> str:
+    name = _name_of(obj)
+    if name in FOREIGN:
+        module = getattr(obj, "__module__", None) or "scipy.special"
+        return f"{module.replace('._ufuncs', '').replace('._basic', '')}.{obj.__name__}"
+    return name
+
+
+def listing(foreign: bool = True) -> list:
+    """(what a user writes, what s2sgrad knows of it) for every function and operator
+    with a rule, sorted: what `s2sgrad rules` prints and the README's table shows
+    (without `foreign`: only NumPy, math and Python's own, whatever is installed)."""
+    rows = {OPERATORS[k]: KINDS[OPS[k].kind] for k in OPERATORS if k in OPS}
+    for shown, key in SHOWN.items():
+        if foreign or key not in FOREIGN:
+            rows[shown] = KINDS[OPS[key].kind]
+    from ..lower import ATTRIBUTES, METHODS
+    rows |= {f"x.{m}()": KINDS[OPS[k].kind] for m, k in METHODS.items()}
+    rows |= {f"x.{a}": KINDS[OPS[k].kind] for a, k in ATTRIBUTES.items()}
+    return sorted(rows.items(), key=lambda r: (r[0].lstrip("x.-+").startswith(("np.", "math.", "scipy")), r[0]))
 
 
 def adjoint_into(name: str, same: bool = False):
