@@ -97,7 +97,7 @@ def _elementwise_cases():
             yield pytest.param(name, shapes, id=f"{name}-{shapes}")
 
 
-@pytest.mark.parametrize("name, shapes", _elementwise_cases())
+@pytest.mark.parametrize("name, shapes", list(_elementwise_cases()))
 def test_elementwise_rule_matches_finite_differences(tmp_path, name, shapes):
     names = "xyz"[:len(shapes)]
     fn = make_function(tmp_path, f"def f({', '.join(names)}):\n    return {_call(name, names)}\n", preamble=PREAMBLE)

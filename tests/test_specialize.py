@@ -92,7 +92,7 @@ def _entries():
             yield pytest.param(fn, make_args, wrt, id=fn.__name__)
 
 
-@pytest.mark.parametrize("fn, make_args, wrt", _entries())
+@pytest.mark.parametrize("fn, make_args, wrt", list(_entries()))
 def test_specialized_and_general_code_agree(fn, make_args, wrt):
     args = make_args()
     wrt = tuple(range(len(args))) if wrt is None else tuple(wrt)
