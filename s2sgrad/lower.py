@@ -421,8 +421,14 @@ class Lowerer(FlowLowering, CallLowering):
             atoms = tuple(self.expr(a) for a in positional)
             return atoms, tuple((k.arg, self.static(k.value, k.arg)) for k in keywords)
         atoms, statics = [None] * len(op.args), {}
+        named = _positional_names(op.obj)
         for i, arg in enumerate(positional):
-            if i < len(op.args):
+            real = named[i] if named and 0 < i < len(named) else None   # NumPy's own order first
+            if real in op.args:
+                atoms[op.args.index(real)] = self.expr(_listed(arg))
+            elif real in op.statics:
+                statics[real] = self.static(arg, real)
+            elif i < len(op.args):
                 atoms[i] = self.expr(_listed(arg))
             elif i - len(op.args) < len(op.statics):
                 key = list(op.statics)[i - len(op.args)]
@@ -517,6 +523,12 @@ class Lowerer(FlowLowering, CallLowering):
             return ir.Var(node.id)
         if isinstance(node, ast.Name) and node.id in self.constants and node.id not in self.assigned:
             return self.constants[node.id]          # a parameter of an inlined call, given a literal
+        if isinstance(node, (ast.List, ast.Tuple)):        # axis=[0, 1]: a tuple, item by item
+            return tuple(self.static(e, key) for e in node.elts)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            value = self.static(node.operand, key)     # ord=-np.inf
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return -value
         try:
             return ast.literal_eval(node)
         except ValueError:
@@ -550,6 +562,21 @@ class Lowerer(FlowLowering, CallLowering):
 def _is_docstring(stmt) -> bool:
     return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
         and isinstance(stmt.value.value, str)
+
+
+@functools.lru_cache(maxsize=1024)
+def _positional_names(obj):
+    """The names of a Python function's positional parameters (None for ufuncs, builtins
+    and `*args` functions): where NumPy's order differs from a rule's (np.average)."""
+    if inspect.isbuiltin(obj) or obj is None:
+        return None
+    try:
+        params = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return tuple(p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
 def _listed(node):

@@ -191,9 +191,11 @@ def unnorm(g, x, ans, ord=None, axis=None, keepdims=False):
     x = np.asarray(x, dtype=float)
     matrix = (axis is None and x.ndim == 2) or isinstance(axis, tuple)
     ge, a = _expanded(g, axis, keepdims), _expanded(ans, axis, keepdims)
+    if ord == 0:
+        return np.zeros(np.shape(x))          # a count of non-zero entries
     if matrix and ord not in (None, "fro"):
-        if axis not in (None, (0, 1), (-2, -1)):
-            raise ValueError("s2sgrad: matrix norms other than Frobenius only over the last two axes")
+        if x.ndim != 2:
+            raise ValueError("s2sgrad: matrix norms other than Frobenius have a rule for 2-D arrays only")
         if ord == 2:
             u, _, vt = np.linalg.svd(x)
             return g * np.outer(u[:, 0], vt[0])
@@ -271,7 +273,8 @@ def unvstack(g, xs):
 
 def unroll(g, shift, axis=None):
     """The adjoint of `np.roll(x, shift, axis)`: rolled back."""
-    return np.reshape(np.roll(np.ravel(g), -shift), np.shape(g)) if axis is None else np.roll(g, -shift, axis)
+    back = np.negative(shift)
+    return np.reshape(np.roll(np.ravel(g), back), np.shape(g)) if axis is None else np.roll(g, back, axis)
 
 
 def untile(g, x, reps):
@@ -291,10 +294,9 @@ def unrepeat(g, x, repeats, axis=None):
     source = np.ravel(x) if flat else np.asarray(x)
     ax = 0 if flat else axis % source.ndim
     counts = np.broadcast_to(repeats, (source.shape[ax],))
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
-    summed = np.add.reduceat(np.asarray(g), starts, axis=ax) if len(starts) else np.zeros(source.shape)
-    summed = np.where(np.expand_dims(counts, tuple(i for i in range(source.ndim) if i != ax)) > 0,
-                      summed, 0.0)
+    summed = np.zeros(source.shape)
+    np.add.at(np.moveaxis(summed, ax, 0), np.repeat(np.arange(source.shape[ax]), counts),
+              np.moveaxis(np.asarray(g), ax, 0))
     return np.reshape(summed, np.shape(x))
 
 
@@ -327,6 +329,7 @@ def untake(g, x, indices, axis=None):
     if axis is None:
         np.add.at(out, np.ravel(indices), np.ravel(g))
         return out.reshape(np.shape(x))
+    axis = axis % np.ndim(x)
     moved = np.moveaxis(out, axis, 0)
     np.add.at(moved, indices, np.moveaxis(g, tuple(range(axis, axis + np.ndim(indices))),
                                           tuple(range(np.ndim(indices)))))
@@ -387,7 +390,11 @@ def uneinsum(g, subscripts, operands, i):
     """The adjoint of `np.einsum(subscripts, *operands)` with respect to operand i (explicit
     output, no index repeated within one operand, no ellipsis)."""
     operands = [o for o in operands if o is not None]
-    inputs, output = subscripts.replace(" ", "").split("->")
+    subscripts = subscripts.replace(" ", "")
+    if "->" not in subscripts:                 # implicit: the letters used once, in order
+        letters = subscripts.replace(",", "")
+        subscripts += "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    inputs, output = subscripts.split("->")
     inputs = inputs.split(",")
     if "." in subscripts or any(len(set(s)) != len(s) for s in inputs):
         raise ValueError("s2sgrad: einsum with '...' or a repeated index in one operand has no rule yet")
@@ -460,14 +467,54 @@ class GradDict(dict):
         return self
 
 
+class GradList(list):
+    """The gradient of a list whose items differ in shape (np.array_split's parts): a
+    list that adds item by item."""
+
+    def __add__(self, other):
+        return GradList(a + b for a, b in zip(self, other))
+
+    __radd__ = __iadd__ = __add__
+
+
 def zero_grad(x):
     """A zero gradient shaped like `x`: 0.0 for a number, a dict of zeros for a dict,
-    an array of zeros for an array (or a list, whose gradient is an array)."""
+    an array of zeros for an array (or a list, whose gradient is an array, or a list of
+    arrays when its items differ in shape)."""
     if isinstance(x, (int, float)):
         return 0.0
     if isinstance(x, dict):
         return GradDict((key, zero_grad(value)) for key, value in x.items())
+    if isinstance(x, list) and len({np.shape(item) for item in x}) > 1:
+        return GradList(zero_grad(item) for item in x)
     return np.zeros(np.shape(x))
+
+
+def solve_adjoint(g, a, b, ans):
+    """The adjoints of `ans = np.linalg.solve(a, b)` (also stacked), for a and for b."""
+    at = np.swapaxes(a, -1, -2)
+    if np.ndim(b) == 1:
+        db = np.linalg.solve(at, g)
+        return -np.multiply.outer(db, ans) if np.ndim(a) == 2 else -db[..., :, None] * ans[..., None, :], db
+    db = np.linalg.solve(at, g)
+    return -(db @ np.swapaxes(ans, -1, -2)), db
+
+
+def uncumprod(g, x, ans, axis=None):
+    """The adjoint of `np.cumprod(x, axis)`: through the quotient where x has no zeros,
+    else from the products of the other entries (exact with zeros)."""
+    if np.all(x != 0):
+        return uncumsum(g * ans, x, axis) / x
+    flat = axis is None
+    moved = np.moveaxis(np.ravel(x) if flat else np.asarray(x, dtype=float), -1 if flat else axis, -1)
+    gm = np.moveaxis(np.ravel(g) if flat else np.asarray(g, dtype=float), -1 if flat else axis, -1)
+    n = moved.shape[-1]
+    out = np.zeros(moved.shape)
+    for i in range(n):                        # the products with entry i taken out
+        without = moved.copy()
+        without[..., i] = 1.0
+        out[..., i] = np.sum((gm * np.cumprod(without, -1))[..., i:], -1)
+    return np.moveaxis(out, -1, -1 if flat else axis).reshape(np.shape(x))
 
 
 HELPERS = (unbroadcast, unsum, unmax, untranspose, matmul_dleft, matmul_dright,
@@ -476,4 +523,4 @@ HELPERS = (unbroadcast, unsum, unmax, untranspose, matmul_dleft, matmul_dright,
            unprod, unvar, unstd, uncumsum, unaverage, unnorm, untrace, add_at, unindex, unsplit,
            unconcatenate, unstacked, unhstack, unvstack, unroll, untile, unrepeat, unpad, undiagonal, undiag, untake,
            untake_along_axis, unsort, untensordot, unkron, uneinsum, eigh_adjoint, cholesky_adjoint,
-           pinv_adjoint)
+           pinv_adjoint, solve_adjoint, uncumprod)

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import adjoint
 from ..runtime import (cholesky_adjoint, dot_dleft, dot_dright, eigh_adjoint,  # noqa: F401 (templates)
-                       pinv_adjoint, uneinsum, unkron, unnorm, untensordot)
+                       pinv_adjoint, solve_adjoint, uneinsum, unkron, unnorm, untensordot)
 
 R, W = "real", "wellcond"
 SYMMETRIC = "the input stands for the symmetric matrix (a + a.T) / 2"
@@ -51,7 +51,8 @@ def tensordot(ans, x, y, dans, *, axes=2):
 
 @adjoint(np.einsum, domain=(R, R, R), sympy="numpy", examples=[
     ("np.einsum('ij,jk->ik', x, y)", [(2, 3), (3, 4)]), ("np.einsum('ij,ij->i', x, y)", [(2, 3), (2, 3)]),
-    ("np.einsum('i,j,k->ijk', x, y, z)", [(2,), (3,), (2,)]), ("np.einsum('ij->j', x)", [(3, 4)])])
+    ("np.einsum('i,j,k->ijk', x, y, z)", [(2,), (3,), (2,)]), ("np.einsum('ij->j', x)", [(3, 4)]),
+    ("np.einsum('ij,jk', x, y)", [(2, 3), (3, 4)])])
 def einsum(ans, subscripts, x, y=None, z=None, dans=None):
     dx = uneinsum(dans, subscripts, [x, y, z], 0)
     dy = uneinsum(dans, subscripts, [x, y, z], 1)
@@ -63,27 +64,29 @@ def kron(ans, x, y, dans):
     dx, dy = unkron(dans, x, y)
 
 
-@adjoint(np.linalg.inv, domain=(W,), sympy="np.array(M(x).inv())", examples=[("np.linalg.inv(x)", [(3, 3)])])
+@adjoint(np.linalg.inv, domain=(W,), sympy="np.array(M(x).inv())", examples=[("np.linalg.inv(x)", [(3, 3)]),
+                                                                          ("np.linalg.inv(x)[0]", [(2, 2, 2)])])
 def inv(ans, x, dans):
-    dx = -(ans.T @ dans @ ans.T)
+    dx = -(np.swapaxes(ans, -1, -2) @ dans @ np.swapaxes(ans, -1, -2))
 
 
-@adjoint(np.linalg.det, domain=(W,), sympy="M(x).det()", examples=[("np.linalg.det(x)", [(3, 3)])])
+@adjoint(np.linalg.det, domain=(W,), sympy="M(x).det()", examples=[("np.linalg.det(x)", [(3, 3)]),
+                                                                   ("np.linalg.det(x)[1]", [(2, 2, 2)])])
 def det(ans, x, dans):
-    dx = dans * ans * np.linalg.inv(x).T
+    dx = np.expand_dims(dans * ans, (-1, -2)) * np.swapaxes(np.linalg.inv(x), -1, -2)
 
 
 @adjoint(np.linalg.slogdet, domain=(W,), sympy="(sign(M(x).det()), log(abs(M(x).det())))", outputs=2,
          examples=[("np.linalg.slogdet(x)[1]", [(3, 3)]), ("np.linalg.slogdet(x)[0] * 2.0", [(2, 2)])])
 def slogdet(ans, x, dans):
-    dx = dans[1] * np.linalg.inv(x).T
+    dx = np.expand_dims(dans[1], (-1, -2)) * np.swapaxes(np.linalg.inv(x), -1, -2)
 
 
 @adjoint(np.linalg.solve, domain=(W, R), sympy="np.array(M(x).LUsolve(M(y))).reshape(y.shape)", examples=[
-    ("np.linalg.solve(x, y)", [(3, 3), (3,)]), ("np.linalg.solve(x, y)", [(3, 3), (3, 2)])])
+    ("np.linalg.solve(x, y)", [(3, 3), (3,)]), ("np.linalg.solve(x, y)", [(3, 3), (3, 2)]),
+    ("np.linalg.solve(x, y)", [(2, 3, 3), (2, 3, 2)])])
 def solve(ans, x, y, dans):
-    dy = np.linalg.solve(x.T, dans)
-    dx = -np.reshape(dy, (np.shape(x)[0], -1)) @ np.reshape(ans, (np.shape(x)[0], -1)).T
+    dx, dy = solve_adjoint(dans, x, y, ans)
 
 
 @adjoint(np.linalg.cholesky, domain=("spd",), sympy="np.array(M(x).cholesky(hermitian=False))",
@@ -110,6 +113,7 @@ def pinv(ans, x, dans):
     ("np.linalg.norm(x)", [(4,)]), ("np.linalg.norm(x)", [(3, 2)]), ("np.linalg.norm(x, 1)", [(4,)]),
     ("np.linalg.norm(x, np.inf)", [(4,)]), ("np.linalg.norm(x, axis=1)", [(3, 4)]),
     ("np.linalg.norm(x, 3)", [(4,)]), ("np.linalg.norm(x, 2)", [(3, 3)]),
-    ("np.linalg.norm(x, 'fro', keepdims=True)", [(2, 3)])])
+    ("np.linalg.norm(x, 'fro', keepdims=True)", [(2, 3)]), ("np.linalg.norm(x, 0) + np.sum(x)", [(3,)]),
+    ("np.linalg.norm(x, -np.inf)", [(4,)])])
 def norm(ans, x, dans, *, ord=None, axis=None, keepdims=False):
     dx = unnorm(dans, x, ans, ord=ord, axis=axis, keepdims=keepdims)

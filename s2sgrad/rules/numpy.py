@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from . import adjoint, alias, nondifferentiable, partials
-from ..runtime import (unaverage, unbroadcast, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
+from ..runtime import (unaverage, unbroadcast, uncumprod, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
                        undiagonal, unhstack, unmax, unpad, unprod, unrepeat, unroll, unsort, unsplit,
                        unstd, unsum, untake, untake_along_axis, untile, untrace, untranspose, unvar,
                        unvstack)
@@ -279,14 +279,15 @@ def cumsum(ans, x, dans, *, axis=None):
 
 
 @adjoint(np.cumprod, domain=(A,), sympy="numpy", examples=[
-    ("np.cumprod(x)", [(5,)]), ("np.cumprod(x, axis=0)", [(3, 4)])])
+    ("np.cumprod(x)", [(5,)]), ("np.cumprod(x, axis=0)", [(3, 4)]),
+    ("np.cumprod(x * np.array([1.0, 0.0, 1.0, 1.0]))", [(4,)])])
 def cumprod(ans, x, dans, *, axis=None):
-    dx = uncumsum(dans * ans, x, axis=axis) / x
+    dx = uncumprod(dans, x, ans, axis=axis)
 
 
 @adjoint(np.average, domain=(R, P), sympy="numpy", examples=[
     ("np.average(x, weights=y)", [(5,), (5,)]), ("np.average(x, axis=0, weights=y)", [(4, 3), (4,)]),
-    ("np.average(x, axis=1, weights=y)", [(4, 3), (4, 3)])])
+    ("np.average(x, axis=1, weights=y)", [(4, 3), (4, 3)]), ("np.average(x, 0)", [(4, 3)])])
 def average(ans, x, weights=None, dans=None, *, axis=None):
     dx, dweights = unaverage(dans, x, weights, axis=axis)
 
@@ -301,17 +302,23 @@ def trace(ans, x, dans, *, offset=0):
 
 @adjoint(np.reshape, domain=(R,), sympy="numpy", examples=[
     ("np.reshape(x, (3, 4))", [(4, 3)]), ("x.reshape(2, 6)", [(4, 3)]), ("x.reshape(-1)", [(4, 3)])])
-def reshape(ans, x, shape, dans):
-    dx = np.reshape(dans, np.shape(x))
+def reshape(ans, x, shape, dans, *, order="C"):
+    dx = np.reshape(dans, np.shape(x), order=order)
 
 
-@adjoint(np.ravel, domain=(R,), sympy="numpy", examples=[("np.ravel(x)", [(4, 3)]), ("x.flatten()", [(2, 3)])])
-@adjoint(np.squeeze)
+@adjoint(np.ravel, domain=(R,), sympy="numpy", examples=[
+    ("np.ravel(x)", [(4, 3)]), ("x.flatten()", [(2, 3)]), ("np.ravel(x, 'F')", [(2, 3)])])
+def ravel(ans, x, dans, *, order="C"):
+    dx = np.reshape(dans, np.shape(x), order=order)
+
+
+@adjoint(np.squeeze, domain=(R,), sympy="numpy", examples=[("np.squeeze(x)", [(3, 1)]), ("np.expand_dims(x, 1)", [(3,)]),
+                                                           ("np.atleast_2d(x)", [(3,)])])
 @adjoint(np.expand_dims)
 @adjoint(np.atleast_1d)
 @adjoint(np.atleast_2d)
 @adjoint(np.atleast_3d)
-def ravel(ans, x, dans, *, axis=None):
+def squeeze(ans, x, dans, *, axis=None):
     dx = np.reshape(dans, np.shape(x))
 
 
@@ -342,7 +349,8 @@ def flip(ans, x, dans, *, axis=None):
     dx = np.flip(dans, axis)
 
 
-@adjoint(np.roll, domain=(R,), sympy="numpy", examples=[("np.roll(x, 2)", [(5,)]), ("np.roll(x, -1, axis=0)", [(4, 3)])])
+@adjoint(np.roll, domain=(R,), sympy="numpy", examples=[("np.roll(x, 2)", [(5,)]), ("np.roll(x, -1, axis=0)", [(4, 3)]),
+                                                        ("np.roll(x, (1, 1), axis=(0, 1))", [(3, 3)])])
 def roll(ans, x, dans, *, shift, axis=None):
     dx = unroll(dans, shift, axis)
 
@@ -353,7 +361,8 @@ def tile(ans, x, dans, *, reps):
 
 
 @adjoint(np.repeat, domain=(R,), sympy="numpy", examples=[
-    ("np.repeat(x, 2)", [(2, 3)]), ("np.repeat(x, 3, axis=1)", [(2, 3)]), ("np.repeat(x, (1, 0, 2))", [(3,)])])
+    ("np.repeat(x, 2)", [(2, 3)]), ("np.repeat(x, 3, axis=1)", [(2, 3)]), ("np.repeat(x, (1, 0, 2))", [(3,)]),
+    ("np.repeat(x, (2, 1, 0))", [(3,)])])
 def repeat(ans, x, dans, *, repeats, axis=None):
     dx = unrepeat(dans, x, repeats, axis=axis)
 
@@ -390,7 +399,8 @@ def sort(ans, x, dans, *, axis=-1):
 
 
 @adjoint(np.take, domain=(R,), sympy="numpy", examples=[
-    ("np.take(x, [0, 2, 2])", [(4,)]), ("np.take(x, [[1, 0], [1, 1]], axis=1)", [(2, 3)])])
+    ("np.take(x, [0, 2, 2])", [(4,)]), ("np.take(x, [[1, 0], [1, 1]], axis=1)", [(2, 3)]),
+    ("np.take(x, np.array([[0, 1], [1, 1]]), axis=-1)", [(2, 2)])])
 def take(ans, x, indices, dans, *, axis=None):
     dx = untake(dans, x, indices, axis=axis)
 
@@ -428,7 +438,8 @@ def stack(ans, x, dans, *, axis=0):
     dx = np.moveaxis(dans, axis, 0)
 
 
-@adjoint(np.split, domain=(R,), sympy="numpy", examples=[("np.split(x, 2)[1]", [(4,)]), ("np.split(x, 3, axis=1)[0]", [(2, 3)])])
+@adjoint(np.split, domain=(R,), sympy="numpy", examples=[
+    ("np.split(x, 2)[1]", [(4,)]), ("np.split(x, 3, axis=1)[0]", [(2, 3)]), ("np.array_split(x, 2)[0] * 2.0", [(5,)])])
 @adjoint(np.array_split)
 def split(ans, x, dans, *, indices_or_sections, axis=0):
     dx = unsplit(dans, axis=axis)
