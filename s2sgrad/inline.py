@@ -26,6 +26,11 @@ class CallLowering:
         self.nested[node.name] = node
         self.own_defs[node.name] = node
         self.defined.add(node.name)
+        spec = node.args                  # defaults are evaluated here, at the def, as in Python
+        positional = spec.posonlyargs + spec.args
+        pairs = list(zip(positional[len(positional) - len(spec.defaults):], spec.defaults))
+        pairs += [(p, d) for p, d in zip(spec.kwonlyargs, spec.kw_defaults) if d is not None]
+        self.def_defaults[id(node)] = {p.arg: self.op("id", (self.expr(d),), d) for p, d in pairs}
 
     def lifted_call(self, node, callee: ast.FunctionDef, target):
         """A call to a function defined here, lifted to a function of its own (its closed-over
@@ -55,7 +60,7 @@ class CallLowering:
             siblings[name] = sibling
         extra = [n for n in free if n not in self.own_defs
                  and (n in self.locals or n in self.src.closure or self.enclosing(n))]
-        extra += [n for _, names in siblings.values() for n in names if n not in extra]
+        extra = list(dict.fromkeys(extra + [n for _, names in siblings.values() for n in names]))
         fn = lift.lift(self.src, callee, extra, siblings)
         return (fn, extra) if _stands_alone(fn) else None
 
@@ -169,6 +174,11 @@ class CallLowering:
         pairs = list(zip([p.arg for p in positional[len(positional) - len(spec.defaults):]], spec.defaults))
         pairs += [(p.arg, d) for p, d in zip(spec.kwonlyargs, spec.kw_defaults) if d is not None]
         if isinstance(callee, ast.FunctionDef):
+            scope = self
+            while scope is not None and id(callee) not in scope.def_defaults:
+                scope = scope.outer
+            if scope is not None:
+                return scope.def_defaults[id(callee)]
             return {name: self.expr(value) for name, value in pairs}
         values = dict(zip([n for n, _ in pairs], list(callee.__defaults__ or ()) +
                           [callee.__kwdefaults__[p.arg] for p in spec.kwonlyargs

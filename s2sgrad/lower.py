@@ -100,6 +100,7 @@ class Lowerer(FlowLowering, CallLowering):
         self.augmented = []          # statements written by `x op= v` (in place for arrays)
         self.nested = {}             # functions defined with `def` inside this one, by name
         self.own_defs = {}           # those defined by this function's own statements
+        self.def_defaults = {}       # id(def) -> its default values, evaluated at the def
         self.packed = {}             # temporaries holding a tuple built here: their items
         self.constants = {}          # parameters an inlined call gave literal values
         self.unpacking = None        # a call whose tuple result is unpacked into names

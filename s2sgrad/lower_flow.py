@@ -68,6 +68,11 @@ class FlowLowering:
         self.flag(self.loops[-1].skip, True, node)
 
     def stmt_For(self, node):
+        targets = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+        for n in (n for stmt in node.body for n in [stmt, *_own_nodes(stmt)]):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in targets:
+                raise self.unsupported(n, f"assigning to the loop variable `{n.id}` inside its loop is "
+                                          "not supported", f"give the new value another name than `{n.id}`")
         kind, parts = self.iteration(node.iter)
         loop = self.enter_loop(node)
         if kind == "range":

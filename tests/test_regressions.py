@@ -291,3 +291,40 @@ def test_the_printed_module_calls_the_functions_it_defines():
 def test_a_decorated_helper_is_refused_rather_than_differentiated_without_its_decorator():
     with pytest.raises(SyntaxError, match="decorated"):
         s2sgrad.grad(calls.f_decorated)
+
+
+# -- found by reviews of the passes and rules (tests/review_cases.py) ----------------
+
+def test_review_cases_match_finite_differences():
+    from . import review_cases as r
+    check_grads(r.rows_negative_start, 0.7)
+    check_grads(r.rows_two_loops_same_index, 0.7)
+    check_grads(r.nested_siblings_sharing_a_name, 0.7)
+    check_grads(r.nested_default_read_at_the_def, 0.7)
+    check_grads(r.take_negative_axis, np.arange(4.0).reshape(2, 2))
+    check_grads(r.cumprod_with_a_zero, np.array([2.0, 0.0, 3.0]))
+    value, g = s2sgrad.value_and_grad(r.nested_default_read_at_the_def)(0.7)
+    assert np.isclose(value, 0.7 * 1.4 + 3.5) and np.isclose(g, 2.8 + 5.0)
+
+
+def test_a_loop_that_never_runs_computes_nothing_of_its_body():
+    from . import review_cases as r
+    ones = np.ones((2, 3))
+    assert s2sgrad.grad(r.hoist_zero_turns)(np.ones(2), ones, ones, 0).tolist() == [1.0, 1.0]
+
+
+def test_a_global_read_on_one_path_keeps_the_general_shape():
+    from . import review_cases as r
+    g = s2sgrad.grad(r.global_on_one_path)
+    x = np.ones(3) * 0.3
+    for flag in (False, True):
+        y = x * (r.G if flag else 2.0)
+        np.testing.assert_allclose(g(x, flag), np.sum(2 * (y + x) * ((r.G if flag else 2.0) + 1.0)
+                                                      * np.ones_like(y + x), axis=0) if flag else
+                                   2 * (y + x) * 3.0)
+
+
+def test_assigning_to_the_loop_variable_is_refused_at_the_line():
+    from . import review_cases as r
+    with pytest.raises(s2sgrad.UnsupportedSyntaxError, match="loop variable `t`"):
+        s2sgrad.grad(r.loop_variable_reassigned)

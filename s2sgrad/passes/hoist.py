@@ -6,8 +6,9 @@
 
 It then runs once, and the reverse sweep needs no tape entry for it. Only
 compiler temporaries move (a user's names stay where the user wrote them),
-only when every value they read is the same on every turn, and only ops that
-cannot raise on any value (a turn that never runs must not fail).
+only when every value they read is the same on every turn, only out of `for`
+loops that surely run (constant bounds, at least one turn: an op that raises
+must raise only where the user's code would), and only pure ops.
 """
 from __future__ import annotations
 
@@ -31,21 +32,26 @@ def _block(stmts, fn, counts) -> list:
     out = []
     for s in stmts:
         s = ir.with_bodies(s, lambda body: tuple(_block(body, fn, counts)))
-        if isinstance(s, (ir.For, ir.While)):
+        if isinstance(s, ir.For) and _runs(s):
             moved, s = _hoisted(s, fn, counts)
             out += moved
         out.append(s)
     return out
 
 
+def _runs(loop: ir.For) -> bool:
+    """Whether the loop surely runs at least once (its bounds are numbers): only then can
+    its body's values be computed before it (an op may raise on shapes that do not fit)."""
+    bounds = (loop.start, loop.stop, loop.step)
+    return all(isinstance(b, ir.Const) and type(b.value) is int for b in bounds) \
+        and len(range(*(b.value for b in bounds))) > 0
+
+
 def _hoisted(loop, fn, counts):
     """(the statements that move out of `loop`, the loop without them)."""
-    changed = {n for t in ir.walk(ir.bodies(loop)[-1]) for n in ir.defs(t)}
-    changed |= {loop.target} if isinstance(loop, ir.For) else set()
-    if isinstance(loop, ir.While):
-        changed |= {n for t in ir.walk(loop.test) for n in ir.defs(t)} | ({loop.counter} - {None})
+    changed = {n for t in ir.walk(loop.body) for n in ir.defs(t)} | {loop.target}
     moved, kept = [], []
-    for s in ir.bodies(loop)[-1]:
+    for s in loop.body:
         if isinstance(s, ir.Assign) and _safe(s) and s.target in fn.temps and counts.get(s.target) == 1 \
                 and not (ir.uses(s) & changed) and not s.params:
             moved.append(s)

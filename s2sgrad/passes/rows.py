@@ -59,6 +59,8 @@ def _written_once(fn, body, i, loop, write) -> bool:
     array = write.target
     if array in fn.params or array in fn.free or not (isinstance(loop.step, ir.Const) and loop.step.value > 0):
         return False
+    if any(loop.target in ir.defs(s) for s in ir.walk(loop.body)):
+        return False                                    # the turn's number is not `t` throughout
     position = loop.body.index(write)
     wrote = _offset(write.args[1].items[0], loop, list(loop.body[:position]))
     if wrote is None or not isinstance(loop.start, ir.Const) or any(
@@ -73,10 +75,10 @@ def _written_once(fn, body, i, loop, write) -> bool:
                 and isinstance(s.args[1], ir.Index) and len(s.args[1].items) == 1):
             return False
         read = _offset(s.args[1].items[0], loop, list(loop.body[:k]))
-        if read is None or read > wrote or read == wrote and k < position:
-            return False
+        if read is None or read > wrote or read == wrote and k < position or loop.start.value + read < 0:
+            return False                                # (a negative row counts from the end)
     first_row = loop.start.value + wrote
-    return _untouched_before(body[:i], array, first_row)
+    return first_row >= 0 and _untouched_before(body[:i], array, first_row)
 
 
 def _untouched_before(stmts, array, first_row) -> bool:
@@ -100,11 +102,13 @@ def _untouched_before(stmts, array, first_row) -> bool:
 def _unrewound(body, loop, write) -> list:
     """The body without the loop's save and restore of the row, nor the zeroing of its adjoint."""
     index = write.args[1]
-    back = next((s for s in body if isinstance(s, ir.For) and s.reverse and s.target == loop.target
-                 and any(isinstance(p, ir.Pop) and p.target == write.target and p.index == index
-                         for p in s.body)), None)
-    if back is None:
-        return body
+    backs = [s for s in body if isinstance(s, ir.For) and s.reverse
+             and any(isinstance(p, ir.Pop) and p.target == write.target for p in ir.walk(s.body))]
+    fronts = [s for s in body if isinstance(s, ir.For) and not s.reverse
+              and any(isinstance(p, ir.Push) and p.value == ir.Var(write.target) for p in ir.walk(s.body))]
+    if len(backs) != 1 or fronts != [loop]:
+        return body                                     # which reverse loop is this one's: unclear
+    back = backs[0]
     forward = replace(loop, body=tuple(s for s in loop.body if not (isinstance(s, ir.Push) and s.index == index
                                                                      and s.value == ir.Var(write.target))))
     zeroed = {s.target for s in back.body if isinstance(s, ir.Assign) and s.op == "setitem"

@@ -51,7 +51,11 @@ class _Index:
 def infer(fn: ir.Function, params: dict) -> dict:
     """name -> Shaped, for the names whose shape `fn` fixes given `params` (name -> Shaped)."""
     state: dict = dict(params)
-    unknown: set = set(fn.params) - set(params)
+    assigned = {n for s in ir.walk_all(fn.body) if not isinstance(s, ir.NESTED) for n in ir.defs(s)}
+    assigned |= {s.target for s in ir.walk_all(fn.body) if isinstance(s, ir.For)}
+    assigned |= {s.counter for s in ir.walk_all(fn.body) if isinstance(s, ir.While) and s.counter}
+    # a parameter of unknown shape, a global, a closure or a bound value: any shape
+    unknown: set = (set(fn.params) - set(params)) | (set(_read(fn)) - assigned - set(params))
     stmts = [s for s in _walk_all(fn.body)]
     for _ in range(20):
         changed = False
@@ -73,6 +77,10 @@ def infer(fn: ir.Function, params: dict) -> dict:
 
 
 _BOTTOM = object()         # not seen yet
+
+
+def _read(fn: ir.Function) -> set:
+    return {n for s in ir.walk_all(fn.body) if not isinstance(s, ir.NESTED) for n in ir.uses(s)}
 
 
 def _walk_all(stmts):
