@@ -1,4 +1,5 @@
 """`s2sgrad show FILE.py::FUNCTION`: print the generated derivative of a function;
+`s2sgrad verify FILE.py::FUNCTION --args x=2.0`: the SymPy referee's verdict on it;
 `s2sgrad rules`: list every function with a rule.
 
 Exit codes: 0 success; 1 an error in the user's input (the message on
@@ -32,6 +33,18 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"print the IR after this pass ({', '.join(passes.STAGES)})")
     show.add_argument("-O0", dest="optimized", action="store_false",
                       help="skip the optimizer (prints unoptimized code)")
+    show.add_argument("--verify", action="store_true",
+                      help="append the SymPy referee's verdict (at --args, or 0.5 for each parameter)")
+    show.add_argument("--args", action="append", default=[], metavar="NAME=VALUE",
+                      help="an argument for --verify, e.g. x=2.0 or w=randn(3,4) (repeat for each)")
+    check = commands.add_parser("verify", help="check a function's generated gradient against SymPy",
+                                description="Run the SymPy referee on the generated gradient of a "
+                                            "function at the given arguments; exit 0 when verified.")
+    check.add_argument("target", metavar="FILE.py::FUNCTION", help="the file and the function in it")
+    check.add_argument("--args", action="append", default=[], metavar="NAME=VALUE",
+                       help="an argument, e.g. x=2.0, w=randn(3,4), v=[1.0, 2.0] (repeat for each; "
+                            "parameters not given are 0.5)")
+    check.add_argument("--wrt", default=None, metavar="NAMES", help="parameters to differentiate (default: all)")
     listed = commands.add_parser("rules", help="list every function and operator with a rule",
                                  description="List every function, method and operator s2sgrad "
                                              "knows, and whether it has a derivative.")
@@ -60,7 +73,14 @@ def main(argv=None) -> int:
         return 0
     try:
         fn = load_function(args.target)
+        if args.command == "verify":
+            report = verify(fn, arguments(fn, args.args), parse_wrt(args.wrt) if args.wrt else None)
+            print(report)
+            return 0 if report else 1
         print(show(fn, args), end="")
+        if args.verify:
+            report = verify(fn, arguments(fn, args.args), parse_wrt(args.wrt) if args.wrt else None)
+            print("\n" + "\n".join("# " + line for line in str(report).splitlines()))
     except (S2SGradError, UserInputError) as err:
         print(f"s2sgrad: {err}" if isinstance(err, UserInputError) else str(err), file=sys.stderr)
         return 1
@@ -79,6 +99,39 @@ def show(fn, args) -> str:
         result = passes.derivative(fn, names, args.kind, single, stop, args.optimized)
         return str(result) + "\n" if args.dump_after or args.ir else emit.module_source(result)
     return api.source(fn, wrt, args.kind)
+
+
+def verify(fn, values: list, wrt):
+    import s2sgrad
+    if wrt is not None and not isinstance(wrt, tuple):
+        wrt = (wrt,)
+    return s2sgrad.verify(fn, *values, wrt=wrt)
+
+
+def arguments(fn, given: list) -> list:
+    """The values of `--args NAME=VALUE` (a number, a list, or randn/ones/zeros/linspace of
+    a shape), 0.5 for each parameter not given."""
+    import inspect
+
+    import numpy as np
+    rng = np.random.default_rng(0)
+    helpers = {"randn": lambda *shape: rng.standard_normal(shape), "ones": lambda *s: np.ones(s),
+               "zeros": lambda *s: np.zeros(s), "linspace": np.linspace, "array": np.array, "pi": np.pi}
+    values = {}
+    for item in given:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise UserInputError(f"expected NAME=VALUE in --args, got {item!r}")
+        try:
+            value = eval(text, {"__builtins__": {}}, helpers)   # numbers, lists, randn(3, 4), ...
+        except Exception as err:
+            raise UserInputError(f"cannot read the value of {name}: {err}") from None
+        values[name.strip()] = np.asarray(value, dtype=float) if isinstance(value, list) else value
+    params = list(inspect.signature(fn).parameters)
+    unknown = set(values) - set(params)
+    if unknown:
+        raise UserInputError(f"{fn.__name__} has no parameter named {sorted(unknown)[0]!r}")
+    return [values.get(p, 0.5) for p in params]
 
 
 def parse_wrt(text):

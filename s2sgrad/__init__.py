@@ -10,10 +10,12 @@
 """
 from .api import grad, source, value_and_grad, vjp
 from .rules import adjoint, nondifferentiable, partials
+from .verify import Report, verify
 from .errors import (NoRuleError, NotDifferentiableError, S2SGradError, ShapeError,
                      SourceUnavailableError, UnsupportedSyntaxError)
 
-__all__ = ["grad", "value_and_grad", "vjp", "source", "adjoint", "partials", "nondifferentiable",
+__all__ = ["grad", "value_and_grad", "vjp", "source", "verify", "Report", "adjoint", "partials",
+           "nondifferentiable",
            "S2SGradError", "UnsupportedSyntaxError",
            "NoRuleError", "NotDifferentiableError", "ShapeError", "SourceUnavailableError"]
 __version__ = "0.1.0"

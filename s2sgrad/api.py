@@ -156,8 +156,10 @@ def _load(gen: ir.Function, text: str, needed: set, user_fn, source) -> object:
     cells[gen.name] = types.CellType()          # a recursive vjp calls itself by name
     bound = BOUND | rules.FOREIGN
     closure = tuple(cells[n] if n not in bound else types.CellType(bound[n]) for n in inner.co_freevars)
-    cells[gen.name].cell_contents = types.FunctionType(inner, user_fn.__globals__, gen.name, None, closure)
-    return cells[gen.name].cell_contents
+    made = types.FunctionType(inner, user_fn.__globals__, gen.name, None, closure)
+    made.__s2sgrad_ir__ = gen                   # the referee (verify.py) runs this IR on symbols
+    cells[gen.name].cell_contents = made
+    return made
 
 
 def _code_named(code, name):

@@ -26,10 +26,20 @@ class _Returned(Exception):
         self.value = value
 
 
-def run(fn: ir.Function, *args, free=None):
-    """Run `fn` on `args`; `free` gives the values of the names it reads from outside."""
-    itself = {fn.name: lambda *again: run(fn, *again, free=free)}      # it may call itself
-    env = dict(free or {}) | itself | fn.bindings | dict(zip(fn.params, args))
+MACHINE = "__machine__"      # env key of an object that evaluates ops another way (verify.py)
+
+
+def run(fn: ir.Function, *args, free=None, machine=None):
+    """Run `fn` on `args`; `free` gives the values of the names it reads from outside.
+    A `machine` (with `apply(stmt, args, plain)`, `truth(value, stmt)`, `number(value)`)
+    evaluates the ops and decides the branches instead: the SymPy referee runs the IR on
+    symbols with it."""
+    free = dict(free or {}) | ({MACHINE: machine} if machine is not None else {})
+    def again(*values):                       # it may call itself
+        return run(fn, *values, free=free)
+    again.__s2sgrad_interpreted__ = True
+    itself = {fn.name: again}
+    env = free | itself | fn.bindings | dict(zip(fn.params, args))
     try:
         _block(fn.body, env)
     except _Returned as done:
@@ -46,12 +56,21 @@ def _return(stmt, env):
     raise _Returned(_value(stmt.value, env))
 
 
+def _truth(value, stmt, env) -> bool:
+    machine = env.get(MACHINE)
+    return machine.truth(value, stmt) if machine is not None else bool(value)
+
+
 def _if(stmt, env):
-    _block(stmt.body if _value(stmt.cond, env) else stmt.orelse, env)
+    _block(stmt.body if _truth(_value(stmt.cond, env), stmt, env) else stmt.orelse, env)
 
 
 def _for(stmt, env):
-    turns = range(*(_value(a, env) for a in (stmt.start, stmt.stop, stmt.step)))
+    machine = env.get(MACHINE)
+    bounds = [_value(a, env) for a in (stmt.start, stmt.stop, stmt.step)]
+    turns = range(*(machine.number(b) for b in bounds) if machine is not None else bounds)
+    if machine is not None:
+        machine.turned(stmt, len(turns))
     for i in reversed(turns) if stmt.reverse else turns:
         env[stmt.target] = i
         _block(stmt.body, env)
@@ -60,7 +79,7 @@ def _for(stmt, env):
 def _while(stmt, env):
     while True:
         _block(stmt.test, env)
-        if not _value(stmt.cond, env):
+        if not _truth(_value(stmt.cond, env), stmt, env):
             return
         _block(stmt.body, env)
 
@@ -93,6 +112,14 @@ def _closure(fn, env):
 
 def _assign(stmt: ir.Assign, env):
     args = [_value(a, env) for a in stmt.args]
+    machine = env.get(MACHINE)
+    if machine is not None:
+        return machine.apply(stmt, args, _plain)
+    return _plain(stmt, args)
+
+
+def _plain(stmt: ir.Assign, args):
+    """The op's value, computed with Python and NumPy."""
     if stmt.op == "setitem":
         array, index, value = args
         if stmt.target != stmt.args[0].name:

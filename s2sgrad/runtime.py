@@ -25,8 +25,8 @@ def unbroadcast(g, x):
     if g.shape == shape:
         return g
     extra = g.ndim - len(shape)
-    if extra > 0:
-        g = g.sum(axis=0 if extra == 1 else tuple(range(extra)))
+    if extra > 0:                             # (asarray: a sum of objects is an object)
+        g = np.asarray(g.sum(axis=0 if extra == 1 else tuple(range(extra))))
     if extra >= 0:
         axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
         if axes:
