@@ -261,17 +261,56 @@ class _Machine:
             return self.call(args[0], args[1:])
         if op is not None and op.kind == "elementwise" and op.obj is not None and op.spec and op.spec.sympy:
             return self.elementwise(stmt, op, args)
+        if stmt.op in PICKS:                            # a kink: the side the point is on
+            return self.pick(stmt, args)
+        if stmt.op == "np.asarray":                     # a conversion to floats: the value itself
+            return _objects(np.asarray(args[0], dtype=object)) if np.ndim(args[0]) else args[0]
         if op is not None and op.kind == "elementwise" and op.spec is not None and not op.spec.sympy:
             raise Unverifiable(f"`{stmt.op}` has no SymPy counterpart ({op.spec.why})")
         if op is not None and op.kind == "adjoint" and op.spec and op.spec.sympy not in (None, "numpy"):
             raise Unverifiable(f"`{stmt.op}` is verified by the rule table, not followed symbolically here")
         if op is not None and op.kind == "adjoint" and op.spec and not op.spec.sympy:
             raise Unverifiable(f"`{stmt.op}` has no SymPy counterpart")
+        if stmt.op == "unmax":                          # the ties, at the point
+            g, x, ans = args[0], args[1], args[2]
+            params = dict(stmt.params)
+            axis, keepdims = params.get("axis"), params.get("keepdims", False)
+            at = np.asarray(self.concrete(ans), dtype=float)
+            if axis is not None and not keepdims:
+                at, g = np.expand_dims(at, axis), np.expand_dims(np.asarray(g, dtype=object), axis)
+            hits = np.asarray(self.concrete(x), dtype=float) == at
+            return _objects(g * hits.astype(int) / np.sum(hits, axis=axis, keepdims=True))
+        if stmt.op in ARITHMETIC:                       # a comparison's bools count as 0 and 1
+            args = [_counted(a) for a in args]
         try:
             result = plain(stmt, [_objects(a) for a in args])
         except (TypeError, ValueError) as err:
             raise Unverifiable(f"`{stmt.op}` cannot run on symbols ({err})") from None
         return _objects(result)
+
+    def pick(self, stmt, args):
+        """max/min/clip and their kin at the point: the symbolic entry that wins there
+        (the verdict, like every verdict here, is about that path)."""
+        values = [self.concrete(a) for a in args]
+        if stmt.op in ("np.max", "np.min"):
+            params = dict(stmt.params)
+            axis, keepdims = params.get("axis"), params.get("keepdims", False)
+            x, c = np.asarray(args[0], dtype=object), np.asarray(values[0], dtype=float)
+            choose = np.argmax if stmt.op == "np.max" else np.argmin
+            if axis is None:
+                picked = np.ravel(x)[choose(c)]
+                return np.full((1,) * x.ndim, picked, dtype=object) if keepdims else picked
+            index = np.expand_dims(choose(c, axis=axis), axis)
+            picked = np.take_along_axis(x, index, axis)
+            return picked if keepdims else np.squeeze(picked, axis)
+        if stmt.op == "np.clip":
+            x, lo, hi = (np.asarray(a, dtype=object) for a in args)
+            cx, clo, chi = values
+            return _item(np.where(np.asarray(cx) < clo, lo, np.where(np.asarray(cx) > chi, hi, x)))
+        x, y = (np.asarray(a, dtype=object) for a in args)
+        larger = np.asarray(values[0]) >= np.asarray(values[1])
+        keep_x = larger if stmt.op in ("np.maximum", "max", "np.fmax") else ~larger
+        return _item(np.where(keep_x, x, y))
 
     def elementwise(self, stmt, op, args):
         if op.name not in self.lambdas:
@@ -298,6 +337,25 @@ class _Machine:
             finally:
                 self.recording = recording
         raise Unverifiable(f"a call to {callee!r}")
+
+
+PICKS = {"np.maximum", "np.minimum", "max", "min", "np.fmax", "np.fmin", "np.clip", "np.max", "np.min"}
+
+
+ARITHMETIC = {"add", "sub", "mul", "div", "pow", "neg", "iadd", "matmul"}
+
+
+def _counted(value):
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, np.ndarray) and value.dtype == bool:
+        return value.astype(int)
+    return value
+
+
+def _item(value):
+    """A 0-d object array as the object it holds."""
+    return value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
 
 
 def _symbolic(value) -> bool:
