@@ -261,12 +261,12 @@ class Emitter:
         keywords = [ast.keyword(k, self.constant(v)) for k, v in params
                     if not (k in defaults and _same(defaults[k], v))]
         if op.optional:      # arguments left out stay out; others by name where NumPy wants that
-            named = _positional_names(op.obj)
+            named = rules.positional_names(op.obj)
             given = [(name, a) for name, a in zip(op.args, args)
                      if not (name in op.optional and isinstance(a, ast.Constant) and a.value is None)]
-            args = [a for i, (name, a) in enumerate(given) if named is None or i == 0 or named[i:i + 1] == [name]]
-            keywords = [ast.keyword(name, a) for i, (name, a) in enumerate(given)
-                        if not (named is None or i == 0 or named[i:i + 1] == [name])] + keywords
+            in_place = [named is None or i == 0 or named[i:i + 1] == (name,) for i, (name, _) in enumerate(given)]
+            args = [a for (_, a), keep in zip(given, in_place) if keep]
+            keywords = [ast.keyword(name, a) for (name, a), keep in zip(given, in_place) if not keep] + keywords
         if op.kind == "helper":
             self.helpers.add(op.emit)
         return ast.Call(self.dotted(op.emit), args, keywords)
@@ -404,19 +404,6 @@ def _numbered(node):
             stmt.lineno = 1
             _numbered(stmt)
     return node
-
-
-@functools.lru_cache(maxsize=1024)
-def _positional_names(obj):
-    """The names of a function's positional parameters, or None where any number of
-    positional arguments goes (`*operands`) or there is no signature."""
-    try:
-        params = list(inspect.signature(obj).parameters.values())
-    except (TypeError, ValueError):
-        return None
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return None
-    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 @functools.lru_cache(maxsize=1024)

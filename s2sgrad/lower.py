@@ -422,7 +422,7 @@ class Lowerer(FlowLowering, CallLowering):
             atoms = tuple(self.expr(a) for a in positional)
             return atoms, tuple((k.arg, self.static(k.value, k.arg)) for k in keywords)
         atoms, statics = [None] * len(op.args), {}
-        named = _positional_names(op.obj)
+        named = rules.positional_names(op.obj)
         for i, arg in enumerate(positional):
             real = named[i] if named and 0 < i < len(named) else None   # NumPy's own order first
             if real in op.args:
@@ -563,21 +563,6 @@ class Lowerer(FlowLowering, CallLowering):
 def _is_docstring(stmt) -> bool:
     return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
         and isinstance(stmt.value.value, str)
-
-
-@functools.lru_cache(maxsize=1024)
-def _positional_names(obj):
-    """The names of a Python function's positional parameters (None for ufuncs, builtins
-    and `*args` functions): where NumPy's order differs from a rule's (np.average)."""
-    if inspect.isbuiltin(obj) or obj is None:
-        return None
-    try:
-        params = list(inspect.signature(obj).parameters.values())
-    except (TypeError, ValueError):
-        return None
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return None
-    return tuple(p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
 def _listed(node):

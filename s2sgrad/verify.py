@@ -140,7 +140,8 @@ def _compare(name, out, symbols, gradient, point, deadline) -> Verdict:
         if _tree_size(w) + _tree_size(g) > SIMPLIFY_OPS or sympy.simplify(w - g) != 0:
             undecided.append((w, g))
     if not undecided:
-        return Verdict(name, True, f"symbolic: simplify(diff(f) - generated) == 0, {len(wanted)} entries")
+        count = f"{len(wanted)} {'entry' if len(wanted) == 1 else 'entries'}"
+        return Verdict(name, True, f"symbolic: simplify(diff(f) - generated) == 0, {count}")
     rng = np.random.default_rng(0)
     names = list(point)
     points = [point] + [{s: v + sympy.Rational(int(rng.integers(-64, 65)), 4096) for s, v in point.items()}

@@ -22,6 +22,7 @@ the generated code is made of these rules' own lines.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass, field
 
@@ -215,6 +216,22 @@ def helper(fn):
 def special(name: str) -> None:
     """Register an op the emitter writes as syntax (getitem, tuple, id)."""
     _add(Op(name, name, "special"))
+
+
+@functools.lru_cache(maxsize=1024)
+def positional_names(obj):
+    """The names of a Python function's positional parameters, or None for ufuncs,
+    builtins and `*args` functions: where NumPy's order differs from a rule's
+    (np.average(x, 0) is the axis), lowering and emission follow NumPy's."""
+    if obj is None or inspect.isbuiltin(obj):
+        return None
+    try:
+        params = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return tuple(p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
 def lookup(obj) -> Op | None:
