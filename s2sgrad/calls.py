@@ -72,6 +72,11 @@ def entry_point(compiled, fn, value: bool, specialize=None):
     return entry
 
 
+def shape_key(args) -> tuple:
+    """The key the entry point dispatches on, for these arguments."""
+    return tuple((a.shape, a.dtype.char) if type(a) is np.ndarray else type(a) for a in args)
+
+
 def _depends_on_shapes(gen) -> bool:
     """Whether knowing the arguments' shapes could simplify the generated code."""
     return any(isinstance(s, ir.Assign) and s.op == "unbroadcast" for s in ir.walk_all(gen.body))

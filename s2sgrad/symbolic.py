@@ -1,0 +1,227 @@
+"""Running IR on SymPy values: the machine the referee (verify.py) hands to interpret.run.
+
+Each op is evaluated on symbols through its SymPy counterpart from the rule table
+(an elementwise rule's expression, an adjoint rule's `sympy` expression over arrays,
+or the source of the Python function a user's rule wraps); NumPy itself where the
+table says NumPy on arrays of symbols is right. Branches and loop counts are decided
+at the point the arguments give, and recorded as the path. An op SymPy cannot run
+raises Unverifiable, with the reason.
+"""
+from __future__ import annotations
+
+import inspect
+import time
+
+import numpy as np
+import sympy
+
+from . import frontend, interpret, ir, lower, rules
+from .errors import S2SGradError
+
+MAX_STEPS = 20000                  # symbolic operations per verification
+
+
+class Unverifiable(Exception):
+    """The referee cannot follow this code symbolically (the message says why)."""
+
+
+def user_globals(fn) -> dict:
+    """The names a user's function reads: its module's globals and its closure."""
+    return dict(fn.__globals__) | frontend.parse(fn).closure
+
+
+class Machine:
+    """Evaluates ops on SymPy values for interpret.run; branches follow the point."""
+
+    def __init__(self, point, deadline):
+        self.point, self.path, self.recording, self.deadline = point, [], True, deadline
+        self.lambdas, self.steps = {}, 0
+        self.trace = None          # a list: each (stmt, args, result) on symbols is kept (blame.py)
+
+    def concrete(self, value):
+        """The value at the point (numbers stay numbers)."""
+        if isinstance(value, np.ndarray) and value.dtype == object:
+            return np.vectorize(lambda v: self.concrete(v), otypes=[object])(value).astype(float)
+        if isinstance(value, sympy.Basic):
+            found = value.subs(self.point)
+            if found in (sympy.true, sympy.false):
+                return bool(found)
+            return float(found) if found.is_number else found
+        return value
+
+    def truth(self, value, stmt) -> bool:
+        taken = bool(np.all(self.concrete(value)))
+        if self.recording and isinstance(stmt, ir.If) and stmt.loc is not None:
+            self.path.append(f"line {stmt.loc.line} took the {'if' if taken else 'else'} branch")
+        return taken
+
+    def number(self, value):
+        value = self.concrete(value)
+        return int(value) if not isinstance(value, (int, np.integer)) else value
+
+    def turned(self, stmt, turns):
+        if self.recording and stmt.loc is not None and not stmt.reverse:
+            self.path.append(f"line {stmt.loc.line} loop turned {turns} times")
+
+    def apply(self, stmt, args, plain):
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise Unverifiable(f"more than {MAX_STEPS} symbolic operations (a long loop)")
+        if self.steps % 50 == 0 and time.perf_counter() > self.deadline:
+            raise Unverifiable("the time budget ran out while running on symbols")
+        if not any(_symbolic(a) for a in args):
+            return plain(stmt, args)                       # nothing symbolic: numbers
+        result = self.evaluate(stmt, args, plain)
+        if self.trace is not None:
+            self.trace.append((stmt, args, result))
+        return result
+
+    def evaluate(self, stmt, args, plain):
+        op = rules.OPS.get(stmt.op)
+        spec = op.spec if op is not None else None
+        if stmt.op in ARITHMETIC:                       # a comparison's bools count as 0 and 1
+            args = [_counted(a) for a in args]
+        if stmt.op in ("gt", "ge", "lt", "le", "eq", "ne"):
+            return self.concrete(plain(stmt, [self.concrete(a) for a in args]))
+        if op is not None and op.kind == "nondiff":
+            return plain(stmt, [self.concrete(a) for a in args])
+        if stmt.op == "call":
+            return self.call(args[0], args[1:])
+        if op is not None and op.kind == "elementwise" and spec and spec.sympy:
+            return self.elementwise(stmt, op, args)
+        if stmt.op in PICKS:                            # a kink: the side the point is on
+            return self.pick(stmt, args)
+        if stmt.op == "np.asarray":                     # a conversion to floats: the value itself
+            return _objects(np.asarray(args[0], dtype=object)) if np.ndim(args[0]) else args[0]
+        if op is not None and op.kind in ("elementwise", "adjoint") and (spec is None or spec.sympy != "numpy"):
+            return self.counterpart(stmt, op, args)
+        if stmt.op == "unmax":                          # the ties, at the point
+            g, x, ans = args[0], args[1], args[2]
+            params = dict(stmt.params)
+            axis, keepdims = params.get("axis"), params.get("keepdims", False)
+            at = np.asarray(self.concrete(ans), dtype=float)
+            if axis is not None and not keepdims:
+                at, g = np.expand_dims(at, axis), np.expand_dims(np.asarray(g, dtype=object), axis)
+            hits = np.asarray(self.concrete(x), dtype=float) == at
+            return _objects(g * hits.astype(int) / np.sum(hits, axis=axis, keepdims=True))
+        try:
+            result = plain(stmt, [_objects(a) for a in args])
+        except (TypeError, ValueError) as err:
+            raise Unverifiable(f"`{stmt.op}` cannot run on symbols ({err})") from None
+        return _objects(result)
+
+    def counterpart(self, stmt, op, args):
+        """An op whose rule names a SymPy expression over arrays (`sympy=`), or, wanting
+        one, a Python function whose own source can run on symbols (a user's rule)."""
+        if op.spec is not None and op.spec.sympy:
+            names = dict(zip(("x", "y", "z"), args)) | COUNTERPART_NAMES
+            try:
+                return _objects(_as_objects(eval(op.spec.sympy, names, dict(stmt.params))))
+            except (TypeError, ValueError, AttributeError, sympy.SympifyError) as err:
+                raise Unverifiable(f"`{stmt.op}`'s SymPy counterpart cannot run here ({err})") from None
+        if inspect.isfunction(op.obj) and not stmt.params:
+            return self.call(op.obj, args)
+        why = f" ({op.spec.why})" if op.spec is not None and op.spec.why else ""
+        raise Unverifiable(f"`{stmt.op}` has no SymPy counterpart{why}")
+
+    def pick(self, stmt, args):
+        """max/min/clip and their kin at the point: the symbolic entry that wins there
+        (the verdict, like every verdict here, is about that path)."""
+        values = [self.concrete(a) for a in args]
+        if stmt.op in ("np.max", "np.min"):
+            params = dict(stmt.params)
+            axis, keepdims = params.get("axis"), params.get("keepdims", False)
+            x, c = np.asarray(args[0], dtype=object), np.asarray(values[0], dtype=float)
+            choose = np.argmax if stmt.op == "np.max" else np.argmin
+            if axis is None:
+                picked = np.ravel(x)[choose(c)]
+                return np.full((1,) * x.ndim, picked, dtype=object) if keepdims else picked
+            index = np.expand_dims(choose(c, axis=axis), axis)
+            picked = np.take_along_axis(x, index, axis)
+            return picked if keepdims else np.squeeze(picked, axis)
+        if stmt.op == "np.clip":
+            x, lo, hi = (np.asarray(a, dtype=object) for a in args)
+            cx, clo, chi = values
+            return _item(np.where(np.asarray(cx) < clo, lo, np.where(np.asarray(cx) > chi, hi, x)))
+        x, y = (np.asarray(a, dtype=object) for a in args)
+        larger = np.asarray(values[0]) >= np.asarray(values[1])
+        keep_x = larger if stmt.op in ("np.maximum", "max", "np.fmax") else ~larger
+        return _item(np.where(keep_x, x, y))
+
+    def elementwise(self, stmt, op, args):
+        if op.name not in self.lambdas:
+            xs = sympy.symbols("x y z")[:len(op.args)]
+            expr = sympy.sympify(op.spec.sympy, locals=dict(zip("xyz", xs)))
+            self.lambdas[op.name] = sympy.Lambda(xs, expr)
+        f = self.lambdas[op.name]
+        if any(isinstance(a, np.ndarray) for a in args):
+            return np.vectorize(lambda *v: f(*v), otypes=[object])(*args)
+        return f(*args)
+
+    def call(self, callee, args):
+        """A call: the callee's own IR (the user's function, or a generated vjp)."""
+        if getattr(callee, "__s2sgrad_interpreted__", False):
+            return callee(*args)                       # the IR calling itself: already on symbols
+        gen = getattr(callee, "__s2sgrad_ir__", None)
+        if gen is not None:
+            return interpret.run(gen, *args, free=dict(getattr(callee, "__globals__", {})), machine=self)
+        if inspect.isfunction(callee):
+            try:
+                lowered = lower.lower(frontend.parse(callee))
+            except S2SGradError as err:
+                raise Unverifiable(f"`{callee.__name__}` cannot be read ({err.message})") from None
+            recording, self.recording = self.recording, False
+            try:
+                return interpret.run(lowered, *args, free=user_globals(callee), machine=self)
+            finally:
+                self.recording = recording
+        raise Unverifiable(f"a call to {callee!r}")
+
+
+COUNTERPART_NAMES = {"np": np, "M": sympy.Matrix, "sp": sympy, "log": sympy.log, "abs": sympy.Abs,
+                     "sign": sympy.sign}
+
+PICKS = {"np.maximum", "np.minimum", "max", "min", "np.fmax", "np.fmin", "np.clip", "np.max", "np.min"}
+
+
+ARITHMETIC = {"add", "sub", "mul", "div", "pow", "neg", "iadd", "matmul"}
+
+
+def _counted(value):
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, np.ndarray) and value.dtype == bool:
+        return value.astype(int)
+    return value
+
+
+def _item(value):
+    """A 0-d object array as the object it holds."""
+    return value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
+
+
+def _symbolic(value) -> bool:
+    if isinstance(value, sympy.Basic):
+        return True
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_symbolic(v) for v in value)
+    return False
+
+
+def _objects(value):
+    """Float arrays as object arrays, so symbols can be written into them."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value.astype(object)
+    return value
+
+
+def _as_objects(value):
+    """A counterpart's value as NumPy sees values: Matrices as object arrays, tuples
+    of them as tuples."""
+    if isinstance(value, tuple):
+        return tuple(_as_objects(v) for v in value)
+    if isinstance(value, sympy.MatrixBase):
+        return np.array(value.tolist(), dtype=object)
+    return value
