@@ -22,7 +22,7 @@ import numpy as np
 import sympy
 
 from . import calls, chain, emit, passes, rulecheck, rules
-from .symbolic import Machine, Unverifiable
+from .symbolic import Machine, Unverifiable, entries
 
 AGREE = 12
 DIGITS = 50
@@ -80,23 +80,21 @@ def _single(problem, wrt):
 
 def _wanted(problem, out) -> list:
     """SymPy's gradient at the point, entry by entry."""
-    dag = chain.Dag([out])
     with mpmath.workdps(DIGITS):
-        return dag.gradient(out, dag.values(problem.point), problem.flat_symbols())
+        return chain.Evaluator(problem.point).gradient(out, problem.flat_symbols())
 
 
 def _agrees(problem, function, wanted) -> bool:
     machine = Machine(problem.point, problem.deadline)
     _, grads = problem.run(function, machine)
-    got = [sympy.sympify(g) for grad in grads for g in np.ravel(np.asarray(grad, dtype=object))]
+    got = [g for grad in grads for g in entries(grad)]
     return len(got) == len(wanted) and _close(_values(got, problem.point), wanted)
 
 
 def _values(exprs, point) -> list:
-    dag = chain.Dag(exprs)
+    at = chain.Evaluator(point)
     with mpmath.workdps(DIGITS):
-        values = dag.values(point)
-    return [values[e] for e in exprs]
+        return [at.value(e) for e in exprs]
 
 
 def _close(have, want) -> bool:

@@ -18,58 +18,77 @@ class Unsupported(Exception):
     """A node this evaluator cannot take (a Piecewise, a relation, ...)."""
 
 
-class Dag:
-    """The distinct subexpressions of `roots`, children before parents."""
+class Evaluator:
+    """Values of expressions at one point (the symbols taking its Rational values), each
+    distinct subexpression computed once and kept, and gradients by the chain rule."""
 
-    def __init__(self, roots):
-        self.order, seen = [], set()
+    def __init__(self, point: dict):
+        self.point, self.memo, self.active = point, {}, {}
+
+    def value(self, expr):
+        """`expr`'s value (an mpmath number, at the working precision of the caller)."""
+        for node in self._order([expr]):
+            if node.is_Symbol:
+                v = self.point[node]
+                self.memo[node], self.active[node] = mpmath.mpf(v.p) / v.q, True
+            elif not node.args:
+                self.memo[node], self.active[node] = _number(node), False
+            else:
+                self.active[node] = any(self.active[a] for a in node.args)
+                self.memo[node] = _kind(node)[0](*(self.memo[a] for a in node.args)) \
+                    if self.active[node] else _number(node)
+        return self.memo[expr]
+
+    def gradient(self, root, symbols) -> list:
+        """d root / d symbol for each of `symbols`, by the chain rule over the DAG."""
+        self.value(root)
+        order = self._order([root], every=True)
+        adjoint = {root: mpmath.mpf(1)}
+        for node in reversed(order):
+            a = adjoint.get(node)
+            if a is None or node.is_Symbol or not node.args or not self.active[node]:
+                continue
+            values = [self.memo[c] for c in node.args]
+            partials = _kind(node)[1]
+            try:
+                for k, child in enumerate(node.args):
+                    if self.active[child]:
+                        adjoint[child] = adjoint.get(child, 0) + a * partials(k, values)
+            except ZeroDivisionError:
+                raise Unsupported(f"a `{node.func.__name__}` whose derivative has a pole at the point") from None
+        return [adjoint.get(s, mpmath.mpf(0)) for s in symbols]
+
+    def _order(self, roots, every=False) -> list:
+        """The distinct subexpressions of `roots` (not yet valued, unless `every`),
+        children before parents."""
+        order, seen = [], set()
         for root in roots:
             todo = [(root, False)]
             while todo:
                 node, ready = todo.pop()
                 if ready:
-                    self.order.append(node)
-                elif node not in seen:
+                    order.append(node)
+                elif node not in seen and (every or node not in self.memo):
                     seen.add(node)
                     todo.append((node, True))
-                    todo.extend((a, False) for a in node.args if a not in seen)
-        self.active = {}
-        for node in self.order:
-            self.active[node] = node.is_Symbol or any(self.active[a] for a in node.args)
-
-    def values(self, point: dict) -> dict:
-        """Each node's value, the symbols taking `point`'s (Rational) values."""
-        values = {}
-        for node in self.order:
-            if node.is_Symbol:
-                v = point[node]
-                values[node] = mpmath.mpf(v.p) / v.q
-            elif not node.args or not self.active[node]:
-                values[node] = _number(node)
-            else:
-                values[node] = _kind(node)[0](*(values[a] for a in node.args))
-        return values
-
-    def gradient(self, root, values: dict, symbols) -> list:
-        """d root / d symbol for each of `symbols`, at `values`, by the chain rule."""
-        adjoint = {root: mpmath.mpf(1)}
-        for node in reversed(self.order):
-            a = adjoint.get(node)
-            if a is None or node.is_Symbol or not node.args or not self.active[node]:
-                continue
-            partials = _kind(node)[1](*(values[c] for c in node.args))
-            for child, p in zip(node.args, partials):
-                if self.active[child]:
-                    adjoint[child] = adjoint.get(child, 0) + a * p
-        return [adjoint.get(s, mpmath.mpf(0)) for s in symbols]
+                    todo.extend((a, False) for a in node.args)
+        return order
 
 
 _KINDS: dict = {}
 
 
 def _kind(node):
-    """(value, partials) of a node's function over its children, compiled once per
-    function and arity."""
+    """(value, partial) of a node's function: value(*children's values), and
+    partial(k, values) its derivative in the k-th child; compiled once per function
+    and arity."""
+    if node.is_Add:
+        return (lambda *v: mpmath.fsum(v)), (lambda k, v: 1)
+    if node.is_Mul:
+        return (lambda *v: mpmath.fprod(v)), _product_of_others
+    if node.is_Pow:
+        return (lambda b, e: b ** e), (lambda k, v: v[1] * v[0] ** (v[1] - 1) if k == 0 else
+                                       v[0] ** v[1] * mpmath.log(v[0]))
     key = (node.func, len(node.args))
     if key not in _KINDS:
         if isinstance(node, (sympy.Piecewise, sympy.logic.boolalg.Boolean)) or not all(
@@ -77,9 +96,14 @@ def _kind(node):
             raise Unsupported(f"a `{node.func.__name__}` in the expression")
         dummies = [sympy.Dummy(real=True) for _ in node.args]
         expr = node.func(*dummies)
-        _KINDS[key] = (sympy.lambdify(dummies, expr, "mpmath"),
-                       sympy.lambdify(dummies, [sympy.diff(expr, d) for d in dummies], "mpmath"))
+        partials = [sympy.lambdify(dummies, sympy.diff(expr, d), "mpmath") for d in dummies]
+        _KINDS[key] = (sympy.lambdify(dummies, expr, "mpmath"), lambda k, v: partials[k](*v))
     return _KINDS[key]
+
+
+def _product_of_others(k, values):
+    """A product's partial derivative in its k-th factor."""
+    return mpmath.fprod(values[:k] + values[k + 1:])
 
 
 def _number(node):

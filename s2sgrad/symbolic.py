@@ -12,10 +12,11 @@ from __future__ import annotations
 import inspect
 import time
 
+import mpmath
 import numpy as np
 import sympy
 
-from . import frontend, interpret, ir, lower, rules
+from . import chain, frontend, interpret, ir, lower, rules, runtime
 from .errors import S2SGradError
 
 MAX_STEPS = 20000                  # symbolic operations per verification
@@ -35,18 +36,22 @@ class Machine:
 
     def __init__(self, point, deadline):
         self.point, self.path, self.recording, self.deadline = point, [], True, deadline
-        self.lambdas, self.steps = {}, 0
+        self.lambdas, self.steps, self.at = {}, 0, chain.Evaluator(point)
         self.trace = None          # a list: each (stmt, args, result) on symbols is kept (blame.py)
 
     def concrete(self, value):
         """The value at the point (numbers stay numbers)."""
         if isinstance(value, np.ndarray) and value.dtype == object:
             return np.vectorize(lambda v: self.concrete(v), otypes=[object])(value).astype(float)
-        if isinstance(value, sympy.Basic):
-            found = value.subs(self.point)
-            if found in (sympy.true, sympy.false):
-                return bool(found)
-            return float(found) if found.is_number else found
+        if isinstance(value, sympy.logic.boolalg.BooleanAtom):
+            return bool(value)
+        if isinstance(value, sympy.Expr):
+            try:
+                with mpmath.workdps(30):
+                    return float(self.at.value(value))
+            except (KeyError, chain.Unsupported):     # symbols the point does not give
+                found = value.subs(self.point)
+                return float(found) if found.is_number else found
         return value
 
     def truth(self, value, stmt) -> bool:
@@ -81,6 +86,8 @@ class Machine:
         spec = op.spec if op is not None else None
         if stmt.op in ARITHMETIC:                       # a comparison's bools count as 0 and 1
             args = [_counted(a) for a in args]
+        if stmt.op in ("setitem", "add_at"):            # an entry, not a 0-d array inside one
+            args = [*args[:2], _item(args[2]), *args[3:]]
         if stmt.op in ("gt", "ge", "lt", "le", "eq", "ne"):
             return self.concrete(plain(stmt, [self.concrete(a) for a in args]))
         if op is not None and op.kind == "nondiff":
@@ -95,6 +102,8 @@ class Machine:
             return _objects(np.asarray(args[0], dtype=object)) if np.ndim(args[0]) else args[0]
         if op is not None and op.kind in ("elementwise", "adjoint") and (spec is None or spec.sympy != "numpy"):
             return self.counterpart(stmt, op, args)
+        if stmt.op == "unprod":                         # the product of the others, on symbols
+            return _unprod(*args, **dict(stmt.params))
         if stmt.op == "unmax":                          # the ties, at the point
             g, x, ans = args[0], args[1], args[2]
             params = dict(stmt.params)
@@ -195,6 +204,18 @@ def _counted(value):
     return value
 
 
+def _unprod(g, x, axis=None, keepdims=False):
+    """runtime.unprod on symbols: each entry's adjoint is g times the other entries'
+    product along the axis."""
+    x = np.asarray(x, dtype=object)
+    moved = np.moveaxis(x.reshape(-1) if axis is None else x, -1 if axis is None else axis, -1)
+    others = np.empty_like(moved)
+    for k in range(moved.shape[-1]):
+        others[..., k] = np.prod(np.delete(moved, k, -1), axis=-1)
+    others = np.moveaxis(others, -1, -1 if axis is None else axis).reshape(x.shape)
+    return _objects(runtime._expanded(np.asarray(g, dtype=object), axis, keepdims) * others)
+
+
 def _item(value):
     """A 0-d object array as the object it holds."""
     return value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
@@ -225,3 +246,9 @@ def _as_objects(value):
     if isinstance(value, sympy.MatrixBase):
         return np.array(value.tolist(), dtype=object)
     return value
+
+
+def entries(value) -> list:
+    """The entries of a value on symbols, flat, as SymPy expressions."""
+    flat = np.ravel(np.asarray(value, dtype=object))
+    return [sympy.sympify(_item(e) if isinstance(e, np.ndarray) else e) for e in flat]
