@@ -15,7 +15,6 @@ finite-difference check, labelled as such. A time budget bounds it all.
 """
 from __future__ import annotations
 
-import contextlib
 import fractions
 import inspect
 import signal
@@ -37,6 +36,7 @@ DIGITS = 50                        # working precision of the evaluation at rati
 AGREE = 12                         # digits of agreement asked (float constants are doubles)
 DIFF_LIMIT = 3000                  # the written-out size sympy.diff is asked to differentiate
 POINTS = 4                         # rational points of the exact evaluation
+SIMPLIFY_SHARE = 0.3               # of the time left, what `simplify` may use to prove entries
 
 
 @dataclass
@@ -176,22 +176,48 @@ def _generated(fn, wrt, args):
     return compile_derivative(fn, wrt, "grad", calls.shape_key(args))
 
 
-@contextlib.contextmanager
-def _interrupted_at(deadline: float):
-    """Interrupt SymPy when the budget runs out, even inside one long `simplify`
-    (by a timer signal, in the main thread; elsewhere the checks between steps do)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-    def expired(*_):
-        raise Unverifiable("the time budget ran out while SymPy worked")
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, max(deadline - time.perf_counter(), 0.001))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+class _SliceOver(Exception):
+    """One `simplify` used up its share of the budget."""
+
+
+def _interrupted_at(deadline: float, raising=None):
+    """Interrupt SymPy when the budget runs out, even inside one long `simplify`, by
+    raising Unverifiable (or `raising`); by a timer signal, in the main thread (elsewhere
+    the checks between steps do). Nested timers give the outer one back its time."""
+    return _Timer(deadline, raising or Unverifiable("the time budget ran out while SymPy worked"))
+
+
+class _Expired(BaseException):
+    """A timer's alarm: a BaseException, so no `except Exception` inside SymPy eats it."""
+
+
+class _Timer:
+    def __init__(self, deadline, error):
+        self.deadline, self.error, self.armed = deadline, error, False
+        self.usable = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+
+    def __enter__(self):
+        if self.usable:
+            def expired(*_):
+                if self.armed:
+                    raise _Expired(self)
+            self.outer = signal.signal(signal.SIGALRM, expired)
+            left = max(self.deadline - time.perf_counter(), 0.001)
+            self.outer_left = signal.setitimer(signal.ITIMER_REAL, left, 0.05)[0]   # again until caught
+            self.entered, self.armed = time.perf_counter(), True
+        return self
+
+    def __exit__(self, kind, error, _):
+        if self.usable:
+            self.armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.outer)
+            if self.outer_left:
+                left = self.outer_left - (time.perf_counter() - self.entered)
+                signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), 0.05)
+        if isinstance(error, _Expired) and error.args[0] is self:
+            raise self.error from None
+        return False
 
 
 def _symbols(name, value):
@@ -215,10 +241,11 @@ def _compare(problem, out, grads) -> list:
     if [len(g) for g in got] != [len(s) for s in symbols]:
         return [Verdict(p, False, "shapes", f"{len(g)} entries for {len(s)}")
                 for p, g, s in zip(problem.names, got, symbols)]
+    wrong = _disagreements(problem, out, [pair for syms, gs in zip(symbols, got) for pair in zip(syms, gs)])
     small = _tree_size(out) <= DIFF_LIMIT
-    undecided = [[(s, g) for s, g in zip(syms, gs) if not (small and _simplifies(out, s, g))]
+    share = time.perf_counter() + SIMPLIFY_SHARE * max(problem.deadline - time.perf_counter(), 0)
+    undecided = [[(s, g) for s, g in zip(syms, gs) if wrong or not (small and _simplifies(out, s, g, share))]
                  for syms, gs in zip(symbols, got)]
-    wrong = _disagreements(problem, out, [pair for pairs in undecided for pair in pairs])
     verdicts = []
     for name, syms, pairs in zip(problem.names, symbols, undecided):
         count = f"{len(syms)} {'entry' if len(syms) == 1 else 'entries'}"
@@ -236,11 +263,16 @@ def _compare(problem, out, grads) -> list:
     return verdicts
 
 
-def _simplifies(out, symbol, generated) -> bool:
+def _simplifies(out, symbol, generated, until: float) -> bool:
+    """Whether SymPy proves the entry right by `simplify`, before `until` (past it,
+    the entry rests on the exact evaluation, already done)."""
+    if time.perf_counter() >= until:
+        return False
     try:
-        want = sympy.diff(out, symbol)
-        return _tree_size(want) + _tree_size(generated) <= SIMPLIFY_OPS and sympy.simplify(want - generated) == 0
-    except RecursionError:                   # deeply nested (a loop): left to exact evaluation
+        with _interrupted_at(until, _SliceOver()):
+            want = sympy.diff(out, symbol)
+            return _tree_size(want) + _tree_size(generated) <= SIMPLIFY_OPS and sympy.simplify(want - generated) == 0
+    except (RecursionError, _SliceOver):        # deeply nested (a loop), or slow: left to evaluation
         return False
 
 
