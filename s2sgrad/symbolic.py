@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import time
+import types
 
 import mpmath
 import numpy as np
@@ -96,6 +97,10 @@ class Machine:
             return self.call(args[0], args[1:])
         if op is not None and op.kind == "elementwise" and spec and spec.sympy:
             return self.elementwise(stmt, op, args)
+        if stmt.op == "np.where":                       # the condition at the point
+            condition = np.asarray(self.concrete(args[0]), dtype=bool)
+            return _item(np.where(condition, _objects(np.asarray(args[1], dtype=object)),
+                                  _objects(np.asarray(args[2], dtype=object))))
         if stmt.op in PICKS:                            # a kink: the side the point is on
             return self.pick(stmt, args)
         if stmt.op == "np.asarray":                     # a conversion to floats: the value itself
@@ -104,6 +109,8 @@ class Machine:
             return self.counterpart(stmt, op, args)
         if stmt.op == "unprod":                         # the product of the others, on symbols
             return _unprod(*args, **dict(stmt.params))
+        if stmt.op in ON_SYMBOLS:
+            return _objects(ON_SYMBOLS[stmt.op](*args, **dict(stmt.params)))
         if stmt.op == "unmax":                          # the ties, at the point
             g, x, ans = args[0], args[1], args[2]
             params = dict(stmt.params)
@@ -114,7 +121,10 @@ class Machine:
             hits = np.asarray(self.concrete(x), dtype=float) == at
             return _objects(g * hits.astype(int) / np.sum(hits, axis=axis, keepdims=True))
         try:
-            result = plain(stmt, [_objects(a) for a in args])
+            if op is not None and op.kind == "helper" and inspect.isfunction(op.obj):
+                result = _with_symbolic_numpy(op.obj)(*[_objects(a) for a in args], **dict(stmt.params))
+            else:
+                result = plain(stmt, [_objects(a) for a in args])
         except (TypeError, ValueError) as err:
             raise Unverifiable(f"`{stmt.op}` cannot run on symbols ({err})") from None
         return _objects(result)
@@ -185,6 +195,40 @@ class Machine:
             finally:
                 self.recording = recording
         raise Unverifiable(f"a call to {callee!r}")
+
+
+def _vectorized(f):
+    return lambda x, *rest, **_: _item(np.vectorize(f, otypes=[object])(np.asarray(x, dtype=object), *rest))
+
+
+def _symbolic_solve(a, b):
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    if a.ndim > 2:
+        return np.stack([_symbolic_solve(a[k], b[k]) for k in range(a.shape[0])])
+    x = sympy.Matrix(a.tolist()).LUsolve(sympy.Matrix(b.tolist()))
+    return np.array(x.tolist(), dtype=object).reshape(b.shape)
+
+
+class _SymbolicNumpy:
+    """numpy, for a runtime helper running on arrays of symbols: the functions NumPy
+    cannot apply to SymPy objects are SymPy's."""
+    linalg = type("linalg", (), {"solve": staticmethod(_symbolic_solve),
+                                 "inv": staticmethod(lambda a: np.array(sympy.Matrix(a.tolist()).inv().tolist(),
+                                                                       dtype=object))})
+
+    def __getattr__(self, name):
+        if name in ("sqrt", "exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "arctan"):
+            return _vectorized(getattr(sympy, {"arctan": "atan"}.get(name, name)))
+        return getattr(np, name)
+
+
+def _with_symbolic_numpy(fn):
+    """`fn` (a runtime helper) reading the symbolic numpy instead of numpy."""
+    return types.FunctionType(fn.__code__, fn.__globals__ | {"np": _SymbolicNumpy()}, fn.__name__,
+                              fn.__defaults__, fn.__closure__)
+
+
+ON_SYMBOLS = {"np.std": lambda x, **kw: _vectorized(sympy.sqrt)(np.var(x, **kw))}
 
 
 COUNTERPART_NAMES = {"np": np, "M": sympy.Matrix, "sp": sympy, "log": sympy.log, "abs": sympy.Abs,

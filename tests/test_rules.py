@@ -12,6 +12,7 @@ gradient). Adding a rule adds its proofs; a rule that says nothing fails
 from __future__ import annotations
 
 import fractions
+import ast
 import types
 import zlib
 
@@ -252,3 +253,38 @@ def test_repeated_indices_add_up(tmp_path):
     fn = make_function(tmp_path, "def f(x, idx):\n    return np.sum(x[idx] * np.arange(4.0))\n")
     g = s2sgrad.grad(fn)(np.ones(3), np.array([0, 2, 0, 0]))
     np.testing.assert_array_equal(g, [0.0 + 2.0 + 3.0, 0.0, 1.0])
+
+
+# -- the referee on every rule: s2sgrad.verify_rule ------------------------------------
+
+def _direct_call(name, expr):
+    """(argument names, static keywords) when the example calls the op itself on x, y, z."""
+    if expr.startswith("def "):
+        return None
+    call = ast.parse(expr, mode="eval").body
+    if not isinstance(call, ast.Call) or rules.SHOWN.get(ast.unparse(call.func), ast.unparse(call.func)) != name:
+        return None
+    if not all(isinstance(a, ast.Name) and a.id in "xyz" for a in call.args):
+        return None
+    try:
+        return [a.id for a in call.args], {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+    except ValueError:
+        return None
+
+
+def _referee_cases():
+    for name in ELEMENTWISE:
+        if OPS[name].spec.sympy:
+            shape = () if name in SCALAR_ONLY else (2,)
+            yield pytest.param(name, ["x", "y", "z"][:len(OPS[name].args)], {}, (shape,) * 3, id=name)
+    for name, expr, shapes in (c.values for c in CASES if _symbolic(c)):
+        direct = _direct_call(name, expr)
+        if OPS[name].spec.sympy and direct and OPS[name].spec.domain[0] not in ("spd", "index"):
+            yield pytest.param(name, *direct, shapes, id=_case_id(name, expr, shapes))
+
+
+@pytest.mark.parametrize("name, params, statics, shapes", list(_referee_cases()))
+def test_the_referee_verifies_every_rule_alone(name, params, statics, shapes):
+    args = _arguments(name, shapes[:len(params)], _rng("referee", name, shapes))
+    report = s2sgrad.verify_rule(OPS[name].obj or name, *args, **statics)
+    assert report, str(report)

@@ -77,3 +77,129 @@ def test_kinks_are_verified_on_the_side_the_point_is_on(tmp_path):
         """)
     report = s2sgrad.verify(fn, np.array([0.3, -0.9, 0.7]), np.array([0.1, 0.4, -0.2]))
     assert report, str(report)
+
+
+# -- blame, users' rules, long loops ------------------------------------------------
+
+WRONG_RULE = """
+import numpy as np
+import s2sgrad
+
+
+def softplus_w(x):
+    return np.log1p(np.exp(x))
+
+
+@s2sgrad.adjoint(softplus_w)
+def softplus_w_adjoint(ans, x, dans):
+    dx = dans / (1 + np.exp(x))
+
+
+def model(x, w):
+    h = softplus_w(x * w)
+    return np.sum(h * h)
+"""
+
+
+def test_a_wrong_user_rule_is_caught_and_blamed_at_the_users_line(tmp_path):
+    model = make_function(tmp_path, WRONG_RULE, name="model", preamble="")
+    report = s2sgrad.verify(model, np.array([0.2, 0.7]), np.array([1.5, -0.3]))
+    assert not report and all(v.verified is False for v in report.verdicts)
+    blame = report.blame
+    assert blame.stage == "reverse" and blame.culprit == "the rule for `softplus_w`"
+    assert blame.line.endswith(":16: h = softplus_w(x * w)")
+    assert blame.rule.startswith("softplus_w_adjoint, written at ") and blame.rule.endswith(":10")
+    assert "dmul_x_w = dh / (1 + np.exp(mul_x_w))" in blame.statements
+    assert "SymPy says" in blame.detail and "blame: the rule for `softplus_w`" in str(report)
+
+
+def test_a_right_user_rule_is_followed_through_its_functions_source(tmp_path):
+    model = make_function(tmp_path, WRONG_RULE.replace("np.exp(x))\n\n\ndef model", "np.exp(-x))\n\n\ndef model"),
+                          name="model", preamble="")
+    report = s2sgrad.verify(model, np.array([0.2, 0.7]), np.array([1.5, -0.3]))
+    assert report, str(report)
+
+
+def test_verify_rule_checks_one_rule_alone(tmp_path):
+    wrong = make_function(tmp_path, WRONG_RULE, name="softplus_w", preamble="")
+    report = s2sgrad.verify_rule(wrong, np.array([0.2, -0.7]))
+    assert not report and report.verdicts[0].verified is False and "the rule" in report.verdicts[0].detail
+    assert s2sgrad.verify_rule(np.arctan2, 0.3, np.array([0.2, 0.7]))
+    assert s2sgrad.verify_rule(np.sum, np.array([[0.2, 0.7], [0.1, 0.4]]), axis=1)
+    assert s2sgrad.verify_rule(np.linalg.inv, np.array([[2.0, 0.7], [0.1, 1.5]]))
+    with pytest.raises(ValueError, match="no derivative rule"):
+        s2sgrad.verify_rule(print, 1.0)
+
+
+def test_a_broken_pass_is_blamed_with_the_lines_it_changed(tmp_path, monkeypatch):
+    import dataclasses
+    from s2sgrad import ir
+    from s2sgrad.passes import optimize
+    fn = make_function(tmp_path, "def f(x, w):\n    h = np.sin(x * w)\n    return np.sum(h * np.cos(x))\n")
+    original = optimize.run
+
+    def broken(function):                     # turns the first adjoint product into a sum
+        function = original(function)
+        body, done = [], False
+        for stmt in function.body:
+            if not done and isinstance(stmt, ir.Assign) and stmt.op == "mul" and stmt.target.startswith("d"):
+                stmt, done = dataclasses.replace(stmt, op="add"), True
+            body.append(stmt)
+        return dataclasses.replace(function, body=tuple(body))
+
+    monkeypatch.setattr(optimize, "run", broken)
+    report = s2sgrad.verify(fn, np.array([0.2, 0.7]), np.array([1.5, -0.3]))
+    assert not report and report.blame.stage == "optimize"
+    assert "`optimize` pass" in report.blame.culprit
+    assert any(s.startswith("-") and "*" in s for s in report.blame.statements)
+    assert any(s.startswith("+") for s in report.blame.statements)
+
+
+def test_a_wrong_elementwise_rule_is_blamed_against_its_sympy_counterpart(tmp_path):
+    fn = make_function(tmp_path, """
+        import numpy as np
+        import s2sgrad
+
+
+        def cube(x):
+            return x * x * x
+
+
+        @s2sgrad.partials(cube, sympy="x**3")
+        def cube_partial(x): return 2.0 * x * x
+
+
+        def f(x):
+            y = np.sin(x)
+            return np.sum(cube(y) * x)
+        """, preamble="")
+    report = s2sgrad.verify(fn, np.array([0.3, -0.4]))
+    assert not report and report.blame.culprit == "the rule for `cube`"
+    assert report.blame.line.endswith(":16: return np.sum(cube(y) * x)")
+    assert report.blame.rule.startswith("cube_partial")
+
+
+def test_a_long_loop_is_verified_exactly_over_its_shared_expression(tmp_path):
+    fn = make_function(tmp_path, """
+        def f(x):
+            total = 0.0
+            for i in range(60):
+                total = np.sin(total + x * 0.1) * 1.1
+            return total
+        """)
+    report = s2sgrad.verify(fn, 0.3)
+    assert report and report.verdicts[0].method.startswith("exact"), str(report)
+    assert "turned 60 times" in report.path[0]
+
+
+def test_the_budget_interrupts_sympy(tmp_path):
+    fn = make_function(tmp_path, """
+        def f(x):
+            total = x
+            for i in range(12):
+                total = np.tanh(total * x + np.sin(total)) * np.exp(-total * x)
+            return np.sum(total)
+        """)
+    report = s2sgrad.verify(fn, np.array([0.3, 0.5, -0.2]), budget=0.05)
+    assert report.seconds < 2.0
+    assert report.verdicts[0].verified is None and "time budget" in report.verdicts[0].detail
