@@ -24,7 +24,7 @@ from s2sgrad import rules
 
 from .support import make_function, numeric_vjp
 
-EXAMPLES = int(os.environ.get("S2SGRAD_FUZZ_EXAMPLES", "250"))
+EXAMPLES = int(os.environ.get("S2SGRAD_FUZZ_EXAMPLES", "200"))
 INTO = {                          # an expression mapping any real `e` into each domain
     "real": "np.tanh({e}) * 1.5",
     "positive": "np.exp(np.tanh({e}))",
