@@ -14,7 +14,7 @@ from .verify import Report, verify, verify_rule
 from .errors import (NoRuleError, NotDifferentiableError, S2SGradError, ShapeError,
                      SourceUnavailableError, UnsupportedSyntaxError)
 
-__all__ = ["grad", "value_and_grad", "vjp", "source", "verify", "Report", "adjoint", "partials",
+__all__ = ["grad", "value_and_grad", "vjp", "source", "verify", "verify_rule", "Report", "adjoint", "partials",
            "nondifferentiable",
            "S2SGradError", "UnsupportedSyntaxError",
            "NoRuleError", "NotDifferentiableError", "ShapeError", "SourceUnavailableError"]

@@ -449,7 +449,7 @@ def _verify_stmt(stmt, defined) -> None:
         raise IRError(f"not a statement: {stmt!r}")
 
 
-INDEXED = {"getitem": 1, "setitem": 1, "add_at": 1, "unindex": 2}   # op -> where its index goes
+INDEXED = {"getitem": 1, "setitem": 1, "add_at": 1, "unindex": 2, "unassigned": 1}   # op -> where its index goes
 
 
 def _verify_args(stmt: Assign) -> None:

@@ -239,6 +239,20 @@ def unindex(g, x, index):
     return add_at(zero_grad(x), index, g)
 
 
+def unassigned(g, index):
+    """The adjoint of the value in `x[index] = value`: g[index], except that where the
+    index writes one entry more than once, only the last write (the one that stays)
+    gets it."""
+    picked = np.copy(g[index])
+    where = np.arange(np.size(g)).reshape(np.shape(g))[index]
+    flat = np.ravel(where)
+    _, last_reversed = np.unique(flat[::-1], return_index=True)
+    kept = np.zeros(flat.size, dtype=bool)
+    kept[flat.size - 1 - last_reversed] = True
+    kept = kept.reshape(np.shape(where))
+    return np.where(kept.reshape(kept.shape + (1,) * (np.ndim(picked) - kept.ndim)), picked, 0.0)
+
+
 def unsplit(g, axis=0):
     """The adjoint of `np.split(x, n, axis)` (a list of equal parts): the parts' adjoints
     joined back."""
@@ -522,5 +536,5 @@ HELPERS = (unbroadcast, unsum, unmax, untranspose, matmul_dleft, matmul_dright,
            dot_dleft, dot_dright, zero_grad, common_length, call_adjoint,
            unprod, unvar, unstd, uncumsum, unaverage, unnorm, untrace, add_at, unindex, unsplit,
            unconcatenate, unstacked, unhstack, unvstack, unroll, untile, unrepeat, unpad, undiagonal, undiag, untake,
-           untake_along_axis, unsort, untensordot, unkron, uneinsum, eigh_adjoint, cholesky_adjoint,
+           untake_along_axis, unassigned, unsort, untensordot, unkron, uneinsum, eigh_adjoint, cholesky_adjoint,
            pinv_adjoint, solve_adjoint, uncumprod)

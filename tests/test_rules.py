@@ -27,7 +27,7 @@ from s2sgrad.rules import DOMAINS, OPS
 from . import user_rules_module  # noqa: F401  (users' rules join the table, and its proofs)
 from .support import check_grads, make_function
 
-COMPILER_ONLY = {"iadd", "getitem.any"}     # made by the reverse pass only (add's rule; x[idx])
+COMPILER_ONLY = {"iadd", "getitem.any", "setitem.any"}     # made by the reverse pass only (add's rule; x[idx])
 DIFFERENTIABLE = sorted(n for n, op in OPS.items() if op.kind in ("elementwise", "adjoint") and n not in COMPILER_ONLY)
 ELEMENTWISE = [n for n in DIFFERENTIABLE if OPS[n].kind == "elementwise"]
 STRUCTURAL = [n for n in DIFFERENTIABLE if OPS[n].kind == "adjoint"]

@@ -333,8 +333,8 @@ class Reverse:
         elif stmt.op == "call":
             stmts, parts = self.call(stmt, wanted, dans)
         else:
-            if stmt.op == "getitem" and not self.basic(stmt.args[1]):
-                op = rules.OPS["getitem.any"]        # an index that may repeat an entry
+            if stmt.op in ("getitem", "setitem") and not self.basic(stmt.args[1]):
+                op = rules.OPS[stmt.op + ".any"]     # an index that may repeat an entry
             stmts, parts = self.from_template(stmt, op, wanted, dans)
         self.commit(stmts, parts, stmt.loc)
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from . import adjoint, adjoint_into, helper, nondifferentiable, partials, special
 from ..runtime import (HELPERS, add_at, matmul_dleft, matmul_dright,  # noqa: F401 (used in templates)
-                       unbroadcast, unindex, unsum, zero_grad)
+                       unassigned, unbroadcast, unindex, unsum, zero_grad)
 
 for _fn in HELPERS:
     helper(_fn)
@@ -106,6 +106,21 @@ def setitem(ans, x, index, value, dans):
 @adjoint_into("setitem", same=True)
 def setitem_into(ans, x, index, value, dans, dx):
     dvalue = unbroadcast(np.copy(dans[index]), value)
+    dx[index] = 0.0
+
+
+@adjoint("setitem.any", domain=("real", "real"), sympy="numpy", examples=[
+    ("def f(x, y):\n    z = x * 1.0\n    z[[0, 0, 2]] = y\n    return z * x\n", [(4,), (3,)]),
+    ("def f(x, y):\n    z = x * 1.0\n    z[[1, 1]] = y\n    return z * x\n", [(3, 2), ()])])
+def setitem_any(ans, x, index, value, dans):               # an index that may repeat an entry
+    dvalue = unbroadcast(unassigned(dans, index), value)
+    dx = np.copy(dans)
+    dx[index] = 0.0
+
+
+@adjoint_into("setitem.any", same=True)
+def setitem_any_into(ans, x, index, value, dans, dx):
+    dvalue = unbroadcast(unassigned(dans, index), value)
     dx[index] = 0.0
 
 
