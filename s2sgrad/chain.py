@@ -20,46 +20,49 @@ class Unsupported(Exception):
 
 class Evaluator:
     """Values of expressions at one point (the symbols taking its Rational values), each
-    distinct subexpression computed once and kept, and gradients by the chain rule."""
+    subexpression computed once and kept, and gradients by the chain rule. Nodes are
+    known by identity: comparing equal trees structurally costs more than it saves."""
 
     def __init__(self, point: dict):
         self.point, self.memo, self.active = point, {}, {}
+        self.kept = []                     # the nodes valued, so their ids stay theirs
 
     def value(self, expr):
         """`expr`'s value (an mpmath number, at the working precision of the caller)."""
+        memo, active = self.memo, self.active
         for node in self._order([expr]):
+            key = id(node)
+            self.kept.append(node)
             if node.is_Symbol:
                 v = self.point[node]
-                self.memo[node], self.active[node] = mpmath.mpf(v.p) / v.q, True
+                memo[key], active[key] = mpmath.mpf(v.p) / v.q, True
             elif not node.args:
-                self.memo[node], self.active[node] = _number(node), False
+                memo[key], active[key] = _number(node), False
             else:
-                self.active[node] = any(self.active[a] for a in node.args)
-                self.memo[node] = _kind(node)[0](*(self.memo[a] for a in node.args)) \
-                    if self.active[node] else _number(node)
-        return self.memo[expr]
+                active[key] = any(active[id(a)] for a in node.args)
+                memo[key] = _kind(node)[0](*(memo[id(a)] for a in node.args))
+        return memo[id(expr)]
 
     def gradient(self, root, symbols) -> list:
         """d root / d symbol for each of `symbols`, by the chain rule over the DAG."""
         self.value(root)
-        order = self._order([root], every=True)
-        adjoint = {root: mpmath.mpf(1)}
-        for node in reversed(order):
-            a = adjoint.get(node)
-            if a is None or node.is_Symbol or not node.args or not self.active[node]:
+        adjoint = {id(root): mpmath.mpf(1)}
+        for node in reversed(self._order([root], every=True)):
+            a = adjoint.get(id(node))
+            if a is None or node.is_Symbol or not node.args or not self.active[id(node)]:
                 continue
-            values = [self.memo[c] for c in node.args]
+            values = [self.memo[id(c)] for c in node.args]
             partials = _kind(node)[1]
             try:
                 for k, child in enumerate(node.args):
-                    if self.active[child]:
-                        adjoint[child] = adjoint.get(child, 0) + a * partials(k, values)
+                    if self.active[id(child)]:
+                        adjoint[id(child)] = adjoint.get(id(child), 0) + a * partials(k, values)
             except ZeroDivisionError:
                 raise Unsupported(f"a `{node.func.__name__}` whose derivative has a pole at the point") from None
-        return [adjoint.get(s, mpmath.mpf(0)) for s in symbols]
+        return [adjoint.get(id(s), mpmath.mpf(0)) for s in symbols]
 
     def _order(self, roots, every=False) -> list:
-        """The distinct subexpressions of `roots` (not yet valued, unless `every`),
+        """The subexpressions of `roots` (not yet valued, unless `every`), each once,
         children before parents."""
         order, seen = [], set()
         for root in roots:
@@ -68,8 +71,8 @@ class Evaluator:
                 node, ready = todo.pop()
                 if ready:
                     order.append(node)
-                elif node not in seen and (every or node not in self.memo):
-                    seen.add(node)
+                elif id(node) not in seen and (every or id(node) not in self.memo):
+                    seen.add(id(node))
                     todo.append((node, True))
                     todo.extend((a, False) for a in node.args)
         return order

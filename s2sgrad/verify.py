@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import mpmath
 import numpy as np
 import sympy
+from sympy.core.parameters import evaluate
 
 from . import calls, chain, frontend, interpret, ir, lower, rulecheck, rules
 from .api import _resolve_wrt, compile_derivative
@@ -98,8 +99,11 @@ class Problem:
                                 for s, v in self.point.items()} for _ in range(POINTS - 1)]
 
     def run(self, function, machine):
-        """`function`'s IR run on the symbols."""
-        return interpret.run(function, *self.symbolic_args(), free=user_globals(self.fn), machine=machine)
+        """`function`'s IR run on the symbols, SymPy building expressions as written
+        (its automatic evaluation flattens products into sums and asks assumptions of
+        whole subtrees: in a loop, that grows with every turn)."""
+        with evaluate(False):
+            return interpret.run(function, *self.symbolic_args(), free=user_globals(self.fn), machine=machine)
 
 
 def verify(fn, *args, wrt=None, budget: float = 10.0, blame: bool = True) -> Report:

@@ -102,7 +102,7 @@ def test_most_of_the_gallery_is_verified_symbolically_or_exactly():
     """The referee's reach, as a floor: long loops and ops without a SymPy counterpart
     are the rest."""
     verified = sum(bool(_report(*case.values)) for case in EVERY_GALLERY)
-    assert verified >= 0.9 * len(EVERY_GALLERY), f"{verified} of {len(EVERY_GALLERY)}"
+    assert verified >= 0.97 * len(EVERY_GALLERY), f"{verified} of {len(EVERY_GALLERY)}"
 
 
 def test_kinks_are_verified_on_the_side_the_point_is_on(tmp_path):
