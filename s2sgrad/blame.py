@@ -47,22 +47,21 @@ class Blame:
         return "\n".join(lines)
 
 
-def find(problem, out, trace, wrt) -> Blame:
+def find(problem, out, trace) -> Blame:
     """The blame for `problem`'s wrong gradient (`out` is the output on symbols and
     `trace` the ops the user's function applied to them)."""
     params = list(inspect.signature(problem.fn).parameters)
-    _, _, single = _single(problem, wrt)
     stages: dict = {}
     shapes = calls.abstract_arguments(params, calls.shape_key(problem.args))
-    passes.derivative(problem.fn, problem.names, "grad", single, shapes=shapes, record=stages)
+    passes.derivative(problem.fn, problem.names, "grad", False, shapes=shapes, record=stages)
     wanted = _wanted(problem, out)
     before = None
     for stage in passes.STAGES[passes.STAGES.index("reverse"):]:
         try:
             if not _agrees(problem, stages[stage], wanted):
                 break
-        except Unverifiable:
-            return Blame(stage, f"undecided: the IR after `{stage}` cannot run on symbols")
+        except Unverifiable as why:
+            return Blame(stage, f"undecided: the IR after `{stage}` cannot run on symbols ({why})")
         before = stage
     else:
         return Blame("", "undecided: every stage of the derivative agrees with SymPy when run "
@@ -70,12 +69,6 @@ def find(problem, out, trace, wrt) -> Blame:
     if before is not None:
         return _pass_blame(stage, stages[before], stages[stage])
     return _rule_blame(problem, trace, stages["accumulate"])
-
-
-def _single(problem, wrt):
-    from .api import _resolve_wrt
-    from . import frontend
-    return _resolve_wrt(problem.fn, frontend.parse(problem.fn), wrt)
 
 
 def _wanted(problem, out) -> list:

@@ -107,6 +107,12 @@ class Machine:
             return _objects(np.asarray(args[0], dtype=object)) if np.ndim(args[0]) else args[0]
         if op is not None and op.kind in ("elementwise", "adjoint") and (spec is None or spec.sympy != "numpy"):
             return self.counterpart(stmt, op, args)
+        if stmt.op in ("unindex", "add_at"):            # into an array of objects
+            if stmt.op == "unindex":
+                g, x, index = args
+                args = [np.zeros(np.shape(x), dtype=object), index, g]
+            target = np.array(args[0], dtype=object)
+            return runtime.add_at(target, args[1], _objects(np.asarray(args[2], dtype=object)))
         if stmt.op == "unprod":                         # the product of the others, on symbols
             return _unprod(*args, **dict(stmt.params))
         if stmt.op in ON_SYMBOLS:

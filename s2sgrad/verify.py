@@ -141,7 +141,12 @@ def verify(fn, *args, wrt=None, budget: float = 10.0, blame: bool = True) -> Rep
     report = Report(f"gradient of {fn.__name__}", verdicts, machine.path, 0.0)
     if blame and not report and any(v.verified is False for v in verdicts):
         from . import blame as blaming
-        report.blame = blaming.find(problem, out, trace, wrt)
+        problem.deadline = time.perf_counter() + budget          # the blame's own time
+        with _interrupted_at(problem.deadline):
+            try:
+                report.blame = blaming.find(problem, out, trace)
+            except Unverifiable as why:
+                report.blame = blaming.Blame("", f"undecided: {why}")
     report.seconds = time.perf_counter() - start
     return report
 

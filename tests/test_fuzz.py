@@ -46,6 +46,9 @@ def _scale(p, q):
 
 def _pair(p, q):
     return p * q, p - q
+
+
+_M = np.array([[0.5, -0.2, 0.1], [0.3, 0.8, -0.4], [-0.6, 0.2, 0.9]])
 '''
 PREAMBLE = "import math\nimport numpy as np\n" + HELPERS
 _NAMES = itertools.count()
@@ -76,7 +79,7 @@ class Program:
 
     def expression(self, kind: str) -> str:
         """An expression of this kind ("s" or "a") over the variables."""
-        choice = self.draw(st.integers(0, 4))
+        choice = self.draw(st.integers(0, 6))
         if choice == 0:
             name = self.draw(st.sampled_from(UNARY if kind == "s" else [u for u in UNARY if u.startswith("np.")]))
             return self.call(name, [self.pick(kind)])
@@ -92,10 +95,18 @@ class Program:
             return f"{reduction}({self.pick('a')})"
         if choice == 3:
             return f"np.cumsum({self.pick('a')})"
+        if choice == 4 and kind == "s":
+            return f"{self.pick('a')}[{self.draw(st.sampled_from(['0', '1', '-1']))}]"
+        if choice == 4:
+            where = self.draw(st.sampled_from(["[0, 0, 2]", "[2, 1, 0]", "[1, 1, 1]"]))
+            return f"{self.pick('a')}[{where}]"
+        if choice == 5 and kind == "a":
+            return f"_M @ {self.pick('a')}"
         return f"_scale({self.pick(kind if kind == 's' else None)}, {self.pick(kind)})"
 
     def statement(self) -> None:
-        shape = self.draw(st.sampled_from(["assign", "assign", "branch", "loop", "setitem", "pair"]))
+        shape = self.draw(st.sampled_from(["assign", "assign", "branch", "loop", "while", "setitem", "fancy",
+                                           "augment", "pair"]))
         kind = self.draw(st.sampled_from(["s", "a"]))
         if shape == "assign":
             target = self.expression(kind)
@@ -113,6 +124,23 @@ class Program:
             step = self.expression(kind)
             self.lines += [f"{name} = {start} * 1.0", f"for i in range({turns}):",
                            f"    {name} = np.tanh({name} * 0.5 + {step} * 0.25)"]
+        elif shape == "while":
+            turns, start = self.draw(st.integers(1, 4)), self.pick(kind)
+            name = self.fresh(kind)
+            self.lines += [f"{name} = {start} * 1.0", "n = 0", f"while n < {turns}:",
+                           f"    {name} = np.tanh({name} * 0.5 + {self.expression(kind)} * 0.25)", "    n += 1"]
+        elif shape == "fancy":
+            value_kind = self.draw(st.sampled_from(["s", "a"]))
+            array, value = self.pick("a"), self.expression(value_kind)
+            where = "[0, 0, 2]" if value_kind == "a" else self.draw(st.sampled_from(["[1, 1]", "[0, 2, 0]"]))
+            name = self.fresh("a")
+            self.lines += [f"{name} = {array} * 1.0", f"{name}[{where}] = {value}"]
+        elif shape == "augment":
+            name = self.pick(kind)
+            if name in ("x", "v"):
+                name = self.fresh(kind)
+                self.lines.append(f"{name} = {'x' if kind == 's' else 'v'} * 1.0")
+            self.lines.append(f"{name} += {self.expression(kind)}")
         elif shape == "setitem":
             array, value = self.pick("a"), self.expression("s")
             where = self.draw(st.sampled_from(["0", "1", "-1", "0:2", "1:"]))

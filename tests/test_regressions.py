@@ -366,3 +366,20 @@ def test_the_referee_takes_entries_written_one_by_one():
     for name in ("huber_loss", "gmm_nll"):
         fn, make = cases[name]
         assert s2sgrad.verify(fn, *make()), name
+
+
+def test_indexing_an_array_a_helper_returns_is_not_taking_a_tuple_item(tmp_path):
+    """Found by the fuzzer: `t = helper(v); t[0]` was read as the first item of a tuple
+    result (a silent wrong gradient), and `t[[0, 0, 2]]` crashed the compiler."""
+    fn = make_function(tmp_path, """
+        def _scale(p, q):
+            return np.sin(p) * q + p * 0.5
+
+
+        def f(v):
+            t = _scale(v, v)
+            return np.sum(np.tanh(t)) + np.tanh(t[0]) + np.sum(t[[0, 0, 2]] ** 2)
+        """)
+    v = np.array([0.3, -0.8, 1.1])
+    check_grads(fn, v)
+    assert s2sgrad.verify(fn, v)

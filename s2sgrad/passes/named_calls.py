@@ -35,8 +35,9 @@ def run(fn: ir.Function, active: frozenset, itself=None):
     bindings, companions, pulled = dict(fn.bindings), list(fn.companions), {}
 
     def take_items(s, stmts, outputs):
-        """A tuple result's items, taken by the getitems after the call, pull back with it."""
-        for t in stmts:
+        """A tuple result's items, taken by the getitems after the call, pull back with it
+        (a result that is one value, an array, is indexed like any other)."""
+        for t in stmts if outputs else ():
             if isinstance(t, ir.Assign) and t.op == "getitem" and t.args[0] == ir.Var(s.target):
                 pulled[id(t)] = ("item", s.target, t.args[1].items[0].value)
         return outputs
