@@ -136,11 +136,9 @@ class Program:
             name = self.fresh("a")
             self.lines += [f"{name} = {array} * 1.0", f"{name}[{where}] = {value}"]
         elif shape == "augment":
-            name = self.pick(kind)
-            if name in ("x", "v"):
-                name = self.fresh(kind)
-                self.lines.append(f"{name} = {'x' if kind == 's' else 'v'} * 1.0")
-            self.lines.append(f"{name} += {self.expression(kind)}")
+            start = self.pick(kind)                 # a value of its own: `+=` on a view is refused
+            name = self.fresh(kind)
+            self.lines += [f"{name} = {start} * 1.0", f"{name} += {self.expression(kind)}"]
         elif shape == "setitem":
             array, value = self.pick("a"), self.expression("s")
             where = self.draw(st.sampled_from(["0", "1", "-1", "0:2", "1:"]))
