@@ -1,12 +1,14 @@
-"""Benchmark s2sgrad's gradients against the NumPy primal, autograd and JAX (no jit).
+"""Benchmark s2sgrad's gradients against the NumPy primal, autograd, JAX (op by op and jit) and PyTorch.
 
     python bench/run.py              # full run (about 1-2 minutes)
     python bench/run.py --quick      # shorter measurements, fewer repeats (under 30 s)
     python bench/run.py --markdown   # the table as Markdown, for bench/README.md
 
 For each workload and size it reports the NumPy primal's time, and for
-s2sgrad, autograd and JAX the ratio gradient time / primal time (lower is
-better; "-" when the peer is not installed). It also reports s2sgrad's
+s2sgrad, autograd, JAX op by op, jax.jit and PyTorch eager the ratio gradient
+time / primal time (lower is better; "-" when the peer is not installed; "err"
+when it cannot run the workload, as jax.jit on data-dependent control flow),
+with jax.jit's first call (trace and compile). It also reports s2sgrad's
 first-call cost on a fresh function object and how far s2sgrad's gradient is
 from a reference (autograd's, else JAX's, else central finite differences).
 A cell reads FAIL when s2sgrad raises or disagrees with the reference.
@@ -89,6 +91,16 @@ def _load_jax():
     except Exception:                                   # noqa: BLE001 - any import failure
         return None
     return types.SimpleNamespace(name="jax", version=jax.__version__, jax=jax, np=jnp)
+
+
+def _load_torch():
+    try:
+        import torch
+        torch.set_num_threads(1)
+        from bench import torch_numpy
+    except Exception:                                   # noqa: BLE001 - any import failure
+        return None
+    return types.SimpleNamespace(name="torch", version=torch.__version__, torch=torch, np=torch_numpy)
 
 
 # -- timing ------------------------------------------------------------------
@@ -188,6 +200,21 @@ def finite_differences(fn, args, positions, got, coords=3):
     return (np.array(mine),), (np.array(estimates),)
 
 
+def _torch_grad(tc, fn, args, positions):
+    """A call computing fn's gradient with PyTorch's eager autograd: the differentiated
+    arguments become leaf tensors afresh each call (converted from NumPy once, outside)."""
+    torch = tc.torch
+    tensors = [torch.as_tensor(a, dtype=torch.float64) if isinstance(a, (float, np.ndarray)) else a
+               for a in args]
+
+    def gradient():
+        inputs = [t.detach().requires_grad_(True) if i in positions else t for i, t in enumerate(tensors)]
+        out = fn(*inputs)
+        grads = torch.autograd.grad(out, [inputs[i] for i in positions])
+        return tuple(g.numpy() for g in grads)
+    return gradient
+
+
 # -- one row -----------------------------------------------------------------
 
 @dataclass
@@ -199,6 +226,7 @@ class Row:
     ratios: dict = field(default_factory=dict)   # peer name -> ratio | "FAIL" | "-"
     transform_ms: float | str = "-"
     first_ms: float | str = "-"
+    jit_ms: float | str = "-"                    # jax.jit's first call: trace + compile + run
     diff: str = "-"
     failure: str = ""                            # what went wrong with s2sgrad, if anything
     notes: list = field(default_factory=list)
@@ -253,6 +281,29 @@ def run_row(work, label, size, large, peers, timing) -> Row:
             row.ratios["jax"] = "err"
             row.notes.append(f"jax raised {type(err).__name__}: {err}")
 
+    if jx is not None and "jax" in calls:
+        g_jit = jx.jax.jit(g_jx)
+        try:
+            start = time.perf_counter()
+            block(g_jit(*jargs))
+            row.jit_ms = (time.perf_counter() - start) * 1e3
+            calls["jax.jit"] = lambda: block(g_jit(*jargs))
+        except Exception as err:                        # noqa: BLE001 - data-dependent control flow
+            row.ratios["jax.jit"] = row.jit_ms = "err"
+            row.notes.append(f"jax.jit raised {type(err).__name__}")
+    tc = peers.get("torch")
+    if tc is not None:
+        g_tc = _torch_grad(tc, for_module(work.fn, tc.np), args, positions)
+        try:
+            theirs = g_tc()
+            calls["torch"] = g_tc
+            if reference is not None and max_abs_diff(theirs, reference)[1] > RTOL:
+                row.notes.append(f"torch disagrees with {ref_name}: max|diff| = "
+                                 f"{max_abs_diff(theirs, reference)[0]:.2e}")
+        except Exception as err:                        # noqa: BLE001
+            row.ratios["torch"] = "err"
+            row.notes.append(f"torch raised {type(err).__name__}: {err}")
+
     times = timing.rounds(calls)
     row.primal = statistics.median(times["primal"])
     for name in calls.keys() - {"primal"}:
@@ -276,8 +327,8 @@ def run_row(work, label, size, large, peers, timing) -> Row:
 
 # -- the table ---------------------------------------------------------------
 
-HEADERS = ("workload", "size", "primal us", "s2sgrad x", "autograd x", "jax x",
-           "s2s transform+compile ms", "s2s 1st call ms", "max abs diff vs ref")
+HEADERS = ("workload", "size", "primal us", "s2sgrad x", "autograd x", "jax x", "jax.jit x", "torch x",
+           "s2s transform+compile ms", "s2s 1st call ms", "jax.jit 1st call ms", "max abs diff vs ref")
 
 
 def _ratio(value) -> str:
@@ -292,9 +343,11 @@ def cells(row: Row) -> list:
     return [row.workload, row.size, f"{row.primal * 1e6:.1f}",
             _ratio(mine) + mark(isinstance(mine, float) and mine > target),
             _ratio(row.ratios.get("autograd", "-")), _ratio(row.ratios.get("jax", "-")),
+            _ratio(row.ratios.get("jax.jit", "-")), _ratio(row.ratios.get("torch", "-")),
             (f"{compile_ms:.1f}" if isinstance(compile_ms, float) else compile_ms)
             + mark(isinstance(compile_ms, float) and compile_ms > FIRST_CALL_TARGET_MS),
             f"{first:.1f}" if isinstance(first, float) else first,
+            f"{row.jit_ms:.1f}" if isinstance(row.jit_ms, float) else row.jit_ms,
             row.diff]
 
 
@@ -325,7 +378,7 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
     timing = Timing(0.02, 3) if options.quick else Timing(0.1, 7)
 
-    peers = {p.name: p for p in (_load_autograd(), _load_jax()) if p is not None}
+    peers = {p.name: p for p in (_load_autograd(), _load_jax(), _load_torch()) if p is not None}
     started = time.perf_counter()
     rows = []
     for work in (w for w in WORKLOADS if options.only in w.name):
