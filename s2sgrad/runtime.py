@@ -87,6 +87,23 @@ def matmul_dright(g, x, y):
     return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g), y)
 
 
+def matmul_dleft_uniform(g, x, y):
+    """matmul_dleft(g, x, y) for matrices when every entry of `g` is the same number c
+    (the adjoint of a mean or a sum, spread): c times y's row sums, in every row; no
+    matrix product."""
+    if np.size(g) == 0:
+        return matmul_dleft(g, x, y)
+    return np.broadcast_to(np.ravel(g)[0] * np.sum(y, axis=1), np.shape(x)).copy()
+
+
+def matmul_dright_uniform(g, x, y):
+    """matmul_dright(g, x, y) for matrices when every entry of `g` is the same number c:
+    c times x's column sums, in every column."""
+    if np.size(g) == 0:
+        return matmul_dright(g, x, y)
+    return np.broadcast_to((np.ravel(g)[0] * np.sum(x, axis=0))[:, None], np.shape(y)).copy()
+
+
 def matmul_dleft_sum(gs, x, ys):
     """The sum over turns of `matmul_dleft(g, x, y)` (x the same matrix every turn): one
     product of the stacked factors where their ranks allow, else the plain sum."""
@@ -531,7 +548,8 @@ def uncumprod(g, x, ans, axis=None):
     return np.moveaxis(out, -1, -1 if flat else axis).reshape(np.shape(x))
 
 
-HELPERS = (unbroadcast, unsum, unmax, untranspose, matmul_dleft, matmul_dright,
+HELPERS = (unbroadcast, unsum, unmax, untranspose, matmul_dleft, matmul_dright, matmul_dleft_uniform,
+           matmul_dright_uniform,
            matmul_dleft_sum, matmul_dright_sum,
            dot_dleft, dot_dright, zero_grad, common_length, call_adjoint,
            unprod, unvar, unstd, uncumsum, unaverage, unnorm, untrace, add_at, unindex, unsplit,

@@ -106,3 +106,26 @@ def test_specialized_and_general_code_agree(fn, make_args, wrt):
                 np.testing.assert_allclose(mine[key], want[key], rtol=1e-12, atol=1e-300)
         else:
             np.testing.assert_allclose(mine, want, rtol=1e-12, atol=1e-300)
+
+
+def test_a_uniform_adjoint_makes_a_matrix_products_adjoint_a_sum(tmp_path):
+    fn = make_function(tmp_path, "def f(x, y, w):\n    return np.mean(y - np.matmul(x, w)) * 3.0\n")
+    key = lambda *s: tuple((d, "d") for d in s)                  # noqa: E731
+    large = api.compile_derivative(fn, (0, 1, 2), "grad", key((200, 40), (200, 30), (40, 30))).source
+    small = api.compile_derivative(fn, (0, 1, 2), "grad", key((6, 5), (6, 3), (5, 3))).source
+    assert "matmul_dleft_uniform(" in large and "matmul_dright_uniform(" in large
+    assert "matmul_dleft(" in small and "uniform" not in small      # a small product is cheaper
+    rng = np.random.default_rng(3)
+    for shapes_ in (((200, 40), (200, 30), (40, 30)), ((6, 5), (6, 3), (5, 3))):
+        args = [rng.standard_normal(s) for s in shapes_]
+        got = s2sgrad.grad(fn, wrt=(0, 1, 2))(*args)
+        c = -3.0 / args[1].size                                   # every entry of the adjoint of x @ w
+        np.testing.assert_allclose(got[0], c * np.ones(args[1].shape) @ args[2].T, rtol=1e-12)
+        np.testing.assert_allclose(got[2], args[0].T @ (c * np.ones(args[1].shape)), rtol=1e-12)
+        np.testing.assert_allclose(got[1], np.full(args[1].shape, 3.0 / args[1].size), rtol=1e-12)
+
+
+def test_an_adjoint_that_varies_keeps_the_matrix_product(tmp_path):
+    fn = make_function(tmp_path, "def f(x, w):\n    return np.sum(np.tanh(x @ w))\n")
+    source = api.compile_derivative(fn, (0, 1), "grad", (((200, 40), "d"), ((40, 30), "d"))).source
+    assert "uniform" not in source and "matmul_dleft(" in source
