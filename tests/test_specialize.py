@@ -11,7 +11,7 @@ from . import flow_functions as flow
 from .flow_functions import FLOW
 from .functions import GALLERY
 from .more_functions import MORE
-from .support import make_function
+from .support import check_grads, make_function
 
 F64 = np.dtype(float)
 
@@ -129,3 +129,29 @@ def test_an_adjoint_that_varies_keeps_the_matrix_product(tmp_path):
     fn = make_function(tmp_path, "def f(x, w):\n    return np.sum(np.tanh(x @ w))\n")
     source = api.compile_derivative(fn, (0, 1), "grad", (((200, 40), "d"), ((40, 30), "d"))).source
     assert "uniform" not in source and "matmul_dleft(" in source
+
+
+def test_the_spread_seed_of_a_sum_is_never_multiplied_in(tmp_path):
+    fn = make_function(tmp_path, "def f(x):\n    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)\n")
+    source = api.compile_derivative(fn, 0, "grad", (((50,), "d"),)).source
+    assert "unsum" not in source and "dadd" not in source
+    assert "dx[:-1] = -(2 * sub_2)" in source and "dsub = 100.0 * (2 * sub)" in source
+    x = np.random.default_rng(4).standard_normal(50)
+    np.testing.assert_allclose(s2sgrad.grad(fn)(x), api.compile_derivative(fn, 0, "grad").fn(x)[1], rtol=1e-13)
+
+
+def test_a_seed_times_a_value_others_read_stays_a_new_array(tmp_path):
+    """1.0 * weights is not weights: the gradient it becomes is updated in place later."""
+    fn = make_function(tmp_path, """
+        def f(rewards, gamma):
+            n = rewards.shape[0]
+            returns = rewards.copy()
+            for i in range(n - 2, -1, -1):
+                returns[i] += gamma * returns[i + 1]
+            weights = np.ones(n)
+            for i in range(n):
+                weights[i] *= gamma ** i
+            return np.sum(returns * weights)
+        """)
+    rewards = np.array([1.0, 0.5, -0.3, 2.0, 0.1])
+    check_grads(fn, rewards, 0.9)

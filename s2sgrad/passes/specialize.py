@@ -44,7 +44,71 @@ def run(fn: ir.Function, params: dict) -> ir.Function:
 
     fn = optimize.run(replace(fn, body=_mapped(fn.body, equal_shapes)))
     uniform = _uniform(fn, shape)
-    return replace(fn, body=_mapped(fn.body, lambda s: _sums(s, uniform, shape)))
+    fn = replace(fn, body=_mapped(fn.body, lambda s: _sums(s, uniform, shape)))
+    return _fold_seeds(fn, shape)
+
+
+FRESH = {"mul", "div", "add", "sub", "pow", "neg"}     # ops whose result is a new array
+
+
+def _fold_seeds(fn: ir.Function, shape) -> ir.Function:
+    """`u * y` where every entry of `u` is one known constant c and y has u's shape:
+    `c * y`, so the spread constant is never multiplied in (and, c being 1.0 and y a
+    new array read only there, just y). Where that leaves u unread, it goes."""
+    flat = list(ir.walk_all(fn.body))
+    values = _constant_values(flat, shape)
+    if not values:
+        return fn
+    reads = Counter(name for t in flat for name in ir.uses(t))
+    made = {t.target: t for t in flat if isinstance(t, ir.Assign)}
+    readers: dict = {}
+    for t in flat:
+        for name in ir.uses(t):
+            readers.setdefault(name, []).append(t if isinstance(t, ir.Assign) else ir.Assign("", "?"))
+
+    def fold(s):
+        if not (isinstance(s, ir.Assign) and s.op == "mul" and len(s.args) == 2):
+            return s
+        for u, y in (s.args, s.args[::-1]):
+            if isinstance(u, ir.Var) and u.name in values and shape(y) is not None and shape(y) == shape(u):
+                c = values[u.name]
+                fresh = isinstance(y, ir.Var) and reads[y.name] == 1 and y.name in made \
+                    and (made[y.name].op in FRESH or _ufunc(made[y.name].op))
+                consumed = reads[s.target] == 1 and all(t.op in FRESH for t in readers.get(s.target, ()))
+                if c != 1.0 or fresh or consumed:   # 1.0 * y is y: it must not be seen as a new array
+                    return replace(s, args=(ir.Const(c), y))
+        return s
+
+    return optimize.run(replace(fn, body=_mapped(fn.body, fold)))
+
+
+def _ufunc(op: str) -> bool:
+    from .. import rules
+    found = rules.OPS.get(op)
+    return found is not None and found.kind == "elementwise"
+
+
+def _constant_values(flat, shape) -> dict:
+    """name -> c for names assigned once whose every entry is the float c: `grad`'s seed
+    spread by `unsum`, then scaled by constants or negated."""
+    assigned = Counter(name for t in flat for name in ir.defs(t))
+    values = {}
+    for s in flat:
+        if not isinstance(s, ir.Assign) or assigned[s.target] != 1 or shape(ir.Var(s.target)) is None:
+            continue
+        a = s.args
+        if s.op == "unsum" and isinstance(a[0], ir.Const) and type(a[0].value) is float \
+                and dict(s.params).get("axis") is None:
+            values[s.target] = a[0].value
+        elif s.op in ("neg", "id") and isinstance(a[0], ir.Var) and a[0].name in values:
+            values[s.target] = -values[a[0].name] if s.op == "neg" else values[a[0].name]
+        elif s.op in ("mul", "div") and len(a) == 2 and isinstance(a[0], ir.Var) and a[0].name in values \
+                and isinstance(a[1], ir.Const) and type(a[1].value) in (int, float):
+            values[s.target] = values[a[0].name] * a[1].value if s.op == "mul" else values[a[0].name] / a[1].value
+        elif s.op == "mul" and len(a) == 2 and isinstance(a[1], ir.Var) and a[1].name in values \
+                and isinstance(a[0], ir.Const) and type(a[0].value) in (int, float):
+            values[s.target] = a[0].value * values[a[1].name]
+    return values
 
 
 def _mapped(stmts, change) -> tuple:
