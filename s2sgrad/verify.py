@@ -142,11 +142,11 @@ def verify(fn, *args, wrt=None, budget: float = 10.0, blame: bool = True) -> Rep
     if blame and not report and any(v.verified is False for v in verdicts):
         from . import blame as blaming
         problem.deadline = time.perf_counter() + budget          # the blame's own time
-        with _interrupted_at(problem.deadline):
-            try:
+        try:
+            with _interrupted_at(problem.deadline):
                 report.blame = blaming.find(problem, out, trace)
-            except Unverifiable as why:
-                report.blame = blaming.Blame("", f"undecided: {why}")
+        except Unverifiable as why:
+            report.blame = blaming.Blame("", f"undecided: {why}")
     report.seconds = time.perf_counter() - start
     return report
 
