@@ -18,14 +18,10 @@ import inspect
 from dataclasses import dataclass, field
 
 import mpmath
-import numpy as np
-import sympy
 
 from . import calls, chain, emit, passes, rulecheck, rules
 from .symbolic import Machine, Unverifiable, entries
 
-AGREE = 12
-DIGITS = 50
 
 
 @dataclass
@@ -73,7 +69,7 @@ def find(problem, out, trace) -> Blame:
 
 def _wanted(problem, out) -> list:
     """SymPy's gradient at the point, entry by entry."""
-    with mpmath.workdps(DIGITS):
+    with mpmath.workdps(chain.DIGITS):
         return chain.Evaluator(problem.point).gradient(out, problem.flat_symbols())
 
 
@@ -86,13 +82,12 @@ def _agrees(problem, function, wanted) -> bool:
 
 def _values(exprs, point) -> list:
     at = chain.Evaluator(point)
-    with mpmath.workdps(DIGITS):
+    with mpmath.workdps(chain.DIGITS):
         return [at.value(e) for e in exprs]
 
 
 def _close(have, want) -> bool:
-    with mpmath.workdps(DIGITS):
-        return all(abs(w - h) <= mpmath.mpf(10) ** -AGREE * max(1, abs(w)) for h, w in zip(have, want))
+    return all(chain.agrees(w, h) for h, w in zip(have, want))
 
 
 def _pass_blame(stage, before, after) -> Blame:

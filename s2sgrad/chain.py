@@ -10,8 +10,25 @@ large, and for every entry `simplify` could not settle.
 """
 from __future__ import annotations
 
+import fractions
+
 import mpmath
 import sympy
+
+DIGITS = 50                        # working precision of the evaluation at rational points
+AGREE = 12                         # digits of agreement asked (float constants are doubles)
+
+
+def rational(value) -> sympy.Rational:
+    """A float as the exact rational it is."""
+    return sympy.Rational(fractions.Fraction(float(value)))
+
+
+def agrees(want, have) -> bool:
+    """Whether two values (mpmath numbers) agree to AGREE digits, relative to `want`
+    where it is larger than 1."""
+    with mpmath.workdps(DIGITS):
+        return abs(want - have) <= mpmath.mpf(10) ** -AGREE * max(1, abs(want))
 
 
 class Unsupported(Exception):

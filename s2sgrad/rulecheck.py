@@ -9,7 +9,6 @@ user's rule.
 """
 from __future__ import annotations
 
-import fractions
 import inspect
 
 import mpmath
@@ -18,10 +17,9 @@ import sympy
 
 from . import interpret, ir, rules
 from .passes import reverse
-from .symbolic import Machine, _symbolic
+from .chain import DIGITS, agrees, rational
+from .symbolic import Machine, _symbolic, symbols_like
 
-AGREE = 12                         # digits of agreement asked
-DIGITS = 50                        # working precision
 
 
 SKIPPED = {"call", "pullback", "getitem", "getitem.any", "setitem", "append", "iadd", "tuple", "list"}
@@ -45,10 +43,8 @@ def check(stmt, args, at, deadline) -> list:
     fresh, point, referee = list(args), {}, Machine(at, deadline)
     for i in active:
         concrete = np.asarray(referee.concrete(args[i]), dtype=float)
-        symbols = _fresh(op.args[i], concrete.shape)
-        fresh[i] = symbols if concrete.shape else symbols.item()
-        point |= {s: sympy.Rational(fractions.Fraction(float(v))) for s, v in
-                  zip(np.ravel(symbols), np.ravel(concrete))}
+        fresh[i] = symbols_like(op.args[i], concrete.shape)
+        point |= {s: rational(v) for s, v in zip(np.ravel(fresh[i]), np.ravel(concrete))}
     for i, v in enumerate(fresh):                # inactive arguments: their values at the point
         if i not in active and _symbolic(v):
             fresh[i] = referee.concrete(v)
@@ -72,24 +68,16 @@ def _counterexample(name, total, symbols, adjoint, point):
         have = sympy.sympify(have).subs(point)
         with mpmath.workdps(DIGITS):
             w, h = mpmath.mpf(sympy.N(want, DIGITS)), mpmath.mpf(sympy.N(have, DIGITS))
-        if abs(w - h) > mpmath.mpf(10) ** -AGREE * max(1, abs(w)):
+        if not agrees(w, h):
             at = ", ".join(f"{k}={float(v):.6g}" for k, v in list(point.items())[:4])
             return f"d/d{name} of the op alone at {at}: SymPy says {float(w):.10g}, the rule {float(h):.10g}"
     return None
 
 
-def _fresh(name, shape):
-    count = int(np.prod(shape)) if shape else 1
-    flat = [sympy.Symbol(f"{name}{k}" if shape else name, real=True) for k in range(count)]
-    return np.array(flat, dtype=object).reshape(shape)
-
-
 def _rational_like(value, rng):
     shape = np.shape(value)
     draws = np.round(rng.uniform(0.5, 1.5, shape) * 64) / 64
-    if not shape:
-        return sympy.Rational(fractions.Fraction(float(draws)))
-    return np.vectorize(lambda v: sympy.Rational(fractions.Fraction(float(v))), otypes=[object])(draws)
+    return rational(draws) if not shape else np.vectorize(rational, otypes=[object])(draws)
 
 
 def rule_name(op) -> str:

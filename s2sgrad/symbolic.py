@@ -27,6 +27,15 @@ class Unverifiable(Exception):
     """The referee cannot follow this code symbolically (the message says why)."""
 
 
+def symbols_like(name: str, shape: tuple):
+    """A real Symbol named `name` for a number; for an array, an object array of
+    Symbols `name_i_j` of that shape."""
+    if not shape:
+        return sympy.Symbol(name, real=True)
+    flat = [sympy.Symbol(f"{name}_{'_'.join(map(str, i))}", real=True) for i in np.ndindex(shape)]
+    return np.array(flat, dtype=object).reshape(shape)
+
+
 def user_globals(fn) -> dict:
     """The names a user's function reads: its module's globals and its closure."""
     return dict(fn.__globals__) | frontend.parse(fn).closure

@@ -15,7 +15,6 @@ finite-difference check, labelled as such. A time budget bounds it all.
 """
 from __future__ import annotations
 
-import fractions
 import inspect
 import signal
 import threading
@@ -29,12 +28,11 @@ from sympy.core.parameters import evaluate
 
 from . import calls, chain, frontend, interpret, ir, lower, rulecheck, rules
 from .api import _resolve_wrt, compile_derivative
-from .symbolic import Machine, Unverifiable, entries, user_globals
+from .chain import AGREE, DIGITS, agrees, rational
+from .symbolic import Machine, Unverifiable, entries, symbols_like, user_globals
 
 SMALL = 64                         # arrays up to this many entries become arrays of symbols
 SIMPLIFY_OPS = 300                 # larger expressions go straight to exact evaluation
-DIGITS = 50                        # working precision of the evaluation at rational points
-AGREE = 12                         # digits of agreement asked (float constants are doubles)
 DIFF_LIMIT = 3000                  # the written-out size sympy.diff is asked to differentiate
 POINTS = 4                         # rational points of the exact evaluation
 SIMPLIFY_SHARE = 0.3               # of the time left, what `simplify` may use to prove entries
@@ -119,7 +117,7 @@ def verify(fn, *args, wrt=None, budget: float = 10.0, blame: bool = True) -> Rep
     wrt = tuple(range(len(params))) if wrt is None else wrt if isinstance(wrt, tuple) else (wrt,)
     names, positions, _ = _resolve_wrt(fn, frontend.parse(fn), wrt)
     symbols = {p: _symbols(p, args[i]) for p, i in zip(names, positions)}
-    point = {s: _rational(v) for p, i in zip(names, positions)
+    point = {s: rational(v) for p, i in zip(names, positions)
              for s, v in zip(np.ravel(symbols[p]), np.ravel(args[i]))}
     problem = Problem(fn, args, names, positions, symbols, point, start + budget)
     machine = Machine(point, problem.deadline)
@@ -162,7 +160,7 @@ def verify_rule(obj, *args, budget: float = 10.0, **statics) -> Report:
         raise ValueError(f"s2sgrad has no derivative rule for {obj!r}")
     names = op.args[:len(args)]
     symbols = [_symbols(n, a) for n, a in zip(names, args)]
-    point = {s: _rational(v) for syms, a in zip(symbols, args) for s, v in zip(np.ravel(syms), np.ravel(a))}
+    point = {s: rational(v) for syms, a in zip(symbols, args) for s, v in zip(np.ravel(syms), np.ravel(a))}
     stmt = ir.Assign("ans", op.name, tuple(ir.Var(n) for n in names), tuple(sorted(statics.items())))
     title = f"the rule for {rules.OPERATORS.get(op.name, op.name)} ({rulecheck.rule_name(op)})"
     try:
@@ -230,16 +228,9 @@ class _Timer:
 
 
 def _symbols(name, value):
-    if np.ndim(value) == 0:
-        return sympy.Symbol(name, real=True)
     if np.size(value) > SMALL:
         raise ValueError(f"`{name}` has {np.size(value)} entries; verify makes symbols of at most {SMALL}")
-    flat = [sympy.Symbol(f"{name}_{'_'.join(map(str, i))}", real=True) for i in np.ndindex(np.shape(value))]
-    return np.array(flat, dtype=object).reshape(np.shape(value))
-
-
-def _rational(value):
-    return sympy.Rational(fractions.Fraction(float(value)))
+    return symbols_like(name, np.shape(value))
 
 
 def _compare(problem, out, grads) -> list:
@@ -299,7 +290,7 @@ def _disagreements(problem, out, pairs) -> dict:
             wanted = at.gradient(out, [s for s, _ in pairs])
             for (s, g), want in zip(pairs, wanted):
                 have = at.value(g)
-                if s not in wrong and abs(want - have) > mpmath.mpf(10) ** -AGREE * max(1, abs(want)):
+                if s not in wrong and not agrees(want, have):
                     where = ", ".join(f"{k}={float(v):.6g}" for k, v in list(point.items())[:6])
                     wrong[s] = (f"d/d{s} at {where}: SymPy says {float(want):.10g}, "
                                 f"the generated code {float(have):.10g}")

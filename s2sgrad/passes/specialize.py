@@ -17,12 +17,13 @@ adjoint a row or column sum instead of a matrix product:
 """
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from dataclasses import replace
 
 import numpy as np
 
-from .. import ir
+from .. import ir, rules
 from . import optimize
 from .shapes import infer
 
@@ -43,72 +44,17 @@ def run(fn: ir.Function, params: dict) -> ir.Function:
         return s
 
     fn = optimize.run(replace(fn, body=_mapped(fn.body, equal_shapes)))
-    uniform = _uniform(fn, shape)
-    fn = replace(fn, body=_mapped(fn.body, lambda s: _sums(s, uniform, shape)))
-    return _fold_seeds(fn, shape)
-
-
-FRESH = {"mul", "div", "add", "sub", "pow", "neg"}     # ops whose result is a new array
-
-
-def _fold_seeds(fn: ir.Function, shape) -> ir.Function:
-    """`u * y` where every entry of `u` is one known constant c and y has u's shape:
-    `c * y`, so the spread constant is never multiplied in (and, c being 1.0 and y a
-    new array read only there, just y). Where that leaves u unread, it goes."""
     flat = list(ir.walk_all(fn.body))
-    values = _constant_values(flat, shape)
-    if not values:
+    uniform = _uniform(flat, shape)
+    if not uniform:
         return fn
-    reads = Counter(name for t in flat for name in ir.uses(t))
-    made = {t.target: t for t in flat if isinstance(t, ir.Assign)}
     readers: dict = {}
     for t in flat:
         for name in ir.uses(t):
-            readers.setdefault(name, []).append(t if isinstance(t, ir.Assign) else ir.Assign("", "?"))
-
-    def fold(s):
-        if not (isinstance(s, ir.Assign) and s.op == "mul" and len(s.args) == 2):
-            return s
-        for u, y in (s.args, s.args[::-1]):
-            if isinstance(u, ir.Var) and u.name in values and shape(y) is not None and shape(y) == shape(u):
-                c = values[u.name]
-                fresh = isinstance(y, ir.Var) and reads[y.name] == 1 and y.name in made \
-                    and (made[y.name].op in FRESH or _ufunc(made[y.name].op))
-                consumed = reads[s.target] == 1 and all(t.op in FRESH for t in readers.get(s.target, ()))
-                if c != 1.0 or fresh or consumed:   # 1.0 * y is y: it must not be seen as a new array
-                    return replace(s, args=(ir.Const(c), y))
-        return s
-
-    return optimize.run(replace(fn, body=_mapped(fn.body, fold)))
-
-
-def _ufunc(op: str) -> bool:
-    from .. import rules
-    found = rules.OPS.get(op)
-    return found is not None and found.kind == "elementwise"
-
-
-def _constant_values(flat, shape) -> dict:
-    """name -> c for names assigned once whose every entry is the float c: `grad`'s seed
-    spread by `unsum`, then scaled by constants or negated."""
-    assigned = Counter(name for t in flat for name in ir.defs(t))
-    values = {}
-    for s in flat:
-        if not isinstance(s, ir.Assign) or assigned[s.target] != 1 or shape(ir.Var(s.target)) is None:
-            continue
-        a = s.args
-        if s.op == "unsum" and isinstance(a[0], ir.Const) and type(a[0].value) is float \
-                and dict(s.params).get("axis") is None:
-            values[s.target] = a[0].value
-        elif s.op in ("neg", "id") and isinstance(a[0], ir.Var) and a[0].name in values:
-            values[s.target] = -values[a[0].name] if s.op == "neg" else values[a[0].name]
-        elif s.op in ("mul", "div") and len(a) == 2 and isinstance(a[0], ir.Var) and a[0].name in values \
-                and isinstance(a[1], ir.Const) and type(a[1].value) in (int, float):
-            values[s.target] = values[a[0].name] * a[1].value if s.op == "mul" else values[a[0].name] / a[1].value
-        elif s.op == "mul" and len(a) == 2 and isinstance(a[1], ir.Var) and a[1].name in values \
-                and isinstance(a[0], ir.Const) and type(a[0].value) in (int, float):
-            values[s.target] = a[0].value * values[a[1].name]
-    return values
+            readers.setdefault(name, []).append(t)
+    made = {t.target: t for t in flat if isinstance(t, ir.Assign)}
+    change = lambda s: _folded(_sums(s, uniform, shape), uniform, shape, readers, made)   # noqa: E731
+    return optimize.run(replace(fn, body=_mapped(fn.body, change)))
 
 
 def _mapped(stmts, change) -> tuple:
@@ -123,33 +69,40 @@ def _mapped(stmts, change) -> tuple:
     return tuple(out)
 
 
-UNIFORM = {"matmul_dleft": "matmul_dleft_uniform", "matmul_dright": "matmul_dright_uniform"}
-WORTH_IT = 1 << 16      # multiply-adds of the product below which a small matmul is cheaper
-
-
-def _uniform(fn: ir.Function, shape) -> set:
-    """Names (assigned once) whose every entry is the same number: a constant or a
-    scalar spread by `unsum` over a whole array, and such a value negated or combined
-    with a scalar."""
-    flat = list(ir.walk_all(fn.body))
+def _uniform(flat, shape) -> dict:
+    """name -> c, or None where c is not known when compiling, for names assigned once
+    whose every entry is the same number c: a scalar spread by `unsum` over a whole
+    array, and such a value negated or combined with scalars."""
     assigned = Counter(name for t in flat for name in ir.defs(t))
-    found = set()
-
-    def even(a) -> bool:
-        return isinstance(a, ir.Var) and a.name in found or shape(a) == ()
-
+    found: dict = {}
     for s in flat:
         if not isinstance(s, ir.Assign) or assigned[s.target] != 1:
             continue
         if s.op == "unsum" and shape(s.args[0]) == () and dict(s.params).get("axis") is None:
-            found.add(s.target)
-        elif s.op in ("mul", "div", "add", "sub", "neg", "id") and any(
-                isinstance(a, ir.Var) and a.name in found for a in s.args) and all(even(a) for a in s.args):
-            found.add(s.target)
+            found[s.target] = _known(s.args[0], found)
+        elif s.op in SCALAR_OPS and any(isinstance(a, ir.Var) and a.name in found for a in s.args) \
+                and all(isinstance(a, ir.Var) and a.name in found or shape(a) == () for a in s.args):
+            values = [_known(a, found) for a in s.args]
+            found[s.target] = None if None in values else SCALAR_OPS[s.op](*values)
     return found
 
 
-def _sums(s, uniform: set, shape):
+SCALAR_OPS = {"mul": operator.mul, "div": operator.truediv, "add": operator.add, "sub": operator.sub,
+              "neg": operator.neg, "id": lambda a: a}
+
+
+def _known(atom, found: dict):
+    """A float constant's value, or a uniform name's known value, else None."""
+    if isinstance(atom, ir.Const):
+        return atom.value if type(atom.value) in (int, float) else None
+    return found.get(atom.name)
+
+
+UNIFORM = {"matmul_dleft": "matmul_dleft_uniform", "matmul_dright": "matmul_dright_uniform"}
+WORTH_IT = 1 << 16      # multiply-adds of the product below which a small matmul is cheaper
+
+
+def _sums(s, uniform: dict, shape):
     """A matrix product's adjoint from a uniform adjoint, as sums."""
     if not (isinstance(s, ir.Assign) and s.op in UNIFORM and isinstance(s.args[0], ir.Var)
             and s.args[0].name in uniform):
@@ -158,3 +111,34 @@ def _sums(s, uniform: set, shape):
     if x is not None and y is not None and len(x) == len(y) == 2 and x[0] * x[1] * y[1] >= WORTH_IT:
         return replace(s, op=UNIFORM[s.op])
     return s
+
+
+FRESH = {"mul", "div", "add", "sub", "pow", "neg"}     # ops whose result is a new array
+
+
+def _folded(s, uniform: dict, shape, readers: dict, made: dict):
+    """`u * y`, every entry of `u` the known constant c and y of u's shape: `c * y`, so
+    the spread constant is never multiplied in; the optimizer then makes `1.0 * y` just
+    y, which is right only where y is a new array read only there, or where the product
+    itself is read only by arithmetic (no one can see it is not a new array)."""
+    if not (isinstance(s, ir.Assign) and s.op == "mul" and len(s.args) == 2):
+        return s
+    for u, y in (s.args, s.args[::-1]):
+        c = uniform.get(u.name) if isinstance(u, ir.Var) else None
+        if c is None or shape(y) is None or shape(y) != shape(u):
+            continue
+        fresh = isinstance(y, ir.Var) and len(readers.get(y.name, ())) == 1 and y.name in made \
+            and _new_array(made[y.name])
+        consumed = len(readers.get(s.target, ())) == 1 and _new_array(readers[s.target][0])
+        if c != 1.0 or fresh or consumed:
+            return replace(s, args=(ir.Const(float(c)), y))
+    return s
+
+
+def _new_array(s) -> bool:
+    """Whether statement `s` makes a new array: arithmetic, or an elementwise op other
+    than `id` (a copy of the name, not of the array)."""
+    if not isinstance(s, ir.Assign) or s.op == "id":
+        return False
+    op = rules.OPS.get(s.op)
+    return s.op in FRESH or (op is not None and op.kind == "elementwise")
