@@ -64,7 +64,7 @@ def find(problem, out, trace) -> Blame:
                          "here; the generated code's emission or loading differs")
     if before is not None:
         return _pass_blame(stage, stages[before], stages[stage])
-    return _rule_blame(problem, trace, stages["accumulate"])
+    return _rule_blame(problem, trace, stages[passes.STAGES[-1]])
 
 
 def _wanted(problem, out) -> list:

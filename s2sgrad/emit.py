@@ -18,6 +18,7 @@ import inspect
 import math
 import re
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 
@@ -127,6 +128,8 @@ class Emitter:
             changed = ir.defs(stmt)
             if _writes_in_place(stmt):                          # its views see the write too
                 changed = self.views(stmt.target)
+            if isinstance(stmt, ir.Assign) and isinstance(dict(stmt.params).get(ir.OUT), str):
+                changed = changed | self.views(dict(stmt.params)[ir.OUT])      # its memory is reused
             out += self.flush(pending, changed, keep=_read_before_write(stmt) & set(pending))
             if isinstance(stmt, ir.Def):
                 out.append(self.funcdef(stmt.fn))
@@ -143,6 +146,9 @@ class Emitter:
                 value = self.atom(stmt.args[1], pending)
                 op = ast.Sub() if _negated(value) is not None else ast.Add()   # dx += -g: dx -= g
                 out.append(ast.AugAssign(ast.Name(stmt.target, ast.Store()), op, _negated(value) or value))
+            elif ir.OUT in dict(stmt.params):                    # into memory it names
+                expr = self.expr(replace(stmt, params=tuple(ir.statics(stmt).items())), pending)
+                out.append(_assign(stmt.target, self.into(expr, ast.Name(dict(stmt.params)[ir.OUT], ast.Load()))))
             else:
                 expr = self.expr(stmt, pending)
                 # any size goes into `a[i] = a[i] + v`, which prints as the shorter `a[i] += v`
@@ -216,7 +222,17 @@ class Emitter:
         value = self.atom(value, pending)
         if isinstance(value, ast.BinOp) and _same_place(value.left, target) and stmt.target in self.derived:
             return out + [ast.AugAssign(target, value.op, value.right)]   # a[i] = a[i] + v
+        if dict(stmt.params).get(ir.OUT):                   # computed straight into the slice
+            return out + [ast.Expr(self.into(value, ast.Subscript(target.value, target.slice, ast.Load())))]
         return out + [ast.Assign([target], value)]
+
+    def into(self, expr: ast.expr, out: ast.expr) -> ast.expr:
+        """`expr`, a NumPy ufunc applied to its arguments, written into `out`."""
+        if isinstance(expr, ast.BinOp) and type(expr.op) in UFUNC_OF:
+            expr = ast.Call(self.dotted(UFUNC_OF[type(expr.op)]), [expr.left, expr.right], [])
+        elif isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
+            expr = ast.Call(self.dotted("np.negative"), [expr.operand], [])
+        return ast.Call(expr.func, expr.args, expr.keywords + [ast.keyword("out", out)])
 
     def comment(self, text: str) -> ast.stmt:
         self.comments.append(text)
@@ -325,12 +341,16 @@ class Emitter:
         return ast.Constant(value)
 
 
+UFUNC_OF = {ast.Add: "np.add", ast.Sub: "np.subtract", ast.Mult: "np.multiply", ast.Div: "np.divide",
+            ast.Pow: "np.power"}
+
+
 def _negated(expr: ast.expr):
     """`e` when `expr` is `-e` or `-c * e`, else None (flipping a sign is exact)."""
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
         return expr.operand
-    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mult) and _negated(expr.left) is not None \
-            and isinstance(expr.left.operand, ast.Constant):
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mult) and isinstance(expr.left, ast.UnaryOp) \
+            and isinstance(expr.left.op, ast.USub) and isinstance(expr.left.operand, ast.Constant):
         return ast.BinOp(expr.left.operand, ast.Mult(), expr.right)
     return None
 
@@ -384,8 +404,19 @@ def _count_block(stmts, counter: Counter) -> None:
                 _count_block(body, inner)
             # a value made outside a loop or branch is never folded into it
             counter.update({n: (c if n in made else 2) for n, c in inner.items()})
+        elif isinstance(stmt, ir.Assign):
+            counter.update(_each_name(stmt.args))          # `t + t` reads t twice
         elif not isinstance(stmt, ir.Comment):
             counter.update(ir.uses(stmt) if not isinstance(stmt, ir.Pop) else ir.uses(stmt) - {stmt.target})
+
+
+def _each_name(value) -> list:
+    """The names in an atom, Index, Slice or tuple, once per appearance."""
+    if isinstance(value, ir.Var):
+        return [value.name]
+    items = value if isinstance(value, (tuple, list)) else value.items if isinstance(value, ir.Index) else \
+        (value.lower, value.upper, value.step) if isinstance(value, ir.Slice) else ()
+    return [name for item in items for name in _each_name(item)]
 
 
 def _size(expr: ast.expr) -> int:

@@ -135,7 +135,7 @@ def _plain(stmt: ir.Assign, args):
         return args[0]
     if stmt.op in OPERATORS:
         return OPERATORS[stmt.op](*args)
-    return rules.OPS[stmt.op].obj(*args, **dict(stmt.params))
+    return rules.OPS[stmt.op].obj(*args, **ir.statics(stmt))
 
 
 def _value(value, env):

@@ -38,6 +38,7 @@ function reads from its module or closure (a global array, a constant);
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -344,6 +345,21 @@ def defs(stmt) -> set[str]:
         inner = set().union(*(defs(s) for body in bodies(stmt) for s in body))
         return inner | ({stmt.target} if isinstance(stmt, For) else set())
     return set()
+
+
+OUT = "out"     # a static saying where a result is written (passes/buffers.py); not the op's own
+
+
+def statics(stmt: Assign) -> dict:
+    """The static keywords of the op itself (not where its result is written)."""
+    return {k: v for k, v in stmt.params if k != OUT}
+
+
+def assignments(stmts) -> Counter:
+    """How many statements of `stmts` (nested ones too) assign each name."""
+    return Counter(name for s in walk(stmts) for name in
+                   (defs(s) if not isinstance(s, NESTED) else {s.target} if isinstance(s, For) else
+                    {s.counter} if isinstance(s, While) and s.counter else ()))
 
 
 def heads(stmt) -> set:

@@ -123,12 +123,12 @@ class Machine:
             target = np.array(args[0], dtype=object)
             return runtime.add_at(target, args[1], _objects(np.asarray(args[2], dtype=object)))
         if stmt.op == "unprod":                         # the product of the others, on symbols
-            return _unprod(*args, **dict(stmt.params))
+            return _unprod(*args, **ir.statics(stmt))
         if stmt.op in ON_SYMBOLS:
-            return _objects(ON_SYMBOLS[stmt.op](*args, **dict(stmt.params)))
+            return _objects(ON_SYMBOLS[stmt.op](*args, **ir.statics(stmt)))
         if stmt.op == "unmax":                          # the ties, at the point
             g, x, ans = args[0], args[1], args[2]
-            params = dict(stmt.params)
+            params = ir.statics(stmt)
             axis, keepdims = params.get("axis"), params.get("keepdims", False)
             at = np.asarray(self.concrete(ans), dtype=float)
             if axis is not None and not keepdims:
@@ -137,7 +137,7 @@ class Machine:
             return _objects(g * hits.astype(int) / np.sum(hits, axis=axis, keepdims=True))
         try:
             if op is not None and op.kind == "helper" and inspect.isfunction(op.obj):
-                result = _with_symbolic_numpy(op.obj)(*[_objects(a) for a in args], **dict(stmt.params))
+                result = _with_symbolic_numpy(op.obj)(*[_objects(a) for a in args], **ir.statics(stmt))
             else:
                 result = plain(stmt, [_objects(a) for a in args])
         except (TypeError, ValueError) as err:
@@ -150,10 +150,10 @@ class Machine:
         if op.spec is not None and op.spec.sympy:
             names = dict(zip(("x", "y", "z"), args)) | COUNTERPART_NAMES
             try:
-                return _objects(_as_objects(eval(op.spec.sympy, names, dict(stmt.params))))
+                return _objects(_as_objects(eval(op.spec.sympy, names, ir.statics(stmt))))
             except (TypeError, ValueError, AttributeError, sympy.SympifyError) as err:
                 raise Unverifiable(f"`{stmt.op}`'s SymPy counterpart cannot run here ({err})") from None
-        if inspect.isfunction(op.obj) and not stmt.params:
+        if inspect.isfunction(op.obj) and not ir.statics(stmt):
             return self.call(op.obj, args)
         why = f" ({op.spec.why})" if op.spec is not None and op.spec.why else ""
         raise Unverifiable(f"`{stmt.op}` has no SymPy counterpart{why}")
@@ -163,7 +163,7 @@ class Machine:
         (the verdict, like every verdict here, is about that path)."""
         values = [self.concrete(a) for a in args]
         if stmt.op in ("np.max", "np.min"):
-            params = dict(stmt.params)
+            params = ir.statics(stmt)
             axis, keepdims = params.get("axis"), params.get("keepdims", False)
             x, c = np.asarray(args[0], dtype=object), np.asarray(values[0], dtype=float)
             choose = np.argmax if stmt.op == "np.max" else np.argmin

@@ -94,6 +94,11 @@ def _entries():
 
 @pytest.mark.parametrize("fn, make_args, wrt", list(_entries()))
 def test_specialized_and_general_code_agree(fn, make_args, wrt):
+    agree(fn, make_args, wrt)
+
+
+def agree(fn, make_args, wrt):
+    """The specialized derivative gives the general one's value and gradients."""
     args = make_args()
     wrt = tuple(range(len(args))) if wrt is None else tuple(wrt)
     value, grads = s2sgrad.value_and_grad(fn, wrt=wrt)(*args)      # specialized to these shapes
@@ -135,7 +140,7 @@ def test_the_spread_seed_of_a_sum_is_never_multiplied_in(tmp_path):
     fn = make_function(tmp_path, "def f(x):\n    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)\n")
     source = api.compile_derivative(fn, 0, "grad", (((50,), "d"),)).source
     assert "unsum" not in source and "dadd" not in source
-    assert "dx[:-1] = -(2 * sub_2)" in source and "dsub = 100.0 * (2 * sub)" in source
+    assert "dx[:-1] = -2 * sub_2" in source and "dsub = 200.0 * sub" in source
     x = np.random.default_rng(4).standard_normal(50)
     np.testing.assert_allclose(s2sgrad.grad(fn)(x), api.compile_derivative(fn, 0, "grad").fn(x)[1], rtol=1e-13)
 

@@ -11,7 +11,8 @@ by the forward code nor by the adjoints, the write can update the array
 itself; the emitter then prints `n[0, 0] = v`. A list appended to the same way
 is appended to in place (`xs.append(v)`, not `xs = xs + [v]`) unless the tape
 keeps it. `protected` names are never written in place (a cotangent the caller
-passed in).
+passed in, or, in a pullback, the values of the function around it: a pullback
+may be called twice).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def run(fn: ir.Function, protected=frozenset()) -> ir.Function:
             if source != stmt.target and _can_overwrite(body, i, source, protected):
                 body = body[:i] + list(ir.rename_stmts(body[i:], {stmt.target: source}))
         elif isinstance(stmt, ir.Def):
-            inner = run(stmt.fn, protected | set(stmt.fn.params))
+            inner = run(stmt.fn, protected | set(stmt.fn.params) | ir.uses(stmt))   # and what it reads from here
             body[i] = ir.Def(inner, stmt.loc)
     taped = {s.target if isinstance(s, ir.Pop) else getattr(s.value, "name", None)
              for s in ir.walk(body) if isinstance(s, (ir.Push, ir.Pop))}

@@ -28,7 +28,7 @@ from ..errors import NoRuleError, NotDifferentiableError
 from ..lower import RESERVED, Namer, _temp_base, template
 from . import named_calls, tape
 from .activity import active_values, differentiable_positions
-from .optimize import drop_dead
+from .dce import drop_dead
 
 
 def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,

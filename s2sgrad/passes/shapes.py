@@ -153,6 +153,15 @@ def _broadcast(args, params):
     return Shaped(shape, np.result_type(*(a.dummy() if not a.shape else a.dtype for a in args)))
 
 
+def _ufunc(f, args):
+    """A NumPy ufunc's result: the arguments' broadcast shape, and the dtype it gives on
+    one element of each (a scalar argument as it is: its value may decide the dtype)."""
+    shape = np.broadcast_shapes(*(a.shape for a in args))
+    with np.errstate(all="ignore"):
+        one = f(*(a.dummy() if not a.shape else np.ones((), a.dtype) for a in args))
+    return Shaped(shape, np.asarray(one).dtype)
+
+
 def _like(position, dtype=None):
     return lambda args, params: Shaped(args[position].shape, np.dtype(dtype or args[position].dtype))
 
@@ -232,6 +241,8 @@ def _result(s: ir.Assign, args):
             return SHAPE_RULES[s.op](args, dict(s.params))
         if op is not None and op.kind == "elementwise":
             return _broadcast(args, s.params)
+        if op is not None and isinstance(op.obj, np.ufunc) and op.obj.nout == 1 and not s.params:
+            return _ufunc(op.obj, args)          # np.sign, np.floor, np.isnan...
     except (ValueError, TypeError, IndexError):
         return UNKNOWN
     return _evaluated(args, dict(s.params), s.op)

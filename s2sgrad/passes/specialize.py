@@ -135,10 +135,23 @@ def _folded(s, uniform: dict, shape, readers: dict, made: dict):
     return s
 
 
+def owned(before: list, name: str) -> bool:
+    """Whether `name`, as the statements `before` leave it, is a new array that only
+    arithmetic has read since it was made (no view, tape, closure or call has it)."""
+    for t in reversed(before):
+        if isinstance(t, ir.Assign) and t.target == name:
+            return _new_array(t)               # (an `iadd`, too: an array added into before)
+        if name in ir.uses(t) and not (isinstance(t, ir.Assign) and _new_array(t)):
+            return False
+        if isinstance(t, ir.NESTED) and name in ir.defs(t):
+            return False
+    return False
+
+
 def _new_array(s) -> bool:
     """Whether statement `s` makes a new array: arithmetic, or an elementwise op other
     than `id` (a copy of the name, not of the array)."""
-    if not isinstance(s, ir.Assign) or s.op == "id":
-        return False
+    if not isinstance(s, ir.Assign) or s.op == "id" or ir.OUT in dict(s.params):
+        return False                           # (a result written into another's memory)
     op = rules.OPS.get(s.op)
     return s.op in FRESH or (op is not None and op.kind == "elementwise")

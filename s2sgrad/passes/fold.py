@@ -1,0 +1,220 @@
+"""Fold: constant folding and algebraic simplification, statement by statement.
+
+    before                              after
+    u = sub(2, 1)                       u = id(1)                 (folded)
+    t = mul(1.0, g)                     t = id(g)                 (adjoints only)
+    s = mul(2, sub)                     s = mul(2, sub)
+    dsub = mul(100.0, s)                dsub = mul(200.0, sub)    (2 * 100 exactly)
+    n = neg(dsub)                       m = mul(dsub, w)
+    p = mul(n, w)                       p = neg(m)                (the sign moves out...)
+    a = add(item, p)                    a = sub(item, m)          (...and is absorbed)
+
+Every rewrite gives the same floats: constants combine only when one of them
+is a power of two (scaling by 2**k is exact), and flipping a sign is exact.
+Identities such as `x * 1 -> x` hold only for adjoints (floats the code
+owns): for a user's integer array `n`, `n * 1.0` is a new float array. An
+adjoint the reverse pass adds into in place (`dx += g`) is never turned into
+another name (`dx = g` would then update g).
+"""
+from __future__ import annotations
+
+import math
+import operator
+import sys
+from dataclasses import replace
+
+from .. import ir
+from ..lower import Namer
+
+FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
+        "pow": operator.pow, "neg": operator.neg, "id": lambda a: a}
+PURE_SCALARS = (int, float)
+SIGNED = {"mul": (0, 1), "div": (0, 1), "unbroadcast": (0,)}
+# op -> the arguments a sign moves out of exactly: -(a * b) == (-a) * b, sums of negated terms
+
+
+def run(fn: ir.Function) -> ir.Function:
+    """Every assignment of `fn` (and of the functions nested in it) simplified."""
+    flat = list(ir.walk(fn.body))
+    facts = _Facts(flat, fn)
+    body = _each(fn.body, lambda s: facts.simplify(s, s.target in fn.derived))
+    body = _signs_out(body, facts)
+    return replace(fn, body=body, temps=fn.temps | facts.namer.made, derived=fn.derived | facts.namer.made)
+
+
+def _each(stmts, change) -> tuple:
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ir.Assign):
+            stmt = change(stmt)
+        elif isinstance(stmt, ir.Def):
+            stmt = ir.Def(run(stmt.fn), stmt.loc)
+        else:
+            stmt = ir.with_bodies(stmt, lambda body: _each(body, change))
+        out.append(stmt)
+    return tuple(out)
+
+
+class _Facts:
+    """What the whole body says about names assigned once: their definitions, readers."""
+
+    def __init__(self, flat, fn: ir.Function):
+        counts = ir.assignments(fn.body)
+        self.once = {s.target: s for s in flat if isinstance(s, ir.Assign) and counts[s.target] == 1}
+        self.counts = counts
+        self.derived = fn.derived
+        self.readers: dict = {}
+        for s in ir.walk_all(flat):
+            for name in ir.uses(s) if not isinstance(s, ir.NESTED) else ir.heads(s):
+                self.readers.setdefault(name, []).append(s)
+        self.added_into = {s.target for s in flat if isinstance(s, ir.Assign) and s.op == "iadd"}
+        taken = {n for s in ir.walk_all(flat) for n in ir.uses(s) | ir.defs(s)}
+        self.namer = Namer(taken | set(fn.params) | set(fn.free) | set(fn.bindings))
+        self.namer.made = set()
+
+    def stable(self, atom) -> bool:
+        """A constant, or a name assigned once (so it means the same wherever it is read)."""
+        return isinstance(atom, ir.Const) or self.counts.get(atom.name, 0) <= 1
+
+    def defined(self, atom, *ops):
+        """The one assignment of `atom` if it is one of `ops` and reads only stable atoms."""
+        s = self.once.get(atom.name) if isinstance(atom, ir.Var) else None
+        if s is not None and s.op in ops and all(self.stable(a) for a in s.args) and not s.params:
+            return s
+        return None
+
+    def scaled(self, atom):
+        """(c, a) when `atom` is `c * a` or `a * c` for a plain number c."""
+        s = self.defined(atom, "mul")
+        if s is None or len(s.args) != 2:
+            return None
+        for c, a in (s.args, s.args[::-1]):
+            if _const(c):
+                return c.value, a
+        return None
+
+    def absorbs(self, name: str) -> bool:
+        """Whether the one reader of `name` takes a sign into itself (a sum, a negation, a
+        product with a constant), or moves it on to a reader that does."""
+        readers = self.readers.get(name, [])
+        if len(readers) != 1 or not isinstance(readers[0], ir.Assign):
+            return False
+        r = readers[0]
+        if r.op in ("add", "sub", "iadd", "neg") and r.args[-1] == ir.Var(name):
+            return True
+        if r.op == "mul" and any(_const(a) for a in r.args):
+            return True
+        return r.op in SIGNED and r.target in self.derived and \
+            any(r.args[i] == ir.Var(name) for i in SIGNED[r.op]) and self.absorbs(r.target)
+
+    def negated(self, atom):
+        s = self.defined(atom, "neg")
+        return s.args[0] if s is not None else None
+
+    def simplify(self, s: ir.Assign, adjoint: bool) -> ir.Assign:
+        new = _fused(_simplify(s, adjoint), self, adjoint)
+        if new.op == "id" and s.op != "id" and isinstance(new.args[0], ir.Var) and s.target in self.added_into:
+            return s                        # dx += g later: dx must stay an array of its own
+        return new
+
+
+def _const(atom, *values) -> bool:
+    return isinstance(atom, ir.Const) and type(atom.value) in PURE_SCALARS and \
+        (not values or atom.value in values)
+
+
+def _simplify(s: ir.Assign, adjoint: bool) -> ir.Assign:
+    """One statement, folded or simplified on its own."""
+    args = s.args
+
+    def to(op, *new_args):
+        return ir.Assign(s.target, op, new_args, (), s.loc)
+
+    if s.op in FOLD and args and all(_const(a) for a in args):
+        try:
+            value = FOLD[s.op](*(a.value for a in args))
+        except (ArithmeticError, ValueError):
+            return s
+        if type(value) in PURE_SCALARS and s.op != "id":
+            return to("id", ir.Const(value))
+    if not adjoint:
+        return s
+    if s.op == "mul":
+        for a, b in (args, args[::-1]):
+            if _const(b, 1):
+                return to("id", a)
+            if _const(b, -1):
+                return to("neg", a)
+    if s.op in ("add", "sub") and _const(args[1], 0):
+        return to("id", args[0])
+    if s.op == "add" and _const(args[0], 0):
+        return to("id", args[1])
+    if s.op in ("div", "pow") and _const(args[1], 1):
+        return to("id", args[0])
+    if s.op == "unbroadcast" and _const(args[0]):
+        # A constant adjoint only flows from `grad`'s scalar seed through values of one
+        # element, where summing does nothing (`grad` gives the result the argument's shape).
+        return to("id", args[0])
+    return s
+
+
+def _fused(s: ir.Assign, facts: _Facts, adjoint: bool) -> ir.Assign:
+    """Negations and constant factors of the values `s` reads, taken into `s` itself:
+    `-(-a)` is a, `a + (-b)` is `a - b`, `a - (-b)` is `a + b`; and in adjoints (user
+    code keeps the user's arithmetic) `-(c * a)` is `(-c) * a`, `c * (-a)` is `(-c) * a`,
+    and `c1 * (c2 * a)` is `(c1 * c2) * a` when that is exact."""
+    if not s.args:
+        return s
+    last = s.args[-1]
+    inner = facts.negated(last)
+    if inner is not None and s.op in ("neg", "add", "sub"):
+        fused = {"neg": ("id", (inner,)), "add": ("sub", (s.args[0], inner)),
+                 "sub": ("add", (s.args[0], inner))}[s.op]
+        return replace(s, op=fused[0], args=fused[1])
+    if not adjoint:
+        return s
+    if s.op == "neg" and (scaled := facts.scaled(last)) is not None:
+        return replace(s, op="mul", args=(ir.Const(-scaled[0]), scaled[1]))
+    if s.op == "mul" and len(s.args) == 2:
+        for c, a in (s.args, s.args[::-1]):
+            if not _const(c):
+                continue
+            if (inner := facts.negated(a)) is not None:
+                return replace(s, args=(ir.Const(-c.value), inner))
+            scaled = facts.scaled(a)
+            if scaled is not None and _exact_product(c.value, scaled[0]):
+                return replace(s, args=(ir.Const(c.value * scaled[0]), scaled[1]))
+    return s
+
+
+def _exact_product(a, b) -> bool:
+    """Whether `a * (b * x)` is `(a * b) * x` to the last bit, for every x whose products
+    are normal numbers: one factor a power of two, and the product itself normal."""
+    product = a * b
+    return any(c != 0 and math.isfinite(c) and math.frexp(abs(c))[0] == 0.5 for c in (a, b)) and \
+        math.isfinite(product) and abs(product) >= sys.float_info.min
+
+
+def _signs_out(stmts, facts: _Facts) -> tuple:
+    """`p = mul(n, w)` with `n = neg(a)` read only there becomes `m = mul(a, w); p = neg(m)`
+    (and so for the other ops in SIGNED),
+    so that the sign can reach a sum that absorbs it (`dx += -m` prints as `dx -= m`)."""
+    out = []
+    for s in stmts:
+        if isinstance(s, ir.NESTED):
+            s = ir.with_bodies(s, lambda body: _signs_out(body, facts))
+        elif isinstance(s, ir.Assign) and s.op in SIGNED and len(s.args) == 2 and s.target in facts.derived:
+            for i in SIGNED[s.op]:
+                a = s.args[i]
+                inner = facts.negated(a)
+                if inner is not None and len(facts.readers.get(a.name, [])) == 1 \
+                        and not _const(s.args[1 - i]) and facts.absorbs(s.target):
+                    name = facts.namer.fresh(s.op)
+                    facts.namer.made.add(name)
+                    args = list(s.args)
+                    args[i] = inner
+                    out.append(replace(s, target=name, args=tuple(args)))
+                    s = ir.Assign(s.target, "neg", (ir.Var(name),), (), s.loc)
+                    break
+        out.append(s)
+    return tuple(out)

@@ -1,0 +1,64 @@
+"""Sums in place: an adjoint adds into its own array when no one else can see it.
+
+    dx = mul(sqrt, t)                   dx = mul(sqrt, t)
+    dx = add(dx, u)            ==>      dx = iadd(dx, u)          (prints `dx += u`)
+    dx = sub(dx, w)                     dx = iadd(dx, -w)         (prints `dx -= w`)
+
+The reverse pass adds in place only into arrays it made itself (zeros, sums);
+it cannot know, without shapes, whether `dx + u` has dx's shape. With the
+arguments' shapes known (specialized code), a sum that keeps the shape and
+dtype of the array it adds into reuses that array instead of allocating a new
+one, when that array is a new one made earlier in the same block and nothing
+between (no view, no tape, no closure, no call) can have kept a reference to
+it: only arithmetic has read it, so no one can tell it changed.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .. import ir
+from ..lower import Namer
+from .shapes import infer
+from .specialize import owned
+
+
+def run(fn: ir.Function, params: dict) -> ir.Function:
+    known = infer(fn, params)
+    taken = {n for s in ir.walk_all(fn.body) for n in ir.uses(s) | ir.defs(s)}
+    namer = Namer(taken | set(fn.params) | set(fn.free) | set(fn.bindings))
+    body = _block(fn.body, known, namer, set(fn.params))
+    made = frozenset(namer.taken - taken - set(fn.params) - set(fn.free) - set(fn.bindings))
+    return replace(fn, body=body, temps=fn.temps | made, derived=fn.derived | made)
+
+
+def _block(stmts, known: dict, namer: Namer, params: set) -> tuple:
+    out: list = []
+    for s in stmts:
+        if isinstance(s, ir.NESTED):
+            s = ir.with_bodies(s, lambda body: _block(body, known, namer, params))
+        elif isinstance(s, ir.Assign) and s.op in ("add", "sub") and _owned(out, s.target, known, params):
+            other = _other(s)
+            if other is not None:
+                if s.op == "sub":
+                    neg = namer.fresh("neg")
+                    out.append(ir.Assign(neg, "neg", (other,), (), s.loc))
+                    other = ir.Var(neg)
+                s = ir.Assign(s.target, "iadd", (ir.Var(s.target), other), (), s.loc)
+        out.append(s)
+    return tuple(out)
+
+
+def _other(s: ir.Assign):
+    """What `s` adds to (or subtracts from) its own target, or None."""
+    me = ir.Var(s.target)
+    if s.args[0] == me and s.args[1] != me:
+        return s.args[1]
+    if s.op == "add" and s.args[1] == me and s.args[0] != me:
+        return s.args[0]
+    return None
+
+
+def _owned(before: list, name: str, known: dict, params: set) -> bool:
+    """Whether `name`, as `before` (the block so far) leaves it, is a new array of the
+    shape and dtype the name always has, that only arithmetic has read since."""
+    return name in known and name not in params and owned(before, name)
