@@ -228,7 +228,11 @@ class Emitter:
 
     def into(self, expr: ast.expr, out: ast.expr) -> ast.expr:
         """`expr`, a NumPy ufunc applied to its arguments, written into `out`."""
-        if isinstance(expr, ast.BinOp) and type(expr.op) in UFUNC_OF:
+        power = isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Pow) and \
+            isinstance(expr.right, ast.Constant) and POWERS.get(expr.right.value)
+        if power:                              # what NumPy's `a ** 2` calls: np.square
+            expr = ast.Call(self.dotted(power), [expr.left], [])
+        elif isinstance(expr, ast.BinOp) and type(expr.op) in UFUNC_OF:
             expr = ast.Call(self.dotted(UFUNC_OF[type(expr.op)]), [expr.left, expr.right], [])
         elif isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
             expr = ast.Call(self.dotted("np.negative"), [expr.operand], [])
@@ -341,6 +345,7 @@ class Emitter:
         return ast.Constant(value)
 
 
+POWERS = {2: "np.square", 0.5: "np.sqrt"}
 UFUNC_OF = {ast.Add: "np.add", ast.Sub: "np.subtract", ast.Mult: "np.multiply", ast.Div: "np.divide",
             ast.Pow: "np.power"}
 
@@ -406,6 +411,8 @@ def _count_block(stmts, counter: Counter) -> None:
             counter.update({n: (c if n in made else 2) for n, c in inner.items()})
         elif isinstance(stmt, ir.Assign):
             counter.update(_each_name(stmt.args))          # `t + t` reads t twice
+            if isinstance(dict(stmt.params).get(ir.OUT), str):
+                counter.update([dict(stmt.params)[ir.OUT]])   # written into: it needs its name
         elif not isinstance(stmt, ir.Comment):
             counter.update(ir.uses(stmt) if not isinstance(stmt, ir.Pop) else ir.uses(stmt) - {stmt.target})
 

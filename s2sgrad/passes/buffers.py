@@ -15,7 +15,8 @@ over memory, so with shapes known (specialized code) an elementwise result:
   dtype) is computed into that slice (`out=` the slice);
 - whose argument is a new array of its shape and dtype, read by nothing
   after it and seen by no one else (no view, tape, closure or call has it),
-  is computed into that argument's memory.
+  is computed into that argument's memory (a temporary read once is NumPy's
+  own to reuse, except on the right of `-` and `/`, where NumPy cannot).
 
 And a gradient of zeros first written into a slice is made empty, and only
 the rest of it zeroed: `dx = np.empty_like(x); ...; dx[-1:] = 0.0`.
@@ -32,6 +33,8 @@ from dataclasses import replace
 import numpy as np
 
 from .. import ir, rules
+from ..aliasing import views_of
+from .cse import NOT_MERGED as IMPURE
 from .shapes import infer
 from .specialize import owned
 
@@ -41,15 +44,14 @@ ARITHMETIC = {"add", "sub", "mul", "div", "pow", "neg"}
 
 def run(fn: ir.Function, params: dict) -> ir.Function:
     known = infer(fn, params)
-    body = list(fn.body)
+    body = _sunk(list(fn.body))
     reads = Counter(n for s in ir.walk_all(body) if not isinstance(s, ir.NESTED) for n in ir.uses(s))
     reads.update(n for s in ir.walk_all(body) if isinstance(s, ir.NESTED) for n in ir.heads(s))
-    filled = set()
+    filled = set()                   # values written into a slice (filled, or `a[i] += v`)
     for i, s in enumerate(body):
         if isinstance(s, ir.Assign) and s.op == "setitem":
             body[i] = _filled(s, body[:i], known, reads)
-            if body[i] is not s:
-                filled.add(s.args[2].name)
+            filled |= {a.name for a in s.args[2:] if isinstance(a, ir.Var)}
     for i, s in enumerate(body):
         if isinstance(s, ir.Assign) and _ufunc(s) and s.target not in filled and _large(known.get(s.target)):
             body[i] = _reusing(s, body[:i], body[i + 1:], known, reads, set(fn.params))
@@ -87,6 +89,39 @@ def _complement(index: ir.Index, shape: tuple):
         return None
     return [ir.Index((ir.Slice(None, p, None) if left else ir.Slice(p, None, None),))
             for p, left, edge in ((cut.lower, True, start), (cut.upper, False, shape[0] - stop)) if edge > 0]
+
+
+def _sunk(body: list) -> list:
+    """The values only the returned value reads, computed just before the return (where
+    the emitter would print them anyway), so that what they read last is known here:
+    `sub_2 ** 2` in the value, after the gradient's last use of sub_2."""
+    if not body or not isinstance(body[-1], ir.Return):
+        return body
+    readers: dict = {}
+    for t in ir.walk_all(body):
+        for name in ir.uses(t) if not isinstance(t, ir.NESTED) else ir.heads(t):
+            readers.setdefault(name, []).append(t)
+    counts = ir.assignments(body)
+    sunk: list = []
+    for i in range(len(body) - 2, -1, -1):
+        s = body[i]
+        if isinstance(s, ir.Assign) and _pure(s) and counts[s.target] == 1 \
+                and all(any(r is t for t in sunk) or r is body[-1] for r in readers.get(s.target, [None])) \
+                and not _written_after(body, i, s):
+            sunk.insert(0, s)
+    moved = [s for s in body[:-1] if not any(s is t for t in sunk)]
+    return moved + sunk + body[-1:]
+
+
+def _pure(s: ir.Assign) -> bool:
+    op = rules.OPS.get(s.op)
+    return op is not None and op.kind in ("elementwise", "adjoint", "helper") and s.op not in IMPURE
+
+
+def _written_after(body: list, i: int, s: ir.Assign) -> bool:
+    """Whether a statement after body[i] assigns what `s` reads, or a view of it."""
+    seen = set().union(*(views_of(body, n) for n in ir.uses(s))) if ir.uses(s) else set()
+    return any(seen & ir.defs(t) for t in body[i + 1:])
 
 
 def _ufunc(s: ir.Assign) -> bool:
@@ -140,8 +175,12 @@ def _reusing(s: ir.Assign, before: list, after: list, known: dict, reads: Counte
     """`s` computed into the memory of an argument nothing reads after it."""
     later = set().union(*(ir.uses(t) | (ir.heads(t) if isinstance(t, ir.NESTED) else set()) for t in after)) \
         if after else set()
-    for a in s.args:
-        if not isinstance(a, ir.Var) or a.name in later or a.name in params or reads[a.name] < 2 \
+    named = {t.target for t in before if isinstance(t, ir.Assign) and isinstance(dict(t.params).get(ir.OUT), str)}
+    for i, a in enumerate(s.args):
+        # a value read once is NumPy's to reuse, unless it is the right side of `a - t`, or
+        # has a name (written into memory already there)
+        once = reads.get(getattr(a, "name", None)) == 1 and (i == 1 and s.op in ("sub", "div") or a.name in named)
+        if not isinstance(a, ir.Var) or a.name in later or a.name in params or (reads[a.name] < 2 and not once) \
                 or known.get(a.name) != known.get(s.target) or not owned(before, a.name):
             continue
         return replace(s, params=((ir.OUT, a.name),))

@@ -150,8 +150,9 @@ def owned(before: list, name: str) -> bool:
 
 def _new_array(s) -> bool:
     """Whether statement `s` makes a new array: arithmetic, or an elementwise op other
-    than `id` (a copy of the name, not of the array)."""
-    if not isinstance(s, ir.Assign) or s.op == "id" or ir.OUT in dict(s.params):
-        return False                           # (a result written into another's memory)
+    than `id` (a copy of the name, not of the array). One written into the memory of an
+    argument (`out=`, passes/buffers.py) owns that memory: the argument is read no more."""
+    if not isinstance(s, ir.Assign) or s.op == "id":
+        return False
     op = rules.OPS.get(s.op)
     return s.op in FRESH or (op is not None and op.kind == "elementwise")
