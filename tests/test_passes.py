@@ -304,38 +304,3 @@ def test_buffers_on_every_array_keep_every_gradient(fn, make_args, wrt, monkeypa
     monkeypatch.setattr(buffers, "LARGE", 1)
     monkeypatch.setattr(api, "_CACHE", type(api._CACHE)())
     agree(fn, make_args, wrt)
-
-
-# -- recompute --------------------------------------------------------------
-
-BRANCHY = ("def f(x):\n    total = 0.0\n    for i in range(8):\n        if x * i > 2.0:\n"
-           "            total = total + np.sqrt(x * i)\n        else:\n            total = total - np.sin(x * i)\n"
-           "    return total\n")
-
-
-def test_a_cheap_number_is_computed_again_in_the_reverse_turn(tmp_path):
-    f = make_function(tmp_path, BRANCHY)
-    source = _code(api.compile_derivative(f, 0, "grad", (float,)).source)
-    general = _code(s2sgrad.source(f))
-    assert "tape.append(gt)" in general and "gt = tape.pop()" in general
-    assert "tape.append(gt)" not in source and "gt = tape.pop()" not in source
-    assert source.count("gt = mul_x_i > 2.0") == 2                   # each sweep computes it
-    assert "tape.append(sqrt)" in source                             # np.sqrt costs more than the tape
-    for x in (0.2, 0.45, 1.3):
-        assert s2sgrad.value_and_grad(f)(x) == tuple(api.compile_derivative(f, 0, "grad").fn(x))
-        check_grads(f, x)
-
-
-@pytest.mark.parametrize("source, taped", [
-    # x is read before the turn assigns it: each reverse turn needs the turn before's
-    ("def f(x):\n    for i in range(5):\n        x = x * 0.9 + np.sin(x)\n    return x\n", "x"),
-    # an array: pushing it costs nothing
-    ("def f(x):\n    for i in range(5):\n        h = x * i\n        x = np.tanh(h)\n    return np.sum(x)\n", "x"),
-])
-def test_what_the_reverse_turn_cannot_compute_cheaply_stays_on_the_tape(tmp_path, source, taped):
-    f = make_function(tmp_path, source)
-    x = np.float64(0.4) if "np.sum" not in source else np.linspace(0.1, 0.5, 3)
-    key = (float,) if np.ndim(x) == 0 else (((3,), "d"),)
-    text = api.compile_derivative(f, 0, "grad", key).source
-    assert f"tape.append({taped})" in text
-    check_grads(f, x)

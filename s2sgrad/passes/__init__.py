@@ -1,7 +1,7 @@
 """The pipeline: from a user's function to the IR of its derivative.
 
-    lower -> normalize -> hoist -> reverse -> optimize -> specialize -> recompute -> sums -> inplace
-          -> rows -> accumulate -> buffers
+    lower -> normalize -> hoist -> reverse -> optimize -> specialize -> sums -> inplace -> rows
+          -> accumulate -> buffers
 
 Each stage takes the previous stage's IR and returns new IR; `ir.verify`
 checks the grammar of the result (the tests stop after every stage in turn). `stop_after` ends the pipeline early
@@ -12,12 +12,11 @@ from __future__ import annotations
 from functools import partial
 
 from .. import frontend, ir, lower
-from . import (accumulate, buffers, hoist, inplace, normalize, optimize, recompute, reverse, rows, specialize,
-               sums)
+from . import accumulate, buffers, hoist, inplace, normalize, optimize, reverse, rows, specialize, sums
 
 PRIMAL_STAGES = ("lower", "normalize", "hoist")          # the function itself, not yet its derivative
-STAGES = ("lower", "normalize", "hoist", "reverse", "optimize", "specialize", "recompute", "sums", "inplace",
-          "rows", "accumulate", "buffers")
+STAGES = ("lower", "normalize", "hoist", "reverse", "optimize", "specialize", "sums", "inplace", "rows",
+          "accumulate", "buffers")
 
 
 def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
@@ -34,7 +33,6 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
         "reverse": partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn),
         "optimize": optimize.run if optimized else (lambda f: f),
         "specialize": partial(specialize.run, params=shapes) if optimized and shapes else (lambda f: f),
-        "recompute": partial(recompute.run, params=shapes) if optimized and shapes else (lambda f: f),
         "sums": partial(sums.run, params=shapes) if optimized and shapes else (lambda f: f),
         "accumulate": accumulate.run if optimized else (lambda f: f),
         "buffers": partial(buffers.run, params=shapes) if optimized and shapes else (lambda f: f),
