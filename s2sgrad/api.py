@@ -204,6 +204,27 @@ def vjp(fn, *args, wrt=None):
     return out, pullback
 
 
+def jvp(fn, primals, tangents, wrt=None):
+    """`(fn(*primals), tangent)`: the derivative of `fn` at `primals` along `tangents`, one
+    per differentiated argument (all of them by default), computed by forward mode in the
+    same sweep as the value."""
+    if wrt is None:
+        wrt = tuple(range(len(inspect.signature(inspect.unwrap(fn)).parameters)))
+    compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "jvp")
+    args = calls.arguments(compiled, tuple(primals))
+    tangents = tuple(tangents)
+    if len(tangents) != len(compiled.positions):
+        raise ShapeError(f"jvp takes one tangent per differentiated argument: {len(compiled.positions)}, "
+                         f"not {len(tangents)}", compiled.ir.loc,
+                         hint="pass a tuple of tangents shaped like the arguments in `wrt`")
+    for i, t in zip(compiled.positions, tangents):
+        if np.shape(t) != np.shape(args[i]):
+            raise ShapeError(f"the tangent of argument {i} has shape {np.shape(t)} but the argument has "
+                             f"shape {np.shape(args[i])}", compiled.ir.loc,
+                             hint="pass tangents shaped like their arguments")
+    return compiled.fn(*_copies(args), *_copies(tangents))
+
+
 def _check_cotangent(cotangent, out, loc) -> None:
     """A cotangent shaped like the output (a tuple of them for a tuple output)."""
     if isinstance(out, tuple):

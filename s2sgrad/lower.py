@@ -600,6 +600,21 @@ class Template:
     outputs: tuple           # adjoints: the arguments it differentiates
 
 
+def inline(tmpl: Template, mapping: dict, outputs: dict, loc, fresh):
+    """A template's statements with its parameters mapped (`mapping`, `outputs` for the
+    names it assigns that the caller chose) and its other names made fresh (`fresh(op,
+    args)` names one); returns the statements and the template's result, renamed."""
+    local, stmts = dict(outputs), []
+    for s in tmpl.body:
+        names = {**mapping, **local}
+        args = ir.rename(s.args, names)
+        params = tuple((k, names[v.name].value if isinstance(v, ir.Var) else v) for k, v in s.params)
+        if s.target not in local:
+            local[s.target] = fresh(s.op, args)
+        stmts.append(ir.Assign(local[s.target], s.op, args, params, loc))
+    return stmts, ir.rename(tmpl.result, {**mapping, **local})
+
+
 def template(op, into: bool = False) -> Template:
     """The lowered template of an op's rule, or with `into` of its rule for adding into
     an adjoint that already exists (lowered once, then cached)."""

@@ -548,7 +548,15 @@ def uncumprod(g, x, ans, axis=None):
     return np.moveaxis(out, -1, -1 if flat else axis).reshape(np.shape(x))
 
 
-HELPERS = (unbroadcast, unsum, unmax, untranspose, matmul_dleft, matmul_dright, matmul_dleft_uniform,
+def broadcast_like(t, y):
+    """A tangent `t` spread to the shape of the value `y` it belongs to (forward mode: the
+    tangent of `x + 1.0 * w` with only x varying is x's, broadcast as the sum is)."""
+    if np.shape(t) == np.shape(y):
+        return t
+    return np.broadcast_to(t, np.shape(y)).copy()
+
+
+HELPERS = (unbroadcast, broadcast_like, unsum, unmax, untranspose, matmul_dleft, matmul_dright, matmul_dleft_uniform,
            matmul_dright_uniform,
            matmul_dleft_sum, matmul_dright_sum,
            dot_dleft, dot_dright, zero_grad, common_length, call_adjoint,

@@ -304,3 +304,13 @@ def test_buffers_on_every_array_keep_every_gradient(fn, make_args, wrt, monkeypa
     monkeypatch.setattr(buffers, "LARGE", 1)
     monkeypatch.setattr(api, "_CACHE", type(api._CACHE)())
     agree(fn, make_args, wrt)
+
+
+def test_a_parameter_a_loop_assigns_once_still_has_two_values(tmp_path):
+    """`t = -x; x = x * 2.0; w = w + t`: the sum reads the old x, so it is not `w - x` (the
+    fold took a parameter assigned once in a loop for a name with one value)."""
+    f = make_function(tmp_path, "def f(x, w):\n    for i in range(2):\n        t = -x\n        x = x * 2.0\n"
+                      "        w = w + t\n    return w * x\n")
+    check_grads(f, 0.7, 1.3)
+    out, tangent = s2sgrad.jvp(f, (0.7, 1.3), (1.0, 0.0))
+    assert out == f(0.7, 1.3)

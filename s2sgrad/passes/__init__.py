@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import partial
 
 from .. import frontend, ir, lower
-from . import accumulate, buffers, hoist, inplace, normalize, optimize, reverse, rows, specialize, sums
+from . import accumulate, buffers, forward, hoist, inplace, normalize, optimize, reverse, rows, specialize, sums
 
 PRIMAL_STAGES = ("lower", "normalize", "hoist")          # the function itself, not yet its derivative
 STAGES = ("lower", "normalize", "hoist", "reverse", "optimize", "specialize", "sums", "inplace", "rows",
@@ -30,7 +30,8 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
         "lower": lambda _: lower.lower(frontend.parse(fn)),
         "normalize": normalize.run,
         "hoist": hoist.run if optimized else (lambda f: f),
-        "reverse": partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn),
+        "reverse": partial(forward.run, wrt=wrt) if kind == "jvp" else   # (forward mode's sweep)
+        partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn),
         "optimize": optimize.run if optimized else (lambda f: f),
         "specialize": partial(specialize.run, params=shapes) if optimized and shapes else (lambda f: f),
         "sums": partial(sums.run, params=shapes) if optimized and shapes else (lambda f: f),

@@ -60,6 +60,7 @@ class _Facts:
 
     def __init__(self, flat, fn: ir.Function):
         counts = ir.assignments(fn.body)
+        counts.update(n for n in fn.params if counts[n])    # a parameter assigned has two values
         self.once = {s.target: s for s in flat if isinstance(s, ir.Assign) and counts[s.target] == 1}
         self.counts = counts
         self.derived = fn.derived

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from .. import ir, rules
 from ..errors import NoRuleError, NotDifferentiableError
-from ..lower import RESERVED, Namer, _temp_base, template
+from ..lower import RESERVED, Namer, _temp_base, inline, template
 from . import named_calls, tape
 from .activity import active_values, differentiable_positions
 from .dce import drop_dead
@@ -468,15 +468,7 @@ class Reverse:
 
     def inline(self, tmpl, mapping: dict, outputs: dict, loc):
         """A template's statements with parameters mapped and locals renamed."""
-        local, stmts = dict(outputs), []
-        for s in tmpl.body:
-            names = {**mapping, **local}
-            args = ir.rename(s.args, names)
-            params = tuple((k, names[v.name].value if isinstance(v, ir.Var) else v) for k, v in s.params)
-            if s.target not in local:
-                local[s.target] = self.temp(s.op, args)
-            stmts.append(ir.Assign(local[s.target], s.op, args, params, loc))
-        return stmts, ir.rename(tmpl.result, {**mapping, **local})
+        return inline(tmpl, mapping, outputs, loc, self.temp)
 
     def commit(self, stmts, parts, loc) -> None:
         """Add each contribution to its adjoint (the first one already is `dx`)."""

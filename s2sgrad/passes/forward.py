@@ -1,0 +1,172 @@
+"""Forward mode: the tangent program of a normalized function, in one sweep.
+
+    def f(x, w):                        def jvp_f(x, w, x_dot):
+        y = np.sin(x)                       y = np.sin(x)
+        return np.sum(y * w)                y_dot = x_dot * np.cos(x)
+                                            mul = y * w
+                                            mul_dot = y_dot * w
+                                            return (np.sum(mul), np.sum(mul_dot))
+
+Every value that depends on a differentiated parameter gets a tangent,
+`<name>_dot`, computed right after the value itself, so loops and branches
+keep their shape and nothing is taped. Elementwise ops use their partials
+from the rule table (the tangent is the sum of partial times tangent over the
+varying arguments); ops linear in their first argument (indexing, sums,
+reshapes) apply themselves to the tangent; products of two arrays (`@`,
+np.dot, np.outer, ...) give `a_dot @ b + a @ b_dot`. A variable that varies
+somewhere gets a tangent everywhere it is assigned (zeros where it does not
+vary then), so every read finds one. Ops with no forward rule yet are a
+located error.
+"""
+from __future__ import annotations
+
+from .. import ir, rules
+from ..errors import NoRuleError
+from ..lower import RESERVED, Namer, inline, template
+from .activity import differentiable_positions
+
+LINEAR = {"getitem", "np.sum", "np.mean", "np.reshape", "np.transpose", "np.ravel", "np.squeeze",
+          "np.expand_dims", "np.swapaxes", "np.moveaxis", "np.flip", "np.roll", "np.cumsum", "np.diag",
+          "np.diagonal", "np.trace", "np.tril", "np.triu", "np.tile", "np.repeat", "np.broadcast_to",
+          "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.take", "np.take_along_axis", "id"}
+# ops linear in their first argument: the tangent is the op applied to the tangent
+BILINEAR = {"matmul", "np.matmul", "np.dot", "np.outer", "np.inner", "np.vdot", "np.tensordot", "np.kron"}
+
+
+def run(fn: ir.Function, wrt: tuple) -> ir.Function:
+    """`jvp_<name>(*params, *tangents)` returning `(value, tangent of the value)`."""
+    sweep = Forward(fn, wrt)
+    *body, ret = fn.body
+    out = sweep.block(body)
+    value = ret.value
+    tangent = tuple(sweep.tangent_of(v, ret.loc) for v in value) if isinstance(value, tuple) \
+        else sweep.tangent_of(value, ret.loc)
+    params = fn.params + tuple(sweep.dot[w] for w in wrt)
+    name = sweep.namer.fresh(f"jvp_{fn.name}")
+    doc = f"Jacobian-vector product of {fn.name} along {', '.join(sweep.dot[w] for w in wrt)}: " \
+          f"returns ({fn.name}(...), its tangent)."
+    return ir.Function(name, params, (*out, *sweep.pending, ir.Return((value, tangent))), fn.loc,
+                       fn.temps | sweep.namer.made, fn.free, doc, frozenset(sweep.dot.values()) | sweep.namer.made,
+                       fn.bindings, fn.companions)
+
+
+class Forward:
+    def __init__(self, fn: ir.Function, wrt: tuple):
+        taken = {n for s in ir.walk_all(fn.body) for n in ir.uses(s) | ir.defs(s)}
+        self.namer = Namer(taken | set(fn.params) | set(fn.free) | set(fn.bindings) | RESERVED)
+        self.namer.made = set()
+        self.varied = _varied(fn, wrt)
+        self.dot = {}
+        for name in sorted(self.varied):
+            self.dot[name] = self.namer.fresh(name + "_dot")
+        self.pending: list = []
+
+    def tangent(self, atom):
+        """The tangent of an argument, or None when it does not vary."""
+        return ir.Var(self.dot[atom.name]) if isinstance(atom, ir.Var) and atom.name in self.varied else None
+
+    def tangent_of(self, atom, loc):
+        """A returned value's tangent, zeros when it does not vary."""
+        tangent = self.tangent(atom)
+        if tangent is not None:
+            return tangent
+        zero = self.temp("zero_grad")
+        self.pending.append(ir.Assign(zero, "zero_grad", (atom,), (), loc))
+        return ir.Var(zero)
+
+    def temp(self, base: str) -> str:
+        name = self.namer.fresh(base)
+        self.namer.made.add(name)
+        return name
+
+    def block(self, stmts) -> list:
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, ir.Assign):
+                out.append(stmt)
+                if stmt.target in self.varied:
+                    out += self.assign(stmt)
+            elif isinstance(stmt, ir.NESTED):
+                out.append(ir.with_bodies(stmt, lambda body: tuple(self.block(body))))
+            elif isinstance(stmt, ir.Def):
+                raise NoRuleError("forward mode does not differentiate through a nested function yet",
+                                  stmt.loc, hint="use s2sgrad.grad or s2sgrad.vjp (reverse mode) here")
+            else:
+                out.append(stmt)
+        return out
+
+    def assign(self, s: ir.Assign) -> list:
+        """The statements that give `s.target` its tangent."""
+        target = self.dot[s.target]
+        varying = [i for i in differentiable_positions(s) if self.tangent(s.args[i]) is not None] \
+            if s.op in rules.OPS else []
+        if not varying:
+            return [ir.Assign(target, "zero_grad", (ir.Var(s.target),), (), s.loc)]
+        op = rules.OPS[s.op]
+        if op.kind == "elementwise":
+            return self.elementwise(s, op, varying, target)
+        if s.op in LINEAR and varying == [0]:
+            return [ir.Assign(target, s.op, (self.tangent(s.args[0]),) + s.args[1:], s.params, s.loc)]
+        if s.op in BILINEAR:
+            return self.sum_of([(s.op, tuple(self.tangent(a) if j == i else a for j, a in enumerate(s.args)))
+                                for i in varying], s, target)
+        if s.op == "setitem":
+            return self.setitem(s, target)
+        raise NoRuleError(f"forward mode has no rule for `{s.op}` yet", s.loc,
+                          hint="use s2sgrad.grad or s2sgrad.vjp (reverse mode) for this function")
+
+    def elementwise(self, s, op, varying, target) -> list:
+        """The sum over the varying arguments of partial times tangent, shaped like the value
+        (a tangent whose argument was broadcast against a constant array is spread)."""
+        mapping = dict(zip(op.args, s.args)) | {"ans": ir.Var(s.target)}
+        stmts, result = inline(template(op), mapping, {}, s.loc, lambda o, args: self.temp(o))
+        partials = result if isinstance(result, tuple) else (result,)
+        terms = [("mul", (self.tangent(s.args[i]), partials[i])) for i in varying]
+        spread = any(not (isinstance(a, ir.Const) and isinstance(a.value, (int, float)))
+                     for j, a in enumerate(s.args) if j not in varying)
+        if not spread:
+            return stmts + self.sum_of(terms, s, target)
+        whole = self.temp(target)
+        return stmts + self.sum_of(terms, s, whole) + \
+            [ir.Assign(target, "broadcast_like", (ir.Var(whole), ir.Var(s.target)), (), s.loc)]
+
+    def sum_of(self, terms, s, target) -> list:
+        """`target = term + term + ...`, each term an (op, args) pair."""
+        out, names = [], []
+        for k, (op, args) in enumerate(terms):
+            name = target if len(terms) == 1 else self.temp(target + "_part")
+            out.append(ir.Assign(name, op, args, s.params if op == s.op else (), s.loc))
+            names.append(name)
+        total = names[0]
+        for k, name in enumerate(names[1:]):
+            total_next = target if k == len(names) - 2 else self.temp(target + "_sum")
+            out.append(ir.Assign(total_next, "add", (ir.Var(total), ir.Var(name)), (), s.loc))
+            total = total_next
+        return out
+
+    def setitem(self, s, target) -> list:
+        """`z = x with z[i] = v`: the tangent is x's with its item i set to v's."""
+        array, index, value = s.args
+        out = []
+        base = self.tangent(array)
+        if base is None:
+            zero = self.temp(target)
+            out.append(ir.Assign(zero, "zero_grad", (array,), (), s.loc))
+            base = ir.Var(zero)
+        item = self.tangent(value) or ir.Const(0.0)
+        return out + [ir.Assign(target, "setitem", (base, index, item), (), s.loc)]
+
+
+def _varied(fn: ir.Function, wrt) -> set:
+    """Names that depend, through differentiable arguments, on a parameter in `wrt`."""
+    assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
+    varied, changed = set(wrt), True
+    while changed:
+        changed = False
+        for s in assigns:
+            if s.target not in varied and s.op in rules.OPS | {"call": None} \
+                    and any(isinstance(s.args[i], ir.Var) and s.args[i].name in varied
+                            for i in differentiable_positions(s)):
+                varied.add(s.target)
+                changed = True
+    return varied

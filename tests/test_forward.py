@@ -1,0 +1,118 @@
+"""Forward mode: `s2sgrad.jvp`, its generated code, and the dot-product test against
+reverse mode over the galleries (<v, J u> computed both ways)."""
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import api
+
+from .flow_functions import FLOW
+from .functions import GALLERY
+from .more_functions import MORE
+from .support import make_function
+
+RNG = np.random.default_rng(7)
+
+
+def _like(value, rng):
+    if isinstance(value, tuple):
+        return tuple(_like(v, rng) for v in value)
+    return rng.standard_normal(np.shape(value)) if np.ndim(value) else float(rng.standard_normal())
+
+
+def _pair(a, b) -> float:
+    if isinstance(a, (tuple, list)):
+        return sum(_pair(x, y) for x, y in zip(a, b))
+    return float(np.sum(np.asarray(a) * np.asarray(b)))
+
+
+def _float_positions(args) -> tuple:
+    return tuple(i for i, a in enumerate(args)
+                 if isinstance(a, float) or isinstance(a, np.ndarray) and a.dtype.kind == "f")
+
+
+def _entries():
+    seen = set()
+    for fn, make_args, *wrt in [(f, m) for f, m in GALLERY] + FLOW + MORE:
+        if fn in seen:
+            continue
+        seen.add(fn)
+        yield pytest.param(fn, make_args, wrt[0] if wrt else None, id=fn.__name__)
+
+
+SUPPORTED: list = []
+
+
+@pytest.mark.parametrize("fn, make_args, wrt", list(_entries()))
+def test_forward_and_reverse_agree(fn, make_args, wrt):
+    """<v, J u> by jvp equals <J^T v, u> by vjp, or forward mode says, at the user's line,
+    which op it has no rule for."""
+    args = make_args()
+    positions = tuple(wrt) if wrt is not None else _float_positions(args)
+    positions = tuple(p if isinstance(p, int) else list(__import__("inspect").signature(fn).parameters).index(p)
+                      for p in positions)
+    rng = np.random.default_rng(3)
+    u = tuple(_like(args[i], rng) for i in positions)
+    try:
+        out, tangent = s2sgrad.jvp(fn, args, u, wrt=positions)
+    except s2sgrad.NoRuleError as error:
+        assert "forward mode" in str(error) and error.loc is not None
+        return
+    SUPPORTED.append(fn.__name__)
+    np.testing.assert_allclose(_pair(out, fn(*make_args())) / max(_pair(out, out), 1e-300), 1.0, rtol=1e-12) \
+        if _pair(out, out) else None
+    v = _like(out, rng)
+    _, pullback = s2sgrad.vjp(fn, *make_args(), wrt=positions)
+    grads = pullback(v)
+    np.testing.assert_allclose(_pair(v, tangent), _pair(grads, u), rtol=1e-9, atol=1e-12)
+
+
+def test_forward_mode_covers_most_of_the_galleries():
+    names = [p.id for p in _entries()]
+    assert len(SUPPORTED) >= 0.6 * len(names), f"{len(SUPPORTED)} of {len(names)}"
+
+
+def test_jvp_reads_like_the_function(tmp_path):
+    f = make_function(tmp_path, "def f(x, w):\n    y = np.sin(x) * w\n    return np.sum(y)\n")
+    source = api.compile_derivative(f, (0, 1), "jvp").source
+    assert "def jvp_f(x, w, x_dot, w_dot):" in source
+    assert "sin_x_dot = x_dot * np.cos(x)" in source and "y_dot = sin_x_dot * w + w_dot * sin_x" in source
+    x, w = np.array([0.2, 0.7]), np.array([1.5, -0.5])
+    out, t = s2sgrad.jvp(f, (x, w), (np.ones(2), np.zeros(2)))
+    assert out == f(x, w) and t == pytest.approx(np.sum(np.cos(x) * w), rel=1e-15)
+
+
+@pytest.mark.parametrize("source, args, tangents", [
+    # a tangent broadcast against a constant array takes the value's shape
+    ("def f(x, c):\n    return x + c\n", (np.ones(3), np.ones((2, 3))), (np.arange(3.0),)),
+    # loops, branches and a while loop carry tangents with no tape
+    ("def f(x):\n    for i in range(4):\n        if x > 0.5:\n            x = x * 0.9\n        else:\n"
+     "            x = np.sin(x) + 0.7\n    while x < 3.0:\n        x = x * 1.5\n    return x\n", (0.3,), (1.0,)),
+    # writing into an array, reading items back
+    ("def f(x):\n    z = np.zeros(3)\n    z[0] = x[1] * 2.0\n    z[1:] = np.cos(x[:2])\n    return z @ x\n",
+     (np.array([0.3, -0.4, 0.8]),), (np.array([1.0, 2.0, -1.0]),)),
+])
+def test_jvp_matches_finite_differences(tmp_path, source, args, tangents):
+    f = make_function(tmp_path, source)
+    out, tangent = s2sgrad.jvp(f, args, tangents, wrt=0)
+    eps = 1e-6
+    up = f(args[0] + eps * tangents[0], *args[1:])
+    down = f(args[0] - eps * tangents[0], *args[1:])
+    np.testing.assert_allclose(tangent, (np.asarray(up) - np.asarray(down)) / (2 * eps), rtol=1e-6, atol=1e-8)
+    assert np.shape(tangent) == np.shape(out)
+
+
+def test_an_op_without_a_forward_rule_is_a_located_error(tmp_path):
+    f = make_function(tmp_path, "def f(a):\n    b = np.linalg.inv(a)\n    return np.sum(b)\n")
+    with pytest.raises(s2sgrad.NoRuleError) as info:
+        s2sgrad.jvp(f, (np.eye(2) * 2.0,), (np.ones((2, 2)),))
+    text = str(info.value)
+    assert "forward mode has no rule for `np.linalg.inv`" in text and "b = np.linalg.inv(a)" in text
+
+
+def test_tangents_must_match_the_arguments(tmp_path):
+    f = make_function(tmp_path, "def f(x):\n    return np.sum(x ** 2)\n")
+    with pytest.raises(s2sgrad.ShapeError):
+        s2sgrad.jvp(f, (np.ones(3),), (np.ones(2),))
+    with pytest.raises(s2sgrad.ShapeError):
+        s2sgrad.jvp(f, (np.ones(3),), (np.ones(3), np.ones(3)))
