@@ -75,15 +75,15 @@ def _specializer(fn, wrt, kind):
 _COMPILING: set = set()
 
 
-def callee_derivative(fn, wrt: tuple):
-    """The vjp of a function another derivative calls, or None while that very vjp is
-    being compiled (a recursive call, which is then differentiated at run time)."""
-    key = (id(fn), wrt)
+def callee_derivative(fn, wrt: tuple, kind: str = "vjp"):
+    """The vjp (or jvp) of a function another derivative calls, or None while that very
+    derivative is being compiled (a recursive call)."""
+    key = (id(fn), wrt, kind)
     if key in _COMPILING:
         return None
     _COMPILING.add(key)
     try:
-        return compile_derivative(fn, wrt, "vjp")
+        return compile_derivative(fn, wrt, kind)
     finally:
         _COMPILING.discard(key)
 
@@ -223,6 +223,64 @@ def jvp(fn, primals, tangents, wrt=None):
                              f"shape {np.shape(args[i])}", compiled.ir.loc,
                              hint="pass tangents shaped like their arguments")
     return compiled.fn(*_copies(args), *_copies(tangents))
+
+
+def jacobian(fn, wrt=0, mode="reverse"):
+    """A function with `fn`'s parameters returning the Jacobian of `fn` with respect to
+    `wrt`: for an output of shape S and an argument of shape A, an array of shape S + A
+    (a tuple of them when `wrt` is a tuple). `mode="reverse"` pulls back one cotangent per
+    output entry (cheaper for few outputs), `mode="forward"` pushes one tangent per
+    argument entry (cheaper for few inputs); both give the same matrix."""
+    if mode not in ("reverse", "forward"):
+        raise ValueError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+    single = not isinstance(wrt, tuple)
+    positions = (wrt,) if single else wrt
+
+    def jac(*args):
+        if mode == "reverse":
+            out, pullback = vjp(fn, *args, wrt=positions)
+            _one_output(out, fn)
+            rows = [pullback(_basis(out, k)) for k in range(np.size(out))]
+            blocks = [np.reshape(np.array([r[j] for r in rows]), np.shape(out) + np.shape(args[p]))
+                      for j, p in enumerate(_indices(fn, positions))]
+        else:
+            places = _indices(fn, positions)
+            zeros = [np.zeros(np.shape(args[p])) if np.ndim(args[p]) else 0.0 for p in places]
+            blocks = []
+            for j, p in enumerate(places):
+                columns = []
+                for k in range(np.size(args[p])):
+                    tangents = list(zeros)
+                    tangents[j] = _basis(args[p], k)
+                    out, column = jvp(fn, args, tangents, wrt=tuple(places))
+                    _one_output(out, fn)
+                    columns.append(column)
+                shape = np.shape(args[p]) + np.shape(columns[0])
+                blocks.append(np.moveaxis(np.reshape(np.array(columns), shape),
+                                          range(np.ndim(args[p])), range(-np.ndim(args[p]), 0)))
+        return blocks[0] if single else tuple(blocks)
+    return jac
+
+
+def _indices(fn, positions) -> tuple:
+    names = list(inspect.signature(inspect.unwrap(fn)).parameters)
+    return tuple(p if isinstance(p, int) else names.index(p) for p in positions)
+
+
+def _basis(like, k):
+    """The k-th unit array shaped like `like` (1.0 for a number)."""
+    if np.ndim(like) == 0:
+        return 1.0
+    e = np.zeros(np.shape(like))
+    e.flat[k] = 1.0
+    return e
+
+
+def _one_output(out, fn) -> None:
+    if isinstance(out, tuple):
+        raise NotDifferentiableError("jacobian needs a function returning one array, but this one "
+                                     f"returns {len(out)} values", compile_derivative(fn, 0, "jvp").ir.loc,
+                                     hint="differentiate each output in its own function")
 
 
 def _check_cotangent(cotangent, out, loc) -> None:

@@ -55,6 +55,24 @@ def unmax(g, x, ans, axis=None, keepdims=False):
     return g * hits / np.sum(hits, axis=axis, keepdims=True)
 
 
+def zero_tangent(x):
+    """Forward mode's tangent of a value that does not vary: zeros shaped like it, and for
+    a list or tuple the same container of zeros (its tangent grows with it)."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(zero_tangent(item) for item in x)
+    if isinstance(x, (int, float)) or np.ndim(x) == 0:
+        return 0.0
+    return np.zeros(np.shape(x))
+
+
+def max_tangent(t, x, ans, axis=None, keepdims=False):
+    """The tangent of `np.max(x, axis, keepdims)` (or of np.min) along `t`: the mean of t
+    over the entries of `x` equal to the result (unmax's transpose)."""
+    full = ans if axis is None or keepdims else np.expand_dims(ans, axis)
+    hits = x == full
+    return np.sum(t * hits, axis=axis, keepdims=keepdims) / np.sum(hits, axis=axis, keepdims=keepdims)
+
+
 def untranspose(g, axes=None):
     """The adjoint of `np.transpose(x, axes)`: the inverse permutation."""
     return np.transpose(g) if axes is None else np.transpose(g, np.argsort(np.mod(axes, np.ndim(g))))
@@ -476,6 +494,15 @@ def call_adjoint(fn, *args, wrt):
     return vjp(fn, *args, wrt=tuple(wrt))[1](cotangent)
 
 
+def call_jvp(fn, *args, wrt):
+    """`(fn(*primals), tangent)` for a recursive call in forward mode: `args` are the call's
+    arguments followed by the tangents of those at positions `wrt` (`fn`'s own jvp,
+    compiled once by s2sgrad)."""
+    from .api import jvp
+    primals, tangents = args[:len(args) - len(wrt)], args[len(args) - len(wrt):]
+    return jvp(fn, primals, tangents, wrt=tuple(wrt))
+
+
 def common_length(*seqs):
     """How many times `zip(*seqs)` turns (the number of items of a plain sequence)."""
     return min(len(s) for s in seqs)
@@ -556,7 +583,7 @@ def broadcast_like(t, y):
     return np.broadcast_to(t, np.shape(y)).copy()
 
 
-HELPERS = (unbroadcast, broadcast_like, unsum, unmax, untranspose, matmul_dleft, matmul_dright, matmul_dleft_uniform,
+HELPERS = (unbroadcast, broadcast_like, max_tangent, zero_tangent, call_jvp, unsum, unmax, untranspose, matmul_dleft, matmul_dright, matmul_dleft_uniform,
            matmul_dright_uniform,
            matmul_dleft_sum, matmul_dright_sum,
            dot_dleft, dot_dright, zero_grad, common_length, call_adjoint,

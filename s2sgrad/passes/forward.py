@@ -13,12 +13,16 @@ keep their shape and nothing is taped. Elementwise ops use their partials
 from the rule table (the tangent is the sum of partial times tangent over the
 varying arguments); ops linear in their first argument (indexing, sums,
 reshapes) apply themselves to the tangent; products of two arrays (`@`,
-np.dot, np.outer, ...) give `a_dot @ b + a @ b_dot`. A variable that varies
+np.dot, np.outer, ...) give `a_dot @ b + a @ b_dot`; tuples and lists hold
+their items' tangents; a call to the user's own function calls that
+function's jvp, compiled once and printed beside the caller. A variable that varies
 somewhere gets a tangent everywhere it is assigned (zeros where it does not
 vary then), so every read finds one. Ops with no forward rule yet are a
 located error.
 """
 from __future__ import annotations
+
+import re
 
 from .. import ir, rules
 from ..errors import NoRuleError
@@ -28,8 +32,11 @@ from .activity import differentiable_positions
 LINEAR = {"getitem", "np.sum", "np.mean", "np.reshape", "np.transpose", "np.ravel", "np.squeeze",
           "np.expand_dims", "np.swapaxes", "np.moveaxis", "np.flip", "np.roll", "np.cumsum", "np.diag",
           "np.diagonal", "np.trace", "np.tril", "np.triu", "np.tile", "np.repeat", "np.broadcast_to",
-          "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.take", "np.take_along_axis", "id"}
+          "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.take", "np.take_along_axis", "id",
+          "np.array", "np.asarray", "np.stack", "np.concatenate", "np.hstack", "np.vstack", "sum"}
 # ops linear in their first argument: the tangent is the op applied to the tangent
+HELPED = {"np.max": "max_tangent", "np.min": "max_tangent"}     # tangent = helper(t, x, ans, ...)
+CONTAINERS = {"tuple", "list", "append"}
 BILINEAR = {"matmul", "np.matmul", "np.dot", "np.outer", "np.inner", "np.vdot", "np.tensordot", "np.kron"}
 
 
@@ -45,13 +52,15 @@ def run(fn: ir.Function, wrt: tuple) -> ir.Function:
     name = sweep.namer.fresh(f"jvp_{fn.name}")
     doc = f"Jacobian-vector product of {fn.name} along {', '.join(sweep.dot[w] for w in wrt)}: " \
           f"returns ({fn.name}(...), its tangent)."
+    free = fn.free | {b for b in sweep.bindings if b not in fn.bindings}
     return ir.Function(name, params, (*out, *sweep.pending, ir.Return((value, tangent))), fn.loc,
-                       fn.temps | sweep.namer.made, fn.free, doc, frozenset(sweep.dot.values()) | sweep.namer.made,
-                       fn.bindings, fn.companions)
+                       fn.temps | sweep.namer.made, free, doc, frozenset(sweep.dot.values()) | sweep.namer.made,
+                       sweep.bindings, tuple(sweep.companions))
 
 
 class Forward:
     def __init__(self, fn: ir.Function, wrt: tuple):
+        self.bindings, self.companions = dict(fn.bindings), list(fn.companions)
         taken = {n for s in ir.walk_all(fn.body) for n in ir.uses(s) | ir.defs(s)}
         self.namer = Namer(taken | set(fn.params) | set(fn.free) | set(fn.bindings) | RESERVED)
         self.namer.made = set()
@@ -70,8 +79,8 @@ class Forward:
         tangent = self.tangent(atom)
         if tangent is not None:
             return tangent
-        zero = self.temp("zero_grad")
-        self.pending.append(ir.Assign(zero, "zero_grad", (atom,), (), loc))
+        zero = self.temp("zero_tangent")
+        self.pending.append(ir.Assign(zero, "zero_tangent", (atom,), (), loc))
         return ir.Var(zero)
 
     def temp(self, base: str) -> str:
@@ -82,7 +91,9 @@ class Forward:
     def block(self, stmts) -> list:
         out = []
         for stmt in stmts:
-            if isinstance(stmt, ir.Assign):
+            if isinstance(stmt, ir.Assign) and stmt.op == "call" and stmt.target in self.varied:
+                out += self.call(stmt)
+            elif isinstance(stmt, ir.Assign):
                 out.append(stmt)
                 if stmt.target in self.varied:
                     out += self.assign(stmt)
@@ -101,7 +112,7 @@ class Forward:
         varying = [i for i in differentiable_positions(s) if self.tangent(s.args[i]) is not None] \
             if s.op in rules.OPS else []
         if not varying:
-            return [ir.Assign(target, "zero_grad", (ir.Var(s.target),), (), s.loc)]
+            return [ir.Assign(target, "zero_tangent", (ir.Var(s.target),), (), s.loc)]
         op = rules.OPS[s.op]
         if op.kind == "elementwise":
             return self.elementwise(s, op, varying, target)
@@ -112,6 +123,11 @@ class Forward:
                                 for i in varying], s, target)
         if s.op == "setitem":
             return self.setitem(s, target)
+        if s.op in CONTAINERS:                 # a container of values: the container of tangents
+            return self.container(s, target)
+        if s.op in HELPED and varying == [0]:
+            return [ir.Assign(target, HELPED[s.op], (self.tangent(s.args[0]), s.args[0], ir.Var(s.target)),
+                              s.params, s.loc)]
         raise NoRuleError(f"forward mode has no rule for `{s.op}` yet", s.loc,
                           hint="use s2sgrad.grad or s2sgrad.vjp (reverse mode) for this function")
 
@@ -144,6 +160,44 @@ class Forward:
             total = total_next
         return out
 
+    def container(self, s, target) -> list:
+        out, items = [], []
+        for a in s.args:
+            tangent = self.tangent(a)
+            if tangent is None:
+                tangent = ir.Var(self.temp(target + "_zero"))
+                out.append(ir.Assign(tangent.name, "zero_tangent", (a,), (), s.loc))
+            items.append(tangent)
+        return out + [ir.Assign(target, s.op, tuple(items), s.params, s.loc)]
+
+    def call(self, s) -> list:
+        """A call to the user's function runs the callee's own jvp: `(value, tangent)`."""
+        from ..api import callee_derivative
+        fn = self.bindings.get(s.args[0].name) if isinstance(s.args[0], ir.Var) else None
+        varying = [i for i in range(1, len(s.args)) if self.tangent(s.args[i]) is not None]
+        if fn is None:
+            raise NoRuleError("forward mode differentiates calls to your own functions only", s.loc,
+                              hint="use s2sgrad.grad or s2sgrad.vjp here")
+        wrt = tuple(i - 1 for i in varying)
+        compiled = callee_derivative(fn, wrt, "jvp")
+        pair = self.temp(s.target + "_jvp")
+        tangents = tuple(self.tangent(s.args[i]) for i in varying)
+        if compiled is None:                   # a recursive call: its jvp, found at run time
+            call = ir.Assign(pair, "call_jvp", (*s.args, *tangents), (("wrt", wrt),), s.loc)
+            return [call] + self.split(s, pair)
+        jvp = next((n for n, v in self.bindings.items() if v is compiled.fn), None) \
+            or self.namer.fresh(compiled.ir.name)
+        self.bindings[jvp] = compiled.fn
+        shown = re.sub(rf"^def {compiled.ir.name}\(", f"def {jvp}(", compiled.source, flags=re.M)
+        if shown not in self.companions:
+            self.companions.append(shown)
+        return [ir.Assign(pair, "call", (ir.Var(jvp), *s.args[1:], *tangents), (), s.loc)] + self.split(s, pair)
+
+    def split(self, s, pair: str) -> list:
+        """The value and the tangent out of a jvp's pair."""
+        return [ir.Assign(s.target, "getitem", (ir.Var(pair), ir.Index((ir.Const(0),))), (), s.loc),
+                ir.Assign(self.dot[s.target], "getitem", (ir.Var(pair), ir.Index((ir.Const(1),))), (), s.loc)]
+
     def setitem(self, s, target) -> list:
         """`z = x with z[i] = v`: the tangent is x's with its item i set to v's."""
         array, index, value = s.args
@@ -151,7 +205,7 @@ class Forward:
         base = self.tangent(array)
         if base is None:
             zero = self.temp(target)
-            out.append(ir.Assign(zero, "zero_grad", (array,), (), s.loc))
+            out.append(ir.Assign(zero, "zero_tangent", (array,), (), s.loc))
             base = ir.Var(zero)
         item = self.tangent(value) or ir.Const(0.0)
         return out + [ir.Assign(target, "setitem", (base, index, item), (), s.loc)]
@@ -164,9 +218,9 @@ def _varied(fn: ir.Function, wrt) -> set:
     while changed:
         changed = False
         for s in assigns:
-            if s.target not in varied and s.op in rules.OPS | {"call": None} \
-                    and any(isinstance(s.args[i], ir.Var) and s.args[i].name in varied
-                            for i in differentiable_positions(s)):
+            positions = range(len(s.args)) if s.op in CONTAINERS else differentiable_positions(s)
+            if s.target not in varied and any(isinstance(s.args[i], ir.Var) and s.args[i].name in varied
+                                              for i in positions):
                 varied.add(s.target)
                 changed = True
     return varied
