@@ -1,4 +1,5 @@
-"""`s2sgrad show FILE.py::FUNCTION`: print the generated derivative of a function;
+"""`s2sgrad show FILE.py::FUNCTION`: print the generated derivative of a function
+(`--mode forward`: its Jacobian-vector product);
 `s2sgrad verify FILE.py::FUNCTION --args x=2.0`: the SymPy referee's verdict on it;
 `s2sgrad rules`: list every function with a rule.
 
@@ -28,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "respect to (default: the first parameter)")
     show.add_argument("--kind", choices=("grad", "vjp"), default="grad",
                       help="grad: returns (value, gradients); vjp: returns (value, pullback)")
+    show.add_argument("--mode", choices=("reverse", "forward"), default="reverse",
+                      help="reverse: the gradient (or --kind vjp); forward: the Jacobian-vector product, "
+                           "returning (value, tangent)")
     show.add_argument("--ir", action="store_true", help="print the final IR instead of Python source")
     show.add_argument("--dump-after", choices=passes.STAGES, metavar="PASS",
                       help=f"print the IR after this pass ({', '.join(passes.STAGES)})")
@@ -93,12 +97,13 @@ class UserInputError(Exception):
 
 def show(fn, args) -> str:
     wrt = parse_wrt(args.wrt)
+    kind = "jvp" if args.mode == "forward" else args.kind
     if args.dump_after or args.ir or not args.optimized:
         names, _, single = api._resolve_wrt(fn, api.frontend.parse(fn), wrt)
         stop = args.dump_after or passes.STAGES[-1]
-        result = passes.derivative(fn, names, args.kind, single, stop, args.optimized)
+        result = passes.derivative(fn, names, kind, single, stop, args.optimized)
         return str(result) + "\n" if args.dump_after or args.ir else emit.module_source(result)
-    return api.source(fn, wrt, args.kind)
+    return api.source(fn, wrt, kind)
 
 
 def verify(fn, values: list, wrt):

@@ -307,7 +307,7 @@ def _copies(args) -> tuple:
 
 
 def source(fn, wrt=0, kind="grad") -> str:
-    """The generated source of `fn`'s derivative (`kind` is "grad" or "vjp")."""
-    if kind not in ("grad", "vjp"):
-        raise ValueError(f"kind must be 'grad' or 'vjp', not {kind!r}")
+    """The generated source of `fn`'s derivative (`kind` is "grad", "vjp" or "jvp")."""
+    if kind not in ("grad", "vjp", "jvp"):
+        raise ValueError(f"kind must be 'grad', 'vjp' or 'jvp', not {kind!r}")
     return compile_derivative(fn, wrt, kind).source

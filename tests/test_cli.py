@@ -488,3 +488,13 @@ def test_verify_prints_the_verdict_and_exits_0_when_verified(capsys, tmp_path):
     assert code == 1 and "not a proof" in out
     code, out, _ = run(capsys, "show", f"{model}::f", "--verify", "--args", "x=[0.3, -0.2]", "--args", "w=[1.0, 2.0]")
     assert code == 0 and "# SymPy referee, gradient of f: verified" in out and "def grad_f" in out
+
+
+def test_show_mode_forward_prints_the_jvp(capsys, model):
+    code, out, _ = run(capsys, "show", f"{model}::f", "--mode", "forward")
+    assert code == 0 and "def jvp_f(x, y, w, x_dot):" in out
+    tangent = np.ones_like(X)
+    value, along = load(out, "jvp_f")(X, Y, W, tangent)
+    reference = load(run(capsys, "show", f"{model}::f")[1], "grad_f")(X, Y, W)
+    assert value == reference[0]
+    assert np.isclose(along, np.sum(reference[1] * tangent))
