@@ -262,6 +262,55 @@ def jacobian(fn, wrt=0, mode="reverse"):
     return jac
 
 
+def hvp(fn, wrt=0):
+    """A function `(*args, tangent)` returning the Hessian of scalar-valued `fn` (with
+    respect to `wrt`) times `tangent`, one array shaped like the argument (a tuple of them,
+    and of tangents, when `wrt` is a tuple): forward mode run over the generated gradient,
+    so no Hessian is ever formed."""
+    single = not isinstance(wrt, tuple)
+    compiled = compile_derivative(fn, (wrt,) if single else wrt, "hvp")
+
+    def product(*args):
+        *args, tangents = args
+        tangents = (tangents,) if single else tuple(tangents)
+        args = calls.arguments(compiled, tuple(args))
+        for i, t in zip(compiled.positions, tangents):
+            if np.shape(t) != np.shape(args[i]):
+                raise ShapeError(f"the tangent of argument {i} has shape {np.shape(t)} but the argument "
+                                 f"has shape {np.shape(args[i])}", compiled.ir.loc,
+                                 hint="pass a tangent shaped like the argument")
+        _, (_, along) = compiled.fn(*_copies(args), *_copies(tangents))
+        return along[0] if single else tuple(along)
+    return product
+
+
+def hessian(fn, wrt=0):
+    """A function with `fn`'s parameters returning the Hessian of scalar-valued `fn`: for
+    one argument of shape A, an array of shape A + A (a vector's: the n x n matrix); for a
+    tuple `wrt`, a tuple of rows of blocks, `H[i][j]` of shape Ai + Aj holding the second
+    derivatives with respect to argument i and argument j. Built one Hessian-vector product
+    (forward over reverse) per entry of the arguments."""
+    single = not isinstance(wrt, tuple)
+    times = hvp(fn, (wrt,))
+
+    def hess(*args):
+        places = _indices(fn, (wrt,) if single else wrt)
+        zeros = [np.zeros(np.shape(args[p])) if np.ndim(args[p]) else 0.0 for p in places]
+        blocks = [[None] * len(places) for _ in places]
+        for j, p in enumerate(places):
+            columns = []
+            for k in range(np.size(args[p])):
+                tangents = list(zeros)
+                tangents[j] = _basis(args[p], k)
+                columns.append(hvp(fn, tuple(places))(*args, tuple(tangents)))
+            for i, q in enumerate(places):
+                stacked = np.array([c[i] for c in columns]).reshape(np.shape(args[p]) + np.shape(args[q]))
+                blocks[i][j] = np.moveaxis(stacked, range(np.ndim(args[p])), range(-np.ndim(args[p]), 0))
+        return blocks[0][0] if single else tuple(tuple(row) for row in blocks)
+    del times
+    return hess
+
+
 def _indices(fn, positions) -> tuple:
     names = list(inspect.signature(inspect.unwrap(fn)).parameters)
     return tuple(p if isinstance(p, int) else names.index(p) for p in positions)

@@ -48,6 +48,12 @@ RESERVED = {"np", "math", "pullback", "tape"} | {h.__name__ for h in runtime.HEL
 STATIC_TYPES = (bool, int, float, complex, str, type, np.dtype, type(None))
 
 
+def _helper(name: str) -> bool:
+    """Whether `name` is a runtime helper the generated code may call (unbroadcast, ...)."""
+    op = rules.OPS.get(name)
+    return op is not None and op.kind == "helper"
+
+
 class Namer:
     """Hands out names no other variable in the generated code uses."""
 
@@ -60,7 +66,7 @@ class Namer:
         if not base.isidentifier() or keyword.iskeyword(base):
             base = "t_" + "".join(c if c.isalnum() else "_" for c in base)
         name, n = base, 1
-        while name in self.taken or name in rules.FOREIGN:      # (functions of users' rules)
+        while name in self.taken or name in rules.FOREIGN or _helper(name):   # (functions the code calls)
             n += 1
             name = f"{base}_{n}"
         self.taken.add(name)

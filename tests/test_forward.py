@@ -144,3 +144,81 @@ def test_jacobian_wants_one_output_and_a_mode_it_knows(tmp_path):
         s2sgrad.jacobian(f)(np.ones(2))
     with pytest.raises(ValueError):
         s2sgrad.jacobian(f, mode="sideways")
+
+
+# -- Hessians -------------------------------------------------------------------
+
+def _scalar_entries():
+    """Gallery functions of float arguments with a scalar output, differentiated with
+    respect to their first float argument."""
+    for p in _entries():
+        fn, make_args, wrt = p.values
+        args = make_args()
+        floats = _float_positions(args)
+        if not floats or np.ndim(fn(*args)) != 0 or isinstance(fn(*args), tuple) or np.size(args[floats[0]]) > 12:
+            continue
+        yield pytest.param(fn, make_args, floats[0], id=p.id)
+
+
+def _numeric_hessian(fn, args, i, eps=1e-5):
+    g = s2sgrad.grad(fn, i)
+    x = np.asarray(args[i], dtype=float)
+    columns = []
+    for k in range(x.size):
+        e = np.zeros(x.shape)
+        e.flat[k] = eps
+        up, down = list(args), list(args)
+        up[i], down[i] = (x + e, x - e) if x.ndim else (float(x + eps), float(x - eps))
+        columns.append((np.asarray(g(*up)) - np.asarray(g(*down))) / (2 * eps))
+    return np.moveaxis(np.array(columns).reshape(x.shape + x.shape), range(x.ndim), range(-x.ndim, 0))
+
+
+HESSIANS: list = []
+
+
+@pytest.mark.parametrize("fn, make_args, i", list(_scalar_entries()))
+def test_hessians_of_the_gallery_match_differences_of_the_gradient(fn, make_args, i):
+    """Each Hessian is right, or refused at the user's line (loops, branches and calls are
+    not supported by forward-over-reverse yet): never silently wrong."""
+    args = make_args()
+    try:
+        H = s2sgrad.hessian(fn, i)(*args)
+    except s2sgrad.NoRuleError as error:
+        assert error.loc is not None and ("not supported yet" in str(error) or "no rule" in str(error))
+        return
+    HESSIANS.append(fn.__name__)
+    assert np.shape(H) == np.shape(args[i]) * 2
+    np.testing.assert_allclose(H, _numeric_hessian(fn, args, i), rtol=1e-4, atol=1e-5)
+    v = _like(args[i], np.random.default_rng(1))
+    Hv = np.tensordot(H, v, axes=np.ndim(v)) if np.ndim(v) else H * v
+    np.testing.assert_allclose(s2sgrad.hvp(fn, i)(*args, v), Hv, rtol=1e-10, atol=1e-12)
+
+
+def test_hessians_cover_the_straight_line_gallery():
+    assert len(HESSIANS) >= 40, HESSIANS
+
+
+def test_hessians_equal_sympys(tmp_path):
+    import sympy
+    a, b, c = sympy.symbols("a b c")
+    cases = [
+        ("def f(x):\n    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)\n",
+         100 * (b - a ** 2) ** 2 + (1 - a) ** 2 + 100 * (c - b ** 2) ** 2 + (1 - b) ** 2),
+        ("def f(x):\n    return np.log(np.sum(np.exp(x))) + np.sin(x[0] * x[2])\n",
+         sympy.log(sympy.exp(a) + sympy.exp(b) + sympy.exp(c)) + sympy.sin(a * c)),
+        ("def f(x):\n    return np.sum(np.tanh(x) * x ** 3) / (1.0 + x[1] ** 2)\n",
+         (sympy.tanh(a) * a ** 3 + sympy.tanh(b) * b ** 3 + sympy.tanh(c) * c ** 3) / (1 + b ** 2)),
+    ]
+    x = np.array([0.3, -0.8, 1.1])
+    point = dict(zip((a, b, c), x))
+    for source, expr in cases:
+        f = make_function(tmp_path, source)
+        want = np.array(sympy.hessian(expr, (a, b, c)).subs(point).evalf(30), dtype=float)
+        np.testing.assert_allclose(s2sgrad.hessian(f)(x), want, rtol=1e-12, atol=1e-12)
+
+
+def test_a_hessian_through_a_loop_is_refused_at_the_users_line(tmp_path):
+    f = make_function(tmp_path, "def f(x):\n    for i in range(3):\n        x = np.sin(x)\n    return x\n")
+    with pytest.raises(s2sgrad.NoRuleError) as info:
+        s2sgrad.hessian(f)(0.5)
+    assert "loops, branches or calls" in str(info.value) and info.value.loc is not None

@@ -31,7 +31,8 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
         "normalize": normalize.run,
         "hoist": hoist.run if optimized else (lambda f: f),
         "reverse": partial(forward.run, wrt=wrt) if kind == "jvp" else   # (forward mode's sweep)
-        partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn),
+        (lambda f: forward.run(optimize.run(reverse.run(f, wrt, "grad", single, fn)), wrt, True)) if kind == "hvp"
+        else partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn),   # hvp: forward over reverse
         "optimize": optimize.run if optimized else (lambda f: f),
         "specialize": partial(specialize.run, params=shapes) if optimized and shapes else (lambda f: f),
         "sums": partial(sums.run, params=shapes) if optimized and shapes else (lambda f: f),

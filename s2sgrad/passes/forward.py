@@ -36,18 +36,28 @@ LINEAR = {"getitem", "np.sum", "np.mean", "np.reshape", "np.transpose", "np.rave
           "np.array", "np.asarray", "np.stack", "np.concatenate", "np.hstack", "np.vstack", "sum"}
 # ops linear in their first argument: the tangent is the op applied to the tangent
 HELPED = {"np.max": "max_tangent", "np.min": "max_tangent"}     # tangent = helper(t, x, ans, ...)
+HELPER_POSITIONS = {"unbroadcast": (0,), "unsum": (0,), "untranspose": (0,), "uncumsum": (0,),
+                    "unmax": (0,), "unindex": (0,), "unassigned": (0,), "matmul_dleft": (0, 2),
+                    "matmul_dright": (0, 1), "dot_dleft": (0, 2), "dot_dright": (0, 1), "zero_grad": (),
+                    "add_at": (0, 2), "iadd": (0, 1), "common_length": ()}
+# the runtime helpers of reverse-mode code (a gradient differentiated again) and the arguments
+# whose values they are linear in (bilinear for the matrix products); others are read for shape
+SUMMED = {"add_at"}                       # linear in its two arguments jointly: x + g at index
 CONTAINERS = {"tuple", "list", "append"}
+COPIES = {"np.copy"}
 BILINEAR = {"matmul", "np.matmul", "np.dot", "np.outer", "np.inner", "np.vdot", "np.tensordot", "np.kron"}
 
 
-def run(fn: ir.Function, wrt: tuple) -> ir.Function:
-    """`jvp_<name>(*params, *tangents)` returning `(value, tangent of the value)`."""
+def run(fn: ir.Function, wrt: tuple, over_reverse: bool = False) -> ir.Function:
+    """`jvp_<name>(*params, *tangents)` returning `(value, tangent of the value)`;
+    `over_reverse`: `fn` is a gradient (a Hessian-vector product is being made)."""
+    if over_reverse:
+        _straight(fn)
     sweep = Forward(fn, wrt)
     *body, ret = fn.body
     out = sweep.block(body)
     value = ret.value
-    tangent = tuple(sweep.tangent_of(v, ret.loc) for v in value) if isinstance(value, tuple) \
-        else sweep.tangent_of(value, ret.loc)
+    tangent = sweep.tangent_of(value, ret.loc)
     params = fn.params + tuple(sweep.dot[w] for w in wrt)
     name = sweep.namer.fresh(f"jvp_{fn.name}")
     doc = f"Jacobian-vector product of {fn.name} along {', '.join(sweep.dot[w] for w in wrt)}: " \
@@ -75,7 +85,9 @@ class Forward:
         return ir.Var(self.dot[atom.name]) if isinstance(atom, ir.Var) and atom.name in self.varied else None
 
     def tangent_of(self, atom, loc):
-        """A returned value's tangent, zeros when it does not vary."""
+        """A returned value's tangent (a tuple's, item by item), zeros when it does not vary."""
+        if isinstance(atom, tuple):
+            return tuple(self.tangent_of(a, loc) for a in atom)
         tangent = self.tangent(atom)
         if tangent is not None:
             return tangent
@@ -99,6 +111,14 @@ class Forward:
                     out += self.assign(stmt)
             elif isinstance(stmt, ir.NESTED):
                 out.append(ir.with_bodies(stmt, lambda body: tuple(self.block(body))))
+            elif isinstance(stmt, ir.Push):       # the tape keeps a tangent with its value
+                out.append(stmt)
+                if self.tangent(stmt.value) is not None:
+                    out.append(ir.Push(stmt.tape, self.tangent(stmt.value), stmt.index))
+            elif isinstance(stmt, ir.Pop):
+                if stmt.target in self.varied:
+                    out.append(ir.Pop(stmt.tape, self.dot[stmt.target], stmt.index))
+                out.append(stmt)
             elif isinstance(stmt, ir.Def):
                 raise NoRuleError("forward mode does not differentiate through a nested function yet",
                                   stmt.loc, hint="use s2sgrad.grad or s2sgrad.vjp (reverse mode) here")
@@ -109,11 +129,14 @@ class Forward:
     def assign(self, s: ir.Assign) -> list:
         """The statements that give `s.target` its tangent."""
         target = self.dot[s.target]
-        varying = [i for i in differentiable_positions(s) if self.tangent(s.args[i]) is not None] \
-            if s.op in rules.OPS else []
+        positions = HELPER_POSITIONS.get(s.op) if s.op in HELPER_POSITIONS else \
+            range(len(s.args)) if s.op in CONTAINERS else _positions(s) if s.op in rules.OPS else ()
+        varying = [i for i in positions if self.tangent(s.args[i]) is not None]
         if not varying:
             return [ir.Assign(target, "zero_tangent", (ir.Var(s.target),), (), s.loc)]
         op = rules.OPS[s.op]
+        if s.op in COPIES:                     # a copy the code will write into: its tangent too
+            return [ir.Assign(target, s.op, (self.tangent(s.args[0]),), s.params, s.loc)]
         if op.kind == "elementwise":
             return self.elementwise(s, op, varying, target)
         if s.op in LINEAR and varying == [0]:
@@ -121,6 +144,13 @@ class Forward:
         if s.op in BILINEAR:
             return self.sum_of([(s.op, tuple(self.tangent(a) if j == i else a for j, a in enumerate(s.args)))
                                 for i in varying], s, target)
+        if s.op in HELPER_POSITIONS and s.op not in SUMMED:   # helpers linear in what varies
+            return self.sum_of([(s.op, tuple(self.tangent(a) if j == i else a for j, a in enumerate(s.args)))
+                                for i in varying], s, target)
+        if s.op in SUMMED:                     # linear in all the varying arguments together
+            args = tuple(self.tangent(a) if j in varying else ir.Const(0.0) if j in HELPER_POSITIONS[s.op] else a
+                         for j, a in enumerate(s.args))
+            return [ir.Assign(target, s.op, args, s.params, s.loc)]
         if s.op == "setitem":
             return self.setitem(s, target)
         if s.op in CONTAINERS:                 # a container of values: the container of tangents
@@ -211,6 +241,29 @@ class Forward:
         return out + [ir.Assign(target, "setitem", (base, index, item), (), s.loc)]
 
 
+def _straight(fn: ir.Function) -> None:
+    """Refuse, at the user's line, a gradient with loops, branches or calls: forward mode
+    over them (the tape's values and their tangents, the callees' pullbacks) is not
+    proven yet, and a Hessian must never be silently wrong."""
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.NESTED + (ir.Def, ir.Push, ir.Pop)) or isinstance(s, ir.Assign) and \
+                s.op in ("call", "pullback", "call_adjoint"):
+            raise NoRuleError("Hessians of functions with loops, branches or calls are not supported yet",
+                              getattr(s, "loc", None) or fn.loc,
+                              hint="s2sgrad.jacobian(s2sgrad.grad(f), mode='reverse') is not available "
+                                   "either; write the function without them, or use finite differences "
+                                   "of s2sgrad.grad")
+
+
+def _positions(s: ir.Assign) -> tuple:
+    """The arguments whose values the op's result depends on smoothly (every argument of a
+    helper with no forward rule: using one is then an error, not a silent zero)."""
+    op = rules.OPS.get(s.op)
+    if op is not None and op.kind == "helper":
+        return tuple(range(len(s.args)))
+    return differentiable_positions(s)
+
+
 def _varied(fn: ir.Function, wrt) -> set:
     """Names that depend, through differentiable arguments, on a parameter in `wrt`."""
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
@@ -218,7 +271,8 @@ def _varied(fn: ir.Function, wrt) -> set:
     while changed:
         changed = False
         for s in assigns:
-            positions = range(len(s.args)) if s.op in CONTAINERS else differentiable_positions(s)
+            positions = range(len(s.args)) if s.op in CONTAINERS else HELPER_POSITIONS[s.op] \
+                if s.op in HELPER_POSITIONS else _positions(s)
             if s.target not in varied and any(isinstance(s.args[i], ir.Var) and s.args[i].name in varied
                                               for i in positions):
                 varied.add(s.target)
