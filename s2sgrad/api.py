@@ -177,7 +177,10 @@ def value_and_grad(fn, wrt=0):
 
 def grad(fn, wrt=0):
     """The gradient of scalar-valued `fn` with respect to `wrt` (an index, a name, or a
-    tuple of them); the result is a function with `fn`'s parameters."""
+    tuple of them); the result is a function with `fn`'s parameters. `fn` may itself be a
+    derivative s2sgrad made of a function of one number: `grad(grad(f))` is f''."""
+    if hasattr(fn, "__s2sgrad__"):
+        return _higher_order(fn, wrt)
     return calls.entry_point(compile_derivative(fn, wrt, "grad"), inspect.unwrap(fn), value=False,
                              specialize=_specializer(fn, wrt, "grad"))
 
@@ -208,6 +211,12 @@ def jvp(fn, primals, tangents, wrt=None):
     """`(fn(*primals), tangent)`: the derivative of `fn` at `primals` along `tangents`, one
     per differentiated argument (all of them by default), computed by forward mode in the
     same sweep as the value."""
+    if hasattr(fn, "__s2sgrad__") and fn.__s2sgrad__[3] == ("reverse",):
+        # the jvp of a gradient s2sgrad made: the Hessian of its function along the tangents
+        # (one per argument the gradient is taken with respect to)
+        of, positions, single = fn.__s2sgrad__[:3]
+        along = hvp(of, positions[0] if single else positions)(*primals, tangents[0] if single else tuple(tangents))
+        return fn(*primals), along
     if wrt is None:
         wrt = tuple(range(len(inspect.signature(inspect.unwrap(fn)).parameters)))
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "jvp")
@@ -260,6 +269,34 @@ def jacobian(fn, wrt=0, mode="reverse"):
                                           range(np.ndim(args[p])), range(-np.ndim(args[p]), 0)))
         return blocks[0] if single else tuple(blocks)
     return jac
+
+
+def _higher_order(derivative, wrt):
+    """`grad` of a derivative s2sgrad made (`grad(f)`, `grad(grad(f))`): one more forward
+    sweep over f's gradient, along the same argument, which must be one number."""
+    fn, positions, single, chain = derivative.__s2sgrad__
+    position = _indices(fn, (wrt,))[0] if not isinstance(wrt, tuple) else None
+    loc = compile_derivative(fn, positions if not single else positions[0], "grad").ir.loc
+    if not single or position != positions[0]:
+        raise NotDifferentiableError("grad of a derivative takes it again with respect to the same, single "
+                                     "argument", loc, hint="for several arguments use s2sgrad.hessian")
+    chain = chain + ("forward",)
+    compiled = compile_derivative(fn, (position,), ",".join(chain))
+    names = list(inspect.signature(fn).parameters)
+
+    def higher(*args):
+        args = calls.arguments(compiled, args)
+        if np.ndim(args[position]) != 0:
+            raise NotDifferentiableError(f"grad of grad needs `{names[position]}` to be one number, not an "
+                                         f"array of shape {np.shape(args[position])}", loc,
+                                         hint="for an array argument use s2sgrad.hessian or s2sgrad.hvp")
+        out = compiled.fn(*args, *[1.0] * (len(chain) - 1))
+        for _ in chain[1:]:
+            out = out[1]                       # the tangent of what the sweep before returned
+        return out[1][0]                       # ... of the gradient
+    higher.__name__ = "d" * len(chain) + "_" + fn.__name__
+    higher.__s2sgrad__ = (fn, (position,), True, chain)
+    return higher
 
 
 def hvp(fn, wrt=0):
@@ -357,6 +394,6 @@ def _copies(args) -> tuple:
 
 def source(fn, wrt=0, kind="grad") -> str:
     """The generated source of `fn`'s derivative (`kind` is "grad", "vjp" or "jvp")."""
-    if kind not in ("grad", "vjp", "jvp"):
+    if kind not in ("grad", "vjp", "jvp") and not kind.startswith("reverse,forward"):
         raise ValueError(f"kind must be 'grad', 'vjp' or 'jvp', not {kind!r}")
     return compile_derivative(fn, wrt, kind).source

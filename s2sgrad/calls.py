@@ -69,6 +69,7 @@ def entry_point(compiled, fn, value: bool, specialize=None):
     entry = namespace["entry"]
     entry.__name__ = entry.__qualname__ = ("value_and_grad_" if value else "grad_") + fn.__name__
     entry.__doc__ = compiled.ir.doc
+    entry.__s2sgrad__ = (fn, compiled.positions, compiled.single, ("reverse",))   # grad(entry): order 2
     return entry
 
 

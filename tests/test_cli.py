@@ -498,3 +498,11 @@ def test_show_mode_forward_prints_the_jvp(capsys, model):
     reference = load(run(capsys, "show", f"{model}::f")[1], "grad_f")(X, Y, W)
     assert value == reference[0]
     assert np.isclose(along, np.sum(reference[1] * tangent))
+
+
+def test_show_order_2_prints_the_hessian_vector_product(capsys, model):
+    code, out, _ = run(capsys, "show", f"{model}::f", "--order", "2")
+    assert code == 0 and "def jvp_grad_f(x, y, w, x_dot):" in out
+    (_, grad_), (_, along) = load(out, "jvp_grad_f")(X, Y, W, np.ones_like(X))
+    np.testing.assert_allclose(grad_, load(run(capsys, "show", f"{model}::f")[1], "grad_f")(X, Y, W)[1])
+    assert np.shape(along) == np.shape(X)

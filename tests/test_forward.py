@@ -222,3 +222,37 @@ def test_a_hessian_through_a_loop_is_refused_at_the_users_line(tmp_path):
     with pytest.raises(s2sgrad.NoRuleError) as info:
         s2sgrad.hessian(f)(0.5)
     assert "loops, branches or calls" in str(info.value) and info.value.loc is not None
+
+
+# -- higher order: derivatives of generated derivatives -----------------------
+
+@pytest.mark.parametrize("source, expr", [
+    ("def f(x):\n    return np.sin(x) * x ** 3\n", "sin(x) * x**3"),
+    ("def f(x):\n    y = np.exp(-x * x)\n    return y / (1.0 + np.tanh(x) ** 2)\n", "exp(-x*x) / (1 + tanh(x)**2)"),
+    ("def f(x):\n    return np.log(1.0 + x ** 2) * np.cos(2.0 * x)\n", "log(1 + x**2) * cos(2*x)"),
+])
+def test_second_and_third_derivatives_equal_sympys(tmp_path, source, expr):
+    import sympy
+    x = sympy.Symbol("x")
+    f = make_function(tmp_path, source)
+    d2 = s2sgrad.grad(s2sgrad.grad(f))
+    d3 = s2sgrad.grad(d2)
+    for point in (0.3, -1.2):
+        exact = sympy.sympify(expr)
+        assert d2(point) == pytest.approx(float(sympy.diff(exact, x, 2).subs(x, point)), rel=1e-12)
+        assert d3(point) == pytest.approx(float(sympy.diff(exact, x, 3).subs(x, point)), rel=1e-11)
+
+
+def test_the_jvp_of_a_gradient_is_the_hessian_along_the_tangent(tmp_path):
+    f = make_function(tmp_path, "def f(x):\n    return np.sum(np.sin(x) * x ** 2) + x[0] * x[1]\n")
+    x, v = np.array([0.3, 0.7, -0.2]), np.array([1.0, -2.0, 0.5])
+    g, hv = s2sgrad.jvp(s2sgrad.grad(f), (x,), (v,))
+    np.testing.assert_array_equal(g, s2sgrad.grad(f)(x))
+    np.testing.assert_allclose(hv, s2sgrad.hessian(f)(x) @ v, rtol=1e-13)
+
+
+def test_grad_of_grad_wants_one_number(tmp_path):
+    f = make_function(tmp_path, "def f(x):\n    return np.sum(x ** 3)\n")
+    with pytest.raises(s2sgrad.NotDifferentiableError) as info:
+        s2sgrad.grad(s2sgrad.grad(f))(np.ones(3))
+    assert "s2sgrad.hessian" in str(info.value)

@@ -31,7 +31,8 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
         "normalize": normalize.run,
         "hoist": hoist.run if optimized else (lambda f: f),
         "reverse": partial(forward.run, wrt=wrt) if kind == "jvp" else   # (forward mode's sweep)
-        (lambda f: forward.run(optimize.run(reverse.run(f, wrt, "grad", single, fn)), wrt, True)) if kind == "hvp"
+        partial(_higher, wrt=wrt, single=single, origin=fn, forwards=kind.count("forward") or 1)
+        if kind == "hvp" or kind.startswith("reverse,")
         else partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn),   # hvp: forward over reverse
         "optimize": optimize.run if optimized else (lambda f: f),
         "specialize": partial(specialize.run, params=shapes) if optimized and shapes else (lambda f: f),
@@ -49,4 +50,14 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
         if name == stop_after:
             break
     ir.verify(result)            # the tests verify the IR after every stage (stop_after)
+    return result
+
+
+def _higher(fn: ir.Function, wrt, single, origin, forwards: int) -> ir.Function:
+    """The gradient, then forward mode over it `forwards` times (each along the same
+    parameters, whose earlier tangents stay fixed): Hessian-vector products, and the
+    second and third derivatives of functions of one number."""
+    result = optimize.run(reverse.run(fn, wrt, "grad", single, origin))
+    for _ in range(forwards):
+        result = optimize.run(forward.run(result, wrt, over_reverse=True))
     return result
