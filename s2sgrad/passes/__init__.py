@@ -26,6 +26,7 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
     `shapes` (parameter name -> shapes.Shaped) asks for code specialized to them;
     `resume=(stage, IR)` starts after that stage (a specialization reuses the general
     code's early stages); `record`, a dict, receives the IR after each stage."""
+    higher = kind == "hvp" or kind.startswith("reverse,")   # forward mode over a gradient
     stages = {
         "lower": lambda _: lower.lower(frontend.parse(fn)),
         "normalize": normalize.run,
@@ -37,10 +38,10 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
         "optimize": optimize.run if optimized else (lambda f: f),
         "specialize": partial(specialize.run, params=shapes) if optimized and shapes else (lambda f: f),
         "sums": partial(sums.run, params=shapes) if optimized and shapes else (lambda f: f),
-        "accumulate": accumulate.run if optimized else (lambda f: f),
+        "accumulate": accumulate.run if optimized and not higher else (lambda f: f),
         "buffers": partial(buffers.run, params=shapes) if optimized and shapes else (lambda f: f),
         "inplace": inplace.run,
-        "rows": rows.run if optimized else (lambda f: f),
+        "rows": rows.run if optimized and not higher else (lambda f: f),
     }
     done, result = resume or (None, None)
     for name in STAGES[STAGES.index(done) + 1 if done else 0:]:

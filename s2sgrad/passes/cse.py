@@ -67,9 +67,9 @@ class _Pass:
                 stmt = ir.with_bodies(stmt, lambda body: tuple(self.block(body, copies, dict(seen),
                                                                           dict(inside))))
                 stmt = _rename_heads(stmt, copies)
-            else:                # (a returned gradient keeps its name: `dx = dy`, return dx)
-                stmt = _rename_uses(stmt if isinstance(stmt, ir.Return) else self.unaliased(stmt, aliases),
-                                    copies)
+            else:    # a returned gradient keeps its name (`dx = dy`, return dx), a pushed value its own
+                stmt = _rename_uses(stmt if isinstance(stmt, (ir.Return, ir.Push)) else
+                                    self.unaliased(stmt, aliases), copies)
             _forget(aliases, ir.defs(stmt))
             if isinstance(stmt, ir.Assign) and stmt.op == "id" and isinstance(stmt.args[0], ir.Var):
                 if stmt.args[0].name == stmt.target:

@@ -46,6 +46,7 @@ HELPER_POSITIONS = {"unbroadcast": (0,), "unsum": (0,), "untranspose": (0,), "un
 SUMMED = {"add_at"}                       # linear in its two arguments jointly: x + g at index
 CONTAINERS = {"tuple", "list", "append"}
 COPIES = {"np.copy"}
+IN_PLACE = {"iadd", "setitem", "setitem.any", "add_at", "append"}   # linear: their tangents read no values
 BILINEAR = {"matmul", "np.matmul", "np.dot", "np.outer", "np.inner", "np.vdot", "np.tensordot", "np.kron"}
 
 
@@ -56,7 +57,10 @@ def run(fn: ir.Function, wrt: tuple, over_reverse: bool = False) -> ir.Function:
         _straight(fn)
     sweep = Forward(fn, wrt)
     *body, ret = fn.body
-    out = sweep.block(body)
+    # a parameter not differentiated that comes to vary (in a loop) starts with zeros
+    out = [ir.Assign(sweep.dot[p], "zero_tangent", (ir.Var(p),), (), fn.loc)
+           for p in fn.params if p in sweep.varied and p not in wrt]
+    out += sweep.block(body)
     value = ret.value
     tangent = sweep.tangent_of(value, ret.loc)
     params = fn.params + tuple(sweep.dot[w] for w in wrt)
@@ -107,6 +111,14 @@ class Forward:
             if isinstance(stmt, ir.Assign) and stmt.op == "call" and stmt.target in self.varied:
                 out += self.call(stmt)
             elif isinstance(stmt, ir.Assign):
+                if stmt.target in self.varied and stmt.target in ir.uses(stmt) and stmt.op not in IN_PLACE:
+                    # `dv = f(dv)`: the tangent reads the value before the statement changed it
+                    was = self.temp(stmt.target + "_was")
+                    self.varied.add(was)
+                    self.dot[was] = self.dot[stmt.target]      # read before it changes, too
+                    out.append(ir.Assign(was, "id", (ir.Var(stmt.target),), (), stmt.loc))
+                    stmt = ir.Assign(stmt.target, stmt.op, ir.rename(stmt.args, {stmt.target: was}),
+                                     stmt.params, stmt.loc)
                 out.append(stmt)
                 if stmt.target in self.varied:
                     out += self.assign(stmt)
@@ -243,16 +255,14 @@ class Forward:
 
 
 def _straight(fn: ir.Function) -> None:
-    """Refuse, at the user's line, a gradient with loops, branches or calls: forward mode
-    over them (the tape's values and their tangents, the callees' pullbacks) is not
-    proven yet, and a Hessian must never be silently wrong."""
+    """Refuse, at the user's line, a gradient that calls other derivatives (the callees'
+    pullbacks): forward mode over them is not proven yet, and a Hessian must never be
+    silently wrong."""
     for s in ir.walk(fn.body):
-        if isinstance(s, ir.NESTED + (ir.Def, ir.Push, ir.Pop)) or isinstance(s, ir.Assign) and \
-                s.op in ("call", "pullback", "call_adjoint"):
-            raise NoRuleError("Hessians of functions with loops, branches or calls are not supported yet",
+        if isinstance(s, ir.Def) or isinstance(s, ir.Assign) and s.op in ("call", "pullback", "call_adjoint"):
+            raise NoRuleError("Hessians of functions that call other functions are not supported yet",
                               getattr(s, "loc", None) or fn.loc,
-                              hint="s2sgrad.jacobian(s2sgrad.grad(f), mode='reverse') is not available "
-                                   "either; write the function without them, or use finite differences "
+                              hint="write the callee's lines into the function, or use finite differences "
                                    "of s2sgrad.grad")
 
 
