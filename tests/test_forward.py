@@ -279,3 +279,10 @@ def test_third_derivatives_through_a_loop_with_a_branch(tmp_path):
     for x in (0.5, 1.3, 0.1):
         assert d2(x) == pytest.approx((g(x + e) - g(x - e)) / (2 * e), rel=1e-7)
         assert d3(x) == pytest.approx((d2(x + e) - d2(x - e)) / (2 * e), rel=1e-6)
+
+
+def test_newtons_method_from_the_readme_converges():
+    from examples.newton import newton, rosenbrock
+    x, steps = newton(rosenbrock, np.array([-1.2, 1.0]))
+    np.testing.assert_allclose(x, [1.0, 1.0], rtol=0, atol=1e-12)
+    assert steps <= 10
