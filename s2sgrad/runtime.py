@@ -578,8 +578,8 @@ def uncumprod(g, x, ans, axis=None):
 def broadcast_like(t, y):
     """A tangent `t` spread to the shape of the value `y` it belongs to (forward mode: the
     tangent of `x + 1.0 * w` with only x varying is x's, broadcast as the sum is)."""
-    if np.shape(t) == np.shape(y):
-        return t
+    if type(y) is float or (type(t) is type(y) is np.ndarray and t.shape == y.shape) or np.shape(t) == np.shape(y):
+        return t                               # (a number's tangent is a number)
     return np.broadcast_to(t, np.shape(y)).copy()
 
 
