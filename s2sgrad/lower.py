@@ -621,16 +621,17 @@ def inline(tmpl: Template, mapping: dict, outputs: dict, loc, fresh):
     return stmts, ir.rename(tmpl.result, {**mapping, **local})
 
 
-def template(op, into: bool = False) -> Template:
+def template(op, into: bool = False, tangent: bool = False) -> Template:
     """The lowered template of an op's rule, or with `into` of its rule for adding into
-    an adjoint that already exists (lowered once, then cached)."""
-    return _template(op.name, into)
+    an adjoint that already exists, or with `tangent` of its forward-mode rule (lowered
+    once, then cached)."""
+    return _template(op.name, into, tangent, id(op.tangent) if tangent else 0)
 
 
 @functools.lru_cache(maxsize=None)
-def _template(name: str, into: bool) -> Template:
+def _template(name: str, into: bool, tangent: bool = False, _which: int = 0) -> Template:
     op = rules.OPS[name]
-    source = frontend.parse(op.into if into else op.rule)
+    source = frontend.parse(op.tangent if tangent else op.into if into else op.rule)
     fn = Lowerer(source, template_mode=True).function()
     body = [s for s in fn.body if not isinstance(s, ir.Return)]
     result = fn.body[-1].value if fn.body and isinstance(fn.body[-1], ir.Return) else None

@@ -286,3 +286,60 @@ def test_newtons_method_from_the_readme_converges():
     x, steps = newton(rosenbrock, np.array([-1.2, 1.0]))
     np.testing.assert_allclose(x, [1.0, 1.0], rtol=0, atol=1e-12)
     assert steps <= 10
+
+
+# -- rules of forward mode's own ------------------------------------------------
+
+@pytest.mark.parametrize("body, shapes", [
+    ("return np.sum(np.linalg.inv(a) * w)", [(3, 3), (3, 3)]),
+    ("return np.linalg.det(a) * np.sum(w)", [(3, 3), (2,)]),
+    ("return np.sum(np.linalg.solve(a, w) ** 2)", [(3, 3), (3,)]),
+    ("return np.sum(np.linalg.solve(a, w) * 2.0)", [(3, 3), (3, 2)]),
+    ("return np.sum(np.linalg.inv(a)[0] @ w)", [(2, 3, 3), (3,)]),
+])
+def test_linear_algebra_tangents_agree_with_reverse_mode(tmp_path, body, shapes):
+    f = make_function(tmp_path, "def f(a, w):\n    " + body + "\n")
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal(shapes[0]) + 3.0 * np.eye(shapes[0][-1])
+    w = rng.standard_normal(shapes[1])
+    u = (rng.standard_normal(a.shape), rng.standard_normal(w.shape))
+    out, tangent = s2sgrad.jvp(f, (a, w), u)
+    grads = s2sgrad.grad(f, (0, 1))(a, w)
+    assert tangent == pytest.approx(_pair(grads, u), rel=1e-10)
+
+
+USER_RULES = """
+def softplus(x):
+    return np.log1p(np.exp(x))
+
+
+@s2sgrad.adjoint(softplus)
+def softplus_adjoint(ans, x, dans):
+    dx = dans / (1 + np.exp(-x))
+
+
+@s2sgrad.tangent(softplus)
+def softplus_tangent(ans, x, dx):
+    dans = dx / (1 + np.exp(-x))
+
+
+def f(x, w):
+    return np.sum(softplus(x * w) * w)
+"""
+
+
+def test_a_users_tangent_rule(tmp_path):
+    """A function s2sgrad cannot read, with both rules: jvp inlines the tangent rule."""
+    f = make_function(tmp_path, USER_RULES, preamble="import numpy as np\nimport s2sgrad\n")
+    x, w = np.array([0.3, -1.0, 2.0]), np.array([1.5, 0.5, -0.7])
+    u = (np.array([1.0, 0.0, 2.0]), np.array([0.0, 1.0, 1.0]))
+    _, tangent = s2sgrad.jvp(f, (x, w), u)
+    assert tangent == pytest.approx(_pair(s2sgrad.grad(f, (0, 1))(x, w), u), rel=1e-12)
+    assert "/ (1 + np.exp(-mul_x_w))" in api.compile_derivative(f, (0, 1), "jvp").source
+
+
+def test_tangent_needs_the_reverse_rule_first():
+    def unknown(x):
+        return x
+    with pytest.raises(ValueError, match="register its reverse rule"):
+        s2sgrad.tangent(unknown)(lambda ans, x, dx: None)

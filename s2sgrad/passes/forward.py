@@ -148,6 +148,8 @@ class Forward:
         if not varying:
             return [ir.Assign(target, "zero_tangent", (ir.Var(s.target),), (), s.loc)]
         op = rules.OPS[s.op]
+        if op.tangent is not None:             # a rule of forward mode's own (@s2sgrad.tangent)
+            return self.custom(s, op, target)
         if s.op in COPIES:                     # a copy the code will write into: its tangent too
             return [ir.Assign(target, s.op, (self.tangent(s.args[0]),), s.params, s.loc)]
         if op.kind == "elementwise":
@@ -172,7 +174,8 @@ class Forward:
             return [ir.Assign(target, HELPED[s.op], (self.tangent(s.args[0]), s.args[0], ir.Var(s.target)),
                               s.params, s.loc)]
         raise NoRuleError(f"forward mode has no rule for `{s.op}` yet", s.loc,
-                          hint="use s2sgrad.grad or s2sgrad.vjp (reverse mode) for this function")
+                          hint="give it one with @s2sgrad.tangent, or use s2sgrad.grad or s2sgrad.vjp "
+                               "(reverse mode) for this function")
 
     def elementwise(self, s, op, varying, target) -> list:
         """The sum over the varying arguments of partial times tangent, shaped like the value
@@ -188,6 +191,23 @@ class Forward:
         whole = self.temp(target)
         return stmts + self.sum_of(terms, s, whole) + \
             [ir.Assign(target, "broadcast_like", (ir.Var(whole), ir.Var(s.target)), (), s.loc)]
+
+    def custom(self, s, op, target) -> list:
+        """The op's tangent template, its `d<arg>` the arguments' tangents (zeros where
+        they do not vary)."""
+        out = []
+        mapping = dict(zip(op.args, s.args)) | dict(op.statics) | dict(s.params)
+        mapping = {k: v if isinstance(v, (ir.Var, ir.Const, ir.Index)) else ir.Const(v) for k, v in mapping.items()}
+        for name, arg in zip(op.args, s.args):
+            tangent = self.tangent(arg)
+            if tangent is None:
+                tangent = ir.Var(self.temp(target + "_zero"))
+                out.append(ir.Assign(tangent.name, "zero_tangent", (arg,), (), s.loc))
+            mapping["d" + name] = tangent
+        mapping["ans"] = ir.Var(s.target)
+        stmts, _ = inline(template(op, tangent=True), mapping, {"dans": target}, s.loc,
+                          lambda o, args: self.temp(o))
+        return out + stmts
 
     def sum_of(self, terms, s, target) -> list:
         """`target = term + term + ...`, each term an (op, args) pair."""

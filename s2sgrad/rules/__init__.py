@@ -44,6 +44,7 @@ class Op:
     spec: "Spec" = None             # how the tests prove the rule (shared by its aliases)
     optional: tuple = ()            # arguments that may be left out (None then)
     outputs: int = 0                # how many values the op returns, when a tuple
+    tangent: object = None          # forward mode's template, when a rule gives one (@tangent)
 
     @property
     def differentiable(self) -> tuple:
@@ -195,6 +196,21 @@ def adjoint_into(name: str, same: bool = False):
     with `same`, it applies only when the incoming adjoint `dans` is that very `dx`."""
     def decorate(rule):
         OPS[name].into, OPS[name].into_same = rule, same
+        return rule
+    return decorate
+
+
+def tangent(target, name: str | None = None):
+    """Give an op forward mode's rule, the twin of `adjoint`: a template over the op's
+    arguments, `ans`, and `d<arg>`, each argument's tangent (zeros where it does not vary),
+    that assigns `dans`, the tangent of the result. The op must have its reverse rule
+    already (`@adjoint` or `@partials`); elementwise ops need none: their partials serve."""
+    def decorate(rule):
+        key = name or (target if isinstance(target, str) else BY_OBJECT.get(id(target)))
+        if key not in OPS:
+            raise ValueError(f"{getattr(target, '__name__', target)} has no rule yet: register its "
+                             "reverse rule with @s2sgrad.adjoint or @s2sgrad.partials first")
+        OPS[key].tangent = rule
         return rule
     return decorate
 

@@ -8,7 +8,7 @@ symmetrised, the gradient with respect to the symmetric matrix the input stands 
 """
 import numpy as np
 
-from . import adjoint
+from . import adjoint, tangent
 from ..runtime import (cholesky_adjoint, dot_dleft, dot_dright, eigh_adjoint,  # noqa: F401 (templates)
                        pinv_adjoint, solve_adjoint, uneinsum, unkron, unnorm, untensordot)
 
@@ -87,6 +87,23 @@ def slogdet(ans, x, dans):
     ("np.linalg.solve(x, y)", [(2, 3, 3), (2, 3, 2)])])
 def solve(ans, x, y, dans):
     dx, dy = solve_adjoint(dans, x, y, ans)
+
+
+# -- forward mode's own rules (the others' tangents come from their partials) ---------
+
+@tangent(np.linalg.inv)
+def inv_tangent(ans, x, dx):
+    dans = -(ans @ dx @ ans)
+
+
+@tangent(np.linalg.det)
+def det_tangent(ans, x, dx):
+    dans = ans * np.sum(np.swapaxes(np.linalg.inv(x), -1, -2) * dx, axis=(-2, -1))
+
+
+@tangent(np.linalg.solve)
+def solve_tangent(ans, x, y, dx, dy):
+    dans = np.linalg.solve(x, dy - dx @ ans)
 
 
 @adjoint(np.linalg.cholesky, domain=("spd",), sympy="np.array(M(x).cholesky(hermitian=False))",
