@@ -73,7 +73,7 @@ class CallLowering:
         if not isinstance(callee, ast.FunctionDef) and inspect.unwrap(callee) is not callee:
             raise self.unsupported(node, f"`{name}` is decorated; s2sgrad cannot see what its decorator "
                                          "does", "call the undecorated function, or inline the decoration")
-        if isinstance(callee, ast.FunctionDef) and key not in self.inlining:
+        if isinstance(callee, ast.FunctionDef) and key not in self.inlining and self.keep_calls:
             lifted = self.lifted_call(node, callee, target)
             if lifted is not None:
                 return lifted
@@ -83,7 +83,7 @@ class CallLowering:
                                              "functions defined at module level only",
                                        "define it at module level")
             return self.recursive_call(node, callee, target)
-        if not isinstance(callee, ast.FunctionDef) and _stands_alone(callee) \
+        if not isinstance(callee, ast.FunctionDef) and _stands_alone(callee) and self.keep_calls \
                 and (not _returns_tuple(callee) or self.unpacking is node):
             return self.recursive_call(node, callee, target)
         source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
@@ -92,6 +92,7 @@ class CallLowering:
         from .lower import Lowerer
         child = Lowerer(source, self.namer, outer=self if isinstance(callee, ast.FunctionDef) else None,
                         inlining=self.inlining + (key,))
+        child.keep_calls = self.keep_calls
         child.nested = dict(self.nested) if isinstance(callee, ast.FunctionDef) else {}
         args = self.inline_args(node, source.tree, callee)
         names = [p.arg for p in source.tree.args.posonlyargs + source.tree.args.args + source.tree.args.kwonlyargs]

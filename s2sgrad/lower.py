@@ -73,14 +73,19 @@ class Namer:
         return name
 
 
-def lower(source: frontend.Source, namer: Namer | None = None) -> ir.Function:
-    """Lower a parsed user function to IR (checked by the fence first)."""
+def lower(source: frontend.Source, namer: Namer | None = None, keep_calls: bool = True) -> ir.Function:
+    """Lower a parsed user function to IR (checked by the fence first); without
+    `keep_calls`, every call to the user's functions but a recursive one is inlined."""
     fence.check(source)
-    return Lowerer(source, namer, inlining=(source.fn,)).function()
+    lowerer = Lowerer(source, namer, inlining=(source.fn,))
+    lowerer.keep_calls = keep_calls
+    return lowerer.function()
 
 
 class Lowerer(FlowLowering, CallLowering):
     """Lowers one function; control flow and calls are in lower_flow and inline."""
+
+    keep_calls = True       # a call to a function that stands alone stays a call (its own vjp)
 
     def __init__(self, source, namer=None, template_mode=False, outer=None, inlining=()):
         self.src, self.template_mode = source, template_mode

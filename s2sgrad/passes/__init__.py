@@ -28,7 +28,7 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
     code's early stages); `record`, a dict, receives the IR after each stage."""
     higher = kind == "hvp" or kind.startswith("reverse,")   # forward mode over a gradient
     stages = {
-        "lower": lambda _: lower.lower(frontend.parse(fn)),
+        "lower": lambda _: lower.lower(frontend.parse(fn), keep_calls=not higher),   # Hessians inline calls
         "normalize": normalize.run,
         "hoist": hoist.run if optimized else (lambda f: f),
         "reverse": partial(forward.run, wrt=wrt) if kind == "jvp" else   # (forward mode's sweep)

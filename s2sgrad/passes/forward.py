@@ -275,15 +275,14 @@ class Forward:
 
 
 def _straight(fn: ir.Function) -> None:
-    """Refuse, at the user's line, a gradient that calls other derivatives (the callees'
-    pullbacks): forward mode over them is not proven yet, and a Hessian must never be
-    silently wrong."""
+    """Refuse, at the user's line, a gradient that still calls derivatives (a recursive
+    function's: every other call is inlined for second derivatives): forward mode over
+    pullbacks is not proven yet, and a Hessian must never be silently wrong."""
     for s in ir.walk(fn.body):
         if isinstance(s, ir.Def) or isinstance(s, ir.Assign) and s.op in ("call", "pullback", "call_adjoint"):
-            raise NoRuleError("Hessians of functions that call other functions are not supported yet",
+            raise NoRuleError("second derivatives of recursive functions are not supported yet",
                               getattr(s, "loc", None) or fn.loc,
-                              hint="write the callee's lines into the function, or use finite differences "
-                                   "of s2sgrad.grad")
+                              hint="write the recursion as a loop, or use finite differences of s2sgrad.grad")
 
 
 def _positions(s: ir.Assign) -> tuple:
