@@ -105,6 +105,7 @@ def _compile(fn, wrt, kind, shapes=None) -> Compiled:
         gen = passes.derivative(fn, names, kind, single, record=stages)
     else:                    # the general code's stages up to the optimizer are the same
         general = compile_derivative(fn, wrt, kind)
+        params = list(general.ir.params)          # (a jvp's tangents too)
         gen = passes.derivative(fn, names, kind, single, shapes=calls.abstract_arguments(params, shapes),
                                 resume=("optimize", general.optimized))
     def made():
@@ -207,6 +208,9 @@ def vjp(fn, *args, wrt=None):
     return out, pullback
 
 
+LARGE = 1 << 16         # entries from which a jvp runs code specialized to the arguments' shapes
+
+
 def jvp(fn, primals, tangents, wrt=None):
     """`(fn(*primals), tangent)`: the derivative of `fn` at `primals` along `tangents`, one
     per differentiated argument (all of them by default), computed by forward mode in the
@@ -227,11 +231,16 @@ def jvp(fn, primals, tangents, wrt=None):
                          f"not {len(tangents)}", compiled.ir.loc,
                          hint="pass a tuple of tangents shaped like the arguments in `wrt`")
     for i, t in zip(compiled.positions, tangents):
-        if np.shape(t) != np.shape(args[i]):
+        if (type(t) is not float or type(args[i]) is not float) and np.shape(t) != np.shape(args[i]):
             raise ShapeError(f"the tangent of argument {i} has shape {np.shape(t)} but the argument has "
                              f"shape {np.shape(args[i])}", compiled.ir.loc,
                              hint="pass tangents shaped like their arguments")
-    return compiled.fn(*_copies(args), *_copies(tangents))
+    if any(type(a) is np.ndarray and a.size >= LARGE for a in args):
+        # large arrays: the version specialized to these shapes (results written into memory
+        # the code holds, passes/buffers.py)
+        key = calls.shape_key((*args, *tangents))
+        return compile_derivative(fn, compiled.positions, "jvp", key).fn(*args, *tangents)
+    return compiled.fn(*args, *tangents)       # (generated code never writes into its parameters)
 
 
 def jacobian(fn, wrt=0, mode="reverse"):

@@ -148,7 +148,8 @@ class Emitter:
                 out.append(ast.AugAssign(ast.Name(stmt.target, ast.Store()), op, _negated(value) or value))
             elif ir.OUT in dict(stmt.params):                    # into memory it names
                 expr = self.expr(replace(stmt, params=tuple(ir.statics(stmt).items())), pending)
-                out.append(_assign(stmt.target, self.into(expr, ast.Name(dict(stmt.params)[ir.OUT], ast.Load()))))
+                into = self.into(expr, ast.Name(dict(stmt.params)[ir.OUT], ast.Load()))
+                out.append(_assign(stmt.target, into if into is not None else expr))
             else:
                 expr = self.expr(stmt, pending)
                 # any size goes into `a[i] = a[i] + v`, which prints as the shorter `a[i] += v`
@@ -222,12 +223,15 @@ class Emitter:
         value = self.atom(value, pending)
         if isinstance(value, ast.BinOp) and _same_place(value.left, target) and stmt.target in self.derived:
             return out + [ast.AugAssign(target, value.op, value.right)]   # a[i] = a[i] + v
-        if dict(stmt.params).get(ir.OUT):                   # computed straight into the slice
-            return out + [ast.Expr(self.into(value, ast.Subscript(target.value, target.slice, ast.Load())))]
+        into = self.into(value, ast.Subscript(target.value, target.slice, ast.Load())) \
+            if dict(stmt.params).get(ir.OUT) else None
+        if into is not None:                                # computed straight into the slice
+            return out + [ast.Expr(into)]
         return out + [ast.Assign([target], value)]
 
-    def into(self, expr: ast.expr, out: ast.expr) -> ast.expr:
-        """`expr`, a NumPy ufunc applied to its arguments, written into `out`."""
+    def into(self, expr: ast.expr, out: ast.expr):
+        """`expr`, a NumPy ufunc applied to its arguments, written into `out` (None when
+        `expr` is not such a call)."""
         power = isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Pow) and \
             isinstance(expr.right, ast.Constant) and POWERS.get(expr.right.value)
         if power:                              # what NumPy's `a ** 2` calls: np.square
@@ -236,6 +240,8 @@ class Emitter:
             expr = ast.Call(self.dotted(UFUNC_OF[type(expr.op)]), [expr.left, expr.right], [])
         elif isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
             expr = ast.Call(self.dotted("np.negative"), [expr.operand], [])
+        if not isinstance(expr, ast.Call):
+            return None                        # (a value with a name of its own: copied in)
         return ast.Call(expr.func, expr.args, expr.keywords + [ast.keyword("out", out)])
 
     def comment(self, text: str) -> ast.stmt:

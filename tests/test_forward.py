@@ -46,6 +46,21 @@ def _entries():
 def test_forward_and_reverse_agree(fn, make_args, wrt):
     """<v, J u> by jvp equals <J^T v, u> by vjp, on every gallery function; the value is
     the function's own."""
+    agree_both_ways(fn, make_args, wrt)
+
+
+@pytest.mark.parametrize("fn, make_args, wrt", list(_entries()))
+def test_specialized_jvps_agree(fn, make_args, wrt, monkeypatch):
+    """The same with every array counted large: the jvp specialized to the shapes, its
+    results written into memory it holds (passes/buffers.py)."""
+    from s2sgrad.passes import buffers
+    monkeypatch.setattr(buffers, "LARGE", 1)
+    monkeypatch.setattr(api, "LARGE", 1)
+    monkeypatch.setattr(api, "_CACHE", type(api._CACHE)())
+    agree_both_ways(fn, make_args, wrt)
+
+
+def agree_both_ways(fn, make_args, wrt):
     args = make_args()
     positions = tuple(wrt) if wrt is not None else _float_positions(args)
     names = list(inspect.signature(fn).parameters)
