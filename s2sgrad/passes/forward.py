@@ -33,7 +33,8 @@ LINEAR = {"getitem", "np.sum", "np.mean", "np.reshape", "np.transpose", "np.rave
           "np.expand_dims", "np.swapaxes", "np.moveaxis", "np.flip", "np.roll", "np.cumsum", "np.diag",
           "np.diagonal", "np.trace", "np.tril", "np.triu", "np.tile", "np.repeat", "np.broadcast_to",
           "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.take", "np.take_along_axis", "id",
-          "np.array", "np.asarray", "np.stack", "np.concatenate", "np.hstack", "np.vstack", "sum"}
+          "np.array", "np.asarray", "np.stack", "np.concatenate", "np.hstack", "np.vstack", "sum",
+          "np.pad", "np.split", "np.array_split"}
 # ops linear in their first argument: the tangent is the op applied to the tangent
 HELPED = {"np.max": "max_tangent", "np.min": "max_tangent"}     # tangent = helper(t, x, ans, ...)
 HELPER_POSITIONS = {"unbroadcast": (0,), "unsum": (0,), "untranspose": (0,), "uncumsum": (0,),

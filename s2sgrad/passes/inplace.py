@@ -10,9 +10,9 @@ copy. When the old array (and every view of it) is never read again, not
 by the forward code nor by the adjoints, the write can update the array
 itself; the emitter then prints `n[0, 0] = v`. A list appended to the same way
 is appended to in place (`xs.append(v)`, not `xs = xs + [v]`) unless the tape
-keeps it. `protected` names are never written in place (a cotangent the caller
-passed in, or, in a pullback, the values of the function around it: a pullback
-may be called twice).
+keeps it. `protected` names are never written in place (a cotangent or a tangent
+the caller passed in, or, in a pullback, the values of the function around it: a
+pullback may be called twice).
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from ..aliasing import views_of
 
 
 def run(fn: ir.Function, protected=frozenset()) -> ir.Function:
+    protected = frozenset(protected) | (set(fn.params) & fn.derived)   # tangents, cotangents given
     body = list(fn.body)
     for i in range(len(body)):
         stmt = body[i]
@@ -61,8 +62,8 @@ def _appends(stmts, taped: set, reads) -> list:
 
 
 def _can_overwrite(body, i, source, protected) -> bool:
-    if source in protected:
-        return False
     group = views_of(body[:i], source)
+    if group & set(protected):                 # (also through a copy of the name: z_dot = x_dot)
+        return False
     later = set().union(*(ir.uses(s) for s in body[i + 1:])) if body[i + 1:] else set()
     return not (group & later)

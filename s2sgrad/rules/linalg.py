@@ -101,6 +101,11 @@ def det_tangent(ans, x, dx):
     dans = ans * np.sum(np.swapaxes(np.linalg.inv(x), -1, -2) * dx, axis=(-2, -1))
 
 
+@tangent(np.linalg.slogdet)
+def slogdet_tangent(ans, x, dx):
+    dans = (0.0 * ans[0], np.sum(np.swapaxes(np.linalg.inv(x), -1, -2) * dx, axis=(-2, -1)))
+
+
 @tangent(np.linalg.solve)
 def solve_tangent(ans, x, y, dx, dy):
     dans = np.linalg.solve(x, dy - dx @ ans)

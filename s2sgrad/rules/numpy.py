@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from . import adjoint, alias, nondifferentiable, partials
+from . import adjoint, alias, nondifferentiable, partials, tangent
 from ..runtime import (unaverage, unbroadcast, uncumprod, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
                        undiagonal, unhstack, unmax, unpad, unprod, unrepeat, unroll, unsort, unsplit,
                        unstd, unsum, untake, untake_along_axis, untile, untrace, untranspose, unvar,
@@ -465,3 +465,22 @@ for _fn in (np.zeros, np.ones, np.full, np.empty, np.eye, np.identity, np.arange
             np.logical_or, np.logical_not, np.greater, np.less, np.equal, np.allclose, np.isclose,
             np.shape, np.ndim, np.size, math.floor, math.ceil, math.isnan, math.isfinite):
     nondifferentiable(_fn)
+
+
+# -- forward mode's own rules (elementwise ops and linear ones need none) ---------------
+
+@tangent(np.sort)
+def sort_tangent(ans, x, dx, *, axis=-1):
+    dans = np.take_along_axis(dx, np.argsort(x, axis=axis), axis=axis)
+
+
+@tangent(np.var)
+def var_tangent(ans, x, dx, *, axis=None, ddof=0, keepdims=False):
+    dans = 2.0 * np.sum((x - np.mean(x, axis=axis, keepdims=True)) * dx, axis=axis, keepdims=keepdims) \
+        / (np.size(x) / np.size(ans) - ddof)
+
+
+@tangent(np.std)
+def std_tangent(ans, x, dx, *, axis=None, ddof=0, keepdims=False):
+    dans = np.sum((x - np.mean(x, axis=axis, keepdims=True)) * dx, axis=axis, keepdims=keepdims) \
+        / ((np.size(x) / np.size(ans) - ddof) * ans)
