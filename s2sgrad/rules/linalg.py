@@ -139,3 +139,9 @@ def pinv(ans, x, dans):
     ("np.linalg.norm(x, -np.inf)", [(4,)])])
 def norm(ans, x, dans, *, ord=None, axis=None, keepdims=False):
     dx = unnorm(dans, x, ans, ord=ord, axis=axis, keepdims=keepdims)
+
+
+@tangent(np.linalg.norm)
+def norm_tangent(ans, x, dx, *, ord=None, axis=None, keepdims=False):
+    dans = np.sum(unnorm(np.ones_like(ans), x, ans, ord=ord, axis=axis, keepdims=keepdims) * dx,
+                  axis=axis, keepdims=keepdims)

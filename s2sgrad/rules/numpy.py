@@ -484,3 +484,8 @@ def var_tangent(ans, x, dx, *, axis=None, ddof=0, keepdims=False):
 def std_tangent(ans, x, dx, *, axis=None, ddof=0, keepdims=False):
     dans = np.sum((x - np.mean(x, axis=axis, keepdims=True)) * dx, axis=axis, keepdims=keepdims) \
         / ((np.size(x) / np.size(ans) - ddof) * ans)
+
+
+@tangent(np.prod)
+def prod_tangent(ans, x, dx, *, axis=None, keepdims=False):
+    dans = np.sum(unprod(np.ones_like(ans), x, axis=axis, keepdims=keepdims) * dx, axis=axis, keepdims=keepdims)
