@@ -230,17 +230,22 @@ def jvp(fn, primals, tangents, wrt=None):
         raise ShapeError(f"jvp takes one tangent per differentiated argument: {len(compiled.positions)}, "
                          f"not {len(tangents)}", compiled.ir.loc,
                          hint="pass a tuple of tangents shaped like the arguments in `wrt`")
-    for i, t in zip(compiled.positions, tangents):
-        if (type(t) is not float or type(args[i]) is not float) and np.shape(t) != np.shape(args[i]):
-            raise ShapeError(f"the tangent of argument {i} has shape {np.shape(t)} but the argument has "
-                             f"shape {np.shape(args[i])}", compiled.ir.loc,
-                             hint="pass tangents shaped like their arguments")
+    _check_tangents(compiled, args, tangents)
     if any(type(a) is np.ndarray and a.size >= LARGE for a in args):
         # large arrays: the version specialized to these shapes (results written into memory
         # the code holds, passes/buffers.py)
         key = calls.shape_key((*args, *tangents))
         return compile_derivative(fn, compiled.positions, "jvp", key).fn(*args, *tangents)
     return compiled.fn(*args, *tangents)       # (generated code never writes into its parameters)
+
+
+def _check_tangents(compiled, args, tangents) -> None:
+    """Each tangent shaped like the argument it goes with."""
+    for i, t in zip(compiled.positions, tangents):
+        if (type(t) is not float or type(args[i]) is not float) and np.shape(t) != np.shape(args[i]):
+            raise ShapeError(f"the tangent of argument {i} has shape {np.shape(t)} but the argument has "
+                             f"shape {np.shape(args[i])}", compiled.ir.loc,
+                             hint="pass tangents shaped like their arguments")
 
 
 def jacobian(fn, wrt=0, mode="reverse"):
@@ -263,21 +268,31 @@ def jacobian(fn, wrt=0, mode="reverse"):
                       for j, p in enumerate(_indices(fn, positions))]
         else:
             places = _indices(fn, positions)
-            zeros = [np.zeros(np.shape(args[p])) if np.ndim(args[p]) else 0.0 for p in places]
-            blocks = []
-            for j, p in enumerate(places):
-                columns = []
-                for k in range(np.size(args[p])):
-                    tangents = list(zeros)
-                    tangents[j] = _basis(args[p], k)
-                    out, column = jvp(fn, args, tangents, wrt=tuple(places))
-                    _one_output(out, fn)
-                    columns.append(column)
-                shape = np.shape(args[p]) + np.shape(columns[0])
-                blocks.append(np.moveaxis(np.reshape(np.array(columns), shape),
-                                          range(np.ndim(args[p])), range(-np.ndim(args[p]), 0)))
+
+            def along(tangents):
+                out, column = jvp(fn, args, tangents, wrt=places)
+                _one_output(out, fn)
+                return column
+            blocks = [_stacked([along(t) for t in _basis_tangents(args, places, j)], args[p])
+                      for j, p in enumerate(places)]
         return blocks[0] if single else tuple(blocks)
     return jac
+
+
+def _basis_tangents(args, places, j):
+    """One tuple of tangents per entry of argument `places[j]`: that entry 1, all else 0."""
+    zeros = [np.zeros(np.shape(args[p])) if np.ndim(args[p]) else 0.0 for p in places]
+    for k in range(np.size(args[places[j]])):
+        tangents = list(zeros)
+        tangents[j] = _basis(args[places[j]], k)
+        yield tuple(tangents)
+
+
+def _stacked(columns: list, arg):
+    """Results, one per entry of `arg` (in order), as one array shaped result + arg."""
+    ndim = np.ndim(arg)
+    whole = np.reshape(np.array(columns), np.shape(arg) + np.shape(columns[0]))
+    return np.moveaxis(whole, range(ndim), range(-ndim, 0))
 
 
 def _higher_order(derivative, wrt):
@@ -314,18 +329,14 @@ def hvp(fn, wrt=0):
     and of tangents, when `wrt` is a tuple): forward mode run over the generated gradient,
     so no Hessian is ever formed."""
     single = not isinstance(wrt, tuple)
-    compiled = compile_derivative(fn, (wrt,) if single else wrt, "hvp")
+    compiled = compile_derivative(fn, (wrt,) if single else wrt, "reverse,forward")
 
     def product(*args):
         *args, tangents = args
         tangents = (tangents,) if single else tuple(tangents)
         args = calls.arguments(compiled, tuple(args))
-        for i, t in zip(compiled.positions, tangents):
-            if np.shape(t) != np.shape(args[i]):
-                raise ShapeError(f"the tangent of argument {i} has shape {np.shape(t)} but the argument "
-                                 f"has shape {np.shape(args[i])}", compiled.ir.loc,
-                                 hint="pass a tangent shaped like the argument")
-        _, (_, along) = compiled.fn(*_copies(args), *_copies(tangents))
+        _check_tangents(compiled, args, tangents)
+        _, (_, along) = compiled.fn(*args, *tangents)
         return along[0] if single else tuple(along)
     return product
 
@@ -337,25 +348,17 @@ def hessian(fn, wrt=0):
     derivatives with respect to argument i and argument j. Built one Hessian-vector product
     (forward over reverse) per entry of the arguments."""
     single = not isinstance(wrt, tuple)
-    times = hvp(fn, (wrt,))
+    places = _indices(fn, (wrt,) if single else wrt)
+    times = hvp(fn, places)
 
     def hess(*args):
-        places = _indices(fn, (wrt,) if single else wrt)
-        zeros = [np.zeros(np.shape(args[p])) if np.ndim(args[p]) else 0.0 for p in places]
         blocks = [[None] * len(places) for _ in places]
         for j, p in enumerate(places):
-            columns = []
-            for k in range(np.size(args[p])):
-                tangents = list(zeros)
-                tangents[j] = _basis(args[p], k)
-                columns.append(hvp(fn, tuple(places))(*args, tuple(tangents)))
-            for i, q in enumerate(places):
-                stacked = np.array([c[i] for c in columns]).reshape(np.shape(args[p]) + np.shape(args[q]))
-                blocks[i][j] = np.moveaxis(stacked, range(np.ndim(args[p])), range(-np.ndim(args[p]), 0))
+            columns = [times(*args, t) for t in _basis_tangents(args, places, j)]
+            for i in range(len(places)):
+                blocks[i][j] = _stacked([c[i] for c in columns], args[p])
         return blocks[0][0] if single else tuple(tuple(row) for row in blocks)
-    del times
     return hess
-
 
 def _indices(fn, positions) -> tuple:
     names = list(inspect.signature(inspect.unwrap(fn)).parameters)

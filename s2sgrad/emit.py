@@ -389,7 +389,7 @@ def _all_statements(fn: ir.Function):
 
 def _writes_in_place(stmt) -> bool:
     return isinstance(stmt, ir.Pop) and stmt.index is not None or isinstance(stmt, ir.Assign) \
-        and stmt.op in ("setitem", "iadd", "append", "add_at") and getattr(stmt.args[0], "name", None) == stmt.target
+        and stmt.op in ir.WRITES and getattr(stmt.args[0], "name", None) == stmt.target
 
 
 def _read_before_write(stmt) -> set:
@@ -416,20 +416,11 @@ def _count_block(stmts, counter: Counter) -> None:
             # a value made outside a loop or branch is never folded into it
             counter.update({n: (c if n in made else 2) for n, c in inner.items()})
         elif isinstance(stmt, ir.Assign):
-            counter.update(_each_name(stmt.args))          # `t + t` reads t twice
+            counter.update(a.name for a in ir.atoms_of(stmt.args) if isinstance(a, ir.Var))   # t + t: twice
             if isinstance(dict(stmt.params).get(ir.OUT), str):
                 counter.update([dict(stmt.params)[ir.OUT]])   # written into: it needs its name
         elif not isinstance(stmt, ir.Comment):
             counter.update(ir.uses(stmt) if not isinstance(stmt, ir.Pop) else ir.uses(stmt) - {stmt.target})
-
-
-def _each_name(value) -> list:
-    """The names in an atom, Index, Slice or tuple, once per appearance."""
-    if isinstance(value, ir.Var):
-        return [value.name]
-    items = value if isinstance(value, (tuple, list)) else value.items if isinstance(value, ir.Index) else \
-        (value.lower, value.upper, value.step) if isinstance(value, ir.Slice) else ()
-    return [name for item in items for name in _each_name(item)]
 
 
 def _size(expr: ast.expr) -> int:

@@ -91,8 +91,7 @@ class CallLowering:
         fence.check(source)
         from .lower import Lowerer
         child = Lowerer(source, self.namer, outer=self if isinstance(callee, ast.FunctionDef) else None,
-                        inlining=self.inlining + (key,))
-        child.keep_calls = self.keep_calls
+                        inlining=self.inlining + (key,), keep_calls=self.keep_calls)
         child.nested = dict(self.nested) if isinstance(callee, ast.FunctionDef) else {}
         args = self.inline_args(node, source.tree, callee)
         names = [p.arg for p in source.tree.args.posonlyargs + source.tree.args.args + source.tree.args.kwonlyargs]

@@ -347,6 +347,9 @@ def defs(stmt) -> set[str]:
     return set()
 
 
+WRITES = {"iadd", "setitem", "setitem.any", "append", "add_at"}
+# ops that may write into their first argument (when it is their target: `dx += g`, `a[i] = v`)
+
 OUT = "out"     # a static saying where a result is written (passes/buffers.py); not the op's own
 
 

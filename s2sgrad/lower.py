@@ -48,25 +48,26 @@ RESERVED = {"np", "math", "pullback", "tape"} | {h.__name__ for h in runtime.HEL
 STATIC_TYPES = (bool, int, float, complex, str, type, np.dtype, type(None))
 
 
-def _helper(name: str) -> bool:
-    """Whether `name` is a runtime helper the generated code may call (unbroadcast, ...)."""
-    op = rules.OPS.get(name)
-    return op is not None and op.kind == "helper"
-
-
 class Namer:
     """Hands out names no other variable in the generated code uses."""
 
     def __init__(self, taken=()):
-        self.taken = set(taken)
+        self.taken = set(taken) | RESERVED     # never a name the generated code itself uses
         self.made = set()            # names a pass made up and wants to call temporaries
+
+    @classmethod
+    def of(cls, fn: ir.Function) -> "Namer":
+        """A namer for new names in `fn`: none its statements, parameters, free names or
+        bindings use."""
+        taken = {n for s in ir.walk_all(fn.body) for n in ir.uses(s) | ir.defs(s)}
+        return cls(taken | set(fn.params) | set(fn.free) | set(fn.bindings))
 
     def fresh(self, base: str) -> str:
         base = base[:24].rstrip("_") or "t"
         if not base.isidentifier() or keyword.iskeyword(base):
             base = "t_" + "".join(c if c.isalnum() else "_" for c in base)
         name, n = base, 1
-        while name in self.taken or name in rules.FOREIGN or _helper(name):   # (functions the code calls)
+        while name in self.taken or name in rules.FOREIGN:      # (functions of users' rules)
             n += 1
             name = f"{base}_{n}"
         self.taken.add(name)
@@ -77,18 +78,15 @@ def lower(source: frontend.Source, namer: Namer | None = None, keep_calls: bool 
     """Lower a parsed user function to IR (checked by the fence first); without
     `keep_calls`, every call to the user's functions but a recursive one is inlined."""
     fence.check(source)
-    lowerer = Lowerer(source, namer, inlining=(source.fn,))
-    lowerer.keep_calls = keep_calls
-    return lowerer.function()
+    return Lowerer(source, namer, inlining=(source.fn,), keep_calls=keep_calls).function()
 
 
 class Lowerer(FlowLowering, CallLowering):
     """Lowers one function; control flow and calls are in lower_flow and inline."""
 
-    keep_calls = True       # a call to a function that stands alone stays a call (its own vjp)
-
-    def __init__(self, source, namer=None, template_mode=False, outer=None, inlining=()):
+    def __init__(self, source, namer=None, template_mode=False, outer=None, inlining=(), keep_calls=True):
         self.src, self.template_mode = source, template_mode
+        self.keep_calls = keep_calls    # a call to a function that stands alone stays a call (its vjp)
         self.outer, self.inlining = outer, inlining    # for a function inlined into another
         tree = source.tree
         self.params = [a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]

@@ -26,15 +26,15 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
     `shapes` (parameter name -> shapes.Shaped) asks for code specialized to them;
     `resume=(stage, IR)` starts after that stage (a specialization reuses the general
     code's early stages); `record`, a dict, receives the IR after each stage."""
-    higher = kind == "hvp" or kind.startswith("reverse,")   # forward mode over a gradient
+    higher = kind.startswith("reverse,")   # "reverse,forward[,forward]": forward over a gradient
+    sweep = partial(forward.run, wrt=wrt) if kind == "jvp" else \
+        partial(_higher, wrt=wrt, single=single, origin=fn, forwards=kind.count("forward")) if higher else \
+        partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn)
     stages = {
         "lower": lambda _: lower.lower(frontend.parse(fn), keep_calls=not higher),   # Hessians inline calls
         "normalize": normalize.run,
         "hoist": hoist.run if optimized else (lambda f: f),
-        "reverse": partial(forward.run, wrt=wrt) if kind == "jvp" else   # (forward mode's sweep)
-        partial(_higher, wrt=wrt, single=single, origin=fn, forwards=kind.count("forward") or 1)
-        if kind == "hvp" or kind.startswith("reverse,")
-        else partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn),   # hvp: forward over reverse
+        "reverse": sweep,                  # (forward mode's own sweep for a jvp)
         "optimize": optimize.run if optimized else (lambda f: f),
         "specialize": partial(specialize.run, params=shapes) if optimized and shapes else (lambda f: f),
         "sums": partial(sums.run, params=shapes) if optimized and shapes else (lambda f: f),

@@ -20,15 +20,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import ir, rules
-from ..lower import RESERVED, Namer
+from ..lower import Namer
 
 SUMMED = {"matmul_dleft": ("matmul_dleft_sum", 0), "matmul_dright": ("matmul_dright_sum", 1)}
 # op -> (its summing helper, the position among the factors of the loop-invariant matrix)
 
 
 def run(fn: ir.Function) -> ir.Function:
-    names = {n for s in ir.walk(fn.body) for n in ir.uses(s) | ir.defs(s)}
-    namer = Namer(names | set(fn.params) | set(fn.free) | set(fn.bindings) | RESERVED)
+    namer = Namer.of(fn)
     counts = _reads(fn.body)
     made: set = set()
     everything = list(ir.walk_all(fn.body))

@@ -54,7 +54,7 @@ def run(fn: ir.Function, params: dict) -> ir.Function:
             filled |= {a.name for a in s.args[2:] if isinstance(a, ir.Var)}
     for i, s in enumerate(body):
         if isinstance(s, ir.Assign) and _ufunc(s) and s.target not in filled and _large(known.get(s.target)):
-            body[i] = _reusing(s, body[:i], body[i + 1:], known, reads, set(fn.params))
+            body[i] = _reusing(s, body[:i], body[i + 1:], known, reads)
     return replace(fn, body=tuple(_unzeroed(body, known)))
 
 
@@ -171,7 +171,7 @@ def _slice_shape(whole, index: ir.Index):
         return None
 
 
-def _reusing(s: ir.Assign, before: list, after: list, known: dict, reads: Counter, params: set) -> ir.Assign:
+def _reusing(s: ir.Assign, before: list, after: list, known: dict, reads: Counter) -> ir.Assign:
     """`s` computed into the memory of an argument nothing reads after it."""
     later = set().union(*(ir.uses(t) | (ir.heads(t) if isinstance(t, ir.NESTED) else set()) for t in after)) \
         if after else set()
@@ -180,7 +180,7 @@ def _reusing(s: ir.Assign, before: list, after: list, known: dict, reads: Counte
         # a value read once is NumPy's to reuse, unless it is the right side of `a - t`, or
         # has a name (written into memory already there)
         once = reads.get(getattr(a, "name", None)) == 1 and (i == 1 and s.op in ("sub", "div") or a.name in named)
-        if not isinstance(a, ir.Var) or a.name in later or a.name in params or (reads[a.name] < 2 and not once) \
+        if not isinstance(a, ir.Var) or a.name in later or (reads[a.name] < 2 and not once) \
                 or known.get(a.name) != known.get(s.target) or not owned(before, a.name):
             continue
         return replace(s, params=((ir.OUT, a.name),))

@@ -26,9 +26,7 @@ from dataclasses import replace
 
 from .. import ir, rules
 
-IN_PLACE = {"iadd", "setitem", "setitem.any", "append", "add_at"}
-NOT_MERGED = {"id", "append", "setitem", "setitem.any", "iadd", "add_at", "np.array", "np.asarray",
-              "zero_grad", "unindex", "unassigned", "call_adjoint"}
+NOT_MERGED = {"id", "np.array", "np.asarray", "zero_grad", "unindex", "unassigned", "call_adjoint"} | ir.WRITES
 
 
 def run(fn: ir.Function, seen: dict | None = None) -> ir.Function:
@@ -82,7 +80,7 @@ class _Pass:
     def unaliased(self, stmt, aliases: dict):
         """`stmt` reading the names adjoint copies were made of (not one writing into its
         first argument in place: that array is the copy's own)."""
-        if not aliases or isinstance(stmt, ir.Assign) and stmt.op in IN_PLACE:
+        if not aliases or isinstance(stmt, ir.Assign) and stmt.op in ir.WRITES:
             return stmt
         return _rename_uses(stmt, aliases)
 

@@ -69,10 +69,8 @@ class _Facts:
             for name in ir.uses(s) if not isinstance(s, ir.NESTED) else ir.heads(s):
                 self.readers.setdefault(name, []).append(s)
         self.added_into = {s.target for s in flat if isinstance(s, ir.Assign) and (
-            s.op == "iadd" or s.op in ("setitem", "setitem.any", "add_at") and s.args[0] == ir.Var(s.target))}
-        taken = {n for s in ir.walk_all(flat) for n in ir.uses(s) | ir.defs(s)}
-        self.namer = Namer(taken | set(fn.params) | set(fn.free) | set(fn.bindings))
-        self.namer.made = set()
+            s.op == "iadd" or s.op in ir.WRITES and s.args[0] == ir.Var(s.target))}
+        self.namer = Namer.of(fn)
 
     def stable(self, atom) -> bool:
         """A constant, or a name assigned once (so it means the same wherever it is read)."""

@@ -26,7 +26,7 @@ import re
 
 from .. import ir, rules
 from ..errors import NoRuleError
-from ..lower import RESERVED, Namer, inline, template
+from ..lower import Namer, inline, template
 from .activity import differentiable_positions
 
 LINEAR = {"getitem", "np.sum", "np.mean", "np.reshape", "np.transpose", "np.ravel", "np.squeeze",
@@ -47,7 +47,6 @@ HELPER_POSITIONS = {"unbroadcast": (0,), "unsum": (0,), "untranspose": (0,), "un
 SUMMED = {"add_at"}                       # linear in its two arguments jointly: x + g at index
 CONTAINERS = {"tuple", "list", "append"}
 COPIES = {"np.copy"}
-IN_PLACE = {"iadd", "setitem", "setitem.any", "add_at", "append"}   # linear: their tangents read no values
 BILINEAR = {"matmul", "np.matmul", "np.dot", "np.outer", "np.inner", "np.vdot", "np.tensordot", "np.kron"}
 
 
@@ -55,7 +54,7 @@ def run(fn: ir.Function, wrt: tuple, over_reverse: bool = False) -> ir.Function:
     """`jvp_<name>(*params, *tangents)` returning `(value, tangent of the value)`;
     `over_reverse`: `fn` is a gradient (a Hessian-vector product is being made)."""
     if over_reverse:
-        _straight(fn)
+        _no_pullbacks(fn)
     sweep = Forward(fn, wrt)
     *body, ret = fn.body
     # a parameter not differentiated that comes to vary (in a loop) starts with zeros
@@ -77,9 +76,7 @@ def run(fn: ir.Function, wrt: tuple, over_reverse: bool = False) -> ir.Function:
 class Forward:
     def __init__(self, fn: ir.Function, wrt: tuple):
         self.bindings, self.companions = dict(fn.bindings), list(fn.companions)
-        taken = {n for s in ir.walk_all(fn.body) for n in ir.uses(s) | ir.defs(s)}
-        self.namer = Namer(taken | set(fn.params) | set(fn.free) | set(fn.bindings) | RESERVED)
-        self.namer.made = set()
+        self.namer = Namer.of(fn)
         self.varied = _varied(fn, wrt)
         self.dot = {}
         for name in sorted(self.varied):
@@ -106,13 +103,21 @@ class Forward:
         self.namer.made.add(name)
         return name
 
+    def tangent_or_zeros(self, atom, base: str, out: list):
+        """`atom`'s tangent, or zeros shaped like it (appended to `out`) when it does not vary."""
+        tangent = self.tangent(atom)
+        if tangent is None:
+            tangent = ir.Var(self.temp(base + "_zero"))
+            out.append(ir.Assign(tangent.name, "zero_tangent", (atom,), ()))
+        return tangent
+
     def block(self, stmts) -> list:
         out = []
         for stmt in stmts:
             if isinstance(stmt, ir.Assign) and stmt.op == "call" and stmt.target in self.varied:
                 out += self.call(stmt)
             elif isinstance(stmt, ir.Assign):
-                if stmt.target in self.varied and stmt.target in ir.uses(stmt) and stmt.op not in IN_PLACE:
+                if stmt.target in self.varied and stmt.target in ir.uses(stmt) and stmt.op not in ir.WRITES:    # (those are linear)
                     # `dv = f(dv)`: the tangent reads the value before the statement changed it
                     was = self.temp(stmt.target + "_was")
                     self.varied.add(was)
@@ -143,9 +148,7 @@ class Forward:
     def assign(self, s: ir.Assign) -> list:
         """The statements that give `s.target` its tangent."""
         target = self.dot[s.target]
-        positions = HELPER_POSITIONS.get(s.op) if s.op in HELPER_POSITIONS else \
-            range(len(s.args)) if s.op in CONTAINERS else _positions(s) if s.op in rules.OPS else ()
-        varying = [i for i in positions if self.tangent(s.args[i]) is not None]
+        varying = [i for i in _positions(s) if self.tangent(s.args[i]) is not None]
         if not varying:
             return [ir.Assign(target, "zero_tangent", (ir.Var(s.target),), (), s.loc)]
         op = rules.OPS[s.op]
@@ -157,16 +160,15 @@ class Forward:
             return self.elementwise(s, op, varying, target)
         if s.op in LINEAR and varying == [0]:
             return [ir.Assign(target, s.op, (self.tangent(s.args[0]),) + s.args[1:], s.params, s.loc)]
-        if s.op in BILINEAR:
-            return self.sum_of([(s.op, tuple(self.tangent(a) if j == i else a for j, a in enumerate(s.args)))
-                                for i in varying], s, target)
-        if s.op in HELPER_POSITIONS and s.op not in SUMMED:   # helpers linear in what varies
+        if s.op in BILINEAR or s.op in HELPER_POSITIONS and s.op not in SUMMED:
+            # linear in each argument that varies: one term per argument, its tangent in its place
             return self.sum_of([(s.op, tuple(self.tangent(a) if j == i else a for j, a in enumerate(s.args)))
                                 for i in varying], s, target)
         if s.op in SUMMED:                     # linear in all the varying arguments together
-            args = tuple(self.tangent(a) if j in varying else ir.Const(0.0) if j in HELPER_POSITIONS[s.op] else a
+            out: list = []
+            args = tuple(self.tangent_or_zeros(a, target, out) if j in HELPER_POSITIONS[s.op] else a
                          for j, a in enumerate(s.args))
-            return [ir.Assign(target, s.op, args, s.params, s.loc)]
+            return out + [ir.Assign(target, s.op, args, s.params, s.loc)]
         if s.op == "setitem":
             return self.setitem(s, target)
         if s.op in CONTAINERS:                 # a container of values: the container of tangents
@@ -196,15 +198,10 @@ class Forward:
     def custom(self, s, op, target) -> list:
         """The op's tangent template, its `d<arg>` the arguments' tangents (zeros where
         they do not vary)."""
-        out = []
+        out: list = []
         mapping = dict(zip(op.args, s.args)) | dict(op.statics) | dict(s.params)
         mapping = {k: v if isinstance(v, (ir.Var, ir.Const, ir.Index)) else ir.Const(v) for k, v in mapping.items()}
-        for name, arg in zip(op.args, s.args):
-            tangent = self.tangent(arg)
-            if tangent is None:
-                tangent = ir.Var(self.temp(target + "_zero"))
-                out.append(ir.Assign(tangent.name, "zero_tangent", (arg,), (), s.loc))
-            mapping["d" + name] = tangent
+        mapping |= {"d" + name: self.tangent_or_zeros(arg, target, out) for name, arg in zip(op.args, s.args)}
         mapping["ans"] = ir.Var(s.target)
         stmts, _ = inline(template(op, tangent=True), mapping, {"dans": target}, s.loc,
                           lambda o, args: self.temp(o))
@@ -213,7 +210,7 @@ class Forward:
     def sum_of(self, terms, s, target) -> list:
         """`target = term + term + ...`, each term an (op, args) pair."""
         out, names = [], []
-        for k, (op, args) in enumerate(terms):
+        for op, args in terms:
             name = target if len(terms) == 1 else self.temp(target + "_part")
             out.append(ir.Assign(name, op, args, s.params if op == s.op else (), s.loc))
             names.append(name)
@@ -225,14 +222,9 @@ class Forward:
         return out
 
     def container(self, s, target) -> list:
-        out, items = [], []
-        for a in s.args:
-            tangent = self.tangent(a)
-            if tangent is None:
-                tangent = ir.Var(self.temp(target + "_zero"))
-                out.append(ir.Assign(tangent.name, "zero_tangent", (a,), (), s.loc))
-            items.append(tangent)
-        return out + [ir.Assign(target, s.op, tuple(items), s.params, s.loc)]
+        out: list = []
+        items = tuple(self.tangent_or_zeros(a, target, out) for a in s.args)
+        return out + [ir.Assign(target, s.op, items, s.params, s.loc)]
 
     def call(self, s) -> list:
         """A call to the user's function runs the callee's own jvp: `(value, tangent)`."""
@@ -265,17 +257,13 @@ class Forward:
     def setitem(self, s, target) -> list:
         """`z = x with z[i] = v`: the tangent is x's with its item i set to v's."""
         array, index, value = s.args
-        out = []
-        base = self.tangent(array)
-        if base is None:
-            zero = self.temp(target)
-            out.append(ir.Assign(zero, "zero_tangent", (array,), (), s.loc))
-            base = ir.Var(zero)
+        out: list = []
+        base = self.tangent_or_zeros(array, target, out)
         item = self.tangent(value) or ir.Const(0.0)
         return out + [ir.Assign(target, "setitem", (base, index, item), (), s.loc)]
 
 
-def _straight(fn: ir.Function) -> None:
+def _no_pullbacks(fn: ir.Function) -> None:
     """Refuse, at the user's line, a gradient that still calls derivatives (a recursive
     function's: every other call is inlined for second derivatives): forward mode over
     pullbacks is not proven yet, and a Hessian must never be silently wrong."""
@@ -287,8 +275,13 @@ def _straight(fn: ir.Function) -> None:
 
 
 def _positions(s: ir.Assign) -> tuple:
-    """The arguments whose values the op's result depends on smoothly (every argument of a
-    helper with no forward rule: using one is then an error, not a silent zero)."""
+    """The arguments whose values the op's result depends on smoothly: a container's items,
+    the values a runtime helper is linear in, and every argument of a helper with no
+    forward rule (using one is then an error, not a silent zero)."""
+    if s.op in CONTAINERS:
+        return tuple(range(len(s.args)))
+    if s.op in HELPER_POSITIONS:
+        return HELPER_POSITIONS[s.op]
     op = rules.OPS.get(s.op)
     if op is not None and op.kind == "helper":
         return tuple(range(len(s.args)))
@@ -302,10 +295,8 @@ def _varied(fn: ir.Function, wrt) -> set:
     while changed:
         changed = False
         for s in assigns:
-            positions = range(len(s.args)) if s.op in CONTAINERS else HELPER_POSITIONS[s.op] \
-                if s.op in HELPER_POSITIONS else _positions(s)
             if s.target not in varied and any(isinstance(s.args[i], ir.Var) and s.args[i].name in varied
-                                              for i in positions):
+                                              for i in _positions(s)):
                 varied.add(s.target)
                 changed = True
     return varied

@@ -17,7 +17,7 @@ import re
 from dataclasses import replace
 
 from .. import ir
-from ..lower import RESERVED, Namer
+from ..lower import Namer
 
 
 def run(fn: ir.Function, active: frozenset, itself=None):
@@ -30,8 +30,7 @@ def run(fn: ir.Function, active: frozenset, itself=None):
     the derivative being made is a vjp that reruns: a call to the same function with the
     same differentiated arguments then calls that vjp."""
     from ..api import callee_derivative
-    namer = Namer({n for s in ir.walk(fn.body) for n in ir.uses(s) | ir.defs(s)} | set(fn.params)
-                  | set(fn.free) | set(fn.bindings) | RESERVED)
+    namer = Namer.of(fn)
     bindings, companions, pulled = dict(fn.bindings), list(fn.companions), {}
 
     def take_items(s, stmts, outputs):

@@ -24,23 +24,22 @@ from .specialize import owned
 
 def run(fn: ir.Function, params: dict) -> ir.Function:
     known = infer(fn, params)
-    taken = {n for s in ir.walk_all(fn.body) for n in ir.uses(s) | ir.defs(s)}
-    namer = Namer(taken | set(fn.params) | set(fn.free) | set(fn.bindings))
-    body = _block(fn.body, known, namer, set(fn.params))
-    made = frozenset(namer.taken - taken - set(fn.params) - set(fn.free) - set(fn.bindings))
-    return replace(fn, body=body, temps=fn.temps | made, derived=fn.derived | made)
+    namer = Namer.of(fn)
+    body = _block(fn.body, known, namer)
+    return replace(fn, body=body, temps=fn.temps | namer.made, derived=fn.derived | namer.made)
 
 
-def _block(stmts, known: dict, namer: Namer, params: set) -> tuple:
+def _block(stmts, known: dict, namer: Namer) -> tuple:
     out: list = []
     for s in stmts:
         if isinstance(s, ir.NESTED):
-            s = ir.with_bodies(s, lambda body: _block(body, known, namer, params))
-        elif isinstance(s, ir.Assign) and s.op in ("add", "sub") and _owned(out, s.target, known, params):
+            s = ir.with_bodies(s, lambda body: _block(body, known, namer))
+        elif isinstance(s, ir.Assign) and s.op in ("add", "sub") and s.target in known and owned(out, s.target):
             other = _other(s)
             if other is not None:
                 if s.op == "sub":
                     neg = namer.fresh("neg")
+                    namer.made.add(neg)
                     out.append(ir.Assign(neg, "neg", (other,), (), s.loc))
                     other = ir.Var(neg)
                 s = ir.Assign(s.target, "iadd", (ir.Var(s.target), other), (), s.loc)
@@ -56,9 +55,3 @@ def _other(s: ir.Assign):
     if s.op == "add" and s.args[1] == me and s.args[0] != me:
         return s.args[0]
     return None
-
-
-def _owned(before: list, name: str, known: dict, params: set) -> bool:
-    """Whether `name`, as `before` (the block so far) leaves it, is a new array of the
-    shape and dtype the name always has, that only arithmetic has read since."""
-    return name in known and name not in params and owned(before, name)
