@@ -51,7 +51,7 @@ class Op:
         """Names of the arguments this op's rule differentiates."""
         if self.kind == "elementwise":
             return self.args
-        if self.kind == "adjoint":
+        if self.kind == "adjoint" or self.kind == "helper" and self.rule is not None:
             from .. import lower  # the template's assignments say which
             return lower.template(self).outputs
         return ()
@@ -229,6 +229,18 @@ def helper(fn):
     return fn
 
 
+def transpose(helper_fn, *, examples):
+    """Give a runtime helper of the generated code its reverse rule (rules/helpers.py): a
+    template like an @adjoint rule's, so that a gradient can be differentiated again."""
+    def decorate(rule):
+        op = OPS[helper_fn.__name__]
+        op.rule = rule
+        op.args, op.statics, op.optional = _signature(rule)
+        op.spec = Spec(examples=tuple(examples))
+        return rule
+    return decorate
+
+
 def special(name: str) -> None:
     """Register an op the emitter writes as syntax (getitem, tuple, id)."""
     _add(Op(name, name, "special"))
@@ -256,4 +268,4 @@ def lookup(obj) -> Op | None:
     return OPS[key] if key is not None else None
 
 
-from . import operators, numpy, linalg, scipy_special  # noqa: E402,F401  (fill the table)
+from . import operators, numpy, linalg, scipy_special, helpers  # noqa: E402,F401  (fill the table)
