@@ -60,11 +60,28 @@ def compile_derivative(fn, wrt=0, kind="grad", shapes=None) -> Compiled:
     """The compiled derivative of `fn` (cached: asking again costs no compile); `shapes`,
     one `calls.shape_key` item per parameter, asks for the version specialized to them."""
     target = inspect.unwrap(fn)
+    if kind in ("vjp", "jvp") and hasattr(target, "__s2sgrad__"):
+        return _of_derivative(target, wrt, kind, shapes)
     key = (wrt if isinstance(wrt, tuple) else (wrt,), not isinstance(wrt, tuple), kind, shapes)
     per_fn = _CACHE.setdefault(target, {}) if _weakrefable(target) else {}
     if key not in per_fn:
         per_fn[key] = _compile(target, wrt, kind, shapes)
     return per_fn[key]
+
+
+def _of_derivative(derivative, wrt, kind, shapes):
+    """The vjp or jvp of a gradient s2sgrad made (`grad(f)` or `value_and_grad(f)`): the
+    derivative of f's generated gradient, compiled as f's (reverse over reverse, or
+    forward over reverse)."""
+    of, positions, single, chain, value = derivative.__s2sgrad__
+    names = list(inspect.signature(of).parameters)
+    if chain != ("reverse",):
+        source = frontend.parse(of)
+        raise NotDifferentiableError(f"a {kind} of a derivative of order {len(chain)} is not supported yet",
+                                     source.loc(source.tree), hint="differentiate s2sgrad.grad(f) itself")
+    inner = names[positions[0]] if single else tuple(names[p] for p in positions)
+    entry = "value_and_grad" if value else "grad"
+    return compile_derivative(of, wrt, passes.derived_kind(kind, entry, inner), shapes)
 
 
 def _specializer(fn, wrt, kind):
@@ -215,12 +232,6 @@ def jvp(fn, primals, tangents, wrt=None):
     """`(fn(*primals), tangent)`: the derivative of `fn` at `primals` along `tangents`, one
     per differentiated argument (all of them by default), computed by forward mode in the
     same sweep as the value."""
-    if hasattr(fn, "__s2sgrad__") and fn.__s2sgrad__[3] == ("reverse",):
-        # the jvp of a gradient s2sgrad made: the Hessian of its function along the tangents
-        # (one per argument the gradient is taken with respect to)
-        of, positions, single = fn.__s2sgrad__[:3]
-        along = hvp(of, positions[0] if single else positions)(*primals, tangents[0] if single else tuple(tangents))
-        return fn(*primals), along
     if wrt is None:
         wrt = tuple(range(len(inspect.signature(inspect.unwrap(fn)).parameters)))
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "jvp")
@@ -298,7 +309,7 @@ def _stacked(columns: list, arg):
 def _higher_order(derivative, wrt):
     """`grad` of a derivative s2sgrad made (`grad(f)`, `grad(grad(f))`): one more forward
     sweep over f's gradient, along the same argument, which must be one number."""
-    fn, positions, single, chain = derivative.__s2sgrad__
+    fn, positions, single, chain = derivative.__s2sgrad__[:4]
     position = _indices(fn, (wrt,))[0] if not isinstance(wrt, tuple) else None
     loc = compile_derivative(fn, positions if not single else positions[0], "grad").ir.loc
     if not single or position != positions[0]:
@@ -319,7 +330,7 @@ def _higher_order(derivative, wrt):
             out = out[1]                       # the tangent of what the sweep before returned
         return out[1][0]                       # ... of the gradient
     higher.__name__ = "d" * len(chain) + "_" + fn.__name__
-    higher.__s2sgrad__ = (fn, (position,), True, chain)
+    higher.__s2sgrad__ = calls.Derived(fn, (position,), True, chain)
     return higher
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,6 +20,18 @@ from .errors import NotDifferentiableError, ShapeError
 
 
 MAX_SPECIALIZATIONS = 8       # per derivative; calls with other shapes use the general code
+
+
+class Derived(NamedTuple):
+    """What a derivative s2sgrad made is the derivative of (its `__s2sgrad__`): `fn`, with
+    respect to the parameters at `positions` (`single`: wrt was one of them, not a tuple),
+    by the sweeps in `chain` ("reverse" for grad, then "forward" once per grad taken of
+    it); `value`: it returns the value too (value_and_grad)."""
+    fn: object
+    positions: tuple
+    single: bool
+    chain: tuple
+    value: bool = False
 
 
 def entry_point(compiled, fn, value: bool, specialize=None):
@@ -69,7 +82,7 @@ def entry_point(compiled, fn, value: bool, specialize=None):
     entry = namespace["entry"]
     entry.__name__ = entry.__qualname__ = ("value_and_grad_" if value else "grad_") + fn.__name__
     entry.__doc__ = compiled.ir.doc
-    entry.__s2sgrad__ = (fn, compiled.positions, compiled.single, ("reverse",))   # grad(entry): order 2
+    entry.__s2sgrad__ = Derived(fn, compiled.positions, compiled.single, ("reverse",), value)
     return entry
 
 

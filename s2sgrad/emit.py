@@ -413,6 +413,7 @@ def _count_block(stmts, counter: Counter) -> None:
             inner, made = Counter(), ir.defs(stmt)
             for body in ir.bodies(stmt):
                 _count_block(body, inner)
+                made -= ir.exposed(body)           # (read before it is made again there)
             # a value made outside a loop or branch is never folded into it
             counter.update({n: (c if n in made else 2) for n, c in inner.items()})
         elif isinstance(stmt, ir.Assign):

@@ -70,6 +70,8 @@ class CallLowering:
         its own module's values)."""
         key = callee if not isinstance(callee, ast.FunctionDef) else id(callee)
         name = ast.unparse(node.func)
+        if hasattr(callee, "__s2sgrad__"):
+            return self.derivative_call(node, callee, target)
         if not isinstance(callee, ast.FunctionDef) and inspect.unwrap(callee) is not callee:
             raise self.unsupported(node, f"`{name}` is decorated; s2sgrad cannot see what its decorator "
                                          "does", "call the undecorated function, or inline the decoration")
@@ -135,6 +137,23 @@ class CallLowering:
                                    f"write `a, b = {ast.unparse(node)}`")
         args = self.inline_args(node, source.tree, callee)
         return self.op("call", (ir.Var(self.bind(callee.__name__, callee)), *args), node, target)
+
+    def derivative_call(self, node, derivative, target):
+        """A call to a derivative s2sgrad made (`df = s2sgrad.grad(f)`), kept as a call: its
+        own derivative is that of f's generated gradient (reverse over reverse, or forward
+        over reverse), compiled once and printed beside."""
+        name = ast.unparse(node.func)
+        made = derivative.__s2sgrad__
+        if not self.keep_calls or made.chain != ("reverse",):
+            raise self.unsupported(node, f"`{name}` is a derivative s2sgrad made; a second derivative "
+                                         "(Hessian, grad of grad) of a function that calls one is not "
+                                         "supported yet", "differentiate once (s2sgrad.grad or jvp of this "
+                                                          "function), or call f's own hessian")
+        if (made.value or not made.single) and self.unpacking is not node:
+            raise self.unsupported(node, f"`{name}` returns a tuple; unpack it where it is called",
+                                   f"write `a, b = {ast.unparse(node)}`")
+        args = self.inline_args(node, frontend.parse(made.fn).tree, made.fn)
+        return self.op("call", (ir.Var(self.bind(name.split(".")[-1], derivative)), *args), node, target)
 
     def outer_name(self, name, child, callee) -> bool:
         """Whether an inlined function's free name means the same thing here."""

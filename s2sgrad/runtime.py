@@ -536,11 +536,11 @@ class GradList(list):
 
 
 def zero_grad(x):
-    """A zero gradient shaped like `x`: 0.0 for a number, a dict of zeros for a dict,
+    """A zero gradient shaped like `x`: 0.0 for a number (or an empty list), a dict of zeros for a dict,
     an array of zeros for an array (or a list, whose gradient is an array, or a list of
     arrays when its items differ in shape)."""
-    if isinstance(x, (int, float)):
-        return 0.0
+    if isinstance(x, (int, float)) or isinstance(x, list) and not x:
+        return 0.0                            # (an empty list's items have no shape to copy)
     if isinstance(x, dict):
         return GradDict((key, zero_grad(value)) for key, value in x.items())
     if isinstance(x, list) and len({np.shape(item) for item in x}) > 1:

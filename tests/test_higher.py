@@ -26,3 +26,160 @@ def test_helper_reverse_rule_matches_finite_differences(tmp_path, name, expr, sh
     rng = np.random.default_rng(len(CASES))
     args = [rng.standard_normal(s) if s else float(rng.standard_normal()) for s in shapes]
     check_grads(fn, *args, rtol=1e-5, atol=1e-7)
+
+
+# -- reverse over reverse on the galleries -------------------------------------------
+
+import s2sgrad  # noqa: E402
+
+from .support import numeric_vjp  # noqa: E402
+from .test_forward import _float_positions, _like, _scalar_entries  # noqa: E402
+
+AGAIN: list = []
+
+
+@pytest.mark.parametrize("fn, make_args, i", list(_scalar_entries()))
+def test_vjps_of_gradients_match_differences_of_the_gradient(fn, make_args, i):
+    """vjp(grad(f)) (reverse mode over the generated gradient) pulls a cotangent back to
+    every float argument: the Hessian's row, and the mixed second derivatives. Each is
+    right or refused at the user's line: never silently wrong."""
+    args = make_args()
+    floats = _float_positions(args)
+    df = s2sgrad.grad(fn, i)
+    try:
+        out, pullback = s2sgrad.vjp(df, *args, wrt=floats)
+    except s2sgrad.NoRuleError as error:
+        assert error.loc is not None and ("recursive functions" in str(error) or "no rule" in str(error)), error
+        return
+    np.testing.assert_allclose(out, df(*make_args()), rtol=1e-12, atol=1e-12)
+    v = _like(args[i], np.random.default_rng(5))
+    got = pullback(v)
+    AGAIN.append(fn.__name__)
+    for j, g in zip(floats, got):
+        assert np.shape(g) == np.shape(args[j])
+        np.testing.assert_allclose(g, numeric_vjp(df, make_args(), j, v), rtol=1e-4, atol=1e-5,
+                                   err_msg=f"argument {j}")
+
+
+def test_reverse_over_reverse_covers_the_gallery_but_recursion():
+    assert len(AGAIN) >= 160, len(AGAIN)
+    print(f"reverse over reverse: {len(AGAIN)} gallery functions")
+
+
+# -- derivatives s2sgrad made, called by functions that are differentiated --------------
+
+CALLER = """
+import numpy as np
+import s2sgrad
+
+
+def f(x, w):
+    s = 0.0
+    for i in range(3):
+        x = np.sin(x) * w
+        if i > 0:
+            s = s + np.sum(x * x)
+    return s
+
+
+df = s2sgrad.grad(f)
+dfw = s2sgrad.grad(f, wrt=(0, 1))
+vg = s2sgrad.value_and_grad(f)
+
+
+def penalty(x, w):
+    g = df(x, w)
+    return np.sum(g ** 2)
+
+
+def both(x, w):
+    gx, gw = dfw(x, w)
+    return np.sum(gx * gw)
+
+
+def valued(x, w):
+    value, g = vg(x, w)
+    return value * np.sum(g)
+
+
+def in_a_loop(x, w):
+    total = 0.0
+    for k in range(2):
+        total = total + np.sum(df(x * (k + 1.0), w) * w)
+    return total
+"""
+
+
+def _caller(tmp_path, name):
+    return make_function(tmp_path, CALLER, name=name, preamble="")
+
+
+def _numeric_grad(fn, args, i, eps=1e-6):
+    return numeric_vjp(fn, args, i, 1.0)
+
+
+ARGS = (np.array([0.3, -0.7, 1.1]), np.array([0.5, 0.9, -1.2]))
+
+
+@pytest.mark.parametrize("name", ["penalty", "both", "valued", "in_a_loop"])
+def test_a_function_calling_a_gradient_differentiates_in_both_modes(tmp_path, name):
+    fn = _caller(tmp_path, name)
+    x, w = (a.copy() for a in ARGS)
+    gx, gw = s2sgrad.grad(fn, wrt=(0, 1))(x, w)
+    np.testing.assert_allclose(gx, _numeric_grad(fn, (x, w), 0), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(gw, _numeric_grad(fn, (x, w), 1), rtol=1e-5, atol=1e-7)
+    u = (np.array([1.0, -0.5, 0.25]), np.array([0.2, 0.1, -0.3]))
+    _, along = s2sgrad.jvp(fn, (x, w), u)
+    np.testing.assert_allclose(along, gx @ u[0] + gw @ u[1], rtol=1e-10)
+    np.testing.assert_array_equal(x, ARGS[0])
+
+
+def test_the_gradient_penalty_is_twice_the_hessian_times_the_gradient(tmp_path):
+    penalty, f = _caller(tmp_path, "penalty"), _caller(tmp_path, "f")
+    x, w = ARGS
+    H = s2sgrad.hessian(f)(x, w)
+    g = s2sgrad.grad(f)(x, w)
+    np.testing.assert_allclose(s2sgrad.grad(penalty)(x, w), 2 * H @ g, rtol=1e-10)
+    source = s2sgrad.source(penalty)
+    assert "def vjp_grad_f(x, w, ddx" in source and "dx = vjp_grad_f(x, w, dg)[1][0]" in source
+
+
+def test_the_jacobian_of_a_gradient_by_reverse_mode_is_the_hessian(tmp_path):
+    f = _caller(tmp_path, "f")
+    x, w = ARGS
+    J = s2sgrad.jacobian(s2sgrad.grad(f), wrt=(0, 1), mode="reverse")(x, w)
+    H = s2sgrad.hessian(f, wrt=(0, 1))(x, w)
+    np.testing.assert_allclose(J[0], H[0][0], rtol=1e-10)
+    np.testing.assert_allclose(J[1], H[0][1], rtol=1e-10)
+
+
+def test_a_gradient_penalty_with_respect_to_other_parameters(tmp_path):
+    """The WGAN-GP shape: the penalty on the gradient with respect to the input, itself
+    differentiated with respect to the critic's weights."""
+    source = """
+import numpy as np
+import s2sgrad
+
+
+def critic(theta, x):
+    return np.sum(np.tanh(theta @ x))
+
+
+dcritic_dx = s2sgrad.grad(critic, wrt=1)
+
+
+def penalty(theta, x):
+    return (np.sqrt(np.sum(dcritic_dx(theta, x) ** 2)) - 1.0) ** 2
+"""
+    penalty = make_function(tmp_path, source, name="penalty", preamble="")
+    theta, x = np.random.default_rng(2).standard_normal((4, 3)), np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(s2sgrad.grad(penalty)(theta, x), numeric_vjp(penalty, (theta, x), 0, 1.0),
+                               rtol=1e-5, atol=1e-8)
+
+
+def test_a_second_derivative_of_a_function_calling_a_gradient_is_refused_at_its_line(tmp_path):
+    penalty = _caller(tmp_path, "penalty")
+    with pytest.raises(s2sgrad.UnsupportedSyntaxError) as caught:
+        s2sgrad.hessian(penalty)(*ARGS)
+    assert caught.value.loc.line == CALLER.splitlines().index("    g = df(x, w)") + 1
+    assert "second derivative" in str(caught.value)

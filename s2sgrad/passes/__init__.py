@@ -9,10 +9,12 @@ checks the grammar of the result (the tests stop after every stage in turn). `st
 """
 from __future__ import annotations
 
+import ast
+import re
 from functools import partial
 
 from .. import frontend, ir, lower
-from . import accumulate, buffers, forward, hoist, inplace, normalize, optimize, reverse, rows, specialize, sums
+from . import again, accumulate, buffers, forward, hoist, inplace, normalize, optimize, reverse, rows, specialize, sums
 
 PRIMAL_STAGES = ("lower", "normalize", "hoist")          # the function itself, not yet its derivative
 STAGES = ("lower", "normalize", "hoist", "reverse", "optimize", "specialize", "sums", "inplace", "rows",
@@ -26,9 +28,11 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
     `shapes` (parameter name -> shapes.Shaped) asks for code specialized to them;
     `resume=(stage, IR)` starts after that stage (a specialization reuses the general
     code's early stages); `record`, a dict, receives the IR after each stage."""
-    higher = kind.startswith("reverse,")   # "reverse,forward[,forward]": forward over a gradient
+    again_of = _derived(kind)              # "vjp of grad('x')": a derivative of a gradient
+    higher = kind.startswith("reverse,") or again_of is not None   # (or "reverse,forward[,forward]")
     sweep = partial(forward.run, wrt=wrt) if kind == "jvp" else \
-        partial(_higher, wrt=wrt, single=single, origin=fn, forwards=kind.count("forward")) if higher else \
+        partial(_higher, wrt=wrt, single=single, origin=fn, forwards=kind.count("forward")) if kind.startswith("reverse,") else \
+        partial(_again, wrt=wrt, single=single, origin=fn, how=again_of) if again_of else \
         partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn)
     stages = {
         "lower": lambda _: lower.lower(frontend.parse(fn), keep_calls=not higher),   # Hessians inline calls
@@ -62,3 +66,30 @@ def _higher(fn: ir.Function, wrt, single, origin, forwards: int) -> ir.Function:
     for _ in range(forwards):
         result = optimize.run(forward.run(result, wrt, over_reverse=True))
     return result
+
+
+def derived_kind(outer: str, entry: str, inner) -> str:
+    """The kind naming the `outer` derivative ("vjp" or "jvp") of what `s2sgrad.<entry>(f,
+    inner)` returns (entry "grad" or "value_and_grad"; inner a name or a tuple of names)."""
+    return f"{outer} of {entry}({inner!r})"
+
+
+def _derived(kind: str):
+    """(outer, entry, inner names, single) from a kind `derived_kind` made, else None."""
+    match = re.fullmatch(r"(vjp|jvp) of (grad|value_and_grad)\((.*)\)", kind)
+    if match is None:
+        return None
+    inner = ast.literal_eval(match[3])
+    single = not isinstance(inner, tuple)
+    return match[1], match[2], (inner,) if single else inner, single
+
+
+def _again(fn: ir.Function, wrt, single, origin, how) -> ir.Function:
+    """The vjp or jvp (`how[0]`) of the gradient `how` describes, with respect to `wrt`:
+    reverse mode over reverse mode, or forward over reverse."""
+    outer, entry, inner, inner_single = how
+    gradient = again.returning(optimize.run(reverse.run(fn, inner, "grad", inner_single, origin)),
+                               entry == "value_and_grad", inner_single)
+    if outer == "jvp":
+        return forward.run(gradient, wrt, over_reverse=True)
+    return reverse.run(again.prepared(gradient), wrt, "vjp", single, origin)

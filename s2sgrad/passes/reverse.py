@@ -58,6 +58,7 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
     else:
         seed = ir.Var(sweep.namer.fresh("d" + out.name if isinstance(out, ir.Var) else "dout"))
     sweep.out = sweep.seed(out, seed, ret.loc) + sweep.block(forward)
+    sweep.out[:0] = [ir.Assign(d, "list", ()) for d in sweep.dtapes.values()]
     grads = tuple(sweep.gradient(p, fn.loc) for p in wrt)
     temps = frozenset(fn.temps | sweep.temps)
     derived = frozenset(sweep.dnames.values()) | sweep.derived
@@ -174,6 +175,7 @@ class Reverse:
         self.line = None
         self.claimed: set = set()    # adjoints a contribution of this statement assigns first
         self.owned: set = set()      # adjoints held in arrays no other name can see
+        self.dtapes: dict = {}       # a tape the function keeps -> its adjoint tape
 
     def dname(self, name: str) -> str:
         if name not in self.dnames:
@@ -236,14 +238,18 @@ class Reverse:
             return self.branch(stmt)
         if isinstance(stmt, (ir.For, ir.While)):
             return self.loop(stmt)
-        if not isinstance(stmt, ir.Assign):
+        if isinstance(stmt, ir.Push):
+            return self.pushed(stmt)
+        if not isinstance(stmt, (ir.Assign, ir.Pop)):
             return
         dans = self.adj.get(stmt.target) if stmt.target in self.active else None
         owned = stmt.target in self.owned
         if stmt.target in self.mutable:             # the value before this line is another one
             self.adj.pop(stmt.target, None)
             self.owned.discard(stmt.target)
-        if dans is not None:
+        if isinstance(stmt, ir.Pop):
+            self.popped(stmt, dans)
+        elif dans is not None:
             if owned and tape.written_index(stmt) is not None:
                 self.owned.add(stmt.target)         # a write in place may reuse its adjoint
             self.backprop(stmt, dans)
@@ -279,7 +285,7 @@ class Reverse:
         self.adj, self.owned = adj, owned
         if isinstance(stmt, ir.For):
             self.out.append(ir.For(stmt.target, stmt.start, stmt.stop, stmt.step, tuple(body), stmt.loc,
-                                   reverse=True))
+                                   reverse=not stmt.reverse))
             return
         self.out += self.block(list(stmt.test))          # the last test, which ended the loop
         self.out.append(ir.For(self.namer.fresh("turn"), ir.Const(0), ir.Var(stmt.counter), ir.Const(1),
@@ -290,7 +296,10 @@ class Reverse:
         every turn, must leave them in the variable `dx`)."""
         names = set()
         for s in ir.walk([inner for body in ir.bodies(stmt) for inner in body]):
-            if isinstance(s, ir.Assign) and s.target in self.active:
+            if isinstance(s, ir.Pop) and s.target in self.active or \
+                    isinstance(s, ir.Push) and isinstance(s.value, ir.Var) and s.value.name in self.active:
+                names.add(s.target if isinstance(s, ir.Pop) else s.value.name)   # (a gradient's tape)
+            elif isinstance(s, ir.Assign) and s.target in self.active:
                 names.add(s.target)
                 names |= {s.args[i].name for i in differentiable_positions(s)
                           if isinstance(s.args[i], ir.Var) and s.args[i].name in self.active}
@@ -311,6 +320,47 @@ class Reverse:
                 self.out.append(ir.Assign(target.name, "id", (current,)))
                 self.owned.discard(name)
             self.adj[name] = target
+
+    # -- a gradient's tape, differentiated again (reverse over reverse) ------------
+
+    def dtape(self, tape_name: str) -> str:
+        """The adjoint tape of a tape the function keeps: what comes off the tape in the
+        forward sweep goes back on this one as an adjoint, for the push to take."""
+        if tape_name not in self.dtapes:
+            self.dtapes[tape_name] = self.namer.fresh("d" + tape_name)
+        return self.dtapes[tape_name]
+
+    def popped(self, stmt: ir.Pop, dans) -> None:
+        """`x = pop(tape)` (or `x[i] = pop(tape)`): the popped value's adjoint goes on the
+        adjoint tape (zeros if nothing flowed into it); the value x held before keeps the
+        rest (its other items)."""
+        if stmt.target not in self.active:
+            return
+        if dans is None:
+            dans = ir.Var(self.temp("zero_grad", ()))
+            self.out.append(ir.Assign(dans.name, "zero_grad", (ir.Var(stmt.target),)))
+        self.out.append(ir.Push(self.dtape(stmt.tape), dans, stmt.index))
+        if stmt.index is not None:
+            rest = self.output_name(stmt.target)
+            self.out += [ir.Assign(rest, "np.copy", (dans,)),
+                         ir.Assign(rest, "setitem", (ir.Var(rest), stmt.index, ir.Const(0.0)))]
+            self.adj[stmt.target] = ir.Var(rest)
+            self.owned.add(stmt.target)
+            self.claimed.clear()
+
+    def pushed(self, stmt: ir.Push) -> None:
+        """`push(tape, v)` (or of `v[i]`) saved a value for a pop: the adjoint that pop put
+        on the adjoint tape flows into v's."""
+        value = stmt.value
+        if not (isinstance(value, ir.Var) and value.name in self.active):
+            return
+        back = self.temp("popped", ())
+        self.out.append(ir.Pop(self.dtape(stmt.tape), back))
+        if stmt.index is None:
+            return self.commit([], [(value.name, ir.Var(back))], None)
+        item = ir.Assign(self.temp("getitem", ()), "getitem", (value, stmt.index))
+        op = rules.OPS["getitem" if self.basic(stmt.index) else "getitem.any"]
+        self.commit(*self.from_template(item, op, [0], ir.Var(back)), None)
 
     # -- one assignment -------------------------------------------------------
 

@@ -83,9 +83,12 @@ def carried_by(stmt) -> set:
     return ir.exposed(body) & set().union(*(ir.defs(s) for s in body))
 
 
-def written_index(stmt: ir.Assign):
-    """The index of an in-place write `a[i] = v`, whose item is what the tape keeps."""
-    if stmt.op == "setitem" and isinstance(stmt.args[0], ir.Var) and stmt.args[0].name == stmt.target:
+def written_index(stmt):
+    """The index of an in-place write `a[i] = v` (or `a[i] += v`, or a gradient's
+    `a[i] = pop(tape)`), whose item is what the tape keeps."""
+    if isinstance(stmt, ir.Pop):
+        return stmt.index
+    if stmt.op in ("setitem", "add_at") and isinstance(stmt.args[0], ir.Var) and stmt.args[0].name == stmt.target:
         return stmt.args[1]
     return None
 
@@ -178,7 +181,7 @@ def _written_in_place(forward, name) -> bool:
 def _with_pushes(stmts, kept, first) -> list:
     out = []
     for stmt in stmts:
-        if isinstance(stmt, ir.Assign) and stmt.target in kept and id(stmt) not in first:
+        if isinstance(stmt, (ir.Assign, ir.Pop)) and stmt.target in kept and id(stmt) not in first:
             out.append(ir.Push(TAPE, ir.Var(stmt.target), written_index(stmt)))
         out.append(ir.with_bodies(stmt, lambda body: tuple(_with_pushes(body, kept, first))))
     return out
@@ -187,7 +190,7 @@ def _with_pushes(stmts, kept, first) -> list:
 def _without_pops(stmts, kept) -> list:
     out = []
     for stmt in stmts:
-        if isinstance(stmt, ir.Pop) and stmt.target not in kept:
+        if isinstance(stmt, ir.Pop) and stmt.tape == TAPE and stmt.target not in kept:
             continue
         out.append(ir.with_bodies(stmt, lambda body: tuple(_without_pops(body, kept))))
     return out
@@ -198,7 +201,7 @@ def prune(fn: ir.Function) -> ir.Function:
     that pops) no longer reads, now that optimization has simplified it."""
     flat = list(ir.walk(fn.body))
     first = next((i for i, top in enumerate(fn.body)
-                  if any(isinstance(s, ir.Pop) for s in ir.walk([top]))), None)
+                  if any(_taped(s, ir.Pop) for s in ir.walk([top]))), None)
     if first is None:
         return fn
     reads = set()
@@ -206,12 +209,12 @@ def prune(fn: ir.Function) -> ir.Function:
         if isinstance(stmt, ir.Pop):
             continue
         reads |= ir.heads(stmt) if isinstance(stmt, ir.NESTED) else ir.uses(stmt)
-    popped = {s.target for s in flat if isinstance(s, ir.Pop)}
+    popped = {s.target for s in flat if _taped(s, ir.Pop)}
     reads |= _viewed(flat, popped, reads)
     kept, changed = popped & reads, True
     while changed:            # an index an item is restored at must be restored too
         new = set().union(*(ir.uses(s) - {s.target, TAPE} for s in flat
-                            if isinstance(s, ir.Pop) and s.target in kept and s.index is not None))
+                            if _taped(s, ir.Pop) and s.target in kept and s.index is not None))
         changed = bool((new & popped) - kept)
         kept |= new & popped
     if kept == popped:
@@ -223,8 +226,14 @@ def prune(fn: ir.Function) -> ir.Function:
 def _without(stmts, drop) -> list:
     out = []
     for stmt in stmts:
-        if isinstance(stmt, ir.Pop) and stmt.target in drop or \
-                isinstance(stmt, ir.Push) and getattr(stmt.value, "name", None) in drop:
+        if _taped(stmt, ir.Pop) and stmt.target in drop or \
+                _taped(stmt, ir.Push) and getattr(stmt.value, "name", None) in drop:
             continue
         out.append(ir.with_bodies(stmt, lambda body: tuple(_without(body, drop))))
     return out
+
+
+def _taped(stmt, kind) -> bool:
+    """A push or pop (`kind`) of this derivative's own tape (a gradient differentiated again
+    also keeps the gradient's tape, which is not for pruning)."""
+    return isinstance(stmt, kind) and stmt.tape == TAPE
