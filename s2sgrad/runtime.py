@@ -469,6 +469,48 @@ def eigh_adjoint(gw, gv, w, v):
     return 0.5 * (da + np.swapaxes(da, -1, -2))
 
 
+def eigh_tangent(t, w, v):
+    """The tangents of `w, v = np.linalg.eigh(a)` along `t` (symmetrised, distinct
+    eigenvalues): the diagonal of v.T t v, and v times its off-diagonal part over the gaps."""
+    n = np.shape(w)[-1]
+    s = 0.5 * (t + np.swapaxes(t, -1, -2))
+    p = np.swapaxes(v, -1, -2) @ s @ v
+    gap = w[..., None, :] - w[..., :, None]
+    f = np.where(np.eye(n, dtype=bool), 0.0, 1.0 / np.where(np.eye(n, dtype=bool), 1.0, gap))
+    return np.diagonal(p, axis1=-2, axis2=-1).copy(), v @ (f * p)
+
+
+def cumprod_tangent(t, x, ans, axis=None):
+    """The tangent of `np.cumprod(x, axis)` along `t`: through the quotient where x has no
+    zeros, else the sum over entries of t times the products of the others (exact)."""
+    if np.all(x != 0):
+        return ans * np.cumsum(t / x, axis=axis)
+    flat = axis is None
+    moved = np.moveaxis(np.ravel(x) if flat else np.asarray(x, dtype=float), -1 if flat else axis, -1)
+    tm = np.moveaxis(np.ravel(t) if flat else np.asarray(t, dtype=float), -1 if flat else axis, -1)
+    out = np.zeros(moved.shape)
+    for i in range(moved.shape[-1]):          # entry i's tangent times the products without it
+        without = moved.copy()
+        without[..., i] = 1.0
+        out[..., i:] += tm[..., i:i + 1] * np.cumprod(without, -1)[..., i:]
+    return np.moveaxis(out, -1, -1 if flat else axis)
+
+
+def average_tangent(t, tw, x, weights, ans, axis=None):
+    """The tangent of `ans = np.average(x, axis, weights)` along `t` (for x) and `tw` (for
+    the weights): the weighted average of t, plus tw's weighting of x less the average."""
+    if weights is None:
+        return np.average(t, axis=axis)
+    w, tw = np.asarray(weights), np.asarray(tw)
+    if axis is not None and w.ndim == 1 and np.ndim(x) > 1:    # weights along that axis
+        shape = [1] * np.ndim(x)
+        shape[axis] = -1
+        w, tw = w.reshape(shape), tw.reshape(shape) if tw.ndim else tw
+    total = np.sum(w * np.ones(np.shape(x)), axis=axis, keepdims=True)
+    avg = np.sum(w * x, axis=axis, keepdims=True) / total
+    return np.reshape(np.sum(w * t + tw * (x - avg), axis=axis, keepdims=True) / total, np.shape(ans))
+
+
 def cholesky_adjoint(g, lower):
     """The adjoint of `lower = np.linalg.cholesky(a)`, symmetrised."""
     phi = np.tril(lower.T @ g)
@@ -590,4 +632,4 @@ HELPERS = (unbroadcast, broadcast_like, max_tangent, zero_tangent, call_jvp, uns
            unprod, unvar, unstd, uncumsum, unaverage, unnorm, untrace, add_at, unindex, unsplit,
            unconcatenate, unstacked, unhstack, unvstack, unroll, untile, unrepeat, unpad, undiagonal, undiag, untake,
            untake_along_axis, unassigned, unsort, untensordot, unkron, uneinsum, eigh_adjoint, cholesky_adjoint,
-           pinv_adjoint, solve_adjoint, uncumprod)
+           pinv_adjoint, solve_adjoint, uncumprod, eigh_tangent, cumprod_tangent, average_tangent)

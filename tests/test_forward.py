@@ -456,6 +456,6 @@ def test_a_jvp_never_writes_into_the_callers_tangents(tmp_path):
 
 
 def test_forward_mode_covers_most_of_the_rule_table():
-    """174 of the 192 example calls; the rest name np.average (weights), np.cumprod,
-    np.einsum, np.linalg.cholesky/eigh/pinv, and a user's rule with no tangent."""
-    assert len(FORWARD_RULES) >= 174, len(FORWARD_RULES)
+    """Every example call but those of a user's rule with no tangent rule."""
+    print(f"forward mode: {len(FORWARD_RULES)} of {len(CASES)} rule examples")
+    assert len(FORWARD_RULES) >= 190, len(FORWARD_RULES)

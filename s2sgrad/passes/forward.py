@@ -47,7 +47,8 @@ HELPER_POSITIONS = {"unbroadcast": (0,), "unsum": (0,), "untranspose": (0,), "un
 SUMMED = {"add_at"}                       # linear in its two arguments jointly: x + g at index
 CONTAINERS = {"tuple", "list", "append"}
 COPIES = {"np.copy"}
-BILINEAR = {"matmul", "np.matmul", "np.dot", "np.outer", "np.inner", "np.vdot", "np.tensordot", "np.kron"}
+BILINEAR = {"matmul", "np.matmul", "np.dot", "np.outer", "np.inner", "np.vdot", "np.tensordot", "np.kron",
+            "np.einsum"}       # (multilinear: one term per argument that varies)
 
 
 def run(fn: ir.Function, wrt: tuple, over_reverse: bool = False) -> ir.Function:

@@ -9,7 +9,7 @@ symmetrised, the gradient with respect to the symmetric matrix the input stands 
 import numpy as np
 
 from . import adjoint, tangent
-from ..runtime import (cholesky_adjoint, dot_dleft, dot_dright, eigh_adjoint,  # noqa: F401 (templates)
+from ..runtime import (cholesky_adjoint, dot_dleft, dot_dright, eigh_adjoint, eigh_tangent,  # noqa: F401
                        pinv_adjoint, solve_adjoint, uneinsum, unkron, unnorm, untensordot)
 
 R, W = "real", "wellcond"
@@ -124,10 +124,28 @@ def eigh(ans, x, dans):
     dx = eigh_adjoint(dans[0], dans[1], ans[0], ans[1])
 
 
+@tangent(np.linalg.cholesky)
+def cholesky_tangent(ans, x, dx):
+    inner = np.linalg.solve(ans, np.swapaxes(np.linalg.solve(ans, 0.5 * (dx + np.swapaxes(dx, -1, -2))), -1, -2))
+    dans = ans @ (np.tril(inner, -1) + 0.5 * np.eye(np.shape(x)[-1]) * inner)
+
+
+@tangent(np.linalg.eigh)
+def eigh_tangent_rule(ans, x, dx):
+    dans = eigh_tangent(dx, ans[0], ans[1])
+
+
 @adjoint(np.linalg.pinv, domain=(R,), sympy="np.array(M(x).pinv())", examples=[
     ("np.linalg.pinv(x)", [(3, 2)]), ("np.linalg.pinv(x)", [(2, 3)])])
 def pinv(ans, x, dans):
     dx = pinv_adjoint(dans, x, ans)
+
+
+@tangent(np.linalg.pinv)
+def pinv_tangent(ans, x, dx):
+    dxt, anst = np.swapaxes(dx, -1, -2), np.swapaxes(ans, -1, -2)
+    dans = (-(ans @ dx @ ans) + ans @ anst @ dxt @ (np.eye(np.shape(x)[-2]) - x @ ans)
+            + (np.eye(np.shape(x)[-1]) - ans @ x) @ dxt @ anst @ ans)
 
 
 @adjoint(np.linalg.norm, domain=("away",), why="SymPy cannot run np.linalg.norm on arrays of symbols, and "

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from . import adjoint, alias, nondifferentiable, partials, tangent
-from ..runtime import (unaverage, unbroadcast, uncumprod, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
+from ..runtime import (average_tangent, cumprod_tangent, unaverage, unbroadcast, uncumprod, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
                        undiagonal, unhstack, unmax, unpad, unprod, unrepeat, unroll, unsort, unsplit,
                        unstd, unsum, untake, untake_along_axis, untile, untrace, untranspose, unvar,
                        unvstack)
@@ -285,11 +285,21 @@ def cumprod(ans, x, dans, *, axis=None):
     dx = uncumprod(dans, x, ans, axis=axis)
 
 
+@tangent(np.cumprod)
+def cumprod_tangent_rule(ans, x, dx, *, axis=None):
+    dans = cumprod_tangent(dx, x, ans, axis=axis)
+
+
 @adjoint(np.average, domain=(R, P), sympy="numpy", examples=[
     ("np.average(x, weights=y)", [(5,), (5,)]), ("np.average(x, axis=0, weights=y)", [(4, 3), (4,)]),
     ("np.average(x, axis=1, weights=y)", [(4, 3), (4, 3)]), ("np.average(x, 0)", [(4, 3)])])
 def average(ans, x, weights=None, dans=None, *, axis=None):
     dx, dweights = unaverage(dans, x, weights, axis=axis)
+
+
+@tangent(np.average)
+def average_tangent_rule(ans, x, weights=None, dx=None, dweights=None, *, axis=None):
+    dans = average_tangent(dx, dweights, x, weights, ans, axis=axis)
 
 
 @adjoint(np.trace, domain=(R,), sympy="numpy", examples=[
