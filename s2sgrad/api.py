@@ -232,9 +232,30 @@ def jvp(fn, primals, tangents, wrt=None):
     """`(fn(*primals), tangent)`: the derivative of `fn` at `primals` along `tangents`, one
     per differentiated argument (all of them by default), computed by forward mode in the
     same sweep as the value."""
+    entries = _JVP_ENTRIES.get(fn) if _weakrefable(fn) else None
+    entry = entries.get(wrt) if entries is not None else None
+    if entry is None:
+        entry = _jvp_entry(fn, wrt)
+    return entry(primals, tangents)
+
+
+_JVP_ENTRIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # fn -> {wrt: entry}
+
+
+def _jvp_entry(fn, wrt):
+    """jvp's path for `fn` and `wrt`: straight to the generated code for arguments it
+    takes as they are (calls.jvp_entry), else through `_jvp`'s checks."""
+    given = wrt
     if wrt is None:
         wrt = tuple(range(len(inspect.signature(inspect.unwrap(fn)).parameters)))
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "jvp")
+    entry = calls.jvp_entry(compiled, functools.partial(_jvp, fn, compiled), LARGE)
+    if _weakrefable(fn):
+        _JVP_ENTRIES.setdefault(fn, {})[given] = entry
+    return entry
+
+
+def _jvp(fn, compiled, primals, tangents):
     args = calls.arguments(compiled, tuple(primals))
     tangents = tuple(tangents)
     if len(tangents) != len(compiled.positions):

@@ -86,6 +86,33 @@ def entry_point(compiled, fn, value: bool, specialize=None):
     return entry
 
 
+def jvp_entry(compiled, slow, large: int):
+    """`entry(primals, tangents)` for `s2sgrad.jvp`: when every differentiated argument is
+    a float, or a float array of fewer than `large` entries with a tangent of its shape,
+    and no other argument is that large, it calls the generated jvp at once; anything
+    else goes to `slow(primals, tangents)`, which checks and explains."""
+    n, wrt = len(compiled.signature.parameters), compiled.positions
+    names = [f"a{i}" for i in range(n)]
+    tangents = [f"t{k}" for k in range(len(wrt))]
+    lines = ["def entry(primals, tangents):",
+             f"    if len(primals) != {n} or len(tangents) != {len(wrt)}:",
+             "        return slow(primals, tangents)",
+             f"    {''.join(a + ', ' for a in names)}= primals",
+             f"    {''.join(t + ', ' for t in tangents)}= tangents"]
+    for i, t in zip(wrt, tangents):
+        a = names[i]
+        lines += [f"    if not (type({a}) is float and type({t}) is float or type({a}) is nd and {a}.dtype.kind == 'f' "
+                  f"and {a}.size < {large} and type({t}) is nd and {t}.shape == {a}.shape):",
+                  "        return slow(primals, tangents)"]
+    for i in (i for i in range(n) if i not in wrt):
+        lines += [f"    if type({names[i]}) is nd and {names[i]}.size >= {large}:",
+                  "        return slow(primals, tangents)"]
+    lines.append(f"    return impl({', '.join(names + tangents)})")
+    namespace = {"slow": slow, "nd": np.ndarray, "impl": compiled.fn}
+    exec("\n".join(lines), namespace)
+    return namespace["entry"]
+
+
 def shape_key(args) -> tuple:
     """The key the entry point dispatches on, for these arguments."""
     return tuple((a.shape, a.dtype.char) if type(a) is np.ndarray else type(a) for a in args)
