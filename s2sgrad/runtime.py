@@ -511,6 +511,92 @@ def average_tangent(t, tw, x, weights, ans, axis=None):
     return np.reshape(np.sum(w * t + tw * (x - avg), axis=axis, keepdims=True) / total, np.shape(ans))
 
 
+# -- tangents of the adjoint helpers (second derivatives: forward over reverse) -------
+
+def unprod_tangent(tg, tx, g, x, axis=None, keepdims=False):
+    """The tangent of `unprod(g, x, axis, keepdims)` along tg and tx: the products of the
+    other entries and their tangents, from exclusive prefix and suffix products (exact
+    where x has zeros)."""
+    x = np.asarray(x, dtype=float)
+    flat = axis is None
+    def moved(a):
+        a = np.broadcast_to(np.asarray(a, dtype=float), x.shape)
+        return np.moveaxis(a.reshape(-1) if flat else a, -1 if flat else axis, -1)
+    mx, mt = moved(x), moved(tx)
+    ones, zeros = np.ones(mx.shape[:-1] + (1,)), np.zeros(mx.shape[:-1] + (1,))
+    px, pt = np.concatenate([ones, mx[..., :-1]], -1), np.concatenate([zeros, mt[..., :-1]], -1)
+    sx = np.concatenate([ones, np.flip(mx, -1)[..., :-1]], -1)
+    st = np.concatenate([zeros, np.flip(mt, -1)[..., :-1]], -1)
+    before, after = np.cumprod(px, -1), np.cumprod(sx, -1)
+    dbefore, dafter = cumprod_tangent(pt, px, before, -1), np.flip(cumprod_tangent(st, sx, after, -1), -1)
+    after = np.flip(after, -1)
+    back = lambda a: np.moveaxis(a, -1, -1 if flat else axis).reshape(x.shape)  # noqa: E731
+    return _expanded(tg, axis, keepdims) * back(before * after) + \
+        _expanded(g, axis, keepdims) * back(dbefore * after + before * dafter)
+
+
+def unnorm_tangent(tg, tx, tans, g, x, ans, ord=None, axis=None, keepdims=False):
+    """The tangent of `unnorm(g, x, ans, ord, axis, keepdims)` along tg, tx and tans (the
+    tangent of the norm): vector p-norms and the Frobenius norm; the norms made of
+    maxima and signs (1, inf) change with g alone."""
+    x = np.asarray(x, dtype=float)
+    matrix = (axis is None and x.ndim == 2) or isinstance(axis, tuple)
+    if ord == 0 or ord in (1, np.inf, -np.inf) or (matrix and ord not in (None, "fro", 2)):
+        return unnorm(tg, x, ans, ord, axis, keepdims)
+    if matrix and ord == 2:
+        raise ValueError("s2sgrad: second derivatives of the spectral norm (ord=2 of a matrix) have no rule yet")
+    p = 2 if ord in (None, "fro") else ord
+    a, ta = _expanded(ans, axis, keepdims), _expanded(tans, axis, keepdims)
+    a = np.where(a == 0, 1.0, a)
+    base = np.sign(x) * np.abs(x) ** (p - 1) / a ** (p - 1)
+    dbase = (p - 1) * (np.abs(x) ** (p - 2) * tx / a ** (p - 1) - base * ta / a)
+    return _expanded(tg, axis, keepdims) * base + _expanded(g, axis, keepdims) * dbase
+
+
+def unaverage_tangent(tg, tx, tw, g, x, weights, axis=None):
+    """The tangents of `unaverage(g, x, weights, axis)` (the adjoints for x and for the
+    weights) along tg, tx and tw."""
+    if weights is None:
+        return unaverage(tg, x, None, axis)[0], None
+    w, tw = np.asarray(weights), np.asarray(tw)
+    if axis is not None and w.ndim == 1 and np.ndim(x) > 1:
+        shape = [1] * np.ndim(x)
+        shape[axis] = -1
+        w, tw = w.reshape(shape), tw.reshape(shape) if tw.ndim else tw
+    ones = np.ones(np.shape(x))
+    total, ttotal = np.sum(w * ones, axis=axis, keepdims=True), np.sum(tw * ones, axis=axis, keepdims=True)
+    avg = np.sum(w * x, axis=axis, keepdims=True) / total
+    tavg = np.sum(tw * x + w * tx, axis=axis, keepdims=True) / total - avg * ttotal / total
+    ge, tge = _expanded(g, axis, False), _expanded(tg, axis, False)
+    tdx = (tge * w + ge * tw) / total - ge * w * ttotal / total ** 2 + np.zeros(np.shape(x))
+    tdw = (tge * (x - avg) + ge * (tx - tavg)) / total - ge * (x - avg) * ttotal / total ** 2
+    return tdx, np.reshape(unbroadcast(tdw, w), np.shape(weights))
+
+
+def solve_adjoint_tangent(tg, ta, tans, g, a, ans):
+    """The tangents of `solve_adjoint(g, a, b, ans)` along tg, ta and tans (the tangent of
+    the solution): for a, then for b."""
+    swap = lambda m: np.swapaxes(m, -1, -2)  # noqa: E731
+    db = np.linalg.solve(swap(a), g)
+    if np.ndim(ans) == 1:                      # one right-hand side
+        tdb = np.linalg.solve(swap(a), tg - (swap(ta) @ db[..., None])[..., 0])
+        return -(tdb[..., :, None] * ans[..., None, :] + db[..., :, None] * tans[..., None, :]), tdb
+    tdb = np.linalg.solve(swap(a), tg - swap(ta) @ db)
+    return -(tdb @ swap(ans) + db @ swap(tans)), tdb
+
+
+def uneinsum_tangent(tg, g, subscripts, operands, toperands, i):
+    """The tangent of `uneinsum(g, subscripts, operands, i)` along tg and the operands'
+    tangents: one term per factor, as for any multilinear function."""
+    total = uneinsum(tg, subscripts, operands, i)
+    for j, t in enumerate(toperands):
+        if j != i and operands[j] is not None:
+            swapped = list(operands)
+            swapped[j] = t
+            total = total + uneinsum(g, subscripts, swapped, i)
+    return total
+
+
 def cholesky_adjoint(g, lower):
     """The adjoint of `lower = np.linalg.cholesky(a)`, symmetrised."""
     phi = np.tril(lower.T @ g)
@@ -632,4 +718,5 @@ HELPERS = (unbroadcast, broadcast_like, max_tangent, zero_tangent, call_jvp, uns
            unprod, unvar, unstd, uncumsum, unaverage, unnorm, untrace, add_at, unindex, unsplit,
            unconcatenate, unstacked, unhstack, unvstack, unroll, untile, unrepeat, unpad, undiagonal, undiag, untake,
            untake_along_axis, unassigned, unsort, untensordot, unkron, uneinsum, eigh_adjoint, cholesky_adjoint,
-           pinv_adjoint, solve_adjoint, uncumprod, eigh_tangent, cumprod_tangent, average_tangent)
+           pinv_adjoint, solve_adjoint, uncumprod, eigh_tangent, cumprod_tangent, average_tangent, unprod_tangent,
+           unnorm_tangent, unaverage_tangent, solve_adjoint_tangent, uneinsum_tangent)

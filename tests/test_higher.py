@@ -16,7 +16,9 @@ CASES = [pytest.param(name, expr, shapes, id=f"{name}: {expr} {shapes}")
 
 def test_the_reverse_sweeps_helpers_have_reverse_rules():
     assert {"unbroadcast", "unsum", "untranspose", "unmax", "matmul_dleft", "matmul_dright", "dot_dleft",
-            "dot_dright", "add_at", "unindex", "uncumsum", "broadcast_like", "max_tangent"} <= set(TRANSPOSED)
+            "dot_dright", "add_at", "unindex", "uncumsum", "broadcast_like", "max_tangent", "untrace", "unroll",
+            "untile", "unrepeat", "unpad", "undiagonal", "undiag", "untake", "untake_along_axis",
+            "unvar"} <= set(TRANSPOSED)
 
 
 @pytest.mark.parametrize("name, expr, shapes", CASES)
@@ -183,3 +185,53 @@ def test_a_second_derivative_of_a_function_calling_a_gradient_is_refused_at_its_
         s2sgrad.hessian(penalty)(*ARGS)
     assert caught.value.loc.line == CALLER.splitlines().index("    g = df(x, w)") + 1
     assert "second derivative" in str(caught.value)
+
+
+# -- second derivatives through every rule of the table -----------------------------------
+
+from .test_rules import CASES as RULE_CASES, _arguments, _rng  # noqa: E402
+from .test_rules import OPS as _OPS, PREAMBLE as RULE_PREAMBLE  # noqa: E402
+
+SECOND: list = []
+
+
+def _through(tmp_path, name, expr, shapes):
+    """The example inside a smooth scalar function: sum(sin(example)), so that every
+    second derivative of the op is used."""
+    params = "xyz"[:len(shapes)]
+    if expr.startswith("def "):
+        source = expr.replace("def f(", "def inner(") + \
+            f"\ndef f({', '.join(params)}):\n    return np.sum(np.sin(inner({', '.join(params)})))\n"
+    else:
+        first = "    x = (x + x.T) / 2\n" if _OPS[name].spec.domain[0] == "spd" else ""
+        source = f"def f({', '.join(params)}):\n{first}    return np.sum(np.sin({expr}))\n"
+    return make_function(tmp_path, source, preamble=RULE_PREAMBLE)
+
+
+@pytest.mark.parametrize("name, expr, shapes", RULE_CASES)
+def test_second_derivatives_through_every_rule_match_differences_of_the_gradient(tmp_path, name, expr, shapes):
+    """hvp (forward mode over the generated gradient, so over the reverse sweep's helpers)
+    against central differences of the gradient; or a located error naming the op."""
+    fn = _through(tmp_path, name, expr, shapes)
+    args = _arguments(name, shapes, _rng(name, expr, shapes))
+    i = _float_positions(args)[0]
+    v = _like(args[i], np.random.default_rng(3))
+    try:
+        got = s2sgrad.hvp(fn, i)(*args, v)
+    except s2sgrad.NoRuleError as error:
+        assert "forward mode has no rule" in str(error) and error.loc is not None
+        return
+    except ValueError as error:
+        assert str(error).startswith("s2sgrad: second derivatives of the spectral norm")
+        return
+    g, eps = s2sgrad.grad(fn, i), 1e-5
+    up, down = list(args), list(args)
+    up[i], down[i] = args[i] + eps * v, args[i] - eps * v
+    want = (np.asarray(g(*up)) - np.asarray(g(*down))) / (2 * eps)
+    SECOND.append(name)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
+def test_second_derivatives_cover_the_rule_table():
+    print(f"second derivatives: {len(SECOND)} of {len(RULE_CASES)} rule examples")
+    assert len(SECOND) >= 180, len(SECOND)

@@ -41,7 +41,10 @@ HELPER_POSITIONS = {"unbroadcast": (0,), "unsum": (0,), "untranspose": (0,), "un
                     "unmax": (0,), "unindex": (0,), "unassigned": (0,), "matmul_dleft": (0, 2),
                     "matmul_dright": (0, 1), "dot_dleft": (0, 2), "dot_dright": (0, 1), "zero_grad": (),
                     "add_at": (0, 2), "iadd": (0, 1), "common_length": (), "broadcast_like": (0,),
-                    "zero_tangent": (), "max_tangent": (0,)}
+                    "zero_tangent": (), "max_tangent": (0,), "unvar": (0, 1), "untrace": (0,), "unroll": (0,),
+                    "untile": (0,), "unrepeat": (0,), "unpad": (0,), "undiagonal": (0,), "undiag": (0,),
+                    "untake": (0,), "untake_along_axis": (0,), "unsort": (0,), "unsplit": (0,),
+                    "unconcatenate": (0,), "unhstack": (0,), "unvstack": (0,)}
 # the runtime helpers of reverse-mode code (a gradient differentiated again) and the arguments
 # whose values they are linear in (bilinear for the matrix products); others are read for shape
 SUMMED = {"add_at"}                       # linear in its two arguments jointly: x + g at index

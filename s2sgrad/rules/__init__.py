@@ -210,7 +210,12 @@ def tangent(target, name: str | None = None):
         if key not in OPS:
             raise ValueError(f"{getattr(target, '__name__', target)} has no rule yet: register its "
                              "reverse rule with @s2sgrad.adjoint or @s2sgrad.partials first")
-        OPS[key].tangent = rule
+        op = OPS[key]
+        if op.kind == "helper" and not op.args:      # a helper with no reverse rule: its arguments
+            args, statics, _ = _signature(rule)
+            op.args = tuple(a for a in args if "d" + a in args)
+            op.statics = statics
+        op.tangent = rule
         return rule
     return decorate
 

@@ -1,6 +1,9 @@
-"""Reverse rules of the generated code's own helpers, so that a gradient can be
-differentiated again in reverse mode (a vjp of a gradient, a Hessian by reverse over
-reverse).
+"""Rules of the generated code's own helpers, so that a gradient can be differentiated
+again: reverse rules (a vjp of a gradient, reverse over reverse) and forward rules
+(Hessians, forward over reverse).
+
+Forward mode applies a helper that is linear in its adjoint to the adjoint's tangent
+(passes/forward.py: HELPER_POSITIONS); the others get an @tangent rule here.
 
 The helpers the reverse sweep calls are linear in the adjoint they carry (`g`) and
 read their other arguments for shapes, positions or ties only; each one's adjoint is
@@ -14,10 +17,13 @@ calls the tests differentiate (tests/test_higher.py).
 """
 import numpy as np
 
-from . import transpose
+from . import tangent, transpose
 from ..runtime import (add_at, broadcast_like, dot_dleft, dot_dright, matmul_dleft,  # noqa: F401
-                       matmul_dright, max_tangent, uncumsum, unbroadcast, unindex, unmax, unsum,
-                       untranspose)
+                       matmul_dright, max_tangent, solve_adjoint, solve_adjoint_tangent, unaverage,
+                       unaverage_tangent, uncumsum, unbroadcast, undiag, undiagonal, uneinsum,
+                       uneinsum_tangent, unindex, unkron, unmax, unnorm, unnorm_tangent, unpad,
+                       unprod, unprod_tangent, unrepeat, unroll, unsort, unstd, unsum, untake,
+                       untake_along_axis, untensordot, untile, untrace, untranspose, unvar)
 
 NO_DERIVATIVE = {"zero_grad", "zero_tangent", "common_length"}   # results that do not vary
 
@@ -102,3 +108,102 @@ def add_at_t(ans, x, index, g, dans):
 @transpose(unindex, examples=[("unindex(x, y, np.array([1, 1, 3]))", [(3,), (5,)])])
 def unindex_t(ans, g, x, index, dans):
     dg = unbroadcast(dans[index], g)
+
+
+@transpose(untrace, examples=[("untrace(x, y, offset=1)", [(), (3, 4)]), ("untrace(x, y)", [(2,), (3, 3, 2)])])
+def untrace_t(ans, g, x, dans, *, offset=0):
+    dg = np.trace(dans, offset=offset)
+
+
+@transpose(unroll, examples=[("unroll(x, 2, 0)", [(5, 2)]), ("unroll(x, -1, None)", [(2, 3)])])
+def unroll_t(ans, g, shift, axis, dans):
+    dg = np.roll(dans, shift, axis)
+
+
+@transpose(untile, examples=[("untile(x, y, (2, 1))", [(4, 3), (2, 3)])])
+def untile_t(ans, g, x, reps, dans):
+    dg = np.tile(dans, reps)
+
+
+@transpose(unrepeat, examples=[("unrepeat(x, y, 2, axis=0)", [(6, 2), (3, 2)]), ("unrepeat(x, y, 3)", [(6,), (2,)])])
+def unrepeat_t(ans, g, x, repeats, dans, *, axis=None):
+    dg = np.repeat(dans, repeats, axis=axis)
+
+
+@transpose(unpad, examples=[("unpad(x, y, 1, 'constant')", [(5, 4), (3, 2)])])
+def unpad_t(ans, g, x, pad_width, mode, dans):
+    dg = np.pad(dans, pad_width)
+
+
+@transpose(undiagonal, examples=[("undiagonal(x, y, offset=1)", [(2,), (3, 3)])])
+def undiagonal_t(ans, g, x, dans, *, offset=0, axis1=0, axis2=1):
+    dg = np.diagonal(dans, offset=offset, axis1=axis1, axis2=axis2)
+
+
+@transpose(undiag, examples=[("undiag(x, y)", [(3, 3), (3,)]), ("undiag(x, y, k=1)", [(2,), (3, 3)])])
+def undiag_t(ans, g, x, dans, *, k=0):
+    dg = np.diag(dans, k=k)
+
+
+@transpose(untake, examples=[("untake(x, y, np.array([0, 2, 2]), axis=0)", [(3, 2), (4, 2)])])
+def untake_t(ans, g, x, indices, dans, *, axis=None):
+    dg = np.take(dans, indices, axis=axis)
+
+
+@transpose(untake_along_axis, examples=[("untake_along_axis(x, y, np.array([[0, 0], [1, 0]]), 1)", [(2, 2), (2, 3)])])
+def untake_along_axis_t(ans, g, x, indices, axis, dans):
+    dg = np.take_along_axis(dans, indices, axis)
+
+
+@transpose(unvar, examples=[("unvar(x, y, axis=0)", [(3,), (4, 3)]), ("unvar(x, y, ddof=1)", [(), (5,)])])
+def unvar_t(ans, g, x, dans, *, axis=None, ddof=0, keepdims=False):
+    dg = unbroadcast(np.sum(dans * unvar(1.0, x, axis=axis, ddof=ddof, keepdims=True), axis=axis,
+                            keepdims=keepdims), g)
+    dx = unvar(g, dans, axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+# -- forward rules of the helpers that are not linear in their adjoint alone ------------
+
+@tangent(unstd)
+def unstd_tangent(ans, g, x, top, dg, dx, dtop, *, axis=None, ddof=0, keepdims=False):
+    dans = unstd(dg - g * dtop / top, x, top, axis=axis, ddof=ddof, keepdims=keepdims) + \
+        unstd(g, dx, top, axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+@tangent(unprod)
+def unprod_tangent_rule(ans, g, x, dg, dx, *, axis=None, keepdims=False):
+    dans = unprod_tangent(dg, dx, g, x, axis=axis, keepdims=keepdims)
+
+
+@tangent(unnorm)
+def unnorm_tangent_rule(ans, g, x, top, dg, dx, dtop, *, ord=None, axis=None, keepdims=False):
+    dans = unnorm_tangent(dg, dx, dtop, g, x, top, ord=ord, axis=axis, keepdims=keepdims)
+
+
+@tangent(untensordot)
+def untensordot_tangent(ans, g, x, y, axes, dg, dx, dy, daxes):
+    along_g = untensordot(dg, x, y, axes)       # bilinear parts: each adjoint in g and the other
+    along_xy = untensordot(g, dx, dy, axes)
+    dans = (along_g[0] + along_xy[0], along_g[1] + along_xy[1])
+
+
+@tangent(unkron)
+def unkron_tangent(ans, g, x, y, dg, dx, dy):
+    along_g = unkron(dg, x, y)
+    along_xy = unkron(g, dx, dy)
+    dans = (along_g[0] + along_xy[0], along_g[1] + along_xy[1])
+
+
+@tangent(uneinsum)
+def uneinsum_tangent_rule(ans, g, subscripts, operands, i, dg, dsubscripts, doperands, di):
+    dans = uneinsum_tangent(dg, g, subscripts, operands, doperands, i)
+
+
+@tangent(unaverage)
+def unaverage_tangent_rule(ans, g, x, weights, dg, dx, dweights, *, axis=None):
+    dans = unaverage_tangent(dg, dx, dweights, g, x, weights, axis=axis)
+
+
+@tangent(solve_adjoint)
+def solve_adjoint_tangent_rule(ans, g, x, y, top, dg, dx, dy, dtop):
+    dans = solve_adjoint_tangent(dg, dx, dtop, g, x, top)
