@@ -46,6 +46,12 @@ def unsum(g, x, axis=None, keepdims=False):
     return np.broadcast_to(g, np.shape(x))
 
 
+def resum(t, g, axis=None, keepdims=False):
+    """unsum's transpose: `t`, shaped like the array `unsum(g, x, axis, keepdims)` spread g
+    over, summed back to the shape of g."""
+    return unbroadcast(t, g) if axis is None else np.sum(t, axis=axis, keepdims=keepdims)
+
+
 def unmax(g, x, ans, axis=None, keepdims=False):
     """The adjoint of `np.max(x, axis, keepdims)` (or of np.min): `g` shared equally by the
     entries of `x` equal to the result."""
@@ -711,7 +717,7 @@ def broadcast_like(t, y):
     return np.broadcast_to(t, np.shape(y)).copy()
 
 
-HELPERS = (unbroadcast, broadcast_like, max_tangent, zero_tangent, call_jvp, unsum, unmax, untranspose, matmul_dleft, matmul_dright, matmul_dleft_uniform,
+HELPERS = (unbroadcast, resum, broadcast_like, max_tangent, zero_tangent, call_jvp, unsum, unmax, untranspose, matmul_dleft, matmul_dright, matmul_dleft_uniform,
            matmul_dright_uniform,
            matmul_dleft_sum, matmul_dright_sum,
            dot_dleft, dot_dright, zero_grad, common_length, call_adjoint,

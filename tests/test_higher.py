@@ -235,3 +235,49 @@ def test_second_derivatives_through_every_rule_match_differences_of_the_gradient
 def test_second_derivatives_cover_the_rule_table():
     print(f"second derivatives: {len(SECOND)} of {len(RULE_CASES)} rule examples")
     assert len(SECOND) >= 180, len(SECOND)
+
+
+AGAIN_RULES: list = []
+
+
+@pytest.mark.parametrize("name, expr, shapes", RULE_CASES)
+def test_vjps_of_gradients_through_every_rule_equal_hessian_vector_products(tmp_path, name, expr, shapes):
+    """vjp(grad(f)) (reverse over reverse, or by symmetry where a helper of the gradient
+    has no reverse rule yet) against hvp (forward over reverse); or a located error."""
+    fn = _through(tmp_path, name, expr, shapes)
+    args = _arguments(name, shapes, _rng(name, expr, shapes))
+    i = _float_positions(args)[0]
+    v = _like(args[i], np.random.default_rng(3))
+    try:
+        want = s2sgrad.hvp(fn, i)(*args, v)
+    except (s2sgrad.NoRuleError, ValueError):
+        return                                   # (the test above says which, and how)
+    _, pullback = s2sgrad.vjp(s2sgrad.grad(fn, i), *args, wrt=(i,))
+    AGAIN_RULES.append(name)
+    np.testing.assert_allclose(pullback(v)[0], want, rtol=1e-8, atol=1e-10)
+
+
+def test_vjps_of_gradients_cover_the_rule_table():
+    assert len(AGAIN_RULES) >= 180, len(AGAIN_RULES)
+
+
+def test_a_helper_with_no_reverse_rule_is_never_a_silent_zero(tmp_path):
+    """unprod has a forward rule and no reverse one: reverse mode over the gradient refuses
+    it at the user's line, and vjp(grad(f)) takes the symmetric way instead."""
+    from s2sgrad import frontend, lower
+    from s2sgrad.passes import again, normalize, optimize, reverse
+    f = make_function(tmp_path, "def f(x):\n    return np.sum(np.sin(np.prod(x)))\n")
+    fn = normalize.run(lower.lower(frontend.parse(f)))
+    gradient = again.returning(optimize.run(reverse.run(fn, ("x",), "grad")), False, True)
+    with pytest.raises(s2sgrad.NoRuleError) as caught:
+        reverse.run(again.prepared(gradient), ("x",), "vjp")
+    assert "`unprod`" in str(caught.value) and caught.value.loc.line == 3     # (after the import line)
+    x, v = np.array([0.3, 0.7, 1.2]), np.array([1.0, 0.5, -1.0])
+    _, pullback = s2sgrad.vjp(s2sgrad.grad(f), x)
+    np.testing.assert_allclose(pullback(v)[0], s2sgrad.hvp(f)(x, v), rtol=1e-12)
+    assert "by symmetry" in api_source(s2sgrad.grad(f))
+
+
+def api_source(df):
+    from s2sgrad import api
+    return api.compile_derivative(df, (0,), "vjp").source

@@ -88,8 +88,8 @@ def _again(fn: ir.Function, wrt, single, origin, how) -> ir.Function:
     """The vjp or jvp (`how[0]`) of the gradient `how` describes, with respect to `wrt`:
     reverse mode over reverse mode, or forward over reverse."""
     outer, entry, inner, inner_single = how
+    if outer == "vjp":
+        return again.vjp(fn, inner, inner_single, entry == "value_and_grad", wrt, single, origin)
     gradient = again.returning(optimize.run(reverse.run(fn, inner, "grad", inner_single, origin)),
                                entry == "value_and_grad", inner_single)
-    if outer == "jvp":
-        return forward.run(gradient, wrt, over_reverse=True)
-    return reverse.run(again.prepared(gradient), wrt, "vjp", single, origin)
+    return forward.run(gradient, wrt, over_reverse=True)

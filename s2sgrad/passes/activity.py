@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .. import ir, rules
 from ..errors import NoRuleError
+from ..rules.helpers import NO_DERIVATIVE
 
 CONTAINERS = {"tuple": "tuple", "list": "list"}
 
@@ -24,6 +25,8 @@ def differentiable_positions(stmt: ir.Assign) -> tuple:
     if stmt.op == "call":
         return tuple(range(1, len(stmt.args)))
     op = rules.OPS[stmt.op]
+    if op.kind == "helper" and op.rule is None and stmt.op not in NO_DERIVATIVE:
+        return tuple(range(len(stmt.args)))  # a gradient's helper with no reverse rule: an error, not a zero
     return tuple(op.args.index(a) for a in op.differentiable)
 
 

@@ -9,15 +9,19 @@ derivative keeps its own `tape`), sums into an adjoint in place (`dx += g`) beco
 plain sums (a value on a tape must not change under it), and names outside loops are
 given one assignment each. Push and pop stay as they are: the reverse pass
 differentiates them (what comes off a tape goes back on the tape's adjoint tape).
+
+A gradient whose helpers do not all have reverse rules yet is pulled back `by_symmetry`
+instead: the Hessian is symmetric, so pulling a cotangent back through the gradient
+is pushing it forward (forward mode over the gradient), which every helper supports.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
 from .. import ir
-from ..errors import NotDifferentiableError
+from ..errors import NoRuleError, NotDifferentiableError
 from ..lower import Namer
-from . import normalize, tape
+from . import forward, normalize, optimize, reverse, tape
 from .forward import _no_pullbacks
 
 
@@ -49,3 +53,40 @@ def _plain_sums(stmts) -> tuple:
             s = ir.Assign(s.target, "add", s.args, s.params, s.loc)
         out.append(ir.with_bodies(s, _plain_sums))
     return tuple(out)
+
+
+def vjp(fn: ir.Function, inner: tuple, inner_single: bool, value: bool, wrt: tuple, single: bool,
+        origin) -> ir.Function:
+    """The vjp, with respect to `wrt`, of f's gradient with respect to `inner` (`fn` is f's
+    IR): reverse mode over the gradient, or by symmetry where a helper has no reverse rule."""
+    gradient = returning(optimize.run(reverse.run(fn, inner, "grad", inner_single, origin)), value, inner_single)
+    try:
+        return reverse.run(prepared(gradient), wrt, "vjp", single, origin)
+    except NoRuleError as error:
+        if "gradient's helper" not in str(error) or value:
+            raise
+    return by_symmetry(fn, inner, inner_single, wrt, origin)
+
+
+def by_symmetry(fn: ir.Function, inner: tuple, inner_single: bool, wrt: tuple, origin) -> ir.Function:
+    """`vjp_grad_<f>(*params, cotangent)` returning `(the gradient, (its vjp with respect to
+    each of wrt,))`, made as forward mode over the gradient with respect to inner and wrt
+    together, along the cotangent: the derivative of grad_q f along v is the pullback of
+    v through grad_p f (the mixed second derivatives are equal)."""
+    both = tuple(dict.fromkeys(inner + wrt))
+    pushed = forward.run(optimize.run(reverse.run(fn, both, "grad", False, origin)), inner, over_reverse=True)
+    *body, ret = pushed.body
+    (_, grads), (_, tangents) = ret.value
+    namer = Namer.of(pushed)
+    cotangent = namer.fresh("dd" + inner[0] if inner_single else "cotangent")
+    tangent_params = pushed.params[len(fn.params):]
+    take = [ir.Assign(t, "getitem", (ir.Var(cotangent), ir.Index((ir.Const(k),))), (), fn.loc)
+            for k, t in enumerate(tangent_params)] if not inner_single else []
+    rename = {tangent_params[0]: cotangent} if inner_single else {}
+    out = tuple(grads[both.index(p)] for p in inner)
+    result = (out[0] if inner_single else out, tuple(tangents[both.index(q)] for q in wrt))
+    body = ir.rename_stmts(take + body + [ir.Return(result, ret.loc)], rename)
+    doc = f"Vector-Jacobian product of grad_{fn.name} with respect to {', '.join(wrt)}, for the cotangent " \
+          "given last (by symmetry: forward mode over the gradient)"
+    return replace(pushed, name=namer.fresh(f"vjp_grad_{fn.name}"), params=fn.params + (cotangent,),
+                   body=body, doc=doc)

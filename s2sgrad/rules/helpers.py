@@ -19,13 +19,14 @@ import numpy as np
 
 from . import tangent, transpose
 from ..runtime import (add_at, broadcast_like, dot_dleft, dot_dright, matmul_dleft,  # noqa: F401
-                       matmul_dright, max_tangent, solve_adjoint, solve_adjoint_tangent, unaverage,
+                       matmul_dright, max_tangent, resum, solve_adjoint, solve_adjoint_tangent, unaverage,
                        unaverage_tangent, uncumsum, unbroadcast, undiag, undiagonal, uneinsum,
                        uneinsum_tangent, unindex, unkron, unmax, unnorm, unnorm_tangent, unpad,
                        unprod, unprod_tangent, unrepeat, unroll, unsort, unstd, unsum, untake,
                        untake_along_axis, untensordot, untile, untrace, untranspose, unvar)
 
 NO_DERIVATIVE = {"zero_grad", "zero_tangent", "common_length"}   # results that do not vary
+# (any other helper with no reverse rule is an error in reverse mode, never a zero)
 
 
 @transpose(unbroadcast, examples=[("unbroadcast(x, y)", [(4, 3), (3,)]), ("unbroadcast(x, y)", [(4, 3), (4, 1)]),
@@ -39,10 +40,10 @@ def broadcast_like_t(ans, t, y, dans):
     dt = unbroadcast(dans, t)
 
 
-@transpose(unsum, examples=[("unsum(x, y)", [(), (4, 3)]), ("unsum(x, y, axis=0)", [(3,), (4, 3)]),
+@transpose(unsum, examples=[("unsum(x, y)", [(), (4, 3)]), ("unsum(x, y)", [(3,), (4, 3)]), ("unsum(x, y, axis=0)", [(3,), (4, 3)]),
                             ("unsum(x, y, axis=1, keepdims=True)", [(4, 1), (4, 3)])])
 def unsum_t(ans, g, x, dans, *, axis=None, keepdims=False):
-    dg = unbroadcast(np.sum(dans, axis=axis, keepdims=keepdims), g)
+    dg = resum(dans, g, axis=axis, keepdims=keepdims)
 
 
 @transpose(untranspose, examples=[("untranspose(x)", [(4, 3)]), ("untranspose(x, axes=(1, 2, 0))", [(3, 4, 2)])])
