@@ -591,6 +591,69 @@ def solve_adjoint_tangent(tg, ta, tans, g, a, ans):
     return -(tdb @ swap(ans) + db @ swap(tans)), tdb
 
 
+def uncumprod_tangent(tg, tx, tans, g, x, ans, axis=None):
+    """The tangent of `uncumprod(g, x, ans, axis)` along tg, tx and tans (the tangent of
+    the cumulative product): through the quotient where x has no zeros, else entry by
+    entry from the products of the others (exact)."""
+    if np.all(x != 0):
+        return (uncumsum(tg * ans + g * tans, x, axis) - uncumsum(g * ans, x, axis) * tx / x) / x
+    flat = axis is None
+    moved = lambda a: np.moveaxis(np.ravel(a) if flat else np.asarray(a, dtype=float), -1 if flat else axis, -1)  # noqa: E731
+    mx, mt, mg, mtg = moved(x), moved(tx), moved(g), moved(tg)
+    out = np.zeros(mx.shape)
+    for j in range(mx.shape[-1]):             # entry j's adjoint: the products without it
+        without, t_without = mx.copy(), mt.copy()
+        without[..., j], t_without[..., j] = 1.0, 0.0
+        products = np.cumprod(without, -1)
+        dproducts = cumprod_tangent(t_without, without, products, -1)
+        out[..., j] = np.sum((mtg * products + mg * dproducts)[..., j:], -1)
+    return np.moveaxis(out, -1, -1 if flat else axis).reshape(np.shape(x))
+
+
+def cholesky_adjoint_tangent(tg, tlower, g, lower):
+    """The tangent of `cholesky_adjoint(g, lower)` along tg and tlower."""
+    def phi(m):
+        low = np.tril(m)
+        return low - 0.5 * np.diag(np.diag(low))
+    inv = np.linalg.inv(lower)
+    tinv = -inv @ tlower @ inv
+    p, tp = phi(lower.T @ g), phi(tlower.T @ g + lower.T @ tg)
+    t = tinv.T @ p @ inv + inv.T @ tp @ inv + inv.T @ p @ tinv
+    return 0.5 * (t + t.T)
+
+
+def pinv_adjoint_tangent(tg, ta, tp, g, a, p):
+    """The tangent of `pinv_adjoint(g, a, p)` along tg, ta and tp (the pseudo-inverse's
+    tangent), term by term of its three products."""
+    m, n = np.shape(a)
+    left, tleft = np.eye(m) - a @ p, -(ta @ p + a @ tp)
+    right, tright = np.eye(n) - p @ a, -(tp @ a + p @ ta)
+    first = -(tp.T @ g @ p.T + p.T @ tg @ p.T + p.T @ g @ tp.T)
+    second = (tleft @ g.T @ p @ p.T + left @ tg.T @ p @ p.T + left @ g.T @ tp @ p.T
+              + left @ g.T @ p @ tp.T)
+    third = (tp.T @ p @ g.T @ right + p.T @ tp @ g.T @ right + p.T @ p @ tg.T @ right
+             + p.T @ p @ g.T @ tright)
+    return first + second + third
+
+
+def eigh_adjoint_tangent(tgw, tgv, tw, tv, gw, gv, w, v):
+    """The tangent of `eigh_adjoint(gw, gv, w, v)` along the tangents of its arguments
+    (distinct eigenvalues)."""
+    n = np.shape(w)[-1]
+    eye = np.eye(n, dtype=bool)
+    gap = w[..., None, :] - w[..., :, None]
+    f = np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gap))
+    tf = -f * f * (tw[..., None, :] - tw[..., :, None])
+    vt, tvt = np.swapaxes(v, -1, -2), np.swapaxes(tv, -1, -2)
+    gv = np.zeros(np.shape(v)) if gv is None else gv
+    tgv = np.zeros(np.shape(v)) if tgv is None else tgv
+    middle = f * (vt @ gv) + (0.0 if gw is None else np.eye(n) * np.asarray(gw)[..., None, :])
+    tmiddle = tf * (vt @ gv) + f * (tvt @ gv + vt @ tgv) + \
+        (0.0 if tgw is None else np.eye(n) * np.asarray(tgw)[..., None, :])
+    t = tv @ middle @ vt + v @ tmiddle @ vt + v @ middle @ tvt
+    return 0.5 * (t + np.swapaxes(t, -1, -2))
+
+
 def uneinsum_tangent(tg, g, subscripts, operands, toperands, i):
     """The tangent of `uneinsum(g, subscripts, operands, i)` along tg and the operands'
     tangents: one term per factor, as for any multilinear function."""
@@ -725,4 +788,5 @@ HELPERS = (unbroadcast, resum, broadcast_like, max_tangent, zero_tangent, call_j
            unconcatenate, unstacked, unhstack, unvstack, unroll, untile, unrepeat, unpad, undiagonal, undiag, untake,
            untake_along_axis, unassigned, unsort, untensordot, unkron, uneinsum, eigh_adjoint, cholesky_adjoint,
            pinv_adjoint, solve_adjoint, uncumprod, eigh_tangent, cumprod_tangent, average_tangent, unprod_tangent,
-           unnorm_tangent, unaverage_tangent, solve_adjoint_tangent, uneinsum_tangent)
+           unnorm_tangent, unaverage_tangent, solve_adjoint_tangent, uneinsum_tangent, uncumprod_tangent,
+           cholesky_adjoint_tangent, pinv_adjoint_tangent, eigh_adjoint_tangent)

@@ -234,7 +234,7 @@ def test_second_derivatives_through_every_rule_match_differences_of_the_gradient
 
 def test_second_derivatives_cover_the_rule_table():
     print(f"second derivatives: {len(SECOND)} of {len(RULE_CASES)} rule examples")
-    assert len(SECOND) >= 180, len(SECOND)
+    assert len(SECOND) >= 190, len(SECOND)
 
 
 AGAIN_RULES: list = []
@@ -258,7 +258,8 @@ def test_vjps_of_gradients_through_every_rule_equal_hessian_vector_products(tmp_
 
 
 def test_vjps_of_gradients_cover_the_rule_table():
-    assert len(AGAIN_RULES) >= 180, len(AGAIN_RULES)
+    print(f"vjps of gradients: {len(AGAIN_RULES)} of {len(RULE_CASES)} rule examples")
+    assert len(AGAIN_RULES) >= 190, len(AGAIN_RULES)
 
 
 def test_a_helper_with_no_reverse_rule_is_never_a_silent_zero(tmp_path):

@@ -18,12 +18,14 @@ calls the tests differentiate (tests/test_higher.py).
 import numpy as np
 
 from . import tangent, transpose
-from ..runtime import (add_at, broadcast_like, dot_dleft, dot_dright, matmul_dleft,  # noqa: F401
+from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoint_tangent, dot_dleft, dot_dright, matmul_dleft,  # noqa: F401
                        matmul_dright, max_tangent, resum, solve_adjoint, solve_adjoint_tangent, unaverage,
                        unaverage_tangent, uncumsum, unbroadcast, undiag, undiagonal, uneinsum,
                        uneinsum_tangent, unindex, unkron, unmax, unnorm, unnorm_tangent, unpad,
                        unprod, unprod_tangent, unrepeat, unroll, unsort, unstd, unsum, untake,
-                       untake_along_axis, untensordot, untile, untrace, untranspose, unvar)
+                       untake_along_axis, untensordot, untile, untrace, untranspose, unvar, uncumprod,
+                       uncumprod_tangent, pinv_adjoint, pinv_adjoint_tangent, eigh_adjoint,
+                       eigh_adjoint_tangent)
 
 NO_DERIVATIVE = {"zero_grad", "zero_tangent", "common_length"}   # results that do not vary
 # (any other helper with no reverse rule is an error in reverse mode, never a zero)
@@ -208,3 +210,23 @@ def unaverage_tangent_rule(ans, g, x, weights, dg, dx, dweights, *, axis=None):
 @tangent(solve_adjoint)
 def solve_adjoint_tangent_rule(ans, g, x, y, top, dg, dx, dy, dtop):
     dans = solve_adjoint_tangent(dg, dx, dtop, g, x, top)
+
+
+@tangent(uncumprod)
+def uncumprod_tangent_rule(ans, g, x, top, dg, dx, dtop, *, axis=None):
+    dans = uncumprod_tangent(dg, dx, dtop, g, x, top, axis=axis)
+
+
+@tangent(cholesky_adjoint)
+def cholesky_adjoint_tangent_rule(ans, g, lower, dg, dlower):
+    dans = cholesky_adjoint_tangent(dg, dlower, g, lower)
+
+
+@tangent(pinv_adjoint)
+def pinv_adjoint_tangent_rule(ans, g, a, top, dg, da, dtop):
+    dans = pinv_adjoint_tangent(dg, da, dtop, g, a, top)
+
+
+@tangent(eigh_adjoint)
+def eigh_adjoint_tangent_rule(ans, gw, gv, w, v, dgw, dgv, dw, dv):
+    dans = eigh_adjoint_tangent(dgw, dgv, dw, dv, gw, gv, w, v)
