@@ -5,7 +5,8 @@
 
 Rows: `s2sgrad.jvp` on the workloads of bench/workloads.py (one random tangent per
 differentiated argument), time / primal time, beside `jax.jvp` op by op and
-`jax.jit(jax.jvp)`; then `s2sgrad.hessian` of a function of 100 numbers beside
+`jax.jit(jax.jvp)`; then `s2sgrad.hessian` of a function of 100 numbers (forward over
+reverse, and the Jacobian of the gradient by reverse over reverse) beside
 `autograd.hessian`, `jax.hessian` and `jax.jit(jax.hessian)`, in milliseconds
 and as a multiple of the primal, with the largest difference from autograd's.
 """
@@ -84,7 +85,9 @@ def jvp_rows(timing, jax):
 
 def hessian_rows(timing, autograd, jax):
     x = np.random.default_rng(1).standard_normal(N) * 0.5
-    calls = {"primal": lambda: hessian_function(x), "s2sgrad": lambda: s2sgrad.hessian(hessian_function)(x)}
+    again = s2sgrad.jacobian(s2sgrad.grad(hessian_function), mode="reverse")     # reverse over reverse
+    calls = {"primal": lambda: hessian_function(x), "s2sgrad": lambda: s2sgrad.hessian(hessian_function)(x),
+             "s2sgrad rev-over-rev": lambda: again(x)}
     mine = s2sgrad.hessian(hessian_function)(x)
     reference, diffs = None, {}
     if autograd is not None:
@@ -104,6 +107,7 @@ def hessian_rows(timing, autograd, jax):
         reference = np.asarray(h_jax(jx)) if reference is None else reference
     if reference is not None:
         diffs["s2sgrad"] = float(np.max(np.abs(mine - reference)))
+        diffs["s2sgrad rev-over-rev"] = float(np.max(np.abs(again(x) - reference)))
     times = timing.rounds(calls)
     primal = statistics.median(times["primal"])
     return [(name, f"{statistics.median(t) * 1e3:.2f}", f"{statistics.median(t) / primal:.0f}",
