@@ -230,8 +230,9 @@ LARGE = 1 << 16         # entries from which a jvp runs code specialized to the 
 
 def jvp(fn, primals, tangents, wrt=None):
     """`(fn(*primals), tangent)`: the derivative of `fn` at `primals` along `tangents`, one
-    per differentiated argument (all of them by default), computed by forward mode in the
-    same sweep as the value."""
+    per differentiated argument (all of them by default; for a gradient s2sgrad made, the
+    arguments it is taken with respect to), computed by forward mode in the same sweep as
+    the value."""
     entries = _JVP_ENTRIES.get(fn) if _weakrefable(fn) else None
     entry = entries.get(wrt) if entries is not None else None
     if entry is None:
@@ -245,8 +246,10 @@ _JVP_ENTRIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # fn -
 def _jvp_entry(fn, wrt):
     """jvp's path for `fn` and `wrt`: straight to the generated code for arguments it
     takes as they are (calls.jvp_entry), else through `_jvp`'s checks."""
-    given = wrt
-    if wrt is None:
+    given, made = wrt, getattr(inspect.unwrap(fn), "__s2sgrad__", None)
+    if wrt is None and made is not None:      # a gradient: along the arguments it is taken for
+        wrt = made.positions[0] if made.single else made.positions
+    elif wrt is None:
         wrt = tuple(range(len(inspect.signature(inspect.unwrap(fn)).parameters)))
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "jvp")
     entry = calls.jvp_entry(compiled, functools.partial(_jvp, fn, compiled), LARGE)

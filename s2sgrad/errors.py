@@ -65,6 +65,11 @@ class NoRuleError(S2SGradError, ValueError):
     """A call to a function that has no derivative rule."""
 
 
+
+class NoHelperRuleError(NoRuleError):
+    """A helper of a generated gradient has no reverse rule yet (reverse over reverse);
+    a vjp of the gradient is then made by symmetry (passes/again.py)."""
+
 class UndefinedNameError(S2SGradError, NameError):
     """A name the function reads that is neither local, global nor builtin."""
 

@@ -175,6 +175,31 @@ def dot_dright(g, x, y):
 
 # -- reductions -------------------------------------------------------------------
 
+def _last(a, axis, shape):
+    """`a` (shaped `shape`, or like it) with `axis` moved last, or flattened for axis None."""
+    a = np.broadcast_to(np.asarray(a, dtype=float), shape)
+    return np.moveaxis(a.reshape(-1) if axis is None else a, -1 if axis is None else axis, -1)
+
+
+def _unlast(a, axis, shape):
+    """`_last`'s inverse: the last axis back to `axis`, in `shape`."""
+    return np.moveaxis(a, -1, -1 if axis is None else axis).reshape(shape)
+
+
+def _weights_along(w, x, axis):
+    """np.average's weights, shaped to broadcast against x (a 1-D weight per entry along axis)."""
+    w = np.asarray(w)
+    if axis is not None and w.ndim == 1 and np.ndim(x) > 1:
+        return np.expand_dims(w, tuple(i for i in range(np.ndim(x)) if i != axis % np.ndim(x)))
+    return w
+
+
+def _inverse_gaps(w):
+    """1 / (w_j - w_i) off the diagonal, 0 on it (eigh's derivatives, distinct eigenvalues)."""
+    eye = np.eye(np.shape(w)[-1], dtype=bool)
+    return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, w[..., None, :] - w[..., :, None]))
+
+
 def _expanded(g, axis, keepdims):
     """`g` with the reduced axes back (as length 1), so it broadcasts against `x`."""
     return g if axis is None or keepdims else np.expand_dims(g, axis)
@@ -183,14 +208,11 @@ def _expanded(g, axis, keepdims):
 def unprod(g, x, axis=None, keepdims=False):
     """The adjoint of `np.prod(x, axis)`: `g` times the product of the other entries
     (exclusive prefix and suffix products: right where `x` has zeros too)."""
-    x = np.asarray(x, dtype=float)
-    flat = axis is None
-    moved = np.moveaxis(x.reshape(-1) if flat else x, -1 if flat else axis, -1)
+    moved = _last(x, axis, np.shape(x))
     ones = np.ones(moved.shape[:-1] + (1,))
     before = np.cumprod(np.concatenate([ones, moved[..., :-1]], -1), -1)
     after = np.flip(np.cumprod(np.concatenate([ones, np.flip(moved, -1)[..., :-1]], -1), -1), -1)
-    others = np.moveaxis(before * after, -1, -1 if flat else axis).reshape(x.shape)
-    return _expanded(g, axis, keepdims) * others
+    return _expanded(g, axis, keepdims) * _unlast(before * after, axis, np.shape(x))
 
 
 def unvar(g, x, axis=None, ddof=0, keepdims=False):
@@ -216,9 +238,7 @@ def unaverage(g, x, weights, axis=None):
     """The adjoints of `np.average(x, axis, weights)` with respect to x and to weights."""
     if weights is None:
         return unsum(g, x, axis) * (np.size(np.mean(x, axis=axis)) / np.size(x)), None
-    w = np.asarray(weights)
-    if axis is not None and w.ndim == 1 and np.ndim(x) > 1:
-        w = np.expand_dims(w, tuple(i for i in range(np.ndim(x)) if i != axis % np.ndim(x)))
+    w = _weights_along(weights, x, axis)
     total = np.sum(w * np.ones(np.shape(x)), axis=axis, keepdims=True)
     avg = np.sum(w * x, axis=axis, keepdims=True) / total
     ge = _expanded(g, axis, False)
@@ -467,8 +487,7 @@ def eigh_adjoint(gw, gv, w, v):
     """The adjoint of `w, v = np.linalg.eigh(a)` for distinct eigenvalues, symmetrised
     (the input is taken as the symmetric matrix it stands for)."""
     n = np.shape(w)[-1]
-    gap = w[..., None, :] - w[..., :, None]
-    f = np.where(np.eye(n, dtype=bool), 0.0, 1.0 / np.where(np.eye(n, dtype=bool), 1.0, gap))
+    f = _inverse_gaps(w)
     inner = np.zeros(np.shape(v)) if gv is None else f * (np.swapaxes(v, -1, -2) @ gv)
     middle = inner + (0.0 if gw is None else np.eye(n) * np.asarray(gw)[..., None, :])
     da = v @ middle @ np.swapaxes(v, -1, -2)
@@ -478,12 +497,9 @@ def eigh_adjoint(gw, gv, w, v):
 def eigh_tangent(t, w, v):
     """The tangents of `w, v = np.linalg.eigh(a)` along `t` (symmetrised, distinct
     eigenvalues): the diagonal of v.T t v, and v times its off-diagonal part over the gaps."""
-    n = np.shape(w)[-1]
     s = 0.5 * (t + np.swapaxes(t, -1, -2))
     p = np.swapaxes(v, -1, -2) @ s @ v
-    gap = w[..., None, :] - w[..., :, None]
-    f = np.where(np.eye(n, dtype=bool), 0.0, 1.0 / np.where(np.eye(n, dtype=bool), 1.0, gap))
-    return np.diagonal(p, axis1=-2, axis2=-1).copy(), v @ (f * p)
+    return np.diagonal(p, axis1=-2, axis2=-1).copy(), v @ (_inverse_gaps(w) * p)
 
 
 def cumprod_tangent(t, x, ans, axis=None):
@@ -491,15 +507,13 @@ def cumprod_tangent(t, x, ans, axis=None):
     zeros, else the sum over entries of t times the products of the others (exact)."""
     if np.all(x != 0):
         return ans * np.cumsum(t / x, axis=axis)
-    flat = axis is None
-    moved = np.moveaxis(np.ravel(x) if flat else np.asarray(x, dtype=float), -1 if flat else axis, -1)
-    tm = np.moveaxis(np.ravel(t) if flat else np.asarray(t, dtype=float), -1 if flat else axis, -1)
+    moved, tm = _last(x, axis, np.shape(x)), _last(t, axis, np.shape(x))
     out = np.zeros(moved.shape)
     for i in range(moved.shape[-1]):          # entry i's tangent times the products without it
         without = moved.copy()
         without[..., i] = 1.0
         out[..., i:] += tm[..., i:i + 1] * np.cumprod(without, -1)[..., i:]
-    return np.moveaxis(out, -1, -1 if flat else axis)
+    return _unlast(out, axis, np.shape(ans))
 
 
 def average_tangent(t, tw, x, weights, ans, axis=None):
@@ -507,11 +521,8 @@ def average_tangent(t, tw, x, weights, ans, axis=None):
     the weights): the weighted average of t, plus tw's weighting of x less the average."""
     if weights is None:
         return np.average(t, axis=axis)
-    w, tw = np.asarray(weights), np.asarray(tw)
-    if axis is not None and w.ndim == 1 and np.ndim(x) > 1:    # weights along that axis
-        shape = [1] * np.ndim(x)
-        shape[axis] = -1
-        w, tw = w.reshape(shape), tw.reshape(shape) if tw.ndim else tw
+    w = _weights_along(weights, x, axis)
+    tw = _weights_along(tw, x, axis) if np.ndim(tw) else tw
     total = np.sum(w * np.ones(np.shape(x)), axis=axis, keepdims=True)
     avg = np.sum(w * x, axis=axis, keepdims=True) / total
     return np.reshape(np.sum(w * t + tw * (x - avg), axis=axis, keepdims=True) / total, np.shape(ans))
@@ -523,12 +534,7 @@ def unprod_tangent(tg, tx, g, x, axis=None, keepdims=False):
     """The tangent of `unprod(g, x, axis, keepdims)` along tg and tx: the products of the
     other entries and their tangents, from exclusive prefix and suffix products (exact
     where x has zeros)."""
-    x = np.asarray(x, dtype=float)
-    flat = axis is None
-    def moved(a):
-        a = np.broadcast_to(np.asarray(a, dtype=float), x.shape)
-        return np.moveaxis(a.reshape(-1) if flat else a, -1 if flat else axis, -1)
-    mx, mt = moved(x), moved(tx)
+    mx, mt = _last(x, axis, np.shape(x)), _last(tx, axis, np.shape(x))
     ones, zeros = np.ones(mx.shape[:-1] + (1,)), np.zeros(mx.shape[:-1] + (1,))
     px, pt = np.concatenate([ones, mx[..., :-1]], -1), np.concatenate([zeros, mt[..., :-1]], -1)
     sx = np.concatenate([ones, np.flip(mx, -1)[..., :-1]], -1)
@@ -536,9 +542,8 @@ def unprod_tangent(tg, tx, g, x, axis=None, keepdims=False):
     before, after = np.cumprod(px, -1), np.cumprod(sx, -1)
     dbefore, dafter = cumprod_tangent(pt, px, before, -1), np.flip(cumprod_tangent(st, sx, after, -1), -1)
     after = np.flip(after, -1)
-    back = lambda a: np.moveaxis(a, -1, -1 if flat else axis).reshape(x.shape)  # noqa: E731
-    return _expanded(tg, axis, keepdims) * back(before * after) + \
-        _expanded(g, axis, keepdims) * back(dbefore * after + before * dafter)
+    return _expanded(tg, axis, keepdims) * _unlast(before * after, axis, np.shape(x)) + \
+        _expanded(g, axis, keepdims) * _unlast(dbefore * after + before * dafter, axis, np.shape(x))
 
 
 def unnorm_tangent(tg, tx, tans, g, x, ans, ord=None, axis=None, keepdims=False):
@@ -564,11 +569,8 @@ def unaverage_tangent(tg, tx, tw, g, x, weights, axis=None):
     weights) along tg, tx and tw."""
     if weights is None:
         return unaverage(tg, x, None, axis)[0], None
-    w, tw = np.asarray(weights), np.asarray(tw)
-    if axis is not None and w.ndim == 1 and np.ndim(x) > 1:
-        shape = [1] * np.ndim(x)
-        shape[axis] = -1
-        w, tw = w.reshape(shape), tw.reshape(shape) if tw.ndim else tw
+    w = _weights_along(weights, x, axis)
+    tw = _weights_along(tw, x, axis) if np.ndim(tw) else tw
     ones = np.ones(np.shape(x))
     total, ttotal = np.sum(w * ones, axis=axis, keepdims=True), np.sum(tw * ones, axis=axis, keepdims=True)
     avg = np.sum(w * x, axis=axis, keepdims=True) / total
@@ -597,9 +599,8 @@ def uncumprod_tangent(tg, tx, tans, g, x, ans, axis=None):
     entry from the products of the others (exact)."""
     if np.all(x != 0):
         return (uncumsum(tg * ans + g * tans, x, axis) - uncumsum(g * ans, x, axis) * tx / x) / x
-    flat = axis is None
-    moved = lambda a: np.moveaxis(np.ravel(a) if flat else np.asarray(a, dtype=float), -1 if flat else axis, -1)  # noqa: E731
-    mx, mt, mg, mtg = moved(x), moved(tx), moved(g), moved(tg)
+    mx, mt = _last(x, axis, np.shape(x)), _last(tx, axis, np.shape(x))
+    mg, mtg = _last(g, axis, np.shape(ans)), _last(tg, axis, np.shape(ans))
     out = np.zeros(mx.shape)
     for j in range(mx.shape[-1]):             # entry j's adjoint: the products without it
         without, t_without = mx.copy(), mt.copy()
@@ -607,17 +608,20 @@ def uncumprod_tangent(tg, tx, tans, g, x, ans, axis=None):
         products = np.cumprod(without, -1)
         dproducts = cumprod_tangent(t_without, without, products, -1)
         out[..., j] = np.sum((mtg * products + mg * dproducts)[..., j:], -1)
-    return np.moveaxis(out, -1, -1 if flat else axis).reshape(np.shape(x))
+    return _unlast(out, axis, np.shape(x))
+
+
+def _lower_half(m):
+    """The lower triangle of m with its diagonal halved (Cholesky's adjoint and tangent)."""
+    low = np.tril(m)
+    return low - 0.5 * np.diag(np.diag(low))
 
 
 def cholesky_adjoint_tangent(tg, tlower, g, lower):
     """The tangent of `cholesky_adjoint(g, lower)` along tg and tlower."""
-    def phi(m):
-        low = np.tril(m)
-        return low - 0.5 * np.diag(np.diag(low))
     inv = np.linalg.inv(lower)
     tinv = -inv @ tlower @ inv
-    p, tp = phi(lower.T @ g), phi(tlower.T @ g + lower.T @ tg)
+    p, tp = _lower_half(lower.T @ g), _lower_half(tlower.T @ g + lower.T @ tg)
     t = tinv.T @ p @ inv + inv.T @ tp @ inv + inv.T @ p @ tinv
     return 0.5 * (t + t.T)
 
@@ -640,16 +644,13 @@ def eigh_adjoint_tangent(tgw, tgv, tw, tv, gw, gv, w, v):
     """The tangent of `eigh_adjoint(gw, gv, w, v)` along the tangents of its arguments
     (distinct eigenvalues)."""
     n = np.shape(w)[-1]
-    eye = np.eye(n, dtype=bool)
-    gap = w[..., None, :] - w[..., :, None]
-    f = np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, gap))
+    f = _inverse_gaps(w)
     tf = -f * f * (tw[..., None, :] - tw[..., :, None])
     vt, tvt = np.swapaxes(v, -1, -2), np.swapaxes(tv, -1, -2)
-    gv = np.zeros(np.shape(v)) if gv is None else gv
-    tgv = np.zeros(np.shape(v)) if tgv is None else tgv
-    middle = f * (vt @ gv) + (0.0 if gw is None else np.eye(n) * np.asarray(gw)[..., None, :])
-    tmiddle = tf * (vt @ gv) + f * (tvt @ gv + vt @ tgv) + \
-        (0.0 if tgw is None else np.eye(n) * np.asarray(tgw)[..., None, :])
+    gv, tgv = (np.zeros(np.shape(v)) if a is None or np.ndim(a) == 0 else a for a in (gv, tgv))
+    on_diagonal = lambda a: 0.0 if a is None or np.ndim(a) == 0 else np.eye(n) * np.asarray(a)[..., None, :]  # noqa: E731
+    middle = f * (vt @ gv) + on_diagonal(gw)
+    tmiddle = tf * (vt @ gv) + f * (tvt @ gv + vt @ tgv) + on_diagonal(tgw)
     t = tv @ middle @ vt + v @ tmiddle @ vt + v @ middle @ tvt
     return 0.5 * (t + np.swapaxes(t, -1, -2))
 
@@ -657,19 +658,18 @@ def eigh_adjoint_tangent(tgw, tgv, tw, tv, gw, gv, w, v):
 def uneinsum_tangent(tg, g, subscripts, operands, toperands, i):
     """The tangent of `uneinsum(g, subscripts, operands, i)` along tg and the operands'
     tangents: one term per factor, as for any multilinear function."""
+    kept = [(o, t) for o, t in zip(operands, toperands) if o is not None]   # (as uneinsum counts i)
+    operands = [o for o, _ in kept]
     total = uneinsum(tg, subscripts, operands, i)
-    for j, t in enumerate(toperands):
-        if j != i and operands[j] is not None:
-            swapped = list(operands)
-            swapped[j] = t
-            total = total + uneinsum(g, subscripts, swapped, i)
+    for j, (_, t) in enumerate(kept):
+        if j != i:
+            total = total + uneinsum(g, subscripts, operands[:j] + [t] + operands[j + 1:], i)
     return total
 
 
 def cholesky_adjoint(g, lower):
     """The adjoint of `lower = np.linalg.cholesky(a)`, symmetrised."""
-    phi = np.tril(lower.T @ g)
-    phi = phi - 0.5 * np.diag(np.diag(phi))
+    phi = _lower_half(lower.T @ g)
     inv = np.linalg.inv(lower)
     da = inv.T @ phi @ inv
     return 0.5 * (da + da.T)
@@ -760,16 +760,13 @@ def uncumprod(g, x, ans, axis=None):
     else from the products of the other entries (exact with zeros)."""
     if np.all(x != 0):
         return uncumsum(g * ans, x, axis) / x
-    flat = axis is None
-    moved = np.moveaxis(np.ravel(x) if flat else np.asarray(x, dtype=float), -1 if flat else axis, -1)
-    gm = np.moveaxis(np.ravel(g) if flat else np.asarray(g, dtype=float), -1 if flat else axis, -1)
-    n = moved.shape[-1]
+    moved, gm = _last(x, axis, np.shape(x)), _last(g, axis, np.shape(ans))
     out = np.zeros(moved.shape)
-    for i in range(n):                        # the products with entry i taken out
+    for i in range(moved.shape[-1]):          # the products with entry i taken out
         without = moved.copy()
         without[..., i] = 1.0
         out[..., i] = np.sum((gm * np.cumprod(without, -1))[..., i:], -1)
-    return np.moveaxis(out, -1, -1 if flat else axis).reshape(np.shape(x))
+    return _unlast(out, axis, np.shape(x))
 
 
 def broadcast_like(t, y):

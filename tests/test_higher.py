@@ -282,3 +282,13 @@ def test_a_helper_with_no_reverse_rule_is_never_a_silent_zero(tmp_path):
 def api_source(df):
     from s2sgrad import api
     return api.compile_derivative(df, (0,), "vjp").source
+
+
+def test_the_jvp_of_a_gradient_takes_tangents_for_the_gradients_arguments(tmp_path):
+    f = _caller(tmp_path, "f")
+    x, w = ARGS
+    u = np.array([1.0, -0.5, 0.25])
+    g, along = s2sgrad.jvp(s2sgrad.grad(f), (x, w), (u,))
+    np.testing.assert_allclose(along, s2sgrad.hessian(f)(x, w) @ u, rtol=1e-10)
+    _, mixed = s2sgrad.jvp(s2sgrad.grad(f), (x, w), (np.zeros(3), u), wrt=(0, 1))
+    np.testing.assert_allclose(mixed, s2sgrad.hessian(f, wrt=(0, 1))(x, w)[0][1] @ u, rtol=1e-10)

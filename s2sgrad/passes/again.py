@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import ir
-from ..errors import NoRuleError, NotDifferentiableError
+from ..errors import NoHelperRuleError, NotDifferentiableError
 from ..lower import Namer
 from . import forward, normalize, optimize, reverse, tape
 from .forward import _no_pullbacks
@@ -62,8 +62,8 @@ def vjp(fn: ir.Function, inner: tuple, inner_single: bool, value: bool, wrt: tup
     gradient = returning(optimize.run(reverse.run(fn, inner, "grad", inner_single, origin)), value, inner_single)
     try:
         return reverse.run(prepared(gradient), wrt, "vjp", single, origin)
-    except NoRuleError as error:
-        if "gradient's helper" not in str(error) or value:
+    except NoHelperRuleError:
+        if value:
             raise
     return by_symmetry(fn, inner, inner_single, wrt, origin)
 

@@ -37,6 +37,8 @@ LINEAR = {"getitem", "np.sum", "np.mean", "np.reshape", "np.transpose", "np.rave
           "np.pad", "np.split", "np.array_split"}
 # ops linear in their first argument: the tangent is the op applied to the tangent
 HELPED = {"np.max": "max_tangent", "np.min": "max_tangent"}     # tangent = helper(t, x, ans, ...)
+# the runtime helpers of reverse-mode code (a gradient differentiated again) and the arguments
+# whose values they are linear in (bilinear for the matrix products); others are read for shape
 HELPER_POSITIONS = {"unbroadcast": (0,), "unsum": (0,), "untranspose": (0,), "uncumsum": (0,),
                     "unmax": (0,), "unindex": (0,), "unassigned": (0,), "matmul_dleft": (0, 2),
                     "matmul_dright": (0, 1), "dot_dleft": (0, 2), "dot_dright": (0, 1), "zero_grad": (),
@@ -45,8 +47,6 @@ HELPER_POSITIONS = {"unbroadcast": (0,), "unsum": (0,), "untranspose": (0,), "un
                     "untile": (0,), "unrepeat": (0,), "unpad": (0,), "undiagonal": (0,), "undiag": (0,),
                     "untake": (0,), "untake_along_axis": (0,), "unsort": (0,), "unsplit": (0,),
                     "unconcatenate": (0,), "unhstack": (0,), "unvstack": (0,)}
-# the runtime helpers of reverse-mode code (a gradient differentiated again) and the arguments
-# whose values they are linear in (bilinear for the matrix products); others are read for shape
 SUMMED = {"add_at"}                       # linear in its two arguments jointly: x + g at index
 CONTAINERS = {"tuple", "list", "append"}
 COPIES = {"np.copy"}

@@ -24,7 +24,7 @@ branches takes the cotangent as its last argument.
 from __future__ import annotations
 
 from .. import ir, rules
-from ..errors import NoRuleError, NotDifferentiableError
+from ..errors import NoHelperRuleError, NoRuleError, NotDifferentiableError
 from ..lower import RESERVED, Namer, _temp_base, inline, template
 from . import named_calls, tape
 from .activity import active_values, differentiable_positions
@@ -377,7 +377,7 @@ class Reverse:
         wanted = [i for i in differentiable_positions(stmt)
                   if isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active]
         if op.kind == "helper" and op.rule is None:
-            raise NoRuleError(f"reverse mode has no rule for the gradient's helper `{stmt.op}` yet", stmt.loc,
+            raise NoHelperRuleError(f"reverse mode has no rule for the gradient's helper `{stmt.op}` yet", stmt.loc,
                               hint="differentiate the gradient in forward mode (s2sgrad.hvp, or jvp of it)")
         if id(stmt) in self.pulled:
             stmts, parts = self.pull(stmt, dans)

@@ -51,7 +51,7 @@ class Op:
         """Names of the arguments this op's rule differentiates."""
         if self.kind == "elementwise":
             return self.args
-        if self.kind == "adjoint" or self.kind == "helper" and self.rule is not None:
+        if self.kind == "adjoint" or (self.kind == "helper" and self.rule is not None):
             from .. import lower  # the template's assignments say which
             return lower.template(self).outputs
         return ()
@@ -213,7 +213,7 @@ def tangent(target, name: str | None = None):
         op = OPS[key]
         if op.kind == "helper" and not op.args:      # a helper with no reverse rule: its arguments
             args, statics, _ = _signature(rule)
-            op.args = tuple(a for a in args if "d" + a in args)
+            op.args = tuple(a for a in args if not (a.startswith("d") and a[1:] in args))
             op.statics = statics
         op.tangent = rule
         return rule

@@ -27,8 +27,10 @@ from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoin
                        uncumprod_tangent, pinv_adjoint, pinv_adjoint_tangent, eigh_adjoint,
                        eigh_adjoint_tangent)
 
-NO_DERIVATIVE = {"zero_grad", "zero_tangent", "common_length"}   # results that do not vary
-# (any other helper with no reverse rule is an error in reverse mode, never a zero)
+# Helpers whose results do not vary (zeros, a length). activity.differentiable_positions
+# takes every other helper with no reverse rule to depend on all its arguments, so that
+# reverse mode refuses it (NoHelperRuleError) instead of taking it for a constant.
+NO_DERIVATIVE = {"zero_grad", "zero_tangent", "common_length"}
 
 
 @transpose(unbroadcast, examples=[("unbroadcast(x, y)", [(4, 3), (3,)]), ("unbroadcast(x, y)", [(4, 3), (4, 1)]),
@@ -184,7 +186,7 @@ def unnorm_tangent_rule(ans, g, x, top, dg, dx, dtop, *, ord=None, axis=None, ke
 
 
 @tangent(untensordot)
-def untensordot_tangent(ans, g, x, y, axes, dg, dx, dy, daxes):
+def untensordot_tangent(ans, g, x, y, axes, dg, dx, dy):
     along_g = untensordot(dg, x, y, axes)       # bilinear parts: each adjoint in g and the other
     along_xy = untensordot(g, dx, dy, axes)
     dans = (along_g[0] + along_xy[0], along_g[1] + along_xy[1])
@@ -198,7 +200,7 @@ def unkron_tangent(ans, g, x, y, dg, dx, dy):
 
 
 @tangent(uneinsum)
-def uneinsum_tangent_rule(ans, g, subscripts, operands, i, dg, dsubscripts, doperands, di):
+def uneinsum_tangent_rule(ans, g, subscripts, operands, i, dg, doperands):
     dans = uneinsum_tangent(dg, g, subscripts, operands, doperands, i)
 
 
