@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="reverse: the gradient (or --kind vjp); forward: the Jacobian-vector product, "
                            "returning (value, tangent)")
     show.add_argument("--order", type=int, choices=(1, 2, 3), default=1,
-                      help="2: the Hessian-vector product (forward mode over the gradient); 3: once more")
+                      help="2: the Hessian-vector product (forward mode over the gradient; with --kind vjp, "
+                           "the gradient's vjp by reverse mode over it); 3: forward mode once more")
     show.add_argument("--ir", action="store_true", help="print the final IR instead of Python source")
     show.add_argument("--dump-after", choices=passes.STAGES, metavar="PASS",
                       help=f"print the IR after this pass ({', '.join(passes.STAGES)})")
@@ -100,7 +101,10 @@ class UserInputError(Exception):
 def show(fn, args) -> str:
     wrt = parse_wrt(args.wrt)
     kind = "jvp" if args.mode == "forward" else args.kind
-    if args.order > 1:
+    if args.order == 2 and args.kind == "vjp":        # reverse over reverse
+        names, _, single = api._resolve_wrt(fn, api.frontend.parse(fn), wrt)
+        kind = passes.derived_kind("vjp", "grad", names[0] if single else names)
+    elif args.order > 1:
         kind = ",".join(("reverse",) + ("forward",) * (args.order - 1))
     if args.dump_after or args.ir or not args.optimized:
         names, _, single = api._resolve_wrt(fn, api.frontend.parse(fn), wrt)

@@ -440,7 +440,8 @@ def _copies(args) -> tuple:
 
 
 def source(fn, wrt=0, kind="grad") -> str:
-    """The generated source of `fn`'s derivative (`kind` is "grad", "vjp" or "jvp")."""
-    if kind not in ("grad", "vjp", "jvp") and not kind.startswith("reverse,forward"):
+    """The generated source of `fn`'s derivative (`kind` is "grad", "vjp" or "jvp"; the
+    command line also asks for second derivatives, passes.derivative's other kinds)."""
+    if kind not in ("grad", "vjp", "jvp") and not kind.startswith(("reverse,forward", "vjp of ", "jvp of ")):
         raise ValueError(f"kind must be 'grad', 'vjp' or 'jvp', not {kind!r}")
     return compile_derivative(fn, wrt, kind).source

@@ -506,3 +506,13 @@ def test_show_order_2_prints_the_hessian_vector_product(capsys, model):
     (_, grad_), (_, along) = load(out, "jvp_grad_f")(X, Y, W, np.ones_like(X))
     np.testing.assert_allclose(grad_, load(run(capsys, "show", f"{model}::f")[1], "grad_f")(X, Y, W)[1])
     assert np.shape(along) == np.shape(X)
+
+
+def test_show_order_2_of_a_vjp_prints_reverse_over_reverse(capsys, model):
+    code, out, _ = run(capsys, "show", f"{model}::f", "--order", "2", "--kind", "vjp")
+    assert code == 0 and "def vjp_grad_f(x, y, w):" in out and "def pullback(ddx):" in out
+    v = np.linspace(-1.0, 1.0, np.size(X)).reshape(np.shape(X))
+    grad_, pullback = load(out, "vjp_grad_f")(X, Y, W)
+    (pulled,) = pullback(v)
+    (_, hvp_) = load(run(capsys, "show", f"{model}::f", "--order", "2")[1], "jvp_grad_f")(X, Y, W, v)[1]
+    np.testing.assert_allclose(pulled, hvp_, rtol=1e-10)
