@@ -75,11 +75,15 @@ def _of_derivative(derivative, wrt, kind, shapes):
     forward over reverse)."""
     of, positions, single, chain, value = derivative.__s2sgrad__
     names = list(inspect.signature(of).parameters)
+    inner = names[positions[0]] if single else tuple(names[p] for p in positions)
+    if chain == ("vjp",) and kind == "jvp":    # a vjp's jvp: along its parameters at `wrt`
+        along = wrt if isinstance(wrt, tuple) else (wrt,)
+        return compile_derivative(of, inner, passes.derived_kind("jvp", "vjp", inner, along), shapes)
     if chain != ("reverse",):
         source = frontend.parse(of)
-        raise NotDifferentiableError(f"a {kind} of a derivative of order {len(chain)} is not supported yet",
+        raise NotDifferentiableError(f"a {kind} of a derivative made by {' over '.join(reversed(chain))} "
+                                     "is not supported yet",
                                      source.loc(source.tree), hint="differentiate s2sgrad.grad(f) itself")
-    inner = names[positions[0]] if single else tuple(names[p] for p in positions)
     entry = "value_and_grad" if value else "grad"
     return compile_derivative(of, wrt, passes.derived_kind(kind, entry, inner), shapes)
 
@@ -127,7 +131,10 @@ def _compile(fn, wrt, kind, shapes=None) -> Compiled:
                                 resume=("optimize", general.optimized))
     def made():
         module, text, needed = emit.sources(gen)
-        return module, _load(gen, text, needed, fn, source)
+        loaded = _load(gen, text, needed, fn, source)
+        if kind == "vjp":                      # (a second derivative through a call to it: its jvp)
+            loaded.__s2sgrad__ = calls.Derived(fn, positions, single, ("vjp",))
+        return module, loaded
     signature = inspect.signature(fn)
     value = gen.body[-1].value[0]
     return Compiled(gen, names, positions, single, signature,

@@ -68,26 +68,30 @@ def _higher(fn: ir.Function, wrt, single, origin, forwards: int) -> ir.Function:
     return result
 
 
-def derived_kind(outer: str, entry: str, inner) -> str:
+def derived_kind(outer: str, entry: str, inner, along: tuple = ()) -> str:
     """The kind naming the `outer` derivative ("vjp" or "jvp") of what `s2sgrad.<entry>(f,
-    inner)` returns (entry "grad" or "value_and_grad"; inner a name or a tuple of names)."""
-    return f"{outer} of {entry}({inner!r})"
+    inner)` returns (entry "grad" or "value_and_grad"; inner a name or a tuple of names),
+    or (entry "vjp") of f's vjp with respect to inner, along its parameters at `along`."""
+    return f"{outer} of {entry}({inner!r})" + (f" along {along!r}" if along else "")
 
 
 def _derived(kind: str):
-    """(outer, entry, inner names, single) from a kind `derived_kind` made, else None."""
-    match = re.fullmatch(r"(vjp|jvp) of (grad|value_and_grad)\((.*)\)", kind)
+    """(outer, entry, inner names, single, along) from a kind `derived_kind` made, else None."""
+    match = re.fullmatch(r"(vjp|jvp) of (grad|value_and_grad|vjp)\((.*?)\)(?: along (.*))?", kind)
     if match is None:
         return None
     inner = ast.literal_eval(match[3])
     single = not isinstance(inner, tuple)
-    return match[1], match[2], (inner,) if single else inner, single
+    return match[1], match[2], (inner,) if single else inner, single, ast.literal_eval(match[4] or "()")
 
 
 def _again(fn: ir.Function, wrt, single, origin, how) -> ir.Function:
     """The vjp or jvp (`how[0]`) of the gradient `how` describes, with respect to `wrt`:
     reverse mode over reverse mode, or forward over reverse."""
-    outer, entry, inner, inner_single = how
+    outer, entry, inner, inner_single, along = how
+    if entry == "vjp":               # the vjp a gradient calls (a recursive function's): its jvp
+        pulled = optimize.run(reverse.run(fn, inner, "vjp", inner_single, origin))
+        return forward.run(pulled, tuple(pulled.params[p] for p in along), over_reverse=True)
     if outer == "vjp":
         return again.vjp(fn, inner, inner_single, entry == "value_and_grad", wrt, single, origin)
     gradient = again.returning(optimize.run(reverse.run(fn, inner, "grad", inner_single, origin)),

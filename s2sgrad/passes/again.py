@@ -60,8 +60,10 @@ def vjp(fn: ir.Function, inner: tuple, inner_single: bool, value: bool, wrt: tup
     """The vjp, with respect to `wrt`, of f's gradient with respect to `inner` (`fn` is f's
     IR): reverse mode over the gradient, or by symmetry where a helper has no reverse rule."""
     gradient = returning(optimize.run(reverse.run(fn, inner, "grad", inner_single, origin)), value, inner_single)
+    calls = any(isinstance(s, ir.Assign) and s.op == "call" for s in ir.walk(gradient.body))
     try:
-        return reverse.run(prepared(gradient), wrt, "vjp", single, origin)
+        if not calls or value:      # (a recursive function's gradient calls its vjp: by symmetry)
+            return reverse.run(prepared(gradient), wrt, "vjp", single, origin)
     except NoHelperRuleError:
         if value:
             raise

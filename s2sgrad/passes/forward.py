@@ -60,6 +60,7 @@ def run(fn: ir.Function, wrt: tuple, over_reverse: bool = False) -> ir.Function:
     if over_reverse:
         _no_pullbacks(fn)
     sweep = Forward(fn, wrt)
+    name = sweep.name = sweep.namer.fresh(f"jvp_{fn.name}")     # (a vjp calling itself: its jvp too)
     *body, ret = fn.body
     # a parameter not differentiated that comes to vary (in a loop) starts with zeros
     out = [ir.Assign(sweep.dot[p], "zero_tangent", (ir.Var(p),), (), fn.loc)
@@ -68,7 +69,6 @@ def run(fn: ir.Function, wrt: tuple, over_reverse: bool = False) -> ir.Function:
     value = ret.value
     tangent = sweep.tangent_of(value, ret.loc)
     params = fn.params + tuple(sweep.dot[w] for w in wrt)
-    name = sweep.namer.fresh(f"jvp_{fn.name}")
     doc = f"Jacobian-vector product of {fn.name} along {', '.join(sweep.dot[w] for w in wrt)}: " \
           f"returns ({fn.name}(...), its tangent)."
     free = fn.free | {b for b in sweep.bindings if b not in fn.bindings}
@@ -82,6 +82,7 @@ class Forward:
         self.bindings, self.companions = dict(fn.bindings), list(fn.companions)
         self.namer = Namer.of(fn)
         self.varied = _varied(fn, wrt)
+        self.fn, self.wrt, self.name = fn, wrt, None
         self.dot = {}
         for name in sorted(self.varied):
             self.dot[name] = self.namer.fresh(name + "_dot")
@@ -233,11 +234,21 @@ class Forward:
     def call(self, s) -> list:
         """A call to the user's function runs the callee's own jvp: `(value, tangent)`."""
         from ..api import callee_derivative
+        if s.args[0] == ir.Var(self.fn.name):           # a vjp calling itself (recursion)
+            out: list = []
+            tangents = tuple(self.tangent_or_zeros(s.args[1 + self.fn.params.index(w)], s.target, out)
+                             for w in self.wrt)
+            pair = self.temp(s.target + "_jvp")
+            return out + [ir.Assign(pair, "call", (ir.Var(self.name), *s.args[1:], *tangents), (), s.loc)] + \
+                self.split(s, pair)
         fn = self.bindings.get(s.args[0].name) if isinstance(s.args[0], ir.Var) else None
         varying = [i for i in range(1, len(s.args)) if self.tangent(s.args[i]) is not None]
         if fn is None:
             raise NoRuleError("forward mode differentiates calls to your own functions only", s.loc,
                               hint="use s2sgrad.grad or s2sgrad.vjp here")
+        if hasattr(fn, "__s2sgrad_ir__") and not hasattr(fn, "__s2sgrad__"):   # a jvp made for a call
+            raise NoRuleError("third derivatives of recursive functions are not supported yet", s.loc,
+                              hint="take the third derivative by differences of s2sgrad.hessian")
         wrt = tuple(i - 1 for i in varying)
         compiled = callee_derivative(fn, wrt, "jvp")
         pair = self.temp(s.target + "_jvp")
@@ -268,11 +279,12 @@ class Forward:
 
 
 def _no_pullbacks(fn: ir.Function) -> None:
-    """Refuse, at the user's line, a gradient that still calls derivatives (a recursive
-    function's: every other call is inlined for second derivatives): forward mode over
-    pullbacks is not proven yet, and a Hessian must never be silently wrong."""
+    """Refuse, at the user's line, a gradient that calls pullbacks or differentiates calls
+    at run time (mutual recursion): forward mode over those is not proven yet, and a
+    Hessian must never be silently wrong. (A recursive function's gradient calls its
+    vjp, whose jvp forward mode makes: every other call is inlined for second derivatives.)"""
     for s in ir.walk(fn.body):
-        if isinstance(s, ir.Def) or isinstance(s, ir.Assign) and s.op in ("call", "pullback", "call_adjoint"):
+        if isinstance(s, ir.Def) or isinstance(s, ir.Assign) and s.op in ("pullback", "call_adjoint"):
             raise NoRuleError("second derivatives of recursive functions are not supported yet",
                               getattr(s, "loc", None) or fn.loc,
                               hint="write the recursion as a loop, or use finite differences of s2sgrad.grad")
