@@ -73,7 +73,7 @@ def run(fn: ir.Function, wrt: tuple, over_reverse: bool = False) -> ir.Function:
           f"returns ({fn.name}(...), its tangent)."
     free = fn.free | {b for b in sweep.bindings if b not in fn.bindings}
     return ir.Function(name, params, (*out, *sweep.pending, ir.Return((value, tangent))), fn.loc,
-                       fn.temps | sweep.namer.made, free, doc, frozenset(sweep.dot.values()) | sweep.namer.made,
+                       fn.temps | sweep.namer.made | {sweep.dot[n] for n in fn.temps if n in sweep.dot}, free, doc, frozenset(sweep.dot.values()) | sweep.namer.made,
                        sweep.bindings, tuple(sweep.companions))
 
 
