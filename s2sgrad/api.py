@@ -387,16 +387,24 @@ def hessian(fn, wrt=0):
     """A function with `fn`'s parameters returning the Hessian of scalar-valued `fn`: for
     one argument of shape A, an array of shape A + A (a vector's: the n x n matrix); for a
     tuple `wrt`, a tuple of rows of blocks, `H[i][j]` of shape Ai + Aj holding the second
-    derivatives with respect to argument i and argument j. Built one Hessian-vector product
-    (forward over reverse) per entry of the arguments."""
+    derivatives with respect to argument i and argument j. Built one column per entry of
+    the arguments: a pullback through the gradient (reverse over reverse: the gradient runs
+    once) where the gradient is straight-line code, else a Hessian-vector product (forward
+    over reverse: one sweep a column, no tape to rerun). The Hessian is symmetric, so the
+    two give the same columns."""
     single = not isinstance(wrt, tuple)
     places = _indices(fn, (wrt,) if single else wrt)
-    times = hvp(fn, places)
+    times, gradient = hvp(fn, places), grad(fn, places)
 
     def hess(*args):
+        if compile_derivative(gradient, places, "vjp").rerun:
+            def along(t):
+                return times(*args, t)
+        else:
+            along = vjp(gradient, *args, wrt=places)[1]
         blocks = [[None] * len(places) for _ in places]
         for j, p in enumerate(places):
-            columns = [times(*args, t) for t in _basis_tangents(args, places, j)]
+            columns = [along(t) for t in _basis_tangents(args, places, j)]
             for i in range(len(places)):
                 blocks[i][j] = _stacked([c[i] for c in columns], args[p])
         return blocks[0][0] if single else tuple(tuple(row) for row in blocks)
