@@ -471,3 +471,24 @@ def test_forward_mode_covers_most_of_the_rule_table():
     """Every example call but those of a user's rule with no tangent rule."""
     print(f"forward mode: {len(FORWARD_RULES)} of {len(CASES)} rule examples")
     assert len(FORWARD_RULES) >= 190, len(FORWARD_RULES)
+
+
+def test_a_full_sum_of_a_tangent_becomes_dot_products_in_specialized_code(tmp_path, monkeypatch):
+    """passes/dots.py: the tangent of rosenbrock is two np.vdot calls (one pass over memory
+    each); the function's own value keeps NumPy's summation; a write into an array
+    between a product and its sum keeps the sum."""
+    monkeypatch.setattr(api, "LARGE", 4)
+    f = make_function(tmp_path, "def f(x):\n    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)\n")
+    x, t = np.linspace(-1.0, 1.5, 9), np.cos(np.arange(9.0))
+    key = api.calls.shape_key((x, t))
+    source = api.compile_derivative(f, (0,), "jvp", key).source
+    assert "total_dot = 200.0 * np.vdot(" in source and "- 2.0 * np.vdot(x_item_2_dot, sub_2)" in source
+    value, tangent = s2sgrad.jvp(f, (x,), (t,))
+    assert value == f(x)
+    np.testing.assert_allclose(tangent, s2sgrad.grad(f)(x) @ t, rtol=1e-12)
+    g = make_function(tmp_path, "def g(x, w):\n    y = x * w\n    z = y * 1.0\n    z[0] = 5.0\n"
+                                "    return np.sum(y * w) + np.sum(z)\n", name="g")
+    w = np.arange(9.0)
+    _, tangent = s2sgrad.jvp(g, (x, w), (t, t))
+    gx, gw = s2sgrad.grad(g, (0, 1))(x, w)
+    np.testing.assert_allclose(tangent, gx @ t + gw @ t, rtol=1e-12)

@@ -1,7 +1,7 @@
 """The pipeline: from a user's function to the IR of its derivative.
 
-    lower -> normalize -> hoist -> reverse -> optimize -> specialize -> sums -> inplace -> rows
-          -> accumulate -> buffers
+    lower -> normalize -> hoist -> reverse -> optimize -> specialize -> dots -> sums -> inplace
+          -> rows -> accumulate -> buffers
 
 Each stage takes the previous stage's IR and returns new IR; `ir.verify`
 checks the grammar of the result (the tests stop after every stage in turn). `stop_after` ends the pipeline early
@@ -14,10 +14,10 @@ import re
 from functools import partial
 
 from .. import frontend, ir, lower
-from . import again, accumulate, buffers, forward, hoist, inplace, normalize, optimize, reverse, rows, specialize, sums
+from . import again, accumulate, buffers, dots, forward, hoist, inplace, normalize, optimize, reverse, rows, specialize, sums
 
 PRIMAL_STAGES = ("lower", "normalize", "hoist")          # the function itself, not yet its derivative
-STAGES = ("lower", "normalize", "hoist", "reverse", "optimize", "specialize", "sums", "inplace", "rows",
+STAGES = ("lower", "normalize", "hoist", "reverse", "optimize", "specialize", "dots", "sums", "inplace", "rows",
           "accumulate", "buffers")
 
 
@@ -41,6 +41,7 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
         "reverse": sweep,                  # (forward mode's own sweep for a jvp)
         "optimize": optimize.run if optimized else (lambda f: f),
         "specialize": partial(specialize.run, params=shapes) if optimized and shapes else (lambda f: f),
+        "dots": partial(dots.run, params=shapes) if optimized and shapes else (lambda f: f),
         "sums": partial(sums.run, params=shapes) if optimized and shapes else (lambda f: f),
         "accumulate": accumulate.run if optimized and not higher else (lambda f: f),
         "buffers": partial(buffers.run, params=shapes) if optimized and shapes else (lambda f: f),
