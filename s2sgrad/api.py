@@ -240,14 +240,16 @@ def jvp(fn, primals, tangents, wrt=None):
     per differentiated argument (all of them by default; for a gradient s2sgrad made, the
     arguments it is taken with respect to), computed by forward mode in the same sweep as
     the value."""
-    entries = _JVP_ENTRIES.get(fn) if _weakrefable(fn) else None
-    entry = entries.get(wrt) if entries is not None else None
-    if entry is None:
-        entry = _jvp_entry(fn, wrt)
-    return entry(primals, tangents)
+    try:
+        found = _JVP_ENTRIES.get((id(fn), wrt))
+    except TypeError:                          # (wrt a list: no cache)
+        found = None
+    if found is not None and found[0]() is fn:
+        return found[1](primals, tangents)
+    return _jvp_entry(fn, wrt)(primals, tangents)
 
 
-_JVP_ENTRIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # fn -> {wrt: entry}
+_JVP_ENTRIES: dict = {}      # (id(fn), wrt) -> (weak reference to fn, its entry): one lookup a call
 
 
 def _jvp_entry(fn, wrt):
@@ -260,8 +262,9 @@ def _jvp_entry(fn, wrt):
         wrt = tuple(range(len(inspect.signature(inspect.unwrap(fn)).parameters)))
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "jvp")
     entry = calls.jvp_entry(compiled, functools.partial(_jvp, fn, compiled), LARGE)
-    if _weakrefable(fn):
-        _JVP_ENTRIES.setdefault(fn, {})[given] = entry
+    key = (id(fn), given)
+    if _weakrefable(fn) and isinstance(given, (int, str, tuple, type(None))):
+        _JVP_ENTRIES[key] = (weakref.ref(fn, lambda _, key=key: _JVP_ENTRIES.pop(key, None)), entry)
     return entry
 
 

@@ -95,10 +95,11 @@ def jvp_entry(compiled, slow, large: int):
     names = [f"a{i}" for i in range(n)]
     tangents = [f"t{k}" for k in range(len(wrt))]
     lines = ["def entry(primals, tangents):",
-             f"    if len(primals) != {n} or len(tangents) != {len(wrt)}:",
-             "        return slow(primals, tangents)",
-             f"    {''.join(a + ', ' for a in names)}= primals",
-             f"    {''.join(t + ', ' for t in tangents)}= tangents"]
+             "    try:",
+             f"        {''.join(a + ', ' for a in names)}= primals",
+             f"        {''.join(t + ', ' for t in tangents)}= tangents",
+             "    except (TypeError, ValueError):        # not one of each",
+             "        return slow(primals, tangents)"]
     for i, t in zip(wrt, tangents):
         a = names[i]
         lines += [f"    if not (type({a}) is float and type({t}) is float or type({a}) is nd and {a}.dtype.kind == 'f' "
