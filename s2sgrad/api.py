@@ -8,6 +8,7 @@ checks a user needs: differentiated arguments must be floating point, and
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import itertools
@@ -78,7 +79,10 @@ def _of_derivative(derivative, wrt, kind, shapes):
     inner = names[positions[0]] if single else tuple(names[p] for p in positions)
     if chain == ("vjp",) and kind == "jvp":    # a vjp's jvp: along its parameters at `wrt`
         along = wrt if isinstance(wrt, tuple) else (wrt,)
-        return compile_derivative(of, inner, passes.derived_kind("jvp", "vjp", inner, along), shapes)
+        compiled = compile_derivative(of, inner, passes.derived_kind("jvp", "vjp", inner, along), shapes)
+        signature = inspect.signature(derivative)           # (the vjp's: its cotangent last)
+        return dataclasses.replace(compiled, signature=signature, positions=along,
+                                   wrt=tuple(list(signature.parameters)[p] for p in along))
     if chain != ("reverse",):
         source = frontend.parse(of)
         raise NotDifferentiableError(f"a {kind} of a derivative made by {' over '.join(reversed(chain))} "

@@ -473,22 +473,26 @@ def test_forward_mode_covers_most_of_the_rule_table():
     assert len(FORWARD_RULES) >= 190, len(FORWARD_RULES)
 
 
-def test_a_full_sum_of_a_tangent_becomes_dot_products_in_specialized_code(tmp_path, monkeypatch):
-    """passes/dots.py: the tangent of rosenbrock is two np.vdot calls (one pass over memory
-    each); the function's own value keeps NumPy's summation; a write into an array
-    between a product and its sum keeps the sum."""
+def test_a_full_sum_of_a_product_in_a_tangent_becomes_a_dot_product(tmp_path, monkeypatch):
+    """passes/dots.py, in code specialized to the shapes: the tangent of sum(sin(x) * w) is
+    one np.vdot; the function's own value keeps NumPy's summation; a sum of several
+    products is left whole (what cancels entry by entry stays cancelled); a write into
+    an array between a product and its sum keeps the sum."""
     monkeypatch.setattr(api, "LARGE", 4)
-    f = make_function(tmp_path, "def f(x):\n    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)\n")
-    x, t = np.linspace(-1.0, 1.5, 9), np.cos(np.arange(9.0))
-    key = api.calls.shape_key((x, t))
-    source = api.compile_derivative(f, (0,), "jvp", key).source
-    assert "total_dot = 200.0 * np.vdot(" in source and "- 2.0 * np.vdot(x_item_2_dot, sub_2)" in source
-    value, tangent = s2sgrad.jvp(f, (x,), (t,))
-    assert value == f(x)
-    np.testing.assert_allclose(tangent, s2sgrad.grad(f)(x) @ t, rtol=1e-12)
-    g = make_function(tmp_path, "def g(x, w):\n    y = x * w\n    z = y * 1.0\n    z[0] = 5.0\n"
-                                "    return np.sum(y * w) + np.sum(z)\n", name="g")
-    w = np.arange(9.0)
-    _, tangent = s2sgrad.jvp(g, (x, w), (t, t))
-    gx, gw = s2sgrad.grad(g, (0, 1))(x, w)
-    np.testing.assert_allclose(tangent, gx @ t + gw @ t, rtol=1e-12)
+    f = make_function(tmp_path, "def f(x, w):\n    return np.sum(np.sin(x) * w)\n")
+    x, t, w = np.linspace(-1.0, 1.5, 9), np.cos(np.arange(9.0)), np.arange(9.0)
+    source = api.compile_derivative(f, (0,), "jvp", api.calls.shape_key((x, w, t))).source
+    assert "np.vdot(x_dot * np.cos(x), w)" in source
+    value, tangent = s2sgrad.jvp(f, (x, w), (t,), wrt=0)
+    assert value == f(x, w)
+    np.testing.assert_allclose(tangent, s2sgrad.grad(f)(x, w) @ t, rtol=1e-12)
+    g = make_function(tmp_path, "def g(x, y):\n    return np.sum(x * y - (x - 1.0) * y)\n", name="g")
+    big, y = np.full(9, 1e12) + np.arange(9.0), np.linspace(0.5, 1.5, 9)
+    _, tangent = s2sgrad.jvp(g, (big, y), (np.ones(9), np.ones(9)))
+    assert "vdot" not in api.compile_derivative(g, (0, 1), "jvp", api.calls.shape_key((big, y, y, y))).source
+    assert tangent == pytest.approx(9.0, rel=1e-9)          # (d/dx is 0, d/dy is 1 each)
+    h = make_function(tmp_path, "def h(x, w):\n    y = x * w\n    z = y * 1.0\n    z[0] = 5.0\n"
+                                "    return np.sum(y * w) + np.sum(z)\n", name="h")
+    _, tangent = s2sgrad.jvp(h, (x, w), (t, t))
+    hx, hw = s2sgrad.grad(h, (0, 1))(x, w)
+    np.testing.assert_allclose(tangent, hx @ t + hw @ t, rtol=1e-12)

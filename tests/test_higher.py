@@ -292,3 +292,46 @@ def test_the_jvp_of_a_gradient_takes_tangents_for_the_gradients_arguments(tmp_pa
     np.testing.assert_allclose(along, s2sgrad.hessian(f)(x, w) @ u, rtol=1e-10)
     _, mixed = s2sgrad.jvp(s2sgrad.grad(f), (x, w), (np.zeros(3), u), wrt=(0, 1))
     np.testing.assert_allclose(mixed, s2sgrad.hessian(f, wrt=(0, 1))(x, w)[0][1] @ u, rtol=1e-10)
+
+
+RECURSIVE = """
+import numpy as np
+
+
+def swap(x, y, n):
+    if n == 0:
+        return np.sum(x * x * y)
+    return swap(y, x, n - 1)
+
+
+def rtwo(x, y, n):
+    if n == 0:
+        return np.sum(np.sin(x) * y * y)
+    return rtwo(y, x * 1.5, n - 1)
+
+
+def both(x, y, n):
+    if n == 0:
+        return np.sum(np.sin(x) * y * y)
+    return both(y, x, n - 1) + both(x, y * 0.5, n - 1)
+"""
+
+
+@pytest.mark.parametrize("name", ["swap", "rtwo", "both"])
+def test_recursion_that_moves_the_differentiated_argument(tmp_path, name):
+    """A recursive call that passes x where y was: its vjp with respect to the other
+    argument is another function, never the caller's own vjp under the same name (that
+    gave a wrong gradient); first and second derivatives against differences."""
+    from .test_forward import _numeric_hessian
+    f = make_function(tmp_path, RECURSIVE, name=name, preamble="")
+    x, y = np.array([0.3, -0.7]), np.array([1.1, 0.4])
+    for n in (1, 2, 3):
+        for i in (0, 1):
+            np.testing.assert_allclose(s2sgrad.grad(f, i)(x, y, n), numeric_vjp(f, (x, y, n), i, 1.0),
+                                       rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(s2sgrad.hessian(f, i)(x, y, n), _numeric_hessian(f, (x, y, n), i),
+                                       rtol=1e-5, atol=1e-7)
+    H = s2sgrad.hessian(f, (0, 1))(x, y, 3)
+    eps, g = 1e-6, s2sgrad.grad(f, 0)
+    mixed = np.array([(g(x, y + eps * e, 3) - g(x, y - eps * e, 3)) / (2 * eps) for e in np.eye(2)]).T
+    np.testing.assert_allclose(H[0][1], mixed, rtol=1e-5, atol=1e-7)

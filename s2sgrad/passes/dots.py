@@ -1,21 +1,20 @@
-"""Dots: the full sum of a derivative's elementwise expression becomes dot products.
+"""Dots: the full sum of a product of two arrays, in a derivative, is a dot product.
 
     mul_4 = mul(2, sub)
-    power_dot = mul(sub_dot, mul_4)
-    mul_dot = mul(power_dot, 100.0)    ==>    vdot = np.vdot(sub_dot, sub)
-    mul_3 = mul(t, sub_2)                     vdot_2 = np.vdot(t, sub_2)
-    add_dot = sub(mul_dot, mul_3)             total_dot = 200.0 * vdot - vdot_2
-    total_dot = np.sum(add_dot)
+    power_dot = mul(sub_dot, mul_4)    ==>    vdot = np.vdot(sub_dot, sub)
+    mul_dot = mul(power_dot, 100.0)           total_dot = mul(200.0, vdot)
+    total_dot = np.sum(mul_dot)
 
-The tangent of a sum of elementwise terms (forward mode's `np.sum(f'(x) * t)`)
-is a sum of products. With the arguments' shapes known (specialized code), a
-full `np.sum` of an expression built from sums, differences, negations,
-products by numbers and products of two float arrays of the summed shape, each
-through a temporary read only there and with no write into an array between, is
-written as scaled `np.vdot`s: one
-pass over memory each and no temporary array, where NumPy would make and read
-one array per operation. Only derivative values are rewritten; the function's
-own value keeps NumPy's order of summation, so it equals what the function returns.
+Forward mode's tangent of a sum of elementwise terms is a sum of products
+(`np.sum(f'(x) * t)`), and so is a reverse sweep's adjoint of a scalar factor.
+With the arguments' shapes known (specialized code), a full `np.sum` of one
+product of two float arrays of the summed shape, scaled by numbers or negated,
+each step through a temporary read only there and with no write into an array
+between, is written as one `np.vdot`: a single pass over memory and no
+temporary array. A sum of several products is left as it is: summing them
+apart would lose what cancels entry by entry (x * y - (x - 1) * y at x = 1e12).
+Only derivative values are rewritten; the function's own value keeps NumPy's
+order of summation, so it equals what the function returns.
 """
 from __future__ import annotations
 
@@ -61,9 +60,9 @@ class _Dots:
             if isinstance(s, ir.Pop) or isinstance(s, ir.Assign) and s.op in ir.WRITES:
                 made = {}        # (a dot product computed later must read the values its terms read)
             if isinstance(s, ir.Assign) and self.summed(s):
-                terms = self.terms(s.args[0], 1.0, made, self.known[s.args[0].name].shape)
-                if terms is not None and any(b is not None for _, _, b in terms):
-                    out += self.written(s, terms)
+                found = self.product(s.args[0], made, self.known[s.args[0].name].shape)
+                if found is not None:
+                    out += self.written(s, *found)
                     self.changed = True
                     continue
             if isinstance(s, ir.Assign):
@@ -80,35 +79,25 @@ class _Dots:
         return statics.get("axis") is None and not statics.get("keepdims") and len(s.args) == 1 \
             and shaped is not None and shaped.dtype == np.float64 and len(shaped.shape) > 0
 
-    def terms(self, atom, scale: float, made: dict, shape):
-        """`scale * atom`'s entries' sum as terms (scale, a, b): scale * vdot(a, b), or with b
-        None scale * sum(a); None when atom is not an array of `shape` made of what dots take."""
-        if not isinstance(atom, ir.Var) or not self.float_array(atom, shape):
-            return None
-        d = made.get(atom.name) if atom.name in self.single_use else None
-        if d is None or d.params:
-            return [(scale, atom, None)]
-        a, b = (d.args + (None,))[:2]
-        if d.op in ("add", "sub"):
-            left = self.terms(a, scale, made, shape)
-            right = self.terms(b, -scale if d.op == "sub" else scale, made, shape)
-            if left is not None and right is not None:
-                return left + right
-        elif d.op == "neg":
-            inner = self.terms(a, -scale, made, shape)
-            if inner is not None:
-                return inner
-        elif d.op == "mul":
-            number = next((x.value for x in (a, b) if _number(x)), None)
-            other = b if _number(a) else a
-            if number is not None:
-                inner = self.terms(other, scale * number, made, shape)
-                if inner is not None:
-                    return inner
-            elif self.float_array(a, shape) and self.float_array(b, shape):
+    def product(self, atom, made: dict, shape):
+        """(k, a, b) when `atom` is k * (a * b): numbers and negations around one product of
+        two float arrays of `shape`, each through a temporary read only here; else None."""
+        scale = 1.0
+        while isinstance(atom, ir.Var) and atom.name in self.single_use and atom.name in made:
+            d = made[atom.name]
+            a, b = (d.args + (None,))[:2]
+            if d.params:
+                return None
+            if d.op == "neg":
+                scale, atom = -scale, a
+            elif d.op == "mul" and (_number(a) or _number(b)):
+                scale, atom = scale * float(a.value if _number(a) else b.value), b if _number(a) else a
+            elif d.op == "mul" and self.float_array(a, shape) and self.float_array(b, shape):
                 (ka, a), (kb, b) = self.scaled(a, made), self.scaled(b, made)
-                return [(scale * ka * kb, a, b)]
-        return [(scale, atom, None)]
+                return scale * ka * kb, a, b
+            else:
+                return None
+        return None
 
     def scaled(self, atom, made):
         """(k, x) when `atom` is `k * x` through a temporary read only here, else (1.0, atom)."""
@@ -125,30 +114,13 @@ class _Dots:
         shaped = self.known.get(atom.name) if isinstance(atom, ir.Var) else None
         return shaped is not None and shaped.shape == shape and shaped.dtype == np.float64
 
-    def written(self, s: ir.Assign, terms) -> list:
-        """`s.target = k1 * t1 + k2 * t2 ...`, each t a vdot or a sum (the last step assigns
-        the target itself)."""
-        out, parts = [], []
-        for k, a, b in terms:
-            part = self.fresh("vdot" if b is not None else "sum")
-            out.append(ir.Assign(part, "np.vdot", (a, b), (), s.loc) if b is not None else
-                       ir.Assign(part, "np.sum", (a,), (), s.loc))
-            if abs(k) != 1.0:
-                product = self.fresh("mul")
-                out.append(ir.Assign(product, "mul", (ir.Const(abs(k)), ir.Var(part)), (), s.loc))
-                part = product
-            parts.append((k < 0, ir.Var(part)))
-        (negative, total), rest = parts[0], parts[1:]
-        if negative:
-            out.append(ir.Assign(s.target if not rest else self.fresh("neg"), "neg", (total,), (), s.loc))
-            total = ir.Var(out[-1].target)
-        for k, (negative, part) in enumerate(rest):
-            step = s.target if k == len(rest) - 1 else self.fresh("add")
-            out.append(ir.Assign(step, "sub" if negative else "add", (total, part), (), s.loc))
-            total = ir.Var(step)
-        if total != ir.Var(s.target):
-            out.append(ir.Assign(s.target, "id", (total,), (), s.loc))
-        return out
+    def written(self, s: ir.Assign, scale: float, a, b) -> list:
+        """`s.target = scale * np.vdot(a, b)`."""
+        if scale == 1.0:
+            return [ir.Assign(s.target, "np.vdot", (a, b), (), s.loc)]
+        dot = self.fresh("vdot")
+        scaled = ("neg", (ir.Var(dot),)) if scale == -1.0 else ("mul", (ir.Const(scale), ir.Var(dot)))
+        return [ir.Assign(dot, "np.vdot", (a, b), (), s.loc), ir.Assign(s.target, *scaled, (), s.loc)]
 
     def fresh(self, base: str) -> str:
         name = self.namer.fresh(base)

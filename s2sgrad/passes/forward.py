@@ -22,11 +22,10 @@ located error.
 """
 from __future__ import annotations
 
-import re
-
 from .. import ir, rules
 from ..errors import NoRuleError
 from ..lower import Namer, inline, template
+from . import named_calls
 from .activity import differentiable_positions
 
 LINEAR = {"getitem", "np.sum", "np.mean", "np.reshape", "np.transpose", "np.ravel", "np.squeeze",
@@ -259,7 +258,7 @@ class Forward:
         jvp = next((n for n, v in self.bindings.items() if v is compiled.fn), None) \
             or self.namer.fresh(compiled.ir.name)
         self.bindings[jvp] = compiled.fn
-        shown = re.sub(rf"^def {compiled.ir.name}\(", f"def {jvp}(", compiled.source, flags=re.M)
+        shown = named_calls.renamed(compiled.source, compiled.ir.name, jvp)
         if shown not in self.companions:
             self.companions.append(shown)
         return [ir.Assign(pair, "call", (ir.Var(jvp), *s.args[1:], *tangents), (), s.loc)] + self.split(s, pair)

@@ -20,7 +20,7 @@ from .. import ir
 from ..lower import Namer
 
 
-def run(fn: ir.Function, active: frozenset, itself=None):
+def run(fn: ir.Function, active: frozenset, itself=None, own: str = ""):
     """Rewrite the active calls; return the new function and, by statement id, how each
     call's result pulls back: ("pullback", pair, args, wanted, outputs) or ("rerun", vjp,
     args, wanted, outputs), where `outputs` counts the items of a tuple result (0 for one
@@ -28,9 +28,11 @@ def run(fn: ir.Function, active: frozenset, itself=None):
     `itself` is (the Python function, its differentiated positions, the vjp's name, its
     outputs) when
     the derivative being made is a vjp that reruns: a call to the same function with the
-    same differentiated arguments then calls that vjp."""
+    same differentiated arguments then calls that vjp. `own` is the name of the derivative
+    being made, which no callee's vjp may take."""
     from ..api import callee_derivative
     namer = Namer.of(fn)
+    namer.taken.add(own)          # the derivative's own name: a callee's vjp never takes it
     bindings, companions, pulled = dict(fn.bindings), list(fn.companions), {}
 
     def take_items(s, stmts, outputs):
@@ -60,7 +62,7 @@ def run(fn: ir.Function, active: frozenset, itself=None):
             vjp = next((n for n, v in bindings.items() if v is compiled.fn), None) \
                 or namer.fresh(compiled.ir.name)
             bindings[vjp] = compiled.fn
-            shown = re.sub(rf"^def {compiled.ir.name}\(", f"def {vjp}(", compiled.source, flags=re.M)
+            shown = renamed(compiled.source, compiled.ir.name, vjp)
             if shown not in companions:               # printed under the name the code calls
                 companions.append(shown)
             outputs = take_items(s, stmts, compiled.outputs)
@@ -80,3 +82,9 @@ def run(fn: ir.Function, active: frozenset, itself=None):
     free = fn.free | {b for b in bindings if b not in fn.bindings}
     return replace(fn, body=body, temps=temps, free=free, bindings=bindings,
                    companions=tuple(companions)), pulled
+
+
+def renamed(source: str, old: str, new: str) -> str:
+    """A derivative's printed source under the name its caller binds it to: its `def` and
+    the calls it makes to itself (recursion) both."""
+    return source if old == new else re.sub(rf"\b{re.escape(old)}\b", new, source)

@@ -41,7 +41,7 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
     outputs = len(fn.body[-1].value) if isinstance(fn.body[-1].value, tuple) else 0
     itself = (origin, tuple(fn.params.index(w) for w in wrt), name, outputs) \
         if kind == "vjp" and flows else None
-    fn, pulled = named_calls.run(fn, active_values(fn, wrt), itself)
+    fn, pulled = named_calls.run(fn, active_values(fn, wrt), itself, name)
     pulled |= _tuple_ops(fn)
     *forward, ret = fn.body
     sweep = Reverse(fn, active_values(fn, wrt))

@@ -3,7 +3,7 @@
 Given the shapes of the arguments of a call (the API compiles one version
 per set of shapes it meets, up to a few), the shapes analysis fixes the shape
 of most values, and every `unbroadcast(g, x)` whose `g` already has `x`'s
-shape is just `g`. The optimizer then drops what that leaves unread: values
+shape is just `g` (so is forward mode's `broadcast_like(t, y)`). The optimizer then drops what that leaves unread: values
 the tape kept only so their shape could be read in the reverse sweep.
 
     dtotal = unbroadcast(dnew_total, total)     ==>     dtotal = dnew_total
@@ -38,7 +38,7 @@ def run(fn: ir.Function, params: dict) -> ir.Function:
         return known.shape if known is not None else None
 
     def equal_shapes(s):
-        if isinstance(s, ir.Assign) and s.op == "unbroadcast" and shape(s.args[0]) is not None \
+        if isinstance(s, ir.Assign) and s.op in ("unbroadcast", "broadcast_like") and shape(s.args[0]) is not None \
                 and shape(s.args[0]) == shape(s.args[1]):
             return replace(s, op="id", args=s.args[:1], params=())
         return s
