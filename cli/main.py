@@ -100,6 +100,11 @@ class UserInputError(Exception):
 
 def show(fn, args) -> str:
     wrt = parse_wrt(args.wrt)
+    if args.order > 1 and args.mode == "forward":
+        raise UserInputError("--order 2 and 3 already run forward mode over the gradient; "
+                             "leave out --mode forward")
+    if args.order == 3 and args.kind == "vjp":
+        raise UserInputError("--kind vjp goes with --order 2 (the gradient's vjp), not --order 3")
     kind = "jvp" if args.mode == "forward" else args.kind
     if args.order == 2 and args.kind == "vjp":        # reverse over reverse
         names, _, single = api._resolve_wrt(fn, api.frontend.parse(fn), wrt)

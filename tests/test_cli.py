@@ -516,3 +516,11 @@ def test_show_order_2_of_a_vjp_prints_reverse_over_reverse(capsys, model):
     (pulled,) = pullback(v)
     (_, hvp_) = load(run(capsys, "show", f"{model}::f", "--order", "2")[1], "jvp_grad_f")(X, Y, W, v)[1]
     np.testing.assert_allclose(pulled, hvp_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--order", "2", "--mode", "forward"], "leave out --mode forward"),
+    (["--order", "3", "--kind", "vjp"], "--kind vjp goes with --order 2")])
+def test_show_refuses_orders_with_modes_they_cannot_take(capsys, model, flags, message):
+    code, out, err = run(capsys, "show", f"{model}::f", *flags)
+    assert code == 1 and out == "" and message in err
