@@ -335,3 +335,23 @@ def test_recursion_that_moves_the_differentiated_argument(tmp_path, name):
     eps, g = 1e-6, s2sgrad.grad(f, 0)
     mixed = np.array([(g(x, y + eps * e, 3) - g(x, y - eps * e, 3)) / (2 * eps) for e in np.eye(2)]).T
     np.testing.assert_allclose(H[0][1], mixed, rtol=1e-5, atol=1e-7)
+
+
+def test_a_vjp_of_a_gradient_never_writes_into_the_callers_cotangent(tmp_path):
+    """Found by a fuzzer of second derivatives: the symmetric way (unassigned has no
+    reverse rule) wrote an item of the tangent into the cotangent the caller passed."""
+    f = make_function(tmp_path, "def f(x, v):\n    t = v * 1.0\n    t[[0, 0, 2]] = np.abs(0.6 + np.tanh(v) ** 2)\n"
+                                "    return np.sum(np.tanh(v)) + np.sum(np.tanh(t)) + np.tanh(x)\n")
+    x, v, u = 0.2, np.array([0.1, -0.3, 0.4]), np.array([0.3, -0.5, 0.8])
+    _, pullback = s2sgrad.vjp(s2sgrad.grad(f, 1), x, v, wrt=(0, 1))
+    _, pulled = pullback(u)
+    np.testing.assert_array_equal(u, [0.3, -0.5, 0.8])
+    np.testing.assert_allclose(pulled, s2sgrad.hvp(f, 1)(x, v, u), rtol=1e-12)
+    _, pullback = s2sgrad.vjp(s2sgrad.grad(f, (0, 1)), x, v, wrt=(1,))
+    (pulled,) = pullback((1.0, u))
+    np.testing.assert_array_equal(u, [0.3, -0.5, 0.8])
+    eps, g = 1e-6, s2sgrad.grad(f, (0, 1))
+    along = [(np.asarray(g(x + eps * d, v + eps * w)[0]) * 1.0 + g(x + eps * d, v + eps * w)[1] @ u
+              - (np.asarray(g(x - eps * d, v - eps * w)[0]) * 1.0 + g(x - eps * d, v - eps * w)[1] @ u)) / (2 * eps)
+             for d, w in [(0.0, e) for e in np.eye(3)]]
+    np.testing.assert_allclose(pulled, along, rtol=1e-5, atol=1e-7)

@@ -91,4 +91,4 @@ def by_symmetry(fn: ir.Function, inner: tuple, inner_single: bool, wrt: tuple, o
     doc = f"Vector-Jacobian product of grad_{fn.name} with respect to {', '.join(wrt)}, for the cotangent " \
           "given last (by symmetry: forward mode over the gradient)"
     return replace(pushed, name=namer.fresh(f"vjp_grad_{fn.name}"), params=fn.params + (cotangent,),
-                   body=body, doc=doc)
+                   body=body, doc=doc, derived=pushed.derived | {cotangent})   # (never written into)
