@@ -199,3 +199,31 @@ def test_random_programs_have_right_gradients(folder, source, point):
     assert not any(verdict.verified is False for verdict in report.verdicts), f"{source}\n{report}"
     assert report or all("time budget" in v.detail for v in report.verdicts), f"{source}\n{report}"
     FOUND["verified"] += bool(report)
+
+
+@settings(max_examples=max(EXAMPLES // 2, 1), deadline=None, derandomize="S2SGRAD_FUZZ_EXAMPLES" not in os.environ,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                 HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@given(source=programs(), point=POINTS)
+def test_random_programs_have_right_second_derivatives(folder, source, point):
+    """hvp (forward over reverse), vjp of the gradient (reverse over reverse, or by
+    symmetry) and the Hessian agree with differences of the gradient; the cotangent the
+    caller passes is left as it was."""
+    fn = make_function(folder, source, name=source[4:source.index("(")], preamble=PREAMBLE)
+    x, v = point[0], np.array(point[1])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        try:
+            fn(x, v)
+        except FloatingPointError:
+            return
+    u = np.array([0.3, -0.5, 0.8])
+    along = s2sgrad.hvp(fn, 1)(x, v, u)
+    _, pullback = s2sgrad.vjp(s2sgrad.grad(fn, 1), x, v, wrt=(0, 1))
+    px, pv = pullback(u)
+    np.testing.assert_array_equal(u, [0.3, -0.5, 0.8])
+    g, eps = s2sgrad.grad(fn, (0, 1)), 1e-5
+    up, down = g(x, v + eps * u), g(x, v - eps * u)
+    np.testing.assert_allclose(along, (up[1] - down[1]) / (2 * eps), rtol=1e-4, atol=1e-5, err_msg=source)
+    np.testing.assert_allclose(px, (up[0] - down[0]) / (2 * eps), rtol=1e-4, atol=1e-5, err_msg=source)
+    np.testing.assert_allclose(pv, along, rtol=1e-7, atol=1e-9, err_msg=source)
+    np.testing.assert_allclose(s2sgrad.hessian(fn, 1)(x, v) @ u, along, rtol=1e-7, atol=1e-9, err_msg=source)
