@@ -196,8 +196,9 @@ SECOND: list = []
 
 
 def _through(tmp_path, name, expr, shapes):
-    """The example inside a smooth scalar function: sum(sin(example)), so that every
-    second derivative of the op is used."""
+    """The example inside a smooth scalar function, sum(sin(example)), so that every
+    second derivative of the op is used; its arguments, the first float one's position,
+    and a direction for it."""
     params = "xyz"[:len(shapes)]
     if expr.startswith("def "):
         source = expr.replace("def f(", "def inner(") + \
@@ -205,17 +206,16 @@ def _through(tmp_path, name, expr, shapes):
     else:
         first = "    x = (x + x.T) / 2\n" if _OPS[name].spec.domain[0] == "spd" else ""
         source = f"def f({', '.join(params)}):\n{first}    return np.sum(np.sin({expr}))\n"
-    return make_function(tmp_path, source, preamble=RULE_PREAMBLE)
+    args = _arguments(name, shapes, _rng(name, expr, shapes))
+    i = _float_positions(args)[0]
+    return make_function(tmp_path, source, preamble=RULE_PREAMBLE), args, i, _like(args[i], np.random.default_rng(3))
 
 
 @pytest.mark.parametrize("name, expr, shapes", RULE_CASES)
 def test_second_derivatives_through_every_rule_match_differences_of_the_gradient(tmp_path, name, expr, shapes):
     """hvp (forward mode over the generated gradient, so over the reverse sweep's helpers)
     against central differences of the gradient; or a located error naming the op."""
-    fn = _through(tmp_path, name, expr, shapes)
-    args = _arguments(name, shapes, _rng(name, expr, shapes))
-    i = _float_positions(args)[0]
-    v = _like(args[i], np.random.default_rng(3))
+    fn, args, i, v = _through(tmp_path, name, expr, shapes)
     try:
         got = s2sgrad.hvp(fn, i)(*args, v)
     except s2sgrad.NoRuleError as error:
@@ -244,10 +244,7 @@ AGAIN_RULES: list = []
 def test_vjps_of_gradients_through_every_rule_equal_hessian_vector_products(tmp_path, name, expr, shapes):
     """vjp(grad(f)) (reverse over reverse, or by symmetry where a helper of the gradient
     has no reverse rule yet) against hvp (forward over reverse); or a located error."""
-    fn = _through(tmp_path, name, expr, shapes)
-    args = _arguments(name, shapes, _rng(name, expr, shapes))
-    i = _float_positions(args)[0]
-    v = _like(args[i], np.random.default_rng(3))
+    fn, args, i, v = _through(tmp_path, name, expr, shapes)
     try:
         want = s2sgrad.hvp(fn, i)(*args, v)
     except (s2sgrad.NoRuleError, ValueError):

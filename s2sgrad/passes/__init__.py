@@ -32,7 +32,7 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
     higher = kind.startswith("reverse,") or again_of is not None   # (or "reverse,forward[,forward]")
     sweep = partial(forward.run, wrt=wrt) if kind == "jvp" else \
         partial(_higher, wrt=wrt, single=single, origin=fn, forwards=kind.count("forward")) if kind.startswith("reverse,") else \
-        partial(_again, wrt=wrt, single=single, origin=fn, how=again_of) if again_of else \
+        partial(again.run, wrt=wrt, single=single, origin=fn, how=again_of) if again_of else \
         partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn)
     stages = {
         "lower": lambda _: lower.lower(frontend.parse(fn), keep_calls=not higher),   # Hessians inline calls
@@ -63,7 +63,7 @@ def _higher(fn: ir.Function, wrt, single, origin, forwards: int) -> ir.Function:
     """The gradient, then forward mode over it `forwards` times (each along the same
     parameters, whose earlier tangents stay fixed): Hessian-vector products, and the
     second and third derivatives of functions of one number."""
-    result = optimize.run(reverse.run(fn, wrt, "grad", single, origin))
+    result = again.gradient(fn, wrt, single, origin)
     for _ in range(forwards):
         result = optimize.run(forward.run(result, wrt, over_reverse=True))
     return result
@@ -84,17 +84,3 @@ def _derived(kind: str):
     inner = ast.literal_eval(match[3])
     single = not isinstance(inner, tuple)
     return match[1], match[2], (inner,) if single else inner, single, ast.literal_eval(match[4] or "()")
-
-
-def _again(fn: ir.Function, wrt, single, origin, how) -> ir.Function:
-    """The vjp or jvp (`how[0]`) of the gradient `how` describes, with respect to `wrt`:
-    reverse mode over reverse mode, or forward over reverse."""
-    outer, entry, inner, inner_single, along = how
-    if entry == "vjp":               # the vjp a gradient calls (a recursive function's): its jvp
-        pulled = optimize.run(reverse.run(fn, inner, "vjp", inner_single, origin))
-        return forward.run(pulled, tuple(pulled.params[p] for p in along), over_reverse=True)
-    if outer == "vjp":
-        return again.vjp(fn, inner, inner_single, entry == "value_and_grad", wrt, single, origin)
-    gradient = again.returning(optimize.run(reverse.run(fn, inner, "grad", inner_single, origin)),
-                               entry == "value_and_grad", inner_single)
-    return forward.run(gradient, wrt, over_reverse=True)

@@ -55,19 +55,32 @@ def _plain_sums(stmts) -> tuple:
     return tuple(out)
 
 
-def vjp(fn: ir.Function, inner: tuple, inner_single: bool, value: bool, wrt: tuple, single: bool,
-        origin) -> ir.Function:
-    """The vjp, with respect to `wrt`, of f's gradient with respect to `inner` (`fn` is f's
-    IR): reverse mode over the gradient, or by symmetry where a helper has no reverse rule."""
-    gradient = returning(optimize.run(reverse.run(fn, inner, "grad", inner_single, origin)), value, inner_single)
-    calls = any(isinstance(s, ir.Assign) and s.op == "call" for s in ir.walk(gradient.body))
+def run(fn: ir.Function, wrt: tuple, single: bool, origin, how) -> ir.Function:
+    """The derivative `how` names (passes.derived_kind) of f's gradient or vjp, with respect
+    to `wrt` (`fn` is f's IR): forward mode over it for a jvp, reverse mode (or symmetry)
+    for a vjp."""
+    outer, entry, inner, inner_single, along = how
+    if entry == "vjp":               # the vjp a gradient calls (a recursive function's): its jvp
+        pulled = optimize.run(reverse.run(fn, inner, "vjp", inner_single, origin))
+        return forward.run(pulled, tuple(pulled.params[p] for p in along), over_reverse=True)
+    value = entry == "value_and_grad"
+    made = returning(gradient(fn, inner, inner_single, origin), value, inner_single)
+    if outer == "jvp":
+        return forward.run(made, wrt, over_reverse=True)
+    calls = any(isinstance(s, ir.Assign) and s.op == "call" for s in ir.walk(made.body))
+    if calls and not value:          # (a recursive function's gradient calls its vjp)
+        return by_symmetry(fn, inner, inner_single, wrt, origin)
     try:
-        if not calls or value:      # (a recursive function's gradient calls its vjp: by symmetry)
-            return reverse.run(prepared(gradient), wrt, "vjp", single, origin)
+        return reverse.run(prepared(made), wrt, "vjp", single, origin)
     except NoHelperRuleError:
         if value:
             raise
-    return by_symmetry(fn, inner, inner_single, wrt, origin)
+        return by_symmetry(fn, inner, inner_single, wrt, origin)
+
+
+def gradient(fn: ir.Function, wrt: tuple, single: bool, origin) -> ir.Function:
+    """f's gradient IR, optimized: what a second derivative differentiates."""
+    return optimize.run(reverse.run(fn, wrt, "grad", single, origin))
 
 
 def by_symmetry(fn: ir.Function, inner: tuple, inner_single: bool, wrt: tuple, origin) -> ir.Function:
@@ -76,7 +89,7 @@ def by_symmetry(fn: ir.Function, inner: tuple, inner_single: bool, wrt: tuple, o
     together, along the cotangent: the derivative of grad_q f along v is the pullback of
     v through grad_p f (the mixed second derivatives are equal)."""
     both = tuple(dict.fromkeys(inner + wrt))
-    pushed = forward.run(optimize.run(reverse.run(fn, both, "grad", False, origin)), inner, over_reverse=True)
+    pushed = forward.run(gradient(fn, both, False, origin), inner, over_reverse=True)
     *body, ret = pushed.body
     (_, grads), (_, tangents) = ret.value
     namer = Namer.of(pushed)

@@ -377,8 +377,9 @@ class Reverse:
         wanted = [i for i in differentiable_positions(stmt)
                   if isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active]
         if op.kind == "helper" and op.rule is None:
-            raise NoHelperRuleError(f"reverse mode has no rule for the gradient's helper `{stmt.op}` yet", stmt.loc,
-                              hint="differentiate the gradient in forward mode (s2sgrad.hvp, or jvp of it)")
+            raise NoHelperRuleError(f"reverse mode has no rule for the gradient's helper `{stmt.op}` yet",
+                                    stmt.loc, hint="differentiate the gradient in forward mode (s2sgrad.hvp, "
+                                                   "or jvp of it)")
         if id(stmt) in self.pulled:
             stmts, parts = self.pull(stmt, dans)
         elif op.kind == "elementwise":

@@ -3,8 +3,9 @@
 Given the shapes of the arguments of a call (the API compiles one version
 per set of shapes it meets, up to a few), the shapes analysis fixes the shape
 of most values, and every `unbroadcast(g, x)` whose `g` already has `x`'s
-shape is just `g` (so is forward mode's `broadcast_like(t, y)`). The optimizer then drops what that leaves unread: values
-the tape kept only so their shape could be read in the reverse sweep.
+shape is just `g` (so is forward mode's `broadcast_like(t, y)`). The optimizer
+then drops what that leaves unread: values the tape kept only so their shape
+could be read in the reverse sweep.
 
     dtotal = unbroadcast(dnew_total, total)     ==>     dtotal = dnew_total
 
