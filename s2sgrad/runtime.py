@@ -436,6 +436,8 @@ def unsort(g, x, axis=-1):
 def untensordot(g, x, y, axes=2):
     """The adjoints of `np.tensordot(x, y, axes)` with respect to x and y."""
     nx, ny = np.ndim(x), np.ndim(y)
+    if nx == 0 or ny == 0:                     # np.inner(a, s) is a * s: nothing is contracted
+        return unbroadcast(np.multiply(g, y), x), unbroadcast(np.multiply(g, x), y)
     if np.ndim(axes) == 0:
         ax = list(range(nx - axes, nx)), list(range(axes))
     else:
@@ -626,17 +628,22 @@ def cholesky_adjoint_tangent(tg, tlower, g, lower):
     return 0.5 * (t + t.T)
 
 
+def _mt(m):
+    """The matrix transpose of `m`, or of each matrix of a stack."""
+    return np.swapaxes(m, -1, -2)
+
+
 def pinv_adjoint_tangent(tg, ta, tp, g, a, p):
     """The tangent of `pinv_adjoint(g, a, p)` along tg, ta and tp (the pseudo-inverse's
-    tangent), term by term of its three products."""
-    m, n = np.shape(a)
+    tangent), term by term of its three products (stacks of matrices too)."""
+    m, n = np.shape(a)[-2:]
     left, tleft = np.eye(m) - a @ p, -(ta @ p + a @ tp)
     right, tright = np.eye(n) - p @ a, -(tp @ a + p @ ta)
-    first = -(tp.T @ g @ p.T + p.T @ tg @ p.T + p.T @ g @ tp.T)
-    second = (tleft @ g.T @ p @ p.T + left @ tg.T @ p @ p.T + left @ g.T @ tp @ p.T
-              + left @ g.T @ p @ tp.T)
-    third = (tp.T @ p @ g.T @ right + p.T @ tp @ g.T @ right + p.T @ p @ tg.T @ right
-             + p.T @ p @ g.T @ tright)
+    first = -(_mt(tp) @ g @ _mt(p) + _mt(p) @ tg @ _mt(p) + _mt(p) @ g @ _mt(tp))
+    second = (tleft @ _mt(g) @ p @ _mt(p) + left @ _mt(tg) @ p @ _mt(p) + left @ _mt(g) @ tp @ _mt(p)
+              + left @ _mt(g) @ p @ _mt(tp))
+    third = (_mt(tp) @ p @ _mt(g) @ right + _mt(p) @ tp @ _mt(g) @ right + _mt(p) @ p @ _mt(tg) @ right
+             + _mt(p) @ p @ _mt(g) @ tright)
     return first + second + third
 
 
@@ -676,10 +683,10 @@ def cholesky_adjoint(g, lower):
 
 
 def pinv_adjoint(g, a, ans):
-    """The adjoint of `ans = np.linalg.pinv(a)` where a keeps its rank."""
-    m, n = np.shape(a)
-    return (-ans.T @ g @ ans.T + (np.eye(m) - a @ ans) @ g.T @ ans @ ans.T
-            + ans.T @ ans @ g.T @ (np.eye(n) - ans @ a))
+    """The adjoint of `ans = np.linalg.pinv(a)` where a keeps its rank (stacks of matrices too)."""
+    m, n = np.shape(a)[-2:]
+    return (-_mt(ans) @ g @ _mt(ans) + (np.eye(m) - a @ ans) @ _mt(g) @ ans @ _mt(ans)
+            + _mt(ans) @ ans @ _mt(g) @ (np.eye(n) - ans @ a))
 
 
 def call_adjoint(fn, *args, wrt):

@@ -17,6 +17,7 @@ from ..errors import NoRuleError
 from ..rules.helpers import NO_DERIVATIVE
 
 CONTAINERS = {"tuple": "tuple", "list": "list"}
+ZERO_EXPONENTS = (ir.Const(0), ir.Const(0.0))
 
 
 def differentiable_positions(stmt: ir.Assign) -> tuple:
@@ -24,6 +25,8 @@ def differentiable_positions(stmt: ir.Assign) -> tuple:
     differentiates all but the function itself)."""
     if stmt.op == "call":
         return tuple(range(1, len(stmt.args)))
+    if stmt.op == "pow" and stmt.args[1] in ZERO_EXPONENTS:
+        return ()                             # x ** 0 is 1 wherever x is (0 ** 0 too)
     op = rules.OPS[stmt.op]
     if op.kind == "helper" and op.rule is None and stmt.op not in NO_DERIVATIVE:
         return tuple(range(len(stmt.args)))  # a gradient's helper with no reverse rule: an error, not a zero

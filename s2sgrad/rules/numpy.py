@@ -195,7 +195,8 @@ def minimum(x, y): return (x < y) + 0.5 * (x == y), (y < x) + 0.5 * (x == y)
 
 
 @partials(np.clip, domain=(R, R, R), why=KINK)
-def clip(x, lo, hi): return np.logical_and(x >= lo, x <= hi), np.logical_and(x < lo, lo <= hi), np.maximum(x, lo) > hi
+def clip(x, lo, hi, ans): return ans == x, np.logical_and(ans != x, ans != hi), np.logical_and(ans != x, ans == hi)
+# (over `ans`, not the bounds: a bound may be None, and where lo > hi NumPy gives hi)
 
 
 @partials(np.where, domain=("index", R, R), why="a choice between two values, by a condition that is not differentiated")
