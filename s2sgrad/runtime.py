@@ -674,6 +674,32 @@ def uneinsum_tangent(tg, g, subscripts, operands, toperands, i):
     return total
 
 
+def cofactor(a):
+    """The cofactor matrix of `a` (of each matrix of a stack), det's gradient: det(a) inv(a).T
+    where a is invertible, and still right where it is not, from the SVD a = u s vt:
+    det(u) det(vt) u diag(the product of the other singular values) vt, with no inverse."""
+    u, s, vt = np.linalg.svd(a)
+    others = unprod(np.ones(np.shape(s)[:-1]), s, axis=-1)
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    return sign[..., None, None] * (np.conj(u) * others[..., None, :]) @ np.conj(vt)
+
+
+def cofactor_tangent(t, a):
+    """The tangent of `cofactor(a)` along t: cofactor(a + z t) is a polynomial of degree
+    n - 1 in z, so its coefficient of z is exact from its values at the k-th roots of unity
+    (k >= n) times r (a discrete Fourier transform); r = |a| / (n |t|) keeps rounding near |cofactor|."""
+    a = np.asarray(a, dtype=float)
+    t = np.broadcast_to(np.asarray(t, dtype=float), a.shape)
+    n = a.shape[-1]
+    size, along = np.linalg.norm(a, axis=(-2, -1)), np.linalg.norm(t, axis=(-2, -1))
+    r = np.where(size == 0, 1.0, size) / (n * np.where(along == 0, 1.0, along))
+    k = max(n, 2)                              # (one point would alias the constant term)
+    roots = np.exp(2j * np.pi * np.arange(k) / k)
+    z = (r[..., None] * roots)[..., None, None]
+    values = cofactor(a[..., None, :, :] + z * t[..., None, :, :])
+    return np.real(np.sum(values * np.conj(roots)[:, None, None], axis=-3)) / (k * r[..., None, None])
+
+
 def cholesky_adjoint(g, lower):
     """The adjoint of `lower = np.linalg.cholesky(a)`, symmetrised."""
     phi = _lower_half(lower.T @ g)
@@ -793,4 +819,4 @@ HELPERS = (unbroadcast, resum, broadcast_like, max_tangent, zero_tangent, call_j
            untake_along_axis, unassigned, unsort, untensordot, unkron, uneinsum, eigh_adjoint, cholesky_adjoint,
            pinv_adjoint, solve_adjoint, uncumprod, eigh_tangent, cumprod_tangent, average_tangent, unprod_tangent,
            unnorm_tangent, unaverage_tangent, solve_adjoint_tangent, uneinsum_tangent, uncumprod_tangent,
-           cholesky_adjoint_tangent, pinv_adjoint_tangent, eigh_adjoint_tangent)
+           cholesky_adjoint_tangent, pinv_adjoint_tangent, eigh_adjoint_tangent, cofactor, cofactor_tangent)

@@ -243,7 +243,15 @@ def _with_symbolic_numpy(fn):
                               fn.__defaults__, fn.__closure__)
 
 
-ON_SYMBOLS = {"np.std": lambda x, **kw: _vectorized(sympy.sqrt)(np.var(x, **kw))}
+def _symbolic_cofactor(a):
+    """runtime.cofactor on symbols: the transposed adjugate, matrix by matrix."""
+    a = np.asarray(a, dtype=object)
+    if a.ndim > 2:
+        return np.stack([_symbolic_cofactor(m) for m in a])
+    return np.array(sympy.Matrix(a.tolist()).adjugate().T.tolist(), dtype=object)
+
+
+ON_SYMBOLS = {"np.std": lambda x, **kw: _vectorized(sympy.sqrt)(np.var(x, **kw)), "cofactor": _symbolic_cofactor}
 
 
 COUNTERPART_NAMES = {"np": np, "M": sympy.Matrix, "sp": sympy, "log": sympy.log, "abs": sympy.Abs,

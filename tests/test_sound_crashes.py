@@ -96,3 +96,32 @@ def test_pinv_of_a_stack_of_matrices():
     a = RNG.standard_normal((2, 3, 2))
     assert_all_modes(pinv_energy, a)
     check_grads(pseudo_inverses, a)
+
+
+def volume(a):
+    return np.linalg.det(a)
+
+
+def volumes_squared(a):
+    return np.sum(np.linalg.det(a) ** 2)
+
+
+def _with_singular_values(values, seed):
+    u, _, vt = np.linalg.svd(np.random.default_rng(seed).standard_normal((len(values),) * 2))
+    return u @ np.diag(values) @ vt
+
+
+@pytest.mark.parametrize("values", [[2.0, 1.0, 0.5, 0.0], [2.0, 1.0, 0.0, 0.0], [3.0, 0.0, 0.0, 0.0]],
+                         ids=["rank 3", "rank 2", "rank 1"])
+def test_det_of_a_singular_matrix_has_the_cofactors_as_gradient(values):
+    a = _with_singular_values(values, seed=len(values))
+    cofactors = np.array([[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(a, i, 0), j, 1))
+                           for j in range(4)] for i in range(4)])
+    np.testing.assert_allclose(s2sgrad.grad(volume)(a), cofactors, atol=1e-12)
+    assert_all_modes(volume, a, atol=1e-8)
+
+
+def test_det_of_a_stack_with_a_singular_matrix():
+    a = np.stack([_with_singular_values([1.0, 0.0, 0.0], 0), RNG.standard_normal((3, 3))])
+    assert_all_modes(volumes_squared, a, atol=1e-8)
+    check_grads(volume, a)

@@ -18,7 +18,7 @@ calls the tests differentiate (tests/test_higher.py).
 import numpy as np
 
 from . import tangent, transpose
-from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoint_tangent, dot_dleft, dot_dright, matmul_dleft,  # noqa: F401
+from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoint_tangent, cofactor, cofactor_tangent, dot_dleft, dot_dright, matmul_dleft,  # noqa: F401
                        matmul_dright, max_tangent, resum, solve_adjoint, solve_adjoint_tangent, unaverage,
                        unaverage_tangent, uncumsum, unbroadcast, undiag, undiagonal, uneinsum,
                        uneinsum_tangent, unindex, unkron, unmax, unnorm, unnorm_tangent, unpad,
@@ -232,3 +232,8 @@ def pinv_adjoint_tangent_rule(ans, g, a, top, dg, da, dtop):
 @tangent(eigh_adjoint)
 def eigh_adjoint_tangent_rule(ans, gw, gv, w, v, dgw, dgv, dw, dv):
     dans = eigh_adjoint_tangent(dgw, dgv, dw, dv, gw, gv, w, v)
+
+
+@tangent(cofactor)
+def cofactor_tangent_rule(ans, x, dx):
+    dans = cofactor_tangent(dx, x)

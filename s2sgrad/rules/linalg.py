@@ -9,7 +9,7 @@ symmetrised, the gradient with respect to the symmetric matrix the input stands 
 import numpy as np
 
 from . import adjoint, tangent
-from ..runtime import (cholesky_adjoint, dot_dleft, dot_dright, eigh_adjoint, eigh_tangent,  # noqa: F401
+from ..runtime import (cholesky_adjoint, cofactor, dot_dleft, dot_dright, eigh_adjoint, eigh_tangent,  # noqa: F401
                        pinv_adjoint, solve_adjoint, uneinsum, unkron, unnorm, untensordot)
 
 R, W = "real", "wellcond"
@@ -72,8 +72,9 @@ def inv(ans, x, dans):
 
 @adjoint(np.linalg.det, domain=(W,), sympy="M(x).det()", examples=[("np.linalg.det(x)", [(3, 3)]),
                                                                    ("np.linalg.det(x)[1]", [(2, 2, 2)])])
+# (the cofactor matrix, not det(x) inv(x).T: it is det's gradient at singular matrices too)
 def det(ans, x, dans):
-    dx = np.expand_dims(dans * ans, (-1, -2)) * np.swapaxes(np.linalg.inv(x), -1, -2)
+    dx = np.expand_dims(dans, (-1, -2)) * cofactor(x)
 
 
 @adjoint(np.linalg.slogdet, domain=(W,), sympy="(sign(M(x).det()), log(abs(M(x).det())))", outputs=2,
@@ -98,7 +99,7 @@ def inv_tangent(ans, x, dx):
 
 @tangent(np.linalg.det)
 def det_tangent(ans, x, dx):
-    dans = ans * np.sum(np.swapaxes(np.linalg.inv(x), -1, -2) * dx, axis=(-2, -1))
+    dans = np.sum(cofactor(x) * dx, axis=(-2, -1))
 
 
 @tangent(np.linalg.slogdet)
