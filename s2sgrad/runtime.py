@@ -504,17 +504,32 @@ def eigh_tangent(t, w, v):
     return np.diagonal(p, axis1=-2, axis2=-1).copy(), v @ (_inverse_gaps(w) * p)
 
 
+def _normal(*arrays) -> bool:
+    """Whether every entry is a normal number (no zero, subnormal, inf or NaN): where a
+    quotient by them, and products that reach them, lose nothing. On symbols (the SymPy
+    referee runs the helpers) the quotient is the formula."""
+    arrays = [np.asarray(a) for a in arrays]
+    return all(a.dtype == object or np.all(np.abs(a) >= np.finfo(float).tiny) and np.all(np.isfinite(a))
+               for a in arrays)
+
+
+def _finite(a):
+    """`a` if every entry is finite, else None (a fast path that overflowed)."""
+    return a if np.asarray(a).dtype == object or np.all(np.isfinite(a)) else None
+
+
 def cumprod_tangent(t, x, ans, axis=None):
-    """The tangent of `np.cumprod(x, axis)` along `t`: through the quotient where x has no
-    zeros, else the sum over entries of t times the products of the others (exact)."""
-    if np.all(x != 0):
-        return ans * np.cumsum(t / x, axis=axis)
+    """The tangent of `np.cumprod(x, axis)` along `t`: through the quotient where x and the
+    products are normal numbers, else by the product rule step by step, exact with zeros
+    and subnormals (each product's tangent from the one before)."""
+    if _normal(x, ans) and (fast := _finite(ans * np.cumsum(t / x, axis=axis))) is not None:
+        return fast
     moved, tm = _last(x, axis, np.shape(x)), _last(t, axis, np.shape(x))
-    out = np.zeros(moved.shape)
-    for i in range(moved.shape[-1]):          # entry i's tangent times the products without it
-        without = moved.copy()
-        without[..., i] = 1.0
-        out[..., i:] += tm[..., i:i + 1] * np.cumprod(without, -1)[..., i:]
+    out, before, total = np.zeros(moved.shape), np.ones(moved.shape[:-1]), np.zeros(moved.shape[:-1])
+    for i in range(moved.shape[-1]):
+        total = total * moved[..., i] + before * tm[..., i]
+        before = before * moved[..., i]
+        out[..., i] = total
     return _unlast(out, axis, np.shape(ans))
 
 
@@ -597,20 +612,35 @@ def solve_adjoint_tangent(tg, ta, tans, g, a, ans):
 
 def uncumprod_tangent(tg, tx, tans, g, x, ans, axis=None):
     """The tangent of `uncumprod(g, x, ans, axis)` along tg, tx and tans (the tangent of
-    the cumulative product): through the quotient where x has no zeros, else entry by
-    entry from the products of the others (exact)."""
-    if np.all(x != 0):
-        return (uncumsum(tg * ans + g * tans, x, axis) - uncumsum(g * ans, x, axis) * tx / x) / x
+    the cumulative product): through the quotient where x and the products are normal
+    numbers, else uncumprod's two sweeps differentiated step by step (exact)."""
+    if _normal(x, ans):
+        quotient = (uncumsum(tg * ans + g * tans, x, axis) - uncumsum(g * ans, x, axis) * tx / x) / x
+        if _finite(quotient) is not None:
+            return quotient
     mx, mt = _last(x, axis, np.shape(x)), _last(tx, axis, np.shape(x))
     mg, mtg = _last(g, axis, np.shape(ans)), _last(tg, axis, np.shape(ans))
-    out = np.zeros(mx.shape)
-    for j in range(mx.shape[-1]):             # entry j's adjoint: the products without it
-        without, t_without = mx.copy(), mt.copy()
-        without[..., j], t_without[..., j] = 1.0, 0.0
-        products = np.cumprod(without, -1)
-        dproducts = cumprod_tangent(t_without, without, products, -1)
-        out[..., j] = np.sum((mtg * products + mg * dproducts)[..., j:], -1)
-    return _unlast(out, axis, np.shape(x))
+    before, dbefore = _exclusive_cumprod(mx, mt)
+    after, dafter = np.zeros(mx.shape), np.zeros(mx.shape)
+    total, dtotal = np.zeros(mx.shape[:-1]), np.zeros(mx.shape[:-1])
+    for i in reversed(range(mx.shape[-1])):   # total_i = g_i + x_{i+1} total_{i+1}
+        if i + 1 < mx.shape[-1]:
+            total, dtotal = mg[..., i] + mx[..., i + 1] * total, \
+                mtg[..., i] + mt[..., i + 1] * total + mx[..., i + 1] * dtotal
+        else:
+            total, dtotal = mg[..., i], mtg[..., i]
+        after[..., i], dafter[..., i] = total, dtotal
+    return _unlast(dbefore * after + before * dafter, axis, np.shape(x))
+
+
+def _exclusive_cumprod(x, t):
+    """The products of the entries before each one along the last axis, and their tangents
+    along t, step by step (exact with zeros and subnormals)."""
+    before, dbefore = np.ones(x.shape), np.zeros(x.shape)
+    for i in range(1, x.shape[-1]):
+        before[..., i] = before[..., i - 1] * x[..., i - 1]
+        dbefore[..., i] = dbefore[..., i - 1] * x[..., i - 1] + before[..., i - 1] * t[..., i - 1]
+    return before, dbefore
 
 
 def _lower_half(m):
@@ -789,16 +819,17 @@ def solve_adjoint(g, a, b, ans):
 
 
 def uncumprod(g, x, ans, axis=None):
-    """The adjoint of `np.cumprod(x, axis)`: through the quotient where x has no zeros,
-    else from the products of the other entries (exact with zeros)."""
-    if np.all(x != 0):
-        return uncumsum(g * ans, x, axis) / x
+    """The adjoint of `np.cumprod(x, axis)`: through the quotient where x and the products
+    are normal numbers, else exact with zeros and subnormals: entry i's adjoint is the
+    product of the entries before it times total_i = g_i + x_{i+1} total_{i+1}."""
+    if _normal(x, ans) and (fast := _finite(uncumsum(g * ans, x, axis) / x)) is not None:
+        return fast
     moved, gm = _last(x, axis, np.shape(x)), _last(g, axis, np.shape(ans))
-    out = np.zeros(moved.shape)
-    for i in range(moved.shape[-1]):          # the products with entry i taken out
-        without = moved.copy()
-        without[..., i] = 1.0
-        out[..., i] = np.sum((gm * np.cumprod(without, -1))[..., i:], -1)
+    before, _ = _exclusive_cumprod(moved, np.zeros(moved.shape))
+    out, total = np.zeros(moved.shape), np.zeros(moved.shape[:-1])
+    for i in reversed(range(moved.shape[-1])):
+        total = gm[..., i] + (moved[..., i + 1] * total if i + 1 < moved.shape[-1] else 0.0)
+        out[..., i] = before[..., i] * total
     return _unlast(out, axis, np.shape(x))
 
 

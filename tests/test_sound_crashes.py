@@ -125,3 +125,48 @@ def test_det_of_a_stack_with_a_singular_matrix():
     a = np.stack([_with_singular_values([1.0, 0.0, 0.0], 0), RNG.standard_normal((3, 3))])
     assert_all_modes(volumes_squared, a, atol=1e-8)
     check_grads(volume, a)
+
+
+# -- products of many entries: zeros and subnormals ------------------------------------
+
+def likelihood(p):
+    return np.prod(p)
+
+
+def running_products(p):
+    return np.sum(np.cumprod(p) * np.array([1.0, -2.0, 0.5, 3.0]))
+
+
+def _without(x, *positions):
+    return np.prod(np.delete(x, list(positions)))
+
+
+@pytest.mark.parametrize("x", [[1e-310, 4e-310, 2.0, 3.0], [0.0, 2.0, 0.0, 3.0], [1e-200, 1e-200, 1e200, 2.0],
+                               [5e-324, 2.0, -3.0, 0.5]], ids=["subnormals", "zeros", "underflow", "smallest"])
+def test_prod_hvp_with_zeros_and_subnormals_is_exact(x):
+    x, t = np.array(x), np.array([0.5, -1.0, 2.0, 0.25])
+    hessian = np.array([[0.0 if i == j else _without(x, i, j) for j in range(4)] for i in range(4)])
+    np.testing.assert_allclose(s2sgrad.grad(likelihood)(x), [_without(x, i) for i in range(4)], rtol=1e-14)
+    np.testing.assert_allclose(s2sgrad.hvp(likelihood)(x, t), hessian @ t, rtol=1e-14, atol=0)
+    _, along = s2sgrad.jvp(likelihood, (x,), (t,))
+    np.testing.assert_allclose(along, sum(_without(x, i) * t[i] for i in range(4)), rtol=1e-14)
+
+
+@pytest.mark.parametrize("x", [[1e-310, 4e-310, 2.0, 3.0], [1e-200, 1e-200, 1e200, 2.0]],
+                         ids=["subnormals", "underflow"])
+def test_cumprod_derivatives_with_subnormals_are_exact(x):
+    x, t, w = np.array(x), np.array([0.5, -1.0, 2.0, 0.25]), np.array([1.0, -2.0, 0.5, 3.0])
+    # running_products = sum_k w_k prod_{j <= k} x_j: its derivatives are sums of products
+    gradient = [sum(w[k] * _without(x[:k + 1], i) for k in range(i, 4)) for i in range(4)]
+    hessian = np.array([[0.0 if i == j else sum(w[k] * _without(x[:k + 1], i, j) for k in range(max(i, j), 4))
+                         for j in range(4)] for i in range(4)])
+    np.testing.assert_allclose(s2sgrad.grad(running_products)(x), gradient, rtol=1e-14)
+    np.testing.assert_allclose(s2sgrad.hvp(running_products)(x, t), hessian @ t, rtol=1e-14, atol=0)
+    _, along = s2sgrad.jvp(running_products, (x,), (t,))
+    np.testing.assert_allclose(along, np.dot(gradient, t), rtol=1e-14)
+
+
+def test_prod_and_cumprod_away_from_zero_in_all_modes():
+    x = np.array([[0.5, 2.0, -3.0], [1.5, -0.7, 0.9]])
+    assert_all_modes(likelihood, x)
+    assert_all_modes(running_products, x[0, :2].repeat(2))
