@@ -170,3 +170,33 @@ def test_prod_and_cumprod_away_from_zero_in_all_modes():
     x = np.array([[0.5, 2.0, -3.0], [1.5, -0.7, 0.9]])
     assert_all_modes(likelihood, x)
     assert_all_modes(running_products, x[0, :2].repeat(2))
+
+
+# -- masks: an adjoint that is a boolean times one stays floats -------------------------
+
+def reflected_part(x):
+    return np.sum(np.where(x > 0, 0.0, -x))
+
+
+def reflected_point(x):
+    return np.where(x > 0, 0.0, -x)
+
+
+def masked_loss(x, mask):
+    return np.where(mask, -x, 0.0)
+
+
+def test_where_of_a_negated_input_in_all_modes():
+    x = np.array([-1.5, -0.2, 0.3, 1.1])
+    np.testing.assert_array_equal(s2sgrad.grad(reflected_part)(x), [-1.0, -1.0, 0.0, 0.0])
+    assert_all_modes(reflected_part, x)
+    assert_all_modes(reflected_point, -0.7)
+    assert_all_modes(reflected_point, 0.7)
+
+
+def test_an_adjoint_equal_to_a_mask_is_floats():
+    for mask, expected in ((True, -1.0), (False, -0.0), (np.bool_(True), -1.0)):
+        dx = s2sgrad.grad(masked_loss)(0.7, mask)
+        assert dx == expected and np.asarray(dx).dtype == float
+    dx = s2sgrad.grad(relu_energy)(np.array([0.5]))
+    assert dx.dtype == float

@@ -30,6 +30,9 @@ FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": op
         "pow": operator.pow, "neg": operator.neg, "id": lambda a: a}
 PURE_SCALARS = (int, float)
 SIGNED = {"mul": (0, 1), "div": (0, 1), "unbroadcast": (0,)}
+BOOLEAN = {"gt", "ge", "lt", "le", "eq", "ne", "not", "and", "or", "np.logical_not", "np.logical_and",
+           "np.logical_or", "np.logical_xor", "np.greater", "np.less", "np.equal", "np.isnan", "np.isfinite",
+           "np.isinf", "np.isclose"}       # ops whose result is booleans: `1.0 * mask` is no mask
 # op -> the arguments a sign moves out of exactly: -(a * b) == (-a) * b, sums of negated terms
 
 
@@ -71,6 +74,15 @@ class _Facts:
         self.added_into = {s.target for s in flat if isinstance(s, ir.Assign) and (
             s.op == "iadd" or s.op in ir.WRITES and s.args[0] == ir.Var(s.target))}
         self.namer = Namer.of(fn)
+        self.booleans = {s.target for s in flat if isinstance(s, ir.Assign) and s.op in BOOLEAN} | \
+            {s.args[0].name for s in flat if isinstance(s, ir.Assign) and s.op == "np.where"
+             and isinstance(s.args[0], ir.Var)}     # (a mask: np.where's partial is its condition)
+
+    def floats(self, atom) -> bool:
+        """Whether `atom` can stand for an adjoint (floats): not a mask (a comparison, the
+        condition of np.where), where `1.0 * mask -> mask` would change the type (and
+        `-mask` fails)."""
+        return not (isinstance(atom, ir.Var) and atom.name in self.booleans)
 
     def stable(self, atom) -> bool:
         """A constant, or a name assigned once (so it means the same wherever it is read)."""
@@ -112,7 +124,7 @@ class _Facts:
         return s.args[0] if s is not None else None
 
     def simplify(self, s: ir.Assign, adjoint: bool) -> ir.Assign:
-        new = _fused(_simplify(s, adjoint), self, adjoint)
+        new = _fused(_simplify(s, adjoint, self.floats), self, adjoint)
         if new.op == "id" and s.op != "id" and isinstance(new.args[0], ir.Var) and s.target in self.added_into:
             return s                        # dx += g later: dx must stay an array of its own
         return new
@@ -123,8 +135,9 @@ def _const(atom, *values) -> bool:
         (not values or atom.value in values)
 
 
-def _simplify(s: ir.Assign, adjoint: bool) -> ir.Assign:
-    """One statement, folded or simplified on its own."""
+def _simplify(s: ir.Assign, adjoint: bool, floats=lambda atom: True) -> ir.Assign:
+    """One statement, folded or simplified on its own (an identity of an adjoint keeps
+    an operand only where it holds `floats`)."""
     args = s.args
 
     def to(op, *new_args):
@@ -141,15 +154,15 @@ def _simplify(s: ir.Assign, adjoint: bool) -> ir.Assign:
         return s
     if s.op == "mul":
         for a, b in (args, args[::-1]):
-            if _const(b, 1):
+            if _const(b, 1) and floats(a):
                 return to("id", a)
-            if _const(b, -1):
+            if _const(b, -1) and floats(a):
                 return to("neg", a)
-    if s.op in ("add", "sub") and _const(args[1], 0):
+    if s.op in ("add", "sub") and _const(args[1], 0) and floats(args[0]):
         return to("id", args[0])
-    if s.op == "add" and _const(args[0], 0):
+    if s.op == "add" and _const(args[0], 0) and floats(args[1]):
         return to("id", args[1])
-    if s.op in ("div", "pow") and _const(args[1], 1):
+    if s.op in ("div", "pow") and _const(args[1], 1) and floats(args[0]):
         return to("id", args[0])
     if s.op == "unbroadcast" and _const(args[0]):
         # A constant adjoint only flows from `grad`'s scalar seed through values of one

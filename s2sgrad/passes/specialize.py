@@ -38,6 +38,11 @@ def run(fn: ir.Function, params: dict) -> ir.Function:
         known = shapes.get(atom.name) if isinstance(atom, ir.Var) else None
         return known.shape if known is not None else None
 
+    def floats(atom) -> bool:
+        """Whether `atom` is known to hold floats (`1.0 * mask` is no mask: a cast)."""
+        known = shapes.get(atom.name) if isinstance(atom, ir.Var) else None
+        return known is not None and known.dtype.kind in "fc"
+
     def equal_shapes(s):
         if isinstance(s, ir.Assign) and s.op in ("unbroadcast", "broadcast_like") and shape(s.args[0]) is not None \
                 and shape(s.args[0]) == shape(s.args[1]):
@@ -54,7 +59,7 @@ def run(fn: ir.Function, params: dict) -> ir.Function:
         for name in ir.uses(t):
             readers.setdefault(name, []).append(t)
     made = {t.target: t for t in flat if isinstance(t, ir.Assign)}
-    change = lambda s: _folded(_sums(s, uniform, shape), uniform, shape, readers, made)   # noqa: E731
+    change = lambda s: _folded(_sums(s, uniform, shape), uniform, shape, floats, readers, made)   # noqa: E731
     return optimize.run(replace(fn, body=_mapped(fn.body, change)))
 
 
@@ -117,16 +122,17 @@ def _sums(s, uniform: dict, shape):
 FRESH = {"mul", "div", "add", "sub", "pow", "neg"}     # ops whose result is a new array
 
 
-def _folded(s, uniform: dict, shape, readers: dict, made: dict):
+def _folded(s, uniform: dict, shape, floats, readers: dict, made: dict):
     """`u * y`, every entry of `u` the known constant c and y of u's shape: `c * y`, so
     the spread constant is never multiplied in; the optimizer then makes `1.0 * y` just
-    y, which is right only where y is a new array read only there, or where the product
-    itself is read only by arithmetic (no one can see it is not a new array)."""
+    y, which is right only where y holds floats (a boolean mask times 1.0 is floats),
+    and y is a new array read only there, or the product itself is read only by
+    arithmetic (no one can see it is not a new array)."""
     if not (isinstance(s, ir.Assign) and s.op == "mul" and len(s.args) == 2):
         return s
     for u, y in (s.args, s.args[::-1]):
         c = uniform.get(u.name) if isinstance(u, ir.Var) else None
-        if c is None or shape(y) is None or shape(y) != shape(u):
+        if c is None or shape(y) is None or shape(y) != shape(u) or not floats(y):
             continue
         fresh = isinstance(y, ir.Var) and len(readers.get(y.name, ())) == 1 and y.name in made \
             and _new_array(made[y.name])
