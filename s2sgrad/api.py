@@ -432,10 +432,20 @@ def _basis(like, k):
 
 
 def _one_output(out, fn) -> None:
-    if isinstance(out, tuple):
-        raise NotDifferentiableError("jacobian needs a function returning one array, but this one "
-                                     f"returns {len(out)} values", compile_derivative(fn, 0, "jvp").ir.loc,
-                                     hint="differentiate each output in its own function")
+    if isinstance(out, tuple) or isinstance(_shape(out), list):
+        what = f"{len(out)} values" if isinstance(out, tuple) else "a list of arrays of different shapes"
+        raise NotDifferentiableError(f"jacobian needs a function returning one array, but this one "
+                                     f"returns {what}", compile_derivative(fn, 0, "jvp").ir.loc,
+                                     hint="differentiate each output in its own function, or return "
+                                          "np.concatenate of the parts")
+
+
+def _shape(value):
+    """np.shape of a value, or for a list of arrays that differ in shape (np.split's
+    parts), the list of their shapes (NumPy makes no array of them)."""
+    if isinstance(value, (list, tuple)) and len({np.shape(item) for item in value}) > 1:
+        return [np.shape(item) for item in value]
+    return np.shape(value)
 
 
 def _check_cotangent(cotangent, out, loc) -> None:
@@ -448,12 +458,12 @@ def _check_cotangent(cotangent, out, loc) -> None:
                              f"tuple of {len(out)}, not {given}", loc,
                              hint="pass one cotangent per output, e.g. tuple(np.ones_like(o) for o in out)")
         for i, (c, o) in enumerate(zip(cotangent, out)):
-            if np.shape(c) != np.shape(o):
-                raise ShapeError(f"cotangent {i} has shape {np.shape(c)} but output {i} has shape "
-                                 f"{np.shape(o)}", loc, hint="pass arrays shaped like the outputs")
-    elif np.shape(cotangent) != np.shape(out):
-        raise ShapeError(f"the cotangent has shape {np.shape(cotangent)} but the output has "
-                         f"shape {np.shape(out)}", loc,
+            if _shape(c) != _shape(o):
+                raise ShapeError(f"cotangent {i} has shape {_shape(c)} but output {i} has shape "
+                                 f"{_shape(o)}", loc, hint="pass arrays shaped like the outputs")
+    elif _shape(cotangent) != _shape(out):
+        raise ShapeError(f"the cotangent has shape {_shape(cotangent)} but the output has "
+                         f"shape {_shape(out)}", loc,
                          hint="pass an array shaped like the output, e.g. np.ones_like(out)")
 
 

@@ -200,3 +200,46 @@ def test_an_adjoint_equal_to_a_mask_is_floats():
         assert dx == expected and np.asarray(dx).dtype == float
     dx = s2sgrad.grad(relu_energy)(np.array([0.5]))
     assert dx.dtype == float
+
+
+# -- outputs that are lists of unequal arrays --------------------------------------------
+
+def split_series(x):
+    head, middle, tail = np.split(x * 2.0, [1, 3])
+    return [head, np.sin(middle), tail ** 2]
+
+
+def split_energy(x):
+    head, middle, tail = np.split(x, [1, 2])
+    return np.sum(head) * 2.0 + np.sum(middle ** 2) + np.sum(np.sin(tail))
+
+
+def _paired(out, cotangent):
+    return sum(np.sum(o * c) for o, c in zip(out, cotangent))
+
+
+def test_vjp_and_jvp_of_a_list_of_unequal_parts():
+    x = np.array([0.5, -1.0, 2.0, 0.3, 1.2])
+    out, pullback = s2sgrad.vjp(split_series, x)
+    assert [np.shape(o) for o in out] == [(1,), (2,), (2,)]
+    cotangent = [np.array([0.7]), np.array([-1.0, 2.0]), np.array([0.5, 0.25])]
+    expected = numeric_vjp(lambda v: _paired(split_series(v), cotangent), (x,), 0, 1.0)
+    for given in (cotangent, tuple(cotangent)):
+        np.testing.assert_allclose(pullback(given)[0], expected, rtol=1e-6)
+    t = np.array([1.0, 0.5, -0.5, 2.0, 0.1])
+    _, along = s2sgrad.jvp(split_series, (x,), (t,))
+    for i, part in enumerate(along):
+        basis = [np.zeros(np.shape(o)) for o in out]
+        rows = [numeric_vjp(lambda v: _paired(split_series(v), basis[:i] + [e] + basis[i + 1:]), (x,), 0, 1.0)
+                for e in np.eye(np.size(out[i]))]
+        np.testing.assert_allclose(part, np.array(rows) @ t, rtol=1e-6)
+    assert_all_modes(split_energy, x)
+
+
+def test_a_cotangent_of_the_wrong_shapes_for_unequal_parts_is_refused():
+    out, pullback = s2sgrad.vjp(split_series, np.arange(1.0, 6.0))
+    with pytest.raises(s2sgrad.ShapeError, match="cotangent has shape"):
+        pullback([np.ones(2)] * 3)
+    with pytest.raises(s2sgrad.NotDifferentiableError, match="list of arrays of different shapes") as info:
+        s2sgrad.jacobian(split_series)(np.arange(1.0, 6.0))
+    assert info.value.loc.line == split_series.__code__.co_firstlineno
