@@ -151,17 +151,13 @@ def matmul_dright_sum(gs, xs, y):
     return sum(matmul_dright(g, x, y) for g, x in zip(gs, xs))
 
 
-def _check_dot(x, y):
-    if np.ndim(y) > 2 and np.ndim(x) > 0:
-        raise ValueError("s2sgrad: np.dot with a right operand of more than 2 dimensions has "
-                         "no rule yet; write np.matmul or np.einsum")
-
-
 def dot_dleft(g, x, y):
-    """The adjoint of `np.dot(x, y)` with respect to `x`."""
+    """The adjoint of `np.dot(x, y)` with respect to `x` (for a right operand of more than
+    2 dimensions, dot contracts x's last axis with y's second to last: a tensordot)."""
     if np.ndim(x) == 0 or np.ndim(y) == 0:
         return unbroadcast(g * y, x)
-    _check_dot(x, y)
+    if np.ndim(y) > 2:
+        return untensordot(g, x, y, ([-1], [-2]))[0]
     return matmul_dleft(g, x, y)
 
 
@@ -169,7 +165,8 @@ def dot_dright(g, x, y):
     """The adjoint of `np.dot(x, y)` with respect to `y`."""
     if np.ndim(x) == 0 or np.ndim(y) == 0:
         return unbroadcast(g * x, y)
-    _check_dot(x, y)
+    if np.ndim(y) > 2:
+        return untensordot(g, x, y, ([-1], [-2]))[1]
     return matmul_dright(g, x, y)
 
 
@@ -463,26 +460,50 @@ def unkron(g, x, y):
     return np.reshape(dx, np.shape(x)), np.reshape(dy, np.shape(y))
 
 
-def uneinsum(g, subscripts, operands, i):
-    """The adjoint of `np.einsum(subscripts, *operands)` with respect to operand i (explicit
-    output, no index repeated within one operand, no ellipsis)."""
-    operands = [o for o in operands if o is not None]
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _einsum_letters(subscripts, ndims):
+    """The operands' and the output's subscripts of `np.einsum(subscripts, ...)` with each
+    `...` spelled out as letters of its own (right-aligned, as NumPy broadcasts them) and an
+    implicit output made explicit: the ellipsis first, then the letters used once, sorted."""
     subscripts = subscripts.replace(" ", "")
-    if "->" not in subscripts:                 # implicit: the letters used once, in order
-        letters = subscripts.replace(",", "")
-        subscripts += "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    inputs, output = subscripts.split("->")
+    inputs, arrow, output = subscripts.partition("->")
     inputs = inputs.split(",")
-    if "." in subscripts or any(len(set(s)) != len(s) for s in inputs):
-        raise ValueError("s2sgrad: einsum with '...' or a repeated index in one operand has no rule yet")
+    spare = [c for c in _LETTERS if c not in subscripts]
+    widths = [n - len(s.replace("...", "")) if "..." in s else 0 for s, n in zip(inputs, ndims)]
+    extra = "".join(spare[:max(widths, default=0)])
+    inputs = [s.replace("...", extra[len(extra) - w:]) for s, w in zip(inputs, widths)]
+    if not arrow:
+        letters = "".join(inputs)
+        output = "..." + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in extra))
+    return inputs, output.replace("...", extra)
+
+
+def uneinsum(g, subscripts, operands, i):
+    """The adjoint of `np.einsum(subscripts, *operands)` with respect to operand i: g
+    contracted with the other operands onto the letters of operand i that they reach, then
+    spread over the letters summed in it alone, and put on the diagonal where a letter
+    repeats in it (`ii`); summed where it broadcast (a length-1 axis)."""
+    operands = [o for o in operands if o is not None]
+    inputs, output = _einsum_letters(subscripts, [np.ndim(o) for o in operands])
+    mine, shape = inputs[i], np.shape(operands[i])
     others = [s for j, s in enumerate(inputs) if j != i]
-    missing = [c for c in inputs[i] if c not in output and not any(c in s for s in others)]
-    formula = ",".join([output] + others) + "->" + "".join(c for c in inputs[i] if c not in missing)
-    part = np.einsum(formula, g, *[op for j, op in enumerate(operands) if j != i])
-    if missing:                    # an index summed over in this operand alone: broadcast back
-        part = np.expand_dims(part, [inputs[i].index(c) for c in missing])
-        part = np.broadcast_to(part, np.shape(operands[i]))
-    return part
+    unique = "".join(dict.fromkeys(mine))
+    reached = "".join(c for c in unique if c in output or any(c in s for s in others))
+    part = np.einsum(",".join([output] + others) + "->" + reached, g,
+                     *[op for j, op in enumerate(operands) if j != i])
+    size = dict(zip(mine, shape))
+    alone = "".join(c for c in unique if c not in reached)
+    spare = iter(c for c in _LETTERS if c not in "".join(inputs) + output)
+    spelled, seen, diagonals = "", set(), []
+    for c in mine:                 # a repeated letter: a letter of its own, tied by an identity
+        spelled += c if c not in seen else (twin := next(spare))
+        diagonals += [c + twin] if c in seen else []
+        seen.add(c)
+    factors = [part] + [np.ones(size[c]) for c in alone] + [np.eye(size[d[0]]) for d in diagonals]
+    full = np.einsum(",".join([reached] + list(alone) + diagonals) + "->" + spelled, *factors)
+    return unbroadcast(full, operands[i]) if np.shape(full) != shape else full
 
 
 def eigh_adjoint(gw, gv, w, v):

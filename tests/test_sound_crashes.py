@@ -243,3 +243,48 @@ def test_a_cotangent_of_the_wrong_shapes_for_unequal_parts_is_refused():
     with pytest.raises(s2sgrad.NotDifferentiableError, match="list of arrays of different shapes") as info:
         s2sgrad.jacobian(split_series)(np.arange(1.0, 6.0))
     assert info.value.loc.line == split_series.__code__.co_firstlineno
+
+
+# -- products the runtime refused: np.dot of N-D operands, einsum with ... and diagonals --
+
+def stacked_dot(a, b):
+    return np.sum(np.dot(a, b) ** 2)
+
+
+@pytest.mark.parametrize("shapes", [((2, 3), (2, 3, 4)), ((2, 2, 3), (2, 3, 4)), ((3,), (2, 3, 4))],
+                         ids=["2-D with 3-D", "3-D with 3-D", "1-D with 3-D"])
+def test_dot_with_an_operand_of_more_than_two_dimensions(shapes):
+    a, b = RNG.standard_normal(shapes[0]), RNG.standard_normal(shapes[1])
+    assert_all_modes(stacked_dot, a, b)
+    assert_all_modes(stacked_dot, a, b, wrt=1)
+
+
+def trace_and_diagonal(a, b):
+    return np.einsum("ii,ij->", a, b) + np.sum(np.einsum("ii->i", a) ** 2 * np.einsum("ij,jj->i", a, b))
+
+
+def batched_products(a, b):
+    return np.sum(np.einsum("...ij,...jk->...ik", a, b) ** 2) + np.sum(np.einsum("...ij,...jk", a, b))
+
+
+def broadcast_dots(a, b):
+    return np.sum(np.einsum("...i,...i->...", a, b) ** 2)
+
+
+def test_einsum_with_repeated_indices_takes_diagonals():
+    a, b = RNG.standard_normal((3, 3)), RNG.standard_normal((3, 3))
+    assert_all_modes(trace_and_diagonal, a, b)
+    assert_all_modes(trace_and_diagonal, a, b, wrt=1)
+
+
+@pytest.mark.parametrize("shapes", [((2, 3, 4), (2, 4, 2)), ((2, 3, 4), (4, 2))], ids=["same batch", "broadcast"])
+def test_einsum_with_an_ellipsis(shapes):
+    a, b = RNG.standard_normal(shapes[0]), RNG.standard_normal(shapes[1])
+    assert_all_modes(batched_products, a, b)
+    assert_all_modes(batched_products, a, b, wrt=1)
+
+
+def test_einsum_ellipsis_that_broadcasts_a_length_one_axis():
+    a, b = RNG.standard_normal((2, 3)), RNG.standard_normal((1, 3))
+    assert_all_modes(broadcast_dots, a, b)
+    assert_all_modes(broadcast_dots, a, b, wrt=1)
