@@ -372,10 +372,17 @@ def unrepeat(g, x, repeats, axis=None):
     return np.reshape(summed, np.shape(x))
 
 
+COPYING_PADS = ("edge", "reflect", "symmetric", "wrap")        # the margin copies entries of x
+PAD_MODES = ("constant", "empty") + COPYING_PADS              # the modes unpad knows
+
+
 def unpad(g, x, pad_width, mode="constant"):
-    """The adjoint of `np.pad(x, pad_width)` with constant padding: the middle."""
-    if mode != "constant":
-        raise ValueError(f"s2sgrad: np.pad has a rule for mode='constant' only, not {mode!r}")
+    """The adjoint of `np.pad(x, pad_width, mode)`: the middle for a constant margin; for
+    a margin that copies entries of x, each margin entry's adjoint added to the entry it
+    copies as well (found by padding the entries' positions the same way)."""
+    if mode in COPYING_PADS:
+        source = np.pad(np.arange(np.size(x)).reshape(np.shape(x)), pad_width, mode=mode)
+        return np.bincount(np.ravel(source), np.ravel(g), np.size(x)).reshape(np.shape(x))
     widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (np.ndim(x), 2))
     return np.asarray(g)[tuple(slice(b, np.shape(g)[i] - a) for i, (b, a) in enumerate(widths))]
 

@@ -288,3 +288,61 @@ def test_einsum_ellipsis_that_broadcasts_a_length_one_axis():
     a, b = RNG.standard_normal((2, 3)), RNG.standard_normal((1, 3))
     assert_all_modes(broadcast_dots, a, b)
     assert_all_modes(broadcast_dots, a, b, wrt=1)
+
+
+# -- np.pad: the modes that copy entries fold the margin back; the others are refused ----
+
+def _roughness(padded):
+    return np.sum((padded[1:] - padded[:-1]) ** 2 * np.arange(1.0, 10.0))
+
+
+def edge_padded(x):
+    return _roughness(np.pad(x, (2, 3), mode="edge"))
+
+
+def reflect_padded(x):
+    return _roughness(np.pad(x, (2, 3), mode="reflect"))
+
+
+def symmetric_padded(x):
+    return _roughness(np.pad(x, (2, 3), mode="symmetric"))
+
+
+def wrap_padded(x):
+    return _roughness(np.pad(x, (2, 3), mode="wrap"))
+
+
+def constant_padded(x):
+    return _roughness(np.pad(x, (2, 3)))
+
+
+def reflected_image(x):
+    return np.sum(np.pad(x, ((1, 2), (2, 1)), mode="reflect") ** 2 * np.arange(30.0).reshape(5, 6))
+
+
+def wrapped_image(x):
+    return np.sum(np.pad(x, ((1, 2), (3, 4)), "wrap") ** 3)
+
+
+def stretched_signal(x):
+    return np.sum(np.pad(x, 1, mode="maximum") ** 2)
+
+
+@pytest.mark.parametrize("fn", [edge_padded, reflect_padded, symmetric_padded, wrap_padded, constant_padded],
+                         ids=lambda fn: fn.__name__)
+def test_pad_modes_that_copy_entries(fn):
+    assert_all_modes(fn, RNG.standard_normal(5))
+
+
+def test_pad_of_images_with_copied_margins():
+    assert_all_modes(reflected_image, RNG.standard_normal((2, 3)))
+    assert_all_modes(wrapped_image, RNG.standard_normal((3, 2)))
+
+
+def test_pad_modes_without_a_rule_are_refused_at_the_users_line():
+    line = stretched_signal.__code__.co_firstlineno + 1
+    for build in (lambda: s2sgrad.grad(stretched_signal)(np.ones(3)),
+                  lambda: s2sgrad.jvp(stretched_signal, (np.ones(3),), (np.ones(3),))):
+        with pytest.raises(s2sgrad.NoRuleError, match="mode='maximum'") as info:
+            build()
+        assert info.value.loc.line == line and "edge" in info.value.hint

@@ -156,6 +156,7 @@ class Forward:
         if not varying:
             return [ir.Assign(target, "zero_tangent", (ir.Var(s.target),), (), s.loc)]
         op = rules.OPS[s.op]
+        rules.check_statics(op, s)
         if op.tangent is not None:             # a rule of forward mode's own (@s2sgrad.tangent)
             return self.custom(s, op, target)
         if s.op in COPIES:                     # a copy the code will write into: its tangent too

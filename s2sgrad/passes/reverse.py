@@ -374,6 +374,7 @@ class Reverse:
                 f"{stmt.loc.file.rsplit('/', 1)[-1]} "
             self.out.append(ir.Comment(f"adjoint of {where}line {stmt.loc.line}: {stmt.loc.text.strip()}"))
         op = rules.OPS[stmt.op]
+        rules.check_statics(op, stmt)
         wanted = [i for i in differentiable_positions(stmt)
                   if isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active]
         if op.kind == "helper" and op.rule is None:

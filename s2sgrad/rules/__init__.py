@@ -45,6 +45,7 @@ class Op:
     optional: tuple = ()            # arguments that may be left out (None then)
     outputs: int = 0                # how many values the op returns, when a tuple
     tangent: object = None          # forward mode's template, when a rule gives one (@tangent)
+    refuse: object = None           # statics -> why the rule cannot take them (or None), asked when building
 
     @property
     def differentiable(self) -> tuple:
@@ -122,7 +123,7 @@ def _signature(rule) -> tuple[tuple, dict, tuple]:
     return args, statics, optional
 
 
-def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0):
+def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0, refuse=None):
     def decorate(rule):
         obj = None if isinstance(target, str) else target
         key = name or (target if isinstance(target, str) else _name_of(target))
@@ -133,7 +134,7 @@ def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0)
             if value is not None:
                 setattr(rule.spec, field_name, tuple(value) if field_name in ("domain", "examples") else value)
         _add(Op(key, key, kind, rule, args, statics, obj, spec=rule.spec, optional=optional,
-                outputs=outputs))
+                outputs=outputs, refuse=refuse))
         return rule
     return decorate
 
@@ -146,12 +147,24 @@ def partials(target, name: str | None = None, *, domain=None, sympy=None, why=No
 
 
 def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=None, examples=None,
-            outputs: int = 0):
+            outputs: int = 0, refuse=None):
     """Register an op by an adjoint template (see the module docstring); `examples` are
     calls the table test differentiates, `sympy` the op over arrays of symbols. An op
-    returning a tuple says how many `outputs`; its template gets `dans` as a tuple."""
+    returning a tuple says how many `outputs`; its template gets `dans` as a tuple.
+    `refuse(statics)` says, when a derivative is built, why the rule cannot take those
+    static keywords ((message, hint), or None): an error at the user's line, never at run time."""
     return _register("adjoint", target, name,
-                     dict(domain=domain, sympy=sympy, why=why, examples=examples), outputs)
+                     dict(domain=domain, sympy=sympy, why=why, examples=examples), outputs, refuse)
+
+
+def check_statics(op: Op, stmt) -> None:
+    """Refuse, at the user's line, a differentiated call whose static keywords its rule
+    cannot take (Op.refuse): reverse and forward mode ask before using the rule."""
+    why = op.refuse(dict(op.statics) | {k: getattr(v, "value", v) for k, v in stmt.params}) \
+        if op.refuse is not None else None
+    if why is not None:
+        from ..errors import NoRuleError
+        raise NoRuleError(why[0], stmt.loc, hint=why[1])
 
 
 def alias(obj, key: str) -> None:

@@ -135,9 +135,10 @@ def unrepeat_t(ans, g, x, repeats, dans, *, axis=None):
     dg = np.repeat(dans, repeats, axis=axis)
 
 
-@transpose(unpad, examples=[("unpad(x, y, 1, 'constant')", [(5, 4), (3, 2)])])
+@transpose(unpad, examples=[("unpad(x, y, 1, 'constant')", [(5, 4), (3, 2)]),
+                            ("unpad(x, y, ((1, 2), (2, 0)), 'reflect')", [(6, 5), (3, 3)])])
 def unpad_t(ans, g, x, pad_width, mode, dans):
-    dg = np.pad(dans, pad_width)
+    dg = np.pad(dans, pad_width, mode=mode)
 
 
 @transpose(undiagonal, examples=[("undiagonal(x, y, offset=1)", [(2,), (3, 3)])])

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import adjoint, alias, nondifferentiable, partials, tangent
 from ..runtime import (average_tangent, cumprod_tangent, unaverage, unbroadcast, uncumprod, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
-                       undiagonal, unhstack, unmax, unpad, unprod, unrepeat, unroll, unsort, unsplit,
+                       undiagonal, unhstack, unmax, unpad, unprod, PAD_MODES, unrepeat, unroll, unsort, unsplit,
                        unstd, unsum, untake, untake_along_axis, untile, untrace, untranspose, unvar,
                        unvstack)
 
@@ -398,7 +398,15 @@ def tril(ans, x, dans, *, k=0):
     dx = np.tril(dans, k)
 
 
-@adjoint(np.pad, domain=(R,), sympy="numpy", examples=[("np.pad(x, 2)", [(3,)]), ("np.pad(x, ((1, 0), (0, 2)))", [(2, 3)])])
+def _pad_modes(statics):
+    if statics.get("mode", "constant") not in PAD_MODES:
+        return (f"np.pad with mode={statics['mode']!r} has no derivative rule yet",
+                "use one of the modes " + ", ".join(map(repr, PAD_MODES)) + ", or pad by hand")
+    return None
+
+
+@adjoint(np.pad, domain=(R,), sympy="numpy", refuse=_pad_modes, examples=[
+    ("np.pad(x, 2)", [(3,)]), ("np.pad(x, ((1, 0), (0, 2)))", [(2, 3)])])
 def pad(ans, x, dans, *, pad_width, mode="constant"):
     dx = unpad(dans, x, pad_width, mode)
 
