@@ -244,25 +244,15 @@ def unaverage(g, x, weights, axis=None):
 
 
 def unnorm(g, x, ans, ord=None, axis=None, keepdims=False):
-    """The adjoint of `np.linalg.norm(x, ord, axis)`: vector norms (any p, inf) and the
-    Frobenius, spectral, 1 and inf norms of matrices."""
+    """The adjoint of `np.linalg.norm(x, ord, axis)`: vector norms (any p, inf) and every
+    matrix norm NumPy has (of stacks too: `axis` a pair)."""
     x = np.asarray(x, dtype=float)
     matrix = (axis is None and x.ndim == 2) or isinstance(axis, tuple)
     ge, a = _expanded(g, axis, keepdims), _expanded(ans, axis, keepdims)
     if ord == 0:
         return np.zeros(np.shape(x))          # a count of non-zero entries
     if matrix and ord not in (None, "fro"):
-        if x.ndim != 2:
-            raise ValueError("s2sgrad: matrix norms other than Frobenius have a rule for 2-D arrays only")
-        if ord == 2:
-            u, _, vt = np.linalg.svd(x)
-            return g * np.outer(u[:, 0], vt[0])
-        if ord in (1, np.inf):
-            along = 0 if ord == 1 else 1
-            sums = np.sum(np.abs(x), axis=along)
-            mask = (sums == np.max(sums)) / np.sum(sums == np.max(sums))
-            return g * np.sign(x) * (np.expand_dims(mask, along))
-        raise ValueError(f"s2sgrad: no rule for the matrix norm ord={ord!r}")
+        return _matrix_norm_part(g, lambda m: _matrix_norm_direction(m, ord), axis, keepdims, x)
     if ord is None or ord == 2 or ord == "fro":
         return ge * x / np.where(a == 0, 1.0, a)
     if ord == np.inf or ord == -np.inf:
@@ -271,6 +261,59 @@ def unnorm(g, x, ans, ord=None, axis=None, keepdims=False):
     if ord == 1:
         return ge * np.sign(x)
     return ge * np.sign(x) * np.abs(x) ** (ord - 1) / np.where(a == 0, 1.0, a) ** (ord - 1)
+
+
+def _matrix_norm_part(g, direction, axis, keepdims, *arrays):
+    """g times `direction` of the matrices of the arrays (shaped like x, on their last two
+    axes, or on `axis`), put back in x's shape: a matrix norm's adjoint, or its tangent."""
+    axes = (-2, -1) if axis is None else tuple(axis)
+    g = np.asarray(g, dtype=float)
+    g = np.moveaxis(g, axes, (-2, -1)) if keepdims else g[..., None, None]
+    shape = np.shape(arrays[0])
+    moved = [np.moveaxis(np.broadcast_to(a, shape), axes, (-2, -1)) for a in arrays]
+    return np.moveaxis(g * direction(*moved), (-2, -1), axes)
+
+
+def _matrix_norm_direction(m, ord):
+    """The gradient of the matrix norm `ord` at each matrix of the stack m: from the SVD
+    (nuclear: u vt; spectral: the singular vectors of the largest, for -2 the smallest,
+    singular value), or the signs of the column (1) or row (inf) of largest (for -1, -inf
+    smallest) absolute sum, shared by the ties."""
+    if ord in ("nuc", 2, -2):
+        u, _, vt = np.linalg.svd(m, full_matrices=False)
+        if ord == "nuc":
+            return u @ vt
+        k = 0 if ord == 2 else -1
+        return u[..., :, k, None] * vt[..., None, k, :]
+    along = -2 if ord in (1, -1) else -1       # 1: the columns' sums; inf: the rows'
+    sums = np.sum(np.abs(m), axis=along, keepdims=True)
+    pick = (np.max if ord > 0 else np.min)(sums, axis=-1 if along == -2 else -2, keepdims=True)
+    hits = sums == pick
+    return np.sign(m) * hits / np.sum(hits, axis=-1 if along == -2 else -2, keepdims=True)
+
+
+def _matrix_norm_direction_tangent(t, m, ord):
+    """The tangent of `_matrix_norm_direction(m, ord)` along t, from the SVD's derivative:
+    nuclear norm (the polar factor u vt; full rank), spectral norm (a distinct singular
+    value); the 1 and inf norms' directions are constant (zeros)."""
+    if ord not in ("nuc", 2, -2):
+        return np.zeros(np.shape(m))
+    swap = lambda a: np.swapaxes(a, -1, -2)   # noqa: E731
+    u, s, vt = np.linalg.svd(m, full_matrices=False)
+    p = swap(u) @ t @ swap(vt)
+    off_u = (t - u @ (swap(u) @ t)) @ swap(vt)          # the parts outside the singular spaces
+    off_v = swap(t) @ u - swap(vt) @ (vt @ (swap(t) @ u))
+    if ord == "nuc":
+        total = s[..., :, None] + s[..., None, :]
+        inner = (p - swap(p)) / np.where(total == 0, 1.0, total)
+        return u @ inner @ vt + (off_u / s[..., None, :]) @ vt + u @ swap(off_v / s[..., None, :])
+    k = 0 if ord == 2 else -1
+    sk = s[..., k, None]
+    gaps = sk ** 2 - s ** 2
+    gaps = np.where(np.arange(s.shape[-1]) == k % s.shape[-1], np.inf, gaps)
+    du = u @ ((sk * p[..., :, k] + s * p[..., k, :]) / gaps)[..., None] + off_u[..., :, k, None] / sk[..., None]
+    dv = swap(vt) @ ((s * p[..., :, k] + sk * p[..., k, :]) / gaps)[..., None] + off_v[..., :, k, None] / sk[..., None]
+    return du * vt[..., None, k, :] + u[..., :, k, None] * swap(dv)
 
 
 def untrace(g, x, offset=0):
@@ -597,10 +640,11 @@ def unnorm_tangent(tg, tx, tans, g, x, ans, ord=None, axis=None, keepdims=False)
     maxima and signs (1, inf) change with g alone."""
     x = np.asarray(x, dtype=float)
     matrix = (axis is None and x.ndim == 2) or isinstance(axis, tuple)
-    if ord == 0 or ord in (1, np.inf, -np.inf) or (matrix and ord not in (None, "fro", 2)):
+    if matrix and ord not in (None, "fro"):
+        along = _matrix_norm_part(g, lambda m, t: _matrix_norm_direction_tangent(t, m, ord), axis, keepdims, x, tx)
+        return unnorm(tg, x, ans, ord, axis, keepdims) + along
+    if ord == 0 or ord in (1, np.inf, -np.inf):
         return unnorm(tg, x, ans, ord, axis, keepdims)
-    if matrix and ord == 2:
-        raise ValueError("s2sgrad: second derivatives of the spectral norm (ord=2 of a matrix) have no rule yet")
     p = 2 if ord in (None, "fro") else ord
     a, ta = _expanded(ans, axis, keepdims), _expanded(tans, axis, keepdims)
     a = np.where(a == 0, 1.0, a)

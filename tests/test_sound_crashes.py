@@ -346,3 +346,42 @@ def test_pad_modes_without_a_rule_are_refused_at_the_users_line():
         with pytest.raises(s2sgrad.NoRuleError, match="mode='maximum'") as info:
             build()
         assert info.value.loc.line == line and "edge" in info.value.hint
+
+
+# -- matrix norms: nuclear, spectral (largest and smallest), 1 and inf, of stacks too -----
+
+def nuclear(a):
+    return np.linalg.norm(a, ord="nuc")
+
+
+def spectral_gap(a):
+    return np.linalg.norm(a, 2) - np.linalg.norm(a, -2)
+
+
+def column_and_row_sums(a):
+    return np.linalg.norm(a, 1) + np.linalg.norm(a, -np.inf)
+
+
+def nuclear_of_stack(a):
+    return np.sum(np.linalg.norm(a, "nuc", axis=(1, 2)) ** 2)
+
+
+def spectral_of_stack(a):
+    return np.sum(np.linalg.norm(a, 2, axis=(0, 2), keepdims=True) * np.array([[[1.0], [2.0], [3.0]]]))
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (4, 3), (3, 3)])
+@pytest.mark.parametrize("fn", [nuclear, spectral_gap, column_and_row_sums], ids=lambda fn: fn.__name__)
+def test_matrix_norms_in_all_modes(fn, shape):
+    assert_all_modes(fn, RNG.standard_normal(shape))
+
+
+def test_nuclear_norm_gradient_is_the_polar_factor():
+    a = RNG.standard_normal((4, 3))
+    u, _, vt = np.linalg.svd(a, full_matrices=False)
+    np.testing.assert_allclose(s2sgrad.grad(nuclear)(a), u @ vt, atol=1e-12)
+
+
+@pytest.mark.parametrize("fn", [nuclear_of_stack, spectral_of_stack], ids=lambda fn: fn.__name__)
+def test_matrix_norms_of_stacks(fn):
+    assert_all_modes(fn, RNG.standard_normal((2, 3, 4)))

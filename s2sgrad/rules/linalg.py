@@ -155,7 +155,8 @@ def pinv_tangent(ans, x, dx):
     ("np.linalg.norm(x, np.inf)", [(4,)]), ("np.linalg.norm(x, axis=1)", [(3, 4)]),
     ("np.linalg.norm(x, 3)", [(4,)]), ("np.linalg.norm(x, 2)", [(3, 3)]),
     ("np.linalg.norm(x, 'fro', keepdims=True)", [(2, 3)]), ("np.linalg.norm(x, 0) + np.sum(x)", [(3,)]),
-    ("np.linalg.norm(x, -np.inf)", [(4,)])])
+    ("np.linalg.norm(x, -np.inf)", [(4,)]), ("np.linalg.norm(x, 'nuc')", [(3, 2)]),
+    ("np.linalg.norm(x, -2, axis=(2, 0))", [(3, 2, 2)])])
 def norm(ans, x, dans, *, ord=None, axis=None, keepdims=False):
     dx = unnorm(dans, x, ans, ord=ord, axis=axis, keepdims=keepdims)
 
