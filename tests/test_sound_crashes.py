@@ -126,6 +126,11 @@ def test_det_of_a_singular_matrix_has_the_cofactors_as_gradient(values):
     assert_all_modes(volume, a, atol=1e-8)
 
 
+def test_det_of_invertible_matrices_in_all_modes():
+    assert_all_modes(volume, RNG.standard_normal((4, 4)))
+    assert_all_modes(volumes_squared, RNG.standard_normal((2, 3, 3)))
+
+
 def test_det_of_a_stack_with_a_singular_matrix():
     a = np.stack([_with_singular_values([1.0, 0.0, 0.0], 0), RNG.standard_normal((3, 3))])
     assert_all_modes(volumes_squared, a, atol=1e-8)
