@@ -311,8 +311,9 @@ def _matrix_norm_direction_tangent(t, m, ord):
     sk = s[..., k, None]
     gaps = sk ** 2 - s ** 2
     gaps = np.where(np.arange(s.shape[-1]) == k % s.shape[-1], np.inf, gaps)
-    du = u @ ((sk * p[..., :, k] + s * p[..., k, :]) / gaps)[..., None] + off_u[..., :, k, None] / sk[..., None]
-    dv = swap(vt) @ ((s * p[..., :, k] + sk * p[..., k, :]) / gaps)[..., None] + off_v[..., :, k, None] / sk[..., None]
+    mixed = lambda a, b: ((a * p[..., :, k] + b * p[..., k, :]) / gaps)[..., None]   # noqa: E731
+    du = u @ mixed(sk, s) + off_u[..., :, k, None] / sk[..., None]
+    dv = swap(vt) @ mixed(s, sk) + off_v[..., :, k, None] / sk[..., None]
     return du * vt[..., None, k, :] + u[..., :, k, None] * swap(dv)
 
 

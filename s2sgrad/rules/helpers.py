@@ -18,7 +18,8 @@ calls the tests differentiate (tests/test_higher.py).
 import numpy as np
 
 from . import tangent, transpose
-from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoint_tangent, cofactor, cofactor_tangent, dot_dleft, dot_dright, matmul_dleft,  # noqa: F401
+from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoint_tangent, dot_dleft, dot_dright, matmul_dleft,  # noqa: F401
+                       cofactor, cofactor_tangent,
                        matmul_dright, max_tangent, resum, solve_adjoint, solve_adjoint_tangent, unaverage,
                        unaverage_tangent, uncumsum, unbroadcast, undiag, undiagonal, uneinsum,
                        uneinsum_tangent, unindex, unkron, unmax, unnorm, unnorm_tangent, unpad,
