@@ -414,7 +414,7 @@ def test_hessians_of_the_gallery_equal_sympys():
             problem = Problem(fn, tuple(args), (name,), (i,), {name: symbols}, point, 1e18)
             signal.setitimer(signal.ITIMER_REAL, 2.0)
             try:
-                out = problem.run(lower.lower(frontend.parse(fn)), Machine(point, problem.deadline))
+                out = problem.run(lower.lower(frontend.parse(fn)), Machine(point, problem.budget))
                 expr = sympy.sympify(np.asarray(out, dtype=object).item())
                 want = np.array([[float(sympy.diff(expr, a, b).subs(point).evalf(20)) for b in flat] for a in flat])
             except Exception:                   # noqa: BLE001 - SymPy too slow, or a symbol it cannot take
