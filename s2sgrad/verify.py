@@ -342,17 +342,17 @@ def _witness_one(verdict, differences, gradient):
     if bad:
         return verdict
     mismatch, kinks = witness.gradient_mismatch(differences, gradient, name)
+    said = f"your function is not differentiable at {'; '.join(kinks[:2])}"
+    if kinks and mismatch is None and verdict.verified is False:
+        return Verdict(name, None, "not differentiable here",
+                       f"{said}; SymPy, taking one side, differs: {verdict.detail}")
+    if verdict.verified is False:                   # SymPy's counterexample, and its blame
+        return verdict
     if mismatch is not None:
         return Verdict(name, False, "central differences of your function", mismatch)
     agree = f"central differences of your function agree (relative tolerance {witness.DIFF_RTOL:g})"
     if kinks:
-        said = f"your function is not differentiable at {'; '.join(kinks[:2])}"
-        if verdict.verified is False:
-            return Verdict(name, None, "not differentiable here",
-                           f"{said}; SymPy, taking one side, differs: {verdict.detail}")
         agree = f"{said}: the code's value lies between them; elsewhere {agree}"
-    if verdict.verified is False:
-        return verdict
     return Verdict(name, verdict.verified, verdict.method, "; ".join(d for d in (verdict.detail, agree) if d))
 
 
