@@ -9,9 +9,12 @@ stderr, no traceback); 2 bad usage (argparse's own).
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from s2sgrad import api, emit, passes
 from s2sgrad.errors import S2SGradError
@@ -127,29 +130,58 @@ def verify(fn, values: list, wrt):
 
 
 def arguments(fn, given: list) -> list:
-    """The values of `--args NAME=VALUE` (a number, a list, or randn/ones/zeros/linspace of
-    a shape), 0.5 for each parameter not given."""
+    """The values of `--args NAME=VALUE` (read by `parse_value`), 0.5 for each parameter
+    not given."""
     import inspect
-
-    import numpy as np
     rng = np.random.default_rng(0)
-    helpers = {"randn": lambda *shape: rng.standard_normal(shape), "ones": lambda *s: np.ones(s),
-               "zeros": lambda *s: np.zeros(s), "linspace": np.linspace, "array": np.array, "pi": np.pi}
     values = {}
     for item in given:
         name, sep, text = item.partition("=")
         if not sep:
             raise UserInputError(f"expected NAME=VALUE in --args, got {item!r}")
-        try:
-            value = eval(text, {"__builtins__": {}}, helpers)   # numbers, lists, randn(3, 4), ...
-        except Exception as err:
-            raise UserInputError(f"cannot read the value of {name}: {err}") from None
-        values[name.strip()] = np.asarray(value, dtype=float) if isinstance(value, list) else value
+        values[name.strip()] = parse_value(name.strip(), text, rng)
     params = list(inspect.signature(fn).parameters)
     unknown = set(values) - set(params)
     if unknown:
         raise UserInputError(f"{fn.__name__} has no parameter named {sorted(unknown)[0]!r}")
     return [values.get(p, 0.5) for p in params]
+
+
+CONSTRUCTORS = {                   # the calls --args accepts, by name; their arguments are literals
+    "randn": lambda rng: lambda *shape: rng.standard_normal(shape),
+    "ones": lambda rng: lambda *shape: np.ones(shape),
+    "zeros": lambda rng: lambda *shape: np.zeros(shape),
+    "linspace": lambda rng: np.linspace,
+    "array": lambda rng: np.array,
+}
+
+
+def parse_value(name: str, text: str, rng):
+    """A value of --args, parsed and never evaluated: a literal (a number, a list, a
+    tuple; `pi` may stand for a number in it), or one call of CONSTRUCTORS with literal
+    arguments (`randn(3, 4)`, `ones(3)`, `linspace(0, 1, 5)`, `array([1.0, 2.0])`)."""
+    try:
+        node = _with_pi(ast.parse(text.strip(), mode="eval").body)
+        if isinstance(node, ast.Call):
+            call = node.func.id if isinstance(node.func, ast.Name) else None
+            if call not in CONSTRUCTORS or node.keywords:
+                raise ValueError(f"only a literal or a call of {', '.join(CONSTRUCTORS)} with literal "
+                                 f"arguments is accepted")
+            value = CONSTRUCTORS[call](rng)(*(ast.literal_eval(a) for a in node.args))
+        else:
+            value = ast.literal_eval(node)
+        return np.asarray(value, dtype=float) if isinstance(value, (list, tuple)) else value
+    except (SyntaxError, ValueError, TypeError, MemoryError) as err:
+        raise UserInputError(f"cannot read the value of {name} ({text!r}): {err}") from None
+
+
+def _with_pi(node):
+    """`node` with each name `pi` made the number it stands for (other names stay, and
+    ast.literal_eval refuses them)."""
+    class Pi(ast.NodeTransformer):
+        def visit_Name(self, name):
+            return ast.copy_location(ast.Constant(np.pi), name) if name.id == "pi" else name
+    return Pi().visit(node)
 
 
 def parse_wrt(text):

@@ -74,7 +74,7 @@ def _wanted(problem, out) -> list:
 
 
 def _agrees(problem, function, wanted) -> bool:
-    machine = Machine(problem.point, problem.deadline)
+    machine = Machine(problem.point, problem.budget)
     _, grads = problem.run(function, machine)
     got = [g for grad in grads for g in entries(grad)]
     return len(got) == len(wanted) and _close(_values(got, problem.point), wanted)
@@ -103,7 +103,7 @@ def _rule_blame(problem, trace, final) -> Blame:
     text = emit.sources(final)[1]
     for stmt, args, result in reversed(trace):
         try:
-            found = rulecheck.check(stmt, args, problem.point, problem.deadline)
+            found = rulecheck.check(stmt, args, problem.point, problem.budget)
         except (Unverifiable, chain.Unsupported, TypeError, ValueError):
             continue
         detail = next((d for _, d in found if d is not None), None)

@@ -25,10 +25,18 @@ def rational(value) -> sympy.Rational:
 
 
 def agrees(want, have) -> bool:
-    """Whether two values (mpmath numbers) agree to AGREE digits, relative to `want`
-    where it is larger than 1."""
+    """Whether two values (mpmath numbers) agree to AGREE digits, relative to the larger
+    where it is larger than 1. A NaN or an infinity agrees with nothing (inf - 4 is no
+    small difference): the referee reports those as what they are (verify.py)."""
     with mpmath.workdps(DIGITS):
-        return abs(want - have) <= mpmath.mpf(10) ** -AGREE * max(1, abs(want))
+        if not (finite(want) and finite(have)):
+            return False
+        return abs(want - have) <= mpmath.mpf(10) ** -AGREE * max(1, abs(want), abs(have))
+
+
+def finite(value) -> bool:
+    """Whether an mpmath number (real or complex) is neither NaN nor infinite."""
+    return not (mpmath.isnan(value) or mpmath.isinf(value))
 
 
 class Unsupported(Exception):
@@ -57,7 +65,10 @@ class Evaluator:
                 memo[key], active[key] = _number(node), False
             else:
                 active[key] = any(active[id(a)] for a in node.args)
-                memo[key] = _kind(node)[0](*(memo[id(a)] for a in node.args))
+                try:
+                    memo[key] = _kind(node)[0](*(memo[id(a)] for a in node.args))
+                except ZeroDivisionError:
+                    raise Unsupported(f"a `{node.func.__name__}` with a pole at the point") from None
         return memo[id(expr)]
 
     def gradient(self, root, symbols) -> list:

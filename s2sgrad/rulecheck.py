@@ -25,7 +25,7 @@ from .symbolic import Machine, _symbolic, symbols_like
 SKIPPED = {"call", "pullback", "getitem", "getitem.any", "setitem", "append", "iadd", "tuple", "list"}
 
 
-def check(stmt, args, at, deadline) -> list:
+def check(stmt, args, at, budget) -> list:
     """(argument, a counterexample or None) for each argument the rule of `stmt`'s op
     differentiates, that op alone at these arguments (`at` gives their symbols' values);
     an empty list when there is no one rule to check."""
@@ -40,7 +40,7 @@ def check(stmt, args, at, deadline) -> list:
               and i < len(op.args) and op.args[i] in differentiable]
     if not active:
         return []
-    fresh, point, referee = list(args), {}, Machine(at, deadline)
+    fresh, point, referee = list(args), {}, Machine(at, budget)
     for i in active:
         concrete = np.asarray(referee.concrete(args[i]), dtype=float)
         fresh[i] = symbols_like(op.args[i], concrete.shape)
@@ -52,7 +52,7 @@ def check(stmt, args, at, deadline) -> list:
     one = ir.Function(f"rule_{op.name.replace('.', '_')}", tuple(names),
                       (ir.Assign("ans", stmt.op, body, stmt.params), ir.Return(ir.Var("ans"))))
     vjp = reverse.run(one, tuple(names[i] for i in active), "vjp")
-    machine = Machine(point, deadline)
+    machine = Machine(point, budget)
     ans, pullback = interpret.run(vjp, *fresh, machine=machine)
     rng = np.random.default_rng(1)
     cotangent = _rational_like(ans, rng)

@@ -27,6 +27,48 @@ class Unverifiable(Exception):
     """The referee cannot follow this code symbolically (the message says why)."""
 
 
+class Budget:
+    """What the referee may spend, checked between its steps (no timer signal: it works
+    in any thread): `work` units counted (symbolic operations, nodes valued, nodes given
+    to `simplify`: deterministic, what tests use) and/or `seconds` of wall-clock time."""
+
+    def __init__(self, seconds=None, work=None, parent=None):
+        self.deadline = None if seconds is None else time.perf_counter() + seconds
+        self.work, self.spent, self.parent = work, 0, parent
+
+    @classmethod
+    def until(cls, deadline):
+        """A budget ending at `deadline` (a perf_counter time), or `deadline` itself."""
+        if isinstance(deadline, Budget):
+            return deadline
+        budget = cls()
+        budget.deadline = deadline
+        return budget
+
+    def share(self, fraction: float) -> "Budget":
+        """A part of what is left, spent from this budget too."""
+        part = Budget(parent=self)
+        if self.work is not None:
+            part.work = int(fraction * max(self.work - self.spent, 0))
+        if self.deadline is not None:
+            part.deadline = time.perf_counter() + fraction * max(self.deadline - time.perf_counter(), 0)
+        return part
+
+    def exhausted(self) -> bool:
+        over = (self.work is not None and self.spent > self.work) or \
+            (self.deadline is not None and time.perf_counter() > self.deadline)
+        return over or (self.parent is not None and self.parent.exhausted())
+
+    def spend(self, units: int, doing: str) -> None:
+        """Count `units` of work; past the budget, Unverifiable saying what SymPy was doing."""
+        self.spent += units
+        if self.parent is not None:
+            self.parent.spend(units, doing)
+        if self.exhausted():
+            counted = "" if self.work is None else f" ({self.work} units of work)"
+            raise Unverifiable(f"the time budget{counted} ran out while SymPy {doing}")
+
+
 def symbols_like(name: str, shape: tuple):
     """A real Symbol named `name` for a number; for an array, an object array of
     Symbols `name_i_j` of that shape."""
@@ -44,8 +86,9 @@ def user_globals(fn) -> dict:
 class Machine:
     """Evaluates ops on SymPy values for interpret.run; branches follow the point."""
 
-    def __init__(self, point, deadline):
-        self.point, self.path, self.recording, self.deadline = point, [], True, deadline
+    def __init__(self, point, budget):
+        self.point, self.path, self.recording = point, [], True
+        self.budget = Budget.until(budget)
         self.lambdas, self.steps, self.at = {}, 0, chain.Evaluator(point)
         self.trace = None          # a list: each (stmt, args, result) on symbols is kept (blame.py)
 
@@ -82,8 +125,7 @@ class Machine:
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise Unverifiable(f"more than {MAX_STEPS} symbolic operations (a long loop)")
-        if self.steps % 50 == 0 and time.perf_counter() > self.deadline:
-            raise Unverifiable("the time budget ran out while running on symbols")
+        self.budget.spend(1, "ran the code on symbols")
         if not any(_symbolic(a) for a in args):
             return plain(stmt, args)                       # nothing symbolic: numbers
         result = self.evaluate(stmt, args, plain)

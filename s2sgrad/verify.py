@@ -11,13 +11,19 @@ arguments (chain.py, which also takes loops too long to write out). Branches
 and loop counts follow the arguments given (the verdict speaks of that path,
 which the report lists). A wrong derivative comes with a counterexample and the
 blame (blame.py). An op SymPy cannot run gives an honest "not verified", with a
-finite-difference check, labelled as such. A time budget bounds it all.
+finite-difference check, labelled as such.
+
+The IR is the compiler's reading of the code, so the referee also asks a witness
+that does not share it (witness.py): the user's own function, run by Python on
+copies of the arguments. Its value must equal the IR's, and central differences of
+it must agree with the gradient the generated code returns on floats; a NaN or an
+infinite gradient is reported as such, never as verified. A budget (symbolic.Budget:
+work counted, and/or seconds) bounds it all, checked between steps: no signals, so
+verify works in any thread.
 """
 from __future__ import annotations
 
 import inspect
-import signal
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -26,16 +32,17 @@ import numpy as np
 import sympy
 from sympy.core.parameters import evaluate
 
-from . import calls, chain, frontend, interpret, ir, lower, rulecheck, rules
+from . import calls, chain, frontend, interpret, ir, lower, rulecheck, rules, witness
 from .api import _resolve_wrt, compile_derivative
 from .chain import AGREE, DIGITS, agrees, rational
-from .symbolic import Machine, Unverifiable, entries, symbols_like, user_globals
+from .symbolic import Budget, Machine, Unverifiable, entries, symbols_like, user_globals
 
 SMALL = 64                         # arrays up to this many entries become arrays of symbols
 SIMPLIFY_OPS = 300                 # larger expressions go straight to exact evaluation
+SIMPLIFY_SMALL = 60                # what `expand` leaves nonzero goes to `simplify` up to this size
 DIFF_LIMIT = 3000                  # the written-out size sympy.diff is asked to differentiate
 POINTS = 4                         # rational points of the exact evaluation
-SIMPLIFY_SHARE = 0.3               # of the time left, what `simplify` may use to prove entries
+SIMPLIFY_SHARE = 0.3               # of the budget left, what `simplify` may use to prove entries
 
 
 @dataclass
@@ -62,6 +69,7 @@ class Report:
         lines = [f"SymPy referee, {self.function}: {head}"]
         for v in self.verdicts:
             state = "verified" if v.verified else "not verified" if v.verified is None else "WRONG"
+            state = "NaN gradient" if v.method == NAN else state
             lines.append(f"  d{v.name}: {state} ({v.method}){': ' + v.detail if v.detail else ''}")
         if self.path:
             lines.append("  path: " + "; ".join(self.path))
@@ -81,11 +89,14 @@ class Problem:
     positions: tuple
     symbols: dict                  # parameter -> a Symbol or an object array of them
     point: dict                    # Symbol -> Rational
-    deadline: float
+    budget: Budget                 # or a perf_counter deadline
 
     def symbolic_args(self) -> list:
+        """The arguments, symbols in place of the differentiated ones: fresh copies for
+        each run (the code may write into its arguments, `x[1:] += x[:-1]`)."""
         params = list(inspect.signature(self.fn).parameters)
-        return [self.symbols.get(p, a) for p, a in zip(params, self.args)]
+        return [np.copy(v) if isinstance(v, np.ndarray) else v
+                for v in (self.symbols.get(p, a) for p, a in zip(params, self.args))]
 
     def flat_symbols(self) -> list:
         return [s for p in self.names for s in np.ravel(self.symbols[p])]
@@ -104,12 +115,19 @@ class Problem:
             return interpret.run(function, *self.symbolic_args(), free=user_globals(self.fn), machine=machine)
 
 
-def verify(fn, *args, wrt=None, budget: float = 10.0, blame: bool = True) -> Report:
-    """Check the gradient s2sgrad generates for `fn` at `args` against SymPy's (within
-    `budget` seconds: past it, the verdict is finite differences, labelled as such).
-    A wrong gradient is blamed on a rule or a pass unless `blame` is False."""
+NAN = "NaN or infinite entries"     # the method of a verdict on a NaN gradient
+VALUE = "your function's own value, by Python"
+
+
+def verify(fn, *args, wrt=None, budget: float | None = 10.0, work: int | None = None,
+           blame: bool = True) -> Report:
+    """Check the gradient s2sgrad generates for `fn` at `args` against SymPy's and against
+    central differences of `fn` itself, within `budget` seconds and/or `work` units of
+    counted work (deterministic; None: no bound); past it, the verdict is finite
+    differences, labelled as such. A wrong gradient is blamed on a rule or a pass
+    unless `blame` is False."""
     start = time.perf_counter()
-    fn = inspect.unwrap(fn)
+    user, fn = fn, inspect.unwrap(fn)               # `user`: decorators and all, as it is called
     bound = inspect.signature(fn).bind(*args)
     bound.apply_defaults()
     args = tuple(bound.arguments.values())
@@ -117,43 +135,55 @@ def verify(fn, *args, wrt=None, budget: float = 10.0, blame: bool = True) -> Rep
     wrt = tuple(range(len(params))) if wrt is None else wrt if isinstance(wrt, tuple) else (wrt,)
     names, positions, _ = _resolve_wrt(fn, frontend.parse(fn), wrt)
     symbols = {p: _symbols(p, args[i]) for p, i in zip(names, positions)}
-    point = {s: rational(v) for p, i in zip(names, positions)
-             for s, v in zip(np.ravel(symbols[p]), np.ravel(args[i]))}
-    problem = Problem(fn, args, names, positions, symbols, point, start + budget)
-    machine = Machine(point, problem.deadline)
+    spend = Budget(budget, work)
+    problem = Problem(fn, args, names, positions, symbols, {}, spend)
+    title = f"gradient of {fn.__name__}"
+    if not all(np.all(np.isfinite(np.asarray(args[i], dtype=float))) for i in positions):
+        return _not_verified(problem, user, "the arguments hold a NaN or an infinity, which SymPy "
+                                            "cannot take as a point", start)
+    problem.point = {s: rational(v) for p, i in zip(names, positions)
+                     for s, v in zip(np.ravel(symbols[p]), np.ravel(args[i]))}
+    machine = Machine(problem.point, spend)
     machine.trace = []
     try:
-        with _interrupted_at(problem.deadline):
-            out = problem.run(lower.lower(frontend.parse(fn)), machine)
-            machine.recording = False
-            trace, machine.trace = machine.trace, None
-            if np.ndim(out) != 0:
-                raise ValueError("verify checks gradients of functions with a scalar output")
-            out = sympy.sympify(np.asarray(out, dtype=object).item())
-            _, grads = problem.run(_generated(fn, wrt, args).ir, machine)
-            verdicts = _compare(problem, out, grads)
+        lowered = lower.lower(frontend.parse(fn))
+        out = problem.run(lowered, machine)
+        machine.recording = False
+        trace, machine.trace = machine.trace, None
+        if np.ndim(out) != 0:
+            raise ValueError("verify checks gradients of functions with a scalar output")
+        out = sympy.sympify(np.asarray(out, dtype=object).item())
+        different = witness.value_mismatch(user, args, _ir_value(problem, lowered, machine, out))
+        undefined = witness.not_finite(user, args) if different is None else None
+        if different is not None or undefined is not None:
+            verdicts = [Verdict(p, None if undefined else False, VALUE, different or undefined) for p in names]
+            return Report(title, verdicts, machine.path, time.perf_counter() - start)
+        _, grads = problem.run(_generated(fn, wrt, args).ir, machine)
+        verdicts = _witnessed(problem, user, _compare(problem, out, grads))
     except (Unverifiable, chain.Unsupported) as why:
-        return _by_finite_differences(problem, str(why), start)
+        return _not_verified(problem, user, str(why), start)
     except RecursionError:
-        return _by_finite_differences(problem, "an expression too deep for SymPy", start)
-    report = Report(f"gradient of {fn.__name__}", verdicts, machine.path, 0.0)
-    if blame and not report and any(v.verified is False for v in verdicts):
+        return _not_verified(problem, user, "an expression too deep for SymPy", start)
+    except ArithmeticError as err:
+        return _not_verified(problem, user, f"SymPy's arithmetic failed at the point ({err!r})", start)
+    report = Report(title, verdicts, machine.path, 0.0)
+    if blame and any(v.verified is False and v.method.startswith("evaluation") for v in verdicts):
         from . import blame as blaming
-        problem.deadline = time.perf_counter() + budget          # the blame's own time
+        problem.budget = Budget(budget, work)                    # the blame's own budget
         try:
-            with _interrupted_at(problem.deadline):
-                report.blame = blaming.find(problem, out, trace)
-        except Unverifiable as why:
+            report.blame = blaming.find(problem, out, trace)
+        except (Unverifiable, chain.Unsupported) as why:
             report.blame = blaming.Blame("", f"undecided: {why}")
     report.seconds = time.perf_counter() - start
     return report
 
 
-def verify_rule(obj, *args, budget: float = 10.0, **statics) -> Report:
+def verify_rule(obj, *args, budget: float | None = 10.0, work: int | None = None, **statics) -> Report:
     """Check the rule s2sgrad has for `obj` (a function a user's `@s2sgrad.adjoint` or
     `@s2sgrad.partials` registered, or a NumPy function) at `args`, with static
     keywords `statics`: its vector-Jacobian product against SymPy's derivative of the
-    function's counterpart (the rule's `sympy=`, or the function's own source)."""
+    function's counterpart (the rule's `sympy=`, or the function's own source), within
+    `budget` seconds and/or `work` units of counted work."""
     start = time.perf_counter()
     op = rules.lookup(obj) or rules.OPS.get(obj if isinstance(obj, str) else None)
     if op is None or op.kind not in ("elementwise", "adjoint"):
@@ -164,14 +194,24 @@ def verify_rule(obj, *args, budget: float = 10.0, **statics) -> Report:
     stmt = ir.Assign("ans", op.name, tuple(ir.Var(n) for n in names), tuple(sorted(statics.items())))
     title = f"the rule for {rules.OPERATORS.get(op.name, op.name)} ({rulecheck.rule_name(op)})"
     try:
-        with _interrupted_at(start + budget):
-            found = rulecheck.check(stmt, symbols, point, start + budget)
+        found = rulecheck.check(stmt, symbols, point, Budget(budget, work))
     except (Unverifiable, chain.Unsupported) as why:
         return Report(title, [Verdict(n, None, "not verified", str(why)) for n in names], [],
                       time.perf_counter() - start)
     how = f"exact: the op alone on symbols, against SymPy's derivative, in {DIGITS}-digit arithmetic"
     verdicts = [Verdict(n, d is None, how, d or "") for n, d in found]
     return Report(title, verdicts, [], time.perf_counter() - start)
+
+
+def _ir_value(problem, lowered, machine, out):
+    """What the compiler thinks the function computes at the point: its IR run on
+    floats (copies of the arguments), else the symbolic output's value there."""
+    try:
+        with np.errstate(all="ignore"):
+            value = interpret.run(lowered, *witness.copy.deepcopy(list(problem.args)), free=user_globals(problem.fn))
+            return np.asarray(value).item()
+    except Exception:                            # noqa: BLE001 - an op only the symbols take
+        return machine.concrete(out)
 
 
 def _generated(fn, wrt, args):
@@ -181,50 +221,6 @@ def _generated(fn, wrt, args):
     if not calls._depends_on_shapes(general.ir):
         return general
     return compile_derivative(fn, wrt, "grad", calls.shape_key(args))
-
-
-class _SliceOver(Exception):
-    """One `simplify` used up its share of the budget."""
-
-
-def _interrupted_at(deadline: float, raising=None):
-    """Interrupt SymPy when the budget runs out, even inside one long `simplify`, by
-    raising Unverifiable (or `raising`); by a timer signal, in the main thread (elsewhere
-    the checks between steps do). Nested timers give the outer one back its time."""
-    return _Timer(deadline, raising or Unverifiable("the time budget ran out while SymPy worked"))
-
-
-class _Expired(BaseException):
-    """A timer's alarm: a BaseException, so no `except Exception` inside SymPy eats it."""
-
-
-class _Timer:
-    def __init__(self, deadline, error):
-        self.deadline, self.error, self.armed = deadline, error, False
-        self.usable = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-
-    def __enter__(self):
-        if self.usable:
-            def expired(*_):
-                if self.armed:
-                    raise _Expired(self)
-            self.outer = signal.signal(signal.SIGALRM, expired)
-            left = max(self.deadline - time.perf_counter(), 0.001)
-            self.outer_left = signal.setitimer(signal.ITIMER_REAL, left, 0.05)[0]   # again until caught
-            self.entered, self.armed = time.perf_counter(), True
-        return self
-
-    def __exit__(self, kind, error, _):
-        if self.usable:
-            self.armed = False
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.outer)
-            if self.outer_left:
-                left = self.outer_left - (time.perf_counter() - self.entered)
-                signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), 0.05)
-        if isinstance(error, _Expired) and error.args[0] is self:
-            raise self.error from None
-        return False
 
 
 def _symbols(name, value):
@@ -241,17 +237,23 @@ def _compare(problem, out, grads) -> list:
     if [len(g) for g in got] != [len(s) for s in symbols]:
         return [Verdict(p, False, "shapes", f"{len(g)} entries for {len(s)}")
                 for p, g, s in zip(problem.names, got, symbols)]
-    wrong = _disagreements(problem, out, [pair for syms, gs in zip(symbols, got) for pair in zip(syms, gs)])
-    small = _tree_size(out) <= DIFF_LIMIT
-    share = time.perf_counter() + SIMPLIFY_SHARE * max(problem.deadline - time.perf_counter(), 0)
-    undecided = [[(s, g) for s, g in zip(syms, gs) if wrong or not (small and _simplifies(out, s, g, share))]
+    wrong, nonfinite = _disagreements(problem, out, [pair for syms, gs in zip(symbols, got)
+                                                     for pair in zip(syms, gs)])
+    size = _tree_size(out)
+    small = size <= DIFF_LIMIT
+    share = problem.budget.share(SIMPLIFY_SHARE)
+    undecided = [[(s, g) for s, g in zip(syms, gs) if wrong or not (small and _simplifies(out, size, s, g, share))]
                  for syms, gs in zip(symbols, got)]
     verdicts = []
     for name, syms, pairs in zip(problem.names, symbols, undecided):
         count = f"{len(syms)} {'entry' if len(syms) == 1 else 'entries'}"
         counterexample = next((wrong[s] for s in syms if s in wrong), None)
+        both = [nonfinite[s] for s in syms if s in nonfinite]
         if counterexample is not None:
             verdicts.append(Verdict(name, False, f"evaluation in {DIGITS}-digit arithmetic", counterexample))
+        elif both:
+            verdicts.append(Verdict(name, None, NAN, "SymPy's derivative and the generated code are both "
+                                                     "NaN or infinite: " + "; ".join(both[:3])))
         elif not pairs:
             verdicts.append(Verdict(name, True, f"symbolic: simplify(diff(f) - generated) == 0, {count}"))
         else:
@@ -263,38 +265,95 @@ def _compare(problem, out, grads) -> list:
     return verdicts
 
 
-def _simplifies(out, symbol, generated, until: float) -> bool:
-    """Whether SymPy proves the entry right by `simplify`, before `until` (past it,
-    the entry rests on the exact evaluation, already done)."""
-    if time.perf_counter() >= until:
+def _simplifies(out, size, symbol, generated, budget) -> bool:
+    """Whether SymPy proves the entry right by `expand` (and `simplify`, when small)
+    within `budget` (its share of the referee's; past it, the entry rests on the exact
+    evaluation, already done). SymPy is not interrupted: `diff` is counted as the
+    `size` of `out`, `simplify` is given at most SIMPLIFY_SMALL nodes."""
+    if budget.exhausted():
         return False
     try:
-        with _interrupted_at(until, _SliceOver()):
-            want = sympy.diff(out, symbol)
-            return _tree_size(want) + _tree_size(generated) <= SIMPLIFY_OPS and sympy.simplify(want - generated) == 0
-    except (RecursionError, _SliceOver):        # deeply nested (a loop), or slow: left to evaluation
+        budget.spend(size, "differentiated")
+        want = sympy.diff(out, symbol)
+        size = _tree_size(want) + _tree_size(generated)
+        if size > SIMPLIFY_OPS:
+            return False
+        budget.spend(size, "simplified")
+        difference = sympy.expand(want - generated)
+        return difference == 0 or (size <= SIMPLIFY_SMALL and sympy.simplify(difference) == 0)
+    except (RecursionError, Unverifiable):      # deeply nested (a loop), or out of budget: left to evaluation
         return False
 
 
-def _disagreements(problem, out, pairs) -> dict:
+def _disagreements(problem, out, pairs) -> tuple:
     """symbol -> a counterexample, for each entry whose generated value differs from
-    SymPy's derivative at one of the points (empty when all agree)."""
+    SymPy's derivative at one of the points; and symbol -> a note, for each entry where
+    both are the same NaN or infinity (not a disagreement, not an agreement either)."""
+    wrong, nonfinite = {}, {}
     if not pairs:
-        return {}
-    wrong = {}
+        return wrong, nonfinite
     with mpmath.workdps(DIGITS):
         for point in problem.points():
-            if time.perf_counter() > problem.deadline:
-                raise Unverifiable("the time budget ran out while SymPy compared")
             at = chain.Evaluator(point)
             wanted = at.gradient(out, [s for s, _ in pairs])
             for (s, g), want in zip(pairs, wanted):
                 have = at.value(g)
-                if s not in wrong and not agrees(want, have):
-                    where = ", ".join(f"{k}={float(v):.6g}" for k, v in list(point.items())[:6])
-                    wrong[s] = (f"d/d{s} at {where}: SymPy says {float(want):.10g}, "
-                                f"the generated code {float(have):.10g}")
-    return wrong
+                if s in wrong or s in nonfinite or agrees(want, have):
+                    continue
+                where = ", ".join(f"{k}={float(v):.6g}" for k, v in list(point.items())[:6])
+                said = f"d/d{s} at {where}: SymPy says {_shown(want)}, the generated code {_shown(have)}"
+                same = witness.same(complex(want), complex(have), 0)
+                (nonfinite if same else wrong)[s] = said
+            problem.budget.spend(len(at.memo), "compared values at points")
+    return wrong, nonfinite
+
+
+def _shown(value) -> str:
+    return witness.describe(complex(value))
+
+
+def _witnessed(problem, user, verdicts) -> list:
+    """The verdicts, checked against the gradient the generated code returns on floats:
+    a NaN or infinite entry is a NaN gradient (both NaN when the user's function is NaN
+    there too), a disagreement with central differences of the user's function is
+    WRONG, a kink met is said."""
+    from .api import grad
+    with np.errstate(all="ignore"):
+        numeric = grad(user, wrt=tuple(problem.positions))(*witness.copy.deepcopy(list(problem.args)))
+    numeric = numeric if isinstance(numeric, tuple) else (numeric,)
+    out = []
+    for verdict, i, g in zip(verdicts, problem.positions, numeric):
+        out.append(_witness_one(verdict, witness.Differences(user, problem.args, i), g))
+    return out
+
+
+def _witness_one(verdict, differences, gradient):
+    name = verdict.name
+    bad = witness.nan_entries(gradient, name)
+    if bad and verdict.method != NAN:
+        both = not np.isfinite(differences.f0)
+        detail = (f"the generated gradient holds {'; '.join(bad[:3])}" +
+                  (" and your function is not finite here" if both else
+                   ", where your function is finite: a NaN reached the gradient from a value the "
+                   "function does not use (np.where(x > 0, np.sqrt(x), 0.0) at x < 0: see the README, "
+                   "'NaN through untaken branches')"))
+        return Verdict(name, None if both else False, NAN,
+                       f"{verdict.detail}; {detail}" if verdict.verified is None else detail)
+    if bad:
+        return verdict
+    mismatch, kinks = witness.gradient_mismatch(differences, gradient, name)
+    said = f"your function is not differentiable at {'; '.join(kinks[:2])}"
+    if kinks and mismatch is None and verdict.verified is False:
+        return Verdict(name, None, "not differentiable here",
+                       f"{said}; SymPy, taking one side, differs: {verdict.detail}")
+    if verdict.verified is False:                   # SymPy's counterexample, and its blame
+        return verdict
+    if mismatch is not None:
+        return Verdict(name, False, "central differences of your function", mismatch)
+    agree = f"central differences of your function agree (relative tolerance {witness.DIFF_RTOL:g})"
+    if kinks:
+        agree = f"{said}: the code's value lies between them; elsewhere {agree}"
+    return Verdict(name, verdict.verified, verdict.method, "; ".join(d for d in (verdict.detail, agree) if d))
 
 
 def _tree_size(expr) -> int:
@@ -314,23 +373,14 @@ def _tree_size(expr) -> int:
     return sizes[expr]
 
 
-def _by_finite_differences(problem, why, start) -> Report:
-    """Not verifiable: say why, and what central finite differences say (not a proof)."""
-    from .api import grad
-    fn, args = problem.fn, problem.args
-    grads = grad(fn, wrt=tuple(problem.positions))(*args)
-    verdicts = []
-    for name, i, g in zip(problem.names, problem.positions, grads):
-        x = np.asarray(args[i], dtype=float)
-        numeric = np.zeros(x.shape)
-        for k in np.ndindex(x.shape):
-            moved = [list(args), list(args)]
-            for sign, a in zip((1, -1), moved):
-                step = x.copy()
-                step[k] += sign * 1e-6
-                a[i] = step if np.ndim(args[i]) else float(step)
-            numeric[k] = (fn(*moved[0]) - fn(*moved[1])) / 2e-6
-        error = float(np.max(np.abs(numeric - g))) if numeric.size else 0.0
-        verdicts.append(Verdict(name, None, "finite differences, not a proof",
-                                f"{why}; central differences agree to {error:.1e}"))
-    return Report(f"gradient of {fn.__name__}", verdicts, [], time.perf_counter() - start)
+def _not_verified(problem, user, why, start) -> Report:
+    """Not verifiable symbolically: say why, and what the gradient the generated code
+    returns and central differences of the user's function say (not a proof; a
+    disagreement is WRONG, a NaN a NaN gradient)."""
+    verdicts = [Verdict(name, None, "finite differences, not a proof", why) for name in problem.names]
+    verdicts = _witnessed(problem, user, verdicts)
+    for v in verdicts:
+        if v.verified is None and v.method.startswith("finite"):
+            v.detail = v.detail.replace("central differences of your function agree", "central "
+                                        "differences of your function agree with the generated code")
+    return Report(f"gradient of {problem.fn.__name__}", verdicts, [], time.perf_counter() - start)

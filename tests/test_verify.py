@@ -81,13 +81,14 @@ EVERY_GALLERY = list(_small([(fn, make, None) for fn, make in GALLERY] + list(fl
 
 
 _REPORTS: dict = {}
+WORK = 40_000                      # the referee's budget here: units of work counted, not seconds
 
 
 def _report(fn, args, wrt):
     """The referee's report (each gallery function verified once per run)."""
     key = (fn, wrt, repr(args))
     if key not in _REPORTS:
-        _REPORTS[key] = s2sgrad.verify(fn, *args, wrt=wrt, budget=3.0)
+        _REPORTS[key] = s2sgrad.verify(fn, *args, wrt=wrt, budget=None, work=WORK)
     return _REPORTS[key]
 
 
@@ -235,6 +236,5 @@ def test_the_budget_interrupts_sympy(tmp_path):
                 total = np.tanh(total * x + np.sin(total)) * np.exp(-total * x)
             return np.sum(total)
         """)
-    report = s2sgrad.verify(fn, np.array([0.3, 0.5, -0.2]), budget=0.05)
-    assert report.seconds < 2.0
+    report = s2sgrad.verify(fn, np.array([0.3, 0.5, -0.2]), budget=None, work=300)
     assert report.verdicts[0].verified is None and "time budget" in report.verdicts[0].detail
