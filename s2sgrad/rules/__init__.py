@@ -8,7 +8,8 @@ A primitive is registered once, by one of three decorators:
     @adjoint(np.sum)                  any other op: a template whose body
     def sum(ans, x, dans, *, axis=None, keepdims=False):
         dx = unsum(dans, x, axis=axis, keepdims=keepdims)
-    nondifferentiable(np.zeros)       the result carries no derivative
+    nondifferentiable(np.sign)        piecewise constant: the derivative is zero
+    nondifferentiable(np.arange, piecewise=False)   no rule yet: refused when differentiated
 
 `adjoint_into` adds an in-place form for ops whose adjoint writes into part
 of an array (indexing): `dx[index] += dans` instead of a new array of zeros.
@@ -45,12 +46,24 @@ class Op:
     optional: tuple = ()            # arguments that may be left out (None then)
     outputs: int = 0                # how many values the op returns, when a tuple
     tangent: object = None          # forward mode's template, when a rule gives one (@tangent)
+    piecewise: bool | tuple = ()    # the arguments (names; True: all) in which the op is piecewise
+                                    # constant or that it reads for their shape only: a differentiated
+                                    # value passed there rightly gets no derivative. A differentiated
+                                    # value in any other argument the rule does not differentiate is
+                                    # refused where it is built (passes/activity.py: no silent zero)
+
+    def constant_in(self, position: int) -> bool:
+        """Whether the op's result is rightly constant in its argument at `position`."""
+        if self.piecewise is True or self.kind in ("special", "helper"):
+            return True
+        names = self.args or positional_names(self.obj) or ()
+        return position < len(names) and names[position] in self.piecewise
 
     @property
     def differentiable(self) -> tuple:
         """Names of the arguments this op's rule differentiates."""
         if self.kind == "elementwise":
-            return self.args
+            return tuple(a for a in self.args if self.piecewise is True or a not in self.piecewise)
         if self.kind == "adjoint" or (self.kind == "helper" and self.rule is not None):
             from .. import lower  # the template's assignments say which
             return lower.template(self).outputs
@@ -122,7 +135,7 @@ def _signature(rule) -> tuple[tuple, dict, tuple]:
     return args, statics, optional
 
 
-def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0):
+def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0, piecewise: tuple = ()):
     def decorate(rule):
         obj = None if isinstance(target, str) else target
         key = name or (target if isinstance(target, str) else _name_of(target))
@@ -133,16 +146,19 @@ def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0)
             if value is not None:
                 setattr(rule.spec, field_name, tuple(value) if field_name in ("domain", "examples") else value)
         _add(Op(key, key, kind, rule, args, statics, obj, spec=rule.spec, optional=optional,
-                outputs=outputs))
+                outputs=outputs, piecewise=piecewise))
         return rule
     return decorate
 
 
-def partials(target, name: str | None = None, *, domain=None, sympy=None, why=None):
+def partials(target, name: str | None = None, *, domain=None, sympy=None, why=None, piecewise=()):
     """Register an elementwise op by a function returning its partials. `domain` (one
     name per argument), `sympy` (the op over symbols x, y) or `why` (there is none) tell
-    the table test how to prove it; aliases stacked on the same rule share them."""
-    return _register("elementwise", target, name, dict(domain=domain, sympy=sympy, why=why))
+    the table test how to prove it; aliases stacked on the same rule share them. The
+    arguments named in `piecewise` are integers the op is not differentiated in (their
+    partial is written 0)."""
+    return _register("elementwise", target, name, dict(domain=domain, sympy=sympy, why=why),
+                     piecewise=tuple(piecewise))
 
 
 def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=None, examples=None,
@@ -220,11 +236,16 @@ def tangent(target, name: str | None = None):
     return decorate
 
 
-def nondifferentiable(target, name: str | None = None):
-    """Register an op whose result carries no derivative (zeros, shape, ...)."""
+def nondifferentiable(target, name: str | None = None, *, piecewise: bool | tuple = True):
+    """Register an op whose result carries no derivative. By default it is piecewise
+    constant in every argument or reads their shapes only (np.sign, np.floor, comparisons,
+    np.zeros_like): a differentiated argument rightly passes zero. `piecewise=False` says
+    it has a derivative but no rule yet, and a tuple names the arguments that are
+    piecewise (np.full_like's `a`): a differentiated value reaching any other argument is
+    a located error when the derivative is built, never a silent zero."""
     key = name or (target if isinstance(target, str) else _name_of(target))
     obj = None if isinstance(target, str) else target
-    _add(Op(key, key, "nondiff", obj=obj))
+    _add(Op(key, key, "nondiff", obj=obj, piecewise=piecewise if piecewise is True else tuple(piecewise or ())))
     return target
 
 
