@@ -9,7 +9,9 @@ Conventions at kinks: d|x|/dx is 0 at x = 0; at a tie of np.maximum (or of the
 builtin max of two values) each argument gets half of the adjoint; the adjoint of
 np.max is shared equally by the entries that tie for the maximum; np.clip passes
 the whole adjoint to x at the bounds themselves; np.sort and the order statistics
-assume no ties. The math module's functions on floats share the NumPy rules.
+assume no ties; np.std passes zero where the std is zero (one entry, or all equal: the
+convention of autograd and JAX); d(x ** y)/dy is 0 at x = 0. The math module's functions
+on floats share the NumPy rules.
 """
 import math
 
@@ -156,7 +158,7 @@ def reciprocal(x, ans): return -ans ** 2
 
 
 @partials(np.float_power, domain=(P, R), sympy="x**y")
-def float_power(x, y, ans): return y * np.float_power(x, y - 1), ans * np.log(x)
+def float_power(x, y, ans): return y * np.float_power(x, y - 1), ans * np.log(np.where(x == 0, 1.0, x))
 
 
 @partials(np.deg2rad, domain=(R,), sympy="x * pi / 180")
@@ -545,7 +547,7 @@ def var_tangent(ans, x, dx, *, axis=None, ddof=0, keepdims=False):
 @tangent(np.std)
 def std_tangent(ans, x, dx, *, axis=None, ddof=0, keepdims=False):
     dans = np.sum((x - np.mean(x, axis=axis, keepdims=True)) * dx, axis=axis, keepdims=keepdims) \
-        / ((np.size(x) / np.size(ans) - ddof) * ans)
+        / ((np.size(x) / np.size(ans) - ddof) * np.where(ans == 0, 1.0, ans))     # (0 where std is 0)
 
 
 @tangent(np.prod)
