@@ -183,6 +183,13 @@ OPERATORS = {"add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y", "po
 KINDS = {"elementwise": "derivative (elementwise)", "adjoint": "derivative", "nondiff": "no derivative"}
 
 
+def _kind(op: Op) -> str:
+    """How the listing shows an op: a derivative, none (piecewise constant), or none yet."""
+    if op.kind == "nondiff" and op.piecewise is not True:
+        return "no rule yet: refused if differentiated" + (f" (except {', '.join(op.piecewise)})" if op.piecewise else "")
+    return KINDS[op.kind]
+
+
 def _shown(obj) -> str:
     name = _name_of(obj)
     if name in FOREIGN:
@@ -195,13 +202,13 @@ def listing(foreign: bool = True) -> list:
     """(what a user writes, what s2sgrad knows of it) for every function and operator
     with a rule, sorted: what `s2sgrad rules` prints and the README's table shows
     (without `foreign`: only NumPy, math and Python's own, whatever is installed)."""
-    rows = {OPERATORS[k]: KINDS[OPS[k].kind] for k in OPERATORS if k in OPS}
+    rows = {OPERATORS[k]: _kind(OPS[k]) for k in OPERATORS if k in OPS}
     for shown, key in SHOWN.items():
         if foreign or key not in FOREIGN:
-            rows[shown] = KINDS[OPS[key].kind]
+            rows[shown] = _kind(OPS[key])
     from ..lower import ATTRIBUTES, METHODS
-    rows |= {f"x.{m}()": KINDS[OPS[k].kind] for m, k in METHODS.items()}
-    rows |= {f"x.{a}": KINDS[OPS[k].kind] for a, k in ATTRIBUTES.items()}
+    rows |= {f"x.{m}()": _kind(OPS[k]) for m, k in METHODS.items()}
+    rows |= {f"x.{a}": _kind(OPS[k]) for a, k in ATTRIBUTES.items()}
     return sorted(rows.items(), key=lambda r: (r[0].lstrip("x.-+").startswith(("np.", "math.", "scipy")), r[0]))
 
 
