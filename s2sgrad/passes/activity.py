@@ -27,7 +27,7 @@ def differentiable_positions(stmt: ir.Assign) -> tuple:
     differentiates all but the function itself)."""
     if stmt.op == "call":
         return tuple(range(1, len(stmt.args)))
-    if cast_kind(stmt) in tuple(DISCRETE):
+    if cast_kind(stmt) in DISCRETE:
         return ()                             # to integers or bools: piecewise constant
     op = rules.OPS[stmt.op]
     if op.kind == "helper" and op.rule is None and stmt.op not in NO_DERIVATIVE:
@@ -61,28 +61,37 @@ def refuse_silent_zeros(fn: ir.Function, varied: set, useful: set) -> None:
     differentiated value passed where the op's rule takes a constant (np.linspace's
     `num`, np.einsum's subscripts, an op with no rule yet), unless the op is piecewise
     constant there (rules.Op.piecewise); and a complex value in the differentiated flow."""
-    assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.target in useful]
     complex_values = _complex_values(fn)
-    for stmt in assigns:
-        kind = cast_kind(stmt)
-        if stmt.target in varied and kind not in (None, "f"):      # (ints and bools do not vary)
-            raise NotDifferentiableError(f"a cast to {'complex numbers' if kind == 'c' else 'dtype kind ' + kind} "
-                                         "in a differentiated computation is not supported yet", stmt.loc,
-                                         hint="cast to floats, or to integers where no derivative is wanted")
-        if stmt.op == "call" or kind in tuple(DISCRETE):
-            continue
-        op, kept = rules.OPS[stmt.op], set(differentiable_positions(stmt))
-        for i, arg in enumerate(stmt.args):
-            if i not in kept and isinstance(arg, ir.Var) and arg.name in varied and not op.constant_in(i):
-                raise NoRuleError(f"`{stmt.op}` has no derivative rule for its argument "
-                                  f"{_argument_name(op, i)}, which depends on a differentiated input",
-                                  stmt.loc, hint="pass a value there that does not depend on the "
-                                  "differentiated arguments, or give the function a rule that "
-                                  "differentiates it (@s2sgrad.adjoint)")
-        if stmt.target in varied and any(_is_complex(a, complex_values) for a in stmt.args):
-            raise NotDifferentiableError(
-                "a complex value in a differentiated computation is not supported yet", stmt.loc,
-                hint="carry the real and imaginary parts as two real arrays")
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, ir.Assign) and stmt.target in useful:
+            _refuse_cast(stmt, varied)
+            _refuse_constant_arguments(stmt, varied)
+            if stmt.target in varied and any(_is_complex(a, complex_values) for a in stmt.args):
+                raise NotDifferentiableError(
+                    "a complex value in a differentiated computation is not supported yet", stmt.loc,
+                    hint="carry the real and imaginary parts as two real arrays")
+
+
+def _refuse_cast(stmt: ir.Assign, varied: set) -> None:
+    """A differentiated cast to anything but floats, integers and bools (complex numbers)."""
+    kind = cast_kind(stmt)
+    if stmt.target in varied and kind not in (None, "f"):      # (ints and bools do not vary)
+        what = "complex numbers" if kind == "c" else f"dtype kind {kind}"
+        raise NotDifferentiableError(f"a cast to {what} in a differentiated computation is not supported yet",
+                                     stmt.loc, hint="cast to floats, or to integers where no derivative is wanted")
+
+
+def _refuse_constant_arguments(stmt: ir.Assign, varied: set) -> None:
+    """A differentiated value where the op's rule takes a constant, unless it is piecewise there."""
+    if stmt.op == "call" or cast_kind(stmt) in DISCRETE:
+        return
+    op, kept = rules.OPS[stmt.op], set(differentiable_positions(stmt))
+    for i, arg in enumerate(stmt.args):
+        if i not in kept and isinstance(arg, ir.Var) and arg.name in varied and not op.constant_in(i):
+            raise NoRuleError(f"`{stmt.op}` has no derivative rule for its argument {_argument_name(op, i)}, "
+                              "which depends on a differentiated input", stmt.loc,
+                              hint="pass a value there that does not depend on the differentiated arguments, "
+                                   "or give the function a rule that differentiates it (@s2sgrad.adjoint)")
 
 
 def _argument_name(op, position: int) -> str:
@@ -105,8 +114,8 @@ def _complex_values(fn: ir.Function) -> set:
     """Names that hold complex numbers: made from a complex constant, a complex cast or a
     complex dtype, by any op but those taking the real part or the modulus."""
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and (_keeps_complex(s) or cast_kind(s) == "c")]
-    return _closure(set(), assigns, lambda s, known: cast_kind(s) == "c" or any(_is_complex(a, known) for a in s.args),
-                    lambda s: {s.target})
+    makes = lambda s, known: cast_kind(s) == "c" or any(_is_complex(a, known) for a in s.args)   # noqa: E731
+    return _closure(set(), assigns, makes, lambda s: {s.target})
 
 
 def _keeps_complex(stmt: ir.Assign) -> bool:

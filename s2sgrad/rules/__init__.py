@@ -185,9 +185,9 @@ KINDS = {"elementwise": "derivative (elementwise)", "adjoint": "derivative", "no
 
 def _kind(op: Op) -> str:
     """How the listing shows an op: a derivative, none (piecewise constant), or none yet."""
-    if op.kind == "nondiff" and op.piecewise is not True:
-        return "no rule yet: refused if differentiated" + (f" (except {', '.join(op.piecewise)})" if op.piecewise else "")
-    return KINDS[op.kind]
+    if op.kind != "nondiff" or op.piecewise is True:
+        return KINDS[op.kind]
+    return "no rule yet: refused if differentiated" + (f" (except {', '.join(op.piecewise)})" if op.piecewise else "")
 
 
 def _shown(obj) -> str:

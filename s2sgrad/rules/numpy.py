@@ -476,7 +476,7 @@ def asarray(ans, x, dans, *, dtype=None):
 # scalar types called as functions (int(x), np.float32(x)) all meet here.
 
 CASTS = ("np.asarray", "np.array")            # the ops that take a `dtype` keyword to cast
-DISCRETE = "iub"                              # the kinds of dtype whose casts are piecewise constant
+DISCRETE = ("i", "u", "b")                    # the kinds of dtype whose casts are piecewise constant
 FLOATS = (np.float64,)          # (np.float32(x) and np.float16(x) have no rule: finite differences
                                 # cannot prove a rounded value; write x.astype(np.float32))
 INTEGERS = (int, bool, np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
