@@ -228,11 +228,14 @@ def vjp(fn, *args, wrt=None):
             return compiled.fn(*_copies(args), cotangent)[1]
     else:                   # the pullback keeps what it reads: arrays of its own, not the caller's
         out, impl = compiled.fn(*_copies(args))
+    calls.check_real(out, compiled)
 
     def pullback(cotangent):
         _check_cotangent(cotangent, out, compiled.ir.loc)
         items = (cotangent, out) if not isinstance(out, tuple) else (*cotangent, *out)
-        return calls.own_all(impl(cotangent), [args[i] for i in compiled.positions], (*args, *items))
+        grads = calls.own_all(impl(cotangent), [args[i] for i in compiled.positions], (*args, *items))
+        calls.check_real(grads, compiled)
+        return grads
     return out, pullback
 
 
@@ -386,6 +389,7 @@ def hvp(fn, wrt=0):
         args = calls.arguments(compiled, tuple(args))
         _check_tangents(compiled, args, tangents)
         _, (_, along) = compiled.fn(*args, *tangents)
+        calls.check_real(along, compiled)
         return along[0] if single else tuple(along)
     return product
 

@@ -63,15 +63,18 @@ def entry_point(compiled, fn, value: bool, specialize=None):
               "    if type(_s2s_value) is not float and type(_s2s_value) is not _s2s_float64: "
               "_s2s_check_scalar(_s2s_value)"]
     if compiled.single:
-        lines.append(f"    if type(_s2s_grads) is not float or type({wrt[0]}) is not float: "
-                     f"_s2s_grads = _s2s_own(_s2s_grads, {wrt[0]}, {every})")
+        lines += [f"    if type(_s2s_grads) is not float or type({wrt[0]}) is not float:",
+                  f"        _s2s_grads = _s2s_own(_s2s_grads, {wrt[0]}, {every})",
+                  "        _s2s_check_real(_s2s_grads)"]
     else:
-        lines.append(f"    _s2s_grads = _s2s_own_all(_s2s_grads, ({''.join(w + ', ' for w in wrt)}), {every})")
+        lines += [f"    _s2s_grads = _s2s_own_all(_s2s_grads, ({''.join(w + ', ' for w in wrt)}), {every})",
+                  "    _s2s_check_real(_s2s_grads)"]
     lines.append("    return _s2s_value, _s2s_grads" if value else "    return _s2s_grads")
     namespace = {"_s2s_impl": None if dispatch else compiled.fn, "_s2s_own": own, "_s2s_own_all": own_all,
                  "_s2s_float64": np.float64, "_s2s_ndarray": np.ndarray,
                  "_s2s_check_float": partial(check_float, compiled=compiled),
                  "_s2s_check_scalar": partial(check_scalar, compiled=compiled),
+                 "_s2s_check_real": partial(check_real, compiled=compiled),
                  "_s2s_explain": partial(explain_failure, fn, compiled)}
     if dispatch:
         table: dict = {}
@@ -105,11 +108,12 @@ def jvp_entry(compiled, slow, large: int):
         lines += [f"    if not (type({a}) is float and type({t}) is float or type({a}) is nd and {a}.dtype.kind == 'f' "
                   f"and {a}.size < {large} and type({t}) is nd and {t}.shape == {a}.shape):",
                   "        return slow(primals, tangents)"]
-    for i in (i for i in range(n) if i not in wrt):
-        lines += [f"    if type({names[i]}) is nd and {names[i]}.size >= {large}:",
+    for i in (i for i in range(n) if i not in wrt):     # (complex numbers: refused there)
+        lines += [f"    if type({names[i]}) is nd and ({names[i]}.size >= {large} or {names[i]}.dtype.kind == 'c') "
+                  f"or type({names[i]}) is complex or type({names[i]}) is c128:",
                   "        return slow(primals, tangents)"]
     lines.append(f"    return impl({', '.join(names + tangents)})")
-    namespace = {"slow": slow, "nd": np.ndarray, "impl": compiled.fn}
+    namespace = {"slow": slow, "nd": np.ndarray, "c128": np.complex128, "impl": compiled.fn}
     exec("\n".join(lines), namespace)
     return namespace["entry"]
 
@@ -167,13 +171,15 @@ def _parameter_list(params) -> str:
 
 
 def arguments(compiled, args) -> tuple:
-    """Positional arguments with defaults filled in, each differentiated one checked."""
+    """Positional arguments with defaults filled in, each differentiated one checked (and
+    none complex)."""
     if len(args) != len(compiled.signature.parameters):
         bound = compiled.signature.bind(*args)
         bound.apply_defaults()
         args = tuple(bound.arguments.values())
     for name, i in zip(compiled.wrt, compiled.positions):
         check_float(args[i], name, compiled)
+    check_real(args, compiled)
     return args
 
 
@@ -197,8 +203,22 @@ def check_float(x, name, compiled) -> None:
                                  compiled.ir.loc, hint=hint)
 
 
+def check_real(values, compiled) -> None:
+    """Raise if a value or derivative came out complex (complex numbers the build could not
+    see, from an argument not differentiated): a complex gradient would lack its conjugate."""
+    for value in values if isinstance(values, (tuple, list)) else (values,):
+        if isinstance(value, (tuple, list)):
+            check_real(value, compiled)
+        elif np.iscomplexobj(value):
+            raise NotDifferentiableError("this function computes with complex numbers, which s2sgrad "
+                                         "does not differentiate yet", compiled.ir.loc,
+                                         hint="carry the real and imaginary parts as two real arrays, "
+                                              "and pass only real arguments")
+
+
 def check_scalar(value, compiled) -> None:
-    """Raise unless `grad`'s output is a scalar."""
+    """Raise unless `grad`'s output is a real scalar."""
+    check_real(value, compiled)
     if np.ndim(value) == 0:
         return
     raise ShapeError(f"grad needs a function with a scalar output; this one returned an array of "

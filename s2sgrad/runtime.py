@@ -220,8 +220,9 @@ def unvar(g, x, axis=None, ddof=0, keepdims=False):
 
 
 def unstd(g, x, ans, axis=None, ddof=0, keepdims=False):
-    """The adjoint of `np.std(x, axis, ddof)`: that of the variance over 2 std."""
-    return unvar(g / (2.0 * np.asarray(ans)), x, axis, ddof, keepdims)
+    """The adjoint of `np.std(x, axis, ddof)`: that of the variance over 2 std (zero where
+    the std is zero: one entry, or all equal; the convention of autograd and JAX)."""
+    return unvar(g / (2.0 * np.where(ans == 0, 1.0, ans)), x, axis, ddof, keepdims)
 
 
 def uncumsum(g, x, axis=None):

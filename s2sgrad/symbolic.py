@@ -19,6 +19,7 @@ import sympy
 
 from . import chain, frontend, interpret, ir, lower, rules, runtime
 from .errors import S2SGradError
+from .rules.numpy import DISCRETE, cast_kind
 
 MAX_STEPS = 20000                  # symbolic operations per verification
 
@@ -142,7 +143,7 @@ class Machine:
             args = [*args[:2], _item(args[2]), *args[3:]]
         if stmt.op in ("gt", "ge", "lt", "le", "eq", "ne"):
             return self.concrete(plain(stmt, [self.concrete(a) for a in args]))
-        if op is not None and op.kind == "nondiff":
+        if op is not None and op.kind == "nondiff" or cast_kind(stmt) in DISCRETE:
             return plain(stmt, [self.concrete(a) for a in args])
         if stmt.op == "call":
             return self.call(args[0], args[1:])

@@ -130,7 +130,9 @@ def test_elementwise_partials_equal_sympy_derivatives(name):
     partials = symbolic(*symbols, **({"ans": ans} if takes_ans else {}))
     partials = partials if isinstance(partials, tuple) else (partials,)
     rng = _rng(name)
-    for arg, partial in zip(symbols, partials):
+    for arg, partial, domain in zip(symbols, partials, spec.domain):
+        if domain == "index":                 # an integer (polygamma's order): not differentiated
+            continue
         difference = sympy.diff(ans, arg) - partial
         if sympy.simplify(difference) == 0:
             continue

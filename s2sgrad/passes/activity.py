@@ -12,9 +12,12 @@ statements get adjoint code; `np.zeros(...)`, shapes and comparisons never do.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .. import ir, rules
-from ..errors import NoRuleError
+from ..errors import NoRuleError, NotDifferentiableError
 from ..rules.helpers import NO_DERIVATIVE
+from ..rules.numpy import DISCRETE, cast_kind
 
 CONTAINERS = {"tuple": "tuple", "list": "list"}
 ZERO_EXPONENTS = (ir.Const(0), ir.Const(0.0))
@@ -27,6 +30,8 @@ def differentiable_positions(stmt: ir.Assign) -> tuple:
         return tuple(range(1, len(stmt.args)))
     if stmt.op == "pow" and stmt.args[1] in ZERO_EXPONENTS:
         return ()                             # x ** 0 is 1 wherever x is (0 ** 0 too)
+    if cast_kind(stmt) in DISCRETE:
+        return ()                             # to integers or bools: piecewise constant
     op = rules.OPS[stmt.op]
     if op.kind == "helper" and op.rule is None and stmt.op not in NO_DERIVATIVE:
         return tuple(range(len(stmt.args)))  # a gradient's helper with no reverse rule: an error, not a zero
@@ -37,14 +42,88 @@ def active_values(fn: ir.Function, wrt) -> frozenset:
     """Names of the active values of a normalized function (loops iterate to a fixpoint)."""
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
     varied = _closure(set(wrt), assigns, lambda s, known: _diff_inputs(s) & known, lambda s: {s.target})
-    useful = {a.name for s in ir.walk(fn.body) if isinstance(s, ir.Return)
-              for a in ir.atoms_of(s.value) if isinstance(a, ir.Var)}
-    useful = _closure(useful, assigns, lambda s, known: s.target in known, _diff_inputs)
+    useful = useful_values(fn)
+    refuse_silent_zeros(fn, varied, useful)
     for stmt in assigns:          # a container would carry a derivative nothing follows
         if stmt.op in CONTAINERS and stmt.target in useful and ir.uses(stmt) & varied:
             raise NoRuleError(f"a {CONTAINERS[stmt.op]} holding differentiated values is not supported "
                               "here yet", stmt.loc, hint="use the values directly, or np.stack them into an array")
     return frozenset(varied & useful)
+
+
+def useful_values(fn: ir.Function) -> set:
+    """Names whose value reaches the returned value through differentiable arguments."""
+    assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
+    useful = {a.name for s in ir.walk(fn.body) if isinstance(s, ir.Return)
+              for a in ir.atoms_of(s.value) if isinstance(a, ir.Var)}
+    return _closure(useful, assigns, lambda s, known: s.target in known, _diff_inputs)
+
+
+def refuse_silent_zeros(fn: ir.Function, varied: set, useful: set) -> None:
+    """Refuse, at the user's line, a derivative that would be silently zero or wrong: a
+    differentiated value passed where the op's rule takes a constant (np.linspace's
+    `num`, np.einsum's subscripts, an op with no rule yet), unless the op is piecewise
+    constant there (rules.Op.piecewise); and a complex value in the differentiated flow."""
+    complex_values = _complex_values(fn)
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, ir.Assign) and stmt.target in useful:
+            _refuse_cast(stmt, varied)
+            _refuse_constant_arguments(stmt, varied)
+            if stmt.target in varied and any(_is_complex(a, complex_values) for a in stmt.args):
+                raise NotDifferentiableError(
+                    "a complex value in a differentiated computation is not supported yet", stmt.loc,
+                    hint="carry the real and imaginary parts as two real arrays")
+
+
+def _refuse_cast(stmt: ir.Assign, varied: set) -> None:
+    """A differentiated cast to anything but floats, integers and bools (complex numbers)."""
+    kind = cast_kind(stmt)
+    if stmt.target in varied and kind not in (None, "f"):      # (ints and bools do not vary)
+        what = "complex numbers" if kind == "c" else f"dtype kind {kind}"
+        raise NotDifferentiableError(f"a cast to {what} in a differentiated computation is not supported yet",
+                                     stmt.loc, hint="cast to floats, or to integers where no derivative is wanted")
+
+
+def _refuse_constant_arguments(stmt: ir.Assign, varied: set) -> None:
+    """A differentiated value where the op's rule takes a constant, unless it is piecewise there."""
+    if stmt.op == "call" or cast_kind(stmt) in DISCRETE:
+        return
+    op, kept = rules.OPS[stmt.op], set(differentiable_positions(stmt))
+    for i, arg in enumerate(stmt.args):
+        if i not in kept and isinstance(arg, ir.Var) and arg.name in varied and not op.constant_in(i):
+            raise NoRuleError(f"`{stmt.op}` has no derivative rule for its argument {_argument_name(op, i)}, "
+                              "which depends on a differentiated input", stmt.loc,
+                              hint="pass a value there that does not depend on the differentiated arguments, "
+                                   "or give the function a rule that differentiates it (@s2sgrad.adjoint)")
+
+
+def _argument_name(op, position: int) -> str:
+    names = op.args or rules.positional_names(op.obj) or ()
+    return f"`{names[position]}`" if position < len(names) else f"number {position + 1}"
+
+
+REAL_PARTS = {"np.abs", "abs"}       # ops whose result is real for a complex argument
+
+
+def _is_complex(atom, complex_values) -> bool:
+    if isinstance(atom, ir.Var):
+        return atom.name in complex_values
+    value = getattr(atom, "value", None)
+    values = value if isinstance(value, tuple) else (value,)
+    return any(isinstance(v, (complex, np.complexfloating)) for v in values)
+
+
+def _complex_values(fn: ir.Function) -> set:
+    """Names that hold complex numbers: made from a complex constant, a complex cast or a
+    complex dtype, by any op but those taking the real part or the modulus."""
+    assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and (_keeps_complex(s) or cast_kind(s) == "c")]
+    makes = lambda s, known: cast_kind(s) == "c" or any(_is_complex(a, known) for a in s.args)   # noqa: E731
+    return _closure(set(), assigns, makes, lambda s: {s.target})
+
+
+def _keeps_complex(stmt: ir.Assign) -> bool:
+    op = rules.OPS.get(stmt.op)
+    return stmt.op not in REAL_PARTS and (op is None or op.kind != "nondiff")
 
 
 def _closure(known: set, assigns, reaches, adds) -> set:

@@ -26,7 +26,7 @@ from .. import ir, rules
 from ..errors import NoRuleError
 from ..lower import Namer, inline, template
 from . import named_calls
-from .activity import differentiable_positions
+from .activity import differentiable_positions, refuse_silent_zeros, useful_values
 
 LINEAR = {"getitem", "np.sum", "np.mean", "np.reshape", "np.transpose", "np.ravel", "np.squeeze",
           "np.expand_dims", "np.swapaxes", "np.moveaxis", "np.flip", "np.roll", "np.cumsum", "np.diag",
@@ -81,6 +81,7 @@ class Forward:
         self.bindings, self.companions = dict(fn.bindings), list(fn.companions)
         self.namer = Namer.of(fn)
         self.varied = _varied(fn, wrt)
+        refuse_silent_zeros(fn, self.varied, useful_values(fn))
         self.fn, self.wrt, self.name = fn, wrt, None
         self.dot = {}
         for name in sorted(self.varied):

@@ -200,7 +200,7 @@ SHAPE_RULES = {
     "matmul_dright": _like(2, float), "dot_dright": _like(2, float),
     "matmul_dleft_sum": _like(1, float), "matmul_dright_sum": _like(2, float),
     "matmul_dleft_uniform": _like(1, float), "matmul_dright_uniform": _like(2, float),
-    "np.copy": _like(0), "np.asarray": _like(0), "np.zeros_like": _like(0, float),
+    "np.copy": _like(0), "np.asarray": lambda args, params: _like(0, dict(params).get("dtype"))(args, params), "np.zeros_like": _like(0, float),
     "np.ones_like": _like(0, float), "float": lambda args, params: Shaped((), np.dtype(float)),
     "np.sum": _reduce, "np.mean": _reduce, "np.max": _reduce, "np.min": _reduce,
     "np.amax": _reduce, "np.amin": _reduce,

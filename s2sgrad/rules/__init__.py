@@ -8,7 +8,8 @@ A primitive is registered once, by one of three decorators:
     @adjoint(np.sum)                  any other op: a template whose body
     def sum(ans, x, dans, *, axis=None, keepdims=False):
         dx = unsum(dans, x, axis=axis, keepdims=keepdims)
-    nondifferentiable(np.zeros)       the result carries no derivative
+    nondifferentiable(np.sign)        piecewise constant: the derivative is zero
+    nondifferentiable(np.arange, piecewise=False)   no rule yet: refused when differentiated
 
 `adjoint_into` adds an in-place form for ops whose adjoint writes into part
 of an array (indexing): `dx[index] += dans` instead of a new array of zeros.
@@ -46,12 +47,24 @@ class Op:
     outputs: int = 0                # how many values the op returns, when a tuple
     tangent: object = None          # forward mode's template, when a rule gives one (@tangent)
     refuse: object = None           # statics -> why the rule cannot take them (or None), asked when building
+    piecewise: bool | tuple = ()    # the arguments (names; True: all) in which the op is piecewise
+                                    # constant or that it reads for their shape only: a differentiated
+                                    # value passed there rightly gets no derivative. A differentiated
+                                    # value in any other argument the rule does not differentiate is
+                                    # refused where it is built (passes/activity.py: no silent zero)
+
+    def constant_in(self, position: int) -> bool:
+        """Whether the op's result is rightly constant in its argument at `position`."""
+        if self.piecewise is True or self.kind in ("special", "helper"):
+            return True
+        names = self.args or positional_names(self.obj) or ()
+        return position < len(names) and names[position] in self.piecewise
 
     @property
     def differentiable(self) -> tuple:
         """Names of the arguments this op's rule differentiates."""
         if self.kind == "elementwise":
-            return self.args
+            return tuple(a for a in self.args if self.piecewise is True or a not in self.piecewise)
         if self.kind == "adjoint" or (self.kind == "helper" and self.rule is not None):
             from .. import lower  # the template's assignments say which
             return lower.template(self).outputs
@@ -123,7 +136,8 @@ def _signature(rule) -> tuple[tuple, dict, tuple]:
     return args, statics, optional
 
 
-def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0, refuse=None):
+def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0, refuse=None,
+              piecewise: tuple = ()):
     def decorate(rule):
         obj = None if isinstance(target, str) else target
         key = name or (target if isinstance(target, str) else _name_of(target))
@@ -134,16 +148,19 @@ def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0,
             if value is not None:
                 setattr(rule.spec, field_name, tuple(value) if field_name in ("domain", "examples") else value)
         _add(Op(key, key, kind, rule, args, statics, obj, spec=rule.spec, optional=optional,
-                outputs=outputs, refuse=refuse))
+                outputs=outputs, refuse=refuse, piecewise=piecewise))
         return rule
     return decorate
 
 
-def partials(target, name: str | None = None, *, domain=None, sympy=None, why=None):
+def partials(target, name: str | None = None, *, domain=None, sympy=None, why=None, piecewise=()):
     """Register an elementwise op by a function returning its partials. `domain` (one
     name per argument), `sympy` (the op over symbols x, y) or `why` (there is none) tell
-    the table test how to prove it; aliases stacked on the same rule share them."""
-    return _register("elementwise", target, name, dict(domain=domain, sympy=sympy, why=why))
+    the table test how to prove it; aliases stacked on the same rule share them. The
+    arguments named in `piecewise` are integers the op is not differentiated in (their
+    partial is written 0)."""
+    return _register("elementwise", target, name, dict(domain=domain, sympy=sympy, why=why),
+                     piecewise=tuple(piecewise))
 
 
 def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=None, examples=None,
@@ -180,6 +197,13 @@ OPERATORS = {"add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y", "po
 KINDS = {"elementwise": "derivative (elementwise)", "adjoint": "derivative", "nondiff": "no derivative"}
 
 
+def _kind(op: Op) -> str:
+    """How the listing shows an op: a derivative, none (piecewise constant), or none yet."""
+    if op.kind != "nondiff" or op.piecewise is True:
+        return KINDS[op.kind]
+    return "no rule yet: refused if differentiated" + (f" (except {', '.join(op.piecewise)})" if op.piecewise else "")
+
+
 def _shown(obj) -> str:
     name = _name_of(obj)
     if name in FOREIGN:
@@ -192,13 +216,13 @@ def listing(foreign: bool = True) -> list:
     """(what a user writes, what s2sgrad knows of it) for every function and operator
     with a rule, sorted: what `s2sgrad rules` prints and the README's table shows
     (without `foreign`: only NumPy, math and Python's own, whatever is installed)."""
-    rows = {OPERATORS[k]: KINDS[OPS[k].kind] for k in OPERATORS if k in OPS}
+    rows = {OPERATORS[k]: _kind(OPS[k]) for k in OPERATORS if k in OPS}
     for shown, key in SHOWN.items():
         if foreign or key not in FOREIGN:
-            rows[shown] = KINDS[OPS[key].kind]
+            rows[shown] = _kind(OPS[key])
     from ..lower import ATTRIBUTES, METHODS
-    rows |= {f"x.{m}()": KINDS[OPS[k].kind] for m, k in METHODS.items()}
-    rows |= {f"x.{a}": KINDS[OPS[k].kind] for a, k in ATTRIBUTES.items()}
+    rows |= {f"x.{m}()": _kind(OPS[k]) for m, k in METHODS.items()}
+    rows |= {f"x.{a}": _kind(OPS[k]) for a, k in ATTRIBUTES.items()}
     return sorted(rows.items(), key=lambda r: (r[0].lstrip("x.-+").startswith(("np.", "math.", "scipy")), r[0]))
 
 
@@ -233,11 +257,16 @@ def tangent(target, name: str | None = None):
     return decorate
 
 
-def nondifferentiable(target, name: str | None = None):
-    """Register an op whose result carries no derivative (zeros, shape, ...)."""
+def nondifferentiable(target, name: str | None = None, *, piecewise: bool | tuple = True):
+    """Register an op whose result carries no derivative. By default it is piecewise
+    constant in every argument or reads their shapes only (np.sign, np.floor, comparisons,
+    np.zeros_like): a differentiated argument rightly passes zero. `piecewise=False` says
+    it has a derivative but no rule yet, and a tuple names the arguments that are
+    piecewise (np.full_like's `a`): a differentiated value reaching any other argument is
+    a located error when the derivative is built, never a silent zero."""
     key = name or (target if isinstance(target, str) else _name_of(target))
     obj = None if isinstance(target, str) else target
-    _add(Op(key, key, "nondiff", obj=obj))
+    _add(Op(key, key, "nondiff", obj=obj, piecewise=piecewise if piecewise is True else tuple(piecewise or ())))
     return target
 
 

@@ -173,7 +173,7 @@ def unvar_t(ans, g, x, dans, *, axis=None, ddof=0, keepdims=False):
 
 @tangent(unstd)
 def unstd_tangent(ans, g, x, top, dg, dx, dtop, *, axis=None, ddof=0, keepdims=False):
-    dans = unstd(dg - g * dtop / top, x, top, axis=axis, ddof=ddof, keepdims=keepdims) + \
+    dans = unstd(dg - g * dtop / np.where(top == 0, 1.0, top), x, top, axis=axis, ddof=ddof, keepdims=keepdims) + \
         unstd(g, dx, top, axis=axis, ddof=ddof, keepdims=keepdims)
 
 

@@ -9,7 +9,9 @@ Conventions at kinks: d|x|/dx is 0 at x = 0; at a tie of np.maximum (or of the
 builtin max of two values) each argument gets half of the adjoint; the adjoint of
 np.max is shared equally by the entries that tie for the maximum; np.clip passes
 the whole adjoint to x at the bounds themselves; np.sort and the order statistics
-assume no ties. The math module's functions on floats share the NumPy rules.
+assume no ties; np.std passes zero where the std is zero (one entry, or all equal: the
+convention of autograd and JAX); d(x ** y)/dy is 0 at x = 0. The math module's functions
+on floats share the NumPy rules.
 """
 import math
 
@@ -156,7 +158,7 @@ def reciprocal(x, ans): return -ans ** 2
 
 
 @partials(np.float_power, domain=(P, R), sympy="x**y")
-def float_power(x, y, ans): return y * np.float_power(x, y - 1), ans * np.log(x)
+def float_power(x, y, ans): return y * np.float_power(x, y - 1), ans * np.log(np.where(x == 0, 1.0, x))
 
 
 @partials(np.deg2rad, domain=(R,), sympy="x * pi / 180")
@@ -475,15 +477,67 @@ def asarray(ans, x, dans, *, dtype=None):
     dx = unbroadcast(dans, x)
 
 
-# -- no derivative: creation, queries, steps (zero wherever it exists) ---------------
+# -- casts: what a cast does to a derivative is decided here, by the kind of its dtype ------
+# To floats (any precision; float32 rounds the value, the derivative passes as it is): the
+# identity. To integers, unsigned integers or bools: piecewise constant, the value is the
+# cast value and the derivative zero. To complex numbers: refused (passes/activity.py) until
+# complex support lands. x.astype(t), np.asarray(x, dtype=t), np.array(x, dtype=t) and the
+# scalar types called as functions (int(x), np.float32(x)) all meet here.
 
-for _fn in (np.zeros, np.ones, np.full, np.empty, np.eye, np.identity, np.arange, np.linspace,
-            np.zeros_like, np.ones_like, np.full_like, np.empty_like, np.isnan, np.isfinite, np.isinf,
-            np.argmax, np.argmin, np.argsort, np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc,
-            np.fix, np.heaviside, np.nonzero, np.count_nonzero, np.all, np.any, np.logical_and,
-            np.logical_or, np.logical_not, np.greater, np.less, np.equal, np.allclose, np.isclose,
-            np.shape, np.ndim, np.size, math.floor, math.ceil, math.isnan, math.isfinite):
+CASTS = ("np.asarray", "np.array")            # the ops that take a `dtype` keyword to cast
+DISCRETE = ("i", "u", "b")                    # the kinds of dtype whose casts are piecewise constant
+FLOATS = (np.float64,)          # (np.float32(x) and np.float16(x) have no rule: finite differences
+                                # cannot prove a rounded value; write x.astype(np.float32))
+INTEGERS = (int, bool, np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
+COMPLEX = (complex, np.complex64, np.complex128, np.clongdouble)
+
+
+def cast_kind(stmt) -> str | None:
+    """The kind of dtype ("f", "i", "u", "b", "c", ...) a cast statement converts to, or
+    None when the statement is not a cast (or keeps its argument's dtype)."""
+    if stmt.op in CASTS:
+        dtype = dict(stmt.params).get("dtype")
+        return None if dtype is None else np.dtype(dtype).kind
+    from . import OPS
+    op = OPS.get(stmt.op)
+    obj = op.obj if op is not None else None
+    return np.dtype(obj).kind if isinstance(obj, type) and obj in FLOATS + INTEGERS + COMPLEX else None
+
+
+for _type in FLOATS:
+    partials(_type, domain=(R,), sympy="x")(float_)
+for _type in INTEGERS:
+    nondifferentiable(_type)
+for _type in COMPLEX:
+    nondifferentiable(_type, piecewise=False)
+
+
+@adjoint(np.linspace, domain=(R, R), sympy="numpy", examples=[
+    ("np.linspace(x, y, 5)", [(), ()]), ("np.linspace(x, y, 4, endpoint=False)", [(), ()]),
+    ("np.linspace(x, y, 3)", [(2,), ()]), ("np.linspace(x, 2.0)", [()])])
+def linspace(ans, start, stop, num=None, dans=None, *, endpoint=True):
+    t = np.linspace(0.0, 1.0, np.shape(ans)[0], endpoint=endpoint)     # ans = start + (stop - start) * t
+    dstart = unbroadcast(np.tensordot(1.0 - t, dans, 1), start)
+    dstop = unbroadcast(np.tensordot(t, dans, 1), stop)
+
+
+@tangent(np.linspace)
+def linspace_tangent(ans, start, stop, num=None, dstart=None, dstop=None, *, endpoint=True):
+    dans = np.linspace(dstart, dstop, np.shape(ans)[0], endpoint=endpoint)      # linear in both
+
+
+# -- no derivative: creation, queries, steps (piecewise constant: zero wherever it exists) --
+
+for _fn in (np.zeros, np.ones, np.empty, np.eye, np.identity, np.zeros_like, np.ones_like, np.empty_like,
+            np.isnan, np.isfinite, np.isinf, np.argmax, np.argmin, np.argsort, np.sign, np.floor, np.ceil,
+            np.round, np.rint, np.trunc, np.fix, np.nonzero, np.count_nonzero, np.all, np.any,
+            np.logical_and, np.logical_or, np.logical_not, np.greater, np.less, np.equal, np.allclose,
+            np.isclose, np.shape, np.ndim, np.size, math.floor, math.ceil, math.isnan, math.isfinite):
     nondifferentiable(_fn)
+nondifferentiable(np.heaviside, piecewise=("x1",))      # (x2 is its value where x1 == 0)
+nondifferentiable(np.full, piecewise=("shape",))        # the fill value has no rule yet: refused
+nondifferentiable(np.full_like, piecewise=("a",))
+nondifferentiable(np.arange, piecewise=False)           # values start + i * step: no rule yet
 
 
 # -- forward mode's own rules (elementwise ops and linear ones need none) ---------------
@@ -502,7 +556,7 @@ def var_tangent(ans, x, dx, *, axis=None, ddof=0, keepdims=False):
 @tangent(np.std)
 def std_tangent(ans, x, dx, *, axis=None, ddof=0, keepdims=False):
     dans = np.sum((x - np.mean(x, axis=axis, keepdims=True)) * dx, axis=axis, keepdims=keepdims) \
-        / ((np.size(x) / np.size(ans) - ddof) * ans)
+        / ((np.size(x) / np.size(ans) - ddof) * np.where(ans == 0, 1.0, ans))     # (0 where std is 0)
 
 
 @tangent(np.prod)

@@ -30,7 +30,7 @@ def div(x, y, ans): return 1 / y, -ans / y
 
 
 @partials("pow", domain=("positive", "real"), sympy="x ** y")
-def pow_(x, y, ans): return y * x ** (y - 1), ans * np.log(x)
+def pow_(x, y, ans): return y * x ** (y - 1), ans * np.log(np.where(x == 0, 1.0, x))   # 0 ** y: 0 for y > 0
 
 
 @partials("mod", domain=("fraction", "1-2"), why="a saw tooth: SymPy leaves its derivative unevaluated")

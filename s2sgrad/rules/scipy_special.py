@@ -1,7 +1,7 @@
 """Rules of scipy.special, registered when SciPy is installed (it is not a dependency).
 
-The derivatives of digamma and gammaln use polygamma, which has no derivative rule of
-its own here (higher derivatives of these are not covered).
+The derivatives of digamma and gammaln use polygamma, whose own rule makes their
+higher derivatives.
 """
 try:
     from scipy import special
@@ -10,10 +10,11 @@ except ImportError:  # SciPy is optional: without it there is nothing to registe
 
 import numpy as np
 
-from . import nondifferentiable, partials
+from . import partials
 
 if special is not None:
-    nondifferentiable(special.polygamma)
+    @partials(special.polygamma, domain=("index", "positive"), sympy="polygamma(x, y)", piecewise=("n",))
+    def polygamma(n, x): return 0, special.polygamma(n + 1, x)
 
     @partials(special.erf, domain=("real",), sympy="erf(x)")
     def erf(x): return 2.0 / np.sqrt(np.pi) * np.exp(-x ** 2)
