@@ -23,15 +23,19 @@ CONTAINERS = {"tuple": "tuple", "list": "list"}
 ZERO_EXPONENTS = (ir.Const(0), ir.Const(0.0))
 
 
+def constant_result(stmt: ir.Assign) -> bool:
+    """Whether the statement's result is rightly constant in all its arguments: x ** 0 is 1
+    wherever x is (0 ** 0 too), and a cast to integers or bools is piecewise constant."""
+    return (stmt.op == "pow" and stmt.args[1] in ZERO_EXPONENTS) or cast_kind(stmt) in DISCRETE
+
+
 def differentiable_positions(stmt: ir.Assign) -> tuple:
     """Positions of the arguments a statement's rule differentiates (a call to a function
     differentiates all but the function itself)."""
     if stmt.op == "call":
         return tuple(range(1, len(stmt.args)))
-    if stmt.op == "pow" and stmt.args[1] in ZERO_EXPONENTS:
-        return ()                             # x ** 0 is 1 wherever x is (0 ** 0 too)
-    if cast_kind(stmt) in DISCRETE:
-        return ()                             # to integers or bools: piecewise constant
+    if constant_result(stmt):
+        return ()
     op = rules.OPS[stmt.op]
     if op.kind == "helper" and op.rule is None and stmt.op not in NO_DERIVATIVE:
         return tuple(range(len(stmt.args)))  # a gradient's helper with no reverse rule: an error, not a zero
@@ -86,7 +90,7 @@ def _refuse_cast(stmt: ir.Assign, varied: set) -> None:
 
 def _refuse_constant_arguments(stmt: ir.Assign, varied: set) -> None:
     """A differentiated value where the op's rule takes a constant, unless it is piecewise there."""
-    if stmt.op == "call" or cast_kind(stmt) in DISCRETE:
+    if stmt.op == "call" or constant_result(stmt):
         return
     op, kept = rules.OPS[stmt.op], set(differentiable_positions(stmt))
     for i, arg in enumerate(stmt.args):
