@@ -45,6 +45,11 @@ class Compiled:
     def made(self) -> tuple:
         return self.emit()
 
+    @functools.cached_property
+    def written(self) -> tuple:
+        """Positions of the generated function's parameters it may write into (calls.written)."""
+        return calls.written(self.ir)
+
     @property
     def source(self) -> str:
         """The generated module source, as `source()` returns it (emitted when first asked:
@@ -168,8 +173,9 @@ def _resolve_wrt(fn, source, wrt):
 
 def _load(gen: ir.Function, text: str, needed: set, user_fn, source) -> object:
     """Execute the generated source; its globals are the user's module's own."""
+    bound = {name: _outside(name) for name in needed}
     for name in sorted(needed & gen.free):
-        if source.lookup(name) is not (BOUND | rules.FOREIGN)[name]:
+        if source.lookup(name) is not bound[name]:
             raise UnsupportedSyntaxError(
                 f"your function reads a global `{name}`, a name the generated code needs for "
                 f"itself", source.loc(source.tree), hint=f"rename your `{name}`")
@@ -183,12 +189,23 @@ def _load(gen: ir.Function, text: str, needed: set, user_fn, source) -> object:
     module = compile(factory, filename, "exec")
     inner = _code_named(_code_named(module, "__factory__"), gen.name)
     cells[gen.name] = types.CellType()          # a recursive vjp calls itself by name
-    bound = BOUND | rules.FOREIGN
     closure = tuple(cells[n] if n not in bound else types.CellType(bound[n]) for n in inner.co_freevars)
     made = types.FunctionType(inner, user_fn.__globals__, gen.name, None, closure)
     made.__s2sgrad_ir__ = gen                   # the referee (verify.py) runs this IR on symbols
     cells[gen.name].cell_contents = made
     return made
+
+
+def _outside(name: str):
+    """The object a name the generated code needs from outside stands for: `np`, a runtime
+    helper, a function of a user's rule, a builtin (under `_s2s_` where the code's own
+    names hide it)."""
+    plain = name.removeprefix(emit.RESERVED)
+    found = (BOUND | rules.FOREIGN).get(plain, _NOTHING)
+    return found if found is not _NOTHING else emit.outside_value(name)
+
+
+_NOTHING = object()
 
 
 def _code_named(code, name):
@@ -283,9 +300,9 @@ def _jvp(fn, compiled, primals, tangents):
     if any(type(a) is np.ndarray and a.size >= LARGE for a in args):
         # large arrays: the version specialized to these shapes (results written into memory
         # the code holds, passes/buffers.py)
-        key = calls.shape_key((*args, *tangents))
-        return compile_derivative(fn, compiled.positions, "jvp", key).fn(*args, *tangents)
-    return compiled.fn(*args, *tangents)       # (generated code never writes into its parameters)
+        compiled = compile_derivative(fn, compiled.positions, "jvp", calls.shape_key((*args, *tangents)))
+    value, tangent = compiled.fn(*calls.copies((*args, *tangents), compiled.written))
+    return value, calls.fresh(tangent, tangents)
 
 
 def _check_tangents(compiled, args, tangents) -> None:
@@ -385,8 +402,9 @@ def hvp(fn, wrt=0):
         tangents = (tangents,) if single else tuple(tangents)
         args = calls.arguments(compiled, tuple(args))
         _check_tangents(compiled, args, tangents)
-        _, (_, along) = compiled.fn(*args, *tangents)
-        return along[0] if single else tuple(along)
+        _, (_, along) = compiled.fn(*calls.copies((*args, *tangents), compiled.written))
+        along = calls.fresh(tuple(along), (*args, *tangents))
+        return along[0] if single else along
     return product
 
 
