@@ -10,6 +10,7 @@ path of one type check each.
 from __future__ import annotations
 
 import inspect
+import weakref
 from functools import partial
 from typing import NamedTuple
 
@@ -27,11 +28,15 @@ class Derived(NamedTuple):
     respect to the parameters at `positions` (`single`: wrt was one of them, not a tuple),
     by the sweeps in `chain` ("reverse" for grad, then "forward" once per grad taken of
     it); `value`: it returns the value too (value_and_grad)."""
-    fn: object
+    of: object              # fn, or a weak reference to it (for a derivative the cache holds)
     positions: tuple
     single: bool
     chain: tuple
     value: bool = False
+
+    @property
+    def fn(self):
+        return self.of() if isinstance(self.of, weakref.ref) else self.of
 
 
 def entry_point(compiled, fn, value: bool, specialize=None):
@@ -82,7 +87,7 @@ def entry_point(compiled, fn, value: bool, specialize=None):
                                                                         compiled)}
     namespace |= {f"_s2s_default_{i}": p.default for i, p in enumerate(params)}
     exec("\n".join(lines), namespace)
-    entry = namespace["entry"]
+    entry = namespace.pop("entry")        # (no cycle through its globals)
     entry.__name__ = entry.__qualname__ = ("value_and_grad_" if value else "grad_") + fn.__name__
     entry.__doc__ = compiled.ir.doc
     entry.__s2sgrad__ = Derived(fn, compiled.positions, compiled.single, ("reverse",), value)
@@ -118,7 +123,7 @@ def jvp_entry(compiled, slow, large: int):
               "    return value, tangent"]
     namespace = {"slow": slow, "nd": np.ndarray, "impl": compiled.fn, "copy": _copy, "fresh": fresh}
     exec("\n".join(lines), namespace)
-    return namespace["entry"]
+    return namespace.pop("entry")        # (no cycle through its globals)
 
 
 CALLS = {"call", "call_adjoint", "pullback"}     # a callee may write into what it is passed

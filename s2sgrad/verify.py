@@ -109,7 +109,6 @@ def verify(fn, *args, wrt=None, budget: float = 10.0, blame: bool = True) -> Rep
     `budget` seconds: past it, the verdict is finite differences, labelled as such).
     A wrong gradient is blamed on a rule or a pass unless `blame` is False."""
     start = time.perf_counter()
-    fn = inspect.unwrap(fn)
     bound = inspect.signature(fn).bind(*args)
     bound.apply_defaults()
     args = tuple(bound.arguments.values())

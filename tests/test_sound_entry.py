@@ -2,6 +2,10 @@
 user's function on copies of the arguments (issue 14)."""
 from __future__ import annotations
 
+import gc
+import linecache
+import weakref
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -157,3 +161,127 @@ def test_parameters_named_like_builtins(tmp_path):
         np.testing.assert_allclose(gradient, [0.0, 3.0, 3.0], rtol=1e-12)
     np.testing.assert_allclose(s2sgrad.jvp(fn, (x, *rest), (np.ones(3),), wrt=(0,))[1], 6.0, rtol=1e-12)
     np.testing.assert_allclose(s2sgrad.hvp(fn)(x, *rest, np.ones(3)), np.zeros(3), atol=1e-12)
+
+
+# -- a decorated function is differentiated as what runs: its wrapper ----------------
+
+DECORATORS = """
+import functools
+
+
+def doubled(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return 2.0 * fn(*args, **kwargs)
+    return wrapper
+
+
+def first_only(fn):
+    @functools.wraps(fn)
+    def wrapper(*args):
+        return fn(args[0], 1.0)
+    return wrapper
+"""
+
+
+def test_a_function_wrapped_by_a_decorator_is_differentiated_with_its_decorator(tmp_path):
+    fn = make_function(tmp_path, """
+        @doubled
+        def energy(x, *, stiffness=3.0):
+            return stiffness * np.sum(x ** 2)
+    """, name="energy", preamble="import numpy as np\n" + DECORATORS)
+    x = np.array([1.0, -2.0])
+    value, gradient = s2sgrad.value_and_grad(fn)(x)
+    assert value == fn(x) == 30.0
+    np.testing.assert_allclose(gradient, numeric_vjp(fn, (x,), 0, 1.0), rtol=1e-7)
+    np.testing.assert_allclose(s2sgrad.grad(fn)(x, stiffness=1.0), 4.0 * x, rtol=1e-12)
+    np.testing.assert_allclose(s2sgrad.hessian(fn)(x), 12.0 * np.eye(2), rtol=1e-12)
+    report = s2sgrad.verify(fn, x)
+    assert report and all(v.verified for v in report.verdicts), report
+
+
+def test_a_wrapper_that_reads_its_arguments_is_refused_at_its_line(tmp_path):
+    fn = make_function(tmp_path, """
+        @first_only
+        def spring(x, k):
+            return k * np.sum(x ** 2)
+    """, name="spring", preamble="import numpy as np\n" + DECORATORS)
+    with pytest.raises(s2sgrad.UnsupportedSyntaxError, match="decorator `first_only`") as info:
+        s2sgrad.grad(fn)
+    assert info.value.loc.text.strip() == "return fn(args[0], 1.0)"
+
+
+# -- a derivative is of the code that runs now ---------------------------------------
+
+def test_a_redefined_helper_is_differentiated_anew(tmp_path):
+    loss = make_function(tmp_path, """
+        def penalty(w):
+            return w ** 2
+
+        def loss(w):
+            return np.sum(penalty(w))
+    """, name="loss")
+    w = np.array([1.0, -2.0])
+    np.testing.assert_allclose(s2sgrad.grad(loss)(w), 2 * w, rtol=1e-12)
+    loss.__globals__["penalty"] = make_function(tmp_path, "def penalty(w):\n    return np.abs(w) ** 3\n",
+                                                name="penalty")          # the cell re-run
+    np.testing.assert_allclose(s2sgrad.grad(loss)(w), 3 * w * np.abs(w), rtol=1e-12)
+    np.testing.assert_allclose(s2sgrad.jvp(loss, (w,), (np.ones(2),))[1], np.sum(3 * w * np.abs(w)),
+                               rtol=1e-12)
+
+
+def test_replaced_code_is_differentiated_anew(tmp_path):
+    old = make_function(tmp_path, "def model(x):\n    return np.sum(x * 2.0)\n", name="model")
+    new = make_function(tmp_path, "def model(x):\n    return np.sum(np.sin(x))\n", name="model")
+    x = np.array([0.5, 1.0])
+    np.testing.assert_allclose(s2sgrad.grad(old)(x), [2.0, 2.0])
+    np.testing.assert_allclose(s2sgrad.jvp(old, (x,), (np.ones(2),))[1], 4.0)
+    old.__code__ = new.__code__                                  # what autoreload does
+    np.testing.assert_allclose(s2sgrad.grad(old)(x), np.cos(x), rtol=1e-12)
+    np.testing.assert_allclose(s2sgrad.jvp(old, (x,), (np.ones(2),))[1], np.sum(np.cos(x)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("edit", ["changed", "moved"])
+def test_a_file_edited_since_import_is_refused(tmp_path, edit):
+    fn = make_function(tmp_path, """
+        def energy(x):
+            return np.sum(x ** 2)
+
+
+        def other(x):
+            return np.sum(x ** 3)
+    """, name="energy")
+    path = fn.__code__.co_filename
+    text = open(path).read()
+    edited = text.replace("x ** 2", "x ** 4") if edit == "changed" else \
+        text.replace("\ndef energy", "\ndef added(x):\n    return x\n\n\ndef energy")
+    with open(path, "w") as out:
+        out.write(edited)
+    with pytest.raises(s2sgrad.SourceUnavailableError, match="changed since the function was defined"):
+        s2sgrad.grad(fn)
+
+
+# -- a derivative lives no longer than its function ---------------------------------
+
+def test_a_dropped_closure_and_what_it_captured_are_freed(tmp_path):
+    make = make_function(tmp_path, """
+        def make_loss(data):
+            def loss(w):
+                return np.sum((data[:3] - w) ** 2)
+            return loss
+    """, name="make_loss")
+    before = sum(1 for name in linecache.cache if name.startswith("<s2sgrad-"))
+
+    def use_once():
+        data = np.arange(1e6)                        # 8 MB
+        loss, w = make(data), np.zeros(3)
+        np.testing.assert_allclose(s2sgrad.grad(loss)(w), -2 * data[:3])
+        s2sgrad.jvp(loss, (w,), (np.ones(3),))
+        s2sgrad.hessian(loss)(w)
+        s2sgrad.vjp(loss, w)[1](1.0)
+        return weakref.ref(loss), weakref.ref(data)
+
+    refs = use_once()
+    gc.collect()
+    assert all(r() is None for r in refs)
+    assert sum(1 for name in linecache.cache if name.startswith("<s2sgrad-")) == before
