@@ -313,8 +313,8 @@ def _jvp_entry(fn, wrt):
     entry = calls.jvp_entry(compiled, functools.partial(_jvp_of, weakref.ref(fn), compiled), LARGE)
     key = (id(fn), given)
     if _weakrefable(fn) and isinstance(given, (int, str, tuple, type(None))):
-        _JVP_ENTRIES[key] = (weakref.ref(fn, lambda _, key=key: _JVP_ENTRIES.pop(key, None)), entry,
-                             compiled.depends)
+        forget = functools.partial(_JVP_ENTRIES.pop, key, None)     # (bound now: it may run at exit)
+        _JVP_ENTRIES[key] = (weakref.ref(fn, lambda _: forget()), entry, compiled.depends)
     return entry
 
 
@@ -337,6 +337,15 @@ def _jvp(fn, compiled, primals, tangents):
         compiled = compile_derivative(fn, compiled.positions, "jvp", calls.shape_key((*args, *tangents)))
     value, tangent = compiled.fn(*calls.copies((*args, *tangents), compiled.written))
     return value, calls.fresh(tangent, tangents)
+
+
+def _no_dicts(compiled, args, what: str) -> None:
+    """Second derivatives along a dict of arrays are not made yet: say so, at the function."""
+    for name, i in zip(compiled.wrt, compiled.positions):
+        if isinstance(args[i], dict):
+            raise NotDifferentiableError(f"{what} with respect to a dict (`{name}`) is not supported yet",
+                                         compiled.ir.loc, hint=f"pass the arrays in `{name}` as arguments "
+                                                              "of their own, or use s2sgrad.grad or vjp")
 
 
 def _check_tangents(compiled, args, tangents) -> None:
@@ -436,6 +445,7 @@ def hvp(fn, wrt=0):
         *args, tangents = args
         tangents = (tangents,) if single else tuple(tangents)
         args = calls.arguments(compiled, tuple(args))
+        _no_dicts(compiled, args, "hvp")
         _check_tangents(compiled, args, tangents)
         _, (_, along) = compiled.fn(*calls.copies((*args, *tangents), compiled.written))
         along = calls.fresh(tuple(along), (*args, *tangents))
@@ -455,8 +465,10 @@ def hessian(fn, wrt=0):
     single = not isinstance(wrt, tuple)
     places = _indices(fn, (wrt,) if single else wrt)
     times, gradient = hvp(fn, places), grad(fn, places)
+    gradient_of = compile_derivative(fn, places, "grad")
 
     def hess(*args):
+        _no_dicts(gradient_of, calls.arguments(gradient_of, args), "hessian")
         if compile_derivative(gradient, places, "vjp").rerun:
             def along(t):
                 return times(*args, t)

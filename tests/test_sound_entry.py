@@ -285,3 +285,17 @@ def test_a_dropped_closure_and_what_it_captured_are_freed(tmp_path):
     gc.collect()
     assert all(r() is None for r in refs)
     assert sum(1 for name in linecache.cache if name.startswith("<s2sgrad-")) == before
+
+
+def test_second_derivatives_along_a_dict_are_refused_at_the_function(tmp_path):
+    fn = make_function(tmp_path, """
+        def energy(params):
+            return np.sum(params["a"] * params["a"] * params["b"])
+    """, name="energy")
+    params = {"a": np.array([1.0, 2.0]), "b": np.array([1.0, 3.0])}
+    np.testing.assert_allclose(s2sgrad.grad(fn)(params)["a"], [2.0, 12.0])
+    for second in (lambda: s2sgrad.hvp(fn)(params, {"a": np.ones(2), "b": np.zeros(2)}),
+                   lambda: s2sgrad.hessian(fn)(params)):
+        with pytest.raises(s2sgrad.NotDifferentiableError, match="dict") as info:
+            second()
+        assert info.value.loc.text.strip() == "def energy(params):"
