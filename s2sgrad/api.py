@@ -8,6 +8,7 @@ checks a user needs: differentiated arguments must be floating point, and
 """
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import functools
 import inspect
@@ -18,10 +19,11 @@ import textwrap
 import types
 import weakref
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from . import calls, emit, frontend, ir, passes, rules, runtime
+from . import calls, emit, frontend, ir, passes, rules, running, runtime
 from .errors import NotDifferentiableError, ShapeError, UnsupportedSyntaxError
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -40,10 +42,16 @@ class Compiled:
     outputs: int = 0          # how many values the function returns, if a tuple
     optimized: object = None  # the IR after the optimizer: where specializations start
     emit: object = None       # makes (module source, loaded function) when first asked
+    depends: object = None    # the code it was built from (running.Depends)
 
     @functools.cached_property
     def made(self) -> tuple:
         return self.emit()
+
+    @functools.cached_property
+    def written(self) -> tuple:
+        """Positions of the generated function's parameters it may write into (calls.written)."""
+        return calls.written(self.ir)
 
     @property
     def source(self) -> str:
@@ -60,13 +68,16 @@ class Compiled:
 def compile_derivative(fn, wrt=0, kind="grad", shapes=None) -> Compiled:
     """The compiled derivative of `fn` (cached: asking again costs no compile); `shapes`,
     one `calls.shape_key` item per parameter, asks for the version specialized to them."""
-    target = inspect.unwrap(fn)
-    if kind in ("vjp", "jvp") and hasattr(target, "__s2sgrad__"):
-        return _of_derivative(target, wrt, kind, shapes)
+    if kind in ("vjp", "jvp") and hasattr(fn, "__s2sgrad__"):
+        return _of_derivative(fn, wrt, kind, shapes)
     key = (wrt if isinstance(wrt, tuple) else (wrt,), not isinstance(wrt, tuple), kind, shapes)
-    per_fn = _CACHE.setdefault(target, {}) if _weakrefable(target) else {}
-    if key not in per_fn:
-        per_fn[key] = _compile(target, wrt, kind, shapes)
+    per_fn = _CACHE.setdefault(fn, {}) if _weakrefable(fn) else {}
+    if key not in per_fn or not per_fn[key].depends.current():    # (built from code since changed)
+        with running.recording() as seen:
+            compiled = _compile(fn, wrt, kind, shapes)
+        compiled.depends = running.Depends(fn, seen)
+        per_fn[key] = compiled
+    running.extend(per_fn[key].depends)       # (a caller's derivative depends on it too)
     return per_fn[key]
 
 
@@ -74,7 +85,8 @@ def _of_derivative(derivative, wrt, kind, shapes):
     """The vjp or jvp of a gradient s2sgrad made (`grad(f)` or `value_and_grad(f)`): the
     derivative of f's generated gradient, compiled as f's (reverse over reverse, or
     forward over reverse)."""
-    of, positions, single, chain, value = derivative.__s2sgrad__
+    made = derivative.__s2sgrad__
+    of, positions, single, chain, value = made.fn, made.positions, made.single, made.chain, made.value
     names = list(inspect.signature(of).parameters)
     inner = names[positions[0]] if single else tuple(names[p] for p in positions)
     if chain == ("vjp",) and kind == "jvp":    # a vjp's jvp: along its parameters at `wrt`
@@ -133,11 +145,13 @@ def _compile(fn, wrt, kind, shapes=None) -> Compiled:
         params = list(general.ir.params)          # (a jvp's tangents too)
         gen = passes.derivative(fn, names, kind, single, shapes=calls.abstract_arguments(params, shapes),
                                 resume=("optimize", general.optimized))
+    scope, of = _Scope.of(fn, source.loc(source.tree)), weakref.ref(fn)   # (the cache keeps fn alive: never)
+
     def made():
         module, text, needed = emit.sources(gen)
-        loaded = _load(gen, text, needed, fn, source)
+        loaded = _load(gen, text, needed, scope)
         if kind == "vjp":                      # (a second derivative through a call to it: its jvp)
-            loaded.__s2sgrad__ = calls.Derived(fn, positions, single, ("vjp",))
+            loaded.__s2sgrad__ = calls.Derived(of, positions, single, ("vjp",))
         return module, loaded
     signature = inspect.signature(fn)
     value = gen.body[-1].value[0]
@@ -166,15 +180,34 @@ def _resolve_wrt(fn, source, wrt):
     return tuple(chosen), tuple(params.index(c) for c in chosen), single
 
 
-def _load(gen: ir.Function, text: str, needed: set, user_fn, source) -> object:
-    """Execute the generated source; its globals are the user's module's own."""
+class _Scope(NamedTuple):
+    """Where the user's function finds its names (held without the function itself, so
+    that a cached derivative never keeps it alive), and where to point at it."""
+    globals: dict
+    cells: dict
+    loc: object
+
+    @staticmethod
+    def of(fn, loc) -> "_Scope":
+        return _Scope(fn.__globals__, dict(zip(fn.__code__.co_freevars, fn.__closure__ or ())), loc)
+
+    def lookup(self, name: str):
+        cell = self.cells.get(name)
+        if cell is not None:
+            return cell.cell_contents
+        return self.globals.get(name, getattr(builtins, name, None))
+
+
+def _load(gen: ir.Function, text: str, needed: set, scope: _Scope) -> object:
+    """Execute the generated source; its globals are the user's module's own. The source
+    shows in tracebacks (linecache) for as long as the function lives."""
+    bound = {name: _outside(name) for name in needed}
     for name in sorted(needed & gen.free):
-        if source.lookup(name) is not (BOUND | rules.FOREIGN)[name]:
+        if scope.lookup(name) is not bound[name]:
             raise UnsupportedSyntaxError(
                 f"your function reads a global `{name}`, a name the generated code needs for "
-                f"itself", source.loc(source.tree), hint=f"rename your `{name}`")
-    cells = dict(zip(user_fn.__code__.co_freevars, user_fn.__closure__ or ()))
-    cells |= {name: types.CellType(value) for name, value in gen.bindings.items()}
+                f"itself", scope.loc, hint=f"rename your `{name}`")
+    cells = dict(scope.cells) | {name: types.CellType(value) for name, value in gen.bindings.items()}
     outer = sorted(needed) + sorted(n for n in cells if n in gen.free and n not in needed)
     factory = f"def __factory__({', '.join(outer)}):\n{textwrap.indent(text, '    ')}" \
               f"    return {gen.name}\n"
@@ -183,12 +216,24 @@ def _load(gen: ir.Function, text: str, needed: set, user_fn, source) -> object:
     module = compile(factory, filename, "exec")
     inner = _code_named(_code_named(module, "__factory__"), gen.name)
     cells[gen.name] = types.CellType()          # a recursive vjp calls itself by name
-    bound = BOUND | rules.FOREIGN
     closure = tuple(cells[n] if n not in bound else types.CellType(bound[n]) for n in inner.co_freevars)
-    made = types.FunctionType(inner, user_fn.__globals__, gen.name, None, closure)
+    made = types.FunctionType(inner, scope.globals, gen.name, None, closure)
     made.__s2sgrad_ir__ = gen                   # the referee (verify.py) runs this IR on symbols
     cells[gen.name].cell_contents = made
+    weakref.finalize(made, linecache.cache.pop, filename, None)
     return made
+
+
+def _outside(name: str):
+    """The object a name the generated code needs from outside stands for: `np`, a runtime
+    helper, a function of a user's rule, a builtin (under `_s2s_` where the code's own
+    names hide it)."""
+    plain = name.removeprefix(emit.RESERVED)
+    found = (BOUND | rules.FOREIGN).get(plain, _NOTHING)
+    return found if found is not _NOTHING else emit.outside_value(name)
+
+
+_NOTHING = object()
 
 
 def _code_named(code, name):
@@ -200,7 +245,7 @@ def _code_named(code, name):
 def value_and_grad(fn, wrt=0):
     """`fn`'s value and its gradient with respect to `wrt` (an index, a name, or a tuple);
     the result is a function with `fn`'s parameters returning `(value, gradient)`."""
-    return calls.entry_point(compile_derivative(fn, wrt, "grad"), inspect.unwrap(fn), value=True,
+    return calls.entry_point(compile_derivative(fn, wrt, "grad"), fn, value=True,
                              specialize=_specializer(fn, wrt, "grad"))
 
 
@@ -210,7 +255,7 @@ def grad(fn, wrt=0):
     derivative s2sgrad made of a function of one number: `grad(grad(f))` is f''."""
     if hasattr(fn, "__s2sgrad__"):
         return _higher_order(fn, wrt)
-    return calls.entry_point(compile_derivative(fn, wrt, "grad"), inspect.unwrap(fn), value=False,
+    return calls.entry_point(compile_derivative(fn, wrt, "grad"), fn, value=False,
                              specialize=_specializer(fn, wrt, "grad"))
 
 
@@ -218,11 +263,11 @@ def vjp(fn, *args, wrt=None):
     """`(fn(*args), pullback)`; `pullback(cotangent)` returns one gradient per differentiated
     argument (all of them by default) and may be called any number of times."""
     if wrt is None:
-        wrt = tuple(range(len(inspect.signature(inspect.unwrap(fn)).parameters)))
+        wrt = tuple(range(len(inspect.signature(fn).parameters)))
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "vjp")
     args = calls.arguments(compiled, args)
     if compiled.rerun:      # loops and branches: the derivative runs the function again,
-        out = inspect.unwrap(fn)(*_copies(args))      # each time on arguments of its own
+        out = fn(*_copies(args))      # each time on arguments of its own
 
         def impl(cotangent):
             return compiled.fn(*_copies(args), cotangent)[1]
@@ -251,7 +296,7 @@ def jvp(fn, primals, tangents, wrt=None):
         found = _JVP_ENTRIES.get((id(fn), wrt))
     except TypeError:                          # (wrt a list: no cache)
         found = None
-    if found is not None and found[0]() is fn:
+    if found is not None and found[0]() is fn and found[2].current():
         return found[1](primals, tangents)
     return _jvp_entry(fn, wrt)(primals, tangents)
 
@@ -262,17 +307,23 @@ _JVP_ENTRIES: dict = {}      # (id(fn), wrt) -> (weak reference to fn, its entry
 def _jvp_entry(fn, wrt):
     """jvp's path for `fn` and `wrt`: straight to the generated code for arguments it
     takes as they are (calls.jvp_entry), else through `_jvp`'s checks."""
-    given, made = wrt, getattr(inspect.unwrap(fn), "__s2sgrad__", None)
+    given, made = wrt, getattr(fn, "__s2sgrad__", None)
     if wrt is None and made is not None:      # a gradient: along the arguments it is taken for
         wrt = made.positions[0] if made.single else made.positions
     elif wrt is None:
-        wrt = tuple(range(len(inspect.signature(inspect.unwrap(fn)).parameters)))
+        wrt = tuple(range(len(inspect.signature(fn).parameters)))
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "jvp")
-    entry = calls.jvp_entry(compiled, functools.partial(_jvp, fn, compiled), LARGE)
+    entry = calls.jvp_entry(compiled, functools.partial(_jvp_of, weakref.ref(fn), compiled), LARGE)
     key = (id(fn), given)
     if _weakrefable(fn) and isinstance(given, (int, str, tuple, type(None))):
-        _JVP_ENTRIES[key] = (weakref.ref(fn, lambda _, key=key: _JVP_ENTRIES.pop(key, None)), entry)
+        forget = functools.partial(_JVP_ENTRIES.pop, key, None)     # (bound now: it may run at exit)
+        _JVP_ENTRIES[key] = (weakref.ref(fn, lambda _: forget()), entry, compiled.depends)
     return entry
+
+
+def _jvp_of(of, compiled, primals, tangents):
+    """`_jvp` of the function `of` refers to (weakly: the table of entries keeps none alive)."""
+    return _jvp(of(), compiled, primals, tangents)
 
 
 def _jvp(fn, compiled, primals, tangents):
@@ -286,9 +337,18 @@ def _jvp(fn, compiled, primals, tangents):
     if any(type(a) is np.ndarray and a.size >= LARGE for a in args):
         # large arrays: the version specialized to these shapes (results written into memory
         # the code holds, passes/buffers.py)
-        key = calls.shape_key((*args, *tangents))
-        return compile_derivative(fn, compiled.positions, "jvp", key).fn(*args, *tangents)
-    return compiled.fn(*args, *tangents)       # (generated code never writes into its parameters)
+        compiled = compile_derivative(fn, compiled.positions, "jvp", calls.shape_key((*args, *tangents)))
+    value, tangent = compiled.fn(*calls.copies((*args, *tangents), compiled.written))
+    return value, calls.fresh(tangent, tangents)
+
+
+def _no_dicts(compiled, args, what: str) -> None:
+    """Second derivatives along a dict of arrays are not made yet: say so, at the function."""
+    for name, i in zip(compiled.wrt, compiled.positions):
+        if isinstance(args[i], dict):
+            raise NotDifferentiableError(f"{what} with respect to a dict (`{name}`) is not supported yet",
+                                         compiled.ir.loc, hint=f"pass the arrays in `{name}` as arguments "
+                                                              "of their own, or use s2sgrad.grad or vjp")
 
 
 def _check_tangents(compiled, args, tangents) -> None:
@@ -350,7 +410,8 @@ def _stacked(columns: list, arg):
 def _higher_order(derivative, wrt):
     """`grad` of a derivative s2sgrad made (`grad(f)`, `grad(grad(f))`): one more forward
     sweep over f's gradient, along the same argument, which must be one number."""
-    fn, positions, single, chain = derivative.__s2sgrad__[:4]
+    made = derivative.__s2sgrad__
+    fn, positions, single, chain = made.fn, made.positions, made.single, made.chain
     position = _indices(fn, (wrt,))[0] if not isinstance(wrt, tuple) else None
     loc = compile_derivative(fn, positions if not single else positions[0], "grad").ir.loc
     if not single or position != positions[0]:
@@ -387,10 +448,12 @@ def hvp(fn, wrt=0):
         *args, tangents = args
         tangents = (tangents,) if single else tuple(tangents)
         args = calls.arguments(compiled, tuple(args))
+        _no_dicts(compiled, args, "hvp")
         _check_tangents(compiled, args, tangents)
-        _, (_, along) = compiled.fn(*args, *tangents)
+        _, (_, along) = compiled.fn(*calls.copies((*args, *tangents), compiled.written))
+        along = calls.fresh(tuple(along), (*args, *tangents))
         calls.check_real(along, compiled)
-        return along[0] if single else tuple(along)
+        return along[0] if single else along
     return product
 
 
@@ -406,8 +469,10 @@ def hessian(fn, wrt=0):
     single = not isinstance(wrt, tuple)
     places = _indices(fn, (wrt,) if single else wrt)
     times, gradient = hvp(fn, places), grad(fn, places)
+    gradient_of = compile_derivative(fn, places, "grad")
 
     def hess(*args):
+        _no_dicts(gradient_of, calls.arguments(gradient_of, args), "hessian")
         if compile_derivative(gradient, places, "vjp").rerun:
             def along(t):
                 return times(*args, t)
@@ -422,7 +487,7 @@ def hessian(fn, wrt=0):
     return hess
 
 def _indices(fn, positions) -> tuple:
-    names = list(inspect.signature(inspect.unwrap(fn)).parameters)
+    names = list(inspect.signature(fn).parameters)
     return tuple(p if isinstance(p, int) else names.index(p) for p in positions)
 
 

@@ -10,12 +10,13 @@ path of one type check each.
 from __future__ import annotations
 
 import inspect
+import weakref
 from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 
-from . import ir
+from . import aliasing, ir
 from .errors import NotDifferentiableError, ShapeError
 
 
@@ -27,11 +28,15 @@ class Derived(NamedTuple):
     respect to the parameters at `positions` (`single`: wrt was one of them, not a tuple),
     by the sweeps in `chain` ("reverse" for grad, then "forward" once per grad taken of
     it); `value`: it returns the value too (value_and_grad)."""
-    fn: object
+    of: object              # fn, or a weak reference to it (for a derivative the cache holds)
     positions: tuple
     single: bool
     chain: tuple
     value: bool = False
+
+    @property
+    def fn(self):
+        return self.of() if isinstance(self.of, weakref.ref) else self.of
 
 
 def entry_point(compiled, fn, value: bool, specialize=None):
@@ -45,12 +50,13 @@ def entry_point(compiled, fn, value: bool, specialize=None):
     wrt = [names[i] for i in compiled.positions]
     every = "(" + "".join(f"{n}, " for n in names) + "_s2s_value)"
     lines = [f"def entry({_parameter_list(params)}):"]
-    lines += [f"    if type({w}) is not float and (type({w}) is not _s2s_ndarray or {w}.dtype.kind != 'f'): "
-              f"_s2s_check_float({w}, {w!r})" for w in wrt]
+    lines += [f"    if _s2s_type({w}) is not _s2s_float and (_s2s_type({w}) is not _s2s_ndarray "
+              f"or {w}.dtype.kind != 'f'): _s2s_check_float({w}, {w!r})" for w in wrt]
+    lines += [f"    {names[i]} = _s2s_copy({names[i]})" for i in compiled.written if i < len(names)]
     impl = "_s2s_impl"
     dispatch = specialize is not None and _depends_on_shapes(compiled.ir)
     if dispatch:
-        key = "".join(f"({n}.shape, {n}.dtype.char) if type({n}) is _s2s_ndarray else type({n}), "
+        key = "".join(f"({n}.shape, {n}.dtype.char) if _s2s_type({n}) is _s2s_ndarray else _s2s_type({n}), "
                       for n in names)
         lines += [f"    _s2s_key = ({key})",
                   "    _s2s_fn = _s2s_table.get(_s2s_key) or _s2s_specialize(_s2s_key)"]
@@ -60,10 +66,10 @@ def entry_point(compiled, fn, value: bool, specialize=None):
               "    except Exception:",
               f"        _s2s_explain({', '.join(names)})",
               "        raise",
-              "    if type(_s2s_value) is not float and type(_s2s_value) is not _s2s_float64: "
+              "    if _s2s_type(_s2s_value) is not _s2s_float and _s2s_type(_s2s_value) is not _s2s_float64: "
               "_s2s_check_scalar(_s2s_value)"]
     if compiled.single:
-        lines += [f"    if type(_s2s_grads) is not float or type({wrt[0]}) is not float:",
+        lines += [f"    if _s2s_type(_s2s_grads) is not _s2s_float or _s2s_type({wrt[0]}) is not _s2s_float:",
                   f"        _s2s_grads = _s2s_own(_s2s_grads, {wrt[0]}, {every})",
                   "        _s2s_check_real(_s2s_grads)"]
     else:
@@ -71,7 +77,9 @@ def entry_point(compiled, fn, value: bool, specialize=None):
                   "    _s2s_check_real(_s2s_grads)"]
     lines.append("    return _s2s_value, _s2s_grads" if value else "    return _s2s_grads")
     namespace = {"_s2s_impl": None if dispatch else compiled.fn, "_s2s_own": own, "_s2s_own_all": own_all,
-                 "_s2s_float64": np.float64, "_s2s_ndarray": np.ndarray,
+                 "_s2s_copy": _copy,
+                 "_s2s_float64": np.float64, "_s2s_ndarray": np.ndarray, "_s2s_float": float,
+                 "_s2s_type": type,
                  "_s2s_check_float": partial(check_float, compiled=compiled),
                  "_s2s_check_scalar": partial(check_scalar, compiled=compiled),
                  "_s2s_check_real": partial(check_real, compiled=compiled),
@@ -82,7 +90,7 @@ def entry_point(compiled, fn, value: bool, specialize=None):
                                                                         compiled)}
     namespace |= {f"_s2s_default_{i}": p.default for i, p in enumerate(params)}
     exec("\n".join(lines), namespace)
-    entry = namespace["entry"]
+    entry = namespace.pop("entry")        # (no cycle through its globals)
     entry.__name__ = entry.__qualname__ = ("value_and_grad_" if value else "grad_") + fn.__name__
     entry.__doc__ = compiled.ir.doc
     entry.__s2sgrad__ = Derived(fn, compiled.positions, compiled.single, ("reverse",), value)
@@ -112,10 +120,62 @@ def jvp_entry(compiled, slow, large: int):
         lines += [f"    if type({names[i]}) is nd and ({names[i]}.size >= {large} or {names[i]}.dtype.kind == 'c') "
                   f"or type({names[i]}) is complex or type({names[i]}) is c128:",
                   "        return slow(primals, tangents)"]
-    lines.append(f"    return impl({', '.join(names + tangents)})")
-    namespace = {"slow": slow, "nd": np.ndarray, "c128": np.complex128, "impl": compiled.fn}
+    lines += [f"    {v} = copy({v})" for v in (names[i] if i < n else tangents[i - n] for i in compiled.written)]
+    lines += [f"    value, tangent = impl({', '.join(names + tangents)})",
+              "    if type(tangent) is not float:",
+              f"        tangent = fresh(tangent, ({''.join(t + ', ' for t in tangents)}))",
+              "    return value, tangent"]
+    namespace = {"slow": slow, "nd": np.ndarray, "c128": np.complex128, "impl": compiled.fn, "copy": _copy,
+                 "fresh": fresh}
     exec("\n".join(lines), namespace)
-    return namespace["entry"]
+    return namespace.pop("entry")        # (no cycle through its globals)
+
+
+CALLS = {"call", "call_adjoint", "pullback"}     # a callee may write into what it is passed
+
+
+def written(gen: ir.Function) -> tuple:
+    """The positions of the parameters of generated code that it may write into, itself
+    or through a view or a call: every entry point passes copies of those, so a caller's
+    arrays stay as they were (as if the function had been called on copies)."""
+    flat = list(ir.walk_all(gen.body))
+    return tuple(i for i, p in enumerate(gen.params) if _writes_into(flat, aliasing.views_of(flat, p)))
+
+
+def _writes_into(flat, names: set) -> bool:
+    for s in flat:
+        if isinstance(s, ir.Pop) and s.index is not None and s.target in names:
+            return True
+        if not isinstance(s, ir.Assign):
+            continue
+        if s.op in ir.WRITES and getattr(s.args[0], "name", None) in names \
+                or dict(s.params).get(ir.OUT) in names or s.op in CALLS and ir.uses(s) & names:
+            return True
+    return False
+
+
+def copies(args, positions) -> tuple:
+    """`args` with the arrays (and dicts of arrays) at `positions` copied."""
+    return tuple(_copy(a) if i in positions else a for i, a in enumerate(args))
+
+
+def _copy(a):
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    return {k: _copy(v) for k, v in a.items()} if isinstance(a, dict) else a
+
+
+def fresh(result, given: tuple):
+    """A result (a tangent, a product) that is none of the arrays in `given` nor a view:
+    a caller may write into it without changing what it passed."""
+    if isinstance(result, tuple):
+        return tuple(fresh(r, given) for r in result)
+    if isinstance(result, dict):
+        return {k: fresh(v, given) for k, v in result.items()}
+    if type(result) is np.ndarray and (result.base is not None or not result.flags.writeable
+                                       or any(result is g for g in given)):
+        return result.copy()
+    return result
 
 
 def shape_key(args) -> tuple:

@@ -11,6 +11,7 @@ placed through marker statements that are replaced after unparsing.
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import sys
 import warnings
@@ -42,7 +43,10 @@ def sources(fn: ir.Function) -> tuple[str, str, set]:
     body = emitter.function(fn)
     imports = [{"np": "import numpy as np", "math": "import math"}[m] for m in sorted(emitter.modules)]
     if emitter.helpers:
-        imports.append(f"from s2sgrad.runtime import {', '.join(sorted(emitter.helpers))}")
+        imports.append(f"from s2sgrad.runtime import {', '.join(_as(h) for h in sorted(emitter.helpers))}")
+    shadowed = sorted(b for b in emitter.builtins if b.startswith(RESERVED))
+    if shadowed:
+        imports.append(f"from builtins import {', '.join(_as(b) for b in shadowed)}")
     imports += [_import_of(name) for name in sorted(emitter.foreign)]
     shown = []
     for companion in fn.companions:       # the derivatives of the functions it calls, first
@@ -52,7 +56,31 @@ def sources(fn: ir.Function) -> tuple[str, str, set]:
         shown += [b.strip("\n") + "\n" for b in re.split(r"\n(?=def )", rest) if b.strip()]
     shown = list(dict.fromkeys(shown)) + [body]          # each function once
     module = "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n".join(shown)
-    return module, body, set(emitter.helpers) | emitter.modules | emitter.foreign
+    return module, body, set(emitter.helpers) | emitter.modules | emitter.foreign | emitter.builtins
+
+
+RESERVED = "_s2s_"      # the prefix of a helper's or builtin's name where the function's own names hide it
+
+
+def _as(name: str) -> str:
+    """`unbroadcast`, or `unbroadcast as _s2s_unbroadcast` where the code calls it that."""
+    return f"{name.removeprefix(RESERVED)} as {name}" if name.startswith(RESERVED) else name
+
+
+def outside_value(name: str):
+    """What a name the emitter uses for a builtin (`range`, `_s2s_range`) stands for."""
+    return getattr(builtins, name.removeprefix(RESERVED))
+
+
+def _taken(fn: ir.Function) -> set:
+    """Every name the function's own code binds or reads from the user's scope: where a
+    builtin or helper the generated code calls would be hidden by one of them."""
+    names = set(fn.params) | set(fn.free) | {fn.name}
+    for stmt in ir.walk_all(fn.body):
+        names |= ir.defs(stmt)
+        if isinstance(stmt, ir.Def):
+            names |= set(stmt.fn.params) | {stmt.fn.name}
+    return names
 
 
 def _import_of(name: str) -> str:
@@ -91,6 +119,7 @@ def _merged_imports(ours: list, theirs: list) -> list:
 class Emitter:
     def __init__(self, fn: ir.Function):
         self.modules, self.helpers, self.comments, self.foreign = set(), set(), [], set()
+        self.builtins, self.taken = set(), _taken(fn)
         self.uses = Counter()
         _count_uses(fn, self.uses)
         self.temps, self.derived = fn.temps, fn.derived
@@ -183,9 +212,9 @@ class Emitter:
             bounds = [self.atom(a, pending) for a in (stmt.start, stmt.stop, stmt.step)]
             if stmt.step == ir.Const(1):
                 bounds = [bounds[1]] if stmt.start == ir.Const(0) else bounds[:2]
-            turns = ast.Call(ast.Name("range", ast.Load()), bounds, [])
+            turns = ast.Call(self.builtin("range"), bounds, [])
             if stmt.reverse:
-                turns = ast.Call(ast.Name("reversed", ast.Load()), [turns], [])
+                turns = ast.Call(self.builtin("reversed"), [turns], [])
             return [ast.For(ast.Name(stmt.target, ast.Store()), turns, self.block(stmt.body, temps) or
                             [ast.Pass()], [])]
         inner = {}
@@ -294,10 +323,24 @@ class Emitter:
             args = [a for (_, a), keep in zip(given, in_place) if keep]
             keywords = [ast.keyword(name, a) for (name, a), keep in zip(given, in_place) if not keep] + keywords
         if op.kind == "helper":
-            self.helpers.add(op.emit)
+            name = self.unhidden(op.emit)
+            self.helpers.add(name)
+            return ast.Call(ast.Name(name, ast.Load()), args, keywords)
         return ast.Call(self.dotted(op.emit), args, keywords)
 
+    def unhidden(self, name: str) -> str:
+        """`name`, or `_s2s_name` where the function's own names would hide it."""
+        return RESERVED + name if name in self.taken else name
+
+    def builtin(self, name: str) -> ast.Name:
+        """A builtin the generated code calls (`range`), under a name the user's cannot hide."""
+        name = self.unhidden(name)
+        self.builtins.add(name)
+        return ast.Name(name, ast.Load())
+
     def dotted(self, name: str) -> ast.expr:
+        if "." not in name and name not in rules.FOREIGN and hasattr(builtins, name):
+            return self.builtin(name)                 # len, float, ...
         parts = name.split(".")
         if parts[0] in ("np", "math") and len(parts) > 1:
             self.modules.add(parts[0])
@@ -329,7 +372,7 @@ class Emitter:
         if isinstance(item, ir.Slice):
             parts = [None if a is None else self.atom(a, pending) for a in (item.lower, item.upper, item.step)]
             if value:
-                return ast.Call(ast.Name("slice", ast.Load()), [p or ast.Constant(None) for p in parts], [])
+                return ast.Call(self.builtin("slice"), [p or ast.Constant(None) for p in parts], [])
             return ast.Slice(*parts)
         if item is None or item is Ellipsis:
             return ast.Constant(item)

@@ -16,6 +16,7 @@ import linecache
 import textwrap
 from dataclasses import dataclass, field
 
+from . import running, wrappers
 from .errors import Loc, SourceUnavailableError, UnsupportedSyntaxError
 
 _MISSING = object()
@@ -41,13 +42,22 @@ class Source:
                    text.rstrip("\n"))
 
     def lookup(self, name: str):
-        """The object a free name refers to now, or _MISSING."""
+        """The object a free name refers to now, or _MISSING (a function found is noted as
+        what the derivative being built depends on: running.resolved)."""
         if name in self.closure:
-            return self.closure[name]
-        globals_ = getattr(self.fn, "__globals__", {})
-        if name in globals_:
-            return globals_[name]
-        return getattr(builtins, name, _MISSING)
+            where, value = self.cells.get(name), self.closure[name]
+        else:
+            where = getattr(self.fn, "__globals__", {})
+            value = where.get(name, _MISSING)
+            if value is _MISSING:
+                return getattr(builtins, name, _MISSING)
+        running.resolved(where, name, value)
+        return value
+
+    @property
+    def cells(self) -> dict:
+        code, closure = getattr(self.fn, "__code__", None), getattr(self.fn, "__closure__", None)
+        return dict(zip(code.co_freevars, closure)) if code is not None and closure else {}
 
     def resolve(self, node):
         """The object a Name or dotted Attribute chain refers to, or _MISSING."""
@@ -61,7 +71,6 @@ class Source:
 
 def parse(fn) -> Source:
     """Read and parse `fn`'s source; raise a SourceUnavailableError saying why not."""
-    fn = inspect.unwrap(fn)
     lifted = getattr(fn, "__s2sgrad_source__", None)
     if lifted is not None:           # a nested function lifted by s2sgrad (lift.py)
         return lifted
@@ -75,7 +84,7 @@ def parse(fn) -> Source:
                                      "written with `def`",
                                      _lambda_loc(fn), hint="rewrite it as `def f(x): return ...`")
     try:
-        lines, first = inspect.getsourcelines(fn)
+        lines, first = inspect.getsourcelines(fn.__code__)     # (not the function it wraps)
     except (OSError, TypeError) as err:
         raise SourceUnavailableError(
             f"cannot read the source of `{fn.__qualname__}`: {err}",
@@ -85,10 +94,19 @@ def parse(fn) -> Source:
     text = "".join(lines)
     indent = len(lines[0]) - len(lines[0].lstrip())
     tree = _parse_def(textwrap.dedent(text), fn, file, first)
+    if not running.same_code(textwrap.dedent(text), file, fn.__code__):
+        raise SourceUnavailableError(
+            f"the source of `{fn.__qualname__}` in {file} is not the code that runs: the file has "
+            "changed since the function was defined", Loc(file, first, text=lines[0].rstrip("\n")),
+            hint="reload the module (importlib.reload) or re-run the cell that defines the function, "
+                 "then take its derivative again")
     ast.increment_lineno(tree, first - 1)
     cells = zip(fn.__code__.co_freevars, fn.__closure__ or ())
     closure = {name: cell.cell_contents for name, cell in cells if _is_filled(cell)}
-    return Source(fn, tree, file, indent, linecache.getlines(file) or lines, closure)
+    source = Source(fn, tree, file, indent, linecache.getlines(file) or lines, closure)
+    if getattr(fn, "__wrapped__", None) is not None:     # a decorator's wrapper (functools.wraps)
+        source.tree = wrappers.as_function(tree, fn, source.loc)
+    return source
 
 
 def _parse_def(text: str, fn, file: str, first: int) -> ast.FunctionDef:

@@ -127,7 +127,7 @@ def verify(fn, *args, wrt=None, budget: float | None = 10.0, work: int | None = 
     differences, labelled as such. A wrong gradient is blamed on a rule or a pass
     unless `blame` is False."""
     start = time.perf_counter()
-    user, fn = fn, inspect.unwrap(fn)               # `user`: decorators and all, as it is called
+    user = fn                                       # the witness: decorators and all, as it is called
     bound = inspect.signature(fn).bind(*args)
     bound.apply_defaults()
     args = tuple(bound.arguments.values())

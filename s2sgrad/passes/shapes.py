@@ -18,6 +18,8 @@ import numpy as np
 from .. import interpret, ir, rules
 
 _NONE = object()           # no known value
+OWN = dict(rules.OPS)      # s2sgrad's own ops, safe to run on stand-ins; never a user's (a random
+                           # draw registered with s2sgrad.nondifferentiable would advance their stream)
 SMALL = 4096               # operands up to this size may be evaluated on zeros
 
 
@@ -241,6 +243,8 @@ def _result(s: ir.Assign, args):
             return SHAPE_RULES[s.op](args, dict(s.params))
         if op is not None and op.kind == "elementwise":
             return _broadcast(args, s.params)
+        if op is not OWN.get(s.op):
+            return UNKNOWN                       # a user's function: never run when compiling
         if op is not None and isinstance(op.obj, np.ufunc) and op.obj.nout == 1 and not s.params:
             return _ufunc(op.obj, args)          # np.sign, np.floor, np.isnan...
     except (ValueError, TypeError, IndexError):

@@ -99,16 +99,16 @@ DOMAINS = {
 }
 
 OPS: dict[str, Op] = {}
-BY_OBJECT: dict[int, str] = {}
+BY_OBJECT: dict[object, str] = {}     # identity(obj) -> op name
 FOREIGN: dict[str, object] = {}     # emitted name -> function, for rules of non-NumPy functions
 
 
 def _name_of(obj) -> str:
     module = getattr(obj, "__module__", None) or ""
-    if module.startswith("numpy.linalg"):
-        return "np.linalg." + obj.__name__
     if module.startswith("numpy") or getattr(np, getattr(obj, "__name__", ""), None) is obj:
-        return "np." + obj.__name__
+        for home in ("", "linalg.", module.removeprefix("numpy").strip(".") + "."):
+            if _reached(np, home + obj.__name__) is obj:     # (not a method of an object of theirs)
+                return "np." + home + obj.__name__
     if module in ("math", "builtins"):
         return ("math." if module == "math" else "") + obj.__name__
     key = obj.__name__              # emitted by its own name, bound (and imported) by it
@@ -118,10 +118,26 @@ def _name_of(obj) -> str:
     return key
 
 
+def identity(obj):
+    """What tells a function apart: its id, or for a method of an object (`rs.randn`, made
+    anew at each access) the object's id and the method's name."""
+    owner = getattr(obj, "__self__", None)
+    if owner is not None and not inspect.ismodule(owner) and hasattr(obj, "__name__"):
+        return id(owner), obj.__name__
+    return id(obj)
+
+
+def _reached(base, dotted: str):
+    """What `base.a.b` is, for dotted "a.b" (None if nothing)."""
+    for part in dotted.split("."):
+        base = getattr(base, part, None)
+    return base
+
+
 def _add(op: Op) -> Op:
     OPS[op.name] = op
     if op.obj is not None:
-        BY_OBJECT[id(op.obj)] = op.name
+        BY_OBJECT[identity(op.obj)] = op.name
         if op.kind != "helper":
             SHOWN[_shown(op.obj)] = op.name
     return op
@@ -186,7 +202,7 @@ def check_statics(op: Op, stmt) -> None:
 
 def alias(obj, key: str) -> None:
     """Another name for a registered op (np.add is `+`, np.absolute is np.abs)."""
-    BY_OBJECT[id(obj)] = key
+    BY_OBJECT[identity(obj)] = key
     SHOWN[_shown(obj)] = key
 
 
@@ -243,7 +259,7 @@ def tangent(target, name: str | None = None):
     that assigns `dans`, the tangent of the result. The op must have its reverse rule
     already (`@adjoint` or `@partials`); elementwise ops need none: their partials serve."""
     def decorate(rule):
-        key = name or (target if isinstance(target, str) else BY_OBJECT.get(id(target)))
+        key = name or (target if isinstance(target, str) else BY_OBJECT.get(identity(target)))
         if key not in OPS:
             raise ValueError(f"{getattr(target, '__name__', target)} has no rule yet: register its "
                              "reverse rule with @s2sgrad.adjoint or @s2sgrad.partials first")
@@ -311,7 +327,7 @@ def positional_names(obj):
 
 def lookup(obj) -> Op | None:
     """The op a Python object stands for, if it has one."""
-    key = BY_OBJECT.get(id(obj))
+    key = BY_OBJECT.get(identity(obj))
     return OPS[key] if key is not None else None
 
 
