@@ -319,7 +319,8 @@ def _witnessed(problem, user, verdicts) -> list:
     WRONG, a kink met is said."""
     from .api import grad
     with np.errstate(all="ignore"):
-        numeric = grad(user, wrt=tuple(problem.positions))(*witness.copy.deepcopy(list(problem.args)))
+        args, keywords = witness.arguments(user, witness.copy.deepcopy(list(problem.args)))
+        numeric = grad(user, wrt=tuple(problem.positions))(*args, **keywords)
     numeric = numeric if isinstance(numeric, tuple) else (numeric,)
     out = []
     for verdict, i, g in zip(verdicts, problem.positions, numeric):

@@ -12,6 +12,7 @@ agreement: relative, with NaN and inf compared as what they are.
 from __future__ import annotations
 
 import copy
+import inspect
 
 import numpy as np
 
@@ -23,8 +24,19 @@ STEP = 1e-6                        # the difference step, relative to the entry
 def call(fn, args):
     """`fn` at copies of `args` (it may write into its arguments), quietly (a NaN is
     the referee's to report)."""
+    args, keywords = arguments(fn, copy.deepcopy(list(args)))
     with np.errstate(all="ignore"):
-        return fn(*copy.deepcopy(list(args)))
+        return fn(*args, **keywords)
+
+
+def arguments(fn, values) -> tuple[list, dict]:
+    """The positional and keyword arguments that call `fn` with its parameters set to
+    `values`, in order (keyword-only parameters are passed by name)."""
+    args, keywords = list(values), {}
+    for name, p in reversed(list(inspect.signature(fn).parameters.items())[:len(args)]):
+        if p.kind is p.KEYWORD_ONLY:
+            keywords[name] = args.pop()
+    return args, keywords
 
 
 def same(a, b, rtol) -> bool:
