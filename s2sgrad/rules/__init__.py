@@ -10,6 +10,10 @@ A primitive is registered once, by one of three decorators:
         dx = unsum(dans, x, axis=axis, keepdims=keepdims)
     nondifferentiable(np.zeros)       the result carries no derivative
 
+An op that may return a view of its first argument says so where it is
+registered (`@adjoint(np.ravel, view=True)`, after NumPy's documentation);
+aliasing.py reads that fact to follow writes through views.
+
 `adjoint_into` adds an in-place form for ops whose adjoint writes into part
 of an array (indexing): `dx[index] += dans` instead of a new array of zeros.
 
@@ -45,6 +49,9 @@ class Op:
     optional: tuple = ()            # arguments that may be left out (None then)
     outputs: int = 0                # how many values the op returns, when a tuple
     tangent: object = None          # forward mode's template, when a rule gives one (@tangent)
+    view: bool = False              # the result may be a view of its first argument (x.T, x[1:],
+                                    # np.ravel(x), np.split(x, 2)): a write into one changes the other
+    holds: bool = False             # the result holds its arguments as items (a tuple, a list)
 
     @property
     def differentiable(self) -> tuple:
@@ -122,7 +129,8 @@ def _signature(rule) -> tuple[tuple, dict, tuple]:
     return args, statics, optional
 
 
-def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0):
+def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0, view: bool = False,
+              holds: bool = False):
     def decorate(rule):
         obj = None if isinstance(target, str) else target
         key = name or (target if isinstance(target, str) else _name_of(target))
@@ -133,25 +141,28 @@ def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0)
             if value is not None:
                 setattr(rule.spec, field_name, tuple(value) if field_name in ("domain", "examples") else value)
         _add(Op(key, key, kind, rule, args, statics, obj, spec=rule.spec, optional=optional,
-                outputs=outputs))
+                outputs=outputs, view=view, holds=holds))
         return rule
     return decorate
 
 
-def partials(target, name: str | None = None, *, domain=None, sympy=None, why=None):
+def partials(target, name: str | None = None, *, domain=None, sympy=None, why=None, view=False):
     """Register an elementwise op by a function returning its partials. `domain` (one
     name per argument), `sympy` (the op over symbols x, y) or `why` (there is none) tell
-    the table test how to prove it; aliases stacked on the same rule share them."""
-    return _register("elementwise", target, name, dict(domain=domain, sympy=sympy, why=why))
+    the table test how to prove it; aliases stacked on the same rule share them. `view`:
+    the result may be the argument itself (a plain `y = x`)."""
+    return _register("elementwise", target, name, dict(domain=domain, sympy=sympy, why=why), view=view)
 
 
 def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=None, examples=None,
-            outputs: int = 0):
+            outputs: int = 0, view: bool = False, holds: bool = False):
     """Register an op by an adjoint template (see the module docstring); `examples` are
     calls the table test differentiates, `sympy` the op over arrays of symbols. An op
-    returning a tuple says how many `outputs`; its template gets `dans` as a tuple."""
+    returning a tuple says how many `outputs`; its template gets `dans` as a tuple. `view`:
+    the result may share memory with the first argument (NumPy documents a view); `holds`:
+    it holds its arguments as items (a list)."""
     return _register("adjoint", target, name,
-                     dict(domain=domain, sympy=sympy, why=why, examples=examples), outputs)
+                     dict(domain=domain, sympy=sympy, why=why, examples=examples), outputs, view, holds)
 
 
 def alias(obj, key: str) -> None:
@@ -246,9 +257,10 @@ def transpose(helper_fn, *, examples):
     return decorate
 
 
-def special(name: str) -> None:
-    """Register an op the emitter writes as syntax (getitem, tuple, id)."""
-    _add(Op(name, name, "special"))
+def special(name: str, holds: bool = False) -> None:
+    """Register an op the emitter writes as syntax (tuple, list, comparisons); `holds`: its
+    result holds its arguments as items, so a write into one is seen through it."""
+    _add(Op(name, name, "special", holds=holds))
 
 
 @functools.lru_cache(maxsize=1024)
