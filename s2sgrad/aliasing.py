@@ -10,6 +10,8 @@ Python; `check_write` reports it at the user's line instead.
 """
 from __future__ import annotations
 
+import re
+
 from . import ir, rules
 from .errors import UnsupportedSyntaxError
 
@@ -38,6 +40,49 @@ def views_of(body, name: str, holds: bool = True) -> set:
                     group |= pair
                     changed = True
     return group
+
+
+def reaches_parameters(fn: ir.Function, augmented=()) -> bool:
+    """Whether a function may hand its caller's memory back or change it: it returns a
+    parameter, a view of one or a tuple holding one, or writes into one in place (a
+    setitem, an append, or a `+=` among the statements `augmented`)."""
+    in_place, found = {id(s) for s in augmented}, []
+
+    def check(stmt, holding):
+        if isinstance(stmt, ir.Return):
+            items = stmt.value if isinstance(stmt.value, tuple) else (stmt.value,)
+            found.extend(a for a in items if isinstance(a, ir.Var) and a.name in holding)
+        elif _in_place(stmt, in_place) and stmt.target in holding:
+            found.append(stmt)
+    _flow(fn.body, set(fn.params), in_place, check)
+    return bool(found)
+
+
+def _in_place(stmt, in_place) -> bool:
+    return isinstance(stmt, ir.Assign) and (stmt.op in ("setitem", "append") or id(stmt) in in_place)
+
+
+def _flow(stmts, holding: set, in_place, check) -> set:
+    """The names that may hold the memory of those in `holding` after `stmts` run (a name
+    given a new value holds it no more); `check(stmt, holding)` sees each statement with
+    the names holding it before the statement runs."""
+    holding = set(holding)
+    for stmt in stmts:
+        check(stmt, holding)
+        if isinstance(stmt, ir.Assign) and shared(stmt) & holding:
+            holding.add(stmt.target)
+        elif isinstance(stmt, ir.Assign) and not _in_place(stmt, in_place):
+            holding.discard(stmt.target)
+        elif isinstance(stmt, ir.If):
+            holding = set().union(*(_flow(b, holding, in_place, check) for b in ir.bodies(stmt)))
+        elif isinstance(stmt, (ir.For, ir.While)):
+            before = None
+            while before != holding:         # until another turn adds nothing
+                before, turn = set(holding), holding
+                for b in ir.bodies(stmt):
+                    turn = _flow(b, turn, in_place, check)
+                holding = before | turn
+    return holding
 
 
 def check_writes(body, writes) -> None:
@@ -122,12 +167,23 @@ def _shown(flat, name: str) -> str:
 
 
 def _refuse(name, write, what):
+    target = _written_as(write)
     raise UnsupportedSyntaxError(
-        f"`{name}` may share memory with `{write.target}`, which this line {what}; "
+        f"`{name}` may share memory with `{target}`, which this line {what}; "
         f"s2sgrad does not follow NumPy views", write.loc,
         hint=f"read a copy where it is read: `{name}.copy()` (or `float({name})` for one number)"
-        if "[" in name else f"make `{write.target}` a value of its own (`= ....copy()`, or "
-                            f"`{write.target} = {write.target} + ...` instead of `+=`)")
+        if "[" in name else f"make `{target}` a value of its own (`= ....copy()`, or "
+                            f"`{target} = {target} + ...` instead of `+=`)")
+
+
+def _written_as(write) -> str:
+    """The name a write's line gives the array it writes into (`v` for the `v_2` of an
+    inlined helper)."""
+    words = re.findall(r"\w+", write.loc.text if write.loc is not None and write.loc.text else "")
+    if write.target in words:
+        return write.target
+    base = re.sub(r"_\d+$", "", write.target)
+    return base if base in words else write.target
 
 
 def check_write(body, i: int, what: str) -> None:
