@@ -237,6 +237,7 @@ def _stands_alone(callee) -> bool:
         if tree.args.kwonlyargs or _writes_parameters(tree):
             return False          # inlined: keywords by name, and writes the caller sees
         from .lower import Lowerer
+        fence.check(source)
         lowering = Lowerer(source, inlining=(source.fn,))
         fn = lowering.function()
     except Exception:  # anything it cannot do alone, inlining may still do

@@ -132,6 +132,14 @@ REFUSED = {
             h[0] = 0.0  # refused
             return np.sum(hs[0] * x)
         ''',
+    "list_literal_item_written": '''
+        def list_literal_item_written(x):
+            h = x * 2.0
+            g = np.cos(x)
+            layers = [h, g]
+            h[1] = 0.0  # refused
+            return np.sum(layers[0] * layers[1])
+        ''',
     "tuple_item_written": '''
         def tuple_item_written(x):
             y = x * 2.0
@@ -278,7 +286,7 @@ VIEWS = ["np.asarray(b)", "np.ravel(b)", "b.ravel()", "np.squeeze(b)", "np.atlea
          "np.atleast_2d(b)", "np.flip(b)", "np.split(b, 2)[0]", "np.array_split(b, 2)[1]",
          "np.expand_dims(b, 0)", "b.swapaxes(0, 1)", "np.moveaxis(b, 0, 1)", "b.T",
          "np.transpose(b)", "b.reshape(3, 2)", "b[1:]", "b[:, ::2]", "b"]
-READ_ONLY_VIEWS = ["np.diagonal(b)", "np.broadcast_to(b, (2, 2, 3))"]    # NumPy refuses writes into these
+READ_ONLY_VIEWS = ["np.diagonal(b)", "np.diag(b)", "np.broadcast_to(b, (2, 2, 3))"]    # NumPy refuses writes into these
 COPIES = ["b.copy()", "b.flatten()", "b.astype(float)", "np.array(b)", "b + 0.0", "np.copy(b)"]
 WRITES_THROUGH_VIEW = ["v[0] = 0.5 * v[0] + 1.0", "v += 1.0", "v *= np.cos(x[0, 0])"]
 WRITES_INTO_BASE = ["b[0] = b[0] * 3.0", "b += x", "b -= 0.5"]

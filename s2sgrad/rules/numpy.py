@@ -377,7 +377,7 @@ def repeat(ans, x, dans, *, repeats, axis=None):
     dx = unrepeat(dans, x, repeats, axis=axis)
 
 
-@adjoint(np.diag, domain=(R,), sympy="numpy", examples=[("np.diag(x)", [(3,)]), ("np.diag(x, 1)", [(3, 3)])])
+@adjoint(np.diag, view=True, domain=(R,), sympy="numpy", examples=[("np.diag(x)", [(3,)]), ("np.diag(x, 1)", [(3, 3)])])
 def diag(ans, x, dans, *, k=0):
     dx = undiag(dans, x, k=k)
 
