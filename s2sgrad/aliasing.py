@@ -1,32 +1,88 @@
 """Which values may share memory, and the one check that follows from it.
 
-NumPy's `b = a`, `a[1:]`, `a.T` and `a.reshape(...)` make views: writing
-into one (`b[0] = 1`, `b += 1`) changes the other. s2sgrad treats every
-value as its own, so a write through a view that is read again afterwards
-would give a different answer than Python; `check_write` reports it at the
-user's line instead.
+NumPy's `b = a`, `a[1:]`, `a.T`, `np.ravel(a)`, `np.asarray(a)` and the other
+ops whose rule says `view=True` make views: writing into one (`b[0] = 1`,
+`b += 1`) changes the other. A tuple or list holds its items themselves
+(`t = (a, 2.0)`, `xs.append(a)`): a write into `a` is seen through it (the op's
+rule says `holds=True`). s2sgrad treats every value as its own, so a write
+through a view that is read again afterwards would give a different answer than
+Python; `check_write` reports it at the user's line instead.
 """
 from __future__ import annotations
 
-from . import ir
+import re
+
+from . import ir, rules
 from .errors import UnsupportedSyntaxError
 
-VIEW_OPS = {"getitem", "np.transpose", "np.reshape", "id"}
+
+def shared(stmt, holds: bool = True) -> set:
+    """The names whose memory the value `stmt` assigns may share: the array it may be a view
+    of, and (with `holds`) the items a tuple or list it makes holds."""
+    op = rules.OPS.get(stmt.op) if isinstance(stmt, ir.Assign) else None
+    if op is None or not stmt.args:
+        return set()
+    args = stmt.args if holds and op.holds else stmt.args[:1] if op.view else ()
+    return {a.name for a in args if isinstance(a, ir.Var)}
 
 
-def views_of(body, name: str) -> set:
-    """`name` and every name that may share its memory through views made in `body`."""
+def views_of(body, name: str, holds: bool = True) -> set:
+    """`name` and every name that may share its memory through views made in `body` (and,
+    with `holds`, through the tuples and lists that hold it or its views)."""
     group, changed = {name}, True
     while changed:
         changed = False
         for stmt in body:
-            if isinstance(stmt, ir.Assign) and stmt.op in VIEW_OPS and stmt.args \
-                    and isinstance(stmt.args[0], ir.Var):
-                pair = {stmt.target, stmt.args[0].name}
+            names = shared(stmt, holds)
+            if names:
+                pair = names | {stmt.target}
                 if pair & group and not pair <= group:
                     group |= pair
                     changed = True
     return group
+
+
+def reaches_parameters(fn: ir.Function, augmented=()) -> bool:
+    """Whether a function may hand its caller's memory back or change it: it returns a
+    parameter, a view of one or a tuple holding one, or writes into one in place (a
+    setitem, an append, or a `+=` among the statements `augmented`)."""
+    in_place, found = {id(s) for s in augmented}, []
+
+    def check(stmt, holding):
+        if isinstance(stmt, ir.Return):
+            items = stmt.value if isinstance(stmt.value, tuple) else (stmt.value,)
+            found.extend(a for a in items if isinstance(a, ir.Var) and a.name in holding)
+        elif _in_place(stmt, in_place) and stmt.target in holding:
+            found.append(stmt)
+    _flow(fn.body, set(fn.params), in_place, check)
+    return bool(found)
+
+
+def _in_place(stmt, in_place) -> bool:
+    return isinstance(stmt, ir.Assign) and (stmt.op in ("setitem", "append") or id(stmt) in in_place)
+
+
+def _flow(stmts, holding: set, in_place, check) -> set:
+    """The names that may hold the memory of those in `holding` after `stmts` run (a name
+    given a new value holds it no more); `check(stmt, holding)` sees each statement with
+    the names holding it before the statement runs."""
+    holding = set(holding)
+    for stmt in stmts:
+        check(stmt, holding)
+        if isinstance(stmt, ir.Assign) and shared(stmt) & holding:
+            holding.add(stmt.target)
+        elif isinstance(stmt, ir.Assign) and not _in_place(stmt, in_place):
+            holding.discard(stmt.target)
+        elif isinstance(stmt, ir.If):
+            holding = set().union(*(_flow(b, holding, in_place, check) for b in ir.bodies(stmt)))
+        elif isinstance(stmt, (ir.For, ir.While)):
+            before = None
+            while before != holding:         # until another turn adds nothing
+                before, turn = set(holding), holding
+                for b in ir.bodies(stmt):
+                    turn = _flow(b, turn, in_place, check)
+                holding = before | turn
+    return holding
 
 
 def check_writes(body, writes) -> None:
@@ -44,7 +100,7 @@ def check_writes(body, writes) -> None:
         for stmt in (w for w in writes if any(w is s for s in turn)):
             if _fresh_before(turn, stmt) or _fresh_around(flat, loops, loop, stmt.target):
                 continue                    # a new array shares nothing with what the loop carries
-            seen = (views_of(flat, stmt.target) - {stmt.target}) & carried
+            seen = (views_of(flat, stmt.target, _into_items(stmt)) - {stmt.target}) & carried
             if seen:
                 _refuse(_shown(flat, sorted(seen)[0]), stmt, "modifies inside a loop that reads it again")
 
@@ -79,8 +135,14 @@ def _fresh_around(flat, loops, loop, name) -> bool:
 
 
 def _views(stmt, name) -> bool:
-    return isinstance(stmt, ir.Assign) and stmt.op in VIEW_OPS and stmt.args \
-        and name in {stmt.target, getattr(stmt.args[0], "name", None)}
+    names = shared(stmt)
+    return bool(names) and name in names | {stmt.target}
+
+
+def _into_items(write) -> bool:
+    """Whether a write may change the items a container holds: any write but an append
+    (which changes the list only, not what it holds)."""
+    return write.op != "append"
 
 
 def _loops_around(body, outer=()) -> dict:
@@ -99,24 +161,35 @@ def _shown(flat, name: str) -> str:
     """How the user wrote the value a name holds: `a[j]` for a temporary, else the name."""
     for stmt in flat:
         if isinstance(stmt, ir.Assign) and stmt.target == name and stmt.loc is not None \
-                and stmt.loc.end_col and stmt.loc.text and stmt.op in VIEW_OPS - {"id"}:
+                and stmt.loc.end_col and stmt.loc.text and stmt.op != "id" and shared(stmt, False):
             return stmt.loc.text[stmt.loc.col:stmt.loc.end_col]
     return name
 
 
 def _refuse(name, write, what):
+    target = _written_as(write)
     raise UnsupportedSyntaxError(
-        f"`{name}` may share memory with `{write.target}`, which this line {what}; "
+        f"`{name}` may share memory with `{target}`, which this line {what}; "
         f"s2sgrad does not follow NumPy views", write.loc,
         hint=f"read a copy where it is read: `{name}.copy()` (or `float({name})` for one number)"
-        if "[" in name else f"make `{write.target}` a value of its own (`= ....copy()`, or "
-                            f"`{write.target} = {write.target} + ...` instead of `+=`)")
+        if "[" in name else f"make `{target}` a value of its own (`= ....copy()`, or "
+                            f"`{target} = {target} + ...` instead of `+=`)")
+
+
+def _written_as(write) -> str:
+    """The name a write's line gives the array it writes into (`v` for the `v_2` of an
+    inlined helper)."""
+    words = re.findall(r"\w+", write.loc.text if write.loc is not None and write.loc.text else "")
+    if write.target in words:
+        return write.target
+    base = re.sub(r"_\d+$", "", write.target)
+    return base if base in words else write.target
 
 
 def check_write(body, i: int, what: str) -> None:
     """Reject the write `body[i]` into `name` when an alias of it is read later."""
     write = body[i]
-    aliases = views_of(body[:i], write.target) - {write.target}
+    aliases = views_of(body[:i], write.target, _into_items(write)) - {write.target}
     for later in body[i + 1:]:
         if isinstance(later, ir.Assign) and later.target in aliases:
             aliases.discard(later.target)   # rebound: the old view is gone

@@ -12,7 +12,7 @@ import ast
 import functools
 import inspect
 
-from . import fence, frontend, ir, lift
+from . import aliasing, fence, frontend, ir, lift
 from .frontend import _MISSING
 
 
@@ -112,6 +112,8 @@ class CallLowering:
             self.temps.add(mapping[param])
         *body, ret = ir.rename_stmts(fn.body, mapping)
         self.body += body
+        written = {id(s) for s in child.augmented}   # its `v += w`: writes the caller's check sees
+        self.augmented += [new for old, new in zip(ir.walk(fn.body), ir.walk(body)) if id(old) in written]
         self.packed |= {mapping.get(k, k): ir.rename(v, mapping) for k, v in child.packed.items()}
         self.temps |= {mapping.get(t, t) for t in fn.temps}
         value = ret.value
@@ -227,18 +229,20 @@ class CallLowering:
 @functools.lru_cache(maxsize=512)
 def _stands_alone(callee) -> bool:
     """Whether a module-level function can be differentiated as a function of its own:
-    it lowers on its own (a helper that takes keywords by name or writes into its
-    parameters is inlined instead)."""
+    it lowers on its own (a helper that takes keywords by name, writes into its
+    parameters or returns one of them, or a view of one, is inlined instead)."""
     try:
         source = frontend.parse(callee)
         tree = source.tree
         if tree.args.kwonlyargs or _writes_parameters(tree):
             return False          # inlined: keywords by name, and writes the caller sees
-        from .lower import lower
-        lower(source)
+        from .lower import Lowerer
+        fence.check(source)
+        lowering = Lowerer(source, inlining=(source.fn,))
+        fn = lowering.function()
     except Exception:  # anything it cannot do alone, inlining may still do
         return False
-    return True
+    return not aliasing.reaches_parameters(fn, lowering.augmented)   # else inlined: the caller sees it
 
 
 @functools.lru_cache(maxsize=512)

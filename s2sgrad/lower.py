@@ -36,7 +36,7 @@ BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
 COMPARE = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
 METHODS = {"sum": "np.sum", "mean": "np.mean", "reshape": "np.reshape", "dot": "np.dot",
            "transpose": "np.transpose", "copy": "np.copy", "max": "np.max", "min": "np.min",
-           "astype": "np.asarray", "prod": "np.prod", "var": "np.var", "std": "np.std",
+           "astype": "np.array", "prod": "np.prod", "var": "np.var", "std": "np.std",
            "cumsum": "np.cumsum", "cumprod": "np.cumprod", "clip": "np.clip", "ravel": "np.ravel",
            "flatten": "np.ravel", "squeeze": "np.squeeze", "swapaxes": "np.swapaxes",
            "repeat": "np.repeat", "take": "np.take", "diagonal": "np.diagonal", "trace": "np.trace",
@@ -44,6 +44,7 @@ METHODS = {"sum": "np.sum", "mean": "np.mean", "reshape": "np.reshape", "dot": "
            "all": "np.all", "any": "np.any"}
 ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size"}
 PACKED = {"reshape", "transpose"}        # methods taking `*shape` as well as a tuple
+COPIED = {"flatten"}                     # methods returning a new array where their op may give a view
 RESERVED = {"np", "math", "pullback", "tape"} | {h.__name__ for h in runtime.HELPERS}   # generated code's own
 STATIC_TYPES = (bool, int, float, complex, str, type, np.dtype, type(None))
 
@@ -423,6 +424,8 @@ class Lowerer(FlowLowering, CallLowering):
                                     col_offset=node.col_offset)]
         op = rules.OPS[METHODS[name]]
         args, params = self.call_args(op, [node.func.value] + positional, node.keywords, node)
+        if name in COPIED:                       # x.flatten() is np.ravel(x), never a view of x
+            return self.op("np.copy", (self.op(op.name, args, node, None, params),), node, target)
         return self.op(op.name, args, node, target, params)
 
     def call_args(self, op, positional, keywords, node):

@@ -11,6 +11,10 @@ A primitive is registered once, by one of three decorators:
     nondifferentiable(np.sign)        piecewise constant: the derivative is zero
     nondifferentiable(np.arange, piecewise=False)   no rule yet: refused when differentiated
 
+An op that may return a view of its first argument says so where it is
+registered (`@adjoint(np.ravel, view=True)`, after NumPy's documentation);
+aliasing.py reads that fact to follow writes through views.
+
 `adjoint_into` adds an in-place form for ops whose adjoint writes into part
 of an array (indexing): `dx[index] += dans` instead of a new array of zeros.
 
@@ -59,6 +63,9 @@ class Op:
             return True
         names = self.args or positional_names(self.obj) or ()
         return position < len(names) and names[position] in self.piecewise
+    view: bool = False              # the result may be a view of its first argument (x.T, x[1:],
+                                    # np.ravel(x), np.split(x, 2)): a write into one changes the other
+    holds: bool = False             # the result holds its arguments as items (a tuple, a list)
 
     @property
     def differentiable(self) -> tuple:
@@ -153,7 +160,7 @@ def _signature(rule) -> tuple[tuple, dict, tuple]:
 
 
 def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0, refuse=None,
-              piecewise: tuple = ()):
+              piecewise: tuple = (), view: bool = False, holds: bool = False):
     def decorate(rule):
         obj = None if isinstance(target, str) else target
         key = name or (target if isinstance(target, str) else _name_of(target))
@@ -164,30 +171,33 @@ def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0,
             if value is not None:
                 setattr(rule.spec, field_name, tuple(value) if field_name in ("domain", "examples") else value)
         _add(Op(key, key, kind, rule, args, statics, obj, spec=rule.spec, optional=optional,
-                outputs=outputs, refuse=refuse, piecewise=piecewise))
+                outputs=outputs, refuse=refuse, piecewise=piecewise, view=view, holds=holds))
         return rule
     return decorate
 
 
-def partials(target, name: str | None = None, *, domain=None, sympy=None, why=None, piecewise=()):
+def partials(target, name: str | None = None, *, domain=None, sympy=None, why=None, piecewise=(),
+             view=False):
     """Register an elementwise op by a function returning its partials. `domain` (one
     name per argument), `sympy` (the op over symbols x, y) or `why` (there is none) tell
     the table test how to prove it; aliases stacked on the same rule share them. The
     arguments named in `piecewise` are integers the op is not differentiated in (their
-    partial is written 0)."""
+    partial is written 0). `view`: the result may be the argument itself (a plain `y = x`)."""
     return _register("elementwise", target, name, dict(domain=domain, sympy=sympy, why=why),
-                     piecewise=tuple(piecewise))
+                     piecewise=tuple(piecewise), view=view)
 
 
 def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=None, examples=None,
-            outputs: int = 0, refuse=None):
+            outputs: int = 0, refuse=None, view: bool = False, holds: bool = False):
     """Register an op by an adjoint template (see the module docstring); `examples` are
     calls the table test differentiates, `sympy` the op over arrays of symbols. An op
     returning a tuple says how many `outputs`; its template gets `dans` as a tuple.
     `refuse(statics)` says, when a derivative is built, why the rule cannot take those
-    static keywords ((message, hint), or None): an error at the user's line, never at run time."""
-    return _register("adjoint", target, name,
-                     dict(domain=domain, sympy=sympy, why=why, examples=examples), outputs, refuse)
+    static keywords ((message, hint), or None): an error at the user's line, never at run
+    time. `view`: the result may share memory with the first argument (NumPy documents a
+    view); `holds`: it holds its arguments as items (a list)."""
+    return _register("adjoint", target, name, dict(domain=domain, sympy=sympy, why=why, examples=examples),
+                     outputs, refuse=refuse, view=view, holds=holds)
 
 
 def check_statics(op: Op, stmt) -> None:
@@ -304,9 +314,10 @@ def transpose(helper_fn, *, examples):
     return decorate
 
 
-def special(name: str) -> None:
-    """Register an op the emitter writes as syntax (getitem, tuple, id)."""
-    _add(Op(name, name, "special"))
+def special(name: str, holds: bool = False) -> None:
+    """Register an op the emitter writes as syntax (tuple, list, comparisons); `holds`: its
+    result holds its arguments as items, so a write into one is seen through it."""
+    _add(Op(name, name, "special", holds=holds))
 
 
 @functools.lru_cache(maxsize=1024)

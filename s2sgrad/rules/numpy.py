@@ -313,51 +313,51 @@ def trace(ans, x, dans, *, offset=0):
 
 # -- shapes ---------------------------------------------------------------------------
 
-@adjoint(np.reshape, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.reshape, view=True, domain=(R,), sympy="numpy", examples=[
     ("np.reshape(x, (3, 4))", [(4, 3)]), ("x.reshape(2, 6)", [(4, 3)]), ("x.reshape(-1)", [(4, 3)])])
 def reshape(ans, x, shape, dans, *, order="C"):
     dx = np.reshape(dans, np.shape(x), order=order)
 
 
-@adjoint(np.ravel, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.ravel, view=True, domain=(R,), sympy="numpy", examples=[
     ("np.ravel(x)", [(4, 3)]), ("x.flatten()", [(2, 3)]), ("np.ravel(x, 'F')", [(2, 3)])])
 def ravel(ans, x, dans, *, order="C"):
     dx = np.reshape(dans, np.shape(x), order=order)
 
 
-@adjoint(np.squeeze, domain=(R,), sympy="numpy", examples=[("np.squeeze(x)", [(3, 1)]), ("np.expand_dims(x, 1)", [(3,)]),
+@adjoint(np.squeeze, view=True, domain=(R,), sympy="numpy", examples=[("np.squeeze(x)", [(3, 1)]), ("np.expand_dims(x, 1)", [(3,)]),
                                                            ("np.atleast_2d(x)", [(3,)])])
-@adjoint(np.expand_dims)
-@adjoint(np.atleast_1d)
-@adjoint(np.atleast_2d)
-@adjoint(np.atleast_3d)
+@adjoint(np.expand_dims, view=True)
+@adjoint(np.atleast_1d, view=True)
+@adjoint(np.atleast_2d, view=True)
+@adjoint(np.atleast_3d, view=True)
 def squeeze(ans, x, dans, *, axis=None):
     dx = np.reshape(dans, np.shape(x))
 
 
-@adjoint(np.transpose, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.transpose, view=True, domain=(R,), sympy="numpy", examples=[
     ("np.transpose(x)", [(4, 3)]), ("x.T", [(4, 3)]), ("np.transpose(x, (1, 2, 0))", [(2, 3, 4)]),
     ("x.transpose(2, 0, 1)", [(2, 3, 4)])])
 def transpose(ans, x, dans, *, axes=None):
     dx = untranspose(dans, axes=axes)
 
 
-@adjoint(np.swapaxes, domain=(R,), sympy="numpy", examples=[("np.swapaxes(x, 0, 2)", [(2, 3, 4)])])
+@adjoint(np.swapaxes, view=True, domain=(R,), sympy="numpy", examples=[("np.swapaxes(x, 0, 2)", [(2, 3, 4)])])
 def swapaxes(ans, x, dans, *, axis1, axis2):
     dx = np.swapaxes(dans, axis1, axis2)
 
 
-@adjoint(np.moveaxis, domain=(R,), sympy="numpy", examples=[("np.moveaxis(x, 0, -1)", [(2, 3, 4)])])
+@adjoint(np.moveaxis, view=True, domain=(R,), sympy="numpy", examples=[("np.moveaxis(x, 0, -1)", [(2, 3, 4)])])
 def moveaxis(ans, x, dans, *, source, destination):
     dx = np.moveaxis(dans, destination, source)
 
 
-@adjoint(np.broadcast_to, domain=(R,), sympy="numpy", examples=[("np.broadcast_to(x, (4, 3))", [(3,)])])
+@adjoint(np.broadcast_to, view=True, domain=(R,), sympy="numpy", examples=[("np.broadcast_to(x, (4, 3))", [(3,)])])
 def broadcast_to(ans, x, dans, *, shape):
     dx = unbroadcast(dans, x)
 
 
-@adjoint(np.flip, domain=(R,), sympy="numpy", examples=[("np.flip(x)", [(4, 3)]), ("np.flip(x, 1)", [(4, 3)])])
+@adjoint(np.flip, view=True, domain=(R,), sympy="numpy", examples=[("np.flip(x)", [(4, 3)]), ("np.flip(x, 1)", [(4, 3)])])
 def flip(ans, x, dans, *, axis=None):
     dx = np.flip(dans, axis)
 
@@ -380,12 +380,12 @@ def repeat(ans, x, dans, *, repeats, axis=None):
     dx = unrepeat(dans, x, repeats, axis=axis)
 
 
-@adjoint(np.diag, domain=(R,), sympy="numpy", examples=[("np.diag(x)", [(3,)]), ("np.diag(x, 1)", [(3, 3)])])
+@adjoint(np.diag, view=True, domain=(R,), sympy="numpy", examples=[("np.diag(x)", [(3,)]), ("np.diag(x, 1)", [(3, 3)])])
 def diag(ans, x, dans, *, k=0):
     dx = undiag(dans, x, k=k)
 
 
-@adjoint(np.diagonal, domain=(R,), sympy="numpy", examples=[("np.diagonal(x)", [(3, 4)]), ("x.diagonal(1)", [(4, 4)])])
+@adjoint(np.diagonal, view=True, domain=(R,), sympy="numpy", examples=[("np.diagonal(x)", [(3, 4)]), ("x.diagonal(1)", [(4, 4)])])
 def diagonal(ans, x, dans, *, offset=0, axis1=0, axis2=1):
     dx = undiagonal(dans, x, offset=offset, axis1=axis1, axis2=axis2)
 
@@ -459,9 +459,9 @@ def stack(ans, x, dans, *, axis=0):
     dx = np.moveaxis(dans, axis, 0)
 
 
-@adjoint(np.split, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.split, view=True, domain=(R,), sympy="numpy", examples=[
     ("np.split(x, 2)[1]", [(4,)]), ("np.split(x, 3, axis=1)[0]", [(2, 3)]), ("np.array_split(x, 2)[0] * 2.0", [(5,)])])
-@adjoint(np.array_split)
+@adjoint(np.array_split, view=True)
 def split(ans, x, dans, *, indices_or_sections, axis=0):
     dx = unsplit(dans, axis=axis)
 
@@ -471,7 +471,7 @@ def array(ans, x, dans, *, dtype=None):
     dx = unbroadcast(dans, x)
 
 
-@adjoint(np.asarray, domain=(R,), why="a conversion to floats: its rule is the identity", examples=[
+@adjoint(np.asarray, view=True, domain=(R,), why="a conversion to floats: its rule is the identity", examples=[
     ("np.asarray(x, dtype=float)", [(3,)]), ("x.astype(float)", [(2, 3)])])
 def asarray(ans, x, dans, *, dtype=None):
     dx = unbroadcast(dans, x)

@@ -8,7 +8,9 @@ from ..runtime import (HELPERS, add_at, matmul_dleft, matmul_dright,  # noqa: F4
 
 for _fn in HELPERS:
     helper(_fn)
-for _name in ("call", "pullback", "tuple", "list", "gt", "ge", "lt", "le", "eq", "ne", "not", "and", "or"):
+for _name in ("tuple", "list"):
+    special(_name, holds=True)
+for _name in ("call", "pullback", "gt", "ge", "lt", "le", "eq", "ne", "not", "and", "or"):
     special(_name)
 
 
@@ -45,7 +47,7 @@ def floordiv(x, y): return 0, 0
 def neg(x): return -1
 
 
-@partials("id", domain=("real",), sympy="x")
+@partials("id", domain=("real",), sympy="x", view=True)
 @partials("pos")
 @partials(np.copy)
 def copy(x): return 1
@@ -60,7 +62,7 @@ def matmul(ans, x, y, dans):
     dy = matmul_dright(dans, x, y)
 
 
-@adjoint("getitem", domain=("real",), sympy="numpy", examples=[
+@adjoint("getitem", view=True, domain=("real",), sympy="numpy", examples=[
     ("x[0, 1]", [(4, 3)]), ("x[1:3]", [(4, 3)]), ("x[:, ::2]", [(4, 3)]), ("x[..., -1]", [(2, 3, 4)]),
     ("x[None, 1:, 0]", [(4, 3)]), ("x[-2]", [(5,)]), ("x[[0, 2, 0]]", [(4,)]), ("x[[1, 1], [0, 2]]", [(3, 3)]),
     ("x[np.array([True, False, True, True])]", [(4,)]), ("x[:, np.newaxis]", [(3,)]),
@@ -87,7 +89,7 @@ def getitem_any_into(ans, x, index, dans, dx):
     dx = add_at(dx, index, dans)
 
 
-@adjoint("append", domain=("real", "real"), sympy="numpy", examples=[("np.array([x, x * y, y])", [(2,), (2,)])])                    # xs.append(v), as xs = xs + [v]: a list of its own
+@adjoint("append", holds=True, domain=("real", "real"), sympy="numpy", examples=[("np.array([x, x * y, y])", [(2,), (2,)])])                    # xs.append(v), as xs = xs + [v]: a list of its own
 def append(ans, x, value, dans):
     dvalue = dans[-1]
     dx = dans[:-1]
