@@ -246,7 +246,8 @@ def value_and_grad(fn, wrt=0):
     """`fn`'s value and its gradient with respect to `wrt` (an index, a name, or a tuple);
     the result is a function with `fn`'s parameters returning `(value, gradient)`."""
     return calls.entry_point(compile_derivative(fn, wrt, "grad"), fn, value=True,
-                             specialize=_specializer(fn, wrt, "grad"))
+                             specialize=_specializer(fn, wrt, "grad"),
+                             renew=functools.partial(value_and_grad, fn, wrt))
 
 
 def grad(fn, wrt=0):
@@ -256,7 +257,7 @@ def grad(fn, wrt=0):
     if hasattr(fn, "__s2sgrad__"):
         return _higher_order(fn, wrt)
     return calls.entry_point(compile_derivative(fn, wrt, "grad"), fn, value=False,
-                             specialize=_specializer(fn, wrt, "grad"))
+                             specialize=_specializer(fn, wrt, "grad"), renew=functools.partial(grad, fn, wrt))
 
 
 def vjp(fn, *args, wrt=None):
@@ -418,10 +419,11 @@ def _higher_order(derivative, wrt):
         raise NotDifferentiableError("grad of a derivative takes it again with respect to the same, single "
                                      "argument", loc, hint="for several arguments use s2sgrad.hessian")
     chain = chain + ("forward",)
-    compiled = compile_derivative(fn, (position,), ",".join(chain))
+    compile_derivative(fn, (position,), ",".join(chain))                   # (errors now, not when called)
     names = list(inspect.signature(fn).parameters)
 
     def higher(*args):
+        compiled = compile_derivative(fn, (position,), ",".join(chain))     # (the running code's)
         args = calls.arguments(compiled, args)
         if np.ndim(args[position]) != 0:
             raise NotDifferentiableError(f"grad of grad needs `{names[position]}` to be one number, not an "
@@ -442,9 +444,10 @@ def hvp(fn, wrt=0):
     and of tangents, when `wrt` is a tuple): forward mode run over the generated gradient,
     so no Hessian is ever formed."""
     single = not isinstance(wrt, tuple)
-    compiled = compile_derivative(fn, (wrt,) if single else wrt, "reverse,forward")
+    compile_derivative(fn, (wrt,) if single else wrt, "reverse,forward")    # (errors now, not when called)
 
     def product(*args):
+        compiled = compile_derivative(fn, (wrt,) if single else wrt, "reverse,forward")   # (the running code's)
         *args, tangents = args
         tangents = (tangents,) if single else tuple(tangents)
         args = calls.arguments(compiled, tuple(args))

@@ -39,10 +39,13 @@ class Derived(NamedTuple):
         return self.of() if isinstance(self.of, weakref.ref) else self.of
 
 
-def entry_point(compiled, fn, value: bool, specialize=None):
+def entry_point(compiled, fn, value: bool, specialize=None, renew=None):
     """The function `grad(fn)` (value=False) or `value_and_grad(fn)` (value=True) returns.
     With `specialize` (shape key -> generated function), derivatives whose code depends on
-    shapes dispatch on the arguments' shapes to a version compiled for them."""
+    shapes dispatch on the arguments' shapes to a version compiled for them. With `renew`
+    (-> a new entry point), a call made after what the derivative was built from changed
+    (a helper redefined, `fn.__code__` replaced: running.Depends) first turns this entry
+    point into the new one, as Python would run the new code."""
     params = list(inspect.signature(fn).parameters.values())
     names = [p.name for p in params]
     if any(n.startswith("_s2s_") for n in names):
@@ -50,6 +53,9 @@ def entry_point(compiled, fn, value: bool, specialize=None):
     wrt = [names[i] for i in compiled.positions]
     every = "(" + "".join(f"{n}, " for n in names) + "_s2s_value)"
     lines = [f"def entry({_parameter_list(params)}):"]
+    if renew is not None:
+        forward = ", ".join(p.name if p.kind is not p.KEYWORD_ONLY else f"{p.name}={p.name}" for p in params)
+        lines.append(f"    if not _s2s_current(): return _s2s_renewed()({forward})")
     lines += [f"    if _s2s_type({w}) is not _s2s_float and (_s2s_type({w}) is not _s2s_ndarray "
               f"or {w}.dtype.kind != 'f'): _s2s_check_float({w}, {w!r})" for w in wrt]
     lines += [f"    {names[i]} = _s2s_copy({names[i]})" for i in compiled.written if i < len(names)]
@@ -89,11 +95,23 @@ def entry_point(compiled, fn, value: bool, specialize=None):
         namespace |= {"_s2s_table": table, "_s2s_specialize": partial(_specialized, table, specialize,
                                                                         compiled)}
     namespace |= {f"_s2s_default_{i}": p.default for i, p in enumerate(params)}
+    if renew is not None:
+        namespace |= {"_s2s_current": compiled.depends.current, "_s2s_renewed": partial(_renewed, namespace, renew)}
     exec("\n".join(lines), namespace)
     entry = namespace.pop("entry")        # (no cycle through its globals)
+    namespace["_s2s_self"] = weakref.ref(entry)
     entry.__name__ = entry.__qualname__ = ("value_and_grad_" if value else "grad_") + fn.__name__
     entry.__doc__ = compiled.ir.doc
     entry.__s2sgrad__ = Derived(fn, compiled.positions, compiled.single, ("reverse",), value)
+    return entry
+
+
+def _renewed(namespace: dict, renew):
+    """The entry point owning `namespace`, made anew (its code and globals replaced by a
+    new entry point's) for the code that runs now."""
+    entry, new = namespace["_s2s_self"](), renew()
+    entry.__code__, entry.__doc__ = new.__code__, new.__doc__
+    namespace.update({k: v for k, v in new.__globals__.items() if k not in ("_s2s_self", "_s2s_renewed")})
     return entry
 
 

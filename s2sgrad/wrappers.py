@@ -27,8 +27,8 @@ def as_function(tree: ast.FunctionDef, fn, loc) -> ast.FunctionDef:
     params = list(inspect.signature(fn).parameters.values())
     args = tree.args
     declared = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
-    if declared == [p.name for p in params] and not args.vararg and not args.kwarg:
-        return tree                                  # (it spells out the same parameters)
+    if not args.vararg and not args.kwarg:
+        return _spelled_out(tree, fn, params, loc)
     if declared:
         raise _refused(tree, fn, loc, "takes parameters of its own besides *args and **kwargs")
     star = args.vararg.arg if args.vararg else None
@@ -38,6 +38,43 @@ def as_function(tree: ast.FunctionDef, fn, loc) -> ast.FunctionDef:
                         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
     return ast.copy_location(ast.FunctionDef(tree.name, new, body, [], tree.returns, tree.type_comment,
                                              **_type_params(tree)), tree)
+
+
+def _spelled_out(tree: ast.FunctionDef, fn, params, loc) -> ast.FunctionDef:
+    """A wrapper with parameters of its own (`def wrapper(x, v):`), read with the names
+    `inspect.signature` gives them (the wrapped function's, by which `wrt` and keywords
+    name them). They must match that signature in number, kind and defaults: a default of
+    the wrapper's own is what a call leaving it out gets, so any other would be misread."""
+    own = list(inspect.signature(fn, follow_wrapped=False).parameters.values())
+    if [(p.kind, _default(p)) for p in own] != [(p.kind, _default(p)) for p in params]:
+        raise _refused(tree, fn, loc, "takes parameters that differ from those of the function it wraps "
+                                      "(in number, kind or default values)")
+    names = {p.name: q.name for p, q in zip(own, params) if p.name != q.name}
+    if not names:
+        return tree
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} \
+        | {a.arg for s in tree.body for a in ast.walk(s) if isinstance(a, ast.arg)}
+    if used & set(names.values()) or any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in ast.walk(tree)):
+        raise _refused(tree, fn, loc, "names its parameters differently from the function it wraps, "
+                                      "and uses those names for something else")
+    return _Renamed(names).visit(tree)
+
+
+def _default(p):
+    return "none" if p.default is p.empty else repr(p.default)
+
+
+class _Renamed(ast.NodeTransformer):
+    """Parameters and the names that read them, renamed."""
+
+    def __init__(self, names: dict):
+        self.names = names
+
+    def visit_arg(self, node: ast.arg) -> ast.arg:
+        return ast.copy_location(ast.arg(self.names.get(node.arg, node.arg), node.annotation), node)
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.copy_location(ast.Name(self.names.get(node.id, node.id), node.ctx), node)
 
 
 def _type_params(tree) -> dict:

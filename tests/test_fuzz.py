@@ -12,6 +12,7 @@ in test_regressions.py.
 from __future__ import annotations
 
 import itertools
+import re
 import os
 
 import numpy as np
@@ -227,3 +228,63 @@ def test_random_programs_have_right_second_derivatives(folder, source, point):
     np.testing.assert_allclose(px, (up[0] - down[0]) / (2 * eps), rtol=1e-4, atol=1e-5, err_msg=source)
     np.testing.assert_allclose(pv, along, rtol=1e-7, atol=1e-9, err_msg=source)
     np.testing.assert_allclose(s2sgrad.hessian(fn, 1)(x, v) @ u, along, rtol=1e-7, atol=1e-9, err_msg=source)
+
+
+SHADOWED = ["reversed", "len", "zip", "type", "float", "isinstance", "list", "tuple", "sum", "abs", "min", "max",
+            "enumerate", "iter", "next", "getattr", "slice", "int", "print"]
+DECORATORS = {
+    "none": "",
+    "doubled": "def _decorate(fn):\n    @functools.wraps(fn)\n    def wrapper(*args):\n"
+               "        return 2.0 * fn(*args)\n    return wrapper\n",
+    "shifted": "def _decorate(fn):\n    @functools.wraps(fn)\n    def wrapper(x, v):\n"
+               "        return fn(x + 0.25, v * 0.5)\n    return wrapper\n",
+    "plain": "def _decorate(fn):\n    def wrapper(x, v):\n        return fn(x, v) - x\n    return wrapper\n",
+}
+REDEFINED = "def _scale(p, q):\n    return np.cos(p) * q - p * 0.25\n"
+
+
+@st.composite
+def hostile_scopes(draw):
+    """A random program in a scope a user might have: builtins shadowed by module
+    functions that must never be called, a parameter named like a builtin, a decorator
+    (functools.wraps or not), and its helper redefined after the first gradient."""
+    source = draw(programs())
+    shadowed = draw(st.lists(st.sampled_from(SHADOWED), max_size=5, unique=True))
+    parameter = draw(st.sampled_from(["v", "type", "reversed", "len", "float", "slice"]))
+    decorator = draw(st.sampled_from(sorted(DECORATORS)))
+    redefine = draw(st.booleans())
+    name = source[4:source.index("(")]
+    source = re.sub(r"\bv\b", parameter, source)
+    if decorator != "none":
+        source = "@_decorate\n" + source
+    traps = "".join(f"def {s}(*args, **kwargs):\n    raise AssertionError('the user\\'s {s} was called')\n\n\n"
+                    for s in shadowed)
+    preamble = "import functools\n" + PREAMBLE + "\n\n" + DECORATORS[decorator] + "\n\n" + traps
+    return name, source, preamble, redefine
+
+
+@settings(max_examples=max(EXAMPLES // 4, 1), deadline=None, derandomize="S2SGRAD_FUZZ_EXAMPLES" not in os.environ,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                 HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@given(scope=hostile_scopes(), point=POINTS)
+def test_random_programs_in_a_hostile_scope_have_right_gradients(folder, scope, point):
+    """What runs is what is differentiated: the decorator with the function, the helper
+    as it is now defined; the generated code reaches no user name in place of a builtin;
+    and the referee does not certify a wrong gradient."""
+    name, source, preamble, redefine = scope
+    fn = make_function(folder, source, name=name, preamble=preamble)
+    x, v = point[0], np.array(point[1])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        try:
+            fn(x, v)
+        except FloatingPointError:
+            return
+    gradient = s2sgrad.grad(fn, wrt=(0, 1))
+    gradient(x, v)
+    if redefine:                                    # a notebook cell re-run
+        fn.__globals__["_scale"] = make_function(folder, REDEFINED, name="_scale")
+    for i, got in enumerate(gradient(x, v)):
+        want = numeric_vjp(fn, (x, v), i, 1.0)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=f"d{'xv'[i]} of\n{preamble}{source}")
+    report = s2sgrad.verify(fn, x, v, budget=None, work=200_000)
+    assert not any(verdict.verified is False for verdict in report.verdicts), f"{source}\n{report}"

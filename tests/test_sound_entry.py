@@ -230,6 +230,71 @@ def test_a_redefined_helper_is_differentiated_anew(tmp_path):
                                rtol=1e-12)
 
 
+def test_derivatives_made_before_a_helper_is_redefined_follow_it(tmp_path):
+    """A gradient function kept across a notebook cell re-run differentiates the helper
+    as it is now, as calling the function itself would use it; in every entry point
+    that keeps a derivative (grad, value_and_grad, hvp, hessian, grad of grad)."""
+    loss = make_function(tmp_path, """
+        def penalty(w):
+            return np.sin(w) * w
+
+        def loss(w):
+            return penalty(w) + w ** 2
+    """, name="loss")
+    kept = [s2sgrad.grad(loss), lambda w: s2sgrad.value_and_grad(loss)(w)[1]]
+    made = [s2sgrad.grad(loss), s2sgrad.value_and_grad(loss), s2sgrad.hvp(loss), s2sgrad.hessian(loss),
+            s2sgrad.grad(s2sgrad.grad(loss))]
+    w = 0.7
+    assert made[0](w) == pytest.approx(np.cos(w) * w + np.sin(w) + 2 * w, rel=1e-12)
+    assert made[3](w) == pytest.approx(-np.sin(w) * w + 2 * np.cos(w) + 2, rel=1e-12)
+    loss.__globals__["penalty"] = make_function(tmp_path, "def penalty(w):\n    return w ** 4\n",
+                                                name="penalty")          # the cell re-run
+    first, second = 4 * w ** 3 + 2 * w, 12 * w ** 2 + 2
+    assert made[0](w) == pytest.approx(first, rel=1e-12)
+    assert made[1](w)[1] == pytest.approx(first, rel=1e-12)
+    assert made[2](w, 1.0) == pytest.approx(second, rel=1e-12)
+    assert made[3](w) == pytest.approx(second, rel=1e-12)
+    assert made[4](w) == pytest.approx(second, rel=1e-12)
+    assert [k(w) for k in kept] == pytest.approx([first, first], rel=1e-12)
+
+
+def test_a_wrapper_spelling_out_parameters_is_differentiated_as_it_runs(tmp_path):
+    fn = make_function(tmp_path, """
+        def shifted(fn):
+            @functools.wraps(fn)
+            def wrapper(x, v):
+                return fn(x + 0.25, v * 0.5)
+            return wrapper
+
+
+        @shifted
+        def model(x, weights):
+            return np.sum(np.tanh(weights)) * x + np.sin(x)
+    """, name="model", preamble="import functools\nimport numpy as np\n")
+    x, v = 0.3, np.array([0.1, 0.2, -0.3])
+    dx, dv = s2sgrad.grad(fn, (0, 1))(x, v)
+    assert dx == pytest.approx(numeric_vjp(fn, (x, v), 0, 1.0), rel=1e-7)
+    np.testing.assert_allclose(dv, numeric_vjp(fn, (x, v), 1, 1.0), rtol=1e-7)
+    np.testing.assert_allclose(s2sgrad.grad(fn, "weights")(x, v), dv, rtol=1e-12)
+
+
+def test_a_wrapper_with_defaults_of_its_own_is_refused(tmp_path):
+    fn = make_function(tmp_path, """
+        def rescaled(fn):
+            @functools.wraps(fn)
+            def wrapper(x, scale=1.0):
+                return fn(x, scale * 2.0)
+            return wrapper
+
+
+        @rescaled
+        def energy(x, scale=3.0):
+            return scale * np.sum(x ** 2)
+    """, name="energy", preamble="import functools\nimport numpy as np\n")
+    with pytest.raises(s2sgrad.UnsupportedSyntaxError, match="differ from those of the function it wraps"):
+        s2sgrad.grad(fn)
+
+
 def test_replaced_code_is_differentiated_anew(tmp_path):
     old = make_function(tmp_path, "def model(x):\n    return np.sum(x * 2.0)\n", name="model")
     new = make_function(tmp_path, "def model(x):\n    return np.sum(np.sin(x))\n", name="model")
