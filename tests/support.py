@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import os
 import textwrap
 
 import numpy as np
@@ -10,6 +11,16 @@ import numpy as np
 import s2sgrad
 
 _MODULES = itertools.count()
+FUZZ_SCALE = int(os.environ.get("S2SGRAD_FUZZ", "1"))
+
+
+def fuzz(examples: int):
+    """hypothesis settings for one fuzz strategy: `examples` programs by default, on
+    fixed seeds; `S2SGRAD_FUZZ=10` runs ten times as many, on fresh random seeds."""
+    from hypothesis import HealthCheck, settings
+    return settings(max_examples=max(1, examples * FUZZ_SCALE), deadline=None, derandomize=FUZZ_SCALE == 1,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                           HealthCheck.filter_too_much, HealthCheck.data_too_large])
 
 
 def numeric_vjp(fn, args, i, cotangent, eps=1e-6):

@@ -5,27 +5,26 @@ straight-line code, branches, loops, subscript assignment and calls to helpers,
 built from the rule table's elementwise primitives, each argument mapped into the
 primitive's domain. For every program, s2sgrad's gradient must agree with central
 finite differences, and the SymPy referee must not find it wrong (verified, or
-honestly not verified). The default profile runs a few hundred programs;
-`S2SGRAD_FUZZ_EXAMPLES=10000` runs more. Each bug found is a named regression test
+honestly not verified). The default run checks a few hundred programs on fixed
+seeds; `S2SGRAD_FUZZ=10` runs ten times as many on fresh seeds (every strategy of
+the suite follows the same variable). Each bug found is a named regression test
 in test_regressions.py.
 """
 from __future__ import annotations
 
 import itertools
 import re
-import os
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import s2sgrad
 from s2sgrad import rules
 
-from .support import make_function, numeric_vjp
+from .support import fuzz, make_function, numeric_vjp
 
-EXAMPLES = int(os.environ.get("S2SGRAD_FUZZ_EXAMPLES", "200"))
 INTO = {                          # an expression mapping any real `e` into each domain
     "real": "np.tanh({e}) * 1.5",
     "positive": "np.exp(np.tanh({e}))",
@@ -177,9 +176,7 @@ def folder(tmp_path_factory):
           f"referee; {FOUND['overflowed']} overflowed and were left out")
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize="S2SGRAD_FUZZ_EXAMPLES" not in os.environ,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                 HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@fuzz(200)
 @given(source=programs(), point=POINTS)
 def test_random_programs_have_right_gradients(folder, source, point):
     fn = make_function(folder, source, name=source[4:source.index("(")], preamble=PREAMBLE)
@@ -202,9 +199,7 @@ def test_random_programs_have_right_gradients(folder, source, point):
     FOUND["verified"] += bool(report)
 
 
-@settings(max_examples=max(EXAMPLES // 2, 1), deadline=None, derandomize="S2SGRAD_FUZZ_EXAMPLES" not in os.environ,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                 HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@fuzz(100)
 @given(source=programs(), point=POINTS)
 def test_random_programs_have_right_second_derivatives(folder, source, point):
     """hvp (forward over reverse), vjp of the gradient (reverse over reverse, or by
@@ -263,9 +258,7 @@ def hostile_scopes(draw):
     return name, source, preamble, redefine
 
 
-@settings(max_examples=max(EXAMPLES // 4, 1), deadline=None, derandomize="S2SGRAD_FUZZ_EXAMPLES" not in os.environ,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                 HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@fuzz(50)
 @given(scope=hostile_scopes(), point=POINTS)
 def test_random_programs_in_a_hostile_scope_have_right_gradients(folder, scope, point):
     """What runs is what is differentiated: the decorator with the function, the helper

@@ -8,10 +8,10 @@ import weakref
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 import s2sgrad
-from .support import make_function, numeric_vjp
+from .support import fuzz, make_function, numeric_vjp
 
 
 def _on_copies(fn):
@@ -58,8 +58,7 @@ def _every_entry_point(fn, x):
             ("hessian", lambda: s2sgrad.hessian(fn)(x), h)]
 
 
-@settings(max_examples=6, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@fuzz(6)
 @given(writes=st.lists(st.sampled_from(WRITES), min_size=1, max_size=2), result=st.sampled_from(RETURNS))
 def test_functions_writing_into_their_parameter_leave_the_callers_array_alone(tmp_path, writes, result):
     fn = _writer(tmp_path, writes, result)

@@ -7,7 +7,7 @@ import threading
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import s2sgrad
@@ -15,7 +15,7 @@ from s2sgrad import chain
 from s2sgrad.errors import S2SGradError
 from s2sgrad_cli.main import main
 
-from .support import make_function, numeric_vjp
+from .support import fuzz, make_function, numeric_vjp
 
 WORK = 200_000                    # a deterministic budget: units of work, not seconds
 
@@ -96,7 +96,7 @@ def test_an_overlapping_update_of_an_argument_is_verified(tmp_path):
     np.testing.assert_allclose(s2sgrad.grad(fn)(x.copy()), [4.4, 5.4, 9.4, 5.8])
 
 
-@settings(max_examples=25, deadline=None, derandomize=True)
+@fuzz(25)
 @given(shift=st.integers(1, 3), op=st.sampled_from(["+=", "-=", "*="]), forwards=st.booleans(),
        copy=st.booleans())
 def test_overlapping_slice_updates_get_honest_verdicts(tmp_path_factory, shift, op, forwards, copy):

@@ -14,14 +14,14 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import s2sgrad
 from s2sgrad import rules
 from s2sgrad.errors import NoRuleError, NotDifferentiableError
 
-from .support import check_grads, make_function, numeric_vjp
+from .support import check_grads, fuzz, make_function, numeric_vjp
 
 special = pytest.importorskip("scipy.special")
 
@@ -312,7 +312,7 @@ def folder(tmp_path_factory):
     return tmp_path_factory.mktemp("casts")
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@fuzz(60)
 @given(source=cast_programs(), x=st.sampled_from(EDGE_POINTS))
 def test_random_programs_with_casts_at_edge_points(folder, source, x):
     fn = make_function(folder, source, preamble="import numpy as np\n")

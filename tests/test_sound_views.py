@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import s2sgrad
 from s2sgrad.errors import UnsupportedSyntaxError
 
-from .support import make_function, numeric_vjp
+from .support import fuzz, make_function, numeric_vjp
 
 # Each function has one line marked `# refused`: the write Python would see through a view.
 REFUSED = {
@@ -307,8 +307,7 @@ def aliasing_programs(draw):
     return source, view in COPIES
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@fuzz(60)
 @given(program=aliasing_programs())
 def test_random_writes_through_views_are_right_or_refused(tmp_path_factory, program):
     source, copied = program
