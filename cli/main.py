@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from s2sgrad import api, emit, passes
+from s2sgrad import api, passes
+from s2sgrad.backend import emit
 from s2sgrad.errors import S2SGradError
 
 

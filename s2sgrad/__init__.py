@@ -10,7 +10,7 @@
 """
 from .api import grad, hessian, hvp, jacobian, jvp, source, value_and_grad, vjp
 from .rules import adjoint, nondifferentiable, partials, tangent
-from .verify import Report, verify, verify_rule
+from .referee.verify import Report, verify, verify_rule
 from .errors import (NoRuleError, NotDifferentiableError, S2SGradError, ShapeError,
                      SourceUnavailableError, UnsupportedSyntaxError)
 

@@ -23,7 +23,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import calls, emit, frontend, ir, passes, rules, running, runtime
+from . import frontend, ir, passes, rules, runtime
+from .backend import calls, emit
+from .frontend import running
 from .errors import NotDifferentiableError, ShapeError, UnsupportedSyntaxError
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

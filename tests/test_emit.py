@@ -15,7 +15,8 @@ import pytest
 
 import s2sgrad
 from examples import seed
-from s2sgrad import api, emit, ir
+from s2sgrad import api, ir
+from s2sgrad.backend import emit
 
 from . import flow_functions as flow
 from .functions import GALLERY, negative_constants, polynomial

@@ -247,7 +247,7 @@ def test_unsupported_construct_is_located(fn, cls, builtin, prefix, words):
 def test_fence_table_covers_the_brief():
     """The fence's table itself names each construct in its message."""
     import ast
-    from s2sgrad import fence
+    from s2sgrad.frontend import fence
     for node in (ast.Try, ast.With,
                  ast.ClassDef, ast.Lambda, ast.Global, ast.Nonlocal,
                  ast.ListComp, ast.GeneratorExp, ast.Yield, ast.Dict, ast.JoinedStr,

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import s2sgrad
-from s2sgrad import frontend, interpret, ir, passes
+from s2sgrad import frontend, ir, passes
+from s2sgrad.ir import interpret
 
 from .flow_functions import FLOW, rnn, scalar_loop
 from .support import check_grads, make_function

@@ -387,10 +387,11 @@ def test_hessians_of_the_gallery_equal_sympys():
     least 50 must be compared."""
     import sympy
 
-    from s2sgrad import frontend, lower
-    from s2sgrad.chain import rational
-    from s2sgrad.symbolic import Budget, Machine, Unverifiable
-    from s2sgrad.verify import Problem, _symbols, _tree_size
+    from s2sgrad import frontend
+    from s2sgrad.frontend import lower
+    from s2sgrad.referee.chain import rational
+    from s2sgrad.referee.symbolic import Budget, Machine, Unverifiable
+    from s2sgrad.referee.verify import Problem, _symbols, _tree_size
 
     compared = []
     for p in _scalar_entries():

@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 
 import s2sgrad
-from s2sgrad import frontend, interpret, ir, lower, passes
+from s2sgrad import frontend, ir, passes
+from s2sgrad.frontend import lower
+from s2sgrad.ir import interpret
 from s2sgrad.passes import normalize
 
 from .functions import GALLERY

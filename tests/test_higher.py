@@ -262,7 +262,8 @@ def test_vjps_of_gradients_cover_the_rule_table():
 def test_a_helper_with_no_reverse_rule_is_never_a_silent_zero(tmp_path):
     """unprod has a forward rule and no reverse one: reverse mode over the gradient refuses
     it at the user's line, and vjp(grad(f)) takes the symmetric way instead."""
-    from s2sgrad import frontend, lower
+    from s2sgrad import frontend
+    from s2sgrad.frontend import lower
     from s2sgrad.passes import again, normalize, optimize, reverse
     f = make_function(tmp_path, "def f(x):\n    return np.sum(np.sin(np.prod(x)))\n")
     fn = normalize.run(lower.lower(frontend.parse(f)))

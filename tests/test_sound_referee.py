@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import s2sgrad
-from s2sgrad import chain
+from s2sgrad.referee import chain
 from s2sgrad.errors import S2SGradError
 from s2sgrad_cli.main import main
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import s2sgrad
-from s2sgrad import api, calls, passes
+from s2sgrad import api, passes
+from s2sgrad.backend import calls
 from s2sgrad.passes import shapes, specialize
 
 from . import flow_functions as flow

@@ -13,7 +13,8 @@ import ast
 import re
 from functools import partial
 
-from .. import frontend, ir, lower
+from .. import frontend, ir
+from ..frontend import lower
 from . import again, accumulate, buffers, dots, forward, hoist, inplace, normalize, optimize, reverse, rows, specialize, sums
 
 PRIMAL_STAGES = ("lower", "normalize", "hoist")          # the function itself, not yet its derivative

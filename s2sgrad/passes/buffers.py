@@ -33,7 +33,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import ir, rules
-from ..aliasing import views_of
+from ..ir.aliasing import views_of
 from .cse import NOT_MERGED as IMPURE
 from .shapes import infer
 from .specialize import owned

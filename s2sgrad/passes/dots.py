@@ -24,7 +24,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import ir
-from ..lower import Namer
+from ..frontend.lower import Namer
 from .dce import drop_dead
 from .shapes import infer
 

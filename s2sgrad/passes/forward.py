@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from .. import ir, rules
 from ..errors import NoRuleError
-from ..lower import Namer, inline, template
+from ..frontend.lower import Namer, inline, template
 from . import named_calls
 from .activity import differentiable_positions, refuse_silent_zeros, useful_values
 

@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import replace
 
 from .. import ir
-from ..aliasing import views_of
+from ..ir.aliasing import views_of
 
 
 def run(fn: ir.Function, protected=frozenset()) -> ir.Function:

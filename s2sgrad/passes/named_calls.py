@@ -17,7 +17,7 @@ import re
 from dataclasses import replace
 
 from .. import ir
-from ..lower import Namer
+from ..frontend.lower import Namer
 
 
 def run(fn: ir.Function, active: frozenset, itself=None, own: str = ""):

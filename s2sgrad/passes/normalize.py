@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import ir
-from ..lower import Namer
+from ..frontend.lower import Namer
 
 
 def run(fn: ir.Function) -> ir.Function:

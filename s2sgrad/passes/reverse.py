@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from .. import ir, rules
 from ..errors import NoHelperRuleError, NoRuleError, NotDifferentiableError
-from ..lower import RESERVED, Namer, _temp_base, inline, template
+from ..frontend.lower import RESERVED, Namer, _temp_base, inline, template
 from . import named_calls, tape
 from .activity import active_values, differentiable_positions
 from .dce import drop_dead

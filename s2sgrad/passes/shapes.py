@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import interpret, ir, rules
+from .. import ir, rules
+from ..ir import interpret
 
 _NONE = object()           # no known value
 OWN = dict(rules.OPS)      # s2sgrad's own ops, safe to run on stand-ins; never a user's (a random

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import ir
-from ..lower import Namer
+from ..frontend.lower import Namer
 from .shapes import infer
 from .specialize import owned
 

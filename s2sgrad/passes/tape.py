@@ -24,8 +24,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .. import aliasing, ir
-from ..lower import Namer
+from .. import ir
+from ..ir import aliasing
+from ..frontend.lower import Namer
 
 TAPE = "tape"
 

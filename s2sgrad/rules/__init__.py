@@ -73,7 +73,7 @@ class Op:
         if self.kind == "elementwise":
             return tuple(a for a in self.args if self.piecewise is True or a not in self.piecewise)
         if self.kind == "adjoint" or (self.kind == "helper" and self.rule is not None):
-            from .. import lower  # the template's assignments say which
+            from ..frontend import lower  # the template's assignments say which
             return lower.template(self).outputs
         return ()
 
@@ -246,7 +246,7 @@ def listing(foreign: bool = True) -> list:
     for shown, key in SHOWN.items():
         if foreign or key not in FOREIGN:
             rows[shown] = _kind(OPS[key])
-    from ..lower import ATTRIBUTES, METHODS
+    from ..frontend.lower import ATTRIBUTES, METHODS
     rows |= {f"x.{m}()": _kind(OPS[k]) for m, k in METHODS.items()}
     rows |= {f"x.{a}": _kind(OPS[k]) for a, k in ATTRIBUTES.items()}
     return sorted(rows.items(), key=lambda r: (r[0].lstrip("x.-+").startswith(("np.", "math.", "scipy")), r[0]))

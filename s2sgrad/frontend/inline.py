@@ -12,8 +12,10 @@ import ast
 import functools
 import inspect
 
-from . import aliasing, fence, frontend, ir, lift
-from .frontend import _MISSING
+from .. import frontend, ir
+from . import fence, lift
+from ..ir import aliasing
+from . import _MISSING
 
 
 class CallLowering:

@@ -17,9 +17,12 @@ import mpmath
 import numpy as np
 import sympy
 
-from . import chain, frontend, interpret, ir, lower, rules, runtime
-from .errors import S2SGradError
-from .rules.numpy import DISCRETE, cast_kind
+from .. import frontend, ir, rules, runtime
+from ..frontend import lower
+from ..ir import interpret
+from . import chain
+from ..errors import S2SGradError
+from ..rules.numpy import DISCRETE, cast_kind
 
 MAX_STEPS = 20000                  # symbolic operations per verification
 

@@ -23,7 +23,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import aliasing, ir, rules
+from .. import ir, rules
+from ..ir import aliasing
 
 BINOPS = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div, "pow": ast.Pow,
           "matmul": ast.MatMult, "mod": ast.Mod, "floordiv": ast.FloorDiv}

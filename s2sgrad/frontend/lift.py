@@ -21,7 +21,7 @@ import ast
 import copy
 import weakref
 
-from . import frontend
+from .. import frontend
 
 _LIFTED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # user fn -> {def position: lifted}
 

@@ -16,8 +16,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import aliasing, ir
-from .errors import NotDifferentiableError, ShapeError
+from .. import ir
+from ..ir import aliasing
+from ..errors import NotDifferentiableError, ShapeError
 
 
 MAX_SPECIALIZATIONS = 8       # per derivative; calls with other shapes use the general code
@@ -215,7 +216,7 @@ def _specialized(table: dict, specialize, general, key):
 
 def abstract_arguments(params: list, key: tuple) -> dict:
     """Parameter name -> shapes.Shaped, from a shape key (unknown kinds are left out)."""
-    from .passes.shapes import Shaped
+    from ..passes.shapes import Shaped
     out = {}
     for name, item in zip(params, key):
         if isinstance(item, tuple):

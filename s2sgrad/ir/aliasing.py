@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from . import ir, rules
-from .errors import UnsupportedSyntaxError
+from .. import ir, rules
+from ..errors import UnsupportedSyntaxError
 
 
 def shared(stmt, holds: bool = True) -> set:

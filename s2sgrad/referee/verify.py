@@ -32,8 +32,12 @@ import numpy as np
 import sympy
 from sympy.core.parameters import evaluate
 
-from . import calls, chain, frontend, interpret, ir, lower, rulecheck, rules, witness
-from .api import _resolve_wrt, compile_derivative
+from .. import frontend, ir, rules
+from ..backend import calls
+from ..frontend import lower
+from ..ir import interpret
+from . import chain, rulecheck, witness
+from ..api import _resolve_wrt, compile_derivative
 from .chain import AGREE, DIGITS, agrees, rational
 from .symbolic import Budget, Machine, Unverifiable, entries, symbols_like, user_globals
 
@@ -317,7 +321,7 @@ def _witnessed(problem, user, verdicts) -> list:
     a NaN or infinite entry is a NaN gradient (both NaN when the user's function is NaN
     there too), a disagreement with central differences of the user's function is
     WRONG, a kink met is said."""
-    from .api import grad
+    from ..api import grad
     with np.errstate(all="ignore"):
         args, keywords = witness.arguments(user, witness.copy.deepcopy(list(problem.args)))
         numeric = grad(user, wrt=tuple(problem.positions))(*args, **keywords)

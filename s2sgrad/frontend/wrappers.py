@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import inspect
 
-from .errors import UnsupportedSyntaxError
+from ..errors import UnsupportedSyntaxError
 
 
 def as_function(tree: ast.FunctionDef, fn, loc) -> ast.FunctionDef:

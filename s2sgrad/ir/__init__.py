@@ -42,7 +42,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Union
 
-from .errors import Loc
+from ..errors import Loc
 
 
 @dataclass(frozen=True)
@@ -456,7 +456,7 @@ def verify(fn: Function, outer: frozenset = frozenset()) -> None:
 
 
 def _verify_stmt(stmt, defined) -> None:
-    from .rules import OPS
+    from ..rules import OPS
 
     if isinstance(stmt, Def):
         verify(stmt.fn, frozenset(defined))

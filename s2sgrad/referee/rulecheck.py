@@ -15,8 +15,9 @@ import mpmath
 import numpy as np
 import sympy
 
-from . import interpret, ir, rules
-from .passes import reverse
+from .. import ir, rules
+from ..ir import interpret
+from ..passes import reverse
 from .chain import DIGITS, agrees, rational
 from .symbolic import Machine, _symbolic, symbols_like
 

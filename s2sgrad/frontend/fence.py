@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 
-from .errors import UnsupportedSyntaxError
+from ..errors import UnsupportedSyntaxError
 
 # node type -> (what is not supported, what to do instead)
 UNSUPPORTED = {

@@ -10,7 +10,7 @@ import operator
 
 import numpy as np
 
-from . import ir, rules
+from .. import ir, rules
 
 OPERATORS = {
     "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,

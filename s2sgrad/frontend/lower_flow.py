@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from . import ir
+from .. import ir
 
 
 class FlowLowering:

@@ -17,7 +17,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 from . import running, wrappers
-from .errors import Loc, SourceUnavailableError, UnsupportedSyntaxError
+from ..errors import Loc, SourceUnavailableError, UnsupportedSyntaxError
 
 _MISSING = object()
 

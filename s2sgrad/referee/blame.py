@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 
 import mpmath
 
-from . import calls, chain, emit, passes, rulecheck, rules
+from .. import passes, rules
+from ..backend import calls, emit
+from . import chain, rulecheck
 from .symbolic import Machine, Unverifiable, entries
 
 

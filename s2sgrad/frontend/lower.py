@@ -21,11 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import aliasing, fence, frontend, ir, rules, runtime
+from .. import frontend, ir, rules, runtime
+from . import fence
+from ..ir import aliasing
 from .inline import CallLowering
 from .lower_flow import Exit, FlowLowering, _own_nodes, _returns
-from .errors import NoRuleError, UndefinedNameError, UnsupportedSyntaxError
-from .frontend import _MISSING
+from ..errors import NoRuleError, UndefinedNameError, UnsupportedSyntaxError
+from . import _MISSING
 
 SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
            ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|",
