@@ -124,7 +124,7 @@ class Emitter:
         self.uses = Counter()
         _count_uses(fn, self.uses)
         self.temps, self.derived = fn.temps, fn.derived
-        self.flat, self.view_groups = list(_all_statements(fn)), {}
+        self.flat, self.view_groups = list(_all_statements(fn)), None
 
     def function(self, fn: ir.Function) -> str:
         tree = ast.Module([self.funcdef(fn)], [])
@@ -228,9 +228,9 @@ class Emitter:
         return [ast.While(ast.Constant(True), test + [stop] + body, [])]
 
     def views(self, name: str) -> set:
-        if name not in self.view_groups:
-            self.view_groups[name] = aliasing.views_of(self.flat, name)
-        return self.view_groups[name]
+        if self.view_groups is None:
+            self.view_groups = aliasing.view_groups(self.flat)
+        return self.view_groups.get(name, {name})
 
     def foldable(self, stmt: ir.Assign, temps) -> bool:
         return stmt.target in temps and self.uses[stmt.target] == 1

@@ -57,6 +57,7 @@ class Namer:
     def __init__(self, taken=()):
         self.taken = set(taken) | RESERVED     # never a name the generated code itself uses
         self.made = set()            # names a pass made up and wants to call temporaries
+        self._next: dict = {}        # base -> the number its next name starts looking at
 
     @classmethod
     def of(cls, fn: ir.Function) -> "Namer":
@@ -69,11 +70,13 @@ class Namer:
         base = base[:24].rstrip("_") or "t"
         if not base.isidentifier() or keyword.iskeyword(base):
             base = "t_" + "".join(c if c.isalnum() else "_" for c in base)
-        name, n = base, 1
+        n = self._next.get(base, 1)   # names are only ever taken: the numbers below n are
+        name = base if n == 1 else f"{base}_{n}"
         while name in self.taken or name in rules.FOREIGN:      # (functions of users' rules)
             n += 1
             name = f"{base}_{n}"
         self.taken.add(name)
+        self._next[base] = n
         return name
 
 

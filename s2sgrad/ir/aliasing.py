@@ -29,17 +29,28 @@ def shared(stmt, holds: bool = True) -> set:
 def views_of(body, name: str, holds: bool = True) -> set:
     """`name` and every name that may share its memory through views made in `body` (and,
     with `holds`, through the tuples and lists that hold it or its views)."""
-    group, changed = {name}, True
-    while changed:
-        changed = False
-        for stmt in body:
-            names = shared(stmt, holds)
-            if names:
-                pair = names | {stmt.target}
-                if pair & group and not pair <= group:
-                    group |= pair
-                    changed = True
-    return group
+    return set(view_groups(body, holds).get(name, {name}))
+
+
+def view_groups(body, holds: bool = True) -> dict:
+    """Each name of `body` that a view (or, with `holds`, a container) links to another ->
+    the group of names that may share its memory: one walk over `body`."""
+    links: dict = {}
+    for stmt in body:
+        names = shared(stmt, holds)
+        for a in names:
+            links.setdefault(a, set()).add(stmt.target)
+            links.setdefault(stmt.target, set()).add(a)
+    groups: dict = {}
+    for start in links:
+        if start not in groups:
+            group, todo = {start}, [start]
+            while todo:
+                for n in links[todo.pop()] - group:
+                    group.add(n)
+                    todo.append(n)
+            groups.update(dict.fromkeys(group, frozenset(group)))
+    return groups
 
 
 def reaches_parameters(fn: ir.Function, augmented=()) -> bool:

@@ -45,7 +45,8 @@ def differentiable_positions(stmt: ir.Assign) -> tuple:
 def active_values(fn: ir.Function, wrt) -> frozenset:
     """Names of the active values of a normalized function (loops iterate to a fixpoint)."""
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
-    varied = _closure(set(wrt), assigns, lambda s, known: _diff_inputs(s) & known, lambda s: {s.target})
+    varied = _closure(set(wrt), assigns, lambda s, known: _diff_inputs(s) & known, lambda s: {s.target},
+                      _diff_inputs)
     useful = useful_values(fn)
     refuse_silent_zeros(fn, varied, useful)
     for stmt in assigns:          # a container would carry a derivative nothing follows
@@ -60,7 +61,7 @@ def useful_values(fn: ir.Function) -> set:
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
     useful = {a.name for s in ir.walk(fn.body) if isinstance(s, ir.Return)
               for a in ir.atoms_of(s.value) if isinstance(a, ir.Var)}
-    return _closure(useful, assigns, lambda s, known: s.target in known, _diff_inputs)
+    return _closure(useful, assigns, lambda s, known: s.target in known, _diff_inputs, lambda s: (s.target,))
 
 
 def refuse_silent_zeros(fn: ir.Function, varied: set, useful: set) -> None:
@@ -122,7 +123,7 @@ def _complex_values(fn: ir.Function) -> set:
     complex dtype, by any op but those taking the real part or the modulus."""
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and (_keeps_complex(s) or cast_kind(s) == "c")]
     makes = lambda s, known: cast_kind(s) == "c" or any(_is_complex(a, known) for a in s.args)   # noqa: E731
-    return _closure(set(), assigns, makes, lambda s: {s.target})
+    return _closure(set(), assigns, makes, lambda s: {s.target}, ir.uses)
 
 
 def _keeps_complex(stmt: ir.Assign) -> bool:
@@ -130,15 +131,24 @@ def _keeps_complex(stmt: ir.Assign) -> bool:
     return stmt.op not in REAL_PARTS and (op is None or op.kind != "nondiff")
 
 
-def _closure(known: set, assigns, reaches, adds) -> set:
-    changed = True
-    while changed:
-        changed = False
-        for stmt in assigns:
-            new = adds(stmt) - known if reaches(stmt, known) else set()
-            if new:
-                known |= new
-                changed = True
+def _closure(known: set, assigns, reaches, adds, triggers) -> set:
+    """`known`, grown by `adds(stmt)` for every statement that `reaches(stmt, known)` until
+    nothing more is added: a worklist, so a statement is looked at again only when one of
+    its `triggers` (the names `reaches` reads) has just become known."""
+    waiting: dict = {}
+    for stmt in assigns:
+        for name in triggers(stmt):
+            waiting.setdefault(name, []).append(stmt)
+    todo, seen = list(assigns), set()
+    while todo:
+        stmt = todo.pop()
+        if not reaches(stmt, known):
+            continue
+        for name in adds(stmt) - known:
+            known.add(name)
+            if name not in seen:
+                seen.add(name)
+                todo.extend(waiting.get(name, ()))
     return known
 
 

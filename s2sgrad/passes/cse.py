@@ -38,7 +38,7 @@ def run(fn: ir.Function, seen: dict | None = None) -> ir.Function:
     tapes = {s.tape for s in flat if isinstance(s, (ir.Push, ir.Pop))}
     unstable = {n for n, k in counts.items() if k > 1} | (set(fn.params) & set(counts)) | tapes
     pass_ = _Pass(fn, counts, unstable)
-    body = pass_.block(fn.body, {}, dict(seen or {}), {})
+    body = pass_.block(fn.body, {}, dict(seen or {}), _Aliases())
     return replace(fn, body=tuple(body))
 
 
@@ -63,7 +63,7 @@ class _Pass:
                 inside = {a: b for a, b in aliases.items()
                           if isinstance(stmt, ir.If) or not {a, b} & assigned}   # a later turn
                 stmt = ir.with_bodies(stmt, lambda body: tuple(self.block(body, copies, dict(seen),
-                                                                          dict(inside))))
+                                                                          _Aliases(inside))))
                 stmt = _rename_heads(stmt, copies)
             else:    # a returned gradient keeps its name (`dx = dy`, return dx), a pushed value its own
                 stmt = _rename_uses(stmt if isinstance(stmt, (ir.Return, ir.Push)) else
@@ -112,10 +112,31 @@ class _Pass:
         return key
 
 
-def _forget(aliases: dict, assigned: set) -> None:
-    for a, b in list(aliases.items()):
-        if a in assigned or b in assigned:
-            del aliases[a]
+class _Aliases(dict):
+    """An adjoint copy -> the name it copies, with the copies of each name at hand, so
+    that forgetting what a statement assigns costs what it assigns, not every alias."""
+    def __init__(self, items=()):
+        super().__init__()
+        self.copies: dict = {}
+        for a, b in dict(items).items():
+            self[a] = b
+
+    def __setitem__(self, a, b):
+        self.pop(a, None)
+        super().__setitem__(a, b)
+        self.copies.setdefault(b, set()).add(a)
+
+    def pop(self, a, *default):
+        if a in self:
+            self.copies[self[a]].discard(a)
+        return super().pop(a, *default)
+
+
+def _forget(aliases: _Aliases, assigned: set) -> None:
+    for name in assigned:
+        aliases.pop(name, None)
+        for a in sorted(aliases.copies.pop(name, ())):
+            super(_Aliases, aliases).pop(a, None)
 
 
 def _args_key(args) -> tuple:

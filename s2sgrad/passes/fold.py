@@ -40,7 +40,7 @@ def run(fn: ir.Function) -> ir.Function:
     """Every assignment of `fn` (and of the functions nested in it) simplified."""
     flat = list(ir.walk(fn.body))
     facts = _Facts(flat, fn)
-    body = _each(fn.body, lambda s: facts.simplify(s, s.target in fn.derived))
+    body = _each(fn.body, lambda s: facts.settle(s, fn))
     body = _signs_out(body, facts)
     return replace(fn, body=body, temps=fn.temps | facts.namer.made, derived=fn.derived | facts.namer.made)
 
@@ -74,6 +74,7 @@ class _Facts:
         self.added_into = {s.target for s in flat if isinstance(s, ir.Assign) and (
             s.op == "iadd" or s.op in ir.WRITES and s.args[0] == ir.Var(s.target))}
         self.namer = Namer.of(fn)
+        self.constants: dict = {}           # a temporary assigned a constant -> the constant
         self.booleans = {s.target for s in flat if isinstance(s, ir.Assign) and s.op in BOOLEAN} | \
             {s.args[0].name for s in flat if isinstance(s, ir.Assign) and s.op == "np.where"
              and isinstance(s.args[0], ir.Var)}     # (a mask: np.where's partial is its condition)
@@ -122,6 +123,19 @@ class _Facts:
     def negated(self, atom):
         s = self.defined(atom, "neg")
         return s.args[0] if s is not None else None
+
+    def settle(self, s: ir.Assign, fn: ir.Function) -> ir.Assign:
+        """`s` with the constants found so far read in place of their temporaries, then
+        simplified; a temporary it leaves a constant is read as that constant from here
+        on. So a chain (`t1 = 1.0 * g`, `t2 = unbroadcast(t1, x)`, ...) settles in one
+        walk, not one link per walk."""
+        if self.constants:
+            s = replace(s, args=ir.rename(s.args, self.constants))
+        new = self.simplify(s, s.target in fn.derived)
+        if s.target in self.once and new.op == "id" and isinstance(new.args[0], ir.Const) \
+                and s.target in fn.temps:
+            self.constants[s.target] = new.args[0]
+        return new
 
     def simplify(self, s: ir.Assign, adjoint: bool) -> ir.Assign:
         new = _fused(_simplify(s, adjoint, self.floats), self, adjoint)

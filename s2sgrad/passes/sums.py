@@ -19,7 +19,7 @@ from dataclasses import replace
 from .. import ir
 from ..frontend.lower import Namer
 from .shapes import infer
-from .specialize import owned
+from .specialize import follow_owned
 
 
 def run(fn: ir.Function, params: dict) -> ir.Function:
@@ -31,19 +31,21 @@ def run(fn: ir.Function, params: dict) -> ir.Function:
 
 def _block(stmts, known: dict, namer: Namer) -> tuple:
     out: list = []
+    fresh: dict = {}                  # name -> whether `owned` holds for it after `out`
     for s in stmts:
         if isinstance(s, ir.NESTED):
             s = ir.with_bodies(s, lambda body: _block(body, known, namer))
-        elif isinstance(s, ir.Assign) and s.op in ("add", "sub") and s.target in known and owned(out, s.target):
+        elif isinstance(s, ir.Assign) and s.op in ("add", "sub") and s.target in known \
+                and _other(s) is not None and fresh.get(s.target, False):
             other = _other(s)
-            if other is not None:
-                if s.op == "sub":
-                    neg = namer.fresh("neg")
-                    namer.made.add(neg)
-                    out.append(ir.Assign(neg, "neg", (other,), (), s.loc))
-                    other = ir.Var(neg)
-                s = ir.Assign(s.target, "iadd", (ir.Var(s.target), other), (), s.loc)
+            if s.op == "sub":
+                neg = namer.fresh("neg")
+                namer.made.add(neg)
+                out.append(ir.Assign(neg, "neg", (other,), (), s.loc))
+                other = ir.Var(neg)
+            s = ir.Assign(s.target, "iadd", (ir.Var(s.target), other), (), s.loc)
         out.append(s)
+        follow_owned(fresh, s)
     return tuple(out)
 
 

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from . import adjoint, alias, nondifferentiable, partials, tangent
+from . import OPS, adjoint, alias, nondifferentiable, partials, tangent
 from ..runtime import (average_tangent, cumprod_tangent, unaverage, unbroadcast, uncumprod, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
                        undiagonal, unhstack, unmax, unpad, unprod, PAD_MODES, unrepeat, unroll, unsort, unsplit,
                        unstd, unsum, untake, untake_along_axis, untile, untrace, untranspose, unvar,
@@ -498,7 +498,6 @@ def cast_kind(stmt) -> str | None:
     if stmt.op in CASTS:
         dtype = dict(stmt.params).get("dtype")
         return None if dtype is None else np.dtype(dtype).kind
-    from . import OPS
     op = OPS.get(stmt.op)
     obj = op.obj if op is not None else None
     return np.dtype(obj).kind if isinstance(obj, type) and obj in FLOATS + INTEGERS + COMPLEX else None
