@@ -10,7 +10,6 @@
 """
 from .api import grad, hessian, hvp, jacobian, jvp, source, value_and_grad, vjp
 from .rules import adjoint, nondifferentiable, partials, tangent
-from .referee.verify import Report, verify, verify_rule
 from .errors import (NoRuleError, NotDifferentiableError, S2SGradError, ShapeError,
                      SourceUnavailableError, UnsupportedSyntaxError)
 
@@ -19,3 +18,12 @@ __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
            "S2SGradError", "UnsupportedSyntaxError",
            "NoRuleError", "NotDifferentiableError", "ShapeError", "SourceUnavailableError"]
 __version__ = "0.1.0"
+REFEREE = ("verify", "verify_rule", "Report")      # SymPy is imported when one is first used
+
+
+def __getattr__(name):
+    if name in REFEREE:
+        from .referee import verify as referee
+        globals().update({n: getattr(referee, n) for n in REFEREE})
+        return globals()[name]
+    raise AttributeError(f"module 's2sgrad' has no attribute {name!r}")

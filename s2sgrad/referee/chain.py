@@ -127,9 +127,24 @@ def _kind(node):
             raise Unsupported(f"a `{node.func.__name__}` in the expression")
         dummies = [sympy.Dummy(real=True) for _ in node.args]
         expr = node.func(*dummies)
-        partials = [sympy.lambdify(dummies, sympy.diff(expr, d), "mpmath") for d in dummies]
-        _KINDS[key] = (sympy.lambdify(dummies, expr, "mpmath"), lambda k, v: partials[k](*v))
+        _KINDS[key] = (sympy.lambdify(dummies, expr, "mpmath"), _partials(expr, dummies))
     return _KINDS[key]
+
+
+def _partials(expr, dummies):
+    """partial(k, values) of `expr` in its k-th dummy, each written out when first asked
+    for: SymPy has no closed form for some (polygamma in its order), asked for only where
+    that argument varies."""
+    made: dict = {}
+
+    def partial(k, values):
+        if k not in made:
+            derivative = sympy.diff(expr, dummies[k])
+            if derivative.has(sympy.Derivative):
+                raise Unsupported(f"the derivative of `{expr.func.__name__}` in its argument {k + 1}")
+            made[k] = sympy.lambdify(dummies, derivative, "mpmath")
+        return made[k](*values)
+    return partial
 
 
 def _product_of_others(k, values):

@@ -28,7 +28,9 @@ the generated code is made of these rules' own lines.
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -141,7 +143,21 @@ def _reached(base, dotted: str):
     return base
 
 
+OPTIONAL = {"scipy.special": "scipy_special"}     # a library a user imports -> our rules for it
+_LOADED: set = set()
+
+
+def optional() -> None:
+    """Register the rules of each optional library the process has imported by now:
+    s2sgrad never imports SciPy itself (a user who calls scipy.special has)."""
+    for module, ours in OPTIONAL.items():
+        if ours not in _LOADED and module in sys.modules:
+            _LOADED.add(ours)
+            importlib.import_module(f"{__name__}.{ours}")
+
+
 def _add(op: Op) -> Op:
+    optional()                      # (ours first: a user's rule registered later wins)
     OPS[op.name] = op
     if op.obj is not None:
         BY_OBJECT[identity(op.obj)] = op.name
@@ -242,6 +258,7 @@ def listing(foreign: bool = True) -> list:
     """(what a user writes, what s2sgrad knows of it) for every function and operator
     with a rule, sorted: what `s2sgrad rules` prints and the README's table shows
     (without `foreign`: only NumPy, math and Python's own, whatever is installed)."""
+    optional()
     rows = {OPERATORS[k]: _kind(OPS[k]) for k in OPERATORS if k in OPS}
     for shown, key in SHOWN.items():
         if foreign or key not in FOREIGN:
@@ -269,6 +286,7 @@ def tangent(target, name: str | None = None):
     that assigns `dans`, the tangent of the result. The op must have its reverse rule
     already (`@adjoint` or `@partials`); elementwise ops need none: their partials serve."""
     def decorate(rule):
+        optional()
         key = name or (target if isinstance(target, str) else BY_OBJECT.get(identity(target)))
         if key not in OPS:
             raise ValueError(f"{getattr(target, '__name__', target)} has no rule yet: register its "
@@ -338,8 +356,10 @@ def positional_names(obj):
 
 def lookup(obj) -> Op | None:
     """The op a Python object stands for, if it has one."""
+    optional()
     key = BY_OBJECT.get(identity(obj))
     return OPS[key] if key is not None else None
 
 
-from . import operators, numpy, linalg, scipy_special, helpers  # noqa: E402,F401  (fill the table)
+from . import operators, numpy, linalg, helpers  # noqa: E402,F401  (fill the table)
+optional()

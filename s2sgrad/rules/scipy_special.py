@@ -1,4 +1,5 @@
-"""Rules of scipy.special, registered when SciPy is installed (it is not a dependency).
+"""Rules of scipy.special, registered once the user's program has imported it
+(rules.optional): SciPy is not a dependency, and `import s2sgrad` does not import it.
 
 The derivatives of digamma and gammaln use polygamma, whose own rule makes their
 higher derivatives.
