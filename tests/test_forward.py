@@ -14,6 +14,8 @@ from .functions import GALLERY
 from .more_functions import MORE
 from .support import make_function
 
+pytestmark = pytest.mark.xdist_group("forward")   # coverage tests count what earlier tests found
+
 RNG = np.random.default_rng(7)
 
 

@@ -37,6 +37,8 @@ import s2sgrad  # noqa: E402
 from .support import numeric_vjp  # noqa: E402
 from .test_forward import _float_positions, _like, _scalar_entries  # noqa: E402
 
+pytestmark = pytest.mark.xdist_group("higher")   # coverage tests count what earlier tests found
+
 AGAIN: list = []
 
 
