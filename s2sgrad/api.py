@@ -551,3 +551,6 @@ def source(fn, wrt=0, kind="grad") -> str:
     if kind not in ("grad", "vjp", "jvp") and not kind.startswith(("reverse,forward", "vjp of ", "jvp of ")):
         raise ValueError(f"kind must be 'grad', 'vjp' or 'jvp', not {kind!r}")
     return compile_derivative(fn, wrt, kind).source
+
+
+runtime.COMPILER.update(vjp=vjp, jvp=jvp)      # a recursive call's derivative, made when it runs

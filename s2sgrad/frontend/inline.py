@@ -64,7 +64,7 @@ class CallLowering:
                  and (n in self.locals or n in self.src.closure or self.enclosing(n))]
         extra = list(dict.fromkeys(extra + [n for _, names in siblings.values() for n in names]))
         fn = lift.lift(self.src, callee, extra, siblings)
-        return (fn, extra) if _stands_alone(fn) else None
+        return (fn, extra) if _stands_alone(fn, type(self)) else None
 
     def inline(self, node, callee, target):
         """A call to a Python function: its body, lowered here with its own names renamed
@@ -87,14 +87,13 @@ class CallLowering:
                                              "functions defined at module level only",
                                        "define it at module level")
             return self.recursive_call(node, callee, target)
-        if not isinstance(callee, ast.FunctionDef) and _stands_alone(callee) and self.keep_calls \
+        if not isinstance(callee, ast.FunctionDef) and _stands_alone(callee, type(self)) and self.keep_calls \
                 and (not _returns_tuple(callee) or self.unpacking is node):
             return self.recursive_call(node, callee, target)
         source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
                                  self.src.closure) if isinstance(callee, ast.FunctionDef) else frontend.parse(callee)
         fence.check(source)
-        from .lower import Lowerer
-        child = Lowerer(source, self.namer, outer=self if isinstance(callee, ast.FunctionDef) else None,
+        child = type(self)(source, self.namer, outer=self if isinstance(callee, ast.FunctionDef) else None,
                         inlining=self.inlining + (key,), keep_calls=self.keep_calls)
         child.nested = dict(self.nested) if isinstance(callee, ast.FunctionDef) else {}
         args = self.inline_args(node, source.tree, callee)
@@ -229,18 +228,17 @@ class CallLowering:
 
 
 @functools.lru_cache(maxsize=512)
-def _stands_alone(callee) -> bool:
+def _stands_alone(callee, lowerer) -> bool:
     """Whether a module-level function can be differentiated as a function of its own:
-    it lowers on its own (a helper that takes keywords by name, writes into its
+    it lowers on its own (by the class `lowerer`) (a helper that takes keywords by name, writes into its
     parameters or returns one of them, or a view of one, is inlined instead)."""
     try:
         source = frontend.parse(callee)
         tree = source.tree
         if tree.args.kwonlyargs or _writes_parameters(tree):
             return False          # inlined: keywords by name, and writes the caller sees
-        from .lower import Lowerer
         fence.check(source)
-        lowering = Lowerer(source, inlining=(source.fn,))
+        lowering = lowerer(source, inlining=(source.fn,))
         fn = lowering.function()
     except Exception:  # anything it cannot do alone, inlining may still do
         return False

@@ -7,23 +7,21 @@ are resolved by the object they refer to, so `np.sin`, `numpy.sin` and a
 rejected what is not supported; what remains unknown here (a call with no
 rule, a keyword that is not a constant) is reported at the user's line.
 
-`template(op)` lowers a rule's own source the same way, once, for the
-reverse pass to inline.
+A rule's own source is lowered the same way (templates.py).
 """
 from __future__ import annotations
 
 import ast
 import collections
-import functools
 import inspect
-import keyword
-from dataclasses import dataclass
 
 import numpy as np
 
-from .. import frontend, ir, rules, runtime
+from .. import frontend, ir, rules
 from . import fence
-from ..ir import aliasing
+from ..ir import aliasing, names
+from ..ir.names import RESERVED, Namer
+from ..rules.methods import ATTRIBUTES, COPIED, METHODS, PACKED
 from .inline import CallLowering
 from .lower_flow import Exit, FlowLowering, _own_nodes, _returns
 from ..errors import NoRuleError, UndefinedNameError, UnsupportedSyntaxError
@@ -35,51 +33,8 @@ SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**
            ast.Invert: "~"}
 BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
           ast.Pow: "pow", ast.MatMult: "matmul", ast.Mod: "mod", ast.FloorDiv: "floordiv"}
-COMPARE = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
-METHODS = {"sum": "np.sum", "mean": "np.mean", "reshape": "np.reshape", "dot": "np.dot",
-           "transpose": "np.transpose", "copy": "np.copy", "max": "np.max", "min": "np.min",
-           "astype": "np.array", "prod": "np.prod", "var": "np.var", "std": "np.std",
-           "cumsum": "np.cumsum", "cumprod": "np.cumprod", "clip": "np.clip", "ravel": "np.ravel",
-           "flatten": "np.ravel", "squeeze": "np.squeeze", "swapaxes": "np.swapaxes",
-           "repeat": "np.repeat", "take": "np.take", "diagonal": "np.diagonal", "trace": "np.trace",
-           "round": "np.round", "argmax": "np.argmax", "argmin": "np.argmin", "argsort": "np.argsort",
-           "all": "np.all", "any": "np.any"}
-ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size"}
-PACKED = {"reshape", "transpose"}        # methods taking `*shape` as well as a tuple
-COPIED = {"flatten"}                     # methods returning a new array where their op may give a view
-RESERVED = {"np", "math", "pullback", "tape"} | {h.__name__ for h in runtime.HELPERS}   # generated code's own
 STATIC_TYPES = (bool, int, float, complex, str, type, np.dtype, type(None))
-
-
-class Namer:
-    """Hands out names no other variable in the generated code uses."""
-
-    def __init__(self, taken=()):
-        self.taken = set(taken) | RESERVED     # never a name the generated code itself uses
-        self.made = set()            # names a pass made up and wants to call temporaries
-        self._next: dict = {}        # base -> the number its next name starts looking at
-
-    @classmethod
-    def of(cls, fn: ir.Function) -> "Namer":
-        """A namer for new names in `fn`: none its statements, parameters, free names or
-        bindings use."""
-        taken = {n for s in ir.walk_all(fn.body) for n in ir.uses(s) | ir.defs(s)}
-        return cls(taken | set(fn.params) | set(fn.free) | set(fn.bindings))
-
-    def fresh(self, base: str) -> str:
-        base = base[:24].rstrip("_") or "t"
-        if not base.isidentifier() or keyword.iskeyword(base):
-            base = "t_" + "".join(c if c.isalnum() else "_" for c in base)
-        n = self._next.get(base, 1)   # names are only ever taken: the numbers below n are
-        name = base if n == 1 else f"{base}_{n}"
-        while name in self.taken or name in rules.FOREIGN:      # (functions of users' rules)
-            n += 1
-            name = f"{base}_{n}"
-        self.taken.add(name)
-        self._next[base] = n
-        return name
-
-
+COMPARE = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
 def lower(source: frontend.Source, namer: Namer | None = None, keep_calls: bool = True) -> ir.Function:
     """Lower a parsed user function to IR (checked by the fence first); without
     `keep_calls`, every call to the user's functions but a recursive one is inlined."""
@@ -499,7 +454,7 @@ class Lowerer(FlowLowering, CallLowering):
     def op(self, name, args, node, target=None, params=()):
         """Append `target = name(*args)` and return the Var holding the result."""
         if target is None:
-            target = self.namer.fresh(_temp_base(name, args, self.locals))
+            target = self.namer.fresh(names.temp_base(name, args, self.locals))
             self.temps.add(target)
         self.body.append(ir.Assign(target, name, tuple(args), tuple(params), self.src.loc(node)))
         if name == "tuple" and target in self.temps:
@@ -588,64 +543,3 @@ def _listed(node):
     if isinstance(node, ast.Tuple) and not all(isinstance(e, ast.Constant) for e in node.elts):
         return ast.copy_location(ast.List(node.elts, ast.Load()), node)
     return node
-
-
-# op -> the word its temporaries are named with (avoiding Python's builtin names)
-WORDS = {"pow": "power", "np.sum": "total", "np.abs": "absolute", "id": "copy", "np.dot": "dot",
-         "np.maximum": "maximum", "getitem": "item", "tuple": "pack"}
-
-
-def _temp_base(op: str, args, user_names) -> str:
-    word = WORDS.get(op, op.rsplit(".", 1)[-1])
-    named = [a.name for a in args if isinstance(a, ir.Var) and a.name in user_names]
-    if op == "getitem" and named:
-        index = args[1]
-        ints = [str(i.value).replace("-", "m") for i in index.items if isinstance(i, ir.Const)]
-        return named[0] + ("_" + "_".join(ints) if len(ints) == len(index.items) else "_item")
-    return "_".join([word] + named[:2])
-
-
-# -- rule templates -----------------------------------------------------------
-
-@dataclass(frozen=True)
-class Template:
-    """A rule's source lowered to IR, ready to inline."""
-
-    params: tuple            # every parameter name of the rule
-    body: tuple              # its statements
-    result: object           # partials: the returned atom(s); adjoints: None
-    outputs: tuple           # adjoints: the arguments it differentiates
-
-
-def inline(tmpl: Template, mapping: dict, outputs: dict, loc, fresh):
-    """A template's statements with its parameters mapped (`mapping`, `outputs` for the
-    names it assigns that the caller chose) and its other names made fresh (`fresh(op,
-    args)` names one); returns the statements and the template's result, renamed."""
-    local, stmts = dict(outputs), []
-    for s in tmpl.body:
-        names = {**mapping, **local}
-        args = ir.rename(s.args, names)
-        params = tuple((k, names[v.name].value if isinstance(v, ir.Var) else v) for k, v in s.params)
-        if s.target not in local:
-            local[s.target] = fresh(s.op, args)
-        stmts.append(ir.Assign(local[s.target], s.op, args, params, loc))
-    return stmts, ir.rename(tmpl.result, {**mapping, **local})
-
-
-def template(op, into: bool = False, tangent: bool = False) -> Template:
-    """The lowered template of an op's rule, or with `into` of its rule for adding into
-    an adjoint that already exists, or with `tangent` of its forward-mode rule (lowered
-    once, then cached)."""
-    return _template(op.name, into, tangent, id(op.tangent) if tangent else 0)
-
-
-@functools.lru_cache(maxsize=None)
-def _template(name: str, into: bool, tangent: bool = False, _which: int = 0) -> Template:
-    op = rules.OPS[name]
-    source = frontend.parse(op.tangent if tangent else op.into if into else op.rule)
-    fn = Lowerer(source, template_mode=True).function()
-    body = [s for s in fn.body if not isinstance(s, ir.Return)]
-    result = fn.body[-1].value if fn.body and isinstance(fn.body[-1], ir.Return) else None
-    assigned = {s.target for s in body}
-    outputs = tuple(a for a in op.args if "d" + a in assigned)
-    return Template(fn.params, tuple(body), result, outputs)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import ir, rules
-from ..frontend.lower import Namer
+from ..ir.names import Namer
 
 SUMMED = {"matmul_dleft": ("matmul_dleft_sum", 0), "matmul_dright": ("matmul_dright_sum", 1)}
 # op -> (its summing helper, the position among the factors of the loop-invariant matrix)

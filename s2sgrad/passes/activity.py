@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ir, rules
+from ..frontend import templates
 from ..errors import NoRuleError, NotDifferentiableError
 from ..rules.helpers import NO_DERIVATIVE
 from ..rules.numpy import DISCRETE, cast_kind
@@ -39,7 +40,7 @@ def differentiable_positions(stmt: ir.Assign) -> tuple:
     op = rules.OPS[stmt.op]
     if op.kind == "helper" and op.rule is None and stmt.op not in NO_DERIVATIVE:
         return tuple(range(len(stmt.args)))  # a gradient's helper with no reverse rule: an error, not a zero
-    return tuple(op.args.index(a) for a in op.differentiable)
+    return tuple(op.args.index(a) for a in templates.differentiated(op))
 
 
 def active_values(fn: ir.Function, wrt) -> frozenset:

@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from .. import ir
 from ..errors import NoHelperRuleError, NotDifferentiableError
-from ..frontend.lower import Namer
+from ..ir.names import Namer
 from . import forward, normalize, optimize, reverse, tape
 from .forward import _no_pullbacks
 

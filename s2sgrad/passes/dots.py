@@ -24,7 +24,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import ir
-from ..frontend.lower import Namer
+from ..ir.names import Namer
 from .dce import drop_dead
 from .shapes import infer
 

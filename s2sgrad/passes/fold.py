@@ -24,7 +24,7 @@ import sys
 from dataclasses import replace
 
 from .. import ir
-from ..frontend.lower import Namer
+from ..ir.names import Namer
 
 FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
         "pow": operator.pow, "neg": operator.neg, "id": lambda a: a}

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from .. import ir, rules
 from ..errors import NoRuleError
-from ..frontend.lower import Namer, inline, template
+from ..frontend.templates import inline, template
+from ..ir.names import Namer
 from . import named_calls
 from .activity import differentiable_positions, refuse_silent_zeros, useful_values
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import replace
 
 from .. import ir
-from ..frontend.lower import Namer
+from ..ir.names import Namer
 
 
 def run(fn: ir.Function, active: frozenset, itself=None, own: str = ""):

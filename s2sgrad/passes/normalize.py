@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import ir
-from ..frontend.lower import Namer
+from ..ir.names import Namer
 
 
 def run(fn: ir.Function) -> ir.Function:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from .. import ir, rules
 from ..errors import NoHelperRuleError, NoRuleError, NotDifferentiableError
-from ..frontend.lower import RESERVED, Namer, _temp_base, inline, template
+from ..frontend.templates import inline, template
+from ..ir.names import RESERVED, Namer, temp_base
 from . import named_calls, tape
 from .activity import active_values, differentiable_positions
 from .dce import drop_dead
@@ -196,7 +197,7 @@ class Reverse:
         return part
 
     def temp(self, op: str, args) -> str:
-        name = self.namer.fresh(_temp_base(op, args, self.user_names))
+        name = self.namer.fresh(temp_base(op, args, self.user_names))
         self.temps.add(name)
         self.derived.add(name)
         return name

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import ir
-from ..frontend.lower import Namer
+from ..ir.names import Namer
 from .shapes import infer
 from .specialize import follow_owned
 

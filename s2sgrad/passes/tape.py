@@ -26,7 +26,7 @@ from dataclasses import replace
 
 from .. import ir
 from ..ir import aliasing
-from ..frontend.lower import Namer
+from ..ir.names import Namer
 
 TAPE = "tape"
 

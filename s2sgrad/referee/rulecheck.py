@@ -16,6 +16,7 @@ import numpy as np
 import sympy
 
 from .. import ir, rules
+from ..frontend import templates
 from ..ir import interpret
 from ..passes import reverse
 from .chain import DIGITS, agrees, rational
@@ -35,7 +36,7 @@ def check(stmt, args, at, budget) -> list:
         return []
     if any(not isinstance(a, (ir.Var, ir.Const)) for a in stmt.args):
         return []
-    differentiable = op.differentiable
+    differentiable = templates.differentiated(op)
     names = [f"a{i}" for i in range(len(stmt.args))]
     active = [i for i, (a, v) in enumerate(zip(stmt.args, args)) if isinstance(a, ir.Var) and _symbolic(v)
               and i < len(op.args) and op.args[i] in differentiable]

@@ -17,7 +17,7 @@ calls the tests differentiate (tests/test_higher.py).
 """
 import numpy as np
 
-from . import tangent, transpose
+from .table import tangent, transpose
 from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoint_tangent, dot_dleft, dot_dright, matmul_dleft,  # noqa: F401
                        cofactor, cofactor_tangent,
                        matmul_dright, max_tangent, resum, solve_adjoint, solve_adjoint_tangent, unaverage,

@@ -8,7 +8,7 @@ symmetrised, the gradient with respect to the symmetric matrix the input stands 
 """
 import numpy as np
 
-from . import adjoint, tangent
+from .table import adjoint, tangent
 from ..runtime import (cholesky_adjoint, cofactor, dot_dleft, dot_dright, eigh_adjoint, eigh_tangent,  # noqa: F401
                        pinv_adjoint, solve_adjoint, uneinsum, unkron, unnorm, untensordot)
 

@@ -2,7 +2,7 @@
 (indexing, tuples, comparisons, plain copies)."""
 import numpy as np
 
-from . import adjoint, adjoint_into, helper, nondifferentiable, partials, special
+from .table import adjoint, adjoint_into, helper, nondifferentiable, partials, special
 from ..runtime import (HELPERS, add_at, matmul_dleft, matmul_dright,  # noqa: F401 (used in templates)
                        unassigned, unbroadcast, unindex, unsum, zero_grad)
 

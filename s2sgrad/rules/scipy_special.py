@@ -11,7 +11,7 @@ except ImportError:  # SciPy is optional: without it there is nothing to registe
 
 import numpy as np
 
-from . import partials
+from .table import partials
 
 if special is not None:
     @partials(special.polygamma, domain=("index", "positive"), sympy="polygamma(x, y)", piecewise=("n",))

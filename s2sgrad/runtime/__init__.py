@@ -826,22 +826,24 @@ def pinv_adjoint(g, a, ans):
             + _mt(ans) @ ans @ _mt(g) @ (np.eye(n) - ans @ a))
 
 
+COMPILER: dict = {}     # "vjp", "jvp": s2sgrad.api's entry points, which api registers here
+                        # when it loads (the runtime never imports the compiler)
+
+
 def call_adjoint(fn, *args, wrt):
     """The gradients, with respect to the arguments at positions `wrt`, of the call
     `fn(*args[:-1])` pulled back from the cotangent `args[-1]` (a recursive call's
     derivative: `fn`'s own vjp, compiled once by s2sgrad)."""
-    from ..api import vjp
     *args, cotangent = args
-    return vjp(fn, *args, wrt=tuple(wrt))[1](cotangent)
+    return COMPILER["vjp"](fn, *args, wrt=tuple(wrt))[1](cotangent)
 
 
 def call_jvp(fn, *args, wrt):
     """`(fn(*primals), tangent)` for a recursive call in forward mode: `args` are the call's
     arguments followed by the tangents of those at positions `wrt` (`fn`'s own jvp,
     compiled once by s2sgrad)."""
-    from ..api import jvp
     primals, tangents = args[:len(args) - len(wrt)], args[len(args) - len(wrt):]
-    return jvp(fn, primals, tangents, wrt=tuple(wrt))
+    return COMPILER["jvp"](fn, primals, tangents, wrt=tuple(wrt))
 
 
 def common_length(*seqs):
