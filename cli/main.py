@@ -123,7 +123,7 @@ def show(fn, args) -> str:
     if args.dump_after or args.ir or not args.optimized:
         names, _, single = api._resolve_wrt(fn, api.frontend.parse(fn), wrt)
         stop = args.dump_after or passes.STAGES[-1]
-        result = passes.derivative(fn, names, kind, single, stop, args.optimized)
+        result = passes.derivative(fn, names, kind, single, stop, args.optimized, callees=api.callee_derivative)
         return str(result) + "\n" if args.dump_after or args.ir else emit.module_source(result)
     return api.source(fn, wrt, kind)
 

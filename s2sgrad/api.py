@@ -141,12 +141,12 @@ def _compile(fn, wrt, kind, shapes=None) -> Compiled:
     params = list(inspect.signature(fn).parameters)
     stages: dict = {}
     if shapes is None:
-        gen = passes.derivative(fn, names, kind, single, record=stages)
+        gen = passes.derivative(fn, names, kind, single, record=stages, callees=callee_derivative)
     else:                    # the general code's stages up to the optimizer are the same
         general = compile_derivative(fn, wrt, kind)
         params = list(general.ir.params)          # (a jvp's tangents too)
         gen = passes.derivative(fn, names, kind, single, shapes=calls.abstract_arguments(params, shapes),
-                                resume=("optimize", general.optimized))
+                                resume=("optimize", general.optimized), callees=callee_derivative)
     scope, of = _Scope.of(fn, source.loc(source.tree)), weakref.ref(fn)   # (the cache keeps fn alive: never)
 
     def made():

@@ -80,3 +80,10 @@ def make_function(tmp_path, source: str, name: str = "f", preamble: str = "impor
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return getattr(module, name)
+
+
+def derive(fn, wrt: tuple, kind: str, single: bool, **options):
+    """The pipeline's IR of fn's derivative, as the compiler makes it (the compiler hands
+    the pipeline its way to compile the functions fn calls)."""
+    from s2sgrad import api, passes
+    return passes.derivative(fn, wrt, kind, single, callees=api.callee_derivative, **options)

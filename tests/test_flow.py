@@ -10,7 +10,7 @@ from s2sgrad import frontend, ir, passes
 from s2sgrad.ir import interpret
 
 from .flow_functions import FLOW, rnn, scalar_loop
-from .support import check_grads, make_function
+from .support import check_grads, derive, make_function
 
 IDS = [f"{fn.__name__}{i}" for i, (fn, _, _) in enumerate(FLOW)]
 
@@ -31,8 +31,8 @@ def _interpret(fn, names, args, **options):
     free = vars(sys.modules[fn.__module__])
     out = fn(*args)
     if not isinstance(out, tuple):
-        return interpret.run(passes.derivative(fn, names, "grad", False, **options), *args, free=free)
-    result = passes.derivative(fn, names, "vjp", False, **options)
+        return interpret.run(derive(fn, names, "grad", False, **options), *args, free=free)
+    result = derive(fn, names, "vjp", False, **options)
     cotangent = tuple(np.ones_like(o) if np.ndim(o) else 1.0 for o in out)
     if len(result.params) > len(args):            # the rerun form takes the cotangent last
         return interpret.run(result, *args, cotangent, free=free)
@@ -56,7 +56,7 @@ def test_every_stage_keeps_the_grammar_and_the_meaning(fn, make_args, wrt):
     free = vars(sys.modules[fn.__module__])
     for stage in passes.STAGES:
         if stage in passes.PRIMAL_STAGES:
-            result = passes.derivative(fn, names, "grad", False, stop_after=stage)
+            result = derive(fn, names, "grad", False, stop_after=stage)
             ir.verify(result)
             np.testing.assert_allclose(interpret.run(result, *args, free=free), fn(*args), err_msg=stage)
             continue
@@ -262,7 +262,7 @@ def test_a_fixed_matrix_gradient_is_one_product_after_the_loop(fn, wrt, summed):
         assert summed in text and text.count("_sum(") == 1
         loop_body = text.split("reversed(range(")[1].split("\n    d")[0]
         assert "_sum(" not in loop_body                     # after the loop, once
-    plain = passes.derivative(getattr(flow, fn), _wrt(getattr(flow, fn), (0, 0, 0), wrt), "grad", False,
+    plain = derive(getattr(flow, fn), _wrt(getattr(flow, fn), (0, 0, 0), wrt), "grad", False,
                               stop_after="optimize")
     assert "_sum" not in str(plain)                          # the accumulate stage did it
 

@@ -9,7 +9,7 @@ from s2sgrad.ir import interpret
 from s2sgrad.passes import normalize
 
 from .functions import GALLERY
-from .support import check_grads
+from .support import check_grads, derive
 
 IDS = [fn.__name__ for fn, _ in GALLERY]
 
@@ -39,7 +39,7 @@ def test_every_stage_keeps_the_grammar_and_the_meaning(fn, make_args):
     cotangent = _cotangent(out)
     reference = pullback(cotangent)
     for stage in passes.STAGES:
-        result = passes.derivative(fn, _wrt(fn, args), "vjp", False, stop_after=stage)
+        result = derive(fn, _wrt(fn, args), "vjp", False, stop_after=stage)
         ir.verify(result)
         value = interpret.run(result, *args, free=free)
         if stage in passes.PRIMAL_STAGES:
@@ -53,8 +53,8 @@ def test_every_stage_keeps_the_grammar_and_the_meaning(fn, make_args):
 @pytest.mark.parametrize("fn, make_args", GALLERY, ids=IDS)
 def test_optimized_and_unoptimized_code_agree(fn, make_args):
     args, free = make_args(), _free(fn)
-    plain = passes.derivative(fn, _wrt(fn, args), "vjp", False, optimized=False)
-    best = passes.derivative(fn, _wrt(fn, args), "vjp", False)
+    plain = derive(fn, _wrt(fn, args), "vjp", False, optimized=False)
+    best = derive(fn, _wrt(fn, args), "vjp", False)
     (out, slow), (_, fast) = interpret.run(plain, *args, free=free), interpret.run(best, *args, free=free)
     for got, want in zip(slow(_cotangent(out)), fast(_cotangent(out))):
         np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -12,7 +12,7 @@ from . import flow_functions as flow
 from .flow_functions import FLOW
 from .functions import GALLERY
 from .more_functions import MORE
-from .support import check_grads, make_function
+from .support import check_grads, derive, make_function
 
 F64 = np.dtype(float)
 
@@ -22,11 +22,11 @@ def _shaped(*dims):
 
 
 def _derivative(fn, wrt, **params):
-    return passes.derivative(fn, wrt, "grad", len(wrt) == 1, stop_after="optimize"), params
+    return derive(fn, wrt, "grad", len(wrt) == 1, stop_after="optimize"), params
 
 
 def test_every_value_of_the_rnn_gets_its_shape():
-    gen = passes.derivative(flow.rnn, ("W", "h0"), "grad", False, stop_after="optimize")
+    gen = derive(flow.rnn, ("W", "h0"), "grad", False, stop_after="optimize")
     found = shapes.infer(gen, {"W": _shaped(8, 8), "xs": _shaped(10, 8), "h0": _shaped(8)})
     assert found["h"].shape == (11, 8) and found["T"].value == 10      # T = xs.shape[0]
     assert found["h_item"].shape == (8,) and found["t"].shape == ()   # h[t], t the loop's turn
@@ -42,14 +42,14 @@ def test_every_value_of_the_rnn_gets_its_shape():
 ])
 def test_values_whose_shape_the_arguments_do_not_fix_stay_unknown(tmp_path, source, unknown):
     fn = make_function(tmp_path, source, preamble="import numpy as np\nSCALE = 2.0\n")
-    gen = passes.derivative(fn, ("x",), "grad", True, stop_after="optimize")
+    gen = derive(fn, ("x",), "grad", True, stop_after="optimize")
     params = {"x": _shaped(5), "n": shapes.Shaped((), np.dtype(int)), "i": shapes.Shaped((), np.dtype(int))}
     assert unknown not in shapes.infer(gen, params)
 
 
 def test_unbroadcast_goes_where_shapes_are_equal_and_stays_where_they_broadcast(tmp_path):
     fn = make_function(tmp_path, "def f(x, y):\n    return np.sum(np.sin(x) * y)\n")
-    gen = passes.derivative(fn, ("x", "y"), "grad", False, stop_after="optimize")
+    gen = derive(fn, ("x", "y"), "grad", False, stop_after="optimize")
     assert str(gen).count("unbroadcast") == 2
     same = specialize.run(gen, {"x": _shaped(3, 4), "y": _shaped(3, 4)})
     assert "unbroadcast" not in str(same)

@@ -24,17 +24,20 @@ STAGES = ("lower", "normalize", "hoist", "reverse", "optimize", "specialize", "d
 
 def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
                stop_after: str = "buffers", optimized: bool = True, shapes=None,
-               resume=None, record=None) -> ir.Function:
+               resume=None, record=None, callees=None) -> ir.Function:
     """Run the pipeline on the Python function `fn`; return the IR after `stop_after`.
     `shapes` (parameter name -> shapes.Shaped) asks for code specialized to them;
     `resume=(stage, IR)` starts after that stage (a specialization reuses the general
-    code's early stages); `record`, a dict, receives the IR after each stage."""
+    code's early stages); `record`, a dict, receives the IR after each stage. `callees(fn,
+    positions, kind)` gives the compiled vjp or jvp of a function `fn` calls (api's
+    callee_derivative: the compiler hands it down, the passes never compile code)."""
     again_of = _derived(kind)              # "vjp of grad('x')": a derivative of a gradient
     higher = kind.startswith("reverse,") or again_of is not None   # (or "reverse,forward[,forward]")
-    sweep = partial(forward.run, wrt=wrt) if kind == "jvp" else \
-        partial(_higher, wrt=wrt, single=single, origin=fn, forwards=kind.count("forward")) if kind.startswith("reverse,") else \
-        partial(again.run, wrt=wrt, single=single, origin=fn, how=again_of) if again_of else \
-        partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn)
+    sweep = partial(forward.run, wrt=wrt, callees=callees) if kind == "jvp" else \
+        partial(_higher, wrt=wrt, single=single, origin=fn, forwards=kind.count("forward"), callees=callees) \
+        if kind.startswith("reverse,") else \
+        partial(again.run, wrt=wrt, single=single, origin=fn, how=again_of, callees=callees) if again_of else \
+        partial(reverse.run, wrt=wrt, kind=kind, single=single, origin=fn, callees=callees)
     stages = {
         "lower": lambda _: lower.lower(frontend.parse(fn), keep_calls=not higher),   # Hessians inline calls
         "normalize": normalize.run,
@@ -60,13 +63,13 @@ def derivative(fn, wrt: tuple, kind: str = "grad", single: bool = True,
     return result
 
 
-def _higher(fn: ir.Function, wrt, single, origin, forwards: int) -> ir.Function:
+def _higher(fn: ir.Function, wrt, single, origin, forwards: int, callees) -> ir.Function:
     """The gradient, then forward mode over it `forwards` times (each along the same
     parameters, whose earlier tangents stay fixed): Hessian-vector products, and the
     second and third derivatives of functions of one number."""
-    result = again.gradient(fn, wrt, single, origin)
+    result = again.gradient(fn, wrt, single, origin, callees)
     for _ in range(forwards):
-        result = optimize.run(forward.run(result, wrt, over_reverse=True))
+        result = optimize.run(forward.run(result, wrt, over_reverse=True, callees=callees))
     return result
 
 

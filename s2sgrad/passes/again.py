@@ -55,41 +55,41 @@ def _plain_sums(stmts) -> tuple:
     return tuple(out)
 
 
-def run(fn: ir.Function, wrt: tuple, single: bool, origin, how) -> ir.Function:
+def run(fn: ir.Function, wrt: tuple, single: bool, origin, how, callees=None) -> ir.Function:
     """The derivative `how` names (passes.derived_kind) of f's gradient or vjp, with respect
     to `wrt` (`fn` is f's IR): forward mode over it for a jvp, reverse mode (or symmetry)
-    for a vjp."""
+    for a vjp. `callees` compiles the derivatives of the functions it calls."""
     outer, entry, inner, inner_single, along = how
     if entry == "vjp":               # the vjp a gradient calls (a recursive function's): its jvp
-        pulled = optimize.run(reverse.run(fn, inner, "vjp", inner_single, origin))
-        return forward.run(pulled, tuple(pulled.params[p] for p in along), over_reverse=True)
+        pulled = optimize.run(reverse.run(fn, inner, "vjp", inner_single, origin, callees))
+        return forward.run(pulled, tuple(pulled.params[p] for p in along), over_reverse=True, callees=callees)
     value = entry == "value_and_grad"
-    made = returning(gradient(fn, inner, inner_single, origin), value, inner_single)
+    made = returning(gradient(fn, inner, inner_single, origin, callees), value, inner_single)
     if outer == "jvp":
-        return forward.run(made, wrt, over_reverse=True)
+        return forward.run(made, wrt, over_reverse=True, callees=callees)
     calls = any(isinstance(s, ir.Assign) and s.op == "call" for s in ir.walk(made.body))
     if calls and not value:          # (a recursive function's gradient calls its vjp)
-        return by_symmetry(fn, inner, inner_single, wrt, origin)
+        return by_symmetry(fn, inner, inner_single, wrt, origin, callees)
     try:
-        return reverse.run(prepared(made), wrt, "vjp", single, origin)
+        return reverse.run(prepared(made), wrt, "vjp", single, origin, callees)
     except NoHelperRuleError:
         if value:
             raise
-        return by_symmetry(fn, inner, inner_single, wrt, origin)
+        return by_symmetry(fn, inner, inner_single, wrt, origin, callees)
 
 
-def gradient(fn: ir.Function, wrt: tuple, single: bool, origin) -> ir.Function:
+def gradient(fn: ir.Function, wrt: tuple, single: bool, origin, callees=None) -> ir.Function:
     """f's gradient IR, optimized: what a second derivative differentiates."""
-    return optimize.run(reverse.run(fn, wrt, "grad", single, origin))
+    return optimize.run(reverse.run(fn, wrt, "grad", single, origin, callees))
 
 
-def by_symmetry(fn: ir.Function, inner: tuple, inner_single: bool, wrt: tuple, origin) -> ir.Function:
+def by_symmetry(fn: ir.Function, inner: tuple, inner_single: bool, wrt: tuple, origin, callees=None) -> ir.Function:
     """`vjp_grad_<f>(*params, cotangent)` returning `(the gradient, (its vjp with respect to
     each of wrt,))`, made as forward mode over the gradient with respect to inner and wrt
     together, along the cotangent: the derivative of grad_q f along v is the pullback of
     v through grad_p f (the mixed second derivatives are equal)."""
     both = tuple(dict.fromkeys(inner + wrt))
-    pushed = forward.run(gradient(fn, both, False, origin), inner, over_reverse=True)
+    pushed = forward.run(gradient(fn, both, False, origin, callees), inner, over_reverse=True, callees=callees)
     *body, ret = pushed.body
     (_, grads), (_, tangents) = ret.value
     namer = Namer.of(pushed)

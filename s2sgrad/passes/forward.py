@@ -54,12 +54,13 @@ BILINEAR = {"matmul", "np.matmul", "np.dot", "np.outer", "np.inner", "np.vdot", 
             "np.einsum"}       # (multilinear: one term per argument that varies)
 
 
-def run(fn: ir.Function, wrt: tuple, over_reverse: bool = False) -> ir.Function:
+def run(fn: ir.Function, wrt: tuple, over_reverse: bool = False, callees=None) -> ir.Function:
     """`jvp_<name>(*params, *tangents)` returning `(value, tangent of the value)`;
-    `over_reverse`: `fn` is a gradient (a Hessian-vector product is being made)."""
+    `over_reverse`: `fn` is a gradient (a Hessian-vector product is being made);
+    `callees` compiles the jvps of the functions it calls (as in named_calls.run)."""
     if over_reverse:
         _no_pullbacks(fn)
-    sweep = Forward(fn, wrt)
+    sweep = Forward(fn, wrt, callees)
     name = sweep.name = sweep.namer.fresh(f"jvp_{fn.name}")     # (a vjp calling itself: its jvp too)
     *body, ret = fn.body
     # a parameter not differentiated that comes to vary (in a loop) starts with zeros
@@ -78,12 +79,12 @@ def run(fn: ir.Function, wrt: tuple, over_reverse: bool = False) -> ir.Function:
 
 
 class Forward:
-    def __init__(self, fn: ir.Function, wrt: tuple):
+    def __init__(self, fn: ir.Function, wrt: tuple, callees=None):
         self.bindings, self.companions = dict(fn.bindings), list(fn.companions)
         self.namer = Namer.of(fn)
         self.varied = _varied(fn, wrt)
         refuse_silent_zeros(fn, self.varied, useful_values(fn))
-        self.fn, self.wrt, self.name = fn, wrt, None
+        self.fn, self.wrt, self.name, self.callees = fn, wrt, None, callees
         self.dot = {}
         for name in sorted(self.varied):
             self.dot[name] = self.namer.fresh(name + "_dot")
@@ -235,7 +236,6 @@ class Forward:
 
     def call(self, s) -> list:
         """A call to the user's function runs the callee's own jvp: `(value, tangent)`."""
-        from ..api import callee_derivative
         if s.args[0] == ir.Var(self.fn.name):           # a vjp calling itself (recursion)
             out: list = []
             tangents = tuple(self.tangent_or_zeros(s.args[1 + self.fn.params.index(w)], s.target, out)
@@ -252,7 +252,10 @@ class Forward:
             raise NoRuleError("third derivatives of recursive functions are not supported yet", s.loc,
                               hint="take the third derivative by differences of s2sgrad.hessian")
         wrt = tuple(i - 1 for i in varying)
-        compiled = callee_derivative(fn, wrt, "jvp")
+        if self.callees is None:
+            raise TypeError("a call to your function is differentiated here: pass callees= "
+                            "(s2sgrad.api.callee_derivative) to compile its jvp")
+        compiled = self.callees(fn, wrt, "jvp")
         pair = self.temp(s.target + "_jvp")
         tangents = tuple(self.tangent(s.args[i]) for i in varying)
         if compiled is None:                   # a recursive call: its jvp, found at run time

@@ -20,7 +20,7 @@ from .. import ir
 from ..ir.names import Namer
 
 
-def run(fn: ir.Function, active: frozenset, itself=None, own: str = ""):
+def run(fn: ir.Function, active: frozenset, callees, itself=None, own: str = ""):
     """Rewrite the active calls; return the new function and, by statement id, how each
     call's result pulls back: ("pullback", pair, args, wanted, outputs) or ("rerun", vjp,
     args, wanted, outputs), where `outputs` counts the items of a tuple result (0 for one
@@ -29,8 +29,9 @@ def run(fn: ir.Function, active: frozenset, itself=None, own: str = ""):
     outputs) when
     the derivative being made is a vjp that reruns: a call to the same function with the
     same differentiated arguments then calls that vjp. `own` is the name of the derivative
-    being made, which no callee's vjp may take."""
-    from ..api import callee_derivative
+    being made, which no callee's vjp may take. `callees(function, positions, kind)` gives
+    a callee's compiled derivative, or None while it is itself being compiled (the
+    compiler passes it down: passes never compile, emit or load code themselves)."""
     namer = Namer.of(fn)
     namer.taken.add(own)          # the derivative's own name: a callee's vjp never takes it
     bindings, companions, pulled = dict(fn.bindings), list(fn.companions), {}
@@ -55,7 +56,10 @@ def run(fn: ir.Function, active: frozenset, itself=None, own: str = ""):
                 out.append(s)
                 pulled[id(s)] = ("rerun", itself[2], s.args[1:], wanted, take_items(s, stmts, itself[3]))
                 continue
-            compiled = callee_derivative(bindings[s.args[0].name], tuple(i - 1 for i in wanted)) if wanted else None
+            if wanted and callees is None:
+                raise TypeError("a call to your function is differentiated here: pass callees= "
+                                "(s2sgrad.api.callee_derivative) to compile its vjp")
+            compiled = callees(bindings[s.args[0].name], tuple(i - 1 for i in wanted), "vjp") if wanted else None
             if compiled is None:
                 out.append(s)
                 continue

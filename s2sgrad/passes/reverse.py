@@ -33,16 +33,17 @@ from .dce import drop_dead
 
 
 def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
-        origin=None) -> ir.Function:
+        origin=None, callees=None) -> ir.Function:
     """The derivative of `fn` (lowered from the Python function `origin`) with respect to
-    the parameters named in `wrt`."""
+    the parameters named in `wrt`; `callees` compiles the vjps of the functions it calls
+    (named_calls.run)."""
     fn = tape.count_turns(fn)
     flows = any(isinstance(s, ir.NESTED) for s in fn.body)
     name = Namer(_taken(fn)).fresh(f"{kind}_{fn.name}")
     outputs = len(fn.body[-1].value) if isinstance(fn.body[-1].value, tuple) else 0
     itself = (origin, tuple(fn.params.index(w) for w in wrt), name, outputs) \
         if kind == "vjp" and flows else None
-    fn, pulled = named_calls.run(fn, active_values(fn, wrt), itself, name)
+    fn, pulled = named_calls.run(fn, active_values(fn, wrt), callees, itself, name)
     pulled |= _tuple_ops(fn)
     *forward, ret = fn.body
     sweep = Reverse(fn, active_values(fn, wrt))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import mpmath
 
-from .. import passes, rules
+from .. import api, passes, rules
 from ..backend import calls, emit
 from . import chain, rulecheck
 from .symbolic import Machine, Unverifiable, entries
@@ -51,7 +51,8 @@ def find(problem, out, trace) -> Blame:
     params = list(inspect.signature(problem.fn).parameters)
     stages: dict = {}
     shapes = calls.abstract_arguments(params, calls.shape_key(problem.args))
-    passes.derivative(problem.fn, problem.names, "grad", False, shapes=shapes, record=stages)
+    passes.derivative(problem.fn, problem.names, "grad", False, shapes=shapes, record=stages,
+                      callees=api.callee_derivative)
     wanted = _wanted(problem, out)
     before = None
     for stage in passes.STAGES[passes.STAGES.index("reverse"):]:
