@@ -375,6 +375,83 @@ def test_a_users_tangent_rule(tmp_path):
     assert "/ (1 + np.exp(-mul_x_w))" in api.compile_derivative(f, (0, 1), "jvp").source
 
 
+LINEAR_RULES = """
+KERNEL = np.array([0.25, 0.5, 0.25])
+
+
+def smooth(x):
+    return np.convolve(x, KERNEL, mode="same")
+
+
+def mirrored_dot(x, y):
+    return np.dot(x, y) + 0.5 * np.dot(x[::-1], y)
+
+
+@s2sgrad.adjoint(smooth, linear=True)
+def smooth_adjoint(ans, x, dans):
+    dx = smooth(dans)          # a symmetric kernel: the op is its own transpose
+
+
+@s2sgrad.adjoint(mirrored_dot, linear=("x", "y"))
+def mirrored_dot_adjoint(ans, x, y, dans):
+    dx = dans * (y + 0.5 * y[::-1])
+    dy = dans * (x + 0.5 * x[::-1])
+
+
+def f(x, y):
+    s = smooth(np.sin(x))
+    return np.sum(np.tanh(s)) * mirrored_dot(s, y) + mirrored_dot(x, x)
+"""
+
+
+def test_a_users_linear_rules_serve_forward_mode_and_hessians(tmp_path):
+    """Rules declared linear need no forward rule: jvp applies the op to the tangent (one
+    term per varying argument of a bilinear op), and hvp and hessian follow."""
+    f = make_function(tmp_path, LINEAR_RULES, preamble="import numpy as np\nimport s2sgrad\n")
+    x, y = np.array([0.3, -1.0, 2.0, 0.4]), np.array([1.5, 0.5, -0.7, 0.2])
+    u = (np.array([1.0, 0.0, 2.0, -1.0]), np.array([0.0, 1.0, 1.0, 0.5]))
+    value, tangent = s2sgrad.jvp(f, (x, y), u)
+    assert value == pytest.approx(f(x, y), rel=1e-14)
+    assert tangent == pytest.approx(_pair(s2sgrad.grad(f, (0, 1))(x, y), u), rel=1e-12)
+    text = api.compile_derivative(f, (0, 1), "jvp").source
+    assert "smooth(" in text and "mirrored_dot(" in text and "@s2sgrad" not in text
+    g = s2sgrad.grad(f)
+    h = 1e-6
+    numeric = (g(x + h * u[0], y) - g(x - h * u[0], y)) / (2 * h)
+    assert s2sgrad.hvp(f)(x, y, u[0]) == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+    assert s2sgrad.hessian(f)(x, y) @ u[0] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+
+
+def test_a_rule_reading_a_global_array_is_refused_at_its_line(tmp_path):
+    f = make_function(tmp_path, """
+SCALE = 2.0
+WEIGHTS = np.array([1.0, -2.0])
+
+
+def scaled(x):
+    return x * WEIGHTS * SCALE
+
+
+@s2sgrad.adjoint(scaled)
+def scaled_adjoint(ans, x, dans):
+    dx = dans * WEIGHTS * SCALE
+
+
+def f(x):
+    return np.sum(scaled(x))
+""", preamble="import numpy as np\nimport s2sgrad\n")
+    with pytest.raises(s2sgrad.UnsupportedSyntaxError, match="reads the global `WEIGHTS`") as info:
+        s2sgrad.grad(f)(np.array([0.5, 1.5]))
+    assert "dx = dans * WEIGHTS * SCALE" in str(info.value)
+
+
+def test_linear_names_an_argument_of_the_rule():
+    def twice(x):
+        return 2.0 * x
+    with pytest.raises(ValueError, match="'z' is not one of its arguments"):
+        s2sgrad.adjoint(twice, linear=("z",))(lambda ans, x, dans: None)
+
+
 def test_tangent_needs_the_reverse_rule_first():
     def unknown(x):
         return x

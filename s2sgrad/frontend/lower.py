@@ -274,6 +274,13 @@ class Lowerer(FlowLowering, CallLowering):
         if callable(obj) or type(obj).__name__ == "module":
             raise self.unsupported(node, f"`{node.id}` can only be called here, not used as a value",
                                    "call it")
+        if self.template_mode:                   # a rule's lines run in the caller's module
+            if type(obj) in (int, float):
+                return ir.Const(obj)
+            raise self.unsupported(node, f"this rule reads the global `{node.id}`, which the code it is "
+                                         "inlined into cannot see",
+                                   f"read it through a function the rule calls, registered with "
+                                   f"s2sgrad.nondifferentiable (`def {node.id.lower()}(): return {node.id}`)")
         self.free.add(node.id)
         return ir.Var(node.id)
 

@@ -11,9 +11,11 @@ Every value that depends on a differentiated parameter gets a tangent,
 `<name>_dot`, computed right after the value itself, so loops and branches
 keep their shape and nothing is taped. Elementwise ops use their partials
 from the rule table (the tangent is the sum of partial times tangent over the
-varying arguments); ops linear in their first argument (indexing, sums,
-reshapes) apply themselves to the tangent; products of two arrays (`@`,
-np.dot, np.outer, ...) give `a_dot @ b + a @ b_dot`; tuples and lists hold
+varying arguments); an op its rule declares linear (`linear=` on the rule:
+indexing, sums, reshapes; a runtime helper's `@helper(linear=...)`) applies
+itself to the tangent, one term per varying argument when it is multilinear
+(`@`, np.dot, np.outer, ... give `a_dot @ b + a @ b_dot`); an op with a forward
+rule of its own (`@tangent`) inlines it; tuples and lists hold
 their items' tangents; a call to the user's own function calls that
 function's jvp, compiled once and printed beside the caller. A variable that varies
 somewhere gets a tangent everywhere it is assigned (zeros where it does not
@@ -29,29 +31,7 @@ from ..ir.names import Namer
 from . import named_calls
 from .activity import differentiable_positions, refuse_silent_zeros, useful_values
 
-LINEAR = {"getitem", "np.sum", "np.mean", "np.reshape", "np.transpose", "np.ravel", "np.squeeze",
-          "np.expand_dims", "np.swapaxes", "np.moveaxis", "np.flip", "np.roll", "np.cumsum", "np.diag",
-          "np.diagonal", "np.trace", "np.tril", "np.triu", "np.tile", "np.repeat", "np.broadcast_to",
-          "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.take", "np.take_along_axis", "id",
-          "np.array", "np.asarray", "np.stack", "np.concatenate", "np.hstack", "np.vstack", "sum",
-          "np.pad", "np.split", "np.array_split"}
-# ops linear in their first argument: the tangent is the op applied to the tangent
-HELPED = {"np.max": "max_tangent", "np.min": "max_tangent"}     # tangent = helper(t, x, ans, ...)
-# the runtime helpers of reverse-mode code (a gradient differentiated again) and the arguments
-# whose values they are linear in (bilinear for the matrix products); others are read for shape
-HELPER_POSITIONS = {"unbroadcast": (0,), "unsum": (0,), "untranspose": (0,), "uncumsum": (0,),
-                    "unmax": (0,), "unindex": (0,), "unassigned": (0,), "matmul_dleft": (0, 2),
-                    "matmul_dright": (0, 1), "dot_dleft": (0, 2), "dot_dright": (0, 1), "zero_grad": (),
-                    "add_at": (0, 2), "iadd": (0, 1), "common_length": (), "broadcast_like": (0,),
-                    "zero_tangent": (), "max_tangent": (0,), "unvar": (0, 1), "untrace": (0,), "unroll": (0,),
-                    "untile": (0,), "unrepeat": (0,), "unpad": (0,), "undiagonal": (0,), "undiag": (0,),
-                    "untake": (0,), "untake_along_axis": (0,), "unsort": (0,), "unsplit": (0,),
-                    "unconcatenate": (0,), "unhstack": (0,), "unvstack": (0,)}
-SUMMED = {"add_at"}                       # linear in its two arguments jointly: x + g at index
 CONTAINERS = {"tuple", "list", "append"}
-COPIES = {"np.copy"}
-BILINEAR = {"matmul", "np.matmul", "np.dot", "np.outer", "np.inner", "np.vdot", "np.tensordot", "np.kron",
-            "np.einsum"}       # (multilinear: one term per argument that varies)
 
 
 def run(fn: ir.Function, wrt: tuple, over_reverse: bool = False, callees=None) -> ir.Function:
@@ -162,28 +142,17 @@ class Forward:
         rules.check_statics(op, s)
         if op.tangent is not None:             # a rule of forward mode's own (@s2sgrad.tangent)
             return self.custom(s, op, target)
-        if s.op in COPIES:                     # a copy the code will write into: its tangent too
-            return [ir.Assign(target, s.op, (self.tangent(s.args[0]),), s.params, s.loc)]
-        if op.kind == "elementwise":
-            return self.elementwise(s, op, varying, target)
-        if s.op in LINEAR and varying == [0]:
-            return [ir.Assign(target, s.op, (self.tangent(s.args[0]),) + s.args[1:], s.params, s.loc)]
-        if s.op in BILINEAR or s.op in HELPER_POSITIONS and s.op not in SUMMED:
-            # linear in each argument that varies: one term per argument, its tangent in its place
+        if op.linear is not None and set(varying) <= set(op.linear):
+            # linear in each argument that varies (Op.linear): one term per argument, its
+            # tangent in its place (a copy the code will write into gets a copied tangent)
             return self.sum_of([(s.op, tuple(self.tangent(a) if j == i else a for j, a in enumerate(s.args)))
                                 for i in varying], s, target)
-        if s.op in SUMMED:                     # linear in all the varying arguments together
-            out: list = []
-            args = tuple(self.tangent_or_zeros(a, target, out) if j in HELPER_POSITIONS[s.op] else a
-                         for j, a in enumerate(s.args))
-            return out + [ir.Assign(target, s.op, args, s.params, s.loc)]
+        if op.kind == "elementwise":
+            return self.elementwise(s, op, varying, target)
         if s.op == "setitem":
             return self.setitem(s, target)
         if s.op in CONTAINERS:                 # a container of values: the container of tangents
             return self.container(s, target)
-        if s.op in HELPED and varying == [0]:
-            return [ir.Assign(target, HELPED[s.op], (self.tangent(s.args[0]), s.args[0], ir.Var(s.target)),
-                              s.params, s.loc)]
         raise NoRuleError(f"forward mode has no rule for `{s.op}` yet", s.loc,
                           hint="give it one with @s2sgrad.tangent, or use s2sgrad.grad or s2sgrad.vjp "
                                "(reverse mode) for this function")
@@ -209,9 +178,11 @@ class Forward:
         out: list = []
         mapping = dict(zip(op.args, s.args)) | dict(op.statics) | dict(s.params)
         mapping = {k: v if isinstance(v, (ir.Var, ir.Const, ir.Index)) else ir.Const(v) for k, v in mapping.items()}
-        mapping |= {"d" + name: self.tangent_or_zeros(arg, target, out) for name, arg in zip(op.args, s.args)}
+        tmpl = template(op, tangent=True)
+        mapping |= {"d" + name: self.tangent_or_zeros(arg, target, out) for name, arg in zip(op.args, s.args)
+                    if "d" + name in tmpl.params}       # (the tangents the rule takes)
         mapping["ans"] = ir.Var(s.target)
-        stmts, _ = inline(template(op, tangent=True), mapping, {"dans": target}, s.loc,
+        stmts, _ = inline(tmpl, mapping, {"dans": target}, s.loc,
                           lambda o, args: self.temp(o))
         return out + stmts
 
@@ -301,11 +272,9 @@ def _positions(s: ir.Assign) -> tuple:
     forward rule (using one is then an error, not a silent zero)."""
     if s.op in CONTAINERS:
         return tuple(range(len(s.args)))
-    if s.op in HELPER_POSITIONS:
-        return HELPER_POSITIONS[s.op]
     op = rules.OPS.get(s.op)
     if op is not None and op.kind == "helper":
-        return tuple(range(len(s.args)))
+        return op.linear if op.linear is not None else tuple(range(len(s.args)))
     return differentiable_positions(s)
 
 

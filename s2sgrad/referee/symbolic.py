@@ -18,6 +18,7 @@ import numpy as np
 import sympy
 
 from .. import frontend, ir, rules, runtime
+from ..runtime.reductions import _expanded
 from ..frontend import lower
 from ..ir import interpret
 from . import chain
@@ -326,7 +327,7 @@ def _unprod(g, x, axis=None, keepdims=False):
     for k in range(moved.shape[-1]):
         others[..., k] = np.prod(np.delete(moved, k, -1), axis=-1)
     others = np.moveaxis(others, -1, -1 if axis is None else axis).reshape(x.shape)
-    return _objects(runtime._expanded(np.asarray(g, dtype=object), axis, keepdims) * others)
+    return _objects(_expanded(np.asarray(g, dtype=object), axis, keepdims) * others)
 
 
 def _item(value):

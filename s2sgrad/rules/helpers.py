@@ -3,7 +3,8 @@ again: reverse rules (a vjp of a gradient, reverse over reverse) and forward rul
 (Hessians, forward over reverse).
 
 Forward mode applies a helper that is linear in its adjoint to the adjoint's tangent
-(passes/forward.py: HELPER_POSITIONS); the others get an @tangent rule here.
+(the positions its definition declares: `@helper(linear=(0,))` in runtime/); the
+others get an @tangent rule here.
 
 The helpers the reverse sweep calls are linear in the adjoint they carry (`g`) and
 read their other arguments for shapes, positions or ties only; each one's adjoint is
@@ -109,6 +110,11 @@ def dot_dright_t(ans, g, x, y, dans):
 def add_at_t(ans, x, index, g, dans):
     dx = dans
     dg = unbroadcast(dans[index], g)
+
+
+@tangent(add_at)
+def add_at_tangent(ans, x, index, g, dx, dg):
+    dans = add_at(dx, index, dg)        # linear in x and g together: x + g at index
 
 
 @transpose(unindex, examples=[("unindex(x, y, np.array([1, 1, 3]))", [(3,), (5,)])])

@@ -16,7 +16,7 @@ R, W = "real", "wellcond"
 SYMMETRIC = "the input stands for the symmetric matrix (a + a.T) / 2"
 
 
-@adjoint(np.dot, domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.dot, linear=("x", "y"), methods=("dot",), domain=(R, R), sympy="numpy", examples=[
     ("np.dot(x, y)", [(4, 3), (3, 2)]), ("np.dot(x, y)", [(3,), (3,)]), ("np.dot(x, y)", [(4, 3), (3,)]),
     ("np.dot(x, y)", [(), (3,)]), ("x.dot(y)", [(2, 3), (3, 4)])])
 def dot(ans, x, y, dans):
@@ -24,32 +24,32 @@ def dot(ans, x, y, dans):
     dy = dot_dright(dans, x, y)
 
 
-@adjoint(np.vdot, domain=(R, R), sympy="numpy", examples=[("np.vdot(x, y)", [(2, 3), (6,)])])
+@adjoint(np.vdot, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[("np.vdot(x, y)", [(2, 3), (6,)])])
 def vdot(ans, x, y, dans):
     dx = np.reshape(dans * np.ravel(y), np.shape(x))
     dy = np.reshape(dans * np.ravel(x), np.shape(y))
 
 
-@adjoint(np.inner, domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.inner, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[
     ("np.inner(x, y)", [(3,), (3,)]), ("np.inner(x, y)", [(2, 3), (4, 3)])])
 def inner(ans, x, y, dans):
     dx, dy = untensordot(dans, x, y, ([-1], [-1]))
 
 
-@adjoint(np.outer, domain=(R, R), sympy="numpy", examples=[("np.outer(x, y)", [(3,), (4,)]), ("np.outer(x, y)", [(2, 2), (3,)])])
+@adjoint(np.outer, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[("np.outer(x, y)", [(3,), (4,)]), ("np.outer(x, y)", [(2, 2), (3,)])])
 def outer(ans, x, y, dans):
     dx = np.reshape(dans @ np.ravel(y), np.shape(x))
     dy = np.reshape(np.ravel(x) @ dans, np.shape(y))
 
 
-@adjoint(np.tensordot, domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.tensordot, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[
     ("np.tensordot(x, y)", [(2, 3, 4), (3, 4, 2)]), ("np.tensordot(x, y, axes=1)", [(2, 3), (3, 4)]),
     ("np.tensordot(x, y, axes=((0, 2), (2, 0)))", [(2, 3, 4), (4, 5, 2)])])
 def tensordot(ans, x, y, dans, *, axes=2):
     dx, dy = untensordot(dans, x, y, axes)
 
 
-@adjoint(np.einsum, domain=(R, R, R), sympy="numpy", examples=[
+@adjoint(np.einsum, linear=("x", "y", "z"), domain=(R, R, R), sympy="numpy", examples=[
     ("np.einsum('ij,jk->ik', x, y)", [(2, 3), (3, 4)]), ("np.einsum('ij,ij->i', x, y)", [(2, 3), (2, 3)]),
     ("np.einsum('i,j,k->ijk', x, y, z)", [(2,), (3,), (2,)]), ("np.einsum('ij->j', x)", [(3, 4)]),
     ("np.einsum('ij,jk', x, y)", [(2, 3), (3, 4)])])
@@ -59,7 +59,7 @@ def einsum(ans, subscripts, x, y=None, z=None, dans=None):
     dz = uneinsum(dans, subscripts, [x, y, z], 2)
 
 
-@adjoint(np.kron, domain=(R, R), sympy="numpy", examples=[("np.kron(x, y)", [(2, 2), (2, 3)]), ("np.kron(x, y)", [(2,), (3,)])])
+@adjoint(np.kron, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[("np.kron(x, y)", [(2, 2), (2, 3)]), ("np.kron(x, y)", [(2,), (3,)])])
 def kron(ans, x, y, dans):
     dx, dy = unkron(dans, x, y)
 

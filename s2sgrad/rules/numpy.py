@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .table import OPS, adjoint, alias, nondifferentiable, partials, tangent
-from ..runtime import (average_tangent, cumprod_tangent, unaverage, unbroadcast, uncumprod, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
+from ..runtime import (average_tangent, max_tangent, cumprod_tangent, unaverage, unbroadcast, uncumprod, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
                        undiagonal, unhstack, unmax, unpad, unprod, PAD_MODES, unrepeat, unroll, unsort, unsplit,
                        unstd, unsum, untake, untake_along_axis, untile, untrace, untranspose, unvar,
                        unvstack)
@@ -196,7 +196,7 @@ def maximum(x, y): return (x > y) + 0.5 * (x == y), (y > x) + 0.5 * (x == y)
 def minimum(x, y): return (x < y) + 0.5 * (x == y), (y < x) + 0.5 * (x == y)
 
 
-@partials(np.clip, domain=(R, R, R), why=KINK)
+@partials(np.clip, methods=("clip",), domain=(R, R, R), why=KINK)
 def clip(x, lo, hi, ans): return ans == x, np.logical_and(ans != x, ans != hi), np.logical_and(ans != x, ans == hi)
 # (over `ans`, not the bounds: a bound may be None, and where lo > hi NumPy gives hi)
 
@@ -234,58 +234,64 @@ alias(np.amin, "np.min")
 
 # -- reductions ----------------------------------------------------------------------
 
-@adjoint(np.sum, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.sum, linear=True, methods=("sum",), domain=(R,), sympy="numpy", examples=[
     ("np.sum(x)", [(4, 3)]), ("np.sum(x, axis=0)", [(4, 3)]), ("np.sum(x, axis=-1, keepdims=True)", [(4, 3)]),
     ("np.sum(x, (0, 2))", [(2, 3, 4)]), ("x.sum(axis=1)", [(4, 3)]), ("np.sum(x)", [()])])
 def sum_(ans, x, dans, *, axis=None, keepdims=False):
     dx = unsum(dans, x, axis=axis, keepdims=keepdims)
 
 
-@adjoint(np.mean, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.mean, linear=True, methods=("mean",), domain=(R,), sympy="numpy", examples=[
     ("np.mean(x)", [(4, 3)]), ("np.mean(x, axis=1)", [(4, 3)]), ("np.mean(x, axis=0, keepdims=True)", [(4, 3)]),
     ("x.mean()", [(5,)])])
 def mean(ans, x, dans, *, axis=None, keepdims=False):
     dx = unsum(dans, x, axis=axis, keepdims=keepdims) * (np.size(ans) / np.size(x))
 
 
-@adjoint(np.prod, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.prod, methods=("prod",), domain=(R,), sympy="numpy", examples=[
     ("np.prod(x)", [(4, 3)]), ("np.prod(x, axis=0)", [(4, 3)]), ("x.prod(axis=-1, keepdims=True)", [(2, 3)]),
     ("np.prod(x * np.array([1.0, 0.0, 1.0, 1.0, 1.0]))", [(5,)])])
 def prod(ans, x, dans, *, axis=None, keepdims=False):
     dx = unprod(dans, x, axis=axis, keepdims=keepdims)
 
 
-@adjoint(np.var, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.var, methods=("var",), domain=(R,), sympy="numpy", examples=[
     ("np.var(x)", [(5,)]), ("np.var(x, axis=0, ddof=1)", [(4, 3)]), ("x.var(axis=1, keepdims=True)", [(4, 3)])])
 def var(ans, x, dans, *, axis=None, ddof=0, keepdims=False):
     dx = unvar(dans, x, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
-@adjoint(np.std, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.std, methods=("std",), domain=(R,), sympy="numpy", examples=[
     ("np.std(x)", [(5,)]), ("np.std(x, axis=1, ddof=1)", [(4, 3)]), ("np.std(x, axis=0)", [(4, 3)])])
 def std(ans, x, dans, *, axis=None, ddof=0, keepdims=False):
     dx = unstd(dans, x, ans, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
-@adjoint(np.max, domain=("distinct",), why=KINK, examples=[
+@adjoint(np.max, methods=("max",), domain=("distinct",), why=KINK, examples=[
     ("np.max(x)", [(4, 3)]), ("np.max(x, axis=0)", [(4, 3)]), ("x.max(axis=1, keepdims=True)", [(4, 3)]),
     ("np.amax(x, axis=-1)", [(2, 3, 4)])])
-@adjoint(np.min)
+@adjoint(np.min, methods=("min",))
 def max_(ans, x, dans, *, axis=None, keepdims=False):
     dx = unmax(dans, x, ans, axis=axis, keepdims=keepdims)
 
 
-@adjoint(np.cumsum, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.cumsum, linear=True, methods=("cumsum",), domain=(R,), sympy="numpy", examples=[
     ("np.cumsum(x)", [(5,)]), ("np.cumsum(x, axis=1)", [(3, 4)]), ("np.cumsum(x)", [(3, 4)])])
 def cumsum(ans, x, dans, *, axis=None):
     dx = uncumsum(dans, x, axis=axis)
 
 
-@adjoint(np.cumprod, domain=(A,), sympy="numpy", examples=[
+@adjoint(np.cumprod, methods=("cumprod",), domain=(A,), sympy="numpy", examples=[
     ("np.cumprod(x)", [(5,)]), ("np.cumprod(x, axis=0)", [(3, 4)]),
     ("np.cumprod(x * np.array([1.0, 0.0, 1.0, 1.0]))", [(4,)])])
 def cumprod(ans, x, dans, *, axis=None):
     dx = uncumprod(dans, x, ans, axis=axis)
+
+
+@tangent(np.max)
+@tangent(np.min)
+def max_tangent_rule(ans, x, dx, *, axis=None, keepdims=False):
+    dans = max_tangent(dx, x, ans, axis=axis, keepdims=keepdims)
 
 
 @tangent(np.cumprod)
@@ -305,7 +311,7 @@ def average_tangent_rule(ans, x, weights=None, dx=None, dweights=None, *, axis=N
     dans = average_tangent(dx, dweights, x, weights, ans, axis=axis)
 
 
-@adjoint(np.trace, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.trace, linear=True, methods=("trace",), domain=(R,), sympy="numpy", examples=[
     ("np.trace(x)", [(3, 3)]), ("np.trace(x, 1)", [(3, 4)]), ("np.trace(x)", [(3, 3, 2)])])
 def trace(ans, x, dans, *, offset=0):
     dx = untrace(dans, x, offset=offset)
@@ -313,89 +319,89 @@ def trace(ans, x, dans, *, offset=0):
 
 # -- shapes ---------------------------------------------------------------------------
 
-@adjoint(np.reshape, view=True, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.reshape, linear=True, methods=("reshape",), view=True, domain=(R,), sympy="numpy", examples=[
     ("np.reshape(x, (3, 4))", [(4, 3)]), ("x.reshape(2, 6)", [(4, 3)]), ("x.reshape(-1)", [(4, 3)])])
 def reshape(ans, x, shape, dans, *, order="C"):
     dx = np.reshape(dans, np.shape(x), order=order)
 
 
-@adjoint(np.ravel, view=True, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.ravel, linear=True, methods=("ravel", "flatten"), view=True, domain=(R,), sympy="numpy", examples=[
     ("np.ravel(x)", [(4, 3)]), ("x.flatten()", [(2, 3)]), ("np.ravel(x, 'F')", [(2, 3)])])
 def ravel(ans, x, dans, *, order="C"):
     dx = np.reshape(dans, np.shape(x), order=order)
 
 
-@adjoint(np.squeeze, view=True, domain=(R,), sympy="numpy", examples=[("np.squeeze(x)", [(3, 1)]), ("np.expand_dims(x, 1)", [(3,)]),
+@adjoint(np.squeeze, linear=True, methods=("squeeze",), view=True, domain=(R,), sympy="numpy", examples=[("np.squeeze(x)", [(3, 1)]), ("np.expand_dims(x, 1)", [(3,)]),
                                                            ("np.atleast_2d(x)", [(3,)])])
-@adjoint(np.expand_dims, view=True)
-@adjoint(np.atleast_1d, view=True)
-@adjoint(np.atleast_2d, view=True)
-@adjoint(np.atleast_3d, view=True)
+@adjoint(np.expand_dims, linear=True, view=True)
+@adjoint(np.atleast_1d, linear=True, view=True)
+@adjoint(np.atleast_2d, linear=True, view=True)
+@adjoint(np.atleast_3d, linear=True, view=True)
 def squeeze(ans, x, dans, *, axis=None):
     dx = np.reshape(dans, np.shape(x))
 
 
-@adjoint(np.transpose, view=True, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.transpose, linear=True, methods=("transpose",), attributes=("T",), view=True, domain=(R,), sympy="numpy", examples=[
     ("np.transpose(x)", [(4, 3)]), ("x.T", [(4, 3)]), ("np.transpose(x, (1, 2, 0))", [(2, 3, 4)]),
     ("x.transpose(2, 0, 1)", [(2, 3, 4)])])
 def transpose(ans, x, dans, *, axes=None):
     dx = untranspose(dans, axes=axes)
 
 
-@adjoint(np.swapaxes, view=True, domain=(R,), sympy="numpy", examples=[("np.swapaxes(x, 0, 2)", [(2, 3, 4)])])
+@adjoint(np.swapaxes, linear=True, methods=("swapaxes",), view=True, domain=(R,), sympy="numpy", examples=[("np.swapaxes(x, 0, 2)", [(2, 3, 4)])])
 def swapaxes(ans, x, dans, *, axis1, axis2):
     dx = np.swapaxes(dans, axis1, axis2)
 
 
-@adjoint(np.moveaxis, view=True, domain=(R,), sympy="numpy", examples=[("np.moveaxis(x, 0, -1)", [(2, 3, 4)])])
+@adjoint(np.moveaxis, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.moveaxis(x, 0, -1)", [(2, 3, 4)])])
 def moveaxis(ans, x, dans, *, source, destination):
     dx = np.moveaxis(dans, destination, source)
 
 
-@adjoint(np.broadcast_to, view=True, domain=(R,), sympy="numpy", examples=[("np.broadcast_to(x, (4, 3))", [(3,)])])
+@adjoint(np.broadcast_to, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.broadcast_to(x, (4, 3))", [(3,)])])
 def broadcast_to(ans, x, dans, *, shape):
     dx = unbroadcast(dans, x)
 
 
-@adjoint(np.flip, view=True, domain=(R,), sympy="numpy", examples=[("np.flip(x)", [(4, 3)]), ("np.flip(x, 1)", [(4, 3)])])
+@adjoint(np.flip, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.flip(x)", [(4, 3)]), ("np.flip(x, 1)", [(4, 3)])])
 def flip(ans, x, dans, *, axis=None):
     dx = np.flip(dans, axis)
 
 
-@adjoint(np.roll, domain=(R,), sympy="numpy", examples=[("np.roll(x, 2)", [(5,)]), ("np.roll(x, -1, axis=0)", [(4, 3)]),
+@adjoint(np.roll, linear=True, domain=(R,), sympy="numpy", examples=[("np.roll(x, 2)", [(5,)]), ("np.roll(x, -1, axis=0)", [(4, 3)]),
                                                         ("np.roll(x, (1, 1), axis=(0, 1))", [(3, 3)])])
 def roll(ans, x, dans, *, shift, axis=None):
     dx = unroll(dans, shift, axis)
 
 
-@adjoint(np.tile, domain=(R,), sympy="numpy", examples=[("np.tile(x, 2)", [(3,)]), ("np.tile(x, (2, 1, 2))", [(2, 3)])])
+@adjoint(np.tile, linear=True, domain=(R,), sympy="numpy", examples=[("np.tile(x, 2)", [(3,)]), ("np.tile(x, (2, 1, 2))", [(2, 3)])])
 def tile(ans, x, dans, *, reps):
     dx = untile(dans, x, reps)
 
 
-@adjoint(np.repeat, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.repeat, linear=True, methods=("repeat",), domain=(R,), sympy="numpy", examples=[
     ("np.repeat(x, 2)", [(2, 3)]), ("np.repeat(x, 3, axis=1)", [(2, 3)]), ("np.repeat(x, (1, 0, 2))", [(3,)]),
     ("np.repeat(x, (2, 1, 0))", [(3,)])])
 def repeat(ans, x, dans, *, repeats, axis=None):
     dx = unrepeat(dans, x, repeats, axis=axis)
 
 
-@adjoint(np.diag, view=True, domain=(R,), sympy="numpy", examples=[("np.diag(x)", [(3,)]), ("np.diag(x, 1)", [(3, 3)])])
+@adjoint(np.diag, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.diag(x)", [(3,)]), ("np.diag(x, 1)", [(3, 3)])])
 def diag(ans, x, dans, *, k=0):
     dx = undiag(dans, x, k=k)
 
 
-@adjoint(np.diagonal, view=True, domain=(R,), sympy="numpy", examples=[("np.diagonal(x)", [(3, 4)]), ("x.diagonal(1)", [(4, 4)])])
+@adjoint(np.diagonal, linear=True, methods=("diagonal",), view=True, domain=(R,), sympy="numpy", examples=[("np.diagonal(x)", [(3, 4)]), ("x.diagonal(1)", [(4, 4)])])
 def diagonal(ans, x, dans, *, offset=0, axis1=0, axis2=1):
     dx = undiagonal(dans, x, offset=offset, axis1=axis1, axis2=axis2)
 
 
-@adjoint(np.triu, domain=(R,), sympy="numpy", examples=[("np.triu(x)", [(3, 3)]), ("np.triu(x, 1)", [(3, 4)])])
+@adjoint(np.triu, linear=True, domain=(R,), sympy="numpy", examples=[("np.triu(x)", [(3, 3)]), ("np.triu(x, 1)", [(3, 4)])])
 def triu(ans, x, dans, *, k=0):
     dx = np.triu(dans, k)
 
 
-@adjoint(np.tril, domain=(R,), sympy="numpy", examples=[("np.tril(x)", [(3, 3)]), ("np.tril(x, -1)", [(4, 3)])])
+@adjoint(np.tril, linear=True, domain=(R,), sympy="numpy", examples=[("np.tril(x)", [(3, 3)]), ("np.tril(x, -1)", [(4, 3)])])
 def tril(ans, x, dans, *, k=0):
     dx = np.tril(dans, k)
 
@@ -407,7 +413,7 @@ def _pad_modes(statics):
     return None
 
 
-@adjoint(np.pad, domain=(R,), sympy="numpy", refuse=_pad_modes, examples=[
+@adjoint(np.pad, linear=True, domain=(R,), sympy="numpy", refuse=_pad_modes, examples=[
     ("np.pad(x, 2)", [(3,)]), ("np.pad(x, ((1, 0), (0, 2)))", [(2, 3)])])
 def pad(ans, x, dans, *, pad_width, mode="constant"):
     dx = unpad(dans, x, pad_width, mode)
@@ -419,14 +425,14 @@ def sort(ans, x, dans, *, axis=-1):
     dx = unsort(dans, x, axis=axis)
 
 
-@adjoint(np.take, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.take, linear=True, methods=("take",), domain=(R,), sympy="numpy", examples=[
     ("np.take(x, [0, 2, 2])", [(4,)]), ("np.take(x, [[1, 0], [1, 1]], axis=1)", [(2, 3)]),
     ("np.take(x, np.array([[0, 1], [1, 1]]), axis=-1)", [(2, 2)])])
 def take(ans, x, indices, dans, *, axis=None):
     dx = untake(dans, x, indices, axis=axis)
 
 
-@adjoint(np.take_along_axis, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.take_along_axis, linear=True, domain=(R,), sympy="numpy", examples=[
     ("np.take_along_axis(x, np.array([[0, 2], [1, 1], [3, 0]]), axis=1)", [(3, 4)])])
 def take_along_axis(ans, x, indices, dans, *, axis):
     dx = untake_along_axis(dans, x, indices, axis)
@@ -434,44 +440,44 @@ def take_along_axis(ans, x, indices, dans, *, axis):
 
 # -- joining and splitting (lists of arrays) ---------------------------------------
 
-@adjoint(np.concatenate, domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.concatenate, linear=True, domain=(R, R), sympy="numpy", examples=[
     ("np.concatenate([x, y])", [(3,), (2,)]), ("np.concatenate([x, y], axis=1)", [(2, 3), (2, 1)]),
     ("np.concatenate((x, y), axis=None)", [(2, 2), (3,)])])
 def concatenate(ans, x, dans, *, axis=0):
     dx = unconcatenate(dans, x, axis=axis)
 
 
-@adjoint(np.hstack, domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.hstack, linear=True, domain=(R, R), sympy="numpy", examples=[
     ("np.hstack([x, y])", [(3,), (2,)]), ("np.hstack([x, y])", [(2, 3), (2, 1)])])
 def hstack(ans, x, dans):
     dx = unhstack(dans, x)
 
 
-@adjoint(np.vstack, domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.vstack, linear=True, domain=(R, R), sympy="numpy", examples=[
     ("np.vstack([x, y])", [(3,), (3,)]), ("np.vstack([x, y])", [(2, 3), (1, 3)])])
 def vstack(ans, x, dans):
     dx = unvstack(dans, x)
 
 
-@adjoint(np.stack, domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.stack, linear=True, domain=(R, R), sympy="numpy", examples=[
     ("np.stack([x, y], axis=1)", [(3,), (3,)]), ("np.stack([x, y])", [(2, 3), (2, 3)])])
 def stack(ans, x, dans, *, axis=0):
     dx = np.moveaxis(dans, axis, 0)
 
 
-@adjoint(np.split, view=True, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.split, linear=True, view=True, domain=(R,), sympy="numpy", examples=[
     ("np.split(x, 2)[1]", [(4,)]), ("np.split(x, 3, axis=1)[0]", [(2, 3)]), ("np.array_split(x, 2)[0] * 2.0", [(5,)])])
-@adjoint(np.array_split, view=True)
+@adjoint(np.array_split, linear=True, view=True)
 def split(ans, x, dans, *, indices_or_sections, axis=0):
     dx = unsplit(dans, axis=axis)
 
 
-@adjoint(np.array, domain=(R, R), sympy="numpy", examples=[("np.array([x, y])", [(3,), (3,)]), ("np.array([x, y])", [(), ()])])
+@adjoint(np.array, linear=True, methods=("astype",), domain=(R, R), sympy="numpy", examples=[("np.array([x, y])", [(3,), (3,)]), ("np.array([x, y])", [(), ()])])
 def array(ans, x, dans, *, dtype=None):
     dx = unbroadcast(dans, x)
 
 
-@adjoint(np.asarray, view=True, domain=(R,), why="a conversion to floats: its rule is the identity", examples=[
+@adjoint(np.asarray, linear=True, view=True, domain=(R,), why="a conversion to floats: its rule is the identity", examples=[
     ("np.asarray(x, dtype=float)", [(3,)]), ("x.astype(float)", [(2, 3)])])
 def asarray(ans, x, dans, *, dtype=None):
     dx = unbroadcast(dans, x)
@@ -533,6 +539,8 @@ for _fn in (np.zeros, np.ones, np.empty, np.eye, np.identity, np.zeros_like, np.
             np.logical_and, np.logical_or, np.logical_not, np.greater, np.less, np.equal, np.allclose,
             np.isclose, np.shape, np.ndim, np.size, math.floor, math.ceil, math.isnan, math.isfinite):
     nondifferentiable(_fn)
+for _method in ("argmax", "argmin", "argsort", "round", "all", "any"):
+    nondifferentiable(getattr(np, _method), methods=(_method,))
 nondifferentiable(np.heaviside, piecewise=("x1",))      # (x2 is its value where x1 == 0)
 nondifferentiable(np.full, piecewise=("shape",))        # the fill value has no rule yet: refused
 nondifferentiable(np.full_like, piecewise=("a",))

@@ -49,20 +49,20 @@ def neg(x): return -1
 
 @partials("id", domain=("real",), sympy="x", view=True)
 @partials("pos")
-@partials(np.copy)
+@partials(np.copy, linear=True, methods=("copy",))
 def copy(x): return 1
 
 
-@adjoint("matmul", domain=("real", "real"), sympy="numpy", examples=[
+@adjoint("matmul", linear=("x", "y"), domain=("real", "real"), sympy="numpy", examples=[
     ("x @ y", [(4, 3), (3, 2)]), ("x @ y", [(3,), (3, 2)]), ("x @ y", [(4, 3), (3,)]), ("x @ y", [(3,), (3,)]),
     ("x @ y", [(2, 4, 3), (3, 5)]), ("x @ y", [(4, 3), (2, 3, 5)]), ("np.matmul(x, y)", [(2, 1, 4, 3), (3, 3, 2)])])
-@adjoint(np.matmul)
+@adjoint(np.matmul, linear=("x", "y"))
 def matmul(ans, x, y, dans):
     dx = matmul_dleft(dans, x, y)
     dy = matmul_dright(dans, x, y)
 
 
-@adjoint("getitem", view=True, domain=("real",), sympy="numpy", examples=[
+@adjoint("getitem", linear=True, view=True, domain=("real",), sympy="numpy", examples=[
     ("x[0, 1]", [(4, 3)]), ("x[1:3]", [(4, 3)]), ("x[:, ::2]", [(4, 3)]), ("x[..., -1]", [(2, 3, 4)]),
     ("x[None, 1:, 0]", [(4, 3)]), ("x[-2]", [(5,)]), ("x[[0, 2, 0]]", [(4,)]), ("x[[1, 1], [0, 2]]", [(3, 3)]),
     ("x[np.array([True, False, True, True])]", [(4,)]), ("x[:, np.newaxis]", [(3,)]),
@@ -126,12 +126,12 @@ def setitem_any_into(ans, x, index, value, dans, dx):
     dx[index] = 0.0
 
 
-@adjoint(sum, domain=("real",), sympy="numpy", examples=[("sum(x)", [(4, 3)]), ("sum(x)", [(5,)])])
+@adjoint(sum, linear=True, domain=("real",), sympy="numpy", examples=[("sum(x)", [(4, 3)]), ("sum(x)", [(5,)])])
 def sum_of_items(ans, x, dans):
     dx = unsum(dans, x)
 
 
 nondifferentiable(len)
-nondifferentiable(np.shape)
-nondifferentiable(np.ndim)
-nondifferentiable(np.size)
+nondifferentiable(np.shape, attributes=("shape",))
+nondifferentiable(np.ndim, attributes=("ndim",))
+nondifferentiable(np.size, attributes=("size",))

@@ -67,6 +67,9 @@ class Op:
             return True
         names = self.args or positional_names(self.obj) or ()
         return position < len(names) and names[position] in self.piecewise
+    linear: tuple | None = None     # positions of the arguments the op is linear in, each with the
+                                    # others fixed (forward mode applies the op to the tangents,
+                                    # one term per varying argument); None: not declared
     view: bool = False              # the result may be a view of its first argument (x.T, x[1:],
                                     # np.ravel(x), np.split(x, 2)): a write into one changes the other
     holds: bool = False             # the result holds its arguments as items (a tuple, a list)
@@ -169,7 +172,8 @@ def _signature(rule) -> tuple[tuple, dict, tuple]:
 
 
 def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0, refuse=None,
-              piecewise: tuple = (), view: bool = False, holds: bool = False):
+              piecewise: tuple = (), view: bool = False, holds: bool = False, linear=None,
+              methods: tuple = (), attributes: tuple = ()):
     def decorate(rule):
         obj = None if isinstance(target, str) else target
         key = name or (target if isinstance(target, str) else _name_of(target))
@@ -180,33 +184,60 @@ def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0,
             if value is not None:
                 setattr(rule.spec, field_name, tuple(value) if field_name in ("domain", "examples") else value)
         _add(Op(key, key, kind, rule, args, statics, obj, spec=rule.spec, optional=optional,
-                outputs=outputs, refuse=refuse, piecewise=piecewise, view=view, holds=holds))
+                outputs=outputs, refuse=refuse, piecewise=piecewise, view=view, holds=holds,
+                linear=_positions(linear, args, key)))
+        _methods(key, methods, attributes)
         return rule
     return decorate
 
 
+def _positions(linear, args: tuple, key: str) -> tuple | None:
+    """`linear=` as positions: True is the first argument, else argument names."""
+    if linear is None or linear is False:
+        return None
+    names = args[:1] if linear is True else tuple(linear)
+    unknown = [n for n in names if n not in args]
+    if unknown:
+        raise ValueError(f"linear={linear!r} for {key}: {unknown[0]!r} is not one of its arguments {args}")
+    return tuple(args.index(n) for n in names)
+
+
+def _methods(key: str, methods: tuple, attributes: tuple) -> None:
+    """Array methods (`x.sum()`) and attributes (`x.T`) that are this op on the array."""
+    METHODS.update(dict.fromkeys(methods, key))
+    ATTRIBUTES.update(dict.fromkeys(attributes, key))
+
+
 def partials(target, name: str | None = None, *, domain=None, sympy=None, why=None, piecewise=(),
-             view=False):
+             view=False, methods=(), linear=None):
     """Register an elementwise op by a function returning its partials. `domain` (one
     name per argument), `sympy` (the op over symbols x, y) or `why` (there is none) tell
     the table test how to prove it; aliases stacked on the same rule share them. The
     arguments named in `piecewise` are integers the op is not differentiated in (their
-    partial is written 0). `view`: the result may be the argument itself (a plain `y = x`)."""
+    partial is written 0). `view`: the result may be the argument itself (a plain `y = x`);
+    `methods`: the array methods that are this op (`x.clip()`); `linear` as for `adjoint`."""
     return _register("elementwise", target, name, dict(domain=domain, sympy=sympy, why=why),
-                     piecewise=tuple(piecewise), view=view)
+                     piecewise=tuple(piecewise), view=view, methods=tuple(methods), linear=linear)
 
 
 def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=None, examples=None,
-            outputs: int = 0, refuse=None, view: bool = False, holds: bool = False):
+            outputs: int = 0, refuse=None, view: bool = False, holds: bool = False, linear=None,
+            methods=(), attributes=()):
     """Register an op by an adjoint template (see the module docstring); `examples` are
     calls the table test differentiates, `sympy` the op over arrays of symbols. An op
     returning a tuple says how many `outputs`; its template gets `dans` as a tuple.
     `refuse(statics)` says, when a derivative is built, why the rule cannot take those
     static keywords ((message, hint), or None): an error at the user's line, never at run
     time. `view`: the result may share memory with the first argument (NumPy documents a
-    view); `holds`: it holds its arguments as items (a list)."""
+    view); `holds`: it holds its arguments as items (a list).
+    `linear`: the op is linear in its first argument (True) or in each of the arguments
+    named (a tuple: multilinear, like a product), the others held fixed; forward mode
+    then needs no rule of its own (the tangent is the op applied to the tangent).
+    `methods`, `attributes`: the array methods (`x.sum()`) and attributes (`x.T`) that
+    are this op applied to the array."""
     return _register("adjoint", target, name, dict(domain=domain, sympy=sympy, why=why, examples=examples),
-                     outputs, refuse=refuse, view=view, holds=holds)
+                     outputs, refuse=refuse, view=view, holds=holds, linear=linear,
+                     methods=tuple(methods), attributes=tuple(attributes))
 
 
 def check_statics(op: Op, stmt) -> None:
@@ -293,7 +324,8 @@ def tangent(target, name: str | None = None):
     return decorate
 
 
-def nondifferentiable(target, name: str | None = None, *, piecewise: bool | tuple = True):
+def nondifferentiable(target, name: str | None = None, *, piecewise: bool | tuple = True, methods=(),
+                      attributes=()):
     """Register an op whose result carries no derivative. By default it is piecewise
     constant in every argument or reads their shapes only (np.sign, np.floor, comparisons,
     np.zeros_like): a differentiated argument rightly passes zero. `piecewise=False` says
@@ -303,12 +335,14 @@ def nondifferentiable(target, name: str | None = None, *, piecewise: bool | tupl
     key = name or (target if isinstance(target, str) else _name_of(target))
     obj = None if isinstance(target, str) else target
     _add(Op(key, key, "nondiff", obj=obj, piecewise=piecewise if piecewise is True else tuple(piecewise or ())))
+    _methods(key, tuple(methods), tuple(attributes))
     return target
 
 
 def helper(fn):
-    """Register a runtime helper that rule templates call (unbroadcast, ...)."""
-    _add(Op(fn.__name__, fn.__name__, "helper", obj=fn))
+    """Register a runtime helper that rule templates call (unbroadcast, ...), with the
+    positions it is linear in, marked where it is defined (runtime/registry.py)."""
+    _add(Op(fn.__name__, fn.__name__, "helper", obj=fn, linear=getattr(fn, "__s2sgrad_linear__", None)))
     return fn
 
 

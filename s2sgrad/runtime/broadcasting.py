@@ -1,0 +1,68 @@
+"""Broadcasting undone and redone: a gradient summed back to its argument's shape, a
+tangent spread to its value's, and the zeros of values that do not vary."""
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import helper
+from .containers import GradDict, GradList
+
+
+_SCALARS = {float, int, np.float64}
+
+
+@helper(linear=(0,))
+def unbroadcast(g, x):
+    """`g` brought to the shape of `x`: summed over the axes NumPy broadcast
+    `x` along, or broadcast up when `g` is a scalar seed."""
+    if type(x) in _SCALARS and type(g) in _SCALARS:
+        return g                              # a scalar for a scalar, checked cheaply first
+    shape = x.shape if type(x) is np.ndarray else np.shape(x)
+    if type(g) is not np.ndarray:
+        if not shape:
+            return g                          # a scalar for a scalar
+        g = np.asarray(g)
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra > 0:                             # (asarray: a sum of objects is an object)
+        g = np.asarray(g.sum(axis=0 if extra == 1 else tuple(range(extra))))
+    if extra >= 0:
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+        if axes:
+            g = g.sum(axis=axes, keepdims=True)
+    return g if g.shape == shape else np.broadcast_to(g, shape)
+
+
+@helper(linear=())
+def zero_tangent(x):
+    """Forward mode's tangent of a value that does not vary: zeros shaped like it, and for
+    a list or tuple the same container of zeros (its tangent grows with it)."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(zero_tangent(item) for item in x)
+    if isinstance(x, (int, float)) or np.ndim(x) == 0:
+        return 0.0
+    return np.zeros(np.shape(x))
+
+
+@helper(linear=())
+def zero_grad(x):
+    """A zero gradient shaped like `x`: 0.0 for a number (or an empty list), a dict of zeros for a dict,
+    an array of zeros for an array (or a list, whose gradient is an array, or a list of
+    arrays when its items differ in shape)."""
+    if isinstance(x, (int, float)) or isinstance(x, list) and not x:
+        return 0.0                            # (an empty list's items have no shape to copy)
+    if isinstance(x, dict):
+        return GradDict((key, zero_grad(value)) for key, value in x.items())
+    if isinstance(x, list) and len({np.shape(item) for item in x}) > 1:
+        return GradList(zero_grad(item) for item in x)
+    return np.zeros(np.shape(x))
+
+
+@helper(linear=(0,))
+def broadcast_like(t, y):
+    """A tangent `t` spread to the shape of the value `y` it belongs to (forward mode: the
+    tangent of `x + 1.0 * w` with only x varying is x's, broadcast as the sum is)."""
+    if type(y) is float or (type(t) is type(y) is np.ndarray and t.shape == y.shape) or np.shape(t) == np.shape(y):
+        return t                               # (a number's tangent is a number)
+    return np.broadcast_to(t, np.shape(y)).copy()

@@ -1,0 +1,247 @@
+"""Adjoints of linear algebra: matrix and dot products (with their batched forms),
+tensordot, kron, einsum, eigh, cholesky, pinv, solve, and the cofactor matrix."""
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import helper
+from .broadcasting import unbroadcast
+from .reductions import _inverse_gaps, unprod
+
+
+@helper(linear=(0, 2))
+def matmul_dleft(g, x, y):
+    """The adjoint of `x @ y` with respect to `x`, for any ranks NumPy allows."""
+    if type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2:
+        if y.ndim == 2:
+            return g @ y.T                    # matrices, and matrix times vector: first
+        if y.ndim == 1:
+            return np.outer(g, y)
+    if np.ndim(y) == 1:
+        return g * y if np.ndim(x) == 1 else unbroadcast(np.asarray(g)[..., None] * y, x)
+    if np.ndim(x) == 1:
+        return unbroadcast(np.matmul(y, np.asarray(g)[..., None])[..., 0], x)
+    return unbroadcast(np.matmul(g, np.swapaxes(y, -1, -2)), x)
+
+
+@helper(linear=(0, 1))
+def matmul_dright(g, x, y):
+    """The adjoint of `x @ y` with respect to `y`, for any ranks NumPy allows."""
+    if type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2 and y.ndim <= 2:
+        return x.T @ g
+    if np.ndim(x) == 1:
+        if np.ndim(y) == 1:
+            return g * x
+        return unbroadcast(np.asarray(x)[:, None] * np.asarray(g)[..., None, :], y)
+    if np.ndim(y) == 1:
+        return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), np.asarray(g)[..., None])[..., 0], y)
+    return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g), y)
+
+
+@helper()
+def matmul_dleft_uniform(g, x, y):
+    """matmul_dleft(g, x, y) for matrices when every entry of `g` is the same number c
+    (the adjoint of a mean or a sum, spread): c times y's row sums, in every row; no
+    matrix product."""
+    if np.size(g) == 0:
+        return matmul_dleft(g, x, y)
+    return np.broadcast_to(np.ravel(g)[0] * np.sum(y, axis=1), np.shape(x)).copy()
+
+
+@helper()
+def matmul_dright_uniform(g, x, y):
+    """matmul_dright(g, x, y) for matrices when every entry of `g` is the same number c:
+    c times x's column sums, in every column."""
+    if np.size(g) == 0:
+        return matmul_dright(g, x, y)
+    return np.broadcast_to((np.ravel(g)[0] * np.sum(x, axis=0))[:, None], np.shape(y)).copy()
+
+
+@helper()
+def matmul_dleft_sum(gs, x, ys):
+    """The sum over turns of `matmul_dleft(g, x, y)` (x the same matrix every turn): one
+    product of the stacked factors where their ranks allow, else the plain sum."""
+    if not gs:
+        return 0.0
+    if type(x) is np.ndarray and x.ndim == 2 and all(np.ndim(g) == np.ndim(y) == 1 for g, y in zip(gs, ys)):
+        return np.stack(gs, axis=1) @ np.stack(ys)
+    if type(x) is np.ndarray and x.ndim == 2 and all(np.ndim(g) == np.ndim(y) == 2 for g, y in zip(gs, ys)):
+        return np.concatenate(gs, axis=1) @ np.concatenate(ys, axis=1).T
+    return sum(matmul_dleft(g, x, y) for g, y in zip(gs, ys))
+
+
+@helper()
+def matmul_dright_sum(gs, xs, y):
+    """The sum over turns of `matmul_dright(g, x, y)` (y the same matrix every turn)."""
+    if not gs:
+        return 0.0
+    if type(y) is np.ndarray and y.ndim == 2 and all(np.ndim(g) == np.ndim(x) == 1 for g, x in zip(gs, xs)):
+        return np.stack(xs, axis=1) @ np.stack(gs)
+    if type(y) is np.ndarray and y.ndim == 2 and all(np.ndim(g) == np.ndim(x) == 2 for g, x in zip(gs, xs)):
+        return np.concatenate(xs, axis=0).T @ np.concatenate(gs, axis=0)
+    return sum(matmul_dright(g, x, y) for g, x in zip(gs, xs))
+
+
+@helper(linear=(0, 2))
+def dot_dleft(g, x, y):
+    """The adjoint of `np.dot(x, y)` with respect to `x` (for a right operand of more than
+    2 dimensions, dot contracts x's last axis with y's second to last: a tensordot)."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(g * y, x)
+    if np.ndim(y) > 2:
+        return untensordot(g, x, y, ([-1], [-2]))[0]
+    return matmul_dleft(g, x, y)
+
+
+@helper(linear=(0, 1))
+def dot_dright(g, x, y):
+    """The adjoint of `np.dot(x, y)` with respect to `y`."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(g * x, y)
+    if np.ndim(y) > 2:
+        return untensordot(g, x, y, ([-1], [-2]))[1]
+    return matmul_dright(g, x, y)
+
+
+@helper()
+def untensordot(g, x, y, axes=2):
+    """The adjoints of `np.tensordot(x, y, axes)` with respect to x and y."""
+    nx, ny = np.ndim(x), np.ndim(y)
+    if nx == 0 or ny == 0:                     # np.inner(a, s) is a * s: nothing is contracted
+        return unbroadcast(np.multiply(g, y), x), unbroadcast(np.multiply(g, x), y)
+    if np.ndim(axes) == 0:
+        ax = list(range(nx - axes, nx)), list(range(axes))
+    else:
+        ax = [list(np.atleast_1d(a) % n) for a, n in zip(axes, (nx, ny))]
+    free_x = [i for i in range(nx) if i not in ax[0]]
+    free_y = [i for i in range(ny) if i not in ax[1]]
+    g = np.asarray(g)
+    # y's contracted axes come out in increasing order: each stands for its partner in x
+    gx = np.tensordot(g, y, (list(range(len(free_x), g.ndim)), free_y))
+    dx = np.transpose(gx, np.argsort(free_x + [ax[0][j] for j in np.argsort(ax[1])]))
+    gy = np.tensordot(x, g, (free_x, list(range(len(free_x)))))
+    dy = np.transpose(gy, np.argsort([ax[1][j] for j in np.argsort(ax[0])] + free_y))
+    return dx, dy
+
+
+@helper()
+def unkron(g, x, y):
+    """The adjoints of `np.kron(x, y)` (vectors or matrices)."""
+    x2, y2 = np.atleast_2d(x), np.atleast_2d(y)
+    (m, n), (p, q) = x2.shape, y2.shape
+    blocks = np.reshape(g, (m, p, n, q))
+    dx = np.einsum("ipjq,pq->ij", blocks, y2)
+    dy = np.einsum("ipjq,ij->pq", blocks, x2)
+    return np.reshape(dx, np.shape(x)), np.reshape(dy, np.shape(y))
+
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _einsum_letters(subscripts, ndims):
+    """The operands' and the output's subscripts of `np.einsum(subscripts, ...)` with each
+    `...` spelled out as letters of its own (right-aligned, as NumPy broadcasts them) and an
+    implicit output made explicit: the ellipsis first, then the letters used once, sorted."""
+    subscripts = subscripts.replace(" ", "")
+    inputs, arrow, output = subscripts.partition("->")
+    inputs = inputs.split(",")
+    spare = [c for c in _LETTERS if c not in subscripts]
+    widths = [n - len(s.replace("...", "")) if "..." in s else 0 for s, n in zip(inputs, ndims)]
+    extra = "".join(spare[:max(widths, default=0)])
+    inputs = [s.replace("...", extra[len(extra) - w:]) for s, w in zip(inputs, widths)]
+    if not arrow:
+        letters = "".join(inputs)
+        output = "..." + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in extra))
+    return inputs, output.replace("...", extra)
+
+
+@helper()
+def uneinsum(g, subscripts, operands, i):
+    """The adjoint of `np.einsum(subscripts, *operands)` with respect to operand i: g
+    contracted with the other operands onto the letters of operand i that they reach, then
+    spread over the letters summed in it alone, and put on the diagonal where a letter
+    repeats in it (`ii`); summed where it broadcast (a length-1 axis)."""
+    operands = [o for o in operands if o is not None]
+    inputs, output = _einsum_letters(subscripts, [np.ndim(o) for o in operands])
+    mine, shape = inputs[i], np.shape(operands[i])
+    others = [s for j, s in enumerate(inputs) if j != i]
+    unique = "".join(dict.fromkeys(mine))
+    reached = "".join(c for c in unique if c in output or any(c in s for s in others))
+    part = np.einsum(",".join([output] + others) + "->" + reached, g,
+                     *[op for j, op in enumerate(operands) if j != i])
+    size = dict(zip(mine, shape))
+    alone = "".join(c for c in unique if c not in reached)
+    spare = iter(c for c in _LETTERS if c not in "".join(inputs) + output)
+    spelled, seen, diagonals = "", set(), []
+    for c in mine:                 # a repeated letter: a letter of its own, tied by an identity
+        spelled += c if c not in seen else (twin := next(spare))
+        diagonals += [c + twin] if c in seen else []
+        seen.add(c)
+    factors = [part] + [np.ones(size[c]) for c in alone] + [np.eye(size[d[0]]) for d in diagonals]
+    full = np.einsum(",".join([reached] + list(alone) + diagonals) + "->" + spelled, *factors)
+    return unbroadcast(full, operands[i]) if np.shape(full) != shape else full
+
+
+@helper()
+def eigh_adjoint(gw, gv, w, v):
+    """The adjoint of `w, v = np.linalg.eigh(a)` for distinct eigenvalues, symmetrised
+    (the input is taken as the symmetric matrix it stands for)."""
+    n = np.shape(w)[-1]
+    f = _inverse_gaps(w)
+    inner = np.zeros(np.shape(v)) if gv is None else f * (np.swapaxes(v, -1, -2) @ gv)
+    middle = inner + (0.0 if gw is None else np.eye(n) * np.asarray(gw)[..., None, :])
+    da = v @ middle @ np.swapaxes(v, -1, -2)
+    return 0.5 * (da + np.swapaxes(da, -1, -2))
+
+
+def _lower_half(m):
+    """The lower triangle of m with its diagonal halved (Cholesky's adjoint and tangent)."""
+    low = np.tril(m)
+    return low - 0.5 * np.diag(np.diag(low))
+
+
+def _mt(m):
+    """The matrix transpose of `m`, or of each matrix of a stack."""
+    return np.swapaxes(m, -1, -2)
+
+
+@helper()
+def cofactor(a):
+    """The cofactor matrix of `a` (of each matrix of a stack), det's gradient: det(a) inv(a).T
+    where a is invertible, and still right where it is not, from the SVD a = u s vt:
+    det(u) det(vt) u diag(the product of the other singular values) vt, with no inverse."""
+    u, s, vt = np.linalg.svd(a)
+    others = unprod(np.ones(np.shape(s)[:-1]), s, axis=-1)
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    return sign[..., None, None] * (np.conj(u) * others[..., None, :]) @ np.conj(vt)
+
+
+WELL_CONDITIONED = 1e6       # a condition number below which inverses lose at most 6 digits of 16
+
+
+@helper()
+def cholesky_adjoint(g, lower):
+    """The adjoint of `lower = np.linalg.cholesky(a)`, symmetrised."""
+    phi = _lower_half(lower.T @ g)
+    inv = np.linalg.inv(lower)
+    da = inv.T @ phi @ inv
+    return 0.5 * (da + da.T)
+
+
+@helper()
+def pinv_adjoint(g, a, ans):
+    """The adjoint of `ans = np.linalg.pinv(a)` where a keeps its rank (stacks of matrices too)."""
+    m, n = np.shape(a)[-2:]
+    return (-_mt(ans) @ g @ _mt(ans) + (np.eye(m) - a @ ans) @ _mt(g) @ ans @ _mt(ans)
+            + _mt(ans) @ ans @ _mt(g) @ (np.eye(n) - ans @ a))
+
+
+@helper()
+def solve_adjoint(g, a, b, ans):
+    """The adjoints of `ans = np.linalg.solve(a, b)` (also stacked), for a and for b."""
+    at = np.swapaxes(a, -1, -2)
+    if np.ndim(b) == 1:
+        db = np.linalg.solve(at, g)
+        return -np.multiply.outer(db, ans) if np.ndim(a) == 2 else -db[..., :, None] * ans[..., None, :], db
+    db = np.linalg.solve(at, g)
+    return -(db @ np.swapaxes(ans, -1, -2)), db

@@ -1,0 +1,187 @@
+"""Adjoints of ops that move entries around: indexing, transposes, splits and joins, rolls,
+tiles, repeats, pads, diagonals, takes and sorts."""
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import helper
+from .broadcasting import zero_grad
+
+
+@helper(linear=(0,))
+def untranspose(g, axes=None):
+    """The adjoint of `np.transpose(x, axes)`: the inverse permutation."""
+    return np.transpose(g) if axes is None else np.transpose(g, np.argsort(np.mod(axes, np.ndim(g))))
+
+
+@helper(linear=(0, 2))
+def add_at(x, index, g):
+    """`x[index] += g` that adds every time an index repeats (np.add.at for advanced
+    indexing; plain `+=` for basic indexing), returning x."""
+    items = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(i, (np.ndarray, list)) for i in items):
+        np.add.at(x, index, g)
+    else:
+        x[index] += g
+    return x
+
+
+@helper(linear=(0,))
+def unindex(g, x, index):
+    """The adjoint of `x[index]`: zeros shaped like x, with g added where index points."""
+    return add_at(zero_grad(x), index, g)
+
+
+@helper(linear=(0,))
+def unassigned(g, index):
+    """The adjoint of the value in `x[index] = value`: g[index], except that where the
+    index writes one entry more than once, only the last write (the one that stays)
+    gets it."""
+    picked = np.copy(g[index])
+    where = np.arange(np.size(g)).reshape(np.shape(g))[index]
+    flat = np.ravel(where)
+    _, last_reversed = np.unique(flat[::-1], return_index=True)
+    kept = np.zeros(flat.size, dtype=bool)
+    kept[flat.size - 1 - last_reversed] = True
+    kept = kept.reshape(np.shape(where))
+    return np.where(kept.reshape(kept.shape + (1,) * (np.ndim(picked) - kept.ndim)), picked, 0.0)
+
+
+@helper(linear=(0,))
+def unsplit(g, axis=0):
+    """The adjoint of `np.split(x, n, axis)` (a list of equal parts): the parts' adjoints
+    joined back."""
+    return np.concatenate(list(g), axis=axis)
+
+
+@helper(linear=(0,))
+def unconcatenate(g, xs, axis=0):
+    """The adjoints of `np.concatenate(xs, axis)`: `g` cut at the parts' lengths."""
+    if axis is None:
+        sizes = np.cumsum([np.size(x) for x in xs])[:-1]
+        return [p.reshape(np.shape(x)) for p, x in zip(np.split(np.ravel(g), sizes), xs)]
+    sizes = np.cumsum([np.shape(x)[axis] for x in xs])[:-1]
+    return np.split(g, sizes, axis=axis)
+
+
+@helper()
+def unstacked(g, xs, axis, expand):
+    """The adjoints of `np.hstack`/`np.vstack`/`np.column_stack`-like joins: cut, then
+    each part back to the shape of its input."""
+    parts = unconcatenate(g, [expand(x) for x in xs], axis)
+    return [np.reshape(p, np.shape(x)) for p, x in zip(parts, xs)]
+
+
+@helper(linear=(0,))
+def unhstack(g, xs):
+    """The adjoints of `np.hstack(xs)`."""
+    return unstacked(g, xs, 0 if np.ndim(g) == 1 else 1, np.atleast_1d)
+
+
+@helper(linear=(0,))
+def unvstack(g, xs):
+    """The adjoints of `np.vstack(xs)`."""
+    return unstacked(g, xs, 0, np.atleast_2d)
+
+
+@helper(linear=(0,))
+def unroll(g, shift, axis=None):
+    """The adjoint of `np.roll(x, shift, axis)`: rolled back."""
+    back = np.negative(shift)
+    return np.reshape(np.roll(np.ravel(g), back), np.shape(g)) if axis is None else np.roll(g, back, axis)
+
+
+@helper(linear=(0,))
+def untile(g, x, reps):
+    """The adjoint of `np.tile(x, reps)`: the tiles summed."""
+    shape = np.shape(x)
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    ndim = max(len(shape), len(reps))
+    shape = (1,) * (ndim - len(shape)) + shape
+    reps = (1,) * (ndim - len(reps)) + reps
+    split = [d for r, n in zip(reps, shape) for d in (r, n)]
+    return np.reshape(np.sum(np.reshape(g, split), axis=tuple(range(0, 2 * ndim, 2))), np.shape(x))
+
+
+@helper(linear=(0,))
+def unrepeat(g, x, repeats, axis=None):
+    """The adjoint of `np.repeat(x, repeats, axis)` (an integer count, or one per entry)."""
+    flat = axis is None
+    source = np.ravel(x) if flat else np.asarray(x)
+    ax = 0 if flat else axis % source.ndim
+    counts = np.broadcast_to(repeats, (source.shape[ax],))
+    summed = np.zeros(source.shape)
+    np.add.at(np.moveaxis(summed, ax, 0), np.repeat(np.arange(source.shape[ax]), counts),
+              np.moveaxis(np.asarray(g), ax, 0))
+    return np.reshape(summed, np.shape(x))
+
+
+COPYING_PADS = ("edge", "reflect", "symmetric", "wrap")        # the margin copies entries of x
+
+
+PAD_MODES = ("constant", "empty") + COPYING_PADS              # the modes unpad knows
+
+
+@helper(linear=(0,))
+def unpad(g, x, pad_width, mode="constant"):
+    """The adjoint of `np.pad(x, pad_width, mode)`: the middle for a constant margin; for
+    a margin that copies entries of x, each margin entry's adjoint added to the entry it
+    copies as well (found by padding the entries' positions the same way)."""
+    if mode in COPYING_PADS:
+        source = np.pad(np.arange(np.size(x)).reshape(np.shape(x)), pad_width, mode=mode)
+        return np.bincount(np.ravel(source), np.ravel(g), np.size(x)).reshape(np.shape(x))
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (np.ndim(x), 2))
+    return np.asarray(g)[tuple(slice(b, np.shape(g)[i] - a) for i, (b, a) in enumerate(widths))]
+
+
+@helper(linear=(0,))
+def undiagonal(g, x, offset=0, axis1=0, axis2=1):
+    """The adjoint of `np.diagonal(x, offset, axis1, axis2)`: g placed on that diagonal."""
+    out = np.zeros(np.shape(x))
+    view = np.diagonal(out, offset, axis1, axis2)
+    view.setflags(write=True)
+    view[...] = g
+    return out
+
+
+@helper(linear=(0,))
+def undiag(g, x, k=0):
+    """The adjoint of `np.diag(x, k)`: the diagonal of g for a vector x, g placed on the
+    diagonal for a matrix x."""
+    return np.diagonal(g, k) if np.ndim(x) == 1 else undiagonal(g, x, k)
+
+
+@helper(linear=(0,))
+def untake(g, x, indices, axis=None):
+    """The adjoint of `np.take(x, indices, axis)`."""
+    out = np.zeros(np.size(x) if axis is None else np.shape(x))
+    if axis is None:
+        np.add.at(out, np.ravel(indices), np.ravel(g))
+        return out.reshape(np.shape(x))
+    axis = axis % np.ndim(x)
+    moved = np.moveaxis(out, axis, 0)
+    np.add.at(moved, indices, np.moveaxis(g, tuple(range(axis, axis + np.ndim(indices))),
+                                          tuple(range(np.ndim(indices)))))
+    return out
+
+
+@helper(linear=(0,))
+def untake_along_axis(g, x, indices, axis):
+    """The adjoint of `np.take_along_axis(x, indices, axis)`."""
+    out = np.zeros(np.shape(x))
+    grids = list(np.ix_(*(np.arange(n) for n in np.shape(indices))))
+    grids[axis % np.ndim(x)] = indices
+    np.add.at(out, tuple(np.broadcast_arrays(*grids)), g)
+    return out
+
+
+@helper(linear=(0,))
+def unsort(g, x, axis=-1):
+    """The adjoint of `np.sort(x, axis)`: g put back where each entry came from."""
+    if axis is None:
+        out = np.zeros(np.size(x))
+        out[np.argsort(np.ravel(x))] = g
+        return out.reshape(np.shape(x))
+    out = np.zeros(np.shape(x))
+    np.put_along_axis(out, np.argsort(x, axis=axis), g, axis=axis)
+    return out
