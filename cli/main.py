@@ -11,13 +11,14 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib.util
+import inspect
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from s2sgrad import api, passes
-from s2sgrad.backend import emit
+from s2sgrad.backend import calls, emit
 from s2sgrad.errors import S2SGradError
 
 
@@ -41,13 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
                            "the gradient's vjp by reverse mode over it); 3: forward mode once more")
     show.add_argument("--ir", action="store_true", help="print the final IR instead of Python source")
     show.add_argument("--dump-after", choices=passes.STAGES, metavar="PASS",
-                      help=f"print the IR after this pass ({', '.join(passes.STAGES)})")
+                      help=f"print the IR after this pass ({', '.join(passes.STAGES)}; the passes from "
+                           "specialize on run for the shapes of --args)")
     show.add_argument("-O0", dest="optimized", action="store_false",
                       help="skip the optimizer (prints unoptimized code)")
     show.add_argument("--verify", action="store_true",
                       help="append the SymPy referee's verdict (at --args, or 0.5 for each parameter)")
     show.add_argument("--args", action="append", default=[], metavar="NAME=VALUE",
-                      help="an argument for --verify, e.g. x=2.0 or w=randn(3,4) (repeat for each)")
+                      help="an argument for --verify, e.g. x=2.0 or w=randn(3,4) (repeat for each); with "
+                           "--dump-after or --ir, the code is specialized to the arguments' shapes")
     check = commands.add_parser("verify", help="check a function's generated gradient against SymPy",
                                 description="Run the SymPy referee on the generated gradient of a "
                                             "function at the given arguments; exit 0 when verified.")
@@ -114,16 +117,18 @@ def show(fn, args) -> str:
                              "leave out --mode forward")
     if args.order == 3 and args.kind == "vjp":
         raise UserInputError("--kind vjp goes with --order 2 (the gradient's vjp), not --order 3")
-    kind = "jvp" if args.mode == "forward" else args.kind
+    names, _, single = api._resolve_wrt(fn, api.frontend.parse(fn), wrt)
+    kind = passes.Kind("jvp" if args.mode == "forward" else args.kind)
     if args.order == 2 and args.kind == "vjp":        # reverse over reverse
-        names, _, single = api._resolve_wrt(fn, api.frontend.parse(fn), wrt)
-        kind = passes.derived_kind("vjp", "grad", names[0] if single else names)
-    elif args.order > 1:
-        kind = ",".join(("reverse",) + ("forward",) * (args.order - 1))
+        kind = passes.Kind("vjp", of=passes.Of("grad", names, single))
+    elif args.order > 1:                              # forward over reverse
+        kind = passes.Kind("grad", forwards=args.order - 1)
     if args.dump_after or args.ir or not args.optimized:
-        names, _, single = api._resolve_wrt(fn, api.frontend.parse(fn), wrt)
-        stop = args.dump_after or passes.STAGES[-1]
-        result = passes.derivative(fn, names, kind, single, stop, args.optimized, callees=api.callee_derivative)
+        shapes = calls.abstract_arguments(list(inspect.signature(fn).parameters),
+                                          calls.shape_key(arguments(fn, args.args))) if args.args else None
+        request = passes.Request(names, kind, single, shapes=shapes, optimized=args.optimized,
+                                 callees=api.callee_derivative)
+        result = passes.derivative(fn, request, args.dump_after or passes.STAGES[-1])
         return str(result) + "\n" if args.dump_after or args.ir else emit.module_source(result)
     return api.source(fn, wrt, kind)
 
@@ -138,7 +143,6 @@ def verify(fn, values: list, wrt):
 def arguments(fn, given: list) -> list:
     """The values of `--args NAME=VALUE` (read by `parse_value`), 0.5 for each parameter
     not given."""
-    import inspect
     rng = np.random.default_rng(0)
     values = {}
     for item in given:

@@ -30,6 +30,7 @@ from .errors import NotDifferentiableError, ShapeError, UnsupportedSyntaxError
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _COUNTER = itertools.count(1)
+HVP = passes.Kind("grad", forwards=1)       # forward mode over the gradient
 BOUND = {"np": np, "math": math} | {h.__name__: h for h in runtime.HELPERS}
 
 
@@ -69,8 +70,10 @@ class Compiled:
 
 def compile_derivative(fn, wrt=0, kind="grad", shapes=None) -> Compiled:
     """The compiled derivative of `fn` (cached: asking again costs no compile); `shapes`,
-    one `calls.shape_key` item per parameter, asks for the version specialized to them."""
-    if kind in ("vjp", "jvp") and hasattr(fn, "__s2sgrad__"):
+    one `calls.shape_key` item per parameter, asks for the version specialized to them.
+    `kind`: "grad", "vjp", "jvp" or a passes.Kind (a higher derivative)."""
+    kind = passes.kind_of(kind)
+    if kind in (passes.VJP, passes.JVP) and hasattr(fn, "__s2sgrad__"):
         return _of_derivative(fn, wrt, kind, shapes)
     key = (wrt if isinstance(wrt, tuple) else (wrt,), not isinstance(wrt, tuple), kind, shapes)
     per_fn = _CACHE.setdefault(fn, {}) if _weakrefable(fn) else {}
@@ -91,9 +94,11 @@ def _of_derivative(derivative, wrt, kind, shapes):
     of, positions, single, chain, value = made.fn, made.positions, made.single, made.chain, made.value
     names = list(inspect.signature(of).parameters)
     inner = names[positions[0]] if single else tuple(names[p] for p in positions)
-    if chain == ("vjp",) and kind == "jvp":    # a vjp's jvp: along its parameters at `wrt`
+    inners = (inner,) if single else inner
+    if chain == ("vjp",) and kind == passes.JVP:    # a vjp's jvp: along its parameters at `wrt`
         along = wrt if isinstance(wrt, tuple) else (wrt,)
-        compiled = compile_derivative(of, inner, passes.derived_kind("jvp", "vjp", inner, along), shapes)
+        compiled = compile_derivative(of, inner, passes.Kind("jvp", of=passes.Of("vjp", inners, single, along)),
+                                      shapes)
         signature = inspect.signature(derivative)           # (the vjp's: its cotangent last)
         return dataclasses.replace(compiled, signature=signature, positions=along,
                                    wrt=tuple(list(signature.parameters)[p] for p in along))
@@ -103,7 +108,7 @@ def _of_derivative(derivative, wrt, kind, shapes):
                                      "is not supported yet",
                                      source.loc(source.tree), hint="differentiate s2sgrad.grad(f) itself")
     entry = "value_and_grad" if value else "grad"
-    return compile_derivative(of, wrt, passes.derived_kind(kind, entry, inner), shapes)
+    return compile_derivative(of, wrt, passes.Kind(kind.mode, of=passes.Of(entry, inners, single)), shapes)
 
 
 def _specializer(fn, wrt, kind):
@@ -117,7 +122,7 @@ _COMPILING: set = set()
 def callee_derivative(fn, wrt: tuple, kind: str = "vjp"):
     """The vjp (or jvp) of a function another derivative calls, or None while that very
     derivative is being compiled (a recursive call)."""
-    key = (id(fn), wrt, kind)
+    key = (id(fn), wrt, passes.kind_of(kind))
     if key in _COMPILING:
         return None
     _COMPILING.add(key)
@@ -141,18 +146,19 @@ def _compile(fn, wrt, kind, shapes=None) -> Compiled:
     params = list(inspect.signature(fn).parameters)
     stages: dict = {}
     if shapes is None:
-        gen = passes.derivative(fn, names, kind, single, record=stages, callees=callee_derivative)
+        gen = passes.derivative(fn, passes.Request(names, kind, single, callees=callee_derivative), record=stages)
     else:                    # the general code's stages up to the optimizer are the same
         general = compile_derivative(fn, wrt, kind)
         params = list(general.ir.params)          # (a jvp's tangents too)
-        gen = passes.derivative(fn, names, kind, single, shapes=calls.abstract_arguments(params, shapes),
-                                resume=("optimize", general.optimized), callees=callee_derivative)
+        request = passes.Request(names, kind, single, shapes=calls.abstract_arguments(params, shapes),
+                                 callees=callee_derivative)
+        gen = passes.derivative(fn, request, resume=("optimize", general.optimized))
     scope, of = _Scope.of(fn, source.loc(source.tree)), weakref.ref(fn)   # (the cache keeps fn alive: never)
 
     def made():
         module, text, needed = emit.sources(gen)
         loaded = _load(gen, text, needed, scope)
-        if kind == "vjp":                      # (a second derivative through a call to it: its jvp)
+        if kind == passes.VJP:                 # (a second derivative through a call to it: its jvp)
             loaded.__s2sgrad__ = calls.Derived(of, positions, single, ("vjp",))
         return module, loaded
     signature = inspect.signature(fn)
@@ -421,11 +427,12 @@ def _higher_order(derivative, wrt):
         raise NotDifferentiableError("grad of a derivative takes it again with respect to the same, single "
                                      "argument", loc, hint="for several arguments use s2sgrad.hessian")
     chain = chain + ("forward",)
-    compile_derivative(fn, (position,), ",".join(chain))                   # (errors now, not when called)
+    kind = passes.Kind("grad", forwards=len(chain) - 1)
+    compile_derivative(fn, (position,), kind)                   # (errors now, not when called)
     names = list(inspect.signature(fn).parameters)
 
     def higher(*args):
-        compiled = compile_derivative(fn, (position,), ",".join(chain))     # (the running code's)
+        compiled = compile_derivative(fn, (position,), kind)     # (the running code's)
         args = calls.arguments(compiled, args)
         if np.ndim(args[position]) != 0:
             raise NotDifferentiableError(f"grad of grad needs `{names[position]}` to be one number, not an "
@@ -446,10 +453,10 @@ def hvp(fn, wrt=0):
     and of tangents, when `wrt` is a tuple): forward mode run over the generated gradient,
     so no Hessian is ever formed."""
     single = not isinstance(wrt, tuple)
-    compile_derivative(fn, (wrt,) if single else wrt, "reverse,forward")    # (errors now, not when called)
+    compile_derivative(fn, (wrt,) if single else wrt, HVP)    # (errors now, not when called)
 
     def product(*args):
-        compiled = compile_derivative(fn, (wrt,) if single else wrt, "reverse,forward")   # (the running code's)
+        compiled = compile_derivative(fn, (wrt,) if single else wrt, HVP)   # (the running code's)
         *args, tangents = args
         tangents = (tangents,) if single else tuple(tangents)
         args = calls.arguments(compiled, tuple(args))
@@ -547,10 +554,8 @@ def _copies(args) -> tuple:
 
 def source(fn, wrt=0, kind="grad") -> str:
     """The generated source of `fn`'s derivative (`kind` is "grad", "vjp" or "jvp"; the
-    command line also asks for second derivatives, passes.derivative's other kinds)."""
-    if kind not in ("grad", "vjp", "jvp") and not kind.startswith(("reverse,forward", "vjp of ", "jvp of ")):
-        raise ValueError(f"kind must be 'grad', 'vjp' or 'jvp', not {kind!r}")
-    return compile_derivative(fn, wrt, kind).source
+    command line also asks for higher derivatives, by a passes.Kind)."""
+    return compile_derivative(fn, wrt, passes.kind_of(kind)).source
 
 
 runtime.COMPILER.update(vjp=vjp, jvp=jvp)      # a recursive call's derivative, made when it runs

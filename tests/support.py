@@ -82,8 +82,11 @@ def make_function(tmp_path, source: str, name: str = "f", preamble: str = "impor
     return getattr(module, name)
 
 
-def derive(fn, wrt: tuple, kind: str, single: bool, **options):
+def derive(fn, wrt: tuple, kind: str, single: bool, stop_after: str = "buffers", shapes=None,
+           optimized: bool = True):
     """The pipeline's IR of fn's derivative, as the compiler makes it (the compiler hands
     the pipeline its way to compile the functions fn calls)."""
     from s2sgrad import api, passes
-    return passes.derivative(fn, wrt, kind, single, callees=api.callee_derivative, **options)
+    request = passes.Request(wrt, passes.kind_of(kind), single, shapes=shapes, optimized=optimized,
+                             callees=api.callee_derivative)
+    return passes.derivative(fn, request, stop_after)

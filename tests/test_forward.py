@@ -7,7 +7,7 @@ import pytest
 import sympy
 
 import s2sgrad
-from s2sgrad import api
+from s2sgrad import api, passes
 
 from .flow_functions import FLOW
 from .functions import GALLERY
@@ -255,7 +255,7 @@ def test_second_derivatives_of_a_recursive_function(tmp_path):
     d2 = float(sympy.diff(expr, x, 2).subs(x, 0.5))
     np.testing.assert_allclose(s2sgrad.hessian(f)(0.5, 3), d2, rtol=1e-12)
     np.testing.assert_allclose(s2sgrad.grad(s2sgrad.grad(f))(0.5, 3), d2, rtol=1e-12)
-    assert "def jvp_vjp_f(" in s2sgrad.source(f, 0, "reverse,forward")
+    assert "def jvp_vjp_f(" in s2sgrad.source(f, 0, passes.Kind("grad", forwards=1))
     with pytest.raises(s2sgrad.NoRuleError) as info:      # (third derivatives: not yet)
         s2sgrad.grad(s2sgrad.grad(s2sgrad.grad(f)))(0.5, 3)
     assert "third derivatives of recursive functions" in str(info.value) and "f(x, n - 1)" in str(info.value)

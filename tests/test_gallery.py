@@ -1,9 +1,12 @@
 """The gallery end to end: every function, every argument, every stage."""
+import inspect
+
 import numpy as np
 import pytest
 
 import s2sgrad
-from s2sgrad import frontend, ir, passes
+from s2sgrad import api, frontend, ir, passes
+from s2sgrad.backend import calls
 from s2sgrad.frontend import lower
 from s2sgrad.ir import interpret
 from s2sgrad.passes import normalize
@@ -38,16 +41,22 @@ def test_every_stage_keeps_the_grammar_and_the_meaning(fn, make_args):
     out, pullback = s2sgrad.vjp(fn, *args)
     cotangent = _cotangent(out)
     reference = pullback(cotangent)
-    for stage in passes.STAGES:
-        result = derive(fn, _wrt(fn, args), "vjp", False, stop_after=stage)
-        ir.verify(result)
-        value = interpret.run(result, *args, free=free)
-        if stage in passes.PRIMAL_STAGES:
-            np.testing.assert_allclose(value, fn(*args), err_msg=stage)
-            continue
-        np.testing.assert_allclose(value[0], out, err_msg=stage)
-        for got, want in zip(value[1](cotangent), reference):
-            np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=stage)
+    params = list(inspect.signature(fn).parameters)
+    for shapes in (None, calls.abstract_arguments(params, calls.shape_key(args))):   # general, specialized
+        request = passes.Request(_wrt(fn, args), passes.VJP, False, shapes=shapes, callees=api.callee_derivative)
+        after: dict = {}
+        passes.derivative(fn, request, record=after)
+        ran = [name for name, _ in passes.pipeline(fn, request)]
+        assert ("specialize" in ran) == (shapes is not None)
+        for stage in ran:
+            ir.verify(after[stage])
+            value = interpret.run(after[stage], *args, free=free)
+            if stage in passes.PRIMAL_STAGES:
+                np.testing.assert_allclose(value, fn(*args), err_msg=stage)
+                continue
+            np.testing.assert_allclose(value[0], out, err_msg=stage)
+            for got, want in zip(value[1](cotangent), reference):
+                np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=stage)
 
 
 @pytest.mark.parametrize("fn, make_args", GALLERY, ids=IDS)

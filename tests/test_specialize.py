@@ -71,7 +71,7 @@ def test_each_set_of_shapes_gets_its_own_code_up_to_a_limit(monkeypatch):
     compiled = []
     real = passes.derivative
     monkeypatch.setattr(passes, "derivative",
-                        lambda *a, **kw: compiled.append(kw.get("shapes")) or real(*a, **kw))
+                        lambda fn, request, **kw: compiled.append(request.shapes) or real(fn, request, **kw))
     g = s2sgrad.grad(f, wrt=(0, 1))
     for n in range(1, calls.MAX_SPECIALIZATIONS + 4):
         x, y = np.linspace(-1, 1, n), np.linspace(0, 2, n)

@@ -55,11 +55,11 @@ def _plain_sums(stmts) -> tuple:
     return tuple(out)
 
 
-def run(fn: ir.Function, wrt: tuple, single: bool, origin, how, callees=None) -> ir.Function:
-    """The derivative `how` names (passes.derived_kind) of f's gradient or vjp, with respect
+def run(fn: ir.Function, wrt: tuple, single: bool, origin, kind, callees=None) -> ir.Function:
+    """The derivative `kind` names (a passes.Kind with `of`) of f's gradient or vjp, with respect
     to `wrt` (`fn` is f's IR): forward mode over it for a jvp, reverse mode (or symmetry)
     for a vjp. `callees` compiles the derivatives of the functions it calls."""
-    outer, entry, inner, inner_single, along = how
+    outer, entry, inner, inner_single, along = kind.mode, kind.of.entry, kind.of.inner, kind.of.single, kind.of.along
     if entry == "vjp":               # the vjp a gradient calls (a recursive function's): its jvp
         pulled = optimize.run(reverse.run(fn, inner, "vjp", inner_single, origin, callees))
         return forward.run(pulled, tuple(pulled.params[p] for p in along), over_reverse=True, callees=callees)

@@ -51,8 +51,8 @@ def find(problem, out, trace) -> Blame:
     params = list(inspect.signature(problem.fn).parameters)
     stages: dict = {}
     shapes = calls.abstract_arguments(params, calls.shape_key(problem.args))
-    passes.derivative(problem.fn, problem.names, "grad", False, shapes=shapes, record=stages,
-                      callees=api.callee_derivative)
+    request = passes.Request(problem.names, passes.GRAD, False, shapes=shapes, callees=api.callee_derivative)
+    passes.derivative(problem.fn, request, record=stages)
     wanted = _wanted(problem, out)
     before = None
     for stage in passes.STAGES[passes.STAGES.index("reverse"):]:
