@@ -14,6 +14,7 @@ import builtins
 import inspect
 import linecache
 import textwrap
+import weakref
 from dataclasses import dataclass, field
 
 from . import running, wrappers
@@ -83,23 +84,9 @@ def parse(fn) -> Source:
         raise UnsupportedSyntaxError("this function is a lambda; s2sgrad differentiates functions "
                                      "written with `def`",
                                      _lambda_loc(fn), hint="rewrite it as `def f(x): return ...`")
-    try:
-        lines, first = inspect.getsourcelines(fn.__code__)     # (not the function it wraps)
-    except (OSError, TypeError) as err:
-        raise SourceUnavailableError(
-            f"cannot read the source of `{fn.__qualname__}`: {err}",
-            hint="s2sgrad reads source code; define the function in a .py file (or a notebook "
-                 "cell) instead of typing it at the interactive prompt or building it with exec") from None
-    file = inspect.getsourcefile(fn) or fn.__code__.co_filename
-    text = "".join(lines)
+    lines, first, file = _read(fn)
     indent = len(lines[0]) - len(lines[0].lstrip())
-    tree = _parse_def(textwrap.dedent(text), fn, file, first)
-    if not running.same_code(textwrap.dedent(text), file, fn.__code__):
-        raise SourceUnavailableError(
-            f"the source of `{fn.__qualname__}` in {file} is not the code that runs: the file has "
-            "changed since the function was defined", Loc(file, first, text=lines[0].rstrip("\n")),
-            hint="reload the module (importlib.reload) or re-run the cell that defines the function, "
-                 "then take its derivative again")
+    tree = _parse_def(textwrap.dedent("".join(lines)), fn, file, first)
     ast.increment_lineno(tree, first - 1)
     cells = zip(fn.__code__.co_freevars, fn.__closure__ or ())
     closure = {name: cell.cell_contents for name, cell in cells if _is_filled(cell)}
@@ -107,6 +94,38 @@ def parse(fn) -> Source:
     if getattr(fn, "__wrapped__", None) is not None:     # a decorator's wrapper (functools.wraps)
         source.tree = wrappers.as_function(tree, fn, source.loc)
     return source
+
+
+_READ: dict = {}     # id(code object) -> (a weak reference to it, its source): code objects
+                    # equal in content (the same def in two files) must not share one
+
+
+def _read(fn) -> tuple:
+    """(the lines of `fn`'s `def`, its first line number, its file), read once per code
+    object, and only when they compile to that code (a file edited since it was
+    imported is refused)."""
+    code = fn.__code__
+    known = _READ.get(id(code))
+    if known is not None and known[0]() is code:
+        return known[1]
+    try:
+        lines, first = inspect.getsourcelines(code)     # (not the function it wraps)
+    except (OSError, TypeError) as err:
+        raise SourceUnavailableError(
+            f"cannot read the source of `{fn.__qualname__}`: {err}",
+            hint="s2sgrad reads source code; define the function in a .py file (or a notebook "
+                 "cell) instead of typing it at the interactive prompt or building it with exec") from None
+    file = inspect.getsourcefile(fn) or code.co_filename
+    text = textwrap.dedent("".join(lines))
+    _parse_def(text, fn, file, first)                    # (a located error if it is not a def)
+    if not running.same_code(text, file, code):
+        raise SourceUnavailableError(
+            f"the source of `{fn.__qualname__}` in {file} is not the code that runs: the file has "
+            "changed since the function was defined", Loc(file, first, text=lines[0].rstrip("\n")),
+            hint="reload the module (importlib.reload) or re-run the cell that defines the function, "
+                 "then take its derivative again")
+    _READ[id(code)] = weakref.ref(code, lambda _, key=id(code): _READ.pop(key, None)), (lines, first, file)
+    return lines, first, file
 
 
 def _parse_def(text: str, fn, file: str, first: int) -> ast.FunctionDef:

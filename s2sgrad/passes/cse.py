@@ -12,8 +12,8 @@ replaced by that value wherever it is read; an adjoint that copies another
 named value (`dnew = id(dtotal)`) is, in the statements that follow, while neither name is
 assigned again (so `dtotal = dnew` after it is `dtotal = dtotal`, and goes). A pure op that repeats an earlier
 one on the same arguments (names assigned once, so they still hold the same
-values) becomes a copy of the earlier result, which the next round of the
-optimizer propagates. The earlier result must be computed on every path to
+values) becomes a copy of the earlier result, propagated in the same walk, so
+the values computed from it merge too (one walk settles a chain). The earlier result must be computed on every path to
 the later one: it is visible in the rest of its own block and in the blocks
 nested there (and in the functions defined there, which read it at call time).
 Ops that make arrays meant to be written into (zeros, copies) or that may
@@ -93,8 +93,8 @@ class _Pass:
         key = self.key(s)
         if key is None:
             return s
-        if key in seen:
-            return ir.Assign(s.target, "id", (ir.Var(seen[key][0]),), (), s.loc)
+        if key in seen:                          # a copy, propagated from here on like any other
+            return self.assign(ir.Assign(s.target, "id", (ir.Var(seen[key][0]),), (), s.loc), copies, seen)
         seen[key] = (s.target, frozenset(ir.uses(s)))
         return s
 
