@@ -167,7 +167,7 @@ class Reverse:
         self.bound = tape.bound_before(fn)
         self.first = tape.first_bindings(fn)
         self.user_names = names - fn.temps
-        self.adj: dict = {}          # primal name -> the atom holding its adjoint so far
+        self.adj = Adjoints()        # primal name -> the atom holding its adjoint so far
         self.dnames: dict = {}       # primal name -> the name of its adjoint variable
         self.out: list = []
         self.temps: set = set()
@@ -176,7 +176,6 @@ class Reverse:
         self.held: dict = {}         # (tuple result, index) -> its item's adjoint, until the call
         self.line = None
         self.claimed: set = set()    # adjoints a contribution of this statement assigns first
-        self.owned: set = set()      # adjoints held in arrays no other name can see
         self.dtapes: dict = {}       # a tape the function keeps -> its adjoint tape
 
     def dname(self, name: str) -> str:
@@ -245,18 +244,18 @@ class Reverse:
         if not isinstance(stmt, (ir.Assign, ir.Pop)):
             return
         dans = self.adj.get(stmt.target) if stmt.target in self.active else None
-        owned = stmt.target in self.owned
+        owned = stmt.target in self.adj.owned
         if stmt.target in self.mutable:             # the value before this line is another one
             self.adj.pop(stmt.target, None)
-            self.owned.discard(stmt.target)
+            self.adj.owned.discard(stmt.target)
         if isinstance(stmt, ir.Pop):
             self.popped(stmt, dans)
         elif dans is not None:
             if owned and tape.written_index(stmt) is not None:
-                self.owned.add(stmt.target)         # a write in place may reuse its adjoint
+                self.adj.owned.add(stmt.target)         # a write in place may reuse its adjoint
             self.backprop(stmt, dans)
             if self.adj.get(stmt.target) is None:
-                self.owned.discard(stmt.target)
+                self.adj.owned.discard(stmt.target)
         if stmt.target in self.mutable:
             if id(stmt) not in self.first:
                 self.out.append(ir.Pop(tape.TAPE, stmt.target, tape.written_index(stmt)))
@@ -264,27 +263,29 @@ class Reverse:
     def branch(self, stmt: ir.If) -> None:
         keep = self.carried(stmt)
         self.materialize(keep)
-        adj, owned, arms = dict(self.adj), set(self.owned), []
+        before, arms, ends = self.adj, [], []
         for body in (stmt.body, stmt.orelse):
-            self.adj, self.owned = dict(adj), set(owned)
-            arms.append((tuple(self.block(body, keep)), set(self.owned)))
-        self.adj, self.owned = adj, owned & arms[0][1] & arms[1][1]
-        self.out.append(ir.If(stmt.cond, arms[0][0], arms[1][0], stmt.loc))
+            self.adj = before.fork()
+            arms.append(tuple(self.block(body, keep)))
+            ends.append(self.adj)
+        self.adj = before.joined(*ends)       # (both arms leave the carried adjoints in `dx`)
+        self.out.append(ir.If(stmt.cond, arms[0], arms[1], stmt.loc))
 
     def loop(self, stmt) -> None:
         """A loop's turns in reverse order; a `while` runs as many turns as it counted."""
         keep = self.carried(stmt)
         self.materialize(keep)
         while True:       # adjoints owned at the top of a turn must still be owned at its end
-            adj, owned = dict(self.adj), set(self.owned)
+            before = self.adj
+            self.adj = before.fork()
             if isinstance(stmt, ir.For):
                 body = self.block(stmt.body, keep)
             else:
                 body = self.block(list(stmt.test) + list(stmt.body), keep)
-            if owned <= self.owned:
+            if before.owned <= self.adj.owned:
                 break
-            self.adj, self.owned = adj, owned & self.owned
-        self.adj, self.owned = adj, owned
+            self.adj = before.joined(self.adj)
+        self.adj = before
         if isinstance(stmt, ir.For):
             self.out.append(ir.For(stmt.target, stmt.start, stmt.stop, stmt.step, tuple(body), stmt.loc,
                                    reverse=not stmt.reverse))
@@ -317,10 +318,10 @@ class Reverse:
                 continue
             if current is None:
                 self.out.append(ir.Assign(target.name, "zero_grad", (ir.Var(name),)))
-                self.owned.add(name)
+                self.adj.owned.add(name)
             else:
                 self.out.append(ir.Assign(target.name, "id", (current,)))
-                self.owned.discard(name)
+                self.adj.owned.discard(name)
             self.adj[name] = target
 
     # -- a gradient's tape, differentiated again (reverse over reverse) ------------
@@ -347,7 +348,7 @@ class Reverse:
             self.out += [ir.Assign(rest, "np.copy", (dans,)),
                          ir.Assign(rest, "setitem", (ir.Var(rest), stmt.index, ir.Const(0.0)))]
             self.adj[stmt.target] = ir.Var(rest)
-            self.owned.add(stmt.target)
+            self.adj.owned.add(stmt.target)
             self.claimed.clear()
 
     def pushed(self, stmt: ir.Push) -> None:
@@ -496,7 +497,7 @@ class Reverse:
         for i in wanted:        # a new array of zeros or a copy is the generated code's own
             first = next(s for s in stmts if s.target == outputs["d" + op.args[i]])
             if first.op in ("np.zeros", "np.copy", "zero_grad", "unindex") and self.adj.get(stmt.args[i].name) is None:
-                self.owned.add(stmt.args[i].name)
+                self.adj.owned.add(stmt.args[i].name)
         return stmts, [(stmt.args[i].name, ir.Var(outputs["d" + op.args[i]])) for i in wanted]
 
     def can_add_into(self, stmt, op, wanted, dans) -> bool:
@@ -505,7 +506,7 @@ class Reverse:
         inplace = [i for i in wanted if "d" + op.args[i] in template(op, into=True).params]
         if op.into_same and any(dans != ir.Var(self.dnames.get(stmt.args[i].name, "")) for i in inplace):
             return False
-        return bool(inplace) and all(stmt.args[i].name in self.owned for i in inplace)
+        return bool(inplace) and all(stmt.args[i].name in self.adj.owned for i in inplace)
 
     def into_template(self, stmt, op, wanted, dans):
         """Add into adjoints the generated code owns, in place (`dx[i] += dans`)."""
@@ -537,10 +538,10 @@ class Reverse:
             else:
                 target = self.dname(name)
                 # an array no other name sees is added into in place (`dx += part`)
-                add = "iadd" if name in self.owned and current == ir.Var(target) else "add"
+                add = "iadd" if name in self.adj.owned and current == ir.Var(target) else "add"
                 self.out.append(ir.Assign(target, add, (current, part), loc=loc))
                 self.adj[name] = ir.Var(target)
-                self.owned.add(name)         # a sum is a new array
+                self.adj.owned.add(name)         # a sum is a new array
         self.claimed.clear()
 
     def gradient(self, param: str, loc) -> ir.Var:
@@ -551,6 +552,24 @@ class Reverse:
         elif current != ir.Var(name):
             self.out.append(ir.Assign(name, "id", (current,), loc=loc))
         return ir.Var(name)
+
+
+class Adjoints(dict):
+    """The sweep's adjoint bookkeeping: primal name -> the atom holding its adjoint so far,
+    and in `owned` the names whose adjoint is an array no other name can see (added into
+    in place). A branch or a loop forks it for each arm or turn and joins what they end
+    with: an adjoint stays owned only where every arm leaves it owned."""
+
+    def __init__(self, where=(), owned=()):
+        super().__init__(where)
+        self.owned = set(owned)
+
+    def fork(self) -> "Adjoints":
+        return Adjoints(self, self.owned)
+
+    def joined(self, *ends: "Adjoints") -> "Adjoints":
+        """These adjoints, owned where they are here and at every end."""
+        return Adjoints(self, self.owned.intersection(*(end.owned for end in ends)))
 
 
 def _broadcasts(stmt: ir.Assign, i: int) -> bool:
