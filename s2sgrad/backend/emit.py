@@ -17,7 +17,6 @@ import sys
 import warnings
 import inspect
 import math
-import re
 from collections import Counter
 from dataclasses import replace
 
@@ -39,25 +38,35 @@ def module_source(fn: ir.Function) -> str:
 
 
 def sources(fn: ir.Function) -> tuple[str, str, set]:
-    """(the standalone module, the function alone, the names it needs bound: helpers, `np`)."""
-    emitter = Emitter(fn)
-    body = emitter.function(fn)
+    """(the standalone module, the function alone, the names it needs bound: helpers, `np`).
+    The module prints the derivatives of the functions `fn` calls (its companions, and
+    theirs) first, each once, under the names `fn` calls them by."""
+    lines, shown = [], []
+    for f in _with_companions(fn):
+        emitter = Emitter(f)
+        body = emitter.function(f)
+        lines.append(_imports(emitter))
+        shown.append(body)
+    imports = lines[0] if len(lines) == 1 else _merged_imports(lines[-1], [line for ls in lines[:-1] for line in ls])
+    shown = list(dict.fromkeys(shown))                   # each function once, `fn` last
+    module = "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n".join(shown)
+    return module, body, set(emitter.helpers) | emitter.modules | emitter.foreign | emitter.builtins
+
+
+def _with_companions(fn: ir.Function) -> list:
+    """The companions of `fn`, each after its own, then `fn`."""
+    return [g for companion in fn.companions for g in _with_companions(companion)] + [fn]
+
+
+def _imports(emitter) -> list:
+    """The import lines of the names one function's code used."""
     imports = [{"np": "import numpy as np", "math": "import math"}[m] for m in sorted(emitter.modules)]
     if emitter.helpers:
         imports.append(f"from s2sgrad.runtime import {', '.join(_as(h) for h in sorted(emitter.helpers))}")
     shadowed = sorted(b for b in emitter.builtins if b.startswith(RESERVED))
     if shadowed:
         imports.append(f"from builtins import {', '.join(_as(b) for b in shadowed)}")
-    imports += [_import_of(name) for name in sorted(emitter.foreign)]
-    shown = []
-    for companion in fn.companions:       # the derivatives of the functions it calls, first
-        head, _, rest = companion.partition("\n\n\n") if companion.startswith(("import", "from")) \
-            else ("", "", companion)
-        imports = _merged_imports(imports, head.splitlines())
-        shown += [b.strip("\n") + "\n" for b in re.split(r"\n(?=def )", rest) if b.strip()]
-    shown = list(dict.fromkeys(shown)) + [body]          # each function once
-    module = "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n".join(shown)
-    return module, body, set(emitter.helpers) | emitter.modules | emitter.foreign | emitter.builtins
+    return imports + [_import_of(name) for name in sorted(emitter.foreign)]
 
 
 RESERVED = "_s2s_"      # the prefix of a helper's or builtin's name where the function's own names hide it

@@ -248,7 +248,8 @@ class Function:
     doc: str = ""
     derived: frozenset = field(default_factory=frozenset)   # adjoint names the reverse pass made
     bindings: dict = field(default_factory=dict, compare=False, repr=False)
-    companions: tuple = field(default=(), compare=False, repr=False)   # callees' derivative sources
+    companions: tuple = field(default=(), compare=False, repr=False)   # callees' derivatives (Functions),
+    # named as this function calls them, printed before it
     # values for free names an inlined function brought from its own module
 
     def __str__(self) -> str:

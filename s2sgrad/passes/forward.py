@@ -235,7 +235,7 @@ class Forward:
         jvp = next((n for n, v in self.bindings.items() if v is compiled.fn), None) \
             or self.namer.fresh(compiled.ir.name)
         self.bindings[jvp] = compiled.fn
-        shown = named_calls.renamed(compiled.source, compiled.ir.name, jvp)
+        shown = named_calls.renamed(compiled.ir, jvp)
         if shown not in self.companions:
             self.companions.append(shown)
         return [ir.Assign(pair, "call", (ir.Var(jvp), *s.args[1:], *tangents), (), s.loc)] + self.split(s, pair)

@@ -13,7 +13,6 @@ time (`call_adjoint`). This runs inside the reverse pass, before its sweep.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from .. import ir
@@ -66,7 +65,7 @@ def run(fn: ir.Function, active: frozenset, callees, itself=None, own: str = "")
             vjp = next((n for n, v in bindings.items() if v is compiled.fn), None) \
                 or namer.fresh(compiled.ir.name)
             bindings[vjp] = compiled.fn
-            shown = renamed(compiled.source, compiled.ir.name, vjp)
+            shown = renamed(compiled.ir, vjp)
             if shown not in companions:               # printed under the name the code calls
                 companions.append(shown)
             outputs = take_items(s, stmts, compiled.outputs)
@@ -88,7 +87,9 @@ def run(fn: ir.Function, active: frozenset, callees, itself=None, own: str = "")
                    companions=tuple(companions)), pulled
 
 
-def renamed(source: str, old: str, new: str) -> str:
-    """A derivative's printed source under the name its caller binds it to: its `def` and
-    the calls it makes to itself (recursion) both."""
-    return source if old == new else re.sub(rf"\b{re.escape(old)}\b", new, source)
+def renamed(fn: ir.Function, new: str) -> ir.Function:
+    """A callee's derivative under the name its caller binds it to: its `def` and the calls
+    it makes to itself (recursion) both."""
+    if fn.name == new:
+        return fn
+    return replace(fn, name=new, body=ir.rename_stmts(fn.body, {fn.name: new}))
