@@ -9,7 +9,9 @@ checks a user needs: differentiated arguments must be floating point, and
 from __future__ import annotations
 
 import builtins
+import contextlib
 import dataclasses
+import gc
 import functools
 import inspect
 import itertools
@@ -78,12 +80,26 @@ def compile_derivative(fn, wrt=0, kind="grad", shapes=None) -> Compiled:
     key = (wrt if isinstance(wrt, tuple) else (wrt,), not isinstance(wrt, tuple), kind, shapes)
     per_fn = _CACHE.setdefault(fn, {}) if _weakrefable(fn) else {}
     if key not in per_fn or not per_fn[key].depends.current():    # (built from code since changed)
-        with running.recording() as seen:
+        with running.recording() as seen, _collector_paused():
             compiled = _compile(fn, wrt, kind, shapes)
         compiled.depends = running.Depends(fn, seen)
         per_fn[key] = compiled
     running.extend(per_fn[key].depends)       # (a caller's derivative depends on it too)
     return per_fn[key]
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector paused while compiling: the IR of a long function is many
+    small objects, which every collection would scan again (compile time then grows
+    faster than the code). Compiling makes no garbage that needs it."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _of_derivative(derivative, wrt, kind, shapes):

@@ -16,6 +16,7 @@ import functools
 import sys
 import warnings
 import inspect
+import itertools
 import math
 from collections import Counter
 from dataclasses import replace
@@ -126,6 +127,37 @@ def _merged_imports(ours: list, theirs: list) -> list:
     return modules + ([f"from s2sgrad.runtime import {', '.join(sorted(names))}"] if names else []) + foreign
 
 
+class _Pending(dict):
+    """Temporaries waiting to be folded into the expression that reads them: name ->
+    (expression, the names it reads), with the pending names that read each name at hand,
+    so that finding those a change touches costs what they are, not all that wait."""
+
+    def __init__(self):
+        super().__init__()
+        self.readers: dict = {}        # a name -> the pending names whose expressions read it
+        self.order: dict = {}          # a pending name -> when it began to wait
+        self.clock = itertools.count()
+
+    def __setitem__(self, name, entry):
+        super().__setitem__(name, entry)
+        self.order[name] = next(self.clock)
+        for read in entry[1]:
+            self.readers.setdefault(read, set()).add(name)
+
+    def pop(self, name, *default):
+        entry = super().pop(name, *default)
+        if name in self.order:
+            del self.order[name]
+            for read in entry[1]:
+                self.readers[read].discard(name)
+        return entry
+
+    def reading(self, changed) -> list:
+        """The pending names that read a name in `changed` or are one, oldest first."""
+        hit = {n for c in changed for n in self.readers.get(c, ())} | {c for c in changed if c in self}
+        return sorted(hit, key=self.order.__getitem__)
+
+
 class Emitter:
     def __init__(self, fn: ir.Function):
         self.modules, self.helpers, self.comments, self.foreign = set(), set(), [], set()
@@ -155,7 +187,7 @@ class Emitter:
         """A statement list; with `pending` given, what is still foldable at its end is
         left there for the caller (a `while` test folds into the loop's condition)."""
         out, keep_open = [], pending is not None
-        pending = {} if pending is None else pending
+        pending = _Pending() if pending is None else pending
         written = {s.args[2].name for s in stmts if isinstance(s, ir.Assign) and s.op == "setitem"
                    and s.target == getattr(s.args[0], "name", None) and isinstance(s.args[2], ir.Var)}
         for stmt in stmts:
@@ -169,7 +201,7 @@ class Emitter:
                 changed = self.views(stmt.target)
             if isinstance(stmt, ir.Assign) and isinstance(dict(stmt.params).get(ir.OUT), str):
                 changed = changed | self.views(dict(stmt.params)[ir.OUT])      # its memory is reused
-            out += self.flush(pending, changed, keep=_read_before_write(stmt) & set(pending))
+            out += self.flush(pending, changed, keep=_read_before_write(stmt))
             if isinstance(stmt, ir.Def):
                 out.append(self.funcdef(stmt.fn))
             elif isinstance(stmt, ir.NESTED + (ir.Push, ir.Pop)):
@@ -227,7 +259,7 @@ class Emitter:
                 turns = ast.Call(self.builtin("reversed"), [turns], [])
             return [ast.For(ast.Name(stmt.target, ast.Store()), turns, self.block(stmt.body, temps) or
                             [ast.Pass()], [])]
-        inner = {}
+        inner = _Pending()
         test = self.block(stmt.test, temps, inner)
         cond = self.atom(stmt.cond, inner)
         body = self.block(stmt.body, temps) or [ast.Pass()]
@@ -246,11 +278,7 @@ class Emitter:
 
     def flush(self, pending: dict, changed: set, keep=frozenset()) -> list:
         """Assign the pending temporaries that read a name about to change."""
-        out = []
-        for name in [n for n, (_, reads) in pending.items()
-                     if (reads & changed or n in changed) and n not in keep]:
-            out.append(_assign(name, pending.pop(name)[0]))
-        return out
+        return [_assign(name, pending.pop(name)[0]) for name in pending.reading(changed) if name not in keep]
 
     def setitem(self, stmt: ir.Assign, pending) -> list:
         array, index, value = stmt.args

@@ -25,7 +25,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import ir, rules
-from . import optimize
+from . import cse, dce, optimize
 from .shapes import infer
 
 
@@ -49,11 +49,11 @@ def run(fn: ir.Function, params: dict) -> ir.Function:
             return replace(s, op="id", args=s.args[:1], params=())
         return s
 
-    fn = optimize.run(replace(fn, body=_mapped(fn.body, equal_shapes)))
+    fn = dce.run(cse.run(replace(fn, body=_mapped(fn.body, equal_shapes))))   # (the copies made go)
     flat = list(ir.walk_all(fn.body))
     uniform = _uniform(flat, shape)
     if not uniform:
-        return fn
+        return optimize.run(fn)
     readers: dict = {}
     for t in flat:
         for name in ir.uses(t):
