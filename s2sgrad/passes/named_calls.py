@@ -7,7 +7,8 @@ every call with that set, and printed beside the derivative that calls it:
                                     y = getitem(y_vjp, [0])      (y_vjp[1] is the pullback)
 
 A callee with loops or branches has a vjp that takes the cotangent and runs again
-in the reverse sweep. A function calling itself (with the same differentiated
+in the reverse sweep. How each call pulls back is written on the call itself, as
+static parameters the reverse pass reads (see `run`). A function calling itself (with the same differentiated
 arguments) calls its own vjp by name; mutual recursion is differentiated at run
 time (`call_adjoint`). This runs inside the reverse pass, before its sweep.
 """
@@ -19,29 +20,22 @@ from .. import ir
 from ..ir.names import Namer
 
 
-def run(fn: ir.Function, active: frozenset, callees, itself=None, own: str = ""):
-    """Rewrite the active calls; return the new function and, by statement id, how each
-    call's result pulls back: ("pullback", pair, args, wanted, outputs) or ("rerun", vjp,
-    args, wanted, outputs), where `outputs` counts the items of a tuple result (0 for one
-    value), whose getitems are marked ("item", result, index).
+def run(fn: ir.Function, active: frozenset, callees, itself=None, own: str = "") -> ir.Function:
+    """Rewrite the active calls. Each says how its result pulls back, in its own static
+    parameters: a call of the callee's vjp, `pair = call(vjp_g, x, wanted=(1,), outputs=0)`,
+    whose `pair[1]` is the pullback, or a call kept as it is that reruns the callee's vjp in
+    the reverse sweep, `y = call(g, x, rerun='vjp_g', wanted=(1,), outputs=0)`. `wanted`
+    are the positions of the differentiated arguments (in the call's arguments, the
+    callee first), `outputs` counts the items of a tuple result (0 for one value).
     `itself` is (the Python function, its differentiated positions, the vjp's name, its
-    outputs) when
-    the derivative being made is a vjp that reruns: a call to the same function with the
-    same differentiated arguments then calls that vjp. `own` is the name of the derivative
-    being made, which no callee's vjp may take. `callees(function, positions, kind)` gives
-    a callee's compiled derivative, or None while it is itself being compiled (the
-    compiler passes it down: passes never compile, emit or load code themselves)."""
+    outputs) when the derivative being made is a vjp that reruns: a call to the same
+    function with the same differentiated arguments then calls that vjp. `own` is the name
+    of the derivative being made, which no callee's vjp may take. `callees(function,
+    positions, kind)` gives a callee's compiled derivative, or None while it is itself being
+    compiled (the compiler passes it down: passes never compile, emit or load code)."""
     namer = Namer.of(fn)
     namer.taken.add(own)          # the derivative's own name: a callee's vjp never takes it
-    bindings, companions, pulled = dict(fn.bindings), list(fn.companions), {}
-
-    def take_items(s, stmts, outputs):
-        """A tuple result's items, taken by the getitems after the call, pull back with it
-        (a result that is one value, an array, is indexed like any other)."""
-        for t in stmts if outputs else ():
-            if isinstance(t, ir.Assign) and t.op == "getitem" and t.args[0] == ir.Var(s.target):
-                pulled[id(t)] = ("item", s.target, t.args[1].items[0].value)
-        return outputs
+    bindings, companions, pairs = dict(fn.bindings), list(fn.companions), set()
 
     def rewrite(stmts):
         out = []
@@ -50,10 +44,10 @@ def run(fn: ir.Function, active: frozenset, callees, itself=None, own: str = "")
                     and s.args[0].name in bindings):
                 out.append(ir.with_bodies(s, lambda body: tuple(rewrite(body))))
                 continue
-            wanted = [i for i in range(1, len(s.args)) if isinstance(s.args[i], ir.Var) and s.args[i].name in active]
+            wanted = tuple(i for i in range(1, len(s.args)) if isinstance(s.args[i], ir.Var)
+                           and s.args[i].name in active)
             if itself and (bindings[s.args[0].name], tuple(i - 1 for i in wanted)) == itself[:2]:
-                out.append(s)
-                pulled[id(s)] = ("rerun", itself[2], s.args[1:], wanted, take_items(s, stmts, itself[3]))
+                out.append(replace(s, params=(("rerun", itself[2]), ("wanted", wanted), ("outputs", itself[3]))))
                 continue
             if wanted and callees is None:
                 raise TypeError("a call to your function is differentiated here: pass callees= "
@@ -68,23 +62,20 @@ def run(fn: ir.Function, active: frozenset, callees, itself=None, own: str = "")
             shown = renamed(compiled.ir, vjp)
             if shown not in companions:               # printed under the name the code calls
                 companions.append(shown)
-            outputs = take_items(s, stmts, compiled.outputs)
+            how = (("wanted", wanted), ("outputs", compiled.outputs))
             if compiled.rerun:
-                out.append(s)
-                pulled[id(s)] = ("rerun", vjp, s.args[1:], wanted, outputs)
+                out.append(replace(s, params=(("rerun", vjp),) + how))
                 continue
             pair = namer.fresh(s.target + "_vjp")
-            value = ir.Assign(s.target, "getitem", (ir.Var(pair), ir.Index((ir.Const(0),))), (), s.loc)
-            out += [ir.Assign(pair, "call", (ir.Var(vjp), *s.args[1:]), (), s.loc), value]
-            pulled[id(value)] = ("pullback", pair, s.args[1:], wanted, outputs)
+            pairs.add(pair)
+            out += [ir.Assign(pair, "call", (ir.Var(vjp), *s.args[1:]), how, s.loc),
+                    ir.Assign(s.target, "getitem", (ir.Var(pair), ir.Index((ir.Const(0),))), (), s.loc)]
         return out
 
     body = tuple(rewrite(fn.body))
-    temps = fn.temps | {p[1] for p in pulled.values() if p[0] == "pullback"}
-    # `pulled` is keyed by statement (a user's name may be assigned from a call and elsewhere)
     free = fn.free | {b for b in bindings if b not in fn.bindings}
-    return replace(fn, body=body, temps=temps, free=free, bindings=bindings,
-                   companions=tuple(companions)), pulled
+    return replace(fn, body=body, temps=fn.temps | pairs, free=free, bindings=bindings,
+                   companions=tuple(companions))
 
 
 def renamed(fn: ir.Function, new: str) -> ir.Function:

@@ -43,12 +43,10 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
     outputs = len(fn.body[-1].value) if isinstance(fn.body[-1].value, tuple) else 0
     itself = (origin, tuple(fn.params.index(w) for w in wrt), name, outputs) \
         if kind == "vjp" and flows else None
-    fn, pulled = named_calls.run(fn, active_values(fn, wrt), callees, itself, name)
-    pulled |= _tuple_ops(fn)
+    fn = named_calls.run(fn, active_values(fn, wrt), callees, itself, name)
     *forward, ret = fn.body
     sweep = Reverse(fn, active_values(fn, wrt))
     sweep.namer.taken.add(name)
-    sweep.pulled = pulled
     out = ret.value
     if kind == "grad" and isinstance(out, tuple):
         raise NotDifferentiableError("`grad` needs one scalar output, but this function returns "
@@ -131,23 +129,38 @@ def _int_def(d, ints: set, shapes: set) -> bool:
     return d.op in ("len", "np.ndim", "np.size") or d.op in INT_OPS and known
 
 
-def _tuple_ops(fn: ir.Function) -> dict:
-    """Ops returning a tuple (`sign, logdet = np.linalg.slogdet(a)`): their items' adjoints
-    are held and handed to the op's template together, as a tuple."""
-    marks, flat = {}, list(ir.walk(fn.body))
+def _calls_and_tuples(fn: ir.Function) -> tuple[dict, dict]:
+    """(each call of a callee's vjp by the name of the pair it returns, the number of items
+    of each tuple result whose items' adjoints are held and pulled back together): a call's
+    tuple result, or an op's (`sign, logdet = np.linalg.slogdet(a)`), which may only be
+    unpacked."""
+    pairs, tuples, flat = {}, {}, list(ir.walk(fn.body))
     for s in flat:
-        op = rules.OPS.get(s.op) if isinstance(s, ir.Assign) else None
-        if op is None or not op.outputs:
+        if not isinstance(s, ir.Assign):
             continue
-        items = [t for t in flat if isinstance(t, ir.Assign) and t.op == "getitem" and t.args[0] == ir.Var(s.target)
-                 and len(t.args[1].items) == 1 and isinstance(t.args[1].items[0], ir.Const)]
-        readers = [t for t in flat if s.target in ir.uses(t) and not isinstance(t, ir.NESTED)]
-        if len(readers) != len(items):
-            raise NoRuleError(f"`{op.name}` returns {op.outputs} values; only its items can be used here",
-                              s.loc, hint="unpack them where it is called: `a, b = ...`")
-        marks |= {id(t): ("item", s.target, t.args[1].items[0].value) for t in items}
-        marks[id(s)] = ("outputs", op.outputs)
-    return marks
+        how = dict(s.params) if s.op == "call" else {}
+        if "wanted" in how and "rerun" not in how:
+            pairs[s.target] = s
+        elif how.get("outputs"):
+            tuples[s.target] = how["outputs"]
+        elif s.op == "getitem" and isinstance(s.args[0], ir.Var) and s.args[0].name in pairs:
+            if dict(pairs[s.args[0].name].params)["outputs"]:
+                tuples[s.target] = dict(pairs[s.args[0].name].params)["outputs"]
+        elif rules.OPS.get(s.op) is not None and rules.OPS[s.op].outputs:
+            items = [t for t in flat if isinstance(t, ir.Assign) and t.op == "getitem"
+                     and t.args[0] == ir.Var(s.target) and _one_item(t)]
+            readers = [t for t in flat if s.target in ir.uses(t) and not isinstance(t, ir.NESTED)]
+            if len(readers) != len(items):
+                raise NoRuleError(f"`{s.op}` returns {rules.OPS[s.op].outputs} values; only its items can "
+                                  "be used here", s.loc, hint="unpack them where it is called: `a, b = ...`")
+            tuples[s.target] = rules.OPS[s.op].outputs
+    return pairs, tuples
+
+
+def _one_item(stmt: ir.Assign) -> bool:
+    """Whether a getitem takes one item by a constant (`t[1]`)."""
+    items = stmt.args[1].items
+    return len(items) == 1 and isinstance(items[0], ir.Const)
 
 
 def _taken(fn: ir.Function) -> set:
@@ -172,7 +185,7 @@ class Reverse:
         self.out: list = []
         self.temps: set = set()
         self.derived: set = set()    # every name the reverse sweep computes
-        self.pulled: dict = {}       # call results -> how their callee's vjp pulls back
+        self.pairs, self.tuples = _calls_and_tuples(fn)   # calls of callees' vjps; tuple results
         self.held: dict = {}         # (tuple result, index) -> its item's adjoint, until the call
         self.line = None
         self.claimed: set = set()    # adjoints a contribution of this statement assigns first
@@ -384,8 +397,9 @@ class Reverse:
             raise NoHelperRuleError(f"reverse mode has no rule for the gradient's helper `{stmt.op}` yet",
                                     stmt.loc, hint="differentiate the gradient in forward mode (s2sgrad.hvp, "
                                                    "or jvp of it)")
-        if id(stmt) in self.pulled:
-            stmts, parts = self.pull(stmt, dans)
+        how = self.pulls(stmt)
+        if how is not None:
+            stmts, parts = self.pull(stmt, dans, how)
         elif op.kind == "elementwise":
             stmts, parts = self.elementwise(stmt, op, wanted, dans)
         elif stmt.op == "call":
@@ -419,23 +433,42 @@ class Reverse:
             parts.append((arg.name, ir.Var(part)))
         return stmts, parts
 
-    def pull(self, stmt, dans):
+    def pulls(self, stmt) -> str | None:
+        """How a statement pulls back when its op's rule does not say: "item" (an item of a
+        tuple result, held for the statement that made the tuple), "outputs" (an op that
+        returns a tuple), "pullback" (the value of a call of a callee's vjp) or "rerun" (a
+        call whose callee's vjp runs again with the cotangent)."""
+        array = stmt.args[0].name if stmt.op == "getitem" and isinstance(stmt.args[0], ir.Var) else None
+        if array in self.pairs:
+            return "pullback"
+        if array in self.tuples and _one_item(stmt):
+            return "item"
+        if stmt.op == "call" and "rerun" in dict(stmt.params):
+            return "rerun"
+        if stmt.op != "call" and rules.OPS[stmt.op].outputs:
+            return "outputs"
+        return None
+
+    def pull(self, stmt, dans, how: str):
         """A call's contributions from the callee's own vjp: its pullback, or a run of its
         vjp with the cotangent (a callee with loops or branches)."""
-        if self.pulled[id(stmt)][0] == "item":     # held until the call that made the tuple
-            _, result, index = self.pulled[id(stmt)]
+        if how == "item":                          # held until the call that made the tuple
+            result, index = stmt.args[0].name, stmt.args[1].items[0].value
             self.held[(result, index)] = dans
             self.adj[result] = ir.Var(result)      # (so that the call pulls back)
             return [], []
-        if self.pulled[id(stmt)][0] == "outputs":  # an op returning a tuple: its template
+        if how == "outputs":                       # an op returning a tuple: its template
             together = ir.Var(self.temp("tuple", ()))
-            stmts = self.cotangents(stmt.target, self.pulled[id(stmt)][1], together.name, stmt.loc)
+            stmts = self.cotangents(stmt.target, rules.OPS[stmt.op].outputs, together.name, stmt.loc)
             op = rules.OPS[stmt.op]
             wanted = [i for i in differentiable_positions(stmt)
                       if isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active]
             more, parts = self.from_template(stmt, op, wanted, together)
             return stmts + more, parts
-        how, name, args, wanted, outputs = self.pulled[id(stmt)]
+        call = self.pairs[stmt.args[0].name] if how == "pullback" else stmt
+        facts = dict(call.params)
+        name = call.target if how == "pullback" else facts["rerun"]
+        args, wanted, outputs = call.args[1:], facts["wanted"], facts["outputs"]
         stmts = []
         if outputs:
             dans = ir.Var(self.temp("tuple", ()))
