@@ -25,14 +25,14 @@ class CallLowering:
         if node.decorator_list:
             raise self.unsupported(node, "a decorated function inside a differentiated function is "
                                          "not supported", "define it without decorators")
-        self.nested[node.name] = node
-        self.own_defs[node.name] = node
+        self.scope.nested[node.name] = node
+        self.scope.own_defs[node.name] = node
         self.defined.add(node.name)
         spec = node.args                  # defaults are evaluated here, at the def, as in Python
         positional = spec.posonlyargs + spec.args
         pairs = list(zip(positional[len(positional) - len(spec.defaults):], spec.defaults))
         pairs += [(p, d) for p, d in zip(spec.kwonlyargs, spec.kw_defaults) if d is not None]
-        self.def_defaults[id(node)] = {p.arg: self.op("id", (self.expr(d),), d) for p, d in pairs}
+        self.scope.def_defaults[id(node)] = {p.arg: self.op("id", (self.expr(d),), d) for p, d in pairs}
 
     def lifted_call(self, node, callee: ast.FunctionDef, target):
         """A call to a function defined here, lifted to a function of its own (its closed-over
@@ -49,19 +49,19 @@ class CallLowering:
     def lifted(self, callee: ast.FunctionDef, lifting: tuple):
         """(the lifted function, the names it takes after its own parameters), or None. A
         nested function it calls is lifted first, and handed the names it needs."""
-        if self.own_defs.get(callee.name) is not callee or callee.name in lifting:
+        if self.scope.own_defs.get(callee.name) is not callee or callee.name in lifting:
             return None
         free = lift.free_names(callee)
-        if any(self.outer is not None and n in self.outer.nested and n not in self.own_defs for n in free):
+        if any(self.scope.outer is not None and n in self.scope.outer.nested and n not in self.scope.own_defs for n in free):
             return None
         siblings = {}
-        for name in (n for n in free if n in self.own_defs):
-            sibling = self.lifted(self.own_defs[name], lifting + (callee.name,))
+        for name in (n for n in free if n in self.scope.own_defs):
+            sibling = self.lifted(self.scope.own_defs[name], lifting + (callee.name,))
             if sibling is None:
                 return None
             siblings[name] = sibling
-        extra = [n for n in free if n not in self.own_defs
-                 and (n in self.locals or n in self.src.closure or self.enclosing(n))]
+        extra = [n for n in free if n not in self.scope.own_defs
+                 and (n in self.scope.locals or n in self.src.closure or self.scope.enclosing(n))]
         extra = list(dict.fromkeys(extra + [n for _, names in siblings.values() for n in names]))
         fn = lift.lift(self.src, callee, extra, siblings)
         return (fn, extra) if _stands_alone(fn, type(self)) else None
@@ -93,21 +93,21 @@ class CallLowering:
         source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
                                  self.src.closure) if isinstance(callee, ast.FunctionDef) else frontend.parse(callee)
         fence.check(source)
-        child = type(self)(source, self.namer, outer=self if isinstance(callee, ast.FunctionDef) else None,
+        child = type(self)(source, self.namer, outer=self.scope if isinstance(callee, ast.FunctionDef) else None,
                         inlining=self.inlining + (key,), keep_calls=self.keep_calls)
-        child.nested = dict(self.nested) if isinstance(callee, ast.FunctionDef) else {}
+        child.scope.nested = dict(self.scope.nested) if isinstance(callee, ast.FunctionDef) else {}
         args = self.inline_args(node, source.tree, callee)
         names = [p.arg for p in source.tree.args.posonlyargs + source.tree.args.args + source.tree.args.kwonlyargs]
-        child.constants = {n: a.value for n, a in zip(names, args) if isinstance(a, ir.Const)}
+        child.scope.constants = {n: a.value for n, a in zip(names, args) if isinstance(a, ir.Const)}
         fn = child.function()
-        mapping = {local: self.namer.fresh(local) for local in sorted(child.locals - set(child.nested))}
-        for free in sorted(fn.free - set(child.bindings)):
+        mapping = {local: self.namer.fresh(local) for local in sorted(child.scope.locals - set(child.scope.nested))}
+        for free in sorted(fn.free - set(child.scope.bindings)):
             if self.outer_name(free, child, callee):
-                if free not in self.locals:          # else it is simply this function's variable
-                    self.free.add(free)
+                if free not in self.scope.locals:          # else it is simply this function's variable
+                    self.scope.free.add(free)
             else:                                    # a value of the callee's own module
                 mapping[free] = self.bind(free, source.lookup(free))
-        self.bindings |= child.bindings
+        self.scope.bindings |= child.scope.bindings
         for param, atom in zip(fn.params, args):
             self.op("id", (atom,), node, target=mapping[param])
             self.temps.add(mapping[param])
@@ -161,9 +161,9 @@ class CallLowering:
     def outer_name(self, name, child, callee) -> bool:
         """Whether an inlined function's free name means the same thing here."""
         if isinstance(callee, ast.FunctionDef):
-            return name in self.locals or self.enclosing(name) or self.src.lookup(name) is not _MISSING
+            return name in self.scope.locals or self.scope.enclosing(name) or self.src.lookup(name) is not _MISSING
         return child.src.fn.__globals__ is self.src.fn.__globals__ and name not in child.src.closure \
-            and name not in self.locals
+            and name not in self.scope.locals
 
     def inline_args(self, node, tree, callee) -> list:
         """The atoms a call passes for each parameter (defaults filled in)."""
@@ -196,12 +196,8 @@ class CallLowering:
         pairs = list(zip([p.arg for p in positional[len(positional) - len(spec.defaults):]], spec.defaults))
         pairs += [(p.arg, d) for p, d in zip(spec.kwonlyargs, spec.kw_defaults) if d is not None]
         if isinstance(callee, ast.FunctionDef):
-            scope = self
-            while scope is not None and id(callee) not in scope.def_defaults:
-                scope = scope.outer
-            if scope is not None:
-                return scope.def_defaults[id(callee)]
-            return {name: self.expr(value) for name, value in pairs}
+            known = self.scope.defaults_of(callee)
+            return known if known is not None else {name: self.expr(value) for name, value in pairs}
         values = dict(zip([n for n, _ in pairs], list(callee.__defaults__ or ()) +
                           [callee.__kwdefaults__[p.arg] for p in spec.kwonlyargs
                            if callee.__kwdefaults__ and p.arg in callee.__kwdefaults__]))
@@ -216,14 +212,14 @@ class CallLowering:
     def bind(self, name: str, value) -> str:
         """The name the generated code reads `value` by (one name per value; the module's
         own name for it when that name means the same thing here)."""
-        if self.src.lookup(name) is value and name not in self.locals:
-            self.bindings[name] = value
+        if self.src.lookup(name) is value and name not in self.scope.locals:
+            self.scope.bindings[name] = value
             return name
-        for known, bound in self.bindings.items():
+        for known, bound in self.scope.bindings.items():
             if bound is value and known.rstrip("_0123456789") == name:
                 return known
         fresh = self.namer.fresh(name)
-        self.bindings[fresh] = value
+        self.scope.bindings[fresh] = value
         return fresh
 
 

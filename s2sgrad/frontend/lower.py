@@ -12,7 +12,6 @@ A rule's own source is lowered the same way (templates.py).
 from __future__ import annotations
 
 import ast
-import collections
 import inspect
 
 import numpy as np
@@ -23,6 +22,7 @@ from ..ir import aliasing, names
 from ..ir.names import RESERVED, Namer
 from ..rules.methods import ATTRIBUTES, COPIED, METHODS, PACKED
 from .inline import CallLowering
+from .scope import Scope
 from .lower_flow import Exit, FlowLowering, _own_nodes, _returns
 from ..errors import NoRuleError, UndefinedNameError, UnsupportedSyntaxError
 from . import _MISSING
@@ -43,39 +43,29 @@ def lower(source: frontend.Source, namer: Namer | None = None, keep_calls: bool 
 
 
 class Lowerer(FlowLowering, CallLowering):
-    """Lowers one function; control flow and calls are in lower_flow and inline."""
+    """Lowers one function: statements and expressions here, control flow in lower_flow,
+    calls in inline; what each name stands for is its Scope's (scope.py)."""
 
     def __init__(self, source, namer=None, template_mode=False, outer=None, inlining=(), keep_calls=True):
         self.src, self.template_mode = source, template_mode
         self.keep_calls = keep_calls    # a call to a function that stands alone stays a call (its vjp)
-        self.outer, self.inlining = outer, inlining    # for a function inlined into another
+        self.inlining = inlining        # the functions being inlined into each other, outermost first
+        self.scope = Scope(source, outer)    # (outer: the scope of the function this one is written in)
         tree = source.tree
-        self.params = [a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
-        own = list(_own_nodes(tree))
-        self.stores = collections.Counter(n.id for n in own if isinstance(n, ast.Name)
-                                          and isinstance(n.ctx, ast.Store))
-        self.locals = set(self.params) | set(self.stores) \
-            | {n.name for n in own if isinstance(n, ast.FunctionDef) and n is not tree}
-        clash = sorted(self.locals & RESERVED) if not template_mode else []
+        clash = sorted(self.scope.locals & RESERVED) if not template_mode else []
         if clash:
             node = next(n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == clash[0]
                         or isinstance(n, ast.arg) and n.arg == clash[0])
             raise self.unsupported(node, f"the name `{clash[0]}` is one the generated code uses for "
                                          "itself", f"rename your variable `{clash[0]}`")
         self.namer = namer or Namer()
-        self.namer.taken |= self.locals | RESERVED | {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        self.defined, self.body, self.temps, self.free = set(self.params), [], set(), set()
+        self.namer.taken |= self.scope.locals | RESERVED | {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        self.defined, self.body, self.temps = set(self.scope.params), [], set()
         self.exit = None             # the flags of an early `return`, when there is one
         self.loops = []              # the flags of the loops being lowered, innermost last
         self.augmented = []          # statements written by `x op= v` (in place for arrays)
-        self.nested = {}             # functions defined with `def` inside this one, by name
-        self.own_defs = {}           # those defined by this function's own statements
-        self.def_defaults = {}       # id(def) -> its default values, evaluated at the def
         self.packed = {}             # temporaries holding a tuple built here: their items
-        self.constants = {}          # parameters an inlined call gave literal values
         self.unpacking = None        # a call whose tuple result is unpacked into names
-        self.assigned = set(self.stores)
-        self.bindings = {}           # values an inlined function reads from its own module
 
     # -- the function and its statements --------------------------------
 
@@ -85,7 +75,7 @@ class Lowerer(FlowLowering, CallLowering):
             stmts = stmts[1:]
         last = stmts[-1] if stmts else self.src.tree
         if self.template_mode:
-            return ir.Function(self.src.tree.name, tuple(self.params), tuple(self.block(stmts)))
+            return ir.Function(self.src.tree.name, tuple(self.scope.params), tuple(self.block(stmts)))
         if not isinstance(last, ast.Return) and not any(_returns(s) for s in stmts):
             raise self.unsupported(last, "the function must return a value", "return the output")
         if any(_returns(s) for s in stmts[:-1]) or not isinstance(last, ast.Return):
@@ -101,9 +91,9 @@ class Lowerer(FlowLowering, CallLowering):
             body.append(ir.Return(result, self.src.loc(last)))
         writes = self.augmented + [s for s in ir.walk(body) if isinstance(s, ir.Assign) and s.op == "setitem"]
         aliasing.check_writes(body, writes)
-        return ir.Function(self.src.tree.name, tuple(self.params), tuple(body),
+        return ir.Function(self.src.tree.name, tuple(self.scope.params), tuple(body),
                            self.src.loc(self.src.tree), frozenset(self.temps),
-                           frozenset(self.free | set(self.bindings)), bindings=dict(self.bindings))
+                           frozenset(self.scope.free | set(self.scope.bindings)), bindings=dict(self.scope.bindings))
 
     def stmt(self, node) -> None:
         handler = getattr(self, "stmt_" + type(node).__name__, None)
@@ -118,10 +108,10 @@ class Lowerer(FlowLowering, CallLowering):
     def stmt_Expr(self, node):
         call = node.value
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append" \
-                and isinstance(call.func.value, ast.Name) and call.func.value.id in self.locals \
+                and isinstance(call.func.value, ast.Name) and call.func.value.id in self.scope.locals \
                 and len(call.args) == 1 and not call.keywords:
             items = self.read_name(call.func.value)
-            if len(self.inlining) > 1 and items.name in self.params:
+            if len(self.inlining) > 1 and items.name in self.scope.params:
                 raise self.unsupported(node, "appending to a list the caller passed in is not "
                                              "supported", "build the list here and return it")
             self.op("append", (items, self.expr(call.args[0])), node, target=items.name)
@@ -200,7 +190,7 @@ class Lowerer(FlowLowering, CallLowering):
             if atom != ir.Var(name):
                 self.op("id", (atom,), stmt, target=name)
             packed = self.packed.get(getattr(atom, "name", None))
-            if packed is not None and self.stores[target.id] == 1:
+            if packed is not None and self.scope.stores[target.id] == 1:
                 self.packed[name] = packed     # `t = f(x)` then `t[0]`: the items, known here
         elif isinstance(target, ast.Tuple) and isinstance(value_node, ast.Tuple):
             if len(target.elts) != len(value_node.elts):
@@ -235,7 +225,7 @@ class Lowerer(FlowLowering, CallLowering):
                                            "assigned to", "assign to a local variable")
 
     def subscript_target(self, node):
-        if not (isinstance(node.value, ast.Name) and node.value.id in self.locals):
+        if not (isinstance(node.value, ast.Name) and node.value.id in self.scope.locals):
             raise self.unsupported(node, "only items of a local array can be assigned to",
                                    "copy the array into a local variable first")
         return self.read_name(node.value), self.index(node.slice)
@@ -260,13 +250,13 @@ class Lowerer(FlowLowering, CallLowering):
         return ir.Const(node.value)
 
     def expr_Name(self, node, target):
-        if node.id in self.nested:
+        if node.id in self.scope.nested:
             raise self.unsupported(node, f"`{node.id}` can only be called here, not used as a value",
                                    "call it")
-        if node.id in self.locals:
+        if node.id in self.scope.locals:
             return self.read_name(node)
-        if self.enclosing(node.id):
-            self.free.add(node.id)               # a variable of an enclosing function
+        if self.scope.enclosing(node.id):
+            self.scope.free.add(node.id)               # a variable of an enclosing function
             return ir.Var(node.id)
         obj = self.src.lookup(node.id)
         if obj is _MISSING:
@@ -281,11 +271,11 @@ class Lowerer(FlowLowering, CallLowering):
                                          "inlined into cannot see",
                                    f"read it through a function the rule calls, registered with "
                                    f"s2sgrad.nondifferentiable (`def {node.id.lower()}(): return {node.id}`)")
-        self.free.add(node.id)
+        self.scope.free.add(node.id)
         return ir.Var(node.id)
 
     def expr_Attribute(self, node, target):
-        obj = self.static_object(node)
+        obj = self.scope.static_object(node)
         if isinstance(obj, (int, float)):
             return ir.Const(obj)
         if obj is not _MISSING:
@@ -365,13 +355,13 @@ class Lowerer(FlowLowering, CallLowering):
 
     def expr_Call(self, node, target):
         func = node.func
-        if isinstance(func, ast.Attribute) and self.static_object(func.value) is _MISSING:
+        if isinstance(func, ast.Attribute) and self.scope.static_object(func.value) is _MISSING:
             return self.method(node, target)
-        if isinstance(func, ast.Name) and func.id in self.nested:
-            return self.inline(node, self.nested[func.id], target)
-        if isinstance(func, ast.Name) and self.outer is not None and func.id in self.outer.nested:
-            return self.inline(node, self.outer.nested[func.id], target)
-        obj = self.static_object(func)
+        if isinstance(func, ast.Name) and func.id in self.scope.nested:
+            return self.inline(node, self.scope.nested[func.id], target)
+        if isinstance(func, ast.Name) and self.scope.outer is not None and func.id in self.scope.outer.nested:
+            return self.inline(node, self.scope.outer.nested[func.id], target)
+        obj = self.scope.static_object(func)
         op = rules.lookup(obj) if obj is not _MISSING else None
         if op is None and inspect.isfunction(obj):
             return self.inline(node, obj, target)
@@ -441,7 +431,7 @@ class Lowerer(FlowLowering, CallLowering):
                               for part in (node.lower, node.upper, node.step)))
         if isinstance(node, ast.Constant) and node.value is Ellipsis:
             return Ellipsis
-        if self.static_object(node) is None or (isinstance(node, ast.Constant) and node.value is None):
+        if self.scope.static_object(node) is None or (isinstance(node, ast.Constant) and node.value is None):
             return None
         return self.index_atom(node)
 
@@ -461,21 +451,12 @@ class Lowerer(FlowLowering, CallLowering):
     def op(self, name, args, node, target=None, params=()):
         """Append `target = name(*args)` and return the Var holding the result."""
         if target is None:
-            target = self.namer.fresh(names.temp_base(name, args, self.locals))
+            target = self.namer.fresh(names.temp_base(name, args, self.scope.locals))
             self.temps.add(target)
         self.body.append(ir.Assign(target, name, tuple(args), tuple(params), self.src.loc(node)))
         if name == "tuple" and target in self.temps:
             self.packed[target] = tuple(args)   # a tuple made once: its items are known
         return ir.Var(target)
-
-    def enclosing(self, name: str) -> bool:
-        """Whether `name` is a variable of a function this one is defined in."""
-        scope = self.outer
-        while scope is not None:
-            if name in scope.locals:
-                return True
-            scope = scope.outer
-        return False
 
     def read_name(self, node: ast.Name) -> ir.Var:
         if node.id not in self.defined:
@@ -488,21 +469,12 @@ class Lowerer(FlowLowering, CallLowering):
                              "derivative rule", "supported: + - * / ** @ % //")
         return BINARY[type(node.op)]
 
-    def static_object(self, node):
-        """What a non-local Name or dotted Attribute refers to, or _MISSING."""
-        base = node
-        while isinstance(base, ast.Attribute):
-            base = base.value
-        if not isinstance(base, ast.Name) or base.id in self.locals:
-            return _MISSING
-        return self.src.resolve(node)
-
     def static(self, node, key):
         """The value of a keyword that must be known when compiling (axis=0)."""
-        if self.template_mode and isinstance(node, ast.Name) and node.id in self.locals:
+        if self.template_mode and isinstance(node, ast.Name) and node.id in self.scope.locals:
             return ir.Var(node.id)
-        if isinstance(node, ast.Name) and node.id in self.constants and node.id not in self.assigned:
-            return self.constants[node.id]          # a parameter of an inlined call, given a literal
+        if isinstance(node, ast.Name) and node.id in self.scope.constants and node.id not in self.scope.assigned:
+            return self.scope.constants[node.id]          # a parameter of an inlined call, given a literal
         if isinstance(node, (ast.List, ast.Tuple)):        # axis=[0, 1]: a tuple, item by item
             return tuple(self.static(e, key) for e in node.elts)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
@@ -512,7 +484,7 @@ class Lowerer(FlowLowering, CallLowering):
         try:
             return ast.literal_eval(node)
         except ValueError:
-            value = self.static_object(node)
+            value = self.scope.static_object(node)
         if isinstance(value, STATIC_TYPES):
             return value
         raise self.unsupported(node, f"the value of `{key}` must be a constant", f"write {key}=0, say")

@@ -98,7 +98,7 @@ class FlowLowering:
     def iteration(self, node):
         """What a `for` loop iterates over: ("range", (start, stop, step)), ("enumerate", (seq,)),
         ("zip", seqs) or ("seq", (seq,))."""
-        obj = self.static_object(node.func) if isinstance(node, ast.Call) and not node.keywords else None
+        obj = self.scope.static_object(node.func) if isinstance(node, ast.Call) and not node.keywords else None
         if obj in (range, enumerate, zip):
             args = tuple(self.expr(a) for a in node.args)
             if obj is range and 1 <= len(args) <= 3:

@@ -1,0 +1,61 @@
+"""The names of one function being lowered, and what each stands for.
+
+A Scope knows a function's parameters, the names it assigns (and how often),
+the functions it defines with `def`, the scope of the function it is written
+in (`outer`, for a nested function inlined into its caller), and what a name
+that is none of those refers to: the module's or the closure's value. The
+lowerer asks it; lowering itself (statements, expressions, control flow,
+calls) is in lower.py, lower_flow.py and inline.py.
+"""
+from __future__ import annotations
+
+import ast
+import collections
+
+from . import _MISSING
+from .lower_flow import _own_nodes
+
+
+class Scope:
+    def __init__(self, source, outer: "Scope | None" = None):
+        tree = source.tree
+        self.src, self.outer = source, outer
+        self.params = [a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
+        own = list(_own_nodes(tree))
+        self.stores = collections.Counter(n.id for n in own if isinstance(n, ast.Name)
+                                          and isinstance(n.ctx, ast.Store))
+        self.locals = set(self.params) | set(self.stores) \
+            | {n.name for n in own if isinstance(n, ast.FunctionDef) and n is not tree}
+        self.assigned = set(self.stores)
+        self.nested: dict = {}         # functions defined with `def` inside this one, by name
+        self.own_defs: dict = {}       # those defined by this function's own statements
+        self.def_defaults: dict = {}   # id(def) -> its default values, evaluated at the def
+        self.constants: dict = {}      # parameters an inlined call gave literal values
+        self.bindings: dict = {}       # values an inlined function reads from its own module
+        self.free: set = set()         # names read from an enclosing function or the module
+
+    def enclosing(self, name: str) -> bool:
+        """Whether `name` is a variable of a function this one is defined in."""
+        scope = self.outer
+        while scope is not None:
+            if name in scope.locals:
+                return True
+            scope = scope.outer
+        return False
+
+    def static_object(self, node):
+        """What a non-local Name or dotted Attribute refers to, or _MISSING."""
+        base = node
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        if not isinstance(base, ast.Name) or base.id in self.locals:
+            return _MISSING
+        return self.src.resolve(node)
+
+    def defaults_of(self, callee) -> dict | None:
+        """The default values a nested `def` got where it was defined (in this function or
+        one it is written in), or None."""
+        scope = self
+        while scope is not None and id(callee) not in scope.def_defaults:
+            scope = scope.outer
+        return scope.def_defaults[id(callee)] if scope is not None else None
