@@ -10,6 +10,8 @@ rules; small operands may instead be run through the op itself, on zeros.
 """
 from __future__ import annotations
 
+import weakref
+
 import warnings
 from dataclasses import dataclass
 
@@ -51,8 +53,21 @@ class _Index:
     items: tuple               # an index's items, each abstract
 
 
+_LAST: list = [lambda: None, None, None]     # the last (function, params, shapes) worked out
+
+
 def infer(fn: ir.Function, params: dict) -> dict:
-    """name -> Shaped, for the names whose shape `fn` fixes given `params` (name -> Shaped)."""
+    """name -> Shaped, for the names whose shape `fn` fixes given `params` (name -> Shaped).
+    A pass that changes nothing hands the next one the same function: its shapes are
+    not worked out again."""
+    if _LAST[0]() is fn and _LAST[1] is params:
+        return dict(_LAST[2])
+    known = _infer(fn, params)
+    _LAST[:] = [weakref.ref(fn), params, known]
+    return dict(known)
+
+
+def _infer(fn: ir.Function, params: dict) -> dict:
     state: dict = dict(params)
     assigned = {n for s in ir.walk_all(fn.body) if not isinstance(s, ir.NESTED) for n in ir.defs(s)}
     assigned |= {s.target for s in ir.walk_all(fn.body) if isinstance(s, ir.For)}

@@ -26,6 +26,8 @@ def run(fn: ir.Function, params: dict) -> ir.Function:
     known = infer(fn, params)
     namer = Namer.of(fn)
     body = _block(fn.body, known, namer)
+    if body == fn.body:
+        return fn                      # (the next pass finds the shapes it knows already)
     return replace(fn, body=body, temps=fn.temps | namer.made, derived=fn.derived | namer.made)
 
 
