@@ -172,6 +172,17 @@ def test_dump_after_each_stage(capsys, model):
     assert len(set(dumps.values())) == len(STAGES)
 
 
+def test_dump_after_a_specialized_pass_needs_the_arguments(capsys, model):
+    """--args gives the shapes the specialized passes run for: every unbroadcast between
+    equal shapes goes; without them the pipeline has no specialized stage to show."""
+    general = run(capsys, "show", f"{model}::f", "--wrt", "x,y,w", "--dump-after", "specialize")
+    shaped = run(capsys, "show", f"{model}::f", "--wrt", "x,y,w", "--dump-after", "specialize",
+                 "--args", "x=randn(2)", "--args", "y=randn(2)", "--args", "w=randn(2)")
+    assert general[0] == shaped[0] == 0
+    assert "unbroadcast(" in general[1] and "unbroadcast(" not in shaped[1]
+    assert general[1] == run(capsys, "show", f"{model}::f", "--wrt", "x,y,w", "--dump-after", "optimize")[1]
+
+
 def test_dump_after_the_last_pass_is_the_final_ir(capsys, model):
     final = run(capsys, "show", f"{model}::g", "--ir")[1]
     assert final == run(capsys, "show", f"{model}::g", "--dump-after", "accumulate")[1]

@@ -224,8 +224,11 @@ class Emitter:
             else:
                 expr = self.expr(stmt, pending)
                 # any size goes into `a[i] = a[i] + v`, which prints as the shorter `a[i] += v`
-                if self.foldable(stmt, temps) and (_size(expr) <= FOLD_LIMIT or stmt.target in written):
-                    pending[stmt.target] = (expr, _names(expr))
+                names = _names_if_small(expr) if self.foldable(stmt, temps) else None
+                if names is None and self.foldable(stmt, temps) and stmt.target in written:
+                    names = _names(expr)
+                if names is not None:
+                    pending[stmt.target] = (expr, names)
                 else:
                     out.append(_assign(stmt.target, expr))
         return out if keep_open else out + self.flush(pending, set(pending))
@@ -505,8 +508,18 @@ def _count_block(stmts, counter: Counter) -> None:
             counter.update(ir.uses(stmt) if not isinstance(stmt, ir.Pop) else ir.uses(stmt) - {stmt.target})
 
 
-def _size(expr: ast.expr) -> int:
-    return sum(1 for node in ast.walk(expr) if isinstance(node, ast.expr))
+def _names_if_small(expr: ast.expr) -> set | None:
+    """The names `expr` reads if it has at most FOLD_LIMIT expression nodes, else None
+    (one walk, which stops as soon as it has more)."""
+    count, names = 0, set()
+    for node in ast.walk(expr):
+        if isinstance(node, ast.expr):
+            count += 1
+            if count > FOLD_LIMIT:
+                return None
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+    return names
 
 
 def _names(expr: ast.expr) -> set:
