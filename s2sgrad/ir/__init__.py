@@ -177,15 +177,17 @@ def _block(stmts) -> str:
 
 
 NESTED = (If, For, While)
+_FLOW = frozenset(NESTED)
 
 
 def bodies(stmt) -> tuple:
     """The statement lists nested in a control-flow statement."""
-    if isinstance(stmt, If):
+    kind = type(stmt)
+    if kind is If:
         return (stmt.body, stmt.orelse)
-    if isinstance(stmt, For):
+    if kind is For:
         return (stmt.body,)
-    if isinstance(stmt, While):
+    if kind is While:
         return (stmt.test, stmt.body)
     return ()
 
@@ -206,8 +208,9 @@ def walk(stmts):
     """Every statement, nested ones included (not those of nested Defs)."""
     for stmt in stmts:
         yield stmt
-        for body in bodies(stmt):
-            yield from walk(body)
+        if type(stmt) in _FLOW:
+            for body in bodies(stmt):
+                yield from walk(body)
 
 
 def walk_all(stmts):
@@ -281,16 +284,17 @@ def atoms_of(value):
 _USES: dict = {}            # id -> (statement, the names it reads); the passes ask again and again
 
 
-def uses(stmt) -> set[str]:
+def uses(stmt) -> frozenset[str]:
     """Names a statement reads (a nested Def reads what its body reads from outside).
-    Statements never change, so what each one reads is worked out once."""
+    Statements never change, so what each one reads is worked out once (and shared:
+    the set is frozen)."""
     known = _USES.get(id(stmt))
     if known is not None and known[0] is stmt:
-        return set(known[1])
-    found = _uses(stmt)
+        return known[1]
+    found = frozenset(_uses(stmt))
     if len(_USES) > 50000:
         _USES.clear()
-    _USES[id(stmt)] = (stmt, frozenset(found))
+    _USES[id(stmt)] = (stmt, found)
     return found
 
 
