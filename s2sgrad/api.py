@@ -157,19 +157,21 @@ def _weakrefable(obj) -> bool:
 
 
 def _compile(fn, wrt, kind, shapes=None) -> Compiled:
-    source = frontend.parse(fn)
-    names, positions, single = _resolve_wrt(fn, source, wrt)
-    params = list(inspect.signature(fn).parameters)
     stages: dict = {}
     if shapes is None:
-        gen = passes.derivative(fn, passes.Request(names, kind, single, callees=callee_derivative), record=stages)
+        source = frontend.parse(fn)
+        names, positions, single = _resolve_wrt(fn, source, wrt)
+        where = source.loc(source.tree)
+        gen = passes.derivative(fn, passes.Request(names, kind, single, callees=callee_derivative, source=source),
+                                record=stages)
     else:                    # the general code's stages up to the optimizer are the same
         general = compile_derivative(fn, wrt, kind)
+        names, positions, single, where = general.wrt, general.positions, general.single, general.ir.loc
         params = list(general.ir.params)          # (a jvp's tangents too)
         request = passes.Request(names, kind, single, shapes=calls.abstract_arguments(params, shapes),
                                  callees=callee_derivative)
         gen = passes.derivative(fn, request, resume=("optimize", general.optimized))
-    scope, of = _Scope.of(fn, source.loc(source.tree)), weakref.ref(fn)   # (the cache keeps fn alive: never)
+    scope, of = _Scope.of(fn, where), weakref.ref(fn)   # (the cache keeps fn alive: never)
 
     def made():
         module, text, needed = emit.sources(gen)

@@ -36,7 +36,8 @@ def pipeline(fn, request: Request) -> list:
         sweep = partial(reverse.run, wrt=wrt, kind=kind.mode, single=single, origin=fn, callees=callees)
     optimized, shapes, first = request.optimized, request.shapes, not kind.higher
     stages = [
-        ("lower", lambda _: lower.lower(frontend.parse(fn), keep_calls=first)),   # Hessians inline calls
+        ("lower", lambda _: lower.lower(request.source or frontend.parse(fn), keep_calls=first)),
+        # (a second derivative inlines the calls)
         ("normalize", normalize.run),
         ("hoist", hoist.run) if optimized else None,
         ("reverse", sweep),                   # (forward mode's own sweep for a jvp)

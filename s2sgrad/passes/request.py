@@ -70,3 +70,5 @@ class Request:
     optimized: bool = True               # False: -O0, the optimizer's passes left out
     callees: Callable | None = field(default=None, compare=False, hash=False, repr=False)
     # callees(fn, positions, "vjp" | "jvp"): the compiled derivative of a function it calls
+    source: object = field(default=None, compare=False, hash=False, repr=False)
+    # the function's parsed source, when the caller has read it already (else it is read)
