@@ -11,6 +11,7 @@ rules; small operands may instead be run through the op itself, on zeros.
 from __future__ import annotations
 
 import weakref
+from collections import Counter
 
 import warnings
 from dataclasses import dataclass
@@ -69,13 +70,18 @@ def infer(fn: ir.Function, params: dict) -> dict:
 
 def _infer(fn: ir.Function, params: dict) -> dict:
     state: dict = dict(params)
-    assigned = {n for s in ir.walk_all(fn.body) if not isinstance(s, ir.NESTED) for n in ir.defs(s)}
+    counts = Counter(n for s in ir.walk_all(fn.body) if not isinstance(s, ir.NESTED) for n in ir.defs(s))
+    assigned = set(counts)
+    loops = any(isinstance(s, (ir.For, ir.While)) for s in ir.walk_all(fn.body))
     assigned |= {s.target for s in ir.walk_all(fn.body) if isinstance(s, ir.For)}
     assigned |= {s.counter for s in ir.walk_all(fn.body) if isinstance(s, ir.While) and s.counter}
     # a parameter of unknown shape, a global, a closure or a bound value: any shape
     unknown: set = (set(fn.params) - set(params)) | (set(_read(fn)) - assigned - set(params))
     stmts = [s for s in _walk_all(fn.body)]
-    for _ in range(20):
+    # straight code assigning each name once is settled by one walk in order; otherwise a
+    # value read before its (next) assignment takes walks until nothing changes
+    once = not loops and all(k == 1 for k in counts.values())
+    for _ in range(1 if once else 20):
         changed = False
         for s in stmts:
             for name, result in _defined(s, state, unknown):
