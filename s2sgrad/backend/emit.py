@@ -511,15 +511,35 @@ def _count_block(stmts, counter: Counter) -> None:
 def _names_if_small(expr: ast.expr) -> set | None:
     """The names `expr` reads if it has at most FOLD_LIMIT expression nodes, else None
     (one walk, which stops as soon as it has more)."""
-    count, names = 0, set()
-    for node in ast.walk(expr):
+    count, names, todo = 0, set(), [expr]
+    while todo:
+        node = todo.pop()
+        kind = type(node)
+        if kind is ast.Name:
+            names.add(node.id)
+        elif kind is not ast.Constant:
+            fields = _CHILDREN.get(kind)
+            if fields is None:
+                todo.extend(ast.iter_child_nodes(node))
+            else:
+                for field in fields:
+                    child = getattr(node, field)
+                    if type(child) is list:
+                        todo.extend(child)
+                    elif child is not None:
+                        todo.append(child)
         if isinstance(node, ast.expr):
             count += 1
             if count > FOLD_LIMIT:
                 return None
-            if isinstance(node, ast.Name):
-                names.add(node.id)
     return names
+
+
+_CHILDREN = {ast.BinOp: ("left", "right"), ast.UnaryOp: ("operand",), ast.Call: ("func", "args", "keywords"),
+             ast.keyword: ("value",), ast.Attribute: ("value",), ast.Subscript: ("value", "slice"),
+             ast.Tuple: ("elts",), ast.List: ("elts",), ast.Compare: ("left", "comparators"),
+             ast.BoolOp: ("values",), ast.Slice: ("lower", "upper", "step"), ast.Starred: ("value",),
+             ast.IfExp: ("test", "body", "orelse")}      # (the nodes emit makes; others walked generically)
 
 
 def _names(expr: ast.expr) -> set:
