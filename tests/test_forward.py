@@ -14,8 +14,6 @@ from .functions import GALLERY
 from .more_functions import MORE
 from .support import make_function
 
-pytestmark = pytest.mark.xdist_group("forward")   # coverage tests count what earlier tests found
-
 RNG = np.random.default_rng(7)
 
 
@@ -195,29 +193,16 @@ def _numeric_hessian(fn, args, i, eps=1e-5):
     return np.moveaxis(np.array(columns).reshape(x.shape + x.shape), range(x.ndim), range(-x.ndim, 0))
 
 
-HESSIANS: list = []
-
-
 @pytest.mark.parametrize("fn, make_args, i", list(_scalar_entries()))
 def test_hessians_of_the_gallery_match_differences_of_the_gradient(fn, make_args, i):
-    """Each Hessian is right, or refused at the user's line: never silently wrong."""
+    """Every scalar gallery function has its Hessian, right (none is refused)."""
     args = make_args()
-    try:
-        H = s2sgrad.hessian(fn, i)(*args)
-    except s2sgrad.NoRuleError as error:
-        assert error.loc is not None and ("recursive functions" in str(error) or "no rule" in str(error))
-        return
-    HESSIANS.append(fn.__name__)
+    H = s2sgrad.hessian(fn, i)(*args)
     assert np.shape(H) == np.shape(args[i]) * 2
     np.testing.assert_allclose(H, _numeric_hessian(fn, args, i), rtol=1e-4, atol=1e-5)
     v = _like(args[i], np.random.default_rng(1))
     Hv = np.tensordot(H, v, axes=np.ndim(v)) if np.ndim(v) else H * v
     np.testing.assert_allclose(s2sgrad.hvp(fn, i)(*args, v), Hv, rtol=1e-10, atol=1e-12)
-
-
-def test_hessians_cover_the_whole_gallery():
-    print(f"Hessians: {len(HESSIANS)} gallery functions")
-    assert len(HESSIANS) == len(list(_scalar_entries())), HESSIANS
 
 
 def test_hessians_equal_sympys(tmp_path):
@@ -507,7 +492,7 @@ WORK, LARGEST = 5000, 400            # symbolic operations; nodes of the express
 
 from .test_rules import CASES, _arguments, _example, _rng  # noqa: E402
 
-FORWARD_RULES: list = []
+NO_TANGENT_RULE = {"softplus"}       # users' rules (tests/user_rules_module.py) given no tangent rule
 
 
 @pytest.mark.parametrize("name, expr, shapes", CASES)
@@ -523,8 +508,8 @@ def test_every_rule_example_agrees_in_forward_mode(tmp_path, name, expr, shapes)
         out, tangent = s2sgrad.jvp(fn, tuple(args), u, wrt=positions)
     except s2sgrad.NoRuleError as error:
         assert "forward mode has no rule" in str(error) and error.loc is not None
+        assert name in NO_TANGENT_RULE, f"forward mode refused the example of {name}"
         return
-    FORWARD_RULES.append(name)
     v = _like(out, rng)
     _, pullback = s2sgrad.vjp(fn, *args, wrt=positions)
     np.testing.assert_allclose(_pair(v, tangent), _pair(pullback(v), u), rtol=1e-8, atol=1e-10)
@@ -536,12 +521,6 @@ def test_a_jvp_never_writes_into_the_callers_tangents(tmp_path):
     _, tangent = s2sgrad.jvp(f, (x, y), (tx, ty))
     np.testing.assert_array_equal(tx, np.ones(4))
     np.testing.assert_array_equal(tangent, [4.0, 1.0, 4.0, 1.0])
-
-
-def test_forward_mode_covers_most_of_the_rule_table():
-    """Every example call but those of a user's rule with no tangent rule."""
-    print(f"forward mode: {len(FORWARD_RULES)} of {len(CASES)} rule examples")
-    assert len(FORWARD_RULES) >= 190, len(FORWARD_RULES)
 
 
 def test_a_full_sum_of_a_product_in_a_tangent_becomes_a_dot_product(tmp_path, monkeypatch):

@@ -35,39 +35,24 @@ def test_helper_reverse_rule_matches_finite_differences(tmp_path, name, expr, sh
 import s2sgrad  # noqa: E402
 
 from .support import numeric_vjp  # noqa: E402
-from .test_forward import _float_positions, _like, _scalar_entries  # noqa: E402
-
-pytestmark = pytest.mark.xdist_group("higher")   # coverage tests count what earlier tests found
-
-AGAIN: list = []
-
+from .test_forward import NO_TANGENT_RULE, _float_positions, _like, _scalar_entries  # noqa: E402
 
 @pytest.mark.parametrize("fn, make_args, i", list(_scalar_entries()))
 def test_vjps_of_gradients_match_differences_of_the_gradient(fn, make_args, i):
     """vjp(grad(f)) (reverse mode over the generated gradient) pulls a cotangent back to
     every float argument: the Hessian's row, and the mixed second derivatives. Each is
-    right or refused at the user's line: never silently wrong."""
+    right (none is refused)."""
     args = make_args()
     floats = _float_positions(args)
     df = s2sgrad.grad(fn, i)
-    try:
-        out, pullback = s2sgrad.vjp(df, *args, wrt=floats)
-    except s2sgrad.NoRuleError as error:
-        assert error.loc is not None and ("recursive functions" in str(error) or "no rule" in str(error)), error
-        return
+    out, pullback = s2sgrad.vjp(df, *args, wrt=floats)
     np.testing.assert_allclose(out, df(*make_args()), rtol=1e-12, atol=1e-12)
     v = _like(args[i], np.random.default_rng(5))
     got = pullback(v)
-    AGAIN.append(fn.__name__)
     for j, g in zip(floats, got):
         assert np.shape(g) == np.shape(args[j])
         np.testing.assert_allclose(g, numeric_vjp(df, make_args(), j, v), rtol=1e-4, atol=1e-5,
                                    err_msg=f"argument {j}")
-
-
-def test_vjps_of_gradients_cover_the_whole_gallery():
-    assert len(AGAIN) == len(list(_scalar_entries())), len(AGAIN)
-    print(f"reverse over reverse: {len(AGAIN)} gallery functions")
 
 
 # -- derivatives s2sgrad made, called by functions that are differentiated --------------
@@ -194,7 +179,6 @@ def test_a_second_derivative_of_a_function_calling_a_gradient_is_refused_at_its_
 from .test_rules import CASES as RULE_CASES, _arguments, _rng  # noqa: E402
 from .test_rules import OPS as _OPS, PREAMBLE as RULE_PREAMBLE  # noqa: E402
 
-SECOND: list = []
 
 
 def _through(tmp_path, name, expr, shapes):
@@ -222,24 +206,17 @@ def test_second_derivatives_through_every_rule_match_differences_of_the_gradient
         got = s2sgrad.hvp(fn, i)(*args, v)
     except s2sgrad.NoRuleError as error:
         assert "forward mode has no rule" in str(error) and error.loc is not None
-        return
-    except ValueError as error:
-        assert str(error).startswith("s2sgrad: second derivatives of the spectral norm")
+        assert name in NO_TANGENT_RULE, f"forward mode refused the example of {name}"
         return
     g, eps = s2sgrad.grad(fn, i), 1e-5
     up, down = list(args), list(args)
     up[i], down[i] = args[i] + eps * v, args[i] - eps * v
     want = (np.asarray(g(*up)) - np.asarray(g(*down))) / (2 * eps)
-    SECOND.append(name)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
 
 
-def test_second_derivatives_cover_the_rule_table():
-    print(f"second derivatives: {len(SECOND)} of {len(RULE_CASES)} rule examples")
-    assert len(SECOND) >= 190, len(SECOND)
 
 
-AGAIN_RULES: list = []
 
 
 @pytest.mark.parametrize("name, expr, shapes", RULE_CASES)
@@ -249,16 +226,13 @@ def test_vjps_of_gradients_through_every_rule_equal_hessian_vector_products(tmp_
     fn, args, i, v = _through(tmp_path, name, expr, shapes)
     try:
         want = s2sgrad.hvp(fn, i)(*args, v)
-    except (s2sgrad.NoRuleError, ValueError):
-        return                                   # (the test above says which, and how)
+    except s2sgrad.NoRuleError:
+        assert name in NO_TANGENT_RULE           # (the test above says which, and how)
+        return
     _, pullback = s2sgrad.vjp(s2sgrad.grad(fn, i), *args, wrt=(i,))
-    AGAIN_RULES.append(name)
     np.testing.assert_allclose(pullback(v)[0], want, rtol=1e-8, atol=1e-10)
 
 
-def test_vjps_of_gradients_cover_the_rule_table():
-    print(f"vjps of gradients: {len(AGAIN_RULES)} of {len(RULE_CASES)} rule examples")
-    assert len(AGAIN_RULES) >= 190, len(AGAIN_RULES)
 
 
 def test_a_helper_with_no_reverse_rule_is_never_a_silent_zero(tmp_path):

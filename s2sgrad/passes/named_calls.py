@@ -40,6 +40,8 @@ def run(fn: ir.Function, active: frozenset, callees, itself=None, own: str = "")
     def rewrite(stmts):
         out = []
         for s in stmts:
+            if isinstance(s, ir.Assign) and s.op == "call" and s.params:
+                s = replace(s, params=())   # (what an earlier sweep wrote on it is not this one's)
             if not (isinstance(s, ir.Assign) and s.op == "call" and s.target in active
                     and s.args[0].name in bindings):
                 out.append(ir.with_bodies(s, lambda body: tuple(rewrite(body))))

@@ -173,6 +173,9 @@ def _join(old, new):
 # -- the shape rules ----------------------------------------------------------------
 
 def _broadcast(args, params):
+    first = args[0] if args else None
+    if first is not None and first.shape and all(a.shape == first.shape and a.dtype == first.dtype for a in args):
+        return Shaped(first.shape, first.dtype)          # (arrays alike: the common case, fast)
     shape = np.broadcast_shapes(*(a.shape for a in args))
     return Shaped(shape, np.result_type(*(a.dummy() if not a.shape else a.dtype for a in args)))
 
