@@ -154,8 +154,10 @@ class _Pending(dict):
 
     def reading(self, changed) -> list:
         """The pending names that read a name in `changed` or are one, oldest first."""
-        hit = {n for c in changed for n in self.readers.get(c, ())} | {c for c in changed if c in self}
-        return sorted(hit, key=self.order.__getitem__)
+        hit = [n for c in changed for n in self.readers.get(c, ())] + [c for c in changed if c in self]
+        if len(hit) < 2:
+            return hit                          # (most statements: none)
+        return sorted(set(hit), key=self.order.__getitem__)
 
 
 class Emitter:
