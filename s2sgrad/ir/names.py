@@ -12,17 +12,30 @@ RESERVED = {"np", "math", "pullback", "tape"} | {h.__name__ for h in runtime.HEL
 class Namer:
     """Hands out names no other variable in the generated code uses."""
 
-    def __init__(self, taken=()):
-        self.taken = set(taken) | RESERVED     # never a name the generated code itself uses
+    def __init__(self, taken=(), of: ir.Function | None = None):
+        self._taken = None if of is not None else set(taken) | RESERVED
+        self._of = of                # a function whose names are taken (read when first needed)
         self.made = set()            # names a pass made up and wants to call temporaries
         self._next: dict = {}        # base -> the number its next name starts looking at
+
+    @property
+    def taken(self) -> set:
+        """Every name no new name may be: never one the generated code itself uses."""
+        if self._taken is None:
+            fn = self._of
+            names = {n for s in ir.walk_all(fn.body) for n in ir.uses(s) | ir.defs(s)}
+            self._taken = names | set(fn.params) | set(fn.free) | set(fn.bindings) | RESERVED
+        return self._taken
+
+    @taken.setter
+    def taken(self, names: set) -> None:
+        self._taken = names
 
     @classmethod
     def of(cls, fn: ir.Function) -> "Namer":
         """A namer for new names in `fn`: none its statements, parameters, free names or
-        bindings use."""
-        taken = {n for s in ir.walk_all(fn.body) for n in ir.uses(s) | ir.defs(s)}
-        return cls(taken | set(fn.params) | set(fn.free) | set(fn.bindings))
+        bindings use (worked out when the first name is asked for)."""
+        return cls(of=fn)
 
     def fresh(self, base: str) -> str:
         base = base[:24].rstrip("_") or "t"
