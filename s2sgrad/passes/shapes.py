@@ -68,6 +68,22 @@ def infer(fn: ir.Function, params: dict) -> dict:
     return dict(known)
 
 
+def remember(fn: ir.Function, params: dict, known: dict) -> None:
+    """Record the shapes a pass worked out for the function it made (`infer` then returns
+    them): what `known` says of the function it started from, with `learn` applied to the
+    statements it added."""
+    _LAST[:] = [weakref.ref(fn), params, dict(known)]
+
+
+def learn(known: dict, stmt) -> None:
+    """`known` updated with what a new statement assigns, where its arguments are known."""
+    for name, result in _defined(stmt, known, set()):
+        if result is UNKNOWN or result is _BOTTOM:
+            known.pop(name, None)
+        else:
+            known[name] = result
+
+
 def _infer(fn: ir.Function, params: dict) -> dict:
     state: dict = dict(params)
     counts = Counter(n for s in ir.walk_all(fn.body) if not isinstance(s, ir.NESTED) for n in ir.defs(s))

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from .. import ir
 from ..ir.names import Namer
+from . import shapes
 from .shapes import infer
 from .specialize import follow_owned
 
@@ -25,18 +26,23 @@ from .specialize import follow_owned
 def run(fn: ir.Function, params: dict) -> ir.Function:
     known = infer(fn, params)
     namer = Namer.of(fn)
-    body = _block(fn.body, known, namer)
+    added: list = []
+    body = _block(fn.body, known, namer, added)
     if body == fn.body:
         return fn                      # (the next pass finds the shapes it knows already)
-    return replace(fn, body=body, temps=fn.temps | namer.made, derived=fn.derived | namer.made)
+    new = replace(fn, body=body, temps=fn.temps | namer.made, derived=fn.derived | namer.made)
+    for stmt in added:                 # a sum in place keeps its shape; a negation, its operand's
+        shapes.learn(known, stmt)
+    shapes.remember(new, params, known)
+    return new
 
 
-def _block(stmts, known: dict, namer: Namer) -> tuple:
+def _block(stmts, known: dict, namer: Namer, added: list) -> tuple:
     out: list = []
     fresh: dict = {}                  # name -> whether `owned` holds for it after `out`
     for s in stmts:
         if isinstance(s, ir.NESTED):
-            s = ir.with_bodies(s, lambda body: _block(body, known, namer))
+            s = ir.with_bodies(s, lambda body: _block(body, known, namer, added))
         elif isinstance(s, ir.Assign) and s.op in ("add", "sub") and s.target in known \
                 and _other(s) is not None and fresh.get(s.target, False):
             other = _other(s)
@@ -44,6 +50,7 @@ def _block(stmts, known: dict, namer: Namer) -> tuple:
                 neg = namer.fresh("neg")
                 namer.made.add(neg)
                 out.append(ir.Assign(neg, "neg", (other,), (), s.loc))
+                added.append(out[-1])
                 other = ir.Var(neg)
             s = ir.Assign(s.target, "iadd", (ir.Var(s.target), other), (), s.loc)
         out.append(s)
