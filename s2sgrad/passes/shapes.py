@@ -11,7 +11,6 @@ rules; small operands may instead be run through the op itself, on zeros.
 from __future__ import annotations
 
 import weakref
-from collections import Counter
 
 import warnings
 from dataclasses import dataclass
@@ -86,32 +85,36 @@ def learn(known: dict, stmt) -> None:
 
 def _infer(fn: ir.Function, params: dict) -> dict:
     state: dict = dict(params)
-    counts = Counter(n for s in ir.walk_all(fn.body) if not isinstance(s, ir.NESTED) for n in ir.defs(s))
-    assigned = set(counts)
-    loops = any(isinstance(s, (ir.For, ir.While)) for s in ir.walk_all(fn.body))
+    assigned = {n for s in ir.walk_all(fn.body) if not isinstance(s, ir.NESTED) for n in ir.defs(s)}
     assigned |= {s.target for s in ir.walk_all(fn.body) if isinstance(s, ir.For)}
     assigned |= {s.counter for s in ir.walk_all(fn.body) if isinstance(s, ir.While) and s.counter}
     # a parameter of unknown shape, a global, a closure or a bound value: any shape
     unknown: set = (set(fn.params) - set(params)) | (set(_read(fn)) - assigned - set(params))
     stmts = [s for s in _walk_all(fn.body)]
-    # straight code assigning each name once is settled by one walk in order; otherwise a
-    # value read before its (next) assignment takes walks until nothing changes
-    once = not loops and all(k == 1 for k in counts.values())
-    for _ in range(1 if once else 20):
-        changed = False
+    for _ in range(20):
+        # walks in order until nothing changes; a walk in which no statement read a name
+        # not yet assigned and no name changed once assigned is the last (the next would
+        # see the same values): straight code assigning each name once takes one
+        changed = again = False
         for s in stmts:
             for name, result in _defined(s, state, unknown):
-                if name in unknown or result is _BOTTOM:
+                if name in unknown:
                     continue
-                joined = _join(state.get(name, _BOTTOM), result)
+                if result is _BOTTOM:
+                    again = True
+                    continue
+                before = state.get(name, _BOTTOM)
+                joined = _join(before, result)
                 if joined is UNKNOWN:
                     unknown.add(name)
                     state.pop(name, None)
-                    changed = True
-                elif joined != state.get(name, _BOTTOM):
+                elif joined != before:
                     state[name] = joined
-                    changed = True
-        if not changed:
+                else:
+                    continue
+                changed = True
+                again = again or before is not _BOTTOM
+        if not (changed and again):
             break
     return {n: v for n, v in state.items() if n not in unknown}
 
