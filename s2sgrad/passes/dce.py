@@ -58,9 +58,9 @@ def _dead_nested(stmt, live: set):
             return None, live                    # a branch with nothing left in it
         return ir.If(stmt.cond, tuple(body), tuple(orelse), stmt.loc), a | b | heads
     around = set(live) | heads                   # what a turn must keep for the next one
+    cycle = list(stmt.test) + list(stmt.body) if isinstance(stmt, ir.While) else list(stmt.body)
     while True:
-        cycle = list(stmt.test) + list(stmt.body) if isinstance(stmt, ir.While) else list(stmt.body)
-        _, start = _dead(cycle, set(around))
+        kept, start = _dead(cycle, set(around))
         if start <= around:
             break
         around |= start
@@ -68,8 +68,8 @@ def _dead_nested(stmt, live: set):
         body, _ = _dead(stmt.body, set(around))
         test, _ = _dead(stmt.test, set(around))
         return ir.While(tuple(test), stmt.cond, tuple(body), stmt.loc, stmt.counter), around
-    body, _ = _dead(stmt.body, set(around))
-    return ir.For(stmt.target, stmt.start, stmt.stop, stmt.step, tuple(body), stmt.loc, stmt.reverse), around
+    # (a for loop's last walk was its body's, with what is live around it: that is the body)
+    return ir.For(stmt.target, stmt.start, stmt.stop, stmt.step, tuple(kept), stmt.loc, stmt.reverse), around
 
 
 def _drop_empty_comments(body) -> list:
