@@ -52,7 +52,8 @@ class CallLowering:
         if self.scope.own_defs.get(callee.name) is not callee or callee.name in lifting:
             return None
         free = lift.free_names(callee)
-        if any(self.scope.outer is not None and n in self.scope.outer.nested and n not in self.scope.own_defs for n in free):
+        outer = self.scope.outer
+        if any(outer is not None and n in outer.nested and n not in self.scope.own_defs for n in free):
             return None
         siblings = {}
         for name in (n for n in free if n in self.scope.own_defs):
