@@ -46,8 +46,9 @@ def differentiable_positions(stmt: ir.Assign) -> tuple:
 def active_values(fn: ir.Function, wrt) -> frozenset:
     """Names of the active values of a normalized function (loops iterate to a fixpoint)."""
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
-    varied = _closure(set(wrt), assigns, lambda s, known: _diff_inputs(s) & known, lambda s: {s.target},
-                      _diff_inputs)
+    inputs = {id(s): _diff_inputs(s) for s in assigns}      # (worked out once per statement)
+    varied = _closure(set(wrt), assigns, lambda s, known: inputs[id(s)] & known, lambda s: {s.target},
+                      lambda s: inputs[id(s)])
     useful = useful_values(fn)
     refuse_silent_zeros(fn, varied, useful)
     for stmt in assigns:          # a container would carry a derivative nothing follows
