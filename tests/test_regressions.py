@@ -383,3 +383,24 @@ def test_indexing_an_array_a_helper_returns_is_not_taking_a_tuple_item(tmp_path)
     v = np.array([0.3, -0.8, 1.1])
     check_grads(fn, v)
     assert s2sgrad.verify(fn, v)
+
+
+def test_reverse_over_reverse_through_a_value_that_cancels(tmp_path):
+    """Found by the 10x fuzz run: fold reading its own rewrites as definitions in the same
+    walk (since reverted) made vjp(grad) and the Hessian nonzero for a function that does
+    not depend on v at all (t3 = v - v)."""
+    f = make_function(tmp_path, """
+def _pair(p, q):
+    return p * q, p - q
+
+
+def program1(x, v):
+    t2, t3 = _pair(v, v)
+    t4 = np.cumsum(t3)
+    return np.sum(np.tanh(t3)) + np.sum(np.tanh(t4)) + np.tanh(x)
+""", name="program1")
+    x, v, u = 0.0, np.zeros(3), np.array([0.3, -0.5, 0.8])
+    _, pullback = s2sgrad.vjp(s2sgrad.grad(f, 1), x, v, wrt=(0, 1))
+    np.testing.assert_array_equal(pullback(u)[1], np.zeros(3))
+    np.testing.assert_array_equal(s2sgrad.hessian(f, 1)(x, v), np.zeros((3, 3)))
+    np.testing.assert_array_equal(s2sgrad.hvp(f, 1)(x, v, u), np.zeros(3))
