@@ -19,12 +19,11 @@ from dataclasses import replace
 from .. import ir
 from ..ir.names import Namer
 from . import shapes
-from .shapes import infer
 from .specialize import follow_owned
 
 
 def run(fn: ir.Function, params: dict) -> ir.Function:
-    known = infer(fn, params)
+    known = shapes.infer(fn, params)
     namer = Namer.of(fn)
     added: list = []
     body = _block(fn.body, known, namer, added)
