@@ -37,6 +37,13 @@ class Namer:
         bindings use (worked out when the first name is asked for)."""
         return cls(of=fn)
 
+    def nested(self) -> "Namer":
+        """A namer for a function defined inside this one: it hands out names neither
+        uses, from the same pool, and keeps its own `made`."""
+        inner = Namer(taken=())
+        inner.taken, inner._next = self.taken, self._next
+        return inner
+
     def fresh(self, base: str) -> str:
         base = base[:24].rstrip("_") or "t"
         if not base.isidentifier() or keyword.iskeyword(base):

@@ -147,8 +147,13 @@ def _args_key(args) -> tuple:
 
 def _visible(seen: dict, inner: ir.Function) -> dict:
     """The entries of `seen` a nested function can use: those naming nothing it assigns."""
-    own = set(inner.params) | {n for s in ir.walk(inner.body) for n in ir.defs(s)}
+    own = _own(inner)
     return {k: (name, reads) for k, (name, reads) in seen.items() if name not in own and not reads & own}
+
+
+def _own(fn: ir.Function) -> set:
+    """The names a nested function binds itself: its parameters and what it assigns."""
+    return set(fn.params) | {n for s in ir.walk(fn.body) for n in ir.defs(s)}
 
 
 def _rename_uses(stmt, mapping):
@@ -164,6 +169,8 @@ def _rename_uses(stmt, mapping):
         return ir.Pop(stmt.tape, stmt.target, ir.rename(stmt.index, mapping))
     if isinstance(stmt, ir.Def):
         f = stmt.fn
+        own = _own(f)       # a name the nested function assigns is its own, not the copy's
+        mapping = {a: b for a, b in mapping.items() if a not in own and b not in own}
         body = tuple(_rename_uses(s, mapping) for s in f.body)
         return ir.Def(replace(f, body=body), stmt.loc)
     return _rename_heads(ir.with_bodies(stmt, lambda b: tuple(_rename_uses(s, mapping) for s in b)), mapping)

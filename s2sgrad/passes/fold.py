@@ -36,24 +36,26 @@ BOOLEAN = {"gt", "ge", "lt", "le", "eq", "ne", "not", "and", "or", "np.logical_n
 # op -> the arguments a sign moves out of exactly: -(a * b) == (-a) * b, sums of negated terms
 
 
-def run(fn: ir.Function) -> ir.Function:
-    """Every assignment of `fn` (and of the functions nested in it) simplified."""
+def run(fn: ir.Function, namer: Namer | None = None) -> ir.Function:
+    """Every assignment of `fn` (and of the functions nested in it) simplified; new
+    names come from `namer` (a function nested in another shares its pool of names)."""
     flat = list(ir.walk(fn.body))
-    facts = _Facts(flat, fn)
-    body = _each(fn.body, lambda s: facts.settle(s, fn))
-    body = _signs_out(body, facts)
+    facts = _Facts(flat, fn, namer or Namer.of(fn))
+    body = _each(fn.body, lambda s: facts.sign_out(facts.settle(s, fn)), facts.namer)
     return replace(fn, body=body, temps=fn.temps | facts.namer.made, derived=fn.derived | facts.namer.made)
 
 
-def _each(stmts, change) -> tuple:
+def _each(stmts, change, namer: Namer) -> tuple:
+    """`stmts` with each assignment replaced by the statements `change` makes of it."""
     out = []
     for stmt in stmts:
         if isinstance(stmt, ir.Assign):
-            stmt = change(stmt)
-        elif isinstance(stmt, ir.Def):
-            stmt = ir.Def(run(stmt.fn), stmt.loc)
+            out += change(stmt)
+            continue
+        if isinstance(stmt, ir.Def):
+            stmt = ir.Def(run(stmt.fn, namer.nested()), stmt.loc)
         else:
-            stmt = ir.with_bodies(stmt, lambda body: _each(body, change))
+            stmt = ir.with_bodies(stmt, lambda body: _each(body, change, namer))
         out.append(stmt)
     return tuple(out)
 
@@ -61,7 +63,7 @@ def _each(stmts, change) -> tuple:
 class _Facts:
     """What the whole body says about names assigned once: their definitions, readers."""
 
-    def __init__(self, flat, fn: ir.Function):
+    def __init__(self, flat, fn: ir.Function, namer: Namer):
         counts = ir.assignments(fn.body)
         counts.update(n for n in fn.params if counts[n])    # a parameter assigned has two values
         self.once = {s.target: s for s in flat if isinstance(s, ir.Assign) and counts[s.target] == 1}
@@ -73,7 +75,7 @@ class _Facts:
                 self.readers.setdefault(name, []).append(s)
         self.added_into = {s.target for s in flat if isinstance(s, ir.Assign) and (
             s.op == "iadd" or s.op in ir.WRITES and s.args[0] == ir.Var(s.target))}
-        self.namer = Namer.of(fn)
+        self.namer = namer
         self.constants: dict = {}           # a temporary assigned a constant -> the constant
         self.booleans = {s.target for s in flat if isinstance(s, ir.Assign) and s.op in BOOLEAN} | \
             {s.args[0].name for s in flat if isinstance(s, ir.Assign) and s.op == "np.where"
@@ -135,7 +137,37 @@ class _Facts:
         if s.target in self.once and new.op == "id" and isinstance(new.args[0], ir.Const) \
                 and s.target in fn.temps:
             self.constants[s.target] = new.args[0]
+        self.learn(new)
         return new
+
+    def learn(self, s: ir.Assign) -> None:
+        """Read `s` (the same value, simplified) as its target's definition from here on,
+        so the statements after it fuse with what it has become in this same walk (a sign
+        or a factor it now shows; a copy tells less than the definition it replaces)."""
+        if s.target in self.once and s.op in ("neg", "mul"):
+            self.once[s.target] = s
+
+    def sign_out(self, s: ir.Assign) -> list:
+        """`p = mul(n, w)` with `n = neg(a)` read only there becomes `m = mul(a, w); p =
+        neg(m)` (and so for the other ops in SIGNED), so that the sign can reach a sum that
+        absorbs it (`dx += -m` prints as `dx -= m`)."""
+        if not (s.op in SIGNED and len(s.args) == 2 and s.target in self.derived):
+            return [s]
+        for i in SIGNED[s.op]:
+            a = s.args[i]
+            inner = self.negated(a)
+            if inner is not None and len(self.readers.get(a.name, [])) == 1 \
+                    and not _const(s.args[1 - i]) and self.absorbs(s.target):
+                name = self.namer.fresh(s.op)
+                self.namer.made.add(name)
+                args = list(s.args)
+                args[i] = inner
+                moved = replace(s, target=name, args=tuple(args))
+                negated = ir.Assign(s.target, "neg", (ir.Var(name),), (), s.loc)
+                self.once[name] = moved
+                self.learn(negated)
+                return [moved, negated]
+        return [s]
 
     def simplify(self, s: ir.Assign, adjoint: bool) -> ir.Assign:
         new = _fused(_simplify(s, adjoint, self.floats), self, adjoint)
@@ -220,28 +252,3 @@ def _exact_product(a, b) -> bool:
     product = a * b
     return any(c != 0 and math.isfinite(c) and math.frexp(abs(c))[0] == 0.5 for c in (a, b)) and \
         math.isfinite(product) and abs(product) >= sys.float_info.min
-
-
-def _signs_out(stmts, facts: _Facts) -> tuple:
-    """`p = mul(n, w)` with `n = neg(a)` read only there becomes `m = mul(a, w); p = neg(m)`
-    (and so for the other ops in SIGNED),
-    so that the sign can reach a sum that absorbs it (`dx += -m` prints as `dx -= m`)."""
-    out = []
-    for s in stmts:
-        if isinstance(s, ir.NESTED):
-            s = ir.with_bodies(s, lambda body: _signs_out(body, facts))
-        elif isinstance(s, ir.Assign) and s.op in SIGNED and len(s.args) == 2 and s.target in facts.derived:
-            for i in SIGNED[s.op]:
-                a = s.args[i]
-                inner = facts.negated(a)
-                if inner is not None and len(facts.readers.get(a.name, [])) == 1 \
-                        and not _const(s.args[1 - i]) and facts.absorbs(s.target):
-                    name = facts.namer.fresh(s.op)
-                    facts.namer.made.add(name)
-                    args = list(s.args)
-                    args[i] = inner
-                    out.append(replace(s, target=name, args=tuple(args)))
-                    s = ir.Assign(s.target, "neg", (ir.Var(name),), (), s.loc)
-                    break
-        out.append(s)
-    return tuple(out)
