@@ -155,6 +155,31 @@ def test_cse_does_not_reach_into_a_pullback_that_assigns_the_name():
     assert "np.cos(x)" in str(cse.run(f).body[1])
 
 
+def test_cse_does_not_rename_inside_a_pullback_a_copy_the_pullback_assigns_itself():
+    """`c = id(x)` outside; the pullback's own `c` is another value (a name clash between
+    the two made a Hessian nonzero where it is zero)."""
+    inner = ir.Function("pullback", ("dy",), (A("c", "mul", "dy", 2.0), A("dx", "neg", "c"),
+                                                ir.Return(ir.Var("dx"))))
+    f = fn(A("c", "id", "x"), A("n", "neg", "x"), ir.Def(inner), ir.Return(ir.Var("n")), temps={"c"})
+    pullback = str(cse.run(f).body[2])
+    assert "dx = neg(c)" in pullback
+
+
+def test_fold_names_in_a_pullback_none_of_the_enclosing_function_uses():
+    """Both functions move a sign out of a product (a new name each): the names differ."""
+    def moved(prefix):
+        return (A(prefix + "n", "neg", "a"), A(prefix + "p", "unbroadcast", prefix + "n", "w"),
+                A(prefix + "r", "add", "i", prefix + "p"))
+    inner = ir.Function("pullback", ("i",), (*moved("d"), ir.Return(ir.Var("dr"))),
+                        derived=frozenset({"dn", "dp", "dr"}))
+    f = fn(*moved(""), ir.Def(inner), ir.Return(ir.Var("r")), params=("a", "w", "i"),
+           derived={"n", "p", "r"})
+    out = fold.run(f)
+    outer_names = {s.target for s in out.body if isinstance(s, ir.Assign)}
+    inner_names = {s.target for s in out.body[-2].fn.body if isinstance(s, ir.Assign)}
+    assert len(outer_names) == 4 and len(inner_names) == 4 and not outer_names & inner_names
+
+
 def test_a_temporary_read_twice_in_one_expression_is_printed_once(tmp_path):
     """Merging `x ** 2` twice made `t + t` of one temporary; the emitter used to fold it into
     its first reading and leave the second undefined (found by the fuzzer)."""
