@@ -123,8 +123,16 @@ class _Facts:
             any(r.args[i] == ir.Var(name) for i in SIGNED[r.op]) and self.absorbs(r.target)
 
     def negated(self, atom):
+        """`a` when `atom` is `-a`, seen through copies (`atom = 1 * b`, b read only
+        there: what the next round would see once cse had propagated the copy)."""
         s = self.defined(atom, "neg")
-        return s.args[0] if s is not None else None
+        if s is not None:
+            return s.args[0]
+        scaled = self.scaled(atom)
+        if scaled is not None and scaled[0] == 1 and isinstance(scaled[1], ir.Var) and \
+                atom.name in self.derived and len(self.readers.get(scaled[1].name, ())) == 1:
+            return self.negated(scaled[1])
+        return None
 
     def settle(self, s: ir.Assign, fn: ir.Function) -> ir.Assign:
         """`s` with the constants found so far read in place of their temporaries, then
