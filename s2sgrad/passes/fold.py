@@ -178,7 +178,10 @@ class _Facts:
         return [s]
 
     def simplify(self, s: ir.Assign, adjoint: bool) -> ir.Assign:
-        new = _fused(_simplify(s, adjoint, self.floats), self, adjoint)
+        simple = _simplify(s, adjoint, self.floats)
+        new = _fused(simple, self, adjoint)
+        if new is not simple:               # what fusing made may simplify again: -1 * a -> -a
+            new = _simplify(new, adjoint, self.floats)
         if new.op == "id" and s.op != "id" and isinstance(new.args[0], ir.Var) and s.target in self.added_into:
             return s                        # dx += g later: dx must stay an array of its own
         return new

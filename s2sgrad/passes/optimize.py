@@ -6,7 +6,8 @@
 Each is its own pass, in its own file; one simplification opens the way to
 the next (a folded `1.0 * g` is a copy, a propagated copy makes two values
 the same, a merged value leaves its twin unread), so the round repeats until
-the IR stops changing.
+the IR stops changing. A push dropped leaves its value unread, so dce runs again
+in the same round after tape.prune when prune dropped one.
 """
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from . import cse, dce, fold, tape
 
 def run(fn: ir.Function) -> ir.Function:
     while True:
-        new = _pruned(dce.run(cse.run(fold.run(fn))))
+        swept = dce.run(cse.run(fold.run(fn)))
+        new = _pruned(swept)
+        if new != swept:            # a push dropped leaves the value it pushed unread
+            new = dce.run(new)
         if new == fn:
             return new
         fn = new
