@@ -34,8 +34,8 @@ def g(m):
 
 def looped(x):
     y = x
-    with open("data.txt"):
-        y = y * x
+    del x
+    y = y * 2.0
     return y
 
 
@@ -386,8 +386,8 @@ def test_unsupported_construct_is_located(capsys, model):
     code, out, err = run(capsys, "show", f"{model}::looped")
     assert_user_error(code, out, err)
     lines = err.splitlines()
-    assert lines[0] == f"{model}:19:5: error: `with` blocks cannot be differentiated"
-    assert lines[1] == '        with open("data.txt"):'
+    assert lines[0] == f"{model}:19:5: error: `del` is not supported"
+    assert lines[1] == '        del x'
     assert lines[2].startswith("        ^")
     assert set(lines[2].strip()) == {"^"}
     assert lines[3].startswith("help: ")
@@ -397,7 +397,7 @@ def test_unsupported_construct_is_located(capsys, model):
 def test_unsupported_construct_with_other_flags(capsys, model, flag):
     code, out, err = run(capsys, "show", f"{model}::looped", flag)
     assert_user_error(code, out, err)
-    assert f"{model}:19:5: error: `with`" in err
+    assert f"{model}:19:5: error: `del`" in err
 
 
 @pytest.mark.parametrize("wrt", ["z", "7", "x,x"])

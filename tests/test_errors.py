@@ -85,12 +85,6 @@ def try_fn(x):
     return y
 
 
-def with_fn(x):
-    with np.errstate(all="ignore"):  # HERE
-        y = x * 2.0
-    return y
-
-
 def class_fn(x):
     class Box:  # HERE
         pass
@@ -151,11 +145,6 @@ def dict_fn(x):
     return x
 
 
-def fstring_fn(x):
-    s = f"{x}"  # HERE
-    return x
-
-
 def starred_call_fn(x):
     return np.sum(*x)  # HERE
 
@@ -165,15 +154,6 @@ def varargs_fn(x, *rest):  # HERE
 
 
 def kwargs_fn(x, **options):  # HERE
-    return x
-
-
-def raise_fn(x):
-    raise ValueError("no")  # HERE
-
-
-def assert_fn(x):
-    assert x > 0  # HERE
     return x
 
 
@@ -208,7 +188,6 @@ def match_fn(x):
 CONSTRUCTS = [
     # (function, exact class, builtin class, column prefix, words of the message)
     (try_fn, UnsupportedSyntaxError, SyntaxError, "try", ["`try`"]),
-    (with_fn, UnsupportedSyntaxError, SyntaxError, "with", ["`with`"]),
     (class_fn, UnsupportedSyntaxError, SyntaxError, "class Box", ["class"]),
     (nested_def_fn, UnsupportedSyntaxError, SyntaxError, "def inner", ["decorated function"]),
     (lambda_inside_fn, UnsupportedSyntaxError, SyntaxError, "lambda", ["lambda"]),
@@ -218,12 +197,9 @@ CONSTRUCTS = [
     (genexp_fn, UnsupportedSyntaxError, SyntaxError, "(t for", ["generator expression"]),
     (yield_fn, UnsupportedSyntaxError, SyntaxError, "yield", ["`yield`"]),
     (dict_fn, UnsupportedSyntaxError, SyntaxError, '{"k"', ["dict"]),
-    (fstring_fn, UnsupportedSyntaxError, SyntaxError, 'f"', ["f-string"]),
     (starred_call_fn, UnsupportedSyntaxError, SyntaxError, "*x", ["starred"]),
     (varargs_fn, UnsupportedSyntaxError, SyntaxError, ("*rest", "rest"), ["`*args`"]),
     (kwargs_fn, UnsupportedSyntaxError, SyntaxError, ("**options", "options"), ["`**kwargs`"]),
-    (raise_fn, UnsupportedSyntaxError, SyntaxError, "raise", ["`raise`"]),
-    (assert_fn, UnsupportedSyntaxError, SyntaxError, "assert", ["`assert`"]),
     (del_fn, UnsupportedSyntaxError, SyntaxError, "del y", ["`del`"]),
     (import_fn, UnsupportedSyntaxError, SyntaxError, "import math", ["import"]),
     (import_from_fn, UnsupportedSyntaxError, SyntaxError, "from math", ["import"]),
@@ -248,11 +224,9 @@ def test_fence_table_covers_the_brief():
     """The fence's table itself names each construct in its message."""
     import ast
     from s2sgrad.frontend import fence
-    for node in (ast.Try, ast.With,
-                 ast.ClassDef, ast.Lambda, ast.Global, ast.Nonlocal,
-                 ast.ListComp, ast.GeneratorExp, ast.Yield, ast.Dict, ast.JoinedStr,
-                 ast.Starred, ast.Raise, ast.Assert, ast.Delete, ast.Import, ast.NamedExpr,
-                 ast.Match):
+    for node in (ast.Try, ast.ClassDef, ast.Lambda, ast.Global, ast.Nonlocal,
+                 ast.ListComp, ast.GeneratorExp, ast.Yield, ast.Dict, ast.Delete, ast.Import,
+                 ast.NamedExpr, ast.Match):
         what, hint = fence.UNSUPPORTED[node]
         assert what and hint
 
@@ -263,32 +237,30 @@ def _identity_decorator(fn):
 
 @_identity_decorator
 def decorated_fn(x):
-    y = x
-    with open("data.txt"):  # HERE
-        y = y * x
+    y = x * x
+    del x  # HERE
     return y
 
 
 def test_construct_in_decorated_function_has_the_right_line():
     with pytest.raises(SyntaxError) as info:
         s2sgrad.grad(decorated_fn)
-    check_located(info.value, decorated_fn, "with", ["`with`"])
+    check_located(info.value, decorated_fn, "del x", ["`del`"])
 
 
 def test_construct_in_function_nested_in_a_test_has_the_right_column():
     """Indented source (a def inside a test) is dedented for parsing; the column
     must still be the column in the user's file."""
     def indented(x):
-        y = x
-        with open("data.txt"):  # HERE
-            y = y + x
+        y = x + x
+        del x  # HERE
         return y
 
     with pytest.raises(SyntaxError) as info:
         s2sgrad.grad(indented)
     err = info.value
     assert isinstance(err, UnsupportedSyntaxError)
-    check_located(err, indented, "with open", ["`with`"])
+    check_located(err, indented, "del x", ["`del`"])
     assert err.loc.col == 8
 
 
@@ -323,11 +295,6 @@ def own_call_fn(x):
     return y
 
 
-def print_fn(x):
-    print(x)  # HERE
-    return x
-
-
 def keyword_fn(x, k):
     return np.sum(x, axis=k)  # HERE
 
@@ -360,7 +327,6 @@ LOWERING = [
     (unwrap_fn, NoRuleError, ValueError, "np.unwrap", ["np.unwrap", "no derivative rule", "np.unwrap(x"]),
     (math_sin_fn, NoRuleError, ValueError, "math.erf", ["math.erf", "no derivative rule"]),
     (own_call_fn, UnsupportedSyntaxError, SyntaxError, "again(t * 0.5)", ["`again`", "recursion"]),
-    (print_fn, UnsupportedSyntaxError, SyntaxError, "print(x)", ["expression"]),
     (keyword_fn, UnsupportedSyntaxError, SyntaxError, "k)", ["`axis`", "constant"]),
     (view_write_fn, UnsupportedSyntaxError, SyntaxError, "b[0] = 1.0", ["`a`", "`b`", "share memory"]),
     (before_assign_fn, UnsupportedSyntaxError, SyntaxError, "z * x", ["`z`", "before it is assigned"]),

@@ -194,7 +194,8 @@ def test_shapes_and_steps_rightly_pass_nothing():
 NO_RULE_YET = {"np.full": "np.full(3, x)", "np.full_like": "np.full_like(np.ones(3), x)",
                "np.arange": "np.arange(x, 4.0)", "np.heaviside": "np.heaviside(0.0, x)",
                "complex": "abs(complex(x))", "np.complex128": "abs(np.complex128(x))",
-               "np.complex64": "abs(np.complex64(x))", "np.clongdouble": "abs(np.clongdouble(x))"}
+               "np.complex64": "abs(np.complex64(x))", "np.clongdouble": "abs(np.clongdouble(x))",
+               "opaque": "np.unwrap(np.ones(3) * x)", "attr": "(np.ones(3) * x).imag"}
 
 
 def test_every_op_with_no_derivative_is_piecewise_constant_or_refused(tmp_path):

@@ -215,6 +215,8 @@ class Emitter:
             elif stmt.op == "append" and stmt.params:         # in place: xs.append(v)
                 method = ast.Attribute(ast.Name(stmt.target, ast.Load()), "append", ast.Load())
                 out.append(ast.Expr(ast.Call(method, [self.atom(stmt.args[1], pending)], [])))
+            elif stmt.op == "opaque" and (self.uses[stmt.target] == 0 or "statement" in dict(stmt.params)):
+                out.append(self.effect(stmt, pending))
             elif stmt.op == "iadd":
                 value = self.atom(stmt.args[1], pending)
                 op = ast.Sub() if _negated(value) is not None else ast.Add()   # dx += -g: dx -= g
@@ -279,7 +281,20 @@ class Emitter:
         return self.view_groups.get(name, {name})
 
     def foldable(self, stmt: ir.Assign, temps) -> bool:
-        return stmt.target in temps and self.uses[stmt.target] == 1
+        """A temporary read once, computed where it is read (never an effect: effects run in
+        the user's order, each on a line of its own, but an f-string may wait for its print)."""
+        return stmt.target in temps and self.uses[stmt.target] == 1 and \
+            (stmt.op not in ir.EFFECTS or "fstring" in dict(stmt.params))
+
+    def effect(self, stmt: ir.Assign, pending) -> ast.stmt:
+        """An opaque statement whose value nothing reads: `print(...)`, `assert`, `raise`."""
+        how = dict(stmt.params)
+        args = [self.atom(a, pending) for a in stmt.args]
+        if how.get("statement") == "assert":
+            return ast.Assert(args[0], args[1] if len(args) > 1 else None)
+        if how.get("statement") == "raise":
+            return ast.Raise(args[0] if "value" in how else _opaque(how, args), None)
+        return ast.Expr(_opaque(how, args))
 
     def flush(self, pending: dict, changed: set, keep=frozenset()) -> list:
         """Assign the pending temporaries that read a name about to change."""
@@ -342,6 +357,10 @@ class Emitter:
             return ast.Tuple(args, ast.Load())
         if stmt.op == "call":
             return ast.Call(args[0], args[1:], [])
+        if stmt.op == "opaque":
+            return _opaque(dict(stmt.params), args)
+        if stmt.op == "attr":
+            return ast.Attribute(args[0], dict(stmt.params)["name"], ast.Load())
         if stmt.op == "pullback":                  # back(dy): the other arguments are what it reads
             return ast.Call(args[0], [args[1]], [])
         if stmt.op == "list":
@@ -455,6 +474,30 @@ def _negated(expr: ast.expr):
 def _is_mark(node) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Name) and \
         node.value.id.startswith("__s2sgrad_comment_")
+
+
+def _opaque(how: dict, args: list) -> ast.expr:
+    """A call s2sgrad runs without reading it (frontend/opaque.py), or an f-string."""
+    if "fstring" in how:
+        values, parts = iter(args), []
+        for part in how["fstring"]:
+            if part[0] == "text":
+                parts.append(ast.Constant(part[1]))
+            else:
+                spec = ast.JoinedStr([ast.Constant(part[2])]) if part[2] else None
+                parts.append(ast.FormattedValue(next(values), part[1], spec))
+        return ast.JoinedStr(parts)
+    keywords = how.get("keywords", ())
+    if "callee" in how:
+        func, positional = ast.parse(how["callee"], mode="eval").body, args
+    elif "method" in how:
+        func, positional = ast.Attribute(args[0], how["method"], ast.Load()), args[1:]
+    else:
+        func, positional = args[0], args[1:]
+    split = len(positional) - len(keywords)
+    starred = how.get("starred", ())
+    plain = [ast.Starred(a, ast.Load()) if i in starred else a for i, a in enumerate(positional[:split])]
+    return ast.Call(func, plain, [ast.keyword(k, v) for k, v in zip(keywords, positional[split:])])
 
 
 def _assign(name: str, expr: ast.expr) -> ast.Assign:

@@ -10,7 +10,6 @@ from ..errors import UnsupportedSyntaxError
 # node type -> (what is not supported, what to do instead)
 UNSUPPORTED = {
     ast.Try: ("`try` blocks cannot be differentiated", "move the try/except outside the function"),
-    ast.With: ("`with` blocks cannot be differentiated", "move the `with` outside the function"),
     ast.ClassDef: ("class definitions inside a differentiated function are not supported",
                    "define the class at module level"),
     ast.AsyncFunctionDef: ("async functions cannot be differentiated", "write a plain `def`"),
@@ -24,16 +23,12 @@ UNSUPPORTED = {
     ast.Yield: ("generators (`yield`) cannot be differentiated", "return an array instead"),
     ast.YieldFrom: ("generators (`yield from`) cannot be differentiated", "return an array instead"),
     ast.Await: ("`await` cannot be differentiated", "compute the value before calling"),
-    ast.Raise: ("`raise` is not supported yet", "check inputs before calling the function"),
-    ast.Assert: ("`assert` is not supported yet", "check inputs before calling the function"),
     ast.Delete: ("`del` is not supported", "remove the `del` statement"),
     ast.Import: ("imports inside the function are not supported", "import at module level"),
     ast.ImportFrom: ("imports inside the function are not supported", "import at module level"),
     ast.NamedExpr: ("the walrus operator `:=` is not supported", "assign on a line of its own"),
     ast.Dict: ("dicts are not supported yet", "pass arrays as separate arguments"),
     ast.Set: ("sets are not supported", "use arrays"),
-    ast.JoinedStr: ("f-strings are not supported", "remove the string"),
-    ast.Starred: ("starred expressions (`*args`) are not supported", "pass arguments one by one"),
     ast.Match: ("`match` statements are not supported", "use arithmetic or np.where"),
 }
 

@@ -22,6 +22,7 @@ from ..ir import aliasing, names
 from ..ir.names import RESERVED, Namer
 from ..rules.methods import ATTRIBUTES, COPIED, METHODS, PACKED
 from .inline import CallLowering
+from .opaque import OpaqueLowering, library
 from .scope import Scope
 from .lower_flow import Exit, FlowLowering, _own_nodes, _returns
 from ..errors import NoRuleError, UndefinedNameError, UnsupportedSyntaxError
@@ -42,9 +43,10 @@ def lower(source: frontend.Source, namer: Namer | None = None, keep_calls: bool 
     return Lowerer(source, namer, inlining=(source.fn,), keep_calls=keep_calls).function()
 
 
-class Lowerer(FlowLowering, CallLowering):
+class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
     """Lowers one function: statements and expressions here, control flow in lower_flow,
-    calls in inline; what each name stands for is its Scope's (scope.py)."""
+    calls in inline, code run as it is in opaque; what each name stands for is its
+    Scope's (scope.py)."""
 
     def __init__(self, source, namer=None, template_mode=False, outer=None, inlining=(), keep_calls=True):
         self.src, self.template_mode = source, template_mode
@@ -117,6 +119,8 @@ class Lowerer(FlowLowering, CallLowering):
             self.op("append", (items, self.expr(call.args[0])), node, target=items.name)
             self.augmented.append(self.body[-1])   # a write: names sharing the list would see it
             return
+        if isinstance(call, ast.Call):
+            return self.effect(node)
         raise self.unsupported(node, f"the value of the expression `{ast.unparse(node.value)}` is thrown "
                                      "away; a statement with no effect on the result is not supported",
                                "remove the line, or assign its value")
@@ -244,6 +248,10 @@ class Lowerer(FlowLowering, CallLowering):
                                    "rewrite it with arithmetic and NumPy calls")
         return handler(node, target)
 
+    def expr_Starred(self, node, target):
+        raise self.unsupported(node, "a starred argument (`*xs`) is not supported here",
+                               "pass the values one by one")
+
     def expr_Constant(self, node, target):
         if node.value is Ellipsis:
             raise self.unsupported(node, "`...` is only supported inside an index", "")
@@ -280,9 +288,8 @@ class Lowerer(FlowLowering, CallLowering):
             return ir.Const(obj)
         if obj is not _MISSING:
             raise self.unsupported(node, f"`{ast.unparse(node)}` can only be called here", "")
-        if node.attr not in ATTRIBUTES:
-            raise self.error(NoRuleError, node, f"the attribute `.{node.attr}` has no derivative rule",
-                             "supported: " + ", ".join("." + a for a in ATTRIBUTES))
+        if node.attr not in ATTRIBUTES:          # an attribute of an object, read as Python reads it
+            return self.op("attr", (self.expr(node.value),), node, target, (("name", node.attr),))
         return self.op(ATTRIBUTES[node.attr], (self.expr(node.value),), node, target)
 
     def expr_UnaryOp(self, node, target):
@@ -363,8 +370,10 @@ class Lowerer(FlowLowering, CallLowering):
             return self.inline(node, self.scope.outer.nested[func.id], target)
         obj = self.scope.static_object(func)
         op = rules.lookup(obj) if obj is not _MISSING else None
-        if op is None and inspect.isfunction(obj):
+        if op is None and inspect.isfunction(obj) and (not library(obj) or hasattr(obj, "__s2sgrad__")):
             return self.inline(node, obj, target)
+        if op is None and (callable(obj) or isinstance(func, ast.Name) and func.id in self.scope.locals):
+            return self.opaque_call(node, obj, target)
         if op is None:
             raise self.no_rule(node, obj)
         args, params = self.call_args(op, node.args, node.keywords, node)
@@ -372,9 +381,8 @@ class Lowerer(FlowLowering, CallLowering):
 
     def method(self, node, target):
         name = node.func.attr
-        if name not in METHODS:
-            raise self.error(NoRuleError, node.func, f"the method `.{name}()` has no derivative rule",
-                             "supported methods: " + ", ".join(f".{m}()" for m in METHODS))
+        if name not in METHODS:                   # run as Python runs it (refused if differentiated)
+            return self.opaque_method(node, target)
         positional = list(node.args)
         if name in PACKED and len(positional) > 1:
             positional = [ast.Tuple(positional, ast.Load(), lineno=node.lineno,

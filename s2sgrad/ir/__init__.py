@@ -353,6 +353,10 @@ def defs(stmt) -> set[str]:
 
 
 WRITES = {"iadd", "setitem", "setitem.any", "append", "add_at"}
+EFFECTS = {"opaque"}
+# ops run for what they do, not only for their value: a call s2sgrad does not read (a
+# random draw advances its generator, a print prints). They run once, in the user's
+# order: never dropped, merged, moved or folded into another expression.
 # ops that may write into their first argument (when it is their target: `dx += g`, `a[i] = v`)
 
 OUT = "out"     # a static saying where a result is written (passes/buffers.py); not the op's own

@@ -95,6 +95,11 @@ def _refuse_constant_arguments(stmt: ir.Assign, varied: set) -> None:
     """A differentiated value where the op's rule takes a constant, unless it is piecewise there."""
     if stmt.op == "call" or constant_result(stmt):
         return
+    if stmt.op in ("opaque", "attr"):
+        if any(isinstance(a, ir.Var) and a.name in varied for a in stmt.args):
+            args, kwargs = _not_read(stmt)
+            raise NoRuleError(*args, **kwargs)
+        return
     op, kept = rules.OPS[stmt.op], set(differentiable_positions(stmt))
     for i, arg in enumerate(stmt.args):
         if i not in kept and isinstance(arg, ir.Var) and arg.name in varied and not op.constant_in(i):
@@ -102,6 +107,30 @@ def _refuse_constant_arguments(stmt: ir.Assign, varied: set) -> None:
                               "which depends on a differentiated input", stmt.loc,
                               hint="pass a value there that does not depend on the differentiated arguments, "
                                    "or give the function a rule that differentiates it (@s2sgrad.adjoint)")
+
+
+def _not_read(stmt: ir.Assign) -> tuple:
+    """(message, location, hint=...) refusing a differentiated value in code s2sgrad runs
+    without reading (frontend/opaque.py)."""
+    how = dict(stmt.params)
+    if stmt.op == "attr":
+        return (f"the attribute `.{how['name']}` has no derivative rule", stmt.loc), \
+            {"hint": "supported: " + ", ".join("." + a for a in rules.ATTRIBUTES)}
+    if "method" in how:
+        return (f"the method `.{how['method']}()` has no derivative rule", stmt.loc), \
+            {"hint": "supported methods: " + ", ".join(f".{m}()" for m in rules.METHODS)}
+    if "callee" not in how:
+        return ("this calls a function held in a variable, which s2sgrad cannot see when compiling, so "
+                "the derivative cannot flow through it", stmt.loc), \
+            {"hint": "call the function by its own name here"}
+    name, loc = how["callee"], stmt.loc
+    call = loc.text[loc.col:loc.end_col] if loc and loc.end_col else name
+    return (f"`{name}` has no derivative rule, so the derivative cannot flow through `{call}`", stmt.loc), \
+        {"hint": f"give it one with a decorator (`s2sgrad rules` lists the supported functions):\n"
+                 f"    @s2sgrad.adjoint({name})\n"
+                 f"    def {name.rsplit('.', 1)[-1]}_rule(ans, x, dans):\n"
+                 f"        dx = ...  # the adjoint of x, from dans (the adjoint of ans = {name}(x))\n"
+                 f"  or, if it has no derivative: s2sgrad.nondifferentiable({name})"}
 
 
 def _argument_name(op, position: int) -> str:

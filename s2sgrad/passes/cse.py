@@ -26,7 +26,8 @@ from dataclasses import replace
 
 from .. import ir, rules
 
-NOT_MERGED = {"id", "np.array", "np.asarray", "zero_grad", "unindex", "unassigned", "call_adjoint"} | ir.WRITES
+NOT_MERGED = {"id", "np.array", "np.asarray", "zero_grad", "unindex", "unassigned", "call_adjoint"} | ir.WRITES \
+    | ir.EFFECTS
 
 
 def run(fn: ir.Function, seen: dict | None = None) -> ir.Function:

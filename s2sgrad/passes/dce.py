@@ -6,9 +6,10 @@
     t = mul(2, y)          (unread)     ...
     dx = mul(dy, cos_x_2)
 
-All ops are pure, so an assignment whose target is not read later (by the
-forward code, the adjoints or the returned values) goes, and with it what
-only it read. Loops keep what a later turn reads; a branch left empty goes.
+Every op but the effects (ir.EFFECTS: a call s2sgrad runs without reading
+it, which may print or draw a random number) is pure, so an assignment whose
+target is not read later (by the forward code, the adjoints or the returned
+values) goes, and with it what only it read. Loops keep what a later turn reads; a branch left empty goes.
 The tape's pushes stay here (`tape.prune` drops those no pop reads). Comments
 left with no statement under them are dropped, in every block.
 """
@@ -32,7 +33,7 @@ def _dead(body, live: set):
     """(the statements that matter, the names live before them), given those live after."""
     kept = []
     for stmt in reversed(body):
-        if isinstance(stmt, ir.Assign) and stmt.target not in live:
+        if isinstance(stmt, ir.Assign) and stmt.target not in live and stmt.op not in ir.EFFECTS:
             continue
         if isinstance(stmt, ir.NESTED):
             stmt, live = _dead_nested(stmt, live)

@@ -257,7 +257,7 @@ SHAPE_RULES = {
 for _name in ("gt", "ge", "lt", "le", "eq", "ne"):
     SHAPE_RULES[_name] = lambda args, params: Shaped(np.broadcast_shapes(*(a.shape for a in args)),
                                                      np.dtype(bool))
-NEVER = {"call", "pullback", "call_adjoint", "list", "append", "common_length", "np.array", "np.stack",
+NEVER = {"opaque", "attr", "call", "pullback", "call_adjoint", "list", "append", "common_length", "np.array", "np.stack",
          "sum", "setitem"}
 
 

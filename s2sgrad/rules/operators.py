@@ -10,6 +10,12 @@ for _fn in HELPERS:
     helper(_fn)
 for _name in ("tuple", "list"):
     special(_name, holds=True)
+# A call of a function s2sgrad does not read (a library's, Python's own, a method of an object
+# the function made): it runs as Python runs it, on values that are not differentiated; a
+# differentiated value reaching it is refused where the derivative is built. `attr` reads an
+# attribute of such an object. (frontend/opaque.py makes them.)
+nondifferentiable("opaque", piecewise=False)
+nondifferentiable("attr", piecewise=False)
 for _name in ("call", "pullback", "gt", "ge", "lt", "le", "eq", "ne", "not", "and", "or"):
     special(_name)
 

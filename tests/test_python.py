@@ -1,0 +1,208 @@
+"""Python as people write it (issue 16): code that touches no differentiated value runs as
+Python runs it, whatever it calls; statements kept for their effect keep it. Each function
+is checked against finite differences, and where it matters in forward mode and second
+order too."""
+import logging
+import warnings
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import NoRuleError, UnsupportedSyntaxError
+
+from .support import check_grads
+
+W = np.array([0.3, 0.7, 1.2])
+
+
+# -- 3. calls on values that are not differentiated ------------------------------------
+
+def rounded_window(w, n):
+    k = int(round(n * 1.5))
+    if isinstance(n, int) and not isinstance(n, bool):
+        k = k - 1
+    window = slice(0, k)
+    return np.sum(w[window] ** 2)
+
+
+def grid_weighted(w):
+    xs, ys = np.meshgrid(np.linspace(0.0, 1.0, 3), np.linspace(1.0, 2.0, 2))
+    return np.sum(np.sin(w) * xs[0]) + np.sum(ys[:, :1] * w[:1])
+
+
+def mode_switch(w, mode="train"):
+    scale = np.float64(2.0) if mode.startswith("tr") else 1.0
+    if mode == "train":
+        return scale * np.sum(w ** 2)
+    return np.sum(w)
+
+
+def counted(w):
+    total = 0.0
+    for i in range(len(w)):
+        total = total + (i + 1) * np.tanh(w[i])
+    return total / max(len(w), 1)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (rounded_window, (W, 2)), (grid_weighted, (W,)), (mode_switch, (W,)), (mode_switch, (W, "test")),
+    (counted, (W,)),
+])
+def test_calls_on_values_not_differentiated_run_as_python(fn, args):
+    check_grads(fn, *args, wrt=(0,))
+    value, tangent = s2sgrad.jvp(fn, args, (np.ones(3),), wrt=(0,))
+    assert value == fn(*args)
+    np.testing.assert_allclose(tangent, np.sum(s2sgrad.grad(fn)(*args)))
+
+
+def first_of_data(w, data):
+    return np.sum(w * data.item(0)) + data.item(1)
+
+
+def test_a_method_of_data_runs_and_the_same_method_of_a_differentiated_value_is_refused():
+    check_grads(first_of_data, W, np.array([3.0, 1.0, 2.0]), wrt=(0,))
+    with pytest.raises(NoRuleError) as info:
+        s2sgrad.grad(first_of_data, 1)
+    assert "the method `.item()` has no derivative rule" in str(info.value)
+    assert info.value.loc.line == first_of_data.__code__.co_firstlineno + 1
+
+
+def unwrapped(w):
+    return np.sum(np.unwrap(w * 4.0))
+
+
+def test_a_library_function_without_a_rule_is_refused_at_the_users_line_naming_it():
+    with pytest.raises(NoRuleError) as info:
+        s2sgrad.grad(unwrapped)
+    err = info.value
+    assert "`np.unwrap` has no derivative rule" in str(err)
+    assert err.loc.line == unwrapped.__code__.co_firstlineno + 1
+    assert "@s2sgrad.adjoint(np.unwrap)" in err.hint
+
+
+# -- 4. randomness inside the objective -------------------------------------------------
+
+def reparameterized(mu, log_sigma, seed):
+    rs = np.random.RandomState(seed)
+    eps = rs.randn(*mu.shape)
+    z = mu + np.exp(log_sigma) * eps
+    noise = rs.standard_normal(size=mu.shape)
+    return np.sum(z ** 2) + 0.1 * np.sum(noise * z)
+
+
+def generator_draws(w):
+    rng = np.random.default_rng(7)
+    a = rng.normal(0.0, 1.0, size=3)
+    b = rng.normal(0.0, 1.0, size=3)
+    return np.sum((w - a) ** 2) - np.sum(w * b)
+
+
+def test_random_draws_run_once_per_call_in_the_users_order():
+    mu, log_sigma = np.array([0.1, -0.4]), np.array([-0.5, 0.2])
+    check_grads(reparameterized, mu, log_sigma, 3, wrt=(0, 1))
+    value, both = s2sgrad.value_and_grad(reparameterized, (0, 1))(mu, log_sigma, 3)
+    assert value == reparameterized(mu, log_sigma, 3)          # the same draws as the user's code
+    np.testing.assert_allclose(both[1], s2sgrad.grad(reparameterized, 1)(mu, log_sigma, 3))
+    check_grads(generator_draws, W)
+    assert s2sgrad.value_and_grad(generator_draws)(W)[0] == generator_draws(W)   # a then b, not b then a
+
+
+def global_stream(w):
+    eps = np.random.randn(3)
+    return np.sum(w * eps)
+
+
+def test_a_global_draw_is_made_when_the_derivative_runs_and_never_while_compiling():
+    np.random.seed(11)
+    g = s2sgrad.grad(global_stream)
+    s2sgrad.source(global_stream)
+    np.random.seed(11)
+    expected = np.random.randn(3)
+    np.random.seed(11)
+    np.testing.assert_array_equal(g(W), expected)          # d/dw sum(w * eps) = eps: the first draw
+
+
+def test_second_order_through_a_seeded_draw():
+    def f(w):
+        rs = np.random.RandomState(0)
+        eps = rs.randn(3)
+        return np.sum(np.sin(w + eps) * eps)
+    eps = np.random.RandomState(0).randn(3)
+    np.testing.assert_allclose(s2sgrad.hessian(f)(W), np.diag(-np.sin(W + eps) * eps), rtol=1e-12)
+    np.testing.assert_allclose(s2sgrad.hvp(f)(W, np.ones(3)), -np.sin(W + eps) * eps, rtol=1e-12)
+
+
+# -- 7. statements that do not compute the derivative's data --------------------------
+
+def chatty(w):
+    """A docstring, an annotation, and a print with an f-string."""
+    y: float = np.sum(w ** 2)
+    print(f"loss {y:.3f} over {len(w)} weights", "ok", sep=" | ")
+    logging.getLogger("s2sgrad.tests").info("loss %s", y)
+    assert y >= 0.0, "a sum of squares is never negative"
+    pass
+    return y
+
+
+def test_print_runs_once_per_call_and_assert_checks(capsys):
+    g = s2sgrad.grad(chatty)
+    capsys.readouterr()
+    np.testing.assert_allclose(g(W), 2 * W)
+    assert capsys.readouterr().out == f"loss {np.sum(W ** 2):.3f} over 3 weights | ok\n"
+    assert "print(f'loss {" in s2sgrad.source(chatty)
+
+
+def checked(w, limit):
+    if np.max(np.abs(w)) > limit:
+        raise ValueError(f"weights above {limit}")
+    assert limit > 0, "the limit must be positive"
+    return np.sum(w ** 3)
+
+
+def test_raise_in_a_branch_and_assert_keep_their_effect():
+    np.testing.assert_allclose(s2sgrad.grad(checked)(W, 2.0), 3 * W ** 2)
+    with pytest.raises(ValueError, match="weights above 0.5"):
+        s2sgrad.grad(checked)(W, 0.5)
+    with pytest.raises(AssertionError, match="positive"):
+        s2sgrad.grad(checked)(W * 0, 0.0)
+
+
+def quiet_log(w):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log(w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        total = np.sum(logs * w)
+    return total
+
+
+def test_with_blocks_whose_manager_binds_nothing_differentiated():
+    check_grads(quiet_log, W)
+    before = np.geterr()
+    s2sgrad.grad(quiet_log)(W)
+    assert np.geterr() == before                       # the manager was left again
+
+
+def shuffled(w):
+    rng = np.random.default_rng(0)
+    idx = np.arange(3)
+    rng.shuffle(idx)
+    return np.sum(w[idx] * np.arange(3.0))
+
+
+def test_a_call_for_its_effect_that_may_change_its_arguments_is_refused():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sgrad.grad(shuffled)
+    assert "rng.shuffle" in str(info.value) and "changes the values" in str(info.value)
+    assert "permutation" in info.value.hint
+
+
+def printed_derivative_input(w):
+    print(w)
+    return np.sum(np.exp(w))
+
+
+def test_print_of_a_differentiated_value_is_no_derivative_and_no_refusal(capsys):
+    np.testing.assert_allclose(s2sgrad.grad(printed_derivative_input)(W), np.exp(W))
+    assert capsys.readouterr().out.strip() == str(W)
