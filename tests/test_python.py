@@ -206,3 +206,26 @@ def printed_derivative_input(w):
 def test_print_of_a_differentiated_value_is_no_derivative_and_no_refusal(capsys):
     np.testing.assert_allclose(s2sgrad.grad(printed_derivative_input)(W), np.exp(W))
     assert capsys.readouterr().out.strip() == str(W)
+
+
+# -- 6. comprehensions and generator expressions ----------------------------------------
+
+def features(w, xs):
+    basis = [np.sin(w * x) for x in xs]
+    odd = [b * 2.0 for k, b in enumerate(basis) if k % 2 == 1]
+    total = sum(np.sum(b ** 2) for b in basis) + sum(np.sum(o) for o in odd)
+    pairs = np.array([[np.sum(w) * i, np.sum(w * w) * j] for i in range(2) for j in range(1, 3)])
+    doubled = [x * 2.0 for x in xs]
+    stacked = np.stack([w * x for x in doubled])
+    x = 10.0                                         # the comprehension's x is its own
+    return total + np.sum(pairs ** 2) + np.sum(stacked) + x * max(doubled)
+
+
+def test_comprehensions_and_generator_expressions():
+    xs = [0.5, -1.0, 2.0]
+    check_grads(features, W, xs, wrt=(0,))
+    assert s2sgrad.value_and_grad(features)(W, xs)[0] == features(W, xs)
+    value, tangent = s2sgrad.jvp(features, (W, xs), (np.ones(3),), wrt=(0,))
+    np.testing.assert_allclose(tangent, np.sum(s2sgrad.grad(features)(W, xs)))
+    h = s2sgrad.hessian(features)(W, xs)
+    np.testing.assert_allclose(h, h.T, atol=1e-9)

@@ -369,6 +369,8 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         if isinstance(func, ast.Name) and self.scope.outer is not None and func.id in self.scope.outer.nested:
             return self.inline(node, self.scope.outer.nested[func.id], target)
         obj = self.scope.static_object(func)
+        if (obj is max or obj is min) and len(node.args) == 1 and not node.keywords:
+            return self.op("np." + obj.__name__, (self.expr(_listed(node.args[0])),), node, target)  # max(xs)
         op = rules.lookup(obj) if obj is not _MISSING else None
         if op is None and inspect.isfunction(obj) and (not library(obj) or hasattr(obj, "__s2sgrad__")):
             return self.inline(node, obj, target)

@@ -160,6 +160,34 @@ class FlowLowering:
         step_up = ir.Assign(counter, "add", (ir.Var(counter), step), (), self.src.loc(node))
         self.body.append(ir.While(tuple(test), cond, tuple(body) + (step_up,), self.src.loc(node)))
 
+    def expr_ListComp(self, node, target):
+        """`[elt for x in xs if c]`: a list built by the loop it stands for, its names renamed
+        apart from the function's (Python gives a comprehension a scope of its own)."""
+        if any(gen.is_async for gen in node.generators):
+            raise self.unsupported(node, "async comprehensions are not supported", "write a loop")
+        renames = {n.id: self.namer.fresh(n.id) for gen in node.generators for n in ast.walk(gen.target)
+                   if isinstance(n, ast.Name)}
+        node = _Renamed(renames).comprehension(node)
+        items = self.namer.fresh("items")       # (never the target: `xs = [.. for x in xs]`)
+        self.scope.locals |= {items, *renames.values()}
+        self.scope.assigned |= {items, *renames.values()}
+        self.op("list", (), node, target=items)
+        self.defined.add(items)
+        append = ast.Attribute(ast.Name(items, ast.Load()), "append", ast.Load())
+        body = [ast.Expr(ast.Call(append, [node.elt], []))]
+        for gen in reversed(node.generators):
+            for cond in reversed(gen.ifs):
+                body = [ast.If(cond, body, [])]
+            body = [ast.For(gen.target, gen.iter, body, [])]
+        for made in _made_nodes(body[0], node):
+            ast.copy_location(made, node)
+        self.stmt(body[0])
+        if target is not None:
+            return self.op("id", (ir.Var(items),), node, target)
+        return ir.Var(items)
+
+    expr_GeneratorExp = expr_ListComp       # consumed whole where it is used: sum(...), max(...)
+
     def stmt_While(self, node):
         loop = self.enter_loop(node)
         saved, self.body = self.body, []
@@ -204,6 +232,35 @@ class FlowLowering:
         more, self.body = tuple(self.body), saved
         self.body.append(ir.If(ir.Var(result), more if is_and else (), () if is_and else more,
                                self.src.loc(node)))
+
+
+class _Renamed(ast.NodeTransformer):
+    """A comprehension with its own names (the targets of its `for`s) renamed, everywhere but
+    in the first iterable, which Python evaluates in the enclosing scope."""
+
+    def __init__(self, renames: dict):
+        self.renames = renames
+
+    def comprehension(self, node):
+        import copy
+        node = copy.deepcopy(node)
+        first = node.generators[0].iter
+        node.generators[0].iter = None
+        node = self.visit(node)
+        node.generators[0].iter = first
+        return node
+
+    def visit_Name(self, node):
+        if node.id in self.renames:
+            return ast.copy_location(ast.Name(self.renames[node.id], node.ctx), node)
+        return node
+
+
+def _made_nodes(stmt, comprehension) -> list:
+    """The nodes of the loop a comprehension became that are not the user's own (they take
+    the comprehension's place in the source, for located errors)."""
+    own = {id(n) for n in ast.walk(comprehension)}
+    return [n for n in ast.walk(stmt) if id(n) not in own and hasattr(n, "_attributes") and n._attributes]
 
 
 @dataclass
