@@ -229,3 +229,21 @@ def test_comprehensions_and_generator_expressions():
     np.testing.assert_allclose(tangent, np.sum(s2sgrad.grad(features)(W, xs)))
     h = s2sgrad.hessian(features)(W, xs)
     np.testing.assert_allclose(h, h.T, atol=1e-9)
+
+
+def nested_throwaway_loops(w, signals, weights):
+    total = 0.0
+    for _ in range(2):
+        for _ in range(3):
+            total = total + 0.1 * np.sum(w ** 2)
+    for i, (s, c) in enumerate(zip(signals, weights)):
+        if isinstance(c, (int, float)):
+            total = total + c * (i + 1) * np.dot(s[:3], w)
+    for name, scale in {"a": 1.0, "b": 0.5}.items():
+        total = total + scale * np.sum(np.cos(w)) * len(name)
+    return total
+
+
+def test_loops_over_what_python_iterates():
+    signals = [np.linspace(0.0, 1.0, 5), np.linspace(-1.0, 2.0, 5)]
+    check_grads(nested_throwaway_loops, W, signals, [2.0, 3], wrt=(0,))

@@ -284,7 +284,7 @@ class Emitter:
         """A temporary read once, computed where it is read (never an effect: effects run in
         the user's order, each on a line of its own, but an f-string may wait for its print)."""
         return stmt.target in temps and self.uses[stmt.target] == 1 and \
-            (stmt.op not in ir.EFFECTS or "fstring" in dict(stmt.params))
+            (stmt.op not in ir.EFFECTS or not {"fstring", "display"}.isdisjoint(dict(stmt.params)))
 
     def effect(self, stmt: ir.Assign, pending) -> ast.stmt:
         """An opaque statement whose value nothing reads: `print(...)`, `assert`, `raise`."""
@@ -487,6 +487,8 @@ def _opaque(how: dict, args: list) -> ast.expr:
                 spec = ast.JoinedStr([ast.Constant(part[2])]) if part[2] else None
                 parts.append(ast.FormattedValue(next(values), part[1], spec))
         return ast.JoinedStr(parts)
+    if "display" in how:
+        return ast.Dict([ast.Constant(k) for k in how["display"]], args)
     keywords = how.get("keywords", ())
     if "callee" in how:
         func, positional = ast.parse(how["callee"], mode="eval").body, args

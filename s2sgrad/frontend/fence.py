@@ -25,7 +25,6 @@ UNSUPPORTED = {
     ast.Import: ("imports inside the function are not supported", "import at module level"),
     ast.ImportFrom: ("imports inside the function are not supported", "import at module level"),
     ast.NamedExpr: ("the walrus operator `:=` is not supported", "assign on a line of its own"),
-    ast.Dict: ("dicts are not supported yet", "pass arrays as separate arguments"),
     ast.Set: ("sets are not supported", "use arrays"),
     ast.Match: ("`match` statements are not supported", "use arithmetic or np.where"),
 }

@@ -330,6 +330,13 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
             self.op("id", (atom,), stmt, target=name)
         self.defined.add(name)
 
+    def fresh_local(self, base: str) -> str:
+        """A new variable the lowering adds to the function's own (a loop's counter)."""
+        name = self.namer.fresh(base)
+        self.scope.locals.add(name)
+        self.scope.assigned.add(name)
+        return name
+
     def fresh_temp(self, base: str) -> str:
         name = self.namer.fresh(base)
         self.temps.add(name)

@@ -71,6 +71,8 @@ class FlowLowering:
         targets = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
         for n in (n for stmt in node.body for n in [stmt, *_own_nodes(stmt)]):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in targets:
+                if isinstance(node.target, ast.Name) and not _reads(n.id, self.src.tree, node):
+                    return self.stmt_For(_counted_by(node, self.fresh_local("turn")))   # `for _ in ...` twice
                 raise self.unsupported(n, f"assigning to the loop variable `{n.id}` inside its loop is "
                                           "not supported", f"give the new value another name than `{n.id}`")
         kind, parts = self.iteration(node.iter)
@@ -100,18 +102,41 @@ class FlowLowering:
         ("zip", seqs) or ("seq", (seq,))."""
         obj = self.scope.static_object(node.func) if isinstance(node, ast.Call) and not node.keywords else None
         if obj in (range, enumerate, zip):
-            args = tuple(self.expr(a) for a in node.args)
+            args = tuple(self.expr(a) for a in node.args) if not (obj is enumerate and len(node.args) == 1
+                                                                  and self.is_zip(node.args[0])) else ()
             if obj is range and 1 <= len(args) <= 3:
                 return "range", ((ir.Const(0), args[0], ir.Const(1)) if len(args) == 1 else
                                  (args + (ir.Const(1),))[:3])
+            if obj is enumerate and len(node.args) == 1 and self.is_zip(node.args[0]):
+                return "enumerate", self.zipped(node.args[0])       # enumerate(zip(a, b))
             if obj is enumerate and len(args) == 1 or obj is zip and args:
                 return obj.__name__, args
             raise self.unsupported(node, f"this form of `{obj.__name__}` is not supported",
                                    "range(stop), range(start, stop[, step]), enumerate(seq), zip(a, b, ...)")
-        return "seq", (self.expr(node),)
+        seq = self.expr(node)
+        made = self.body[-1] if self.body else None
+        if isinstance(made, ir.Assign) and made.target == getattr(seq, "name", None) and made.op == "opaque":
+            seq = self.op("opaque", (seq,), node, None, (("callee", self.bind("list", list)),))   # an iterator
+        return "seq", (seq,)
+
+    def is_zip(self, node) -> bool:
+        return isinstance(node, ast.Call) and not node.keywords and self.scope.static_object(node.func) is zip
+
+    def zipped(self, node) -> tuple:
+        """The sequences of `zip(a, b)` (lowered), or () when `node` is not a zip."""
+        return tuple(self.expr(a) for a in node.args) if self.is_zip(node) and node.args else ()
 
     def bind_items(self, target, kind, seqs, counter, node):
         items = [self.op("getitem", (seq, ir.Index((counter,))), node) for seq in seqs]
+        if kind == "enumerate" and len(items) > 1:        # enumerate(zip(a, b)): i, (x, y)
+            inner = target.elts[1] if isinstance(target, ast.Tuple) and len(target.elts) == 2 else None
+            if not isinstance(inner, ast.Tuple) or len(inner.elts) != len(items):
+                raise self.unsupported(target, f"unpack enumerate(zip(...)) into a counter and a tuple of "
+                                               f"{len(items)} names", "write `for i, (a, b) in ...`")
+            self.assign_atom(target.elts[0], counter, node)
+            for elt, item in zip(inner.elts, items):
+                self.assign_atom(elt, item, node)
+            return
         if kind == "enumerate":
             items = [counter] + items
         if kind == "seq":
@@ -168,9 +193,9 @@ class FlowLowering:
         renames = {n.id: self.namer.fresh(n.id) for gen in node.generators for n in ast.walk(gen.target)
                    if isinstance(n, ast.Name)}
         node = _Renamed(renames).comprehension(node)
-        items = self.namer.fresh("items")       # (never the target: `xs = [.. for x in xs]`)
-        self.scope.locals |= {items, *renames.values()}
-        self.scope.assigned |= {items, *renames.values()}
+        items = self.fresh_local("items")       # (never the target: `xs = [.. for x in xs]`)
+        self.scope.locals |= set(renames.values())
+        self.scope.assigned |= set(renames.values())
         self.op("list", (), node, target=items)
         self.defined.add(items)
         append = ast.Attribute(ast.Name(items, ast.Load()), "append", ast.Load())
@@ -232,6 +257,18 @@ class FlowLowering:
         more, self.body = tuple(self.body), saved
         self.body.append(ir.If(ir.Var(result), more if is_and else (), () if is_and else more,
                                self.src.loc(node)))
+
+
+def _reads(name: str, *trees) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+               for tree in trees for n in ast.walk(tree))
+
+
+def _counted_by(loop: ast.For, name: str) -> ast.For:
+    """`loop` with its variable, which nothing reads, renamed (`for _ in range(n)` inside
+    another `for _`)."""
+    target = ast.copy_location(ast.Name(name, ast.Store()), loop.target)
+    return ast.copy_location(ast.For(target, loop.iter, loop.body, loop.orelse), loop)
 
 
 class _Renamed(ast.NodeTransformer):

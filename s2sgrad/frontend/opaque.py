@@ -104,10 +104,18 @@ class OpaqueLowering:
     def opaque_value(self, node):
         """An argument of a call s2sgrad runs as it is: a value, or a function, class or
         module of the user's module passed as it is (`isinstance(n, int)`)."""
-        obj = self.scope.static_object(node) if isinstance(node, (ast.Name, ast.Attribute)) else _MISSING
-        if obj is not _MISSING and (callable(obj) or inspect.ismodule(obj)):
-            return ir.Var(self.bind(ast.unparse(node).rsplit(".", 1)[-1], obj))
+        obj = self.static_value(node)
+        if obj is not _MISSING:
+            return ir.Var(self.bind(ast.unparse(node).rsplit(".", 1)[-1].strip("()").split(",")[0] or "value", obj))
         return self.expr(node)
+
+    def static_value(self, node):
+        """A function, class or module the node names, or a tuple of them (`(int, float)`)."""
+        if isinstance(node, ast.Tuple) and node.elts:
+            items = [self.static_value(e) for e in node.elts]
+            return _MISSING if any(i is _MISSING for i in items) else tuple(items)
+        obj = self.scope.static_object(node) if isinstance(node, (ast.Name, ast.Attribute)) else _MISSING
+        return obj if obj is not _MISSING and (callable(obj) or inspect.ismodule(obj)) else _MISSING
 
     def dotted(self, func) -> str:
         """`np.random.randn` as the generated code reads it: its first name bound to what it
@@ -160,6 +168,16 @@ class OpaqueLowering:
             values.append(self.expr(part.value))
             parts.append(("value", part.conversion, "".join(p.value for p in spec.values) if spec else ""))
         return self.op("opaque", tuple(values), node, target, (("fstring", tuple(parts)),))
+
+    def expr_Dict(self, node, target):
+        """A dict display with constant keys: built as Python builds it (a dict holding a
+        differentiated value is refused where the derivative is built)."""
+        if not all(isinstance(k, ast.Constant) for k in node.keys):
+            raise self.unsupported(node, "a dict display with computed keys (or `**`) is not supported",
+                                   "write its keys out")
+        values = tuple(self.expr(v) for v in node.values)
+        return self.op("opaque", values, node, self.named(target, "table", values),
+                       (("display", tuple(k.value for k in node.keys)),))
 
     def stmt_Assert(self, node):
         args = (self.expr(node.test),) + ((self.expr(node.msg),) if node.msg is not None else ())

@@ -116,6 +116,10 @@ def _not_read(stmt: ir.Assign) -> tuple:
     if stmt.op == "attr":
         return (f"the attribute `.{how['name']}` has no derivative rule", stmt.loc), \
             {"hint": "supported: " + ", ".join("." + a for a in rules.ATTRIBUTES)}
+    if "display" in how:
+        return ("a dict holding differentiated values is not supported here yet", stmt.loc), \
+            {"hint": "pass the dict as an argument (s2sgrad differentiates with respect to dicts), or use "
+                     "the values directly"}
     if "method" in how:
         return (f"the method `.{how['method']}()` has no derivative rule", stmt.loc), \
             {"hint": "supported methods: " + ", ".join(f".{m}()" for m in rules.METHODS)}
