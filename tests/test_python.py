@@ -11,6 +11,8 @@ import pytest
 import s2sgrad
 from s2sgrad import NoRuleError, UnsupportedSyntaxError
 
+special = pytest.importorskip("scipy.special")
+
 from .support import check_grads
 
 W = np.array([0.3, 0.7, 1.2])
@@ -247,3 +249,17 @@ def nested_throwaway_loops(w, signals, weights):
 def test_loops_over_what_python_iterates():
     signals = [np.linspace(0.0, 1.0, 5), np.linspace(-1.0, 2.0, 5)]
     check_grads(nested_throwaway_loops, W, signals, [2.0, 3], wrt=(0,))
+
+
+def hmm_forward(log_pi, log_A, log_B, obs):
+    alpha = log_pi + log_B[:, obs[0]]
+    for t in range(1, len(obs)):
+        alpha = special.logsumexp(alpha[:, None] + log_A, 0) + log_B[:, obs[t]]
+    probs = special.softmax(alpha)
+    return special.logsumexp(alpha) + 0.1 * np.sum(probs * special.log_softmax(alpha))
+
+
+def test_scipy_logsumexp_softmax_log_softmax_have_rules():
+    rng = np.random.default_rng(1)
+    args = (rng.normal(size=3), rng.normal(size=(3, 3)), rng.normal(size=(3, 4)), [0, 2, 1, 3])
+    check_grads(hmm_forward, *args, wrt=(0, 1, 2))

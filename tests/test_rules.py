@@ -202,10 +202,10 @@ def _on_symbols(name):
                  for f in ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh")}
     overrides["np.std"] = lambda x, **kw: np.vectorize(sympy.sqrt, otypes=[object])(np.var(x, **kw))
     if spec.sympy != "numpy":
-        def counterpart(x, y=None, **_):
+        def counterpart(x, y=None, **statics):
             names = {"x": x, "y": y, "np": np, "M": sympy.Matrix, "log": sympy.log, "abs": sympy.Abs,
                      "sign": sympy.sign, "sp": sympy}
-            return eval(spec.sympy, names)
+            return eval(spec.sympy, names, statics)
         overrides[name] = counterpart
     return {"np": _Proxy(np, overrides)} | ({name: overrides[name]} if name in rules.FOREIGN else {})
 

@@ -11,7 +11,13 @@ except ImportError:  # SciPy is optional: without it there is nothing to registe
 
 import numpy as np
 
-from .table import partials
+from .table import adjoint, partials
+from ..runtime import unsum  # noqa: F401 (used in templates)
+
+# SymPy counterparts over arrays of symbols (the statics, when given, are the locals)
+_EXP = "np.vectorize(sp.exp, otypes=[object])"
+_SUM_EXP = f"np.sum({_EXP}(x), axis=locals().get('axis'), keepdims={{keep}})"
+_KEEP = "locals().get('keepdims', False)"
 
 if special is not None:
     @partials(special.polygamma, domain=("index", "positive"), sympy="polygamma(x, y)", piecewise=("n",))
@@ -25,6 +31,24 @@ if special is not None:
 
     @partials(special.expit, domain=("real",), sympy="1 / (1 + exp(-x))")
     def expit(x, ans): return ans * (1 - ans)
+
+    @adjoint(special.logsumexp, domain=("real",), sympy=f"np.vectorize(sp.log, otypes=[object])"
+                                                          f"({_SUM_EXP.format(keep=_KEEP)})", examples=[
+        ("logsumexp(x)", [(4,)]), ("logsumexp(x, axis=1)", [(3, 4)]),
+        ("logsumexp(x, axis=0, keepdims=True)", [(3, 4)])])
+    def logsumexp(ans, a, dans, *, axis=None, keepdims=False):
+        da = unsum(dans, a, axis=axis, keepdims=keepdims) * np.exp(a - unsum(ans, a, axis=axis, keepdims=keepdims))
+
+    @adjoint(special.softmax, domain=("real",), sympy=f"{_EXP}(x) / {_SUM_EXP.format(keep=True)}", examples=[
+        ("softmax(x)", [(4,)]), ("softmax(x, axis=1)", [(3, 4)]), ("softmax(x, axis=0)[1]", [(3, 2)])])
+    def softmax(ans, x, dans, *, axis=None):
+        dx = ans * (dans - np.sum(dans * ans, axis=axis, keepdims=True))
+
+    @adjoint(special.log_softmax, domain=("real",), sympy=f"x - np.vectorize(sp.log, otypes=[object])"
+                                                            f"({_SUM_EXP.format(keep=True)})", examples=[
+        ("log_softmax(x)", [(4,)]), ("log_softmax(x, axis=-1)", [(3, 4)])])
+    def log_softmax(ans, x, dans, *, axis=None):
+        dx = dans - np.exp(ans) * np.sum(dans, axis=axis, keepdims=True)
 
     @partials(special.logit, domain=("fraction",), sympy="log(x / (1 - x))")
     def logit(x): return 1 / (x * (1 - x))
