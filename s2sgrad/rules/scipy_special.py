@@ -11,7 +11,7 @@ except ImportError:  # SciPy is optional: without it there is nothing to registe
 
 import numpy as np
 
-from .table import adjoint, partials
+from .table import adjoint, partials, tangent
 from ..runtime import unsum  # noqa: F401 (used in templates)
 
 # SymPy counterparts over arrays of symbols (the statics, when given, are the locals)
@@ -49,6 +49,18 @@ if special is not None:
         ("log_softmax(x)", [(4,)]), ("log_softmax(x, axis=-1)", [(3, 4)])])
     def log_softmax(ans, x, dans, *, axis=None):
         dx = dans - np.exp(ans) * np.sum(dans, axis=axis, keepdims=True)
+
+    @tangent(special.logsumexp)
+    def logsumexp_tangent(ans, a, da, *, axis=None, keepdims=False):
+        dans = np.sum(da * np.exp(a - unsum(ans, a, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
+
+    @tangent(special.softmax)
+    def softmax_tangent(ans, x, dx, *, axis=None):
+        dans = ans * (dx - np.sum(dx * ans, axis=axis, keepdims=True))
+
+    @tangent(special.log_softmax)
+    def log_softmax_tangent(ans, x, dx, *, axis=None):
+        dans = dx - np.sum(np.exp(ans) * dx, axis=axis, keepdims=True)
 
     @partials(special.logit, domain=("fraction",), sympy="log(x / (1 - x))")
     def logit(x): return 1 / (x * (1 - x))
