@@ -263,3 +263,22 @@ def test_scipy_logsumexp_softmax_log_softmax_have_rules():
     rng = np.random.default_rng(1)
     args = (rng.normal(size=3), rng.normal(size=(3, 3)), rng.normal(size=(3, 4)), [0, 2, 1, 3])
     check_grads(hmm_forward, *args, wrt=(0, 1, 2))
+
+
+class Grid:
+    """A user's object whose attributes share names with an array's."""
+    def __init__(self):
+        self.shape, self.size, self.T = (2, 3), 6, 0.5
+
+
+GRID = Grid()
+
+
+def on_grid(w, grid):
+    rows, cols = grid.shape
+    return np.sum(w ** 2) * rows * cols / grid.size * grid.T + w.shape[0]
+
+
+def test_an_objects_attribute_named_like_an_arrays_is_the_objects():
+    np.testing.assert_allclose(s2sgrad.grad(on_grid)(W, GRID), 2 * W * 0.5)
+    assert s2sgrad.value_and_grad(on_grid)(W, GRID)[0] == on_grid(W, GRID)

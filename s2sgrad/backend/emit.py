@@ -359,8 +359,9 @@ class Emitter:
             return ast.Call(args[0], args[1:], [])
         if stmt.op == "opaque":
             return _opaque(dict(stmt.params), args)
-        if stmt.op == "attr":
-            return ast.Attribute(args[0], dict(stmt.params)["name"], ast.Load())
+        if stmt.op == "attr" or ir.ATTRIBUTE in dict(stmt.params):
+            how = dict(stmt.params)
+            return ast.Attribute(args[0], how.get("name") or how[ir.ATTRIBUTE], ast.Load())
         if stmt.op == "pullback":                  # back(dy): the other arguments are what it reads
             return ast.Call(args[0], [args[1]], [])
         if stmt.op == "list":

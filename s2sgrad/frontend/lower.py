@@ -290,7 +290,7 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
             raise self.unsupported(node, f"`{ast.unparse(node)}` can only be called here", "")
         if node.attr not in ATTRIBUTES:          # an attribute of an object, read as Python reads it
             return self.op("attr", (self.expr(node.value),), node, target, (("name", node.attr),))
-        return self.op(ATTRIBUTES[node.attr], (self.expr(node.value),), node, target)
+        return self.op(ATTRIBUTES[node.attr], (self.expr(node.value),), node, target, ((ir.ATTRIBUTE, node.attr),))
 
     def expr_UnaryOp(self, node, target):
         if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \

@@ -362,9 +362,14 @@ EFFECTS = {"opaque"}
 OUT = "out"     # a static saying where a result is written (passes/buffers.py); not the op's own
 
 
+ATTRIBUTE = "attribute"   # a static saying the user wrote the op as an attribute (`x.shape`, `x.T`):
+                          # printed as one, so an object of the user's with that attribute gets its own
+
+
 def statics(stmt: Assign) -> dict:
-    """The static keywords of the op itself (not where its result is written)."""
-    return {k: v for k, v in stmt.params if k != OUT}
+    """The static keywords of the op itself (not where its result is written, nor how it
+    was spelled)."""
+    return {k: v for k, v in stmt.params if k != OUT and k != ATTRIBUTE}
 
 
 def assignments(stmts) -> Counter:
