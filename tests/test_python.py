@@ -282,3 +282,210 @@ def on_grid(w, grid):
 def test_an_objects_attribute_named_like_an_arrays_is_the_objects():
     np.testing.assert_allclose(s2sgrad.grad(on_grid)(W, GRID), 2 * W * 0.5)
     assert s2sgrad.value_and_grad(on_grid)(W, GRID)[0] == on_grid(W, GRID)
+
+
+# -- 2. parameters as trees -------------------------------------------------------------
+
+import copy                                    # noqa: E402
+import dataclasses                             # noqa: E402
+from collections import namedtuple             # noqa: E402
+
+Layer = namedtuple("Layer", ["W", "b"])
+
+
+@dataclasses.dataclass
+class Params:
+    scale: np.ndarray
+    shift: float
+    name: str = "model"          # static: no gradient, kept as it is
+    layers: int = 2
+
+
+class Plain:
+    def __init__(self):
+        self.weights = np.array([0.5, -0.25, 1.0])
+        self.bias = 0.1
+        self.activation = np.tanh
+
+
+def _paths(tree, path=()):
+    """Every float entry of a tree, as (path to its leaf, index in the leaf)."""
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            yield from _paths(value, path + (key,))
+    elif isinstance(tree, (list, tuple)):
+        for i, value in enumerate(tree):
+            yield from _paths(value, path + (i,))
+    elif isinstance(tree, (float, np.ndarray)):
+        for k in np.ndindex(np.shape(tree)):
+            yield path, k
+    elif hasattr(tree, "__dict__"):
+        for key, value in vars(tree).items():
+            if isinstance(value, (float, np.ndarray, list, tuple, dict)) and not isinstance(value, str):
+                yield from _paths(value, path + (key,))
+
+
+def _get(tree, path):
+    for p in path:
+        tree = tree[p] if isinstance(tree, (dict, list, tuple)) else getattr(tree, p)
+    return tree
+
+
+def _moved(tree, path, k, step):
+    tree = copy.deepcopy(tree)
+    if not path:
+        return tree + step if isinstance(tree, float) else _bump(tree, k, step)
+    parent = _get(tree, path[:-1])
+    leaf = _get(parent, path[-1:])
+    new = leaf + step if isinstance(leaf, float) else _bump(leaf, k, step)
+    if isinstance(parent, tuple):
+        items = list(parent)
+        items[path[-1]] = new
+        rebuilt = type(parent)(*items) if hasattr(parent, "_fields") else tuple(items)
+        return _moved_parent(tree, path[:-1], rebuilt)
+    if isinstance(parent, (list, dict)):
+        parent[path[-1]] = new
+    else:
+        setattr(parent, path[-1], new)
+    return tree
+
+
+def _moved_parent(tree, path, new):
+    if not path:
+        return new
+    parent = _get(tree, path[:-1])
+    if isinstance(parent, tuple):
+        items = list(parent)
+        items[path[-1]] = new
+        return _moved_parent(tree, path[:-1], type(parent)(*items) if hasattr(parent, "_fields") else tuple(items))
+    if isinstance(parent, (list, dict)):
+        parent[path[-1]] = new
+    else:
+        setattr(parent, path[-1], new)
+    return tree
+
+
+def _bump(array, k, step):
+    array = np.array(array, dtype=float)
+    array[k] += step
+    return array
+
+
+def check_tree_grad(fn, args, i, eps=1e-6):
+    """s2sgrad's gradient with respect to the tree args[i] against central differences,
+    entry by entry, and the gradient in the tree's own types."""
+    grad = s2sgrad.grad(fn, i)(*args)
+    assert type(grad) is type(args[i])
+    for path, k in _paths(args[i]):
+        up = list(args)
+        up[i] = _moved(args[i], path, k, eps)
+        down = list(args)
+        down[i] = _moved(args[i], path, k, -eps)
+        want = (fn(*up) - fn(*down)) / (2 * eps)
+        got = np.asarray(_get(grad, path), dtype=float)[k]
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7, err_msg=f"at {path} {k}")
+    return grad
+
+
+def mlp_loss(params, x, y):
+    for W, b in params:
+        x = np.tanh(x @ W + b)
+    return np.mean((x - y) ** 2)
+
+
+def namedtuple_loss(layers, x):
+    h = x
+    for layer in layers:
+        h = np.tanh(h @ layer.W + layer.b)
+    first = layers[0]
+    return np.sum(h ** 2) + 0.1 * np.sum(first.W ** 2)
+
+
+def dataclass_loss(p, x):
+    assert p.name == "model"
+    return np.sum(np.sin(p.scale * x + p.shift)) * p.layers
+
+
+def object_loss(model, x):
+    return np.sum(np.tanh(x * model.weights + model.bias) ** 2)
+
+
+def nested_loss(tree, x):
+    enc, (dec_w, dec_b) = tree["encoder"], tree["decoder"]
+    h = x
+    for w in enc:
+        h = np.tanh(h * w)
+    return np.sum((h * dec_w + dec_b) ** 2) + tree["prior"] ** 2
+
+
+def test_gradients_of_trees_have_the_trees_own_types():
+    rng = np.random.default_rng(0)
+    params = [(rng.normal(size=(3, 4)), rng.normal(size=4)), (rng.normal(size=(4, 1)), np.zeros(1))]
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 1))
+    grad = check_tree_grad(mlp_loss, (params, x, y), 0)
+    assert isinstance(grad[0], tuple) and grad[1][1].shape == (1,)
+    layers = (Layer(rng.normal(size=(3, 3)), rng.normal(size=3)), Layer(rng.normal(size=(3, 2)), np.ones(2)))
+    grad = check_tree_grad(namedtuple_loss, (layers, x), 0)
+    assert isinstance(grad[1], Layer)
+    p = Params(np.array([0.5, 1.5, -1.0]), 0.25)
+    grad = check_tree_grad(dataclass_loss, (p, np.array([1.0, 2.0, 3.0])), 0)
+    assert isinstance(grad, Params) and grad.name == "model" and grad.layers == 2 and isinstance(grad.shift, float)
+    grad = check_tree_grad(object_loss, (Plain(), np.array([0.3, -0.1, 0.8])), 0)
+    assert isinstance(grad, Plain) and grad.activation is np.tanh
+    tree = {"encoder": [np.array([0.5, 1.0]), np.array([1.5, -0.5])], "decoder": (np.array([2.0, 1.0]), 0.5),
+            "prior": 0.3}
+    grad = check_tree_grad(nested_loss, (tree, np.array([0.2, 0.4])), 0)
+    assert isinstance(grad["decoder"], tuple) and isinstance(grad["encoder"], list)
+
+
+def test_a_tree_with_an_integer_leaf_is_refused_naming_the_leaf_briefly():
+    params = [(np.ones((3, 4)), np.zeros(4)), (np.ones((4, 1)), np.array([1, 2]))]
+    with pytest.raises(s2sgrad.NotDifferentiableError) as info:
+        s2sgrad.grad(mlp_loss)(params, np.ones((2, 3)), np.ones((2, 1)))
+    message = str(info.value)
+    assert "`params[1][1]`" in message and "an array of int64, shape (2,)" in message and len(message) < 600
+
+
+
+# -- 5. lambdas and function values -----------------------------------------------------
+
+relu = lambda z: np.maximum(0.0, z)                                   # noqa: E731
+log_softmax = lambda z: z - special.logsumexp(z, axis=1, keepdims=True)   # noqa: E731
+
+
+def predict(params, inputs, nonlinearity=np.tanh):
+    for W, b in params[:-1]:
+        inputs = nonlinearity(inputs @ W + b)
+    W, b = params[-1]
+    return log_softmax(inputs @ W + b)
+
+
+def softplus(t, k=2.0):
+    return np.log1p(np.exp(k * t)) / k
+
+
+def classifier_loss(params, inputs, targets):
+    smooth = lambda t, k=2.0: np.log1p(np.exp(k * t)) / k           # noqa: E731
+    hidden = predict(params, inputs, nonlinearity=relu) + predict(params, inputs)
+    penalty = sum(np.sum(smooth(W)) for W, _ in params)
+    return -np.sum(hidden * targets) + 0.01 * penalty + np.sum(predict(params, inputs, softplus) * targets)
+
+
+def test_lambdas_and_functions_passed_as_arguments():
+    rng = np.random.default_rng(3)
+    params = [(rng.normal(size=(3, 4)) * 0.5, rng.normal(size=4)), (rng.normal(size=(4, 2)), rng.normal(size=2))]
+    inputs, targets = rng.normal(size=(6, 3)), np.eye(2)[rng.integers(0, 2, 6)]
+    grad = check_tree_grad(classifier_loss, (params, inputs, targets), 0)
+    assert isinstance(grad, list) and isinstance(grad[0], tuple)
+    assert s2sgrad.grad(relu)(2.0) == 1.0 and s2sgrad.grad(relu)(-1.0) == 0.0
+
+
+def held_function(w, f):
+    return np.sum(f(w))
+
+
+def test_a_function_given_as_the_differentiated_functions_argument_is_refused_where_it_is_called():
+    with pytest.raises(NoRuleError) as info:
+        s2sgrad.grad(held_function)(W, np.tanh)
+    assert "function held in a variable" in str(info.value)
+    assert info.value.loc.line == held_function.__code__.co_firstlineno + 1

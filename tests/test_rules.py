@@ -28,7 +28,9 @@ from . import user_rules_module  # noqa: F401  (users' rules join the table, and
 from .support import check_grads, make_function
 
 COMPILER_ONLY = {"iadd", "getitem.any", "setitem.any"}     # made by the reverse pass only (add's rule; x[idx])
-DIFFERENTIABLE = sorted(n for n, op in OPS.items() if op.kind in ("elementwise", "adjoint") and n not in COMPILER_ONLY)
+TREES = {"attr"}            # an attribute of an object: proven on trees, in test_python.py
+DIFFERENTIABLE = sorted(n for n, op in OPS.items() if op.kind in ("elementwise", "adjoint")
+                        and n not in COMPILER_ONLY | TREES)
 ELEMENTWISE = [n for n in DIFFERENTIABLE if OPS[n].kind == "elementwise"]
 STRUCTURAL = [n for n in DIFFERENTIABLE if OPS[n].kind == "adjoint"]
 SCALAR_ONLY = {n for n in ELEMENTWISE if n.startswith("math.") or n in ("abs", "max", "min", "float")}

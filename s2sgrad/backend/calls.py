@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import ir
 from ..ir import aliasing
+from ..runtime import containers
 from ..errors import NotDifferentiableError, ShapeError
 
 
@@ -263,23 +264,44 @@ def arguments(compiled, args) -> tuple:
 
 
 def check_float(x, name, compiled) -> None:
-    """Raise unless `x` is a float or an array of floats (or a dict of them)."""
+    """Raise unless `x` is a float or an array of floats, or a tree of them: a list, tuple,
+    dict or namedtuple whose every leaf is one, or an object (a dataclass) holding some
+    (its other attributes are static: runtime/containers.py)."""
     if type(x) is np.ndarray and x.dtype.kind == "f":
         return
     if isinstance(x, dict):
         for key, value in x.items():
             check_float(value, f"{name}[{key!r}]", compiled)
         return
+    if isinstance(x, (list, tuple)) and x:
+        fields = getattr(x, "_fields", None)
+        for i, value in enumerate(x):
+            check_float(value, f"{name}.{fields[i]}" if fields else f"{name}[{i}]", compiled)
+        return
+    if containers.is_object(x) and containers.holds_floats(x):
+        return
     dtype = np.result_type(x) if isinstance(x, (int, float, complex, np.generic, np.ndarray)) else None
     if dtype is not None and dtype.kind == "f":
         return
-    what = f"{type(x).__name__} {x!r}" if dtype is None or np.ndim(x) == 0 else f"array of {dtype}"
-    what = ("an " if what[0] in "aeiou" else "a ") + what
+    what = _described(x, dtype)
     hint = (f"pass floats (e.g. {name}=np.asarray({name}, dtype=float)), or leave `{name}` out of wrt"
             if dtype is not None and dtype.kind in "biu" else
             f"pass a float or a NumPy array of floats as `{name}`, or leave it out of wrt")
     raise NotDifferentiableError(f"cannot differentiate with respect to `{name}`: it is {what}",
                                  compiled.ir.loc, hint=hint)
+
+
+def _described(x, dtype) -> str:
+    """What a value is, in a few words (never the whole value: a list of layers prints long)."""
+    if dtype is not None and np.ndim(x):
+        return f"an array of {dtype}, shape {np.shape(x)}"
+    if dtype is not None or isinstance(x, (str, bool, type(None))):
+        what = f"{type(x).__name__} {x!r}"
+    elif isinstance(x, (list, tuple)):
+        what = f"empty {type(x).__name__}" if not x else type(x).__name__
+    else:
+        what = f"{type(x).__name__} object holding no floats"
+    return ("an " if what[0] in "aeiou" else "a ") + what[:80]
 
 
 def check_real(values, compiled) -> None:
@@ -314,8 +336,8 @@ def own(grad, arg, others=()):
         return grad if fresh else grad.copy()
     if type(grad) is float and type(arg) is float:
         return grad
-    if isinstance(arg, dict) and isinstance(grad, dict):
-        return {key: own(grad[key], value, others) for key, value in arg.items()}
+    if isinstance(arg, (dict, list, tuple)) or containers.is_object(arg):
+        return containers.rebuild(grad, arg, lambda g, a: own(g, a, others))
     if np.shape(grad) != np.shape(arg):
         return np.broadcast_to(grad, np.shape(arg)).copy()
     return grad.copy() if isinstance(grad, np.ndarray) else grad

@@ -81,9 +81,7 @@ def parse(fn) -> Source:
             hint="pass a function defined with `def` in a file; for a NumPy or builtin "
                  "function, wrap it: `def f(x): return np.sin(x)`")
     if fn.__name__ == "<lambda>":
-        raise UnsupportedSyntaxError("this function is a lambda; s2sgrad differentiates functions "
-                                     "written with `def`",
-                                     _lambda_loc(fn), hint="rewrite it as `def f(x): return ...`")
+        return _parse_lambda(fn)
     lines, first, file = _read(fn)
     indent = len(lines[0]) - len(lines[0].lstrip())
     tree = _parse_def(textwrap.dedent("".join(lines)), fn, file, first)
@@ -152,6 +150,34 @@ def _is_filled(cell) -> bool:
     except ValueError:  # a closure variable not assigned yet
         return False
     return True
+
+
+def _parse_lambda(fn) -> Source:
+    """A lambda's source, read as the `def` it stands for (`relu = lambda x: ...` is
+    `def relu(x): return ...`): found in its file by its line and its parameters."""
+    code = fn.__code__
+    file = inspect.getsourcefile(fn) or code.co_filename
+    lines = linecache.getlines(file)
+    try:
+        module = ast.parse("".join(lines))
+    except SyntaxError:
+        module = None
+    params = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    found = [(node, parent) for parent in ast.walk(module) if module is not None for node in ast.iter_child_nodes(parent)
+             if isinstance(node, ast.Lambda) and node.lineno == code.co_firstlineno
+             and tuple(a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs) == params]
+    if len(found) != 1:
+        raise SourceUnavailableError("s2sgrad cannot tell this lambda's source apart" if found else
+                                     "cannot read the source of this lambda", _lambda_loc(fn),
+                                     hint="write it as a `def` (or one lambda on its line)")
+    node, parent = found[0]
+    name = parent.targets[0].id if isinstance(parent, ast.Assign) and len(parent.targets) == 1 \
+        and isinstance(parent.targets[0], ast.Name) else "lambda_"
+    tree = ast.FunctionDef(name, node.args, [ast.copy_location(ast.Return(node.body), node.body)], [], None, None,
+                           **({"type_params": []} if "type_params" in ast.FunctionDef._fields else {}))
+    ast.copy_location(tree, node)
+    cells = zip(code.co_freevars, fn.__closure__ or ())
+    return Source(fn, tree, file, 0, lines, {n: c.cell_contents for n, c in cells if _is_filled(c)})
 
 
 def _lambda_loc(fn) -> Loc:

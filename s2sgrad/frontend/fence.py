@@ -13,7 +13,6 @@ UNSUPPORTED = {
     ast.ClassDef: ("class definitions inside a differentiated function are not supported",
                    "define the class at module level"),
     ast.AsyncFunctionDef: ("async functions cannot be differentiated", "write a plain `def`"),
-    ast.Lambda: ("lambda expressions are not supported", "write the expression inline"),
     ast.Global: ("`global` statements are not supported", "pass the value as an argument"),
     ast.Nonlocal: ("`nonlocal` statements are not supported", "pass the value as an argument"),
     ast.SetComp: ("set comprehensions are not supported", "use NumPy array operations"),

@@ -78,7 +78,8 @@ class CallLowering:
         if not isinstance(callee, ast.FunctionDef) and inspect.unwrap(callee) is not callee:
             raise self.unsupported(node, f"`{name}` is decorated; s2sgrad cannot see what its decorator "
                                          "does", "call the undecorated function, or inline the decoration")
-        if isinstance(callee, ast.FunctionDef) and key not in self.inlining and self.keep_calls:
+        keep = self.keep_calls and not self.passes_functions(node, callee)   # (else inlined: resolved here)
+        if isinstance(callee, ast.FunctionDef) and key not in self.inlining and keep:
             lifted = self.lifted_call(node, callee, target)
             if lifted is not None:
                 return lifted
@@ -88,7 +89,7 @@ class CallLowering:
                                              "functions defined at module level only",
                                        "define it at module level")
             return self.recursive_call(node, callee, target)
-        if not isinstance(callee, ast.FunctionDef) and _stands_alone(callee, type(self)) and self.keep_calls \
+        if not isinstance(callee, ast.FunctionDef) and keep and _stands_alone(callee, type(self)) \
                 and (not _returns_tuple(callee) or self.unpacking is node):
             return self.recursive_call(node, callee, target)
         source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
@@ -100,6 +101,8 @@ class CallLowering:
         args = self.inline_args(node, source.tree, callee)
         names = [p.arg for p in source.tree.args.posonlyargs + source.tree.args.args + source.tree.args.kwonlyargs]
         child.scope.constants = {n: a.value for n, a in zip(names, args) if isinstance(a, ir.Const)}
+        child.scope.functions = {n: self.scope.bindings[a.name] for n, a in zip(names, args)
+                                 if isinstance(a, ir.Var) and callable(self.scope.bindings.get(a.name))}
         fn = child.function()
         mapping = {local: self.namer.fresh(local) for local in sorted(child.scope.locals - set(child.scope.nested))}
         for free in sorted(fn.free - set(child.scope.bindings)):
@@ -184,12 +187,21 @@ class CallLowering:
         atoms = []
         for p in params:
             if p.arg in given:
-                atoms.append(self.expr(given[p.arg]))
+                atoms.append(self.opaque_value(given[p.arg]))     # (a function passed: bound by name)
             elif p.arg in defaults:
                 atoms.append(defaults[p.arg])
             else:
                 raise self.unsupported(node, f"the call gives no value for `{p.arg}`", "")
         return atoms
+
+    def passes_functions(self, node, callee) -> bool:
+        """Whether a call passes a function (or leaves a parameter to a default that is one):
+        the callee is then inlined, where that function is known."""
+        if any(self.static_value(a) is not _MISSING for a in list(node.args) + [k.value for k in node.keywords]):
+            return True
+        defaults = () if isinstance(callee, ast.FunctionDef) else \
+            tuple(callee.__defaults__ or ()) + tuple((callee.__kwdefaults__ or {}).values())
+        return any(callable(d) for d in defaults)
 
     def defaults(self, tree, callee) -> dict:
         spec = tree.args

@@ -161,6 +161,8 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
             self.expr_into(elt, item.name, node)
 
     def stmt_Assign(self, node):
+        if len(node.targets) == 1 and isinstance(node.value, ast.Lambda) and isinstance(node.targets[0], ast.Name):
+            return self.stmt_FunctionDef(_as_def(node.targets[0].id, node.value))     # f = lambda x: ...
         if len(node.targets) == 1:
             return self.assign(node.targets[0], node.value, node)
         value = self.expr(node.value)
@@ -248,6 +250,10 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
                                    "rewrite it with arithmetic and NumPy calls")
         return handler(node, target)
 
+    def expr_Lambda(self, node, target):
+        raise self.unsupported(node, "a lambda is supported where it is given a name (`f = lambda x: ...`)",
+                               "name it on a line of its own, or write a `def`")
+
     def expr_Starred(self, node, target):
         raise self.unsupported(node, "a starred argument (`*xs`) is not supported here",
                                "pass the values one by one")
@@ -259,8 +265,9 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
 
     def expr_Name(self, node, target):
         if node.id in self.scope.nested:
-            raise self.unsupported(node, f"`{node.id}` can only be called here, not used as a value",
-                                   "call it")
+            raise self.unsupported(node, f"`{node.id}` is defined inside the differentiated function: it can be "
+                                         "called here, not passed on as a value",
+                                   "define it at module level to pass it to another function")
         if node.id in self.scope.locals:
             return self.read_name(node)
         if self.scope.enclosing(node.id):
@@ -526,6 +533,13 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
 
     def unsupported(self, node, message, hint):
         return self.error(UnsupportedSyntaxError, node, message, hint)
+
+
+def _as_def(name: str, node: ast.Lambda) -> ast.FunctionDef:
+    """`name = lambda args: body` as the `def` it stands for."""
+    extra = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
+    body = [ast.copy_location(ast.Return(node.body), node.body)]
+    return ast.copy_location(ast.FunctionDef(name, node.args, body, [], None, None, **extra), node)
 
 
 def _is_docstring(stmt) -> bool:

@@ -23,22 +23,19 @@ from __future__ import annotations
 import ast
 import inspect
 import logging
-import os
 import pprint
 import sys
-import sysconfig
 import warnings
 
 from .. import ir
 from ..ir import names
+from ..runtime import containers
 from . import _MISSING
 
 LEAVES_ARGUMENTS = {print, warnings.warn, pprint.pprint, logging.debug, logging.info, logging.warning,
                     logging.error, logging.critical, logging.exception, logging.log}
 # functions called for their effect that surely do not change what they are passed
 LOGGER_METHODS = {"debug", "info", "warning", "error", "critical", "exception", "log"}
-_LIBRARY_PATHS = tuple(sorted({os.path.realpath(p) for key in ("stdlib", "platstdlib", "purelib", "platlib")
-                               if (p := sysconfig.get_paths().get(key))}))
 
 
 def library(obj) -> bool:
@@ -48,8 +45,7 @@ def library(obj) -> bool:
     path = getattr(module, "__file__", None)
     if path is None:
         return module is not None                       # built into Python
-    path = os.path.realpath(path)
-    return any(path.startswith(root + os.sep) for root in _LIBRARY_PATHS)
+    return containers.in_library(path)
 
 
 class OpaqueLowering:

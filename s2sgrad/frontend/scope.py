@@ -33,6 +33,7 @@ class Scope:
         self.constants: dict = {}      # parameters an inlined call gave literal values
         self.bindings: dict = {}       # values an inlined function reads from its own module
         self.free: set = set()         # names read from an enclosing function or the module
+        self.functions: dict = {}      # parameters an inlined call gave a function (or module) to
 
     def enclosing(self, name: str) -> bool:
         """Whether `name` is a variable of a function this one is defined in."""
@@ -48,6 +49,8 @@ class Scope:
         base = node
         while isinstance(base, ast.Attribute):
             base = base.value
+        if isinstance(base, ast.Name) and base.id in self.functions and base.id not in self.assigned:
+            return _reached(self.functions[base.id], node)
         if not isinstance(base, ast.Name) or base.id in self.locals:
             return _MISSING
         return self.src.resolve(node)
@@ -59,3 +62,11 @@ class Scope:
         while scope is not None and id(callee) not in scope.def_defaults:
             scope = scope.outer
         return scope.def_defaults[id(callee)] if scope is not None else None
+
+
+def _reached(value, node):
+    """What `node` (a Name, or attributes of one) is, when its first name holds `value`."""
+    if isinstance(node, ast.Attribute):
+        base = _reached(value, node.value)
+        return _MISSING if base is _MISSING else getattr(base, node.attr, _MISSING)
+    return value

@@ -95,7 +95,7 @@ def _refuse_constant_arguments(stmt: ir.Assign, varied: set) -> None:
     """A differentiated value where the op's rule takes a constant, unless it is piecewise there."""
     if stmt.op == "call" or constant_result(stmt):
         return
-    if stmt.op in ("opaque", "attr"):
+    if stmt.op == "opaque":
         if any(isinstance(a, ir.Var) and a.name in varied for a in stmt.args):
             args, kwargs = _not_read(stmt)
             raise NoRuleError(*args, **kwargs)
@@ -113,15 +113,13 @@ def _not_read(stmt: ir.Assign) -> tuple:
     """(message, location, hint=...) refusing a differentiated value in code s2sgrad runs
     without reading (frontend/opaque.py)."""
     how = dict(stmt.params)
-    if stmt.op == "attr":
-        return (f"the attribute `.{how['name']}` has no derivative rule", stmt.loc), \
-            {"hint": "supported: " + ", ".join("." + a for a in rules.ATTRIBUTES)}
     if "display" in how:
         return ("a dict holding differentiated values is not supported here yet", stmt.loc), \
             {"hint": "pass the dict as an argument (s2sgrad differentiates with respect to dicts), or use "
                      "the values directly"}
     if "method" in how:
-        return (f"the method `.{how['method']}()` has no derivative rule", stmt.loc), \
+        return (f"the method `.{how['method']}()` has no derivative rule (s2sgrad does not read the "
+                "methods of the values a function is given)", stmt.loc), \
             {"hint": "supported methods: " + ", ".join(f".{m}()" for m in rules.METHODS)}
     if "callee" not in how:
         return ("this calls a function held in a variable, which s2sgrad cannot see when compiling, so "

@@ -4,7 +4,7 @@ import numpy as np
 
 from .table import adjoint, adjoint_into, helper, nondifferentiable, partials, special
 from ..runtime import (HELPERS, add_at, matmul_dleft, matmul_dright,  # noqa: F401 (used in templates)
-                       unassigned, unbroadcast, unindex, unsum, zero_grad)
+                       unattr, unassigned, unbroadcast, unindex, unsum, zero_grad)
 
 for _fn in HELPERS:
     helper(_fn)
@@ -12,10 +12,14 @@ for _name in ("tuple", "list"):
     special(_name, holds=True)
 # A call of a function s2sgrad does not read (a library's, Python's own, a method of an object
 # the function made): it runs as Python runs it, on values that are not differentiated; a
-# differentiated value reaching it is refused where the derivative is built. `attr` reads an
-# attribute of such an object. (frontend/opaque.py makes them.)
+# differentiated value reaching it is refused where the derivative is built (frontend/opaque.py).
 nondifferentiable("opaque", piecewise=False)
-nondifferentiable("attr", piecewise=False)
+
+
+@adjoint("attr", linear=True, domain=("real",), why="an attribute of an object (a tree): the value itself",
+         examples=())
+def attr(ans, x, dans, *, name=None):
+    dx = unattr(dans, x, name)
 for _name in ("call", "pullback", "gt", "ge", "lt", "le", "eq", "ne", "not", "and", "or"):
     special(_name)
 

@@ -8,7 +8,7 @@ needs to know of it). Generated modules import them by name from here:
 `from s2sgrad.runtime import unbroadcast, ...`.
 """
 from .registry import HELPERS  # noqa: F401
-from .broadcasting import (unbroadcast, zero_tangent, zero_grad, broadcast_like)  # noqa: F401
+from .broadcasting import (unbroadcast, zero_tangent, zero_grad, broadcast_like, unattr)  # noqa: F401
 from .reductions import (unsum, resum, unmax, max_tangent, unprod, unvar, unstd, uncumsum,
     unaverage, unnorm, untrace, uncumprod)  # noqa: F401
 from .shapes import (untranspose, add_at, unindex, unassigned, unsplit, unconcatenate, unstacked,
@@ -21,4 +21,5 @@ from .tangents import (eigh_tangent, cumprod_tangent, average_tangent, unprod_ta
     unnorm_tangent, unaverage_tangent, solve_adjoint_tangent, uncumprod_tangent,
     cholesky_adjoint_tangent, pinv_adjoint_tangent, eigh_adjoint_tangent, uneinsum_tangent,
     cofactor_tangent)  # noqa: F401
-from .containers import (COMPILER, call_adjoint, call_jvp, common_length, GradDict, GradList)  # noqa: F401
+from .containers import (COMPILER, call_adjoint, call_jvp, common_length, GradAttrs, GradDict,
+    GradList)  # noqa: F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import helper
-from .containers import GradDict, GradList
+from .containers import GradAttrs, GradDict, GradList, attributes, holds_floats, is_object, uniform
 
 
 _SCALARS = {float, int, np.float64}
@@ -47,15 +47,17 @@ def zero_tangent(x):
 
 @helper(linear=())
 def zero_grad(x):
-    """A zero gradient shaped like `x`: 0.0 for a number (or an empty list), a dict of zeros for a dict,
-    an array of zeros for an array (or a list, whose gradient is an array, or a list of
-    arrays when its items differ in shape)."""
+    """A zero gradient shaped like `x`: 0.0 for a number (or an empty list), an array of
+    zeros for an array (or a list or tuple of numbers or of arrays of one shape), and for
+    any other tree the tree of its zeros (containers.py)."""
     if isinstance(x, (int, float)) or isinstance(x, list) and not x:
         return 0.0                            # (an empty list's items have no shape to copy)
     if isinstance(x, dict):
         return GradDict((key, zero_grad(value)) for key, value in x.items())
-    if isinstance(x, list) and len({np.shape(item) for item in x}) > 1:
+    if isinstance(x, (list, tuple)) and not uniform(x):
         return GradList(zero_grad(item) for item in x)
+    if is_object(x):
+        return GradAttrs((k, zero_grad(v)) for k, v in attributes(x).items() if holds_floats(v))
     return np.zeros(np.shape(x))
 
 
@@ -66,3 +68,21 @@ def broadcast_like(t, y):
     if type(y) is float or (type(t) is type(y) is np.ndarray and t.shape == y.shape) or np.shape(t) == np.shape(y):
         return t                               # (a number's tangent is a number)
     return np.broadcast_to(t, np.shape(y)).copy()
+
+
+@helper(linear=(0,))
+def unattr(g, x, name):
+    """The adjoint of `x.name`: zeros shaped like the object x (a namedtuple's field is
+    its item), with g where the attribute is; an attribute that holds no floats (an int, a
+    string) is static and takes nothing."""
+    d = zero_grad(x)
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        key = x._fields.index(name)
+    elif isinstance(d, GradAttrs):
+        if name not in d:
+            return d
+        key = name
+    else:
+        raise TypeError(f"the attribute `.{name}` of a {type(x).__name__} has no derivative rule")
+    d[key] = d[key] + g
+    return d

@@ -1,6 +1,21 @@
-"""Values that are not arrays: gradients of dicts and lists, the length of a zip, and a
-recursive call's derivative, made by the compiler when the call runs."""
+"""Values that are not arrays: gradients of trees (lists, tuples, dicts, namedtuples,
+dataclasses and other objects holding arrays), the length of a zip, and a recursive
+call's derivative, made by the compiler when the call runs.
+
+A tree's gradient is built as a mutable tree that adds item by item (GradList for a
+list or tuple, GradDict for a dict, GradAttrs for an object's attributes); the entry
+point gives it the argument's own types at the end (backend/calls.py). A list or tuple
+of numbers or of arrays of one shape keeps an array for its gradient, as before.
+An object's attributes that hold no floats (ints, strings, functions) are static: they
+get no gradient, and the gradient object keeps them as they are.
+"""
 from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import os
+import sys
 
 import numpy as np
 
@@ -53,10 +68,100 @@ class GradDict(dict):
 
 
 class GradList(list):
-    """The gradient of a list whose items differ in shape (np.array_split's parts): a
-    list that adds item by item."""
+    """The gradient of a list or tuple whose items differ in shape or are trees (np.array_split's
+    parts, a list of layers): a list that adds item by item, and whose slice is one too
+    (`dparams[:-1] += g` adds into the items; a plain list's `+=` would append)."""
 
     def __add__(self, other):
+        if len(other) != len(self):
+            raise ValueError(f"adding gradients of {len(self)} and {len(other)} items")
         return GradList(a + b for a, b in zip(self, other))
 
     __radd__ = __iadd__ = __add__
+
+    def __getitem__(self, index):
+        item = list.__getitem__(self, index)
+        return GradList(item) if isinstance(index, slice) else item
+
+
+class GradAttrs(GradDict):
+    """The gradient of an object (a dataclass, or a plain object holding arrays): its
+    differentiated attributes by name."""
+
+
+def is_object(x) -> bool:
+    """Whether `x` is an object whose attributes can hold what is differentiated: a
+    dataclass, or an object of a class of the user's own (not a library's: a SymPy
+    expression, a random generator)."""
+    if isinstance(x, (np.ndarray, np.generic, int, float, complex, str, bytes, list, tuple, dict, type)) \
+            or x is None or callable(x):
+        return False
+    return dataclasses.is_dataclass(x) or hasattr(x, "__dict__") and _users_class(type(x))
+
+
+@functools.lru_cache(maxsize=256)
+def _users_class(cls) -> bool:
+    """Whether a class is defined outside Python's own library and the installed packages."""
+    path = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    return cls.__module__ == "__main__" if path is None else not in_library(path)
+
+
+def in_library(path: str) -> bool:
+    """Whether a file is part of Python's own library or of an installed package."""
+    path = os.path.realpath(path)
+    return any(path.startswith(root + os.sep) for root in _library_paths())
+
+
+@functools.lru_cache(maxsize=1)
+def _library_paths() -> tuple:
+    import sysconfig
+    return tuple({os.path.realpath(p) for key in ("stdlib", "platstdlib", "purelib", "platlib")
+                  if (p := sysconfig.get_paths().get(key))})
+
+
+def attributes(x) -> dict:
+    """An object's attributes by name (a dataclass's fields, or its `__dict__`)."""
+    if dataclasses.is_dataclass(x):
+        return {f.name: getattr(x, f.name) for f in dataclasses.fields(x)}
+    return dict(vars(x))
+
+
+def holds_floats(x) -> bool:
+    """Whether a value is a float, an array of floats, or a tree holding some."""
+    if isinstance(x, (float, np.floating)) or isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(holds_floats(item) for item in x)
+    if isinstance(x, dict):
+        return any(holds_floats(item) for item in x.values())
+    return is_object(x) and any(holds_floats(v) for v in attributes(x).values())
+
+
+def uniform(items) -> bool:
+    """Whether a list's or tuple's items are numbers or arrays of one shape (its gradient is
+    then one array)."""
+    shapes = set()
+    for item in items:
+        if isinstance(item, (list, tuple, dict)) or is_object(item):
+            return False
+        shapes.add(np.shape(item))
+    return len(shapes) <= 1
+
+
+def rebuild(grad, arg, leaf):
+    """The gradient `grad` of a tree `arg`, given `arg`'s own types (a tuple for a tuple, the
+    namedtuple or dataclass itself); `leaf(g, a)` makes each array's or number's."""
+    if isinstance(arg, dict):
+        return {key: rebuild(grad[key], value, leaf) for key, value in arg.items()}
+    if isinstance(arg, (list, tuple)):
+        items = [rebuild(grad[i], item, leaf) for i, item in enumerate(arg)] if len(arg) else []
+        if isinstance(arg, tuple) and hasattr(arg, "_fields"):
+            return type(arg)(*items)
+        return type(arg)(items) if type(arg) in (list, tuple) else list(items)
+    if is_object(arg):
+        made = copy.copy(arg)
+        for name, value in attributes(arg).items():
+            if name in grad:
+                object.__setattr__(made, name, rebuild(grad[name], value, leaf))
+        return made
+    return leaf(grad, arg)
