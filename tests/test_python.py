@@ -489,3 +489,39 @@ def test_a_function_given_as_the_differentiated_functions_argument_is_refused_wh
         s2sgrad.grad(held_function)(W, np.tanh)
     assert "function held in a variable" in str(info.value)
     assert info.value.loc.line == held_function.__code__.co_firstlineno + 1
+
+
+# -- a helper s2sgrad cannot read runs as Python, unless a differentiated value flows through
+
+def unpack(flat, shapes):
+    start = 0
+    for m, n in shapes:
+        yield flat[start:start + m * n].reshape(m, n)
+        start += m * n
+
+
+def design(*columns):
+    try:
+        return np.column_stack(columns)
+    except ValueError:
+        return None
+
+
+def glm_loss(beta, stim):
+    X = design(np.ones(len(stim)), stim, stim ** 2)
+    return np.sum(np.exp(X @ beta)) - np.sum(X @ beta)
+
+
+def unpacked_loss(flat, x):
+    total = 0.0
+    for W in list(unpack(flat, [(2, 2)])):
+        total = total + np.sum(np.tanh(x @ W))
+    return total
+
+
+def test_a_helper_that_cannot_be_read_runs_on_data_and_is_refused_on_differentiated_values():
+    check_grads(glm_loss, np.array([0.1, -0.2, 0.05]), np.linspace(-1.0, 1.0, 5), wrt=(0,))
+    with pytest.raises(UnsupportedSyntaxError) as info:             # never a silent zero
+        s2sgrad.grad(unpacked_loss)(np.arange(4.0) / 4, np.ones((3, 2)))
+    assert "`yield`" in str(info.value)
+    assert info.value.loc.line == unpack.__code__.co_firstlineno + 3

@@ -116,7 +116,8 @@ SYMPY_NP = types.SimpleNamespace(
     cos=sympy.cos, sin=sympy.sin, log=sympy.log, sign=sympy.sign, floor=sympy.floor, trunc=sympy.floor,
     sqrt=sympy.sqrt, exp=sympy.exp, tanh=sympy.tanh, cosh=sympy.cosh, sinh=sympy.sinh, pi=sympy.pi,
     exp2=lambda v: 2 ** v, float_power=lambda a, b: a ** b, where=lambda c, a, b: sympy.Piecewise((a, c), (b, True)))
-SYMPY_SPECIAL = types.SimpleNamespace(polygamma=sympy.polygamma)     # scipy.special in rules
+SYMPY_SPECIAL = types.SimpleNamespace(                # scipy.special in rules
+    polygamma=sympy.polygamma, log_ndtr=lambda v: sympy.log((1 + sympy.erf(v / sympy.sqrt(2))) / 2))
 ASSUME = {"positive": dict(positive=True), "above1": dict(positive=True), "fraction": dict(positive=True),
           "1-2": dict(positive=True)}
 
@@ -125,8 +126,8 @@ ASSUME = {"positive": dict(positive=True), "above1": dict(positive=True), "fract
 def test_elementwise_partials_equal_sympy_derivatives(name):
     op, spec = OPS[name], OPS[name].spec
     rule = op.rule
-    symbols = [sympy.Symbol(s, real=True, **ASSUME.get(d, {})) for s, d in zip("xy", spec.domain)]
-    ans = sympy.sympify(spec.sympy, locals=dict(zip("xy", symbols)))
+    symbols = [sympy.Symbol(s, real=True, **ASSUME.get(d, {})) for s, d in zip("xyz", spec.domain)]
+    ans = sympy.sympify(spec.sympy, locals=dict(zip("xyz", symbols)))
     symbolic = types.FunctionType(rule.__code__, {"np": SYMPY_NP, "special": SYMPY_SPECIAL})
     takes_ans = "ans" in rule.__code__.co_varnames[:rule.__code__.co_argcount]
     partials = symbolic(*symbols, **({"ans": ans} if takes_ans else {}))

@@ -51,7 +51,8 @@ def sources(fn: ir.Function) -> tuple[str, str, set]:
     imports = lines[0] if len(lines) == 1 else _merged_imports(lines[-1], [line for ls in lines[:-1] for line in ls])
     shown = list(dict.fromkeys(shown))                   # each function once, `fn` last
     module = "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n".join(shown)
-    return module, body, set(emitter.helpers) | emitter.modules | emitter.foreign | emitter.builtins
+    foreign = {name.split(".")[0] for name in emitter.foreign}       # (norm.logpdf reads `norm`)
+    return module, body, set(emitter.helpers) | emitter.modules | foreign | emitter.builtins
 
 
 def _with_companions(fn: ir.Function) -> list:
@@ -97,6 +98,9 @@ def _taken(fn: ir.Function) -> set:
 def _import_of(name: str) -> str:
     """The import line of a function with a user's rule (scipy.special.erf, ...)."""
     obj = rules.FOREIGN[name]
+    if "." in name:                                  # norm.logpdf: the object holding the method
+        home, held = rules.owner_home(obj.__self__)
+        return f"from {home} import {held}"
     alias = "" if obj.__name__ == name else f" as {name}"
     return f"from {_home(obj)} import {obj.__name__}{alias}"
 

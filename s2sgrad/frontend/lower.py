@@ -387,8 +387,9 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
             return self.op("np." + obj.__name__, (self.expr(_listed(node.args[0])),), node, target)  # max(xs)
         op = rules.lookup(obj) if obj is not _MISSING else None
         if op is None and inspect.isfunction(obj) and (not library(obj) or hasattr(obj, "__s2sgrad__")):
-            return self.inline(node, obj, target)
-        if op is None and (callable(obj) or isinstance(func, ast.Name) and func.id in self.scope.locals):
+            return self.inline_or_run(node, obj, target)
+        if op is None and not self.template_mode and \
+                (callable(obj) or isinstance(func, ast.Name) and func.id in self.scope.locals):
             return self.opaque_call(node, obj, target)
         if op is None:
             raise self.no_rule(node, obj)
@@ -397,8 +398,11 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
 
     def method(self, node, target):
         name = node.func.attr
-        if name not in METHODS:                   # run as Python runs it (refused if differentiated)
+        if name not in METHODS and not self.template_mode:     # run as Python runs it (refused if differentiated)
             return self.opaque_method(node, target)
+        if name not in METHODS:
+            raise self.error(NoRuleError, node.func, f"the method `.{name}()` has no derivative rule",
+                             "supported methods: " + ", ".join(f".{m}()" for m in METHODS))
         positional = list(node.args)
         if name in PACKED and len(positional) > 1:
             positional = [ast.Tuple(positional, ast.Load(), lineno=node.lineno,
@@ -439,7 +443,7 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
                                        "supported keywords: " + (", ".join(op.statics) or "none"))
         for i, name in enumerate(op.args):
             if atoms[i] is None and name in op.optional:
-                atoms[i] = ir.Const(None)                # np.average(x): no weights
+                atoms[i] = ir.Const(op.optional[name])   # np.average(x): no weights
         if None in atoms:
             missing = op.args[atoms.index(None)]
             raise self.unsupported(node, f"`{op.name}` needs its argument `{missing}`", "")

@@ -28,6 +28,7 @@ import sys
 import warnings
 
 from .. import ir
+from ..errors import SourceUnavailableError, UnsupportedSyntaxError
 from ..ir import names
 from ..runtime import containers
 from . import _MISSING
@@ -124,6 +125,29 @@ class OpaqueLowering:
         bound = self.bind(base.id, self.src.lookup(base.id))
         return bound + ast.unparse(func)[len(base.id):]
 
+    def inline_or_run(self, node: ast.Call, callee, target):
+        """A call of the user's own function, inlined; where its code cannot be (a `try`,
+        a `yield`, a construct not supported yet) and it writes into none of its arguments,
+        it runs as Python runs it instead, and the reason is kept: a differentiated value
+        reaching it is refused with that reason (passes/activity.py)."""
+        saved = (len(self.body), set(self.temps), dict(self.packed), set(self.defined), dict(self.scope.bindings),
+                 set(self.scope.free), list(self.augmented))
+        try:
+            return self.inline(node, callee, target)
+        except (UnsupportedSyntaxError, SourceUnavailableError) as err:
+            if not inspect.isfunction(callee) or _writes_arguments(callee):
+                raise
+            del self.body[saved[0]:]
+            self.temps, self.packed, self.defined = saved[1], saved[2], saved[3]
+            self.scope.bindings, self.scope.free, self.augmented = saved[4], saved[5], saved[6]
+            loc = err.loc
+            why = (err.message, err.hint, type(err).__name__) + \
+                ((loc.file, loc.line, loc.col, loc.end_col, loc.text) if loc is not None else ())
+            made = self.opaque_call(node, callee, target)
+            last = self.body[-1]
+            self.body[-1] = ir.Assign(last.target, last.op, last.args, last.params + (("unread", why),), last.loc)
+            return made
+
     def effect(self, node: ast.Expr) -> None:
         """A call whose value is thrown away: kept for what it does."""
         start = len(self.body)
@@ -208,3 +232,14 @@ class OpaqueLowering:
         for manager in reversed(managers):
             self.op("opaque", (manager, ir.Const(None), ir.Const(None), ir.Const(None)), node, None,
                     (("method", "__exit__"),))
+
+
+def _writes_arguments(callee) -> bool:
+    """Whether a function of the user's writes into what it is passed (it cannot then run
+    unread: s2sgrad would not see the write)."""
+    from .inline import _writes_parameters
+    from .. import frontend
+    try:
+        return _writes_parameters(frontend.parse(callee).tree)
+    except Exception:  # unreadable: assume the worst
+        return True

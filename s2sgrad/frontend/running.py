@@ -43,8 +43,8 @@ def same_code(text: str, filename: str, code: types.CodeType) -> bool:
         module = compile(text, filename, "exec", flags=code.co_flags & _FUTURE, dont_inherit=True)
     except (SyntaxError, ValueError):   # (`nonlocal` needs its enclosing def: the fence says no)
         return True
-    made = [c for c in module.co_consts if isinstance(c, types.CodeType)]
-    return len(made) == 1 and _shape(made[0]) == _shape(code)
+    made = [c for c in module.co_consts if isinstance(c, types.CodeType) and c.co_name == code.co_name]
+    return len(made) == 1 and _shape(made[0]) == _shape(code)     # (a lambda default makes code too)
 
 
 def _shape(code: types.CodeType) -> tuple:

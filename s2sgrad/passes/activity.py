@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import ir, rules
 from ..frontend import templates
-from ..errors import NoRuleError, NotDifferentiableError
+from .. import errors
+from ..errors import Loc, NoRuleError, NotDifferentiableError
 from ..rules.helpers import NO_DERIVATIVE
 from ..rules.numpy import DISCRETE, cast_kind
 
@@ -35,6 +36,8 @@ def differentiable_positions(stmt: ir.Assign) -> tuple:
     differentiates all but the function itself)."""
     if stmt.op == "call":
         return tuple(range(1, len(stmt.args)))
+    if stmt.op == "opaque":         # (followed as if it were differentiated: where a differentiated
+        return tuple(range(len(stmt.args)))      # value flows through one into the output, it is refused)
     if constant_result(stmt):
         return ()
     op = rules.OPS[stmt.op]
@@ -98,7 +101,8 @@ def _refuse_constant_arguments(stmt: ir.Assign, varied: set) -> None:
     if stmt.op == "opaque":
         if any(isinstance(a, ir.Var) and a.name in varied for a in stmt.args):
             args, kwargs = _not_read(stmt)
-            raise NoRuleError(*args, **kwargs)
+            kind = dict(stmt.params).get("unread", ("", "", "NoRuleError"))[2]
+            raise getattr(errors, kind, NoRuleError)(*args, **kwargs)
         return
     op, kept = rules.OPS[stmt.op], set(differentiable_positions(stmt))
     for i, arg in enumerate(stmt.args):
@@ -113,6 +117,9 @@ def _not_read(stmt: ir.Assign) -> tuple:
     """(message, location, hint=...) refusing a differentiated value in code s2sgrad runs
     without reading (frontend/opaque.py)."""
     how = dict(stmt.params)
+    if "unread" in how:           # the user's function, which could not be inlined: say why
+        message, hint, kind, *where = how["unread"]
+        return (message, Loc(*where) if where else stmt.loc), {"hint": hint}
     if "display" in how:
         return ("a dict holding differentiated values is not supported here yet", stmt.loc), \
             {"hint": "pass the dict as an argument (s2sgrad differentiates with respect to dicts), or use "

@@ -2,11 +2,11 @@
 `table.py` (how a rule is written is told there), array methods in `methods.py`, and
 the rules themselves by library: `operators.py` (Python's operators and the runtime's
 helpers), `numpy.py`, `linalg.py`, `helpers.py` (rules of the helpers a gradient calls,
-to differentiate it again) and `scipy_special.py` (registered once the user's program
-has imported SciPy). Importing this package fills the table."""
+to differentiate it again), `scipy_special.py` and `scipy_stats.py` (registered once the
+user's program has imported SciPy). Importing this package fills the table."""
 from .table import (DOMAINS, FOREIGN, KINDS, OPERATORS, OPS, OPTIONAL, SHOWN, BY_OBJECT, Op, Spec,  # noqa: F401
                     adjoint, adjoint_into, alias, check_statics, helper, identity, listing, lookup,
-                    nondifferentiable, optional, partials, positional_names, special, tangent,
+                    nondifferentiable, optional, owner_home, partials, positional_names, special, tangent,
                     transpose)
 from .methods import ATTRIBUTES, COPIED, METHODS, PACKED  # noqa: F401
 from . import operators, numpy, linalg, helpers  # noqa: E402,F401  (fill the table)

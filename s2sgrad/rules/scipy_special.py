@@ -62,6 +62,12 @@ if special is not None:
     def log_softmax_tangent(ans, x, dx, *, axis=None):
         dans = dx - np.sum(np.exp(ans) * dx, axis=axis, keepdims=True)
 
+    @partials(special.ndtr, domain=("real",), sympy="(1 + erf(x / sqrt(2))) / 2")
+    def ndtr(x): return np.exp(-x * x / 2) / np.sqrt(2 * np.pi)
+
+    @partials(special.log_ndtr, domain=("real",), sympy="log((1 + erf(x / sqrt(2))) / 2)")
+    def log_ndtr(x, ans): return np.exp(-x * x / 2 - ans) / np.sqrt(2 * np.pi)
+
     @partials(special.logit, domain=("fraction",), sympy="log(x / (1 - x))")
     def logit(x): return 1 / (x * (1 - x))
 

@@ -51,7 +51,7 @@ class Op:
     into: object = None             # optional template adding into an existing `dx` in place
     into_same: bool = False         # ... usable only when the incoming adjoint is that `dx`
     spec: "Spec" = None             # how the tests prove the rule (shared by its aliases)
-    optional: tuple = ()            # arguments that may be left out (None then)
+    optional: dict = field(default_factory=dict)   # arguments that may be left out -> their default
     outputs: int = 0                # how many values the op returns, when a tuple
     tangent: object = None          # forward mode's template, when a rule gives one (@tangent)
     refuse: object = None           # statics -> why the rule cannot take them (or None), asked when building
@@ -116,11 +116,27 @@ def _name_of(obj) -> str:
                 return "np." + home + obj.__name__
     if module in ("math", "builtins"):
         return ("math." if module == "math" else "") + obj.__name__
+    owner = getattr(obj, "__self__", None)
+    if owner is not None and not inspect.ismodule(owner) and owner_home(owner) is not None:
+        held = owner_home(owner)[1]      # a method of an object a module holds: `norm.logpdf`
+        FOREIGN[held], FOREIGN[f"{held}.{obj.__name__}"] = owner, obj
+        return f"{held}.{obj.__name__}"
     key = obj.__name__              # emitted by its own name, bound (and imported) by it
     while FOREIGN.get(key, obj) is not obj:
         key += "_"
     FOREIGN[key] = obj
     return key
+
+
+def owner_home(owner) -> tuple | None:
+    """(module, name) of a public module that holds `owner` (`("scipy.stats", "norm")`)."""
+    for name in sorted(sys.modules, key=lambda n: (n.count("."), n)):
+        if any(part.startswith("_") for part in name.split(".")):
+            continue
+        for attr, value in vars(sys.modules[name]).items():
+            if value is owner and not attr.startswith("_"):
+                return name, attr
+    return None
 
 
 def identity(obj):
@@ -139,7 +155,7 @@ def _reached(base, dotted: str):
     return base
 
 
-OPTIONAL = {"scipy.special": "scipy_special"}     # a library a user imports -> our rules for it
+OPTIONAL = {"scipy.special": "scipy_special", "scipy.stats": "scipy_stats"}     # a library a user imports -> our rules for it
 _LOADED: set = set()
 
 
@@ -167,7 +183,7 @@ def _signature(rule) -> tuple[tuple, dict, tuple]:
     args = tuple(p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD
                  and p.name not in ("ans", "dans"))
     statics = {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY}
-    optional = tuple(p.name for p in params if p.name in args and p.default is None)
+    optional = {p.name: p.default for p in params if p.name in args and p.default is not p.empty}
     return args, statics, optional
 
 
@@ -272,6 +288,8 @@ def _kind(op: Op) -> str:
 
 def _shown(obj) -> str:
     name = _name_of(obj)
+    if "." in name and name in FOREIGN:              # norm.logpdf -> scipy.stats.norm.logpdf
+        return f"{owner_home(FOREIGN[name].__self__)[0]}.{name}"
     if name in FOREIGN:
         module = getattr(obj, "__module__", None) or "scipy.special"
         return f"{module.replace('._ufuncs', '').replace('._basic', '')}.{obj.__name__}"
