@@ -268,6 +268,49 @@ def _code_named(code, name):
 
 # -- the public transforms ----------------------------------------------------
 
+def _is_method(fn) -> bool:
+    return inspect.ismethod(fn) and inspect.isfunction(fn.__func__)
+
+
+_AS_METHOD_OF: dict = {}     # (function, class) -> the function, named as a method of that class
+
+
+def _function_of(method):
+    """A bound method's function, named as a method of its object's own class (a subclass
+    that inherits it: the methods it calls on `self` are then that class's)."""
+    fn, cls = method.__func__, type(method.__self__)
+    if fn.__qualname__ == f"{cls.__qualname__}.{fn.__name__}":
+        return fn
+    key = (fn, cls)
+    if key not in _AS_METHOD_OF:
+        copy = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+        copy.__qualname__, copy.__kwdefaults__ = f"{cls.__qualname__}.{fn.__name__}", fn.__kwdefaults__
+        _AS_METHOD_OF[key] = copy
+    return _AS_METHOD_OF[key]
+
+
+def _after_self(wrt):
+    """Positions counted from a method's first argument, counted from `self` instead."""
+    shift = (lambda w: w + 1 if isinstance(w, int) and w >= 0 else w)
+    return tuple(map(shift, wrt)) if isinstance(wrt, tuple) else shift(wrt)
+
+
+def _of_method(transform):
+    """`transform(fn, wrt, ...)` taking a bound method too (`grad(model.loss)`): the method's
+    function, differentiated with respect to the same arguments after `self`, is called on
+    the method's object (read as data: its attributes are not differentiated)."""
+    @functools.wraps(transform)
+    def taking(fn, wrt=0, *rest, **options):
+        if not _is_method(fn):
+            return transform(fn, wrt, *rest, **options)
+        made = transform(_function_of(fn), _after_self(wrt), *rest, **options)
+        if isinstance(made, str):
+            return made
+        return functools.wraps(fn)(functools.partial(made, fn.__self__))
+    return taking
+
+
+@_of_method
 def value_and_grad(fn, wrt=0):
     """`fn`'s value and its gradient with respect to `wrt` (an index, a name, or a tuple);
     the result is a function with `fn`'s parameters returning `(value, gradient)`."""
@@ -276,10 +319,12 @@ def value_and_grad(fn, wrt=0):
                              renew=functools.partial(value_and_grad, fn, wrt))
 
 
+@_of_method
 def grad(fn, wrt=0):
     """The gradient of scalar-valued `fn` with respect to `wrt` (an index, a name, or a
     tuple of them); the result is a function with `fn`'s parameters. `fn` may itself be a
-    derivative s2sgrad made of a function of one number: `grad(grad(f))` is f''."""
+    derivative s2sgrad made of a function of one number: `grad(grad(f))` is f''. A bound
+    method (`model.loss`) is differentiated with respect to its own arguments."""
     if hasattr(fn, "__s2sgrad__"):
         return _higher_order(fn, wrt)
     return calls.entry_point(compile_derivative(fn, wrt, "grad"), fn, value=False,
@@ -289,6 +334,9 @@ def grad(fn, wrt=0):
 def vjp(fn, *args, wrt=None):
     """`(fn(*args), pullback)`; `pullback(cotangent)` returns one gradient per differentiated
     argument (all of them by default) and may be called any number of times."""
+    if _is_method(fn):                  # model.loss: the arguments after `self`
+        wrt = tuple(range(len(args))) if wrt is None else wrt
+        return vjp(_function_of(fn), fn.__self__, *args, wrt=_after_self(wrt))
     if wrt is None:
         wrt = tuple(range(len(inspect.signature(fn).parameters)))
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "vjp")
@@ -319,6 +367,9 @@ def jvp(fn, primals, tangents, wrt=None):
     per differentiated argument (all of them by default; for a gradient s2sgrad made, the
     arguments it is taken with respect to), computed by forward mode in the same sweep as
     the value."""
+    if _is_method(fn):
+        wrt = tuple(range(len(primals))) if wrt is None else wrt
+        return jvp(_function_of(fn), (fn.__self__, *primals), tangents, wrt=_after_self(wrt))
     try:
         found = _JVP_ENTRIES.get((id(fn), wrt))
     except TypeError:                          # (wrt a list: no cache)
@@ -387,6 +438,7 @@ def _check_tangents(compiled, args, tangents) -> None:
                              hint="pass tangents shaped like their arguments")
 
 
+@_of_method
 def jacobian(fn, wrt=0, mode="reverse"):
     """A function with `fn`'s parameters returning the Jacobian of `fn` with respect to
     `wrt`: for an output of shape S and an argument of shape A, an array of shape S + A
@@ -465,6 +517,7 @@ def _higher_order(derivative, wrt):
     return higher
 
 
+@_of_method
 def hvp(fn, wrt=0):
     """A function `(*args, tangent)` returning the Hessian of scalar-valued `fn` (with
     respect to `wrt`) times `tangent`, one array shaped like the argument (a tuple of them,
@@ -487,6 +540,7 @@ def hvp(fn, wrt=0):
     return product
 
 
+@_of_method
 def hessian(fn, wrt=0):
     """A function with `fn`'s parameters returning the Hessian of scalar-valued `fn`: for
     one argument of shape A, an array of shape A + A (a vector's: the n x n matrix); for a
@@ -570,6 +624,7 @@ def _copies(args) -> tuple:
     return tuple(np.copy(a) if isinstance(a, np.ndarray) else a for a in args)
 
 
+@_of_method
 def source(fn, wrt=0, kind="grad") -> str:
     """The generated source of `fn`'s derivative (`kind` is "grad", "vjp" or "jvp"; the
     command line also asks for higher derivatives, by a passes.Kind)."""

@@ -525,3 +525,46 @@ def test_a_helper_that_cannot_be_read_runs_on_data_and_is_refused_on_differentia
         s2sgrad.grad(unpacked_loss)(np.arange(4.0) / 4, np.ones((3, 2)))
     assert "`yield`" in str(info.value)
     assert info.value.loc.line == unpack.__code__.co_firstlineno + 3
+
+
+# -- 8. classes and methods -------------------------------------------------------------
+
+class Ridge:
+    def __init__(self, X, y, alpha):
+        self.X, self.y, self.alpha = X, y, alpha
+
+    def predict(self, w):
+        return self.X @ w
+
+    def penalty(self, w):
+        return self.alpha * np.sum(w ** 2)
+
+    def loss(self, w):
+        resid = self.predict(w) - self.y
+        return 0.5 * np.mean(resid ** 2) + self.penalty(w)
+
+
+class LassoLike(Ridge):
+    def penalty(self, w):
+        return self.alpha * np.sum(np.abs(w))
+
+
+def test_a_bound_method_and_the_methods_it_calls():
+    rng = np.random.default_rng(5)
+    model = Ridge(rng.normal(size=(6, 3)), rng.normal(size=6), 0.1)
+    w = rng.normal(size=3)
+    check_grads(model.loss, w)
+    np.testing.assert_allclose(s2sgrad.grad(model.loss)(w), s2sgrad.grad(Ridge.loss, 1)(model, w))
+    value, g = s2sgrad.value_and_grad(model.loss)(w)
+    assert value == model.loss(w)
+    np.testing.assert_allclose(s2sgrad.hessian(model.loss)(w), model.X.T @ model.X / 6 + 0.2 * np.eye(3), atol=1e-12)
+    assert "def grad_loss(self, w):" in s2sgrad.source(model.loss)
+
+
+def test_a_subclass_method_replacing_the_one_inlined_is_caught():
+    rng = np.random.default_rng(5)
+    lasso = LassoLike(rng.normal(size=(6, 3)), rng.normal(size=6), 0.1)
+    w = rng.normal(size=3)
+    check_grads(lasso.loss, w)                           # its own class: its own penalty
+    with pytest.raises(AssertionError, match="replaced by a subclass"):
+        s2sgrad.grad(Ridge.loss, 1)(lasso, w)            # Ridge's code on a LassoLike: refused

@@ -103,6 +103,8 @@ class CallLowering:
         child.scope.constants = {n: a.value for n, a in zip(names, args) if isinstance(a, ir.Const)}
         child.scope.functions = {n: self.scope.bindings[a.name] for n, a in zip(names, args)
                                  if isinstance(a, ir.Var) and callable(self.scope.bindings.get(a.name))}
+        child.scope.classes = {n: self.scope.classes[a.name] for n, a in zip(names, args)
+                               if isinstance(a, ir.Var) and a.name in self.scope.classes}
         fn = child.function()
         mapping = {local: self.namer.fresh(local) for local in sorted(child.scope.locals - set(child.scope.nested))}
         for free in sorted(fn.free - set(child.scope.bindings)):

@@ -296,7 +296,9 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         if obj is not _MISSING:
             raise self.unsupported(node, f"`{ast.unparse(node)}` can only be called here", "")
         if node.attr not in ATTRIBUTES:          # an attribute of an object, read as Python reads it
-            return self.op("attr", (self.expr(node.value),), node, target, (("name", node.attr),))
+            owner = self.expr(node.value)
+            return self.op("attr", (owner,), node, self.named(target, node.attr.strip("_"), (owner,)),
+                           (("name", node.attr),))
         return self.op(ATTRIBUTES[node.attr], (self.expr(node.value),), node, target, ((ir.ATTRIBUTE, node.attr),))
 
     def expr_UnaryOp(self, node, target):
@@ -376,6 +378,11 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
 
     def expr_Call(self, node, target):
         func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in self.scope.classes \
+                and func.value.id not in self.scope.assigned:
+            made = self.own_method(node, target)
+            if made is not None:
+                return made
         if isinstance(func, ast.Attribute) and self.scope.static_object(func.value) is _MISSING:
             return self.method(node, target)
         if isinstance(func, ast.Name) and func.id in self.scope.nested:

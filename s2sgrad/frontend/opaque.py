@@ -62,6 +62,25 @@ class OpaqueLowering:
         return self.op("opaque", args, node, self.named(target, word, args),
                        (("callee", self.dotted(node.func)),) + params)
 
+    def own_method(self, node: ast.Call, target):
+        """`self.predict(w)` inside a method: the class's own method, inlined with `self` passed
+        first; the code checks that the object's class has not replaced it (a subclass's
+        method would be another function). None when the method is not the user's own."""
+        func = node.func
+        cls = self.scope.classes[func.value.id]
+        method = inspect.getattr_static(cls, func.attr, None)
+        if not inspect.isfunction(method) or library(method):
+            return None
+        owner = self.expr(func.value)
+        kind = self.op("attr", (owner,), node, self.named(None, "class", (owner,)), (("name", "__class__"),))
+        found = self.op("attr", (kind,), node, self.named(None, func.attr, ()), (("name", func.attr),))
+        same = self.op("eq", (found, ir.Var(self.bind(func.attr, method))), node)
+        self.op("opaque", (same, ir.Const(f"{cls.__name__}.{func.attr} was replaced by a subclass's method; "
+                                          "take the derivative of the subclass's own method")), node, None,
+                (("statement", "assert"),))
+        call = ast.copy_location(ast.Call(func, [func.value] + list(node.args), node.keywords), node)
+        return self.inline(call, method, target)
+
     def opaque_method(self, node: ast.Call, target):
         """A method call on a value of this function (`rs.randn(3)`, `w.argsort()`)."""
         owner = self.expr(node.func.value)

@@ -34,6 +34,8 @@ class Scope:
         self.bindings: dict = {}       # values an inlined function reads from its own module
         self.free: set = set()         # names read from an enclosing function or the module
         self.functions: dict = {}      # parameters an inlined call gave a function (or module) to
+        self.classes: dict = _own_class(source) if outer is None else {}
+        # parameters known to hold an object of a class (a method's `self`): its methods are inlined
 
     def enclosing(self, name: str) -> bool:
         """Whether `name` is a variable of a function this one is defined in."""
@@ -70,3 +72,17 @@ def _reached(value, node):
         base = _reached(value, node.value)
         return _MISSING if base is _MISSING else getattr(base, node.attr, _MISSING)
     return value
+
+
+def _own_class(source) -> dict:
+    """{first parameter: class} for a method of a class defined at module level (its
+    `__qualname__` names the class), else {}."""
+    fn, tree = source.fn, source.tree
+    parts = getattr(fn, "__qualname__", "").split(".")
+    params = tree.args.posonlyargs + tree.args.args
+    if len(parts) < 2 or "<locals>" in parts or not params or getattr(fn, "__name__", None) != tree.name:
+        return {}
+    owner = getattr(fn, "__globals__", {}).get(parts[0])
+    for part in parts[1:-1]:
+        owner = getattr(owner, part, None)
+    return {params[0].arg: owner} if isinstance(owner, type) else {}
