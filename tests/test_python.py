@@ -568,3 +568,32 @@ def test_a_subclass_method_replacing_the_one_inlined_is_caught():
     check_grads(lasso.loss, w)                           # its own class: its own penalty
     with pytest.raises(AssertionError, match="replaced by a subclass"):
         s2sgrad.grad(Ridge.loss, 1)(lasso, w)            # Ridge's code on a LassoLike: refused
+
+
+def _spring(state, t, k, c):
+    x, v = state
+    return np.array([v, -k * x - c * v])
+
+
+def _step(f, y, t, dt, *args):
+    k1 = f(y, t, *args)
+    k2 = f(y + 0.5 * dt * k1, t + 0.5 * dt, *args)
+    return y + dt * k2
+
+
+def _integrate(f, y0, ts, *args):
+    ys = [y0]
+    for t0, t1 in zip(ts[:-1], ts[1:]):
+        ys.append(_step(f, ys[-1], t0, t1 - t0, *args))
+    return np.stack(ys)
+
+
+def trajectory_error(phys, y0, ts, observed):
+    k, c = phys
+    traj = _integrate(_spring, y0, ts, k, c)
+    return np.sum((traj[:, 0] - observed) ** 2)
+
+
+def test_args_passed_on_through_helpers():
+    ts = np.linspace(0.0, 2.0, 9)
+    check_grads(trajectory_error, np.array([2.0, 0.3]), np.array([1.0, 0.0]), ts, np.cos(1.5 * ts), wrt=(0,))

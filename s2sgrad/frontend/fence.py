@@ -29,11 +29,12 @@ UNSUPPORTED = {
 }
 
 
-def check(source) -> None:
-    """Raise an UnsupportedSyntaxError at the first unsupported construct."""
+def check(source, inlined: bool = False) -> None:
+    """Raise an UnsupportedSyntaxError at the first unsupported construct (a function
+    inlined where it is called may take `*args`: the call says what they are)."""
     fn = source.tree
     args = fn.args
-    for bad, what in ((args.vararg, "*args"), (args.kwarg, "**kwargs")):
+    for bad, what in ((None if inlined else args.vararg, "*args"), (args.kwarg, "**kwargs")):
         if bad is not None:
             raise UnsupportedSyntaxError(f"`{what}` parameters are not supported", source.loc(bad),
                                          hint="name each parameter")

@@ -94,12 +94,15 @@ class CallLowering:
             return self.recursive_call(node, callee, target)
         source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
                                  self.src.closure) if isinstance(callee, ast.FunctionDef) else frontend.parse(callee)
-        fence.check(source)
+        fence.check(source, inlined=True)
         child = type(self)(source, self.namer, outer=self.scope if isinstance(callee, ast.FunctionDef) else None,
                         inlining=self.inlining + (key,), keep_calls=self.keep_calls)
         child.scope.nested = dict(self.scope.nested) if isinstance(callee, ast.FunctionDef) else {}
         args = self.inline_args(node, source.tree, callee)
-        names = [p.arg for p in source.tree.args.posonlyargs + source.tree.args.args + source.tree.args.kwonlyargs]
+        spec = source.tree.args
+        names = [p.arg for p in spec.posonlyargs + spec.args + ([spec.vararg] if spec.vararg else []) + spec.kwonlyargs]
+        if spec.vararg:
+            child.scope.lengths[spec.vararg.arg] = len(self.packed[args[len(spec.posonlyargs + spec.args)].name])
         child.scope.constants = {n: a.value for n, a in zip(names, args) if isinstance(a, ir.Const)}
         child.scope.functions = {n: self.scope.bindings[a.name] for n, a in zip(names, args)
                                  if isinstance(a, ir.Var) and callable(self.scope.bindings.get(a.name))}
@@ -172,28 +175,51 @@ class CallLowering:
             and name not in self.scope.locals
 
     def inline_args(self, node, tree, callee) -> list:
-        """The atoms a call passes for each parameter (defaults filled in)."""
-        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-            raise self.unsupported(node, "`*args` and `**kwargs` in a call are not supported",
-                                   "pass the arguments one by one")
+        """The atoms a call passes for each parameter (defaults filled in; a `*args`
+        parameter gets the tuple of the values left over)."""
+        if any(k.arg is None for k in node.keywords):
+            raise self.unsupported(node, "`**kwargs` in a call is not supported", "pass the arguments by name")
         spec = tree.args
-        params = spec.posonlyargs + spec.args + spec.kwonlyargs
-        if spec.vararg or spec.kwarg:
-            raise self.unsupported(node, "calling a function with `*args` or `**kwargs` parameters is "
-                                         "not supported", "give it named parameters")
-        given = dict(zip([p.arg for p in spec.posonlyargs + spec.args], node.args))
-        if len(node.args) > len(spec.posonlyargs + spec.args):
+        positional = spec.posonlyargs + spec.args
+        params = positional + ([spec.vararg] if spec.vararg else []) + spec.kwonlyargs
+        if spec.kwarg:
+            raise self.unsupported(node, "calling a function with a `**kwargs` parameter is not supported",
+                                   "give it named parameters")
+        passed = self.positional_atoms(node)
+        if len(passed) > len(positional) and not spec.vararg:
             raise self.unsupported(node, "too many arguments in this call", "")
-        given |= {k.arg: k.value for k in node.keywords}
+        given = {p.arg: atom for p, atom in zip(positional, passed)}
+        if spec.vararg:
+            given[spec.vararg.arg] = self.op("tuple", tuple(passed[len(positional):]), node)
+        given |= {k.arg: self.opaque_value(k.value) for k in node.keywords}
         defaults = self.defaults(tree, callee)
         atoms = []
         for p in params:
             if p.arg in given:
-                atoms.append(self.opaque_value(given[p.arg]))     # (a function passed: bound by name)
+                atoms.append(given[p.arg])
             elif p.arg in defaults:
                 atoms.append(defaults[p.arg])
             else:
                 raise self.unsupported(node, f"the call gives no value for `{p.arg}`", "")
+        return atoms
+
+    def positional_atoms(self, node) -> list:
+        """A call's positional arguments as atoms, `*xs` spread where the items of xs are
+        known (a tuple built here, a `*args` parameter); a function passed is bound by name."""
+        atoms = []
+        for arg in node.args:
+            if not isinstance(arg, ast.Starred):
+                atoms.append(self.opaque_value(arg))
+                continue
+            seq = self.expr(arg.value)
+            items = self.packed.get(getattr(seq, "name", None))
+            if items is None and isinstance(arg.value, ast.Name) and arg.value.id in self.scope.lengths:
+                items = [self.op("getitem", (seq, ir.Index((ir.Const(i),))), arg)
+                         for i in range(self.scope.lengths[arg.value.id])]
+            if items is None:
+                raise self.unsupported(arg, "s2sgrad cannot tell how many values this `*` passes",
+                                       "pass them one by one, or as a tuple built where it is passed")
+            atoms += list(items)
         return atoms
 
     def passes_functions(self, node, callee) -> bool:

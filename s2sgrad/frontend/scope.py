@@ -20,7 +20,10 @@ class Scope:
     def __init__(self, source, outer: "Scope | None" = None):
         tree = source.tree
         self.src, self.outer = source, outer
-        self.params = [a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
+        spec = tree.args
+        self.params = [a.arg for a in spec.posonlyargs + spec.args + ([spec.vararg] if spec.vararg else [])
+                       + spec.kwonlyargs]
+        self.lengths: dict = {}        # a `*args` parameter -> how many values the call gave it
         own = list(_own_nodes(tree))
         self.stores = collections.Counter(n.id for n in own if isinstance(n, ast.Name)
                                           and isinstance(n.ctx, ast.Store))

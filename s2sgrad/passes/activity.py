@@ -36,8 +36,9 @@ def differentiable_positions(stmt: ir.Assign) -> tuple:
     differentiates all but the function itself)."""
     if stmt.op == "call":
         return tuple(range(1, len(stmt.args)))
-    if stmt.op == "opaque":         # (followed as if it were differentiated: where a differentiated
-        return tuple(range(len(stmt.args)))      # value flows through one into the output, it is refused)
+    if stmt.op == "opaque" or stmt.op in CONTAINERS:   # followed as if it were differentiated: where a
+        return tuple(range(len(stmt.args)))      # differentiated value flows through one into the output,
+                                                 # it is refused (a container: unless a rule takes it)
     if constant_result(stmt):
         return ()
     op = rules.OPS[stmt.op]
