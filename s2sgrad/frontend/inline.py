@@ -99,10 +99,8 @@ class CallLowering:
                         inlining=self.inlining + (key,), keep_calls=self.keep_calls)
         child.scope.nested = dict(self.scope.nested) if isinstance(callee, ast.FunctionDef) else {}
         args = self.inline_args(node, source.tree, callee)
-        spec = source.tree.args
-        names = [p.arg for p in spec.posonlyargs + spec.args + ([spec.vararg] if spec.vararg else []) + spec.kwonlyargs]
-        if spec.vararg:
-            child.scope.lengths[spec.vararg.arg] = len(self.packed[args[len(spec.posonlyargs + spec.args)].name])
+        args = child.spread(source.tree, args, node)
+        names = child.scope.params
         child.scope.constants = {n: a.value for n, a in zip(names, args) if isinstance(a, ir.Const)}
         child.scope.functions = {n: self.scope.bindings[a.name] for n, a in zip(names, args)
                                  if isinstance(a, ir.Var) and callable(self.scope.bindings.get(a.name))}
@@ -190,7 +188,7 @@ class CallLowering:
             raise self.unsupported(node, "too many arguments in this call", "")
         given = {p.arg: atom for p, atom in zip(positional, passed)}
         if spec.vararg:
-            given[spec.vararg.arg] = self.op("tuple", tuple(passed[len(positional):]), node)
+            given[spec.vararg.arg] = passed[len(positional):]          # (spread into parameters: `spread`)
         given |= {k.arg: self.opaque_value(k.value) for k in node.keywords}
         defaults = self.defaults(tree, callee)
         atoms = []
@@ -203,6 +201,23 @@ class CallLowering:
                 raise self.unsupported(node, f"the call gives no value for `{p.arg}`", "")
         return atoms
 
+    def spread(self, tree, args: list, node) -> list:
+        """A `*args` parameter given n values: n parameters of its own, packed into `args` as
+        the body starts (its items known, so `f(*args)` passes them on); `args` aligned
+        with the parameters again."""
+        spec = tree.args
+        if not spec.vararg:
+            return args
+        split = len(spec.posonlyargs + spec.args)
+        names = [self.namer.fresh(f"{spec.vararg.arg}_{i}") for i in range(len(args[split]))]
+        self.scope.params[split:split + 1] = names
+        self.scope.locals |= set(names)
+        self.defined |= set(names)
+        self.op("tuple", tuple(ir.Var(n) for n in names), tree, target=spec.vararg.arg)
+        self.defined.add(spec.vararg.arg)
+        self.packed[spec.vararg.arg] = tuple(ir.Var(n) for n in names)
+        return args[:split] + list(args[split]) + args[split + 1:]
+
     def positional_atoms(self, node) -> list:
         """A call's positional arguments as atoms, `*xs` spread where the items of xs are
         known (a tuple built here, a `*args` parameter); a function passed is bound by name."""
@@ -213,9 +228,6 @@ class CallLowering:
                 continue
             seq = self.expr(arg.value)
             items = self.packed.get(getattr(seq, "name", None))
-            if items is None and isinstance(arg.value, ast.Name) and arg.value.id in self.scope.lengths:
-                items = [self.op("getitem", (seq, ir.Index((ir.Const(i),))), arg)
-                         for i in range(self.scope.lengths[arg.value.id])]
             if items is None:
                 raise self.unsupported(arg, "s2sgrad cannot tell how many values this `*` passes",
                                        "pass them one by one, or as a tuple built where it is passed")

@@ -23,7 +23,6 @@ class Scope:
         spec = tree.args
         self.params = [a.arg for a in spec.posonlyargs + spec.args + ([spec.vararg] if spec.vararg else [])
                        + spec.kwonlyargs]
-        self.lengths: dict = {}        # a `*args` parameter -> how many values the call gave it
         own = list(_own_nodes(tree))
         self.stores = collections.Counter(n.id for n in own if isinstance(n, ast.Name)
                                           and isinstance(n.ctx, ast.Store))
