@@ -597,3 +597,36 @@ def trajectory_error(phys, y0, ts, observed):
 def test_args_passed_on_through_helpers():
     ts = np.linspace(0.0, 2.0, 9)
     check_grads(trajectory_error, np.array([2.0, 0.3]), np.array([1.0, 0.0]), ts, np.cos(1.5 * ts), wrt=(0,))
+
+
+def starred_unpacking(params, x):
+    *hidden, (W_out, b_out) = params
+    for W, b in hidden:
+        x = np.tanh(x @ W + b)
+    first, *middle, last = [1.0, 2.0, 3.0, 4.0]
+    return np.sum(x @ W_out + b_out) * first + sum(middle) * last
+
+
+def test_starred_unpacking_of_a_tree():
+    rng = np.random.default_rng(0)
+    params = [(rng.normal(size=(3, 4)), rng.normal(size=4)), (rng.normal(size=(4, 4)), rng.normal(size=4)),
+              (rng.normal(size=(4, 1)), np.zeros(1))]
+    check_tree_grad(starred_unpacking, (params, rng.normal(size=(2, 3))), 0)
+
+
+def _layer(x, W, activation=None, kind="dense"):
+    y = x @ W
+    if kind not in ("dense", "linear"):
+        raise ValueError(kind)
+    return activation(y) if activation is not None else y
+
+
+def optional_activation(W, x):
+    hidden = _layer(x, W, np.tanh)
+    out = _layer(hidden, W.T, kind="linear")
+    return np.sum(out ** 2)
+
+
+def test_is_none_and_in_tests_decided_where_the_values_are_known():
+    rng = np.random.default_rng(2)
+    check_grads(optional_activation, rng.normal(size=(3, 3)), rng.normal(size=(4, 3)), wrt=(0,))

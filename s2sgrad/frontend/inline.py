@@ -235,13 +235,16 @@ class CallLowering:
         return atoms
 
     def passes_functions(self, node, callee) -> bool:
-        """Whether a call passes a function (or leaves a parameter to a default that is one):
-        the callee is then inlined, where that function is known."""
-        if any(self.static_value(a) is not _MISSING for a in list(node.args) + [k.value for k in node.keywords]):
+        """Whether a call passes a function, None or a string (or leaves a parameter to a
+        default that is one): the callee is then inlined, where that value is known (a
+        function to call, a `mode` or `x is None` test decided)."""
+        given = list(node.args) + [k.value for k in node.keywords]
+        if any(self.static_value(a) is not _MISSING or isinstance(a, ast.Constant) and
+               (a.value is None or isinstance(a.value, str)) for a in given):
             return True
         defaults = () if isinstance(callee, ast.FunctionDef) else \
             tuple(callee.__defaults__ or ()) + tuple((callee.__kwdefaults__ or {}).values())
-        return any(callable(d) for d in defaults)
+        return any(callable(d) or d is None or isinstance(d, str) for d in defaults)
 
     def defaults(self, tree, callee) -> dict:
         spec = tree.args

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import operator
 
 import numpy as np
 
@@ -214,6 +215,8 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
     def assign_atom(self, target, atom, stmt) -> None:
         if isinstance(target, ast.Name):
             self.op("id", (atom,), stmt, target=self.store(target))
+        elif isinstance(target, (ast.Tuple, ast.List)) and any(isinstance(e, ast.Starred) for e in target.elts):
+            self.assign_starred(target, atom, stmt)
         elif isinstance(target, ast.Tuple):
             packed = self.packed.get(getattr(atom, "name", None))
             if packed is not None and len(packed) != len(target.elts):
@@ -229,6 +232,26 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         else:
             raise self.unsupported(target, "only names, tuples of names and array items can be "
                                            "assigned to", "assign to a local variable")
+
+    def assign_starred(self, target, atom, stmt) -> None:
+        """`first, *rest, last = xs`: the names before and after the starred one take items
+        counted from each end, the starred one the slice between (a list, as in Python)."""
+        elts = target.elts
+        k = next(i for i, e in enumerate(elts) if isinstance(e, ast.Starred))
+        after = len(elts) - k - 1
+        packed = self.packed.get(getattr(atom, "name", None))
+        for i, elt in enumerate(elts):
+            if i == k:
+                stop = ir.Const(-after) if after else None
+                part = self.op("getitem", (atom, ir.Index((ir.Slice(ir.Const(k) if k else None, stop),))), stmt)
+                self.assign_atom(elt.value, self.op("opaque", (part,), stmt, None,
+                                                    (("callee", self.bind("list", list)),))
+                                 if packed is not None else part, stmt)
+                continue
+            index = i if i < k else i - len(elts)
+            item = packed[index] if packed is not None else \
+                self.op("getitem", (atom, ir.Index((ir.Const(index),))), stmt)
+            self.assign_atom(elt, item, stmt)
 
     def subscript_target(self, node):
         if not (isinstance(node.value, ast.Name) and node.value.id in self.scope.locals):
@@ -322,6 +345,8 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         return value
 
     def expr_Compare(self, node, target):
+        if len(node.ops) == 1 and type(node.ops[0]) in (ast.Is, ast.IsNot, ast.In, ast.NotIn):
+            return self.identity_test(node, target)
         if any(type(op) not in COMPARE for op in node.ops):
             raise self.unsupported(node, "only the comparisons <, <=, >, >=, == and != are "
                                          "supported", "compare with those")
@@ -332,6 +357,23 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
                  for a, op, b in zip([node.left] + node.comparators, node.ops, node.comparators)]
         return self.expr_BoolOp(ast.BoolOp(ast.And(), pairs, lineno=node.lineno,
                                            col_offset=node.col_offset), target)
+
+    def identity_test(self, node, target):
+        """`x is None`, `f is not None`, `mode in ("a", "b")`: decided here where both sides
+        are known (a function a helper was given), else run as Python runs it."""
+        op, right = node.ops[0], node.comparators[0]
+        left = self.static_value(node.left)
+        if isinstance(node.left, ast.Name) and node.left.id in self.scope.constants \
+                and node.left.id not in self.scope.assigned:
+            left = self.scope.constants[node.left.id]             # a literal a helper was given
+        if left is not _MISSING and isinstance(right, ast.Constant) and isinstance(op, (ast.Is, ast.IsNot)):
+            return ir.Const((left is right.value) == isinstance(op, ast.Is))
+        name = {ast.Is: "is_", ast.IsNot: "is_not", ast.In: "contains", ast.NotIn: "contains"}[type(op)]
+        a, b = self.opaque_value(node.left), self.opaque_value(right)
+        args = (b, a) if name == "contains" else (a, b)
+        found = self.op("opaque", args, node, None if isinstance(op, ast.NotIn) else target,
+                        (("callee", f"{self.bind('operator', operator)}.{name}"),))
+        return self.op("not", (found,), node, target) if isinstance(op, ast.NotIn) else found
 
     def expr_into(self, node, name, stmt) -> None:
         atom = self.expr(node, target=name)

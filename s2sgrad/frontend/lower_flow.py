@@ -58,6 +58,9 @@ class FlowLowering:
 
     def stmt_If(self, node):
         cond = self.expr(node.test)
+        if isinstance(cond, ir.Const) and not isinstance(cond.value, tuple) and not self.exit_flags(node):
+            self.body += self.block(node.body if cond.value else node.orelse)     # known here: one branch
+            return
         body, orelse = self.block(node.body), self.block(node.orelse)
         self.body.append(ir.If(cond, tuple(body), tuple(orelse), self.src.loc(node)))
 
@@ -230,8 +233,10 @@ class FlowLowering:
         self.leave_loop(node, loop)
 
     def expr_IfExp(self, node, target):
-        result = target or self.fresh_temp("choice")
         cond = self.expr(node.test)
+        if isinstance(cond, ir.Const) and not isinstance(cond.value, tuple):     # known here: one arm
+            return self.expr(node.body if cond.value else node.orelse, target)
+        result = target or self.fresh_temp("choice")
         arms = []
         for branch in (node.body, node.orelse):
             saved, self.body = self.body, []
