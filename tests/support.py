@@ -1,6 +1,7 @@
 """Shared test helpers: finite differences, and user functions written to real files."""
 from __future__ import annotations
 
+import copy
 import importlib.util
 import itertools
 import os
@@ -90,3 +91,84 @@ def derive(fn, wrt: tuple, kind: str, single: bool, stop_after: str = "buffers",
     request = passes.Request(wrt, passes.kind_of(kind), single, shapes=shapes, optimized=optimized,
                              callees=api.callee_derivative)
     return passes.derivative(fn, request, stop_after)
+
+
+# -- trees: gradients of lists, tuples, dicts, namedtuples, dataclasses, objects --------
+
+def _paths(tree, path=()):
+    """Every float entry of a tree, as (path to its leaf, index in the leaf)."""
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            yield from _paths(value, path + (key,))
+    elif isinstance(tree, (list, tuple)):
+        for i, value in enumerate(tree):
+            yield from _paths(value, path + (i,))
+    elif isinstance(tree, (float, np.ndarray)):
+        for k in np.ndindex(np.shape(tree)):
+            yield path, k
+    elif hasattr(tree, "__dict__"):
+        for key, value in vars(tree).items():
+            if isinstance(value, (float, np.ndarray, list, tuple, dict)) and not isinstance(value, str):
+                yield from _paths(value, path + (key,))
+
+
+def _get(tree, path):
+    for p in path:
+        tree = tree[p] if isinstance(tree, (dict, list, tuple)) else getattr(tree, p)
+    return tree
+
+
+def _moved(tree, path, k, step):
+    tree = copy.deepcopy(tree)
+    if not path:
+        return tree + step if isinstance(tree, float) else _bump(tree, k, step)
+    parent = _get(tree, path[:-1])
+    leaf = _get(parent, path[-1:])
+    new = leaf + step if isinstance(leaf, float) else _bump(leaf, k, step)
+    if isinstance(parent, tuple):
+        items = list(parent)
+        items[path[-1]] = new
+        rebuilt = type(parent)(*items) if hasattr(parent, "_fields") else tuple(items)
+        return _moved_parent(tree, path[:-1], rebuilt)
+    if isinstance(parent, (list, dict)):
+        parent[path[-1]] = new
+    else:
+        setattr(parent, path[-1], new)
+    return tree
+
+
+def _moved_parent(tree, path, new):
+    if not path:
+        return new
+    parent = _get(tree, path[:-1])
+    if isinstance(parent, tuple):
+        items = list(parent)
+        items[path[-1]] = new
+        return _moved_parent(tree, path[:-1], type(parent)(*items) if hasattr(parent, "_fields") else tuple(items))
+    if isinstance(parent, (list, dict)):
+        parent[path[-1]] = new
+    else:
+        setattr(parent, path[-1], new)
+    return tree
+
+
+def _bump(array, k, step):
+    array = np.array(array, dtype=float)
+    array[k] += step
+    return array
+
+
+def check_tree_grad(fn, args, i, eps=1e-6, grad=None, rtol=1e-5, atol=1e-7):
+    """s2sgrad's gradient with respect to the tree args[i] (or `grad`, when given) against
+    central differences, entry by entry, and the gradient in the tree's own types."""
+    grad = s2sgrad.grad(fn, i)(*args) if grad is None else grad
+    assert type(grad) is type(args[i]) or np.ndim(args[i]) == 0
+    for path, k in _paths(args[i]):
+        up = list(args)
+        up[i] = _moved(args[i], path, k, eps)
+        down = list(args)
+        down[i] = _moved(args[i], path, k, -eps)
+        want = (fn(*up) - fn(*down)) / (2 * eps)
+        got = np.asarray(_get(grad, path), dtype=float)[k]
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=f"at {path} {k}")
+    return grad

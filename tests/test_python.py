@@ -13,7 +13,7 @@ from s2sgrad import NoRuleError, UnsupportedSyntaxError
 
 special = pytest.importorskip("scipy.special")
 
-from .support import check_grads
+from .support import check_grads, check_tree_grad
 
 W = np.array([0.3, 0.7, 1.2])
 
@@ -286,7 +286,6 @@ def test_an_objects_attribute_named_like_an_arrays_is_the_objects():
 
 # -- 2. parameters as trees -------------------------------------------------------------
 
-import copy                                    # noqa: E402
 import dataclasses                             # noqa: E402
 from collections import namedtuple             # noqa: E402
 
@@ -306,85 +305,6 @@ class Plain:
         self.weights = np.array([0.5, -0.25, 1.0])
         self.bias = 0.1
         self.activation = np.tanh
-
-
-def _paths(tree, path=()):
-    """Every float entry of a tree, as (path to its leaf, index in the leaf)."""
-    if isinstance(tree, dict):
-        for key, value in tree.items():
-            yield from _paths(value, path + (key,))
-    elif isinstance(tree, (list, tuple)):
-        for i, value in enumerate(tree):
-            yield from _paths(value, path + (i,))
-    elif isinstance(tree, (float, np.ndarray)):
-        for k in np.ndindex(np.shape(tree)):
-            yield path, k
-    elif hasattr(tree, "__dict__"):
-        for key, value in vars(tree).items():
-            if isinstance(value, (float, np.ndarray, list, tuple, dict)) and not isinstance(value, str):
-                yield from _paths(value, path + (key,))
-
-
-def _get(tree, path):
-    for p in path:
-        tree = tree[p] if isinstance(tree, (dict, list, tuple)) else getattr(tree, p)
-    return tree
-
-
-def _moved(tree, path, k, step):
-    tree = copy.deepcopy(tree)
-    if not path:
-        return tree + step if isinstance(tree, float) else _bump(tree, k, step)
-    parent = _get(tree, path[:-1])
-    leaf = _get(parent, path[-1:])
-    new = leaf + step if isinstance(leaf, float) else _bump(leaf, k, step)
-    if isinstance(parent, tuple):
-        items = list(parent)
-        items[path[-1]] = new
-        rebuilt = type(parent)(*items) if hasattr(parent, "_fields") else tuple(items)
-        return _moved_parent(tree, path[:-1], rebuilt)
-    if isinstance(parent, (list, dict)):
-        parent[path[-1]] = new
-    else:
-        setattr(parent, path[-1], new)
-    return tree
-
-
-def _moved_parent(tree, path, new):
-    if not path:
-        return new
-    parent = _get(tree, path[:-1])
-    if isinstance(parent, tuple):
-        items = list(parent)
-        items[path[-1]] = new
-        return _moved_parent(tree, path[:-1], type(parent)(*items) if hasattr(parent, "_fields") else tuple(items))
-    if isinstance(parent, (list, dict)):
-        parent[path[-1]] = new
-    else:
-        setattr(parent, path[-1], new)
-    return tree
-
-
-def _bump(array, k, step):
-    array = np.array(array, dtype=float)
-    array[k] += step
-    return array
-
-
-def check_tree_grad(fn, args, i, eps=1e-6):
-    """s2sgrad's gradient with respect to the tree args[i] against central differences,
-    entry by entry, and the gradient in the tree's own types."""
-    grad = s2sgrad.grad(fn, i)(*args)
-    assert type(grad) is type(args[i])
-    for path, k in _paths(args[i]):
-        up = list(args)
-        up[i] = _moved(args[i], path, k, eps)
-        down = list(args)
-        down[i] = _moved(args[i], path, k, -eps)
-        want = (fn(*up) - fn(*down)) / (2 * eps)
-        got = np.asarray(_get(grad, path), dtype=float)[k]
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7, err_msg=f"at {path} {k}")
-    return grad
 
 
 def mlp_loss(params, x, y):
