@@ -137,6 +137,10 @@ class CallLowering:
         own derivative, compiled once for each set of differentiated arguments. A tuple
         result must be unpacked right away (`a, b = f(x)`)."""
         source = frontend.parse(callee)
+        if _effects_of(callee, type(self), (callee,)):
+            raise self.unsupported(node, f"`{callee.__name__}` calls itself and draws random numbers, prints or "
+                                         "calls what s2sgrad runs unread; its derivative would run those again",
+                                   "draw the numbers outside it and pass them in")
         if source.tree.args.kwonlyargs:
             raise self.unsupported(node, f"`{callee.__name__}` has keyword-only parameters; calls kept as "
                                          "calls (recursion) take positional ones only",
@@ -294,7 +298,30 @@ def _stands_alone(callee, lowerer) -> bool:
         fn = lowering.function()
     except Exception:  # anything it cannot do alone, inlining may still do
         return False
+    if _has_effects(fn, lowerer):
+        return False              # inlined: its draws and prints run once, where the caller runs them
     return not aliasing.reaches_parameters(fn, lowering.augmented)   # else inlined: the caller sees it
+
+
+def _has_effects(fn, lowerer, seen=()) -> bool:
+    """Whether lowered code runs an effect (ir.EFFECTS: a random draw, a print), itself or in
+    a function it keeps as a call: its own derivative would run it again."""
+    for s in ir.walk_all(fn.body):
+        if isinstance(s, ir.Assign) and s.op in ir.EFFECTS:
+            return True
+        if isinstance(s, ir.Assign) and s.op == "call" and isinstance(s.args[0], ir.Var):
+            callee = fn.bindings.get(s.args[0].name)
+            if inspect.isfunction(callee) and callee not in seen and _effects_of(callee, lowerer, seen + (callee,)):
+                return True
+    return False
+
+
+def _effects_of(callee, lowerer, seen) -> bool:
+    try:
+        source = frontend.parse(callee)
+        return _has_effects(lowerer(source, inlining=(source.fn,)).function(), lowerer, seen)
+    except Exception:  # unreadable: it will not be kept as a call anyway
+        return False
 
 
 @functools.lru_cache(maxsize=512)

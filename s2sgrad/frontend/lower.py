@@ -23,7 +23,7 @@ from ..ir import aliasing, names
 from ..ir.names import RESERVED, Namer
 from ..rules.methods import ATTRIBUTES, COPIED, METHODS, PACKED
 from .inline import CallLowering
-from .opaque import OpaqueLowering, library
+from .opaque import MUTATING_METHODS, OpaqueLowering, library
 from .scope import Scope
 from .lower_flow import Exit, FlowLowering, _own_nodes, _returns
 from ..errors import NoRuleError, UndefinedNameError, UnsupportedSyntaxError
@@ -319,6 +319,9 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         if obj is not _MISSING:
             raise self.unsupported(node, f"`{ast.unparse(node)}` can only be called here", "")
         if node.attr not in ATTRIBUTES:          # an attribute of an object, read as Python reads it
+            if node.attr in MUTATING_METHODS:
+                raise self.unsupported(node, f"`{ast.unparse(node)}` changes a value in place, which s2sgrad "
+                                             "cannot follow", "make a new value instead (`y = np.sort(y)`)")
             owner = self.expr(node.value)
             return self.op("attr", (owner,), node, self.named(target, node.attr.strip("_"), (owner,)),
                            (("name", node.attr),))
@@ -335,6 +338,14 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         return self.op(names[type(node.op)], (self.expr(node.operand),), node, target)
 
     def expr_BinOp(self, node, target):
+        if _sequence_display(node.left) or _sequence_display(node.right) or \
+                isinstance(node.op, ast.Mod) and isinstance(node.left, (ast.Constant, ast.JoinedStr)):
+            # [a] + [b], [x] * 3, "%f" % x: Python's operation on lists, tuples and strings, run as it is
+            name = {ast.Add: "add", ast.Mult: "mul", ast.Mod: "mod"}.get(type(node.op))
+            if name is None:
+                raise self.unsupported(node, "this operation on a list or string is not supported", "")
+            args = (self.expr(node.left), self.expr(node.right))
+            return self.op("opaque", args, node, target, (("callee", f"{self.bind('operator', operator)}.{name}"),))
         chain = [node]                 # a + b + c + ...: lowered in a loop, not by recursion
         while isinstance(chain[-1].left, ast.BinOp):
             chain.append(chain[-1].left)
@@ -586,6 +597,10 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
 
     def unsupported(self, node, message, hint):
         return self.error(UnsupportedSyntaxError, node, message, hint)
+
+
+def _sequence_display(node) -> bool:
+    return isinstance(node, (ast.List, ast.ListComp, ast.Tuple))
 
 
 def _as_def(name: str, node: ast.Lambda) -> ast.FunctionDef:

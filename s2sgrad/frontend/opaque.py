@@ -23,9 +23,13 @@ from __future__ import annotations
 import ast
 import inspect
 import logging
+import operator
 import pprint
+import random
 import sys
 import warnings
+
+import numpy as np
 
 from .. import ir
 from ..errors import SourceUnavailableError, UnsupportedSyntaxError
@@ -37,6 +41,13 @@ LEAVES_ARGUMENTS = {print, warnings.warn, pprint.pprint, logging.debug, logging.
                     logging.error, logging.critical, logging.exception, logging.log}
 # functions called for their effect that surely do not change what they are passed
 LOGGER_METHODS = {"debug", "info", "warning", "error", "critical", "exception", "log"}
+MUTATING_METHODS = {"sort", "fill", "shuffle", "reverse", "extend", "insert", "pop", "popitem", "remove",
+                    "clear", "update", "setdefault", "put", "resize", "itemset", "setflags", "partition",
+                    "append", "add", "discard", "__setitem__", "__delitem__", "__iadd__", "__imul__"}
+# methods that change the object they belong to (or what they are passed): refused whatever
+# is done with their result, since s2sgrad cannot follow the change
+MUTATING_FUNCTIONS = {np.random.shuffle, np.copyto, np.put, np.place, np.putmask, np.fill_diagonal,
+                      np.put_along_axis, random.shuffle, operator.setitem, operator.delitem, setattr, delattr}
 
 
 def library(obj) -> bool:
@@ -54,6 +65,7 @@ class OpaqueLowering:
 
     def opaque_call(self, node: ast.Call, obj, target):
         """A call of a function s2sgrad does not read, or of a function held in a variable."""
+        self.refuse_changes(node, obj)
         args, params = self.opaque_args(node)
         word = ast.unparse(node.func).rsplit(".", 1)[-1]
         if obj is _MISSING:                   # a variable of this function holding a function
@@ -83,6 +95,7 @@ class OpaqueLowering:
 
     def opaque_method(self, node: ast.Call, target):
         """A method call on a value of this function (`rs.randn(3)`, `w.argsort()`)."""
+        self.refuse_changes(node, None)
         owner = self.expr(node.func.value)
         args, params = self.opaque_args(node)
         return self.op("opaque", (owner, *args), node, self.named(target, node.func.attr, (owner, *args)),
@@ -94,6 +107,20 @@ class OpaqueLowering:
             target = self.namer.fresh(names.temp_base(word, args, self.scope.locals))
             self.temps.add(target)
         return target
+
+    def refuse_changes(self, node: ast.Call, obj) -> None:
+        """Refuse a call that changes a value of the function in place (`y.sort()`,
+        `np.copyto(y, x)`, `map(np.random.shuffle, ...)`): s2sgrad cannot follow the change."""
+        func = node.func
+        owner = self.scope.static_object(func.value) if isinstance(func, ast.Attribute) else _MISSING
+        method = func.attr if isinstance(func, ast.Attribute) and not inspect.ismodule(owner) else None
+        passed = [a.value if isinstance(a, ast.Starred) else a for a in node.args] + [k.value for k in node.keywords]
+        changes = method in MUTATING_METHODS or any(obj is f for f in MUTATING_FUNCTIONS) and passed or \
+            any(any(self.static_value(a) is f for f in MUTATING_FUNCTIONS) for a in passed)
+        if changes:
+            raise self.unsupported(node, f"`{ast.unparse(func)}(...)` changes a value in place, which s2sgrad "
+                                         "cannot follow", "make a new value instead (`y = np.sort(y)`, "
+                                                          "`idx = rng.permutation(idx)`)")
 
     def opaque_args(self, node: ast.Call):
         """The call's arguments as atoms (keyword values last) and how to pass them."""
@@ -141,8 +168,12 @@ class OpaqueLowering:
             base = base.value
         if not isinstance(base, ast.Name):
             raise self.unsupported(func, f"`{ast.unparse(func)}` cannot be called here", "")
-        bound = self.bind(base.id, self.src.lookup(base.id))
-        return bound + ast.unparse(func)[len(base.id):]
+        value = self.src.lookup(base.id)
+        if base.id in getattr(self.src.fn, "__globals__", {}) and base.id not in self.src.closure \
+                and not inspect.ismodule(value):
+            self.scope.free.add(base.id)     # a global of the module: read when the code runs (it may change)
+            return ast.unparse(func)
+        return self.bind(base.id, value) + ast.unparse(func)[len(base.id):]
 
     def inline_or_run(self, node: ast.Call, callee, target):
         """A call of the user's own function, inlined; where its code cannot be (a `try`,

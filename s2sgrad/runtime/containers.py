@@ -46,7 +46,12 @@ def call_jvp(fn, *args, wrt):
 
 @helper(linear=())
 def common_length(*seqs):
-    """How many times `zip(*seqs)` turns (the number of items of a plain sequence)."""
+    """How many times `zip(*seqs)` turns (the number of items of a plain sequence). The
+    generated loop reads items by position: a dict (whose loop walks its keys) is refused."""
+    for s in seqs:
+        if isinstance(s, (dict, set, frozenset)):
+            raise TypeError(f"s2sgrad loops over a sequence by position, and this is a {type(s).__name__}: "
+                            "loop over list(d), d.keys(), d.values() or d.items() instead")
     return min(len(s) for s in seqs)
 
 
