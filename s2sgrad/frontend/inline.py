@@ -316,12 +316,20 @@ def _has_effects(fn, lowerer, seen=()) -> bool:
     return False
 
 
+_CHECKING: set = set()   # callees whose effects are being looked for (lowering one meets its own calls)
+
+
 def _effects_of(callee, lowerer, seen) -> bool:
+    if callee in _CHECKING:
+        return False      # the check already under way looks at this function's body
+    _CHECKING.add(callee)
     try:
         source = frontend.parse(callee)
         return _has_effects(lowerer(source, inlining=(source.fn,)).function(), lowerer, seen)
     except Exception:  # unreadable: it will not be kept as a call anyway
         return False
+    finally:
+        _CHECKING.discard(callee)
 
 
 @functools.lru_cache(maxsize=512)
