@@ -316,7 +316,8 @@ def value_and_grad(fn, wrt=0):
     the result is a function with `fn`'s parameters returning `(value, gradient)`."""
     return calls.entry_point(compile_derivative(fn, wrt, "grad"), fn, value=True,
                              specialize=_specializer(fn, wrt, "grad"),
-                             renew=functools.partial(value_and_grad, fn, wrt))
+                             renew=functools.partial(value_and_grad, fn, wrt),
+                             size_one=functools.partial(_size_one, fn, wrt))
 
 
 @_of_method
@@ -328,7 +329,17 @@ def grad(fn, wrt=0):
     if hasattr(fn, "__s2sgrad__"):
         return _higher_order(fn, wrt)
     return calls.entry_point(compile_derivative(fn, wrt, "grad"), fn, value=False,
-                             specialize=_specializer(fn, wrt, "grad"), renew=functools.partial(grad, fn, wrt))
+                             specialize=_specializer(fn, wrt, "grad"), renew=functools.partial(grad, fn, wrt),
+                             size_one=functools.partial(_size_one, fn, wrt))
+
+
+def _size_one(fn, wrt, *args):
+    """`(value, gradient)` of a function whose output is an array holding one number (shape
+    (1,), (1, 1)), as autograd gives: its vjp along a cotangent of ones."""
+    wrt = wrt if isinstance(wrt, tuple) else (wrt,)
+    out, pullback = vjp(fn, *args, wrt=wrt)
+    grads = pullback(np.ones_like(out))
+    return out, grads if len(wrt) > 1 else grads[0]
 
 
 def vjp(fn, *args, wrt=None):

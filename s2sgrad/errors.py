@@ -84,3 +84,18 @@ class NotDifferentiableError(S2SGradError, TypeError):
 
 class ShapeError(S2SGradError, ValueError):
     """A value of the wrong shape, such as a non-scalar output given to `grad`."""
+
+
+def rule_hint(name: str) -> str:
+    """The help of a refusal of `name`, a function with no derivative rule: the decorators
+    that give it one, when it is a name a rule can be given to (`np.foo`, `my_fn`); for a
+    function made by a call (`make_vjp(f)(x)`), name it first."""
+    if not all(part.isidentifier() for part in name.split(".")):
+        return (f"`{name}` makes the function it calls; give that function a name at module level "
+                "(`name = ...`) and a rule with @s2sgrad.adjoint(name), or compute it outside the "
+                "differentiated function")
+    return (f"give it one with a decorator (`s2sgrad rules` lists the supported functions):\n"
+            f"    @s2sgrad.adjoint({name})\n"
+            f"    def {name.rsplit('.', 1)[-1]}_rule(ans, x, dans):\n"
+            f"        dx = ...  # the adjoint of x, from dans (the adjoint of ans = {name}(x))\n"
+            f"  or, if it has no derivative: s2sgrad.nondifferentiable({name})")

@@ -303,7 +303,7 @@ LOWERING = [
     (unwrap_fn, NoRuleError, ValueError, "np.unwrap", ["np.unwrap", "no derivative rule", "np.unwrap(x"]),
     (math_sin_fn, NoRuleError, ValueError, "math.erf", ["math.erf", "no derivative rule"]),
     (own_call_fn, UnsupportedSyntaxError, SyntaxError, "again(t * 0.5)", ["`again`", "recursion"]),
-    (keyword_fn, UnsupportedSyntaxError, SyntaxError, "k)", ["`axis`", "constant"]),
+    (keyword_fn, UnsupportedSyntaxError, SyntaxError, "k)", ["`axis`", "known when s2sgrad compiles"]),
     (view_write_fn, UnsupportedSyntaxError, SyntaxError, "b[0] = 1.0", ["`a`", "`b`", "share memory"]),
     (before_assign_fn, UnsupportedSyntaxError, SyntaxError, "z * x", ["`z`", "before it is assigned"]),
     (undefined_global_fn, S2SGradError, Exception, "not_defined_anywhere",

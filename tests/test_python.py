@@ -550,3 +550,88 @@ def optional_activation(W, x):
 def test_is_none_and_in_tests_decided_where_the_values_are_known():
     rng = np.random.default_rng(2)
     check_grads(optional_activation, rng.normal(size=(3, 3)), rng.normal(size=(4, 3)), wrt=(0,))
+
+
+# -- 9. outputs holding one number in an array ------------------------------------------
+
+def least_squares_1x1(w, X, y):
+    r = X @ w.reshape(-1, 1) - y.reshape(-1, 1)
+    return r.T @ r / len(y)              # shape (1, 1), as a textbook writes it
+
+
+def energy_keepdims(x):
+    return np.sum(np.sin(x) * x, keepdims=True)     # shape (1,)
+
+
+def test_outputs_of_shape_1_or_1x1_are_taken_as_scalars():
+    rng = np.random.default_rng(3)
+    w, X, y = rng.normal(size=3), rng.normal(size=(5, 3)), rng.normal(size=5)
+    check_tree_grad(least_squares_1x1, (w, X, y), 0)
+    check_tree_grad(energy_keepdims, (w,), 0)
+    value, (dw, dy) = s2sgrad.value_and_grad(least_squares_1x1, (0, 2))(w, X, y)
+    assert np.shape(value) == (1, 1)
+    np.testing.assert_allclose(value, least_squares_1x1(w, X, y))
+    np.testing.assert_allclose(dy, 2 * (y - X @ w) / len(y))
+
+
+def test_an_output_of_several_numbers_is_still_refused():
+    with pytest.raises(s2sgrad.ShapeError, match=r"returned an array of shape \(3,\)"):
+        s2sgrad.grad(lambda x: x * 2)(W)
+
+
+def _polar(r, theta):
+    return r * np.cos(theta), r * np.sin(theta)
+
+
+def to_cartesian(r, theta):
+    return _polar(r, theta)                 # a helper's tuple passed on as it is
+
+
+def arc_energy(r, theta):
+    x, y = to_cartesian(r, theta)
+    both = to_cartesian(r, 2 * theta)
+    return np.sum(x * y) + np.sum(both[0] ** 2 * both[1])
+
+
+def test_a_helpers_tuple_returned_directly():
+    rng = np.random.default_rng(4)
+    r, theta = rng.uniform(0.5, 2.0, size=4), rng.normal(size=4)
+    check_grads(to_cartesian, r, theta)
+    check_tree_grad(arc_energy, (r, theta), 0)
+    check_tree_grad(arc_energy, (r, theta), 1)
+
+
+# -- errors that say what to do ------------------------------------------------------------
+
+def uses_pullback_as_a_name(x):
+    pullback = np.sin(x)
+    return pullback * x
+
+
+def test_a_variable_named_pullback_is_the_users_own():
+    x = np.array([0.4, 1.3])
+    check_grads(uses_pullback_as_a_name, x)
+    assert "def pullback_2(" in s2sgrad.source(uses_pullback_as_a_name, kind="vjp")
+
+
+def _made(fn):
+    def applied(x):
+        return fn(x) + x
+    return applied
+
+
+def calls_a_made_function(x):
+    return np.sum(_made(np.sin)(x))
+
+
+def repeats_computed(x):
+    return np.sum(np.repeat(x, int(np.sum(x))))
+
+
+def test_refusals_give_valid_advice():
+    with pytest.raises(NoRuleError) as caught:
+        s2sgrad.grad(calls_a_made_function)(W)
+    assert "give that function a name at module level" in str(caught.value)
+    assert "_rule(" not in str(caught.value)      # no `def _made(np.sin)_rule`
+    with pytest.raises(UnsupportedSyntaxError, match="`repeats` must be known when s2sgrad compiles"):
+        s2sgrad.grad(repeats_computed)(W)

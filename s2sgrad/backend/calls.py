@@ -41,13 +41,14 @@ class Derived(NamedTuple):
         return self.of() if isinstance(self.of, weakref.ref) else self.of
 
 
-def entry_point(compiled, fn, value: bool, specialize=None, renew=None):
+def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one=None):
     """The function `grad(fn)` (value=False) or `value_and_grad(fn)` (value=True) returns.
     With `specialize` (shape key -> generated function), derivatives whose code depends on
     shapes dispatch on the arguments' shapes to a version compiled for them. With `renew`
     (-> a new entry point), a call made after what the derivative was built from changed
     (a helper redefined, `fn.__code__` replaced: running.Depends) first turns this entry
-    point into the new one, as Python would run the new code."""
+    point into the new one, as Python would run the new code. `size_one` (arguments ->
+    (value, gradients)) takes the gradient of an output of shape (1,) or (1, 1)."""
     params = list(inspect.signature(fn).parameters.values())
     names = [p.name for p in params]
     if any(n.startswith("_s2s_") for n in names):
@@ -69,13 +70,16 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None):
         lines += [f"    _s2s_key = ({key})",
                   "    _s2s_fn = _s2s_table.get(_s2s_key) or _s2s_specialize(_s2s_key)"]
         impl = "_s2s_fn"
+    given = ', '.join(names)
     lines += ["    try:",
-              f"        _s2s_value, _s2s_grads = {impl}({', '.join(names)})",
+              f"        _s2s_value, _s2s_grads = {impl}({given})",
+              "        _s2s_one = (_s2s_type(_s2s_value) is not _s2s_float and _s2s_type(_s2s_value) is not "
+              "_s2s_float64 and _s2s_check_scalar(_s2s_value))",
               "    except Exception:",
-              f"        _s2s_explain({', '.join(names)})",
-              "        raise",
-              "    if _s2s_type(_s2s_value) is not _s2s_float and _s2s_type(_s2s_value) is not _s2s_float64: "
-              "_s2s_check_scalar(_s2s_value)"]
+              f"        _s2s_one = _s2s_explain({given})",
+              "        if not _s2s_one: raise",
+              "    if _s2s_one:",
+              f"        _s2s_value, _s2s_grads = _s2s_size_one({given})"]
     if compiled.single:
         lines += [f"    if _s2s_type(_s2s_grads) is not _s2s_float or _s2s_type({wrt[0]}) is not _s2s_float:",
                   f"        _s2s_grads = _s2s_own(_s2s_grads, {wrt[0]}, {every})",
@@ -89,9 +93,10 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None):
                  "_s2s_float64": np.float64, "_s2s_ndarray": np.ndarray, "_s2s_float": float,
                  "_s2s_type": type,
                  "_s2s_check_float": partial(check_float, compiled=compiled),
-                 "_s2s_check_scalar": partial(check_scalar, compiled=compiled),
+                 "_s2s_check_scalar": partial(check_scalar, compiled=compiled, one=size_one is not None),
+                 "_s2s_size_one": size_one,
                  "_s2s_check_real": partial(check_real, compiled=compiled),
-                 "_s2s_explain": partial(explain_failure, fn, compiled)}
+                 "_s2s_explain": partial(explain_failure, fn, compiled, size_one is not None)}
     if dispatch:
         table: dict = {}
         namespace |= {"_s2s_table": table, "_s2s_specialize": partial(_specialized, table, specialize,
@@ -227,14 +232,15 @@ def abstract_arguments(params: list, key: tuple) -> dict:
     return out
 
 
-def explain_failure(fn, compiled, *args) -> None:
-    """The generated code raised: if the cause is a non-scalar output, say that instead."""
+def explain_failure(fn, compiled, one: bool, *args) -> bool:
+    """The generated code raised: if the cause is a non-scalar output, say that instead.
+    True where the output holds one number in an array (shape (1,) or (1, 1)): `grad`
+    then takes it as a scalar (`one`), through the function's vjp."""
     try:
         value = fn(*args)
     except Exception:  # the user's own function fails too: let the original error speak
-        return
-    if np.ndim(value) != 0:
-        check_scalar(value, compiled)
+        return False
+    return np.ndim(value) != 0 and check_scalar(value, compiled, one)
 
 
 def _parameter_list(params) -> str:
@@ -317,11 +323,15 @@ def check_real(values, compiled) -> None:
                                               "and pass only real arguments")
 
 
-def check_scalar(value, compiled) -> None:
-    """Raise unless `grad`'s output is a real scalar."""
+def check_scalar(value, compiled, one: bool = False) -> bool:
+    """Raise unless `grad`'s output is a real scalar, or (`one`) an array holding one number:
+    True for such an array, whose gradient is then taken again with a cotangent of its shape
+    (the code made for a scalar seeds it with 1.0, which not every rule broadcasts)."""
     check_real(value, compiled)
     if np.ndim(value) == 0:
-        return
+        return False
+    if one and np.size(value) == 1 and isinstance(value, np.ndarray):
+        return True
     raise ShapeError(f"grad needs a function with a scalar output; this one returned an array of "
                      f"shape {np.shape(value)}", compiled.ir.loc,
                      hint="for a non-scalar output use s2sgrad.vjp(fn, *args) and call the "

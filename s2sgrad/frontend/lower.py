@@ -17,7 +17,7 @@ import operator
 
 import numpy as np
 
-from .. import frontend, ir, rules
+from .. import errors, frontend, ir, rules
 from . import fence
 from ..ir import aliasing, names
 from ..ir.names import RESERVED, Namer
@@ -147,6 +147,8 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
             value = tuple(self.expr(e) for e in node.value.elts)   # outputs stay items
         else:
             value = self.expr(node.value)
+            if len(self.inlining) < 2 and getattr(value, "name", None) in self.packed:
+                value = self.packed[value.name]          # `return g(x)`, g returning a tuple
         self.body.append(ir.Return(value, self.src.loc(node)))
 
     def return_items(self, node) -> None:
@@ -575,22 +577,18 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
             value = self.scope.static_object(node)
         if isinstance(value, STATIC_TYPES):
             return value
-        raise self.unsupported(node, f"the value of `{key}` must be a constant", f"write {key}=0, say")
+        raise self.unsupported(node, f"the value of `{key}` must be known when s2sgrad compiles",
+                               f"give `{key}` a number written here, or a name of the module bound to one")
 
     def no_rule(self, node, obj):
         """A call to a function with no rule: name it, its argument, and the decorators
         that would give it one."""
         name = ast.unparse(node.func)
-        short = name.rsplit(".", 1)[-1]
         first = ast.unparse(node.args[0]) if node.args else "x"
         return self.error(
             NoRuleError, node.func,
             f"`{name}` has no derivative rule, so the derivative cannot flow through `{name}({first}, ...)`",
-            f"give it one with a decorator (`s2sgrad rules` lists the supported functions):\n"
-            f"    @s2sgrad.adjoint({name})\n"
-            f"    def {short}_rule(ans, x, dans):\n"
-            f"        dx = ...  # the adjoint of x, from dans (the adjoint of ans = {name}(x))\n"
-            f"  or, if it has no derivative: s2sgrad.nondifferentiable({name})")
+            errors.rule_hint(name))
 
     def error(self, cls, node, message, hint):
         return cls(message, self.src.loc(node), hint=hint)

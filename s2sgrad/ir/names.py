@@ -6,7 +6,7 @@ import keyword
 
 from .. import ir, rules, runtime
 
-RESERVED = {"np", "math", "pullback", "tape"} | {h.__name__ for h in runtime.HELPERS}   # generated code's own
+RESERVED = {"np", "math", "tape"} | {h.__name__ for h in runtime.HELPERS}   # generated code's own
 
 
 class Namer:

@@ -136,11 +136,7 @@ def _not_read(stmt: ir.Assign) -> tuple:
     name, loc = how["callee"], stmt.loc
     call = loc.text[loc.col:loc.end_col] if loc and loc.end_col else name
     return (f"`{name}` has no derivative rule, so the derivative cannot flow through `{call}`", stmt.loc), \
-        {"hint": f"give it one with a decorator (`s2sgrad rules` lists the supported functions):\n"
-                 f"    @s2sgrad.adjoint({name})\n"
-                 f"    def {name.rsplit('.', 1)[-1]}_rule(ans, x, dans):\n"
-                 f"        dx = ...  # the adjoint of x, from dans (the adjoint of ans = {name}(x))\n"
-                 f"  or, if it has no derivative: s2sgrad.nondifferentiable({name})"}
+        {"hint": errors.rule_hint(name)}
 
 
 def _argument_name(op, position: int) -> str:

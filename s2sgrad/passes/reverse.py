@@ -47,6 +47,7 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
     *forward, ret = fn.body
     sweep = Reverse(fn, active_values(fn, wrt))
     sweep.namer.taken.add(name)
+    back = sweep.namer.fresh("pullback")      # (before any other name: a user's `pullback` stays theirs)
     out = ret.value
     if kind == "grad" and isinstance(out, tuple):
         raise NotDifferentiableError("`grad` needs one scalar output, but this function returns "
@@ -69,9 +70,9 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
         return ir.Function(name, params, (*forward, *backward, ir.Return(value)), fn.loc, temps,
                            fn.free, _doc(fn, wrt, kind, flows), derived, fn.bindings,
                            fn.companions)
-    pullback = ir.Function("pullback", (seed.name,), (*backward, ir.Return(grads)), fn.loc, temps,
+    pullback = ir.Function(back, (seed.name,), (*backward, ir.Return(grads)), fn.loc, temps,
                            derived=derived)
-    body = (*forward, ir.Def(pullback), ir.Return((value, ir.Var("pullback"))))
+    body = (*forward, ir.Def(pullback), ir.Return((value, ir.Var(back))))
     return ir.Function(name, fn.params, body, fn.loc, temps, fn.free, _doc(fn, wrt, kind, flows),
                        derived, fn.bindings, fn.companions)
 
