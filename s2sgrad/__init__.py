@@ -8,12 +8,12 @@
     def erf(ans, x, dans):
         dx = dans * 2.0 / np.sqrt(np.pi) * np.exp(-x ** 2)
 """
-from .api import grad, hessian, hvp, jacobian, jvp, source, value_and_grad, vjp
+from .api import elementwise_grad, grad, hessian, hvp, jacobian, jvp, source, value_and_grad, vjp
 from .rules import adjoint, nondifferentiable, partials, tangent
 from .errors import (NoRuleError, NotDifferentiableError, S2SGradError, ShapeError,
                      SourceUnavailableError, UnsupportedSyntaxError)
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source", "verify", "verify_rule", "Report", "adjoint", "partials", "tangent",
+__all__ = ["grad", "value_and_grad", "elementwise_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "source", "verify", "verify_rule", "Report", "adjoint", "partials", "tangent",
            "nondifferentiable",
            "S2SGradError", "UnsupportedSyntaxError",
            "NoRuleError", "NotDifferentiableError", "ShapeError", "SourceUnavailableError"]

@@ -508,7 +508,7 @@ def _higher_order(derivative, wrt):
         raise NotDifferentiableError("grad of a derivative takes it again with respect to the same, single "
                                      "argument", loc, hint="for several arguments use s2sgrad.hessian")
     chain = chain + ("forward",)
-    kind = passes.Kind("grad", forwards=len(chain) - 1)
+    kind = passes.Kind("grad", forwards=len(chain) - 1, summed=chain[0] == "elementwise")
     compile_derivative(fn, (position,), kind)                   # (errors now, not when called)
     names = list(inspect.signature(fn).parameters)
 
@@ -526,6 +526,47 @@ def _higher_order(derivative, wrt):
     higher.__name__ = "d" * len(chain) + "_" + fn.__name__
     higher.__s2sgrad__ = calls.Derived(fn, (position,), True, chain)
     return higher
+
+
+def elementwise_grad(fn, wrt=0):
+    """The gradient of the sum of `fn`'s output, whatever its shape: for a function applied
+    entry by entry (np.tanh, a user's activation), the derivative at each entry, shaped like
+    the argument. `elementwise_grad(elementwise_grad(f))` is the second derivative at each
+    entry (forward mode over it, along ones), and so on."""
+    made = getattr(fn, "__s2sgrad__", None)
+    if made is None:
+        positions = _indices(fn, wrt if isinstance(wrt, tuple) else (wrt,))
+        return _elementwise(fn, positions, not isinstance(wrt, tuple), ("elementwise",))
+    loc = compile_derivative(made.fn, made.positions, "vjp").ir.loc
+    if made.chain[0] != "elementwise":
+        raise NotDifferentiableError("elementwise_grad of a derivative takes an elementwise_grad", loc,
+                                     hint="write elementwise_grad(elementwise_grad(f))")
+    if not made.single or _indices(made.fn, (wrt,)) != made.positions:
+        raise NotDifferentiableError("elementwise_grad of an elementwise_grad takes it again with respect to "
+                                     "the same, single argument", loc,
+                                     hint="use s2sgrad.hessian or s2sgrad.hvp for mixed derivatives")
+    return _elementwise(made.fn, made.positions, True, made.chain + ("forward",))
+
+
+def _elementwise(fn, positions, single, chain):
+    """elementwise_grad's function: the summed gradient, then forward mode over it along
+    ones, once per "forward" in `chain`."""
+    kind = passes.Kind("grad", forwards=len(chain) - 1, summed=True)
+    which = positions[0] if single else positions
+    compile_derivative(fn, which, kind)                     # (errors now, not when called)
+
+    def elementwise(*args):
+        compiled = compile_derivative(fn, which, kind)      # (the running code's)
+        args = calls.arguments(compiled, args)
+        out = compiled.fn(*args, *[np.ones_like(args[positions[0]])] * (len(chain) - 1))
+        for _ in chain[1:]:
+            out = out[1]                       # the tangent of what the sweep before returned
+        if single:
+            return calls.own(out[1], args[positions[0]], args)
+        return calls.own_all(out[1], [args[p] for p in positions], args)
+    elementwise.__name__ = "elementwise_" + "d" * len(chain) + "_" + fn.__name__
+    elementwise.__s2sgrad__ = calls.Derived(fn, positions, single, chain)
+    return elementwise
 
 
 @_of_method

@@ -635,3 +635,67 @@ def test_refusals_give_valid_advice():
     assert "_rule(" not in str(caught.value)      # no `def _made(np.sin)_rule`
     with pytest.raises(UnsupportedSyntaxError, match="`repeats` must be known when s2sgrad compiles"):
         s2sgrad.grad(repeats_computed)(W)
+
+
+# -- 10. derivatives of functions applied entry by entry ------------------------------------
+
+def my_tanh(x):
+    y = np.exp(-2.0 * x)
+    return (1.0 - y) / (1.0 + y)
+
+
+def leaky_layers(x, w):
+    for _ in range(3):
+        x = np.where(x > 0, x, 0.1 * x) * w + np.sin(x)
+    return x
+
+
+def _column_fd(fn, args, i, eps=1e-6):
+    """d sum(fn) / d args[i], entry by entry, by central differences."""
+    out = np.zeros_like(args[i])
+    for k in range(args[i].size):
+        up, down = list(args), list(args)
+        step = np.zeros_like(args[i])
+        step.flat[k] = eps
+        up[i], down[i] = args[i] + step, args[i] - step
+        out.flat[k] = (np.sum(fn(*up)) - np.sum(fn(*down))) / (2 * eps)
+    return out
+
+
+def test_elementwise_grad_to_the_sixth_order_against_sympy():
+    sympy = pytest.importorskip("sympy")
+    t = sympy.Symbol("t")
+    x = np.linspace(-2.0, 2.0, 7)
+    d = my_tanh
+    for order in range(1, 7):
+        d = s2sgrad.elementwise_grad(d)
+        want = sympy.lambdify(t, sympy.diff(sympy.tanh(t), t, order))(x)
+        np.testing.assert_allclose(d(x), want, rtol=1e-9, atol=1e-9, err_msg=f"order {order}")
+
+
+def test_elementwise_grad_of_a_loop_with_respect_to_two_arguments():
+    rng = np.random.default_rng(5)
+    x, w = rng.normal(size=(2, 3)), rng.uniform(0.5, 1.5, size=3)
+    dx, dw = s2sgrad.elementwise_grad(leaky_layers, (0, 1))(x, w)
+    np.testing.assert_allclose(dx, _column_fd(leaky_layers, (x, w), 0), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dw, _column_fd(leaky_layers, (x, w), 1), rtol=1e-6, atol=1e-8)
+    first = s2sgrad.elementwise_grad(leaky_layers)
+    second = s2sgrad.elementwise_grad(first)(x, w)
+    np.testing.assert_allclose(second, _column_fd(first, (x, w), 0), rtol=1e-5, atol=1e-7)
+
+
+def spread(x):
+    return x * np.arange(3.0) + np.cumsum(x * np.ones(3)) ** 2     # one number in, three out
+
+
+def test_elementwise_grad_seeds_ones_of_the_outputs_shape():
+    # sum(spread(x)) = 3x + (1 + 4 + 9) x**2: 3 + 28x, then 28
+    assert s2sgrad.elementwise_grad(spread)(0.5) == pytest.approx(3 + 28 * 0.5)
+    assert s2sgrad.grad(s2sgrad.elementwise_grad(spread))(0.5) == pytest.approx(28.0)
+
+
+def test_elementwise_grad_of_other_derivatives_is_refused():
+    with pytest.raises(s2sgrad.NotDifferentiableError, match="takes an elementwise_grad"):
+        s2sgrad.elementwise_grad(s2sgrad.grad(lambda x: np.sum(my_tanh(x))))
+    with pytest.raises(s2sgrad.NotDifferentiableError, match="the same, single argument"):
+        s2sgrad.elementwise_grad(s2sgrad.elementwise_grad(leaky_layers), 1)

@@ -29,11 +29,13 @@ def pipeline(fn, request: Request) -> list:
     if kind.of is not None:                   # a derivative of a derivative s2sgrad made
         sweep = partial(again.run, wrt=wrt, single=single, origin=fn, kind=kind, callees=callees)
     elif kind.forwards:                       # forward mode over the gradient (Hessians)
-        sweep = partial(_higher, wrt=wrt, single=single, origin=fn, forwards=kind.forwards, callees=callees)
+        sweep = partial(_higher, wrt=wrt, single=single, origin=fn, forwards=kind.forwards, callees=callees,
+                        summed=kind.summed)
     elif kind.mode == "jvp":
         sweep = partial(forward.run, wrt=wrt, callees=callees)
     else:
-        sweep = partial(reverse.run, wrt=wrt, kind=kind.mode, single=single, origin=fn, callees=callees)
+        sweep = partial(reverse.run, wrt=wrt, kind=kind.mode, single=single, origin=fn, callees=callees,
+                        summed=kind.summed)
     optimized, shapes, first = request.optimized, request.shapes, not kind.higher
     stages = [
         ("lower", lambda _: lower.lower(request.source or frontend.parse(fn), keep_calls=first)),
@@ -80,11 +82,11 @@ def _same_if_equal(new: ir.Function, old) -> ir.Function:
     return new
 
 
-def _higher(fn: ir.Function, wrt, single, origin, forwards: int, callees) -> ir.Function:
+def _higher(fn: ir.Function, wrt, single, origin, forwards: int, callees, summed=False) -> ir.Function:
     """The gradient, then forward mode over it `forwards` times (each along the same
     parameters, whose earlier tangents stay fixed): Hessian-vector products, and the
     second and third derivatives of functions of one number."""
-    result = again.gradient(fn, wrt, single, origin, callees)
+    result = again.gradient(fn, wrt, single, origin, callees, summed)
     for _ in range(forwards):
         result = optimize.run(forward.run(result, wrt, over_reverse=True, callees=callees))
     return result

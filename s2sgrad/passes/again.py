@@ -78,9 +78,10 @@ def run(fn: ir.Function, wrt: tuple, single: bool, origin, kind, callees=None) -
         return by_symmetry(fn, inner, inner_single, wrt, origin, callees)
 
 
-def gradient(fn: ir.Function, wrt: tuple, single: bool, origin, callees=None) -> ir.Function:
-    """f's gradient IR, optimized: what a second derivative differentiates."""
-    return optimize.run(reverse.run(fn, wrt, "grad", single, origin, callees))
+def gradient(fn: ir.Function, wrt: tuple, single: bool, origin, callees=None, summed=False) -> ir.Function:
+    """f's gradient IR (of the sum of its output, `summed`), optimized: what a second
+    derivative differentiates."""
+    return optimize.run(reverse.run(fn, wrt, "grad", single, origin, callees, summed))
 
 
 def by_symmetry(fn: ir.Function, inner: tuple, inner_single: bool, wrt: tuple, origin, callees=None) -> ir.Function:

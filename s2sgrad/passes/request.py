@@ -34,6 +34,7 @@ class Kind:
     mode: str = "grad"         # the derivative made last: "grad" | "vjp" | "jvp"
     forwards: int = 0          # after a gradient: forward mode over it this many times
     of: Of | None = None       # the derivative differentiated, when not the function itself
+    summed: bool = False       # a gradient of the sum of the output (elementwise_grad): any shape
 
     def __post_init__(self):
         if self.mode not in ("grad", "vjp", "jvp"):
@@ -48,6 +49,8 @@ class Kind:
     def __str__(self):
         if self.of is not None:
             return f"{self.mode} of {self.of}"
+        if self.summed:
+            return " over ".join(["forward"] * self.forwards + ["elementwise grad"])
         return " over ".join(["forward"] * self.forwards + [self.mode]) if self.forwards else self.mode
 
 

@@ -33,10 +33,11 @@ from .dce import drop_dead
 
 
 def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
-        origin=None, callees=None) -> ir.Function:
+        origin=None, callees=None, summed: bool = False) -> ir.Function:
     """The derivative of `fn` (lowered from the Python function `origin`) with respect to
     the parameters named in `wrt`; `callees` compiles the vjps of the functions it calls
-    (named_calls.run)."""
+    (named_calls.run). `summed`: a gradient of the sum of the output, which may have any
+    shape (its seed is an array of ones shaped like it)."""
     fn = tape.count_turns(fn)
     flows = any(isinstance(s, ir.NESTED) for s in fn.body)
     name = Namer(_taken(fn)).fresh(f"{kind}_{fn.name}")
@@ -54,11 +55,15 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
                                      f"{len(out)} values", ret.loc,
                                      hint="use s2sgrad.vjp with one cotangent per output, or "
                                           "return one value")
-    if kind == "grad":
+    ones = []
+    if kind == "grad" and summed and isinstance(out, ir.Var):
+        seed = ir.Var(sweep.namer.fresh("d" + out.name))
+        ones = [ir.Assign(seed.name, "np.ones_like", (out,), (), ret.loc)]   # d(sum(out)) / d(out)
+    elif kind == "grad":
         seed = ir.Const(1.0)
     else:
         seed = ir.Var(sweep.namer.fresh("d" + out.name if isinstance(out, ir.Var) else "dout"))
-    sweep.out = sweep.seed(out, seed, ret.loc) + sweep.block(forward)
+    sweep.out = ones + sweep.seed(out, seed, ret.loc) + sweep.block(forward)
     sweep.out[:0] = [ir.Assign(d, "list", ()) for d in sweep.dtapes.values()]
     grads = tuple(sweep.gradient(p, fn.loc) for p in wrt)
     temps = frozenset(fn.temps | sweep.temps)
