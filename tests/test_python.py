@@ -699,3 +699,25 @@ def test_elementwise_grad_of_other_derivatives_is_refused():
         s2sgrad.elementwise_grad(s2sgrad.grad(lambda x: np.sum(my_tanh(x))))
     with pytest.raises(s2sgrad.NotDifferentiableError, match="the same, single argument"):
         s2sgrad.elementwise_grad(s2sgrad.elementwise_grad(leaky_layers), 1)
+
+
+# -- 7. imports inside the function ----------------------------------------------------------
+
+def imports_inside(x):
+    import math
+    import numpy.linalg
+    import scipy.special as sps
+    from scipy.special import logsumexp as lse
+    from numpy import sin
+    return np.sum(x) * math.pi + lse(x) + numpy.linalg.norm(sin(x)) + np.sum(sps.log_ndtr(x))
+
+
+def imports_what_is_missing(x):
+    import no_such_module_anywhere  # noqa: F401
+    return x
+
+
+def test_imports_inside_the_function_bind_their_names():
+    check_grads(imports_inside, np.array([0.5, -1.0, 2.0]))
+    with pytest.raises(UnsupportedSyntaxError, match="this import fails"):
+        s2sgrad.grad(imports_what_is_missing)(1.0)

@@ -21,8 +21,6 @@ UNSUPPORTED = {
     ast.YieldFrom: ("generators (`yield from`) cannot be differentiated", "return an array instead"),
     ast.Await: ("`await` cannot be differentiated", "compute the value before calling"),
     ast.Delete: ("`del` is not supported", "remove the `del` statement"),
-    ast.Import: ("imports inside the function are not supported", "import at module level"),
-    ast.ImportFrom: ("imports inside the function are not supported", "import at module level"),
     ast.NamedExpr: ("the walrus operator `:=` is not supported", "assign on a line of its own"),
     ast.Set: ("sets are not supported", "use arrays"),
     ast.Match: ("`match` statements are not supported", "use arithmetic or np.where"),

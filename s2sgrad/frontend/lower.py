@@ -108,6 +108,11 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
     def stmt_Pass(self, node):
         pass
 
+    def stmt_Import(self, node):
+        pass            # its names were bound when the function was read (scope.py)
+
+    stmt_ImportFrom = stmt_Import
+
     def stmt_Expr(self, node):
         call = node.value
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append" \

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ast
 import collections
+import importlib
 
 from . import _MISSING
+from ..errors import UnsupportedSyntaxError
 from .lower_flow import _own_nodes
 
 
@@ -36,6 +38,7 @@ class Scope:
         self.bindings: dict = {}       # values an inlined function reads from its own module
         self.free: set = set()         # names read from an enclosing function or the module
         self.functions: dict = {}      # parameters an inlined call gave a function (or module) to
+        self.imported = _imported(source, own)   # names the function's own `import` statements bind
         self.classes: dict = _own_class(source) if outer is None else {}
         # parameters known to hold an object of a class (a method's `self`): its methods are inlined
 
@@ -55,6 +58,8 @@ class Scope:
             base = base.value
         if isinstance(base, ast.Name) and base.id in self.functions and base.id not in self.assigned:
             return _reached(self.functions[base.id], node)
+        if isinstance(base, ast.Name) and base.id in self.imported and base.id not in self.assigned:
+            return _reached(self.imported[base.id], node)
         if not isinstance(base, ast.Name) or base.id in self.locals:
             return _MISSING
         return self.src.resolve(node)
@@ -66,6 +71,35 @@ class Scope:
         while scope is not None and id(callee) not in scope.def_defaults:
             scope = scope.outer
         return scope.def_defaults[id(callee)] if scope is not None else None
+
+
+def _imported(source, own) -> dict:
+    """{name: module or object} for the `import` statements written in the function: they
+    are run once, when s2sgrad reads it (a module is imported once in Python too), and
+    the names they bind are known from then on, as a module-level import's are."""
+    found = {}
+    for node in own:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            try:
+                found |= _bound_by(node, getattr(source.fn, "__globals__", {}).get("__package__"))
+            except ImportError as error:
+                raise UnsupportedSyntaxError(f"this import fails: {error}", source.loc(node),
+                                             hint="install the module, or import what exists") from None
+    return found
+
+
+def _bound_by(node, package) -> dict:
+    """The names one import statement binds, and their values."""
+    if isinstance(node, ast.Import):
+        bound = {}
+        for alias in node.names:
+            module = importlib.import_module(alias.name)          # `import a.b` binds `a`
+            top = alias.name.partition(".")[0]
+            bound[alias.asname or top] = module if alias.asname else importlib.import_module(top)
+        return bound
+    module = importlib.import_module("." * node.level + (node.module or ""), package)
+    return {alias.asname or alias.name: getattr(module, alias.name) if hasattr(module, alias.name)
+            else importlib.import_module(f"{module.__name__}.{alias.name}") for alias in node.names}
 
 
 def _reached(value, node):
