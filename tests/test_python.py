@@ -721,3 +721,56 @@ def test_imports_inside_the_function_bind_their_names():
     check_grads(imports_inside, np.array([0.5, -1.0, 2.0]))
     with pytest.raises(UnsupportedSyntaxError, match="this import fails"):
         s2sgrad.grad(imports_what_is_missing)(1.0)
+
+
+# -- 5. functools.partial --------------------------------------------------------------------
+
+def _weighted_sq(x, a, b=1.0, c=0.0):
+    return np.sum(a * x ** 2) * b + c
+
+
+def partial_losses(x):
+    import functools
+    scaled = functools.partial(_weighted_sq, a=2.0)
+    fixed = functools.partial(_weighted_sq, x, 3.0, c=1.0)
+    dot_x = functools.partial(np.dot, x)
+    again = functools.partial(fixed, b=4.0)
+    return scaled(x) + scaled(x, b=3.0) + scaled(x, a=0.5) + fixed(0.5) + dot_x(np.sin(x)) + again()
+
+
+def partial_passed_on(x):
+    import functools
+    f = functools.partial(_weighted_sq, a=2.0)
+    return _apply(f, x)
+
+
+def _apply(fn, x):
+    return fn(x)
+
+
+def partial_of_a_changing_value(x):
+    import functools
+    total = 0.0
+    for i in range(3):
+        if i == 0:
+            f = functools.partial(_weighted_sq, a=i + 1.0)
+        total = total + f(x)
+    return total
+
+
+def keyword_that_is_no_parameter(x):
+    return _weighted_sq(x, 1.0, d=2.0)
+
+
+def test_functools_partial_is_the_call_it_stands_for():
+    check_grads(partial_losses, np.array([0.5, -1.0, 2.0]))
+
+
+@pytest.mark.parametrize("fn, words", [
+    (partial_passed_on, "follows where it is called by its name"),
+    (partial_of_a_changing_value, "`i` is given to functools.partial and changes later"),
+    (keyword_that_is_no_parameter, "`_weighted_sq` takes no parameter `d`"),    # (was silently dropped)
+])
+def test_partials_s2sgrad_cannot_follow_are_refused(fn, words):
+    with pytest.raises(UnsupportedSyntaxError, match=words):
+        s2sgrad.grad(fn)(np.array([0.5, -1.0]))

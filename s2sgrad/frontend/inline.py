@@ -193,6 +193,12 @@ class CallLowering:
         given = {p.arg: atom for p, atom in zip(positional, passed)}
         if spec.vararg:
             given[spec.vararg.arg] = passed[len(positional):]          # (spread into parameters: `spread`)
+        by_name = {p.arg for p in spec.args + spec.kwonlyargs}
+        for k in node.keywords:             # (as Python would raise a TypeError)
+            if k.arg not in by_name or k.arg in given:
+                what = "no parameter" if k.arg not in by_name else "its value already for the parameter"
+                raise self.unsupported(k, f"`{tree.name}` takes {what} `{k.arg}`", "pass each parameter once, "
+                                                                                       "by its own name")
         given |= {k.arg: self.opaque_value(k.value) for k in node.keywords}
         defaults = self.defaults(tree, callee)
         atoms = []

@@ -12,6 +12,7 @@ A rule's own source is lowered the same way (templates.py).
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import operator
 
@@ -68,6 +69,7 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         self.loops = []              # the flags of the loops being lowered, innermost last
         self.augmented = []          # statements written by `x op= v` (in place for arrays)
         self.packed = {}             # temporaries holding a tuple built here: their items
+        self.partials = {}           # names given functools.partial(g, ...): the call that made them
         self.unpacking = None        # a call whose tuple result is unpacked into names
 
     # -- the function and its statements --------------------------------
@@ -171,6 +173,12 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
     def stmt_Assign(self, node):
         if len(node.targets) == 1 and isinstance(node.value, ast.Lambda) and isinstance(node.targets[0], ast.Name):
             return self.stmt_FunctionDef(_as_def(node.targets[0].id, node.value))     # f = lambda x: ...
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and self.is_partial(node.value):
+            if self.scope.stores[node.targets[0].id] > 1:
+                raise self.unsupported(node, f"`{node.targets[0].id}` is given a functools.partial and assigned "
+                                             "again", "give each partial a name of its own")
+            self.partials[node.targets[0].id] = node.value       # f = partial(g, a): f(b) is g(a, b)
+            return None
         if len(node.targets) == 1:
             return self.assign(node.targets[0], node.value, node)
         value = self.expr(node.value)
@@ -279,6 +287,24 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
             raise self.unsupported(node, f"`{type(node).__name__}` expressions are not supported",
                                    "rewrite it with arithmetic and NumPy calls")
         return handler(node, target)
+
+    def is_partial(self, node) -> bool:
+        """Whether `node` is `functools.partial(g, ...)` with values that keep them (names
+        assigned once): a call of it is then the call of g it stands for."""
+        if not (isinstance(node, ast.Call) and node.args and self.scope.static_object(node.func) is functools.partial):
+            return False
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            raise self.unsupported(node, "functools.partial with *args or **kwargs is not supported",
+                                   "give partial its arguments one by one")
+        in_loops = {n.id for loop in ast.walk(self.src.tree) if isinstance(loop, (ast.For, ast.While))
+                    for n in ast.walk(loop) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        changing = sorted({n.id for part in (*node.args[1:], *(k.value for k in node.keywords))
+                           for n in ast.walk(part) if isinstance(n, ast.Name)
+                           and (self.scope.stores[n.id] > 1 or n.id in in_loops)})
+        if changing:
+            raise self.unsupported(node, f"`{changing[0]}` is given to functools.partial and changes later, "
+                                         "which s2sgrad does not follow", "give it a name of its own")
+        return True
 
     def expr_Lambda(self, node, target):
         raise self.unsupported(node, "a lambda is supported where it is given a name (`f = lambda x: ...`)",
@@ -445,6 +471,8 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
                 return made
         if isinstance(func, ast.Attribute) and self.scope.static_object(func.value) is _MISSING:
             return self.method(node, target)
+        if isinstance(func, ast.Name) and func.id in self.partials:
+            return self.expr_Call(_partial_call(self.partials[func.id], node), target)
         if isinstance(func, ast.Name) and func.id in self.scope.nested:
             return self.inline(node, self.scope.nested[func.id], target)
         if isinstance(func, ast.Name) and self.scope.outer is not None and func.id in self.scope.outer.nested:
@@ -554,6 +582,9 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         return ir.Var(target)
 
     def read_name(self, node: ast.Name) -> ir.Var:
+        if node.id in self.partials:
+            raise self.unsupported(node, f"`{node.id}` holds a functools.partial, which s2sgrad follows where "
+                                         "it is called by its name, not as a value", f"call `{node.id}(...)` here")
         if node.id not in self.defined:
             raise self.unsupported(node, f"`{node.id}` is used before it is assigned", "")
         return ir.Var(node.id)
@@ -611,6 +642,14 @@ def _as_def(name: str, node: ast.Lambda) -> ast.FunctionDef:
     extra = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
     body = [ast.copy_location(ast.Return(node.body), node.body)]
     return ast.copy_location(ast.FunctionDef(name, node.args, body, [], None, None, **extra), node)
+
+
+def _partial_call(made: ast.Call, call: ast.Call) -> ast.Call:
+    """A call of `f = functools.partial(g, a, k=v)`, `f(b, k=w)`, as the call of g it stands
+    for: `g(a, b, k=w)` (the call's keywords over the partial's)."""
+    given = {k.arg for k in call.keywords}
+    keywords = [k for k in made.keywords if k.arg not in given] + list(call.keywords)
+    return ast.copy_location(ast.Call(made.args[0], [*made.args[1:], *call.args], keywords), call)
 
 
 def _is_docstring(stmt) -> bool:
