@@ -774,3 +774,27 @@ def test_functools_partial_is_the_call_it_stands_for():
 def test_partials_s2sgrad_cannot_follow_are_refused(fn, words):
     with pytest.raises(UnsupportedSyntaxError, match=words):
         s2sgrad.grad(fn)(np.array([0.5, -1.0]))
+
+
+# -- 10. grad called inside a function that is differentiated -----------------------------------
+
+def _phase(x, w):
+    return np.sum(np.sin(w * x))
+
+
+def gradient_penalty(w, x):
+    g = s2sgrad.grad(_phase, 1)(x, w)                     # with respect to another argument
+    value, g_w = s2sgrad.value_and_grad(_phase, wrt=1)(x, w)
+    return np.sum(g ** 2) + value * np.sum(g_w)
+
+
+def gradient_of_itself(x):
+    return np.sum(s2sgrad.grad(_phase)(x, x) ** 2)      # with respect to the same one
+
+
+def test_grad_written_inside_a_differentiated_function():
+    w, x = np.array([0.3, 0.7, -1.1]), np.array([1.0, 2.0, 0.5])
+    check_grads(gradient_penalty, w, x)
+    check_grads(gradient_of_itself, x)
+    with pytest.raises(UnsupportedSyntaxError, match="second derivative"):
+        s2sgrad.hessian(gradient_of_itself)(x)

@@ -167,7 +167,27 @@ class CallLowering:
             raise self.unsupported(node, f"`{name}` returns a tuple; unpack it where it is called",
                                    f"write `a, b = {ast.unparse(node)}`")
         args = self.inline_args(node, frontend.parse(made.fn).tree, made.fn)
-        return self.op("call", (ir.Var(self.bind(name.split(".")[-1], derivative)), *args), node, target)
+        base = name.split(".")[-1] if isinstance(node.func, (ast.Name, ast.Attribute)) else derivative.__name__
+        return self.op("call", (ir.Var(self.bind(base, derivative)), *args), node, target)
+
+    def made_derivative(self, call: ast.Call):
+        """`s2sgrad.grad(f, 1)` written where its result is called: the derivative, made now
+        (what it is given must be known when compiling: functions, numbers, names), or None."""
+        transform = self.scope.static_object(call.func)
+        if getattr(transform, "__module__", None) != "s2sgrad.api" or \
+                getattr(transform, "__name__", None) not in ("grad", "value_and_grad"):
+            return None
+
+        def known(node):
+            try:
+                return ast.literal_eval(node)
+            except ValueError:
+                return self.scope.static_object(node)
+        args, keywords = [known(a) for a in call.args], {k.arg: known(k.value) for k in call.keywords}
+        if _MISSING in args or _MISSING in keywords.values() or None in keywords:
+            raise self.unsupported(call, "s2sgrad needs to know the function and arguments this derivative is "
+                                         "taken of when it compiles", "pass a function defined in the module")
+        return transform(*args, **keywords)
 
     def outer_name(self, name, child, callee) -> bool:
         """Whether an inlined function's free name means the same thing here."""

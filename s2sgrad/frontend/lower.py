@@ -471,6 +471,10 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
                 return made
         if isinstance(func, ast.Attribute) and self.scope.static_object(func.value) is _MISSING:
             return self.method(node, target)
+        if isinstance(func, ast.Call):
+            made = self.made_derivative(func)          # s2sgrad.grad(f)(x)
+            if made is not None:
+                return self.derivative_call(node, made, target)
         if isinstance(func, ast.Name) and func.id in self.partials:
             return self.expr_Call(_partial_call(self.partials[func.id], node), target)
         if isinstance(func, ast.Name) and func.id in self.scope.nested:
