@@ -338,10 +338,14 @@ def check_scalar(value, compiled, one: bool = False) -> bool:
                           "pullback with a cotangent of the output's shape (or reduce it, e.g. np.sum)")
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def own(grad, arg, others=()):
     """A gradient shaped like its argument, that the caller may modify: never a read-only
     view, nor the same array as an argument, the value or another gradient."""
-    if type(grad) is np.ndarray and grad.dtype.kind in "biu" and not isinstance(arg, (dict, list, tuple)):
+    if type(grad) is np.ndarray and grad.dtype is not _FLOAT64 and grad.dtype.kind in "biu" \
+            and not isinstance(arg, (dict, list, tuple)):
         grad = grad.astype(np.result_type(arg) if np.result_type(arg).kind == "f" else float)   # (x * len(x))
     if type(grad) is np.ndarray and type(arg) is np.ndarray and grad.shape == arg.shape:
         fresh = grad.base is None and grad.flags.writeable and not any(grad is o for o in others)
