@@ -798,3 +798,27 @@ def test_grad_written_inside_a_differentiated_function():
     check_grads(gradient_of_itself, x)
     with pytest.raises(UnsupportedSyntaxError, match="second derivative"):
         s2sgrad.hessian(gradient_of_itself)(x)
+
+
+def _drift(state, dt):
+    x, v = state
+    return x + dt * v, v
+
+
+def tuple_state_reassigned_in_a_loop(v0):
+    state = (0.0, v0)
+    for _ in range(3):
+        state = _drift(state, 0.1)
+    x, _ = state
+    return (x - 1.0) ** 2
+
+
+def test_a_tuple_reassigned_in_a_loop_is_never_read_as_its_first_value():
+    # it was: the read after the loop took the tuple built before it (x = 0.0), a silent wrong value
+    try:
+        value, grad = s2sgrad.value_and_grad(tuple_state_reassigned_in_a_loop)(2.0)
+    except NoRuleError as refused:
+        assert "a tuple holding differentiated values" in str(refused)
+    else:
+        assert value == pytest.approx(tuple_state_reassigned_in_a_loop(2.0))
+        assert grad == pytest.approx(2 * (0.3 * 2.0 - 1.0) * 0.3)

@@ -10,6 +10,8 @@ once, so later passes can keep every such value alive without a tape.
 """
 from __future__ import annotations
 
+import collections
+
 from dataclasses import replace
 
 from .. import ir
@@ -37,8 +39,11 @@ def run(fn: ir.Function) -> ir.Function:
 
 
 def _unpack_tuples(body) -> list:
-    """`p = (a, b); c = p[1]` reads `b` directly, so the derivative flows through."""
-    packed = {s.target: s.args for s in body if isinstance(s, ir.Assign) and s.op == "tuple"}
+    """`p = (a, b); c = p[1]` reads `b` directly, so the derivative flows through (where
+    p is assigned only there: a tuple a loop or branch assigns again is read as it is)."""
+    assigned = collections.Counter(d for s in ir.walk(body) for d in ir.defs(s))
+    packed = {s.target: s.args for s in body if isinstance(s, ir.Assign) and s.op == "tuple"
+              and assigned[s.target] == 1}
     out = []
     for s in body:
         if isinstance(s, ir.Assign) and s.op == "getitem" and getattr(s.args[0], "name", None) in packed:
