@@ -21,7 +21,6 @@ REFUSED = {     # program -> what its refusal names (functions without rules: th
     "p15_meshgrid_potential": "np.gradient",
     "p25_planar_flow": "multivariate_normal.logpdf",
     "p31_ensemble_callbacks": "function held in a variable",   # lambdas taken from a list (and sorted)
-    "p39_projectile_helpers": "a tuple holding differentiated values",   # a tuple state a loop reassigns
 }
 
 

@@ -89,8 +89,9 @@ class CallLowering:
                                              "functions defined at module level only",
                                        "define it at module level")
             return self.recursive_call(node, callee, target)
-        if not isinstance(callee, ast.FunctionDef) and keep and _stands_alone(callee, type(self)) \
-                and (not _returns_tuple(callee) or self.unpacking is node):
+        passes_items = any(isinstance(a, ast.Name) and a.id in self.packed for a in node.args)
+        if not isinstance(callee, ast.FunctionDef) and keep and not passes_items \
+                and _stands_alone(callee, type(self)) and (not _returns_tuple(callee) or self.unpacking is node):
             return self.recursive_call(node, callee, target)
         source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
                                  self.src.closure) if isinstance(callee, ast.FunctionDef) else frontend.parse(callee)
@@ -106,6 +107,8 @@ class CallLowering:
                                  if isinstance(a, ir.Var) and callable(self.scope.bindings.get(a.name))}
         child.scope.classes = {n: self.scope.classes[a.name] for n, a in zip(names, args)
                                if isinstance(a, ir.Var) and a.name in self.scope.classes}
+        child.packed |= {n: self.packed[a.name] for n, a in zip(names, args)   # a tuple whose items are known
+                         if isinstance(a, ir.Var) and a.name in self.packed}
         fn = child.function()
         mapping = {local: self.namer.fresh(local) for local in sorted(child.scope.locals - set(child.scope.nested))}
         for free in sorted(fn.free - set(child.scope.bindings)):

@@ -70,6 +70,8 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         self.augmented = []          # statements written by `x op= v` (in place for arrays)
         self.packed = {}             # temporaries holding a tuple built here: their items
         self.partials = {}           # names given functools.partial(g, ...): the call that made them
+        self.items_of_tuples = {}    # name -> tuple_length(name)
+        self.item_names = {}         # a tuple name reassigned -> the variables of its items
         self.unpacking = None        # a call whose tuple result is unpacked into names
 
     # -- the function and its statements --------------------------------
@@ -206,6 +208,8 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
     # -- assignment targets -------------------------------------------------
 
     def assign(self, target, value_node, stmt) -> None:
+        if isinstance(target, ast.Name) and self.tuple_length(target.id):
+            return self.assign_items(target, value_node, stmt)
         if isinstance(target, ast.Name):
             name = self.store(target)
             atom = self.expr(value_node, target=name)
@@ -226,6 +230,33 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         else:
             self.unpacking = value_node if isinstance(target, ast.Tuple) else None
             self.assign_atom(target, self.expr(value_node), stmt)
+
+    def tuple_length(self, name: str) -> int:
+        """n where `name` is assigned more than once, each time a tuple of n items (a display,
+        or a call of a function whose every return is one): its items get variables of their
+        own (`state = step(state)` in a loop), so the derivative flows through each; else 0."""
+        if name not in self.items_of_tuples:
+            self.items_of_tuples[name] = _tuple_length(self.src.tree, name, self.scope)
+        return self.items_of_tuples[name]
+
+    def assign_items(self, target, value_node, stmt) -> None:
+        """`state = (a, b)` for a tuple name of tuple_length n: each item into its own variable
+        (the same ones at every assignment), then the tuple of them."""
+        n, name = self.tuple_length(target.id), self.store(target)
+        holders = self.item_names.setdefault(name, tuple(self.namer.fresh(f"{name}_{i}") for i in range(n)))
+        atom = self.expr(value_node)
+        items = self.packed.get(getattr(atom, "name", None))
+        if items is None:           # a call kept as a call: every return of it gives n items
+            items = [self.op("getitem", (atom, ir.Index((ir.Const(i),))), stmt) for i in range(n)]
+        if len(items) != n:
+            raise self.unsupported(stmt, f"`{name}` is given tuples of different lengths here and elsewhere",
+                                   "give each tuple a name of its own")
+        items = [self.op("id", (a,), stmt) if isinstance(a, ir.Var) and a.name in holders else a
+                 for a in items]                       # `p = (p[1], p[0])` reads both before writing
+        for holder, item in zip(holders, items):
+            self.op("id", (item,), stmt, target=holder)
+        self.op("tuple", tuple(ir.Var(h) for h in holders), stmt, target=name)
+        self.packed[name] = tuple(ir.Var(h) for h in holders)
 
     def assign_atom(self, target, atom, stmt) -> None:
         if isinstance(target, ast.Name):
@@ -646,6 +677,55 @@ def _as_def(name: str, node: ast.Lambda) -> ast.FunctionDef:
     extra = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
     body = [ast.copy_location(ast.Return(node.body), node.body)]
     return ast.copy_location(ast.FunctionDef(name, node.args, body, [], None, None, **extra), node)
+
+
+def _tuple_length(tree, name: str, scope) -> int:
+    """Lowerer.tuple_length, read off the function's syntax."""
+    stores = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)]
+    assigns = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1
+               and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name]
+    if len(stores) < 2 or len(assigns) != len(stores) or name in scope.params:
+        return 0
+    lengths = {_length_of(a.value, scope) for a in assigns}
+    return lengths.pop() if len(lengths) == 1 and None not in lengths else 0
+
+
+def _length_of(node, scope, depth: int = 0):
+    """How many items the tuple `node` gives, where every way it can end says so, else None
+    (a call: every return of the function it calls, followed a few calls deep)."""
+    if isinstance(node, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in node.elts):
+        return len(node.elts)
+    if not isinstance(node, ast.Call) or depth > 4:
+        return None
+    callee = scope.nested.get(node.func.id) if isinstance(node.func, ast.Name) else None
+    inner = scope
+    if callee is None:
+        obj = scope.static_object(node.func)
+        if not inspect.isfunction(obj):
+            return None
+        try:
+            callee = frontend.parse(obj).tree
+        except Exception:  # a function s2sgrad cannot read: not known
+            return None
+        inner = _ModuleNames(obj)
+    returns = [r for r in ast.walk(callee) if isinstance(r, ast.Return)]
+    lengths = {_length_of(r.value, inner, depth + 1) for r in returns}
+    return lengths.pop() if len(lengths) == 1 else None
+
+
+class _ModuleNames:
+    """What the names of a module-level function's own module stand for (_length_of)."""
+
+    nested: dict = {}
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def static_object(self, node):
+        if isinstance(node, ast.Attribute):
+            base = self.static_object(node.value)
+            return _MISSING if base is _MISSING else getattr(base, node.attr, _MISSING)
+        return self.fn.__globals__.get(node.id, _MISSING) if isinstance(node, ast.Name) else _MISSING
 
 
 def _partial_call(made: ast.Call, call: ast.Call) -> ast.Call:
