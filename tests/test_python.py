@@ -846,3 +846,27 @@ def test_tuples_reassigned_keep_each_item_in_a_variable():
     rng = np.random.default_rng(9)
     check_grads(swapped_pairs, rng.normal(size=3), rng.normal(size=3))
     check_grads(orbit, rng.normal(size=2), np.array([0.3, -0.2, 1.1]))
+
+
+# -- 5. map and lambdas called where they are written ----------------------------------------
+
+def _energy(v):
+    return np.sum(v ** 2)
+
+
+def mapped_terms(x, w):
+    terms = sum(map(_energy, [x, np.sin(x)])) + sum(map(np.sum, [x, x ** 2]))
+    dots = list(map(lambda a, b: np.dot(a, b), [x, 2 * x], [w, w]))
+    return terms + dots[0] * np.prod(np.array(list(map(np.tanh, dots)))) + (lambda v: v ** 3)(w[0])
+
+
+def map_kept_in_a_variable(x):
+    squares = map(np.square, x)
+    return sum(squares)
+
+
+def test_map_and_lambdas_called_in_place():
+    rng = np.random.default_rng(12)
+    check_grads(mapped_terms, rng.normal(size=3), rng.normal(size=3))
+    with pytest.raises(UnsupportedSyntaxError, match="map object kept in a variable"):
+        s2sgrad.grad(map_kept_in_a_variable)(W)

@@ -175,6 +175,9 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
     def stmt_Assign(self, node):
         if len(node.targets) == 1 and isinstance(node.value, ast.Lambda) and isinstance(node.targets[0], ast.Name):
             return self.stmt_FunctionDef(_as_def(node.targets[0].id, node.value))     # f = lambda x: ...
+        if isinstance(node.value, ast.Call) and self.scope.static_object(node.value.func) is map:
+            raise self.unsupported(node.value, "a map object kept in a variable runs out once read, which "
+                                               "s2sgrad does not follow", "keep the list: `list(map(...))`")
         if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and self.is_partial(node.value):
             if self.scope.stores[node.targets[0].id] > 1:
                 raise self.unsupported(node, f"`{node.targets[0].id}` is given a functools.partial and assigned "
@@ -502,6 +505,11 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
                 return made
         if isinstance(func, ast.Attribute) and self.scope.static_object(func.value) is _MISSING:
             return self.method(node, target)
+        if isinstance(func, ast.Lambda):                # (lambda v: ...)(x), map(lambda v: ..., xs)
+            name = self.namer.fresh("lambda_fn")
+            self.stmt_FunctionDef(_as_def(name, func))
+            return self.inline(ast.copy_location(ast.Call(ast.Name(name, ast.Load()), node.args, node.keywords),
+                                                 node), self.scope.nested[name], target)
         if isinstance(func, ast.Call):
             made = self.made_derivative(func)          # s2sgrad.grad(f)(x)
             if made is not None:
@@ -513,6 +521,11 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         if isinstance(func, ast.Name) and self.scope.outer is not None and func.id in self.scope.outer.nested:
             return self.inline(node, self.scope.outer.nested[func.id], target)
         obj = self.scope.static_object(func)
+        if obj is list and len(node.args) == 1 and not node.keywords and (isinstance(node.args[0], ast.ListComp) or (
+                isinstance(node.args[0], ast.Call) and self.scope.static_object(node.args[0].func) is map)):
+            return self.expr(node.args[0], target)            # list(map(...)): the list map's stands for
+        if obj is map and len(node.args) >= 2 and not node.keywords:
+            return self.expr(_map_as_list(node), target)         # map(f, xs): [f(x) for x in xs]
         if (obj is max or obj is min) and len(node.args) == 1 and not node.keywords:
             return self.op("np." + obj.__name__, (self.expr(_listed(node.args[0])),), node, target)  # max(xs)
         op = rules.lookup(obj) if obj is not _MISSING else None
@@ -726,6 +739,25 @@ class _ModuleNames:
             base = self.static_object(node.value)
             return _MISSING if base is _MISSING else getattr(base, node.attr, _MISSING)
         return self.fn.__globals__.get(node.id, _MISSING) if isinstance(node, ast.Name) else _MISSING
+
+
+def _map_as_list(node: ast.Call) -> ast.ListComp:
+    """`map(f, xs, ys)` as the list it gives, `[f(a, b) for a, b in zip(xs, ys)]` (the
+    comprehension's names are its own: lower_flow renames them)."""
+    fn, *seqs = node.args
+    names = [f"map_item_{i}" for i in range(len(seqs))]
+    call = ast.Call(fn, [ast.Name(n, ast.Load()) for n in names], [])
+    if len(seqs) == 1:
+        target, iterable = ast.Name(names[0], ast.Store()), seqs[0]
+    else:
+        target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
+        iterable = ast.Call(ast.Name("zip", ast.Load()), list(seqs), [])
+    made = ast.ListComp(call, [ast.comprehension(target, iterable, [], 0)])
+    for n in ast.walk(made):
+        ast.copy_location(n, node)
+        if hasattr(n, "end_lineno"):
+            n.end_lineno, n.end_col_offset = node.end_lineno, node.end_col_offset
+    return made
 
 
 def _partial_call(made: ast.Call, call: ast.Call) -> ast.Call:
