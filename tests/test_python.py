@@ -870,3 +870,25 @@ def test_map_and_lambdas_called_in_place():
     check_grads(mapped_terms, rng.normal(size=3), rng.normal(size=3))
     with pytest.raises(UnsupportedSyntaxError, match="map object kept in a variable"):
         s2sgrad.grad(map_kept_in_a_variable)(W)
+
+
+# -- 6. dict and set comprehensions ------------------------------------------------------------
+
+def weighted_by_name(x, names=("a", "bb", "ccc")):
+    weight = {name: i + 1.0 for i, name in enumerate(names) if name != "bb"}
+    lengths = {len(n) for n in names}
+    total = 0.0
+    for key in sorted(weight):
+        total = total + weight[key] * np.sum(np.sin(x) * len(key))
+    return total * len(lengths)
+
+
+def dict_of_differentiated_values(x):
+    parts = {i: x[i] ** 2 for i in range(2)}
+    return parts[0] + parts[1]
+
+
+def test_dict_and_set_comprehensions_run_as_python():
+    check_grads(weighted_by_name, np.array([0.4, -1.2, 2.0]))
+    with pytest.raises(NoRuleError, match="a dict holding differentiated values"):
+        s2sgrad.grad(dict_of_differentiated_values)(W)

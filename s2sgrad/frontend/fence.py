@@ -15,8 +15,6 @@ UNSUPPORTED = {
     ast.AsyncFunctionDef: ("async functions cannot be differentiated", "write a plain `def`"),
     ast.Global: ("`global` statements are not supported", "pass the value as an argument"),
     ast.Nonlocal: ("`nonlocal` statements are not supported", "pass the value as an argument"),
-    ast.SetComp: ("set comprehensions are not supported", "use NumPy array operations"),
-    ast.DictComp: ("dict comprehensions are not supported", "use NumPy array operations"),
     ast.Yield: ("generators (`yield`) cannot be differentiated", "return an array instead"),
     ast.YieldFrom: ("generators (`yield from`) cannot be differentiated", "return an array instead"),
     ast.Await: ("`await` cannot be differentiated", "compute the value before calling"),

@@ -340,6 +340,17 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
                                          "which s2sgrad does not follow", "give it a name of its own")
         return True
 
+    def expr_DictComp(self, node, target):
+        """`{k: v for ...}` as `dict([(k, v) for ...])`: built as Python builds it, from a list
+        comprehension (a dict holding differentiated values is refused where the derivative
+        is built)."""
+        pairs = ast.Tuple([node.key, node.value], ast.Load())
+        return self.expr(_built_from(node, "dict", pairs), target)
+
+    def expr_SetComp(self, node, target):
+        """`{v for ...}` as `set([v for ...])`."""
+        return self.expr(_built_from(node, "set", node.elt), target)
+
     def expr_Lambda(self, node, target):
         raise self.unsupported(node, "a lambda is supported where it is given a name (`f = lambda x: ...`)",
                                "name it on a line of its own, or write a `def`")
@@ -757,6 +768,15 @@ def _map_as_list(node: ast.Call) -> ast.ListComp:
         ast.copy_location(n, node)
         if hasattr(n, "end_lineno"):
             n.end_lineno, n.end_col_offset = node.end_lineno, node.end_col_offset
+    return made
+
+
+def _built_from(node, kind: str, elt) -> ast.Call:
+    """`kind([elt for <node's generators>])`, located where node is."""
+    made = ast.Call(ast.Name(kind, ast.Load()), [ast.ListComp(elt, node.generators)], [])
+    for n in (made, made.func, made.args[0], elt):
+        ast.copy_location(n, node)
+        n.end_lineno, n.end_col_offset = node.end_lineno, node.end_col_offset
     return made
 
 

@@ -121,8 +121,9 @@ def _not_read(stmt: ir.Assign) -> tuple:
     if "unread" in how:           # the user's function, which could not be inlined: say why
         message, hint, kind, *where = how["unread"]
         return (message, Loc(*where) if where else stmt.loc), {"hint": hint}
-    if "display" in how:
-        return ("a dict holding differentiated values is not supported here yet", stmt.loc), \
+    if "display" in how or how.get("callee") in ("dict", "set"):    # (a dict or set comprehension too)
+        kind = "set" if how.get("callee") == "set" else "dict"
+        return (f"a {kind} holding differentiated values is not supported here yet", stmt.loc), \
             {"hint": "pass the dict as an argument (s2sgrad differentiates with respect to dicts), or use "
                      "the values directly"}
     if "method" in how:
