@@ -892,3 +892,41 @@ def test_dict_and_set_comprehensions_run_as_python():
     check_grads(weighted_by_name, np.array([0.4, -1.2, 2.0]))
     with pytest.raises(NoRuleError, match="a dict holding differentiated values"):
         s2sgrad.grad(dict_of_differentiated_values)(W)
+
+
+# -- found by an adversarial review: values that change after they are captured -------------------
+
+def _times(a, b):
+    return a * b
+
+
+def partial_of_a_parameter_rebound(x):
+    import functools
+    h = functools.partial(_times, x)
+    x = x * 3.0
+    return np.sum(h(x))
+
+
+def tuple_alias_kept(x):
+    p = (x[0], x[1])
+    q = p
+    for _ in range(2):
+        p = (p[1] * 2, p[0])         # q keeps the first items
+    return q[0] * 100.0 + q[1] * 10 + p[0] + p[1]
+
+
+def tuple_alias_through_a_helper(x):
+    def step(s):
+        return s[1], s[0] + s[1]
+    p = (x[0], x[1])
+    old = p
+    p = step(p)
+    return old[0] + 10 * p[0] + p[1]
+
+
+def test_values_captured_before_they_change_are_kept_or_refused():
+    x = np.array([0.3, -1.2, 0.7])
+    with pytest.raises(UnsupportedSyntaxError, match="`x` is given to functools.partial and changes later"):
+        s2sgrad.grad(partial_of_a_parameter_rebound)(x)
+    check_grads(tuple_alias_kept, x)
+    check_grads(tuple_alias_through_a_helper, x)

@@ -220,6 +220,8 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
                 self.op("id", (atom,), stmt, target=name)
             packed = self.packed.get(getattr(atom, "name", None))
             if packed is not None and self.scope.stores[target.id] == 1:
+                if getattr(atom, "name", None) in self.item_names:    # `q = p`, p's items reassigned later:
+                    packed = tuple(self.op("id", (item,), stmt) for item in packed)   # q keeps these
                 self.packed[name] = packed     # `t = f(x)` then `t[0]`: the items, known here
         elif isinstance(target, ast.Tuple) and isinstance(value_node, ast.Tuple):
             if len(target.elts) != len(value_node.elts):
@@ -334,7 +336,7 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
                     for n in ast.walk(loop) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         changing = sorted({n.id for part in (*node.args[1:], *(k.value for k in node.keywords))
                            for n in ast.walk(part) if isinstance(n, ast.Name)
-                           and (self.scope.stores[n.id] > 1 or n.id in in_loops)})
+                           and (self.scope.stores[n.id] + (n.id in self.scope.params) > 1 or n.id in in_loops)})
         if changing:
             raise self.unsupported(node, f"`{changing[0]}` is given to functools.partial and changes later, "
                                          "which s2sgrad does not follow", "give it a name of its own")
