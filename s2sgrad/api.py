@@ -537,7 +537,8 @@ def elementwise_grad(fn, wrt=0):
     if made is None:
         positions = _indices(fn, wrt if isinstance(wrt, tuple) else (wrt,))
         return _elementwise(fn, positions, not isinstance(wrt, tuple), ("elementwise",))
-    loc = compile_derivative(made.fn, made.positions, "vjp").ir.loc
+    source = frontend.parse(made.fn)
+    loc = source.loc(source.tree)
     if made.chain[0] != "elementwise":
         raise NotDifferentiableError("elementwise_grad of a derivative takes an elementwise_grad", loc,
                                      hint="write elementwise_grad(elementwise_grad(f))")

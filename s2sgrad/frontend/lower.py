@@ -112,10 +112,7 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
     def stmt_Pass(self, node):
         pass
 
-    def stmt_Import(self, node):
-        pass            # its names were bound when the function was read (scope.py)
-
-    stmt_ImportFrom = stmt_Import
+    stmt_Import = stmt_ImportFrom = stmt_Pass     # their names were bound when the function was read (scope.py)
 
     def stmt_Expr(self, node):
         call = node.value
@@ -248,7 +245,9 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         """`state = (a, b)` for a tuple name of tuple_length n: each item into its own variable
         (the same ones at every assignment), then the tuple of them."""
         n, name = self.tuple_length(target.id), self.store(target)
-        holders = self.item_names.setdefault(name, tuple(self.namer.fresh(f"{name}_{i}") for i in range(n)))
+        if name not in self.item_names:
+            self.item_names[name] = tuple(self.namer.fresh(f"{name}_{i}") for i in range(n))
+        holders = self.item_names[name]
         atom = self.expr(value_node)
         items = self.packed.get(getattr(atom, "name", None))
         if items is None:           # a call kept as a call: every return of it gives n items
@@ -347,6 +346,7 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         comprehension (a dict holding differentiated values is refused where the derivative
         is built)."""
         pairs = ast.Tuple([node.key, node.value], ast.Load())
+        _at(node, pairs)
         return self.expr(_built_from(node, "dict", pairs), target)
 
     def expr_SetComp(self, node, target):
@@ -712,46 +712,31 @@ def _tuple_length(tree, name: str, scope) -> int:
                and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name]
     if len(stores) < 2 or len(assigns) != len(stores) or name in scope.params:
         return 0
-    lengths = {_length_of(a.value, scope) for a in assigns}
+    lengths = {_length_of(a.value, scope.static_object, scope.nested) for a in assigns}
     return lengths.pop() if len(lengths) == 1 and None not in lengths else 0
 
 
-def _length_of(node, scope, depth: int = 0):
+def _length_of(node, resolve, nested, depth: int = 0):
     """How many items the tuple `node` gives, where every way it can end says so, else None
-    (a call: every return of the function it calls, followed a few calls deep)."""
+    (a call: every return of the function it calls, followed a few calls deep; `resolve`
+    says what a name stands for, `nested` holds the functions defined in the function)."""
     if isinstance(node, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in node.elts):
         return len(node.elts)
     if not isinstance(node, ast.Call) or depth > 4:
         return None
-    callee = scope.nested.get(node.func.id) if isinstance(node.func, ast.Name) else None
-    inner = scope
+    callee = nested.get(node.func.id) if isinstance(node.func, ast.Name) else None
     if callee is None:
-        obj = scope.static_object(node.func)
+        obj = resolve(node.func)
         if not inspect.isfunction(obj):
             return None
         try:
-            callee = frontend.parse(obj).tree
+            source = frontend.parse(obj)
         except Exception:  # a function s2sgrad cannot read: not known
             return None
-        inner = _ModuleNames(obj)
+        callee, resolve, nested = source.tree, source.resolve, {}
     returns = [r for r in ast.walk(callee) if isinstance(r, ast.Return)]
-    lengths = {_length_of(r.value, inner, depth + 1) for r in returns}
+    lengths = {_length_of(r.value, resolve, nested, depth + 1) for r in returns}
     return lengths.pop() if len(lengths) == 1 else None
-
-
-class _ModuleNames:
-    """What the names of a module-level function's own module stand for (_length_of)."""
-
-    nested: dict = {}
-
-    def __init__(self, fn):
-        self.fn = fn
-
-    def static_object(self, node):
-        if isinstance(node, ast.Attribute):
-            base = self.static_object(node.value)
-            return _MISSING if base is _MISSING else getattr(base, node.attr, _MISSING)
-        return self.fn.__globals__.get(node.id, _MISSING) if isinstance(node, ast.Name) else _MISSING
 
 
 def _map_as_list(node: ast.Call) -> ast.ListComp:
@@ -766,20 +751,24 @@ def _map_as_list(node: ast.Call) -> ast.ListComp:
         target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
         iterable = ast.Call(ast.Name("zip", ast.Load()), list(seqs), [])
     made = ast.ListComp(call, [ast.comprehension(target, iterable, [], 0)])
-    for n in ast.walk(made):
-        ast.copy_location(n, node)
-        if hasattr(n, "end_lineno"):
-            n.end_lineno, n.end_col_offset = node.end_lineno, node.end_col_offset
+    _at(node, made, call, target, *call.args, *getattr(target, "elts", ()),
+        *([iterable] if len(seqs) > 1 else []))
     return made
 
 
 def _built_from(node, kind: str, elt) -> ast.Call:
     """`kind([elt for <node's generators>])`, located where node is."""
     made = ast.Call(ast.Name(kind, ast.Load()), [ast.ListComp(elt, node.generators)], [])
-    for n in (made, made.func, made.args[0], elt):
+    _at(node, made, made.func, made.args[0])
+    return made
+
+
+def _at(node, *made) -> None:
+    """Locate the nodes s2sgrad made where `node` is written (the user's own nodes inside
+    them keep their places)."""
+    for n in made:
         ast.copy_location(n, node)
         n.end_lineno, n.end_col_offset = node.end_lineno, node.end_col_offset
-    return made
 
 
 def _partial_call(made: ast.Call, call: ast.Call) -> ast.Call:
