@@ -20,7 +20,6 @@ REFUSED = {     # program -> what its refusal names (functions without rules: th
     "p14_partial_kernels": "np.linalg.eigvalsh",
     "p15_meshgrid_potential": "np.gradient",
     "p25_planar_flow": "multivariate_normal.logpdf",
-    "p31_ensemble_callbacks": "function held in a variable",   # lambdas taken from a list (and sorted)
 }
 
 

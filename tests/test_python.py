@@ -930,3 +930,199 @@ def test_values_captured_before_they_change_are_kept_or_refused():
         s2sgrad.grad(partial_of_a_parameter_rebound)(x)
     check_grads(tuple_alias_kept, x)
     check_grads(tuple_alias_through_a_helper, x)
+
+
+# -- 5. functions held in variables, and loops over functions ----------------------------
+
+def _relu(v):
+    return np.maximum(v, 0.0)
+
+
+ACTIVATIONS = (np.tanh, _relu, np.sin)
+NAMED_LAYERS = [
+    ("soft", lambda v, s: np.log1p(np.exp(s * v))),
+    ("cubic", lambda v, s: s * v ** 3),
+]
+
+
+def aliased_activation(w):
+    act = np.tanh
+    squash = _relu
+    return np.sum(act(w) * squash(w - 0.5))
+
+
+def _activation_by_mode(w, mode):
+    act = np.sin
+    if mode == "tanh":
+        act = np.tanh
+    return np.sum(act(w) ** 2)
+
+
+def activation_by_mode(w):
+    return _activation_by_mode(w, "tanh") + _activation_by_mode(w, "sin")
+
+
+def _picked_activation(kind):
+    if kind == "relu":
+        return _relu
+    return np.tanh
+
+
+def returned_activation(w):
+    act = _picked_activation("relu")
+    other = _picked_activation("tanh")
+    return np.sum(act(w) * other(w))
+
+
+def loop_over_written_functions(w):
+    total = 0.0
+    for f in [np.sin, np.cos, lambda v: v ** 3, _relu]:
+        total = total + np.sum(f(w))
+    return total
+
+
+def loop_over_module_functions(w):
+    return sum(np.sum(g(w) * (k + 1)) for k, g in enumerate(ACTIVATIONS))
+
+
+def loop_over_named_pairs(w):
+    outs = [fn(w, 0.5 * (i + 1)) for i, (name, fn) in enumerate(NAMED_LAYERS) if name != "skip"]
+    return np.sum(outs[0] * outs[1])
+
+
+def loop_over_functions_with_break(w):
+    total = 0.0
+    for f in (np.exp, np.sin, np.cos):
+        total = total + np.sum(f(w))
+        if total > 5.0:
+            break
+    return total
+
+
+def loop_over_functions_and_values(w):
+    total = 0.0
+    scale = 1.0
+    for f, c in [(np.sin, scale), (np.tanh, scale * 2.0)]:
+        scale = scale * 10.0                 # the list was built before the loop: c is 1 then 2
+        total = total + c * np.sum(f(w))
+    return total
+
+
+def sorted_values(w):
+    ordered = sorted(w)
+    largest = sorted(w * w, reverse=True)[:2]
+    return ordered[0] * 3.0 + ordered[-1] + sum(largest)
+
+
+@pytest.mark.parametrize("fn", [aliased_activation, activation_by_mode, returned_activation,
+                                loop_over_written_functions, loop_over_module_functions, loop_over_named_pairs,
+                                loop_over_functions_with_break, loop_over_functions_and_values, sorted_values])
+def test_functions_held_in_variables_are_called_as_known_here(fn):
+    w = np.array([0.3, -0.8, 1.1])
+    check_grads(fn, w)
+    value, tangent = s2sgrad.jvp(fn, (w,), (np.ones(3),))
+    np.testing.assert_allclose(value, fn(w))
+    np.testing.assert_allclose(tangent, np.sum(s2sgrad.grad(fn)(w)))
+
+
+def activation_changed_in_a_loop(w):
+    act = np.sin
+    total = 0.0
+    for i in range(3):
+        total = total + np.sum(act(w * (i + 1)))    # sin, then cos, then cos: decided turn by turn
+        act = np.cos
+    return total
+
+
+def test_a_function_changed_from_turn_to_turn_is_refused_where_it_is_called():
+    with pytest.raises(NoRuleError, match="function held in a variable") as info:
+        s2sgrad.grad(activation_changed_in_a_loop)(W)
+    assert info.value.loc.line == activation_changed_in_a_loop.__code__.co_firstlineno + 4
+
+
+def test_a_function_picked_at_run_time_is_refused_where_it_is_called():
+    def picked(w, flag):
+        act = np.tanh
+        if flag > 0:                         # decided by a value: not known when compiling
+            act = np.sin
+        return np.sum(act(w))
+
+    with pytest.raises(NoRuleError, match="function held in a variable") as info:
+        s2sgrad.grad(picked)(W, 1.0)
+    assert info.value.loc.line == picked.__code__.co_firstlineno + 4
+
+
+def test_sorted_with_a_key_is_refused():
+    def by_key(w):
+        return sorted(w, key=abs)[0]
+
+    with pytest.raises(UnsupportedSyntaxError, match="keyword `key` of `sorted` is not supported"):
+        s2sgrad.grad(by_key)(W)
+
+
+def test_the_adjoint_of_sorted_follows_pythons_order_at_ties():
+    w = np.array([0.5, 0.2, 0.5, 0.2])      # sorted puts equal items in their order (and reversed too)
+    weights = np.array([1.0, 10.0, 100.0, 1000.0])
+    g = s2sgrad.grad(lambda_free_sorted)(w, weights)
+    order = sorted(range(4), key=w.__getitem__, reverse=True)
+    expected = np.zeros(4)
+    expected[order] = weights
+    np.testing.assert_array_equal(g, expected)
+
+
+def lambda_free_sorted(w, weights):
+    return np.sum(np.array(sorted(w, reverse=True)) * weights)
+
+
+# -- Python's list arithmetic: joined and repeated lists are refused, never differentiated as NumPy's
+
+def repeated_list(w):
+    ys = [w[0], w[1]]
+    zs = ys * 2
+    return zs[0] * zs[3]
+
+
+def joined_comprehensions(w):
+    ys = [v * v for v in w]
+    zs = ys + ys
+    return zs[0] + 10.0 * zs[4]
+
+
+def extended_list(w):
+    ys = [w[0], w[1]]
+    ys += [w[2]]
+    return ys[0] + 10.0 * ys[2]
+
+
+def joined_rows(w):
+    rows = [[w[0], w[1]], [w[2]]]
+    return sum(rows[0] + rows[1])
+
+
+def list_turned_array(w):
+    ys = [w[0], w[1]]
+    ys = np.array(ys)                        # an array from here on: `*` multiplies
+    return np.sum(ys * 2 + ys)
+
+
+@pytest.mark.parametrize("fn, line", [(repeated_list, 2), (joined_comprehensions, 2), (extended_list, 2),
+                                      (joined_rows, 2)])
+def test_list_arithmetic_is_refused_at_its_line(fn, line):
+    with pytest.raises(s2sgrad.NotDifferentiableError, match="list or tuple") as info:
+        s2sgrad.grad(fn)(W)
+    assert info.value.loc.line == fn.__code__.co_firstlineno + line
+
+
+def test_a_list_made_an_array_again_is_differentiated():
+    check_grads(list_turned_array, W)
+
+
+def test_a_parameter_given_a_list_and_repeated_is_refused_when_called():
+    def repeat_parameter(ws):
+        zs = ws * 2
+        return zs[0] * zs[3] + zs[1]
+
+    with pytest.raises(s2sgrad.NotDifferentiableError, match="list or tuple") as info:
+        s2sgrad.grad(repeat_parameter)([1.0, 2.0])
+    assert info.value.loc.line == repeat_parameter.__code__.co_firstlineno + 1
+    np.testing.assert_allclose(s2sgrad.grad(repeat_parameter)(np.array([1.0, 2.0, 3.0, 4.0])), [16, 2, 0, 4])

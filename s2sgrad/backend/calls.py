@@ -17,7 +17,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import ir
-from ..ir import aliasing
+from ..ir import aliasing, sequences
+from ..passes import activity
 from ..runtime import containers
 from ..errors import NotDifferentiableError, ShapeError
 
@@ -280,6 +281,9 @@ def check_float(x, name, compiled) -> None:
             check_float(value, f"{name}[{key!r}]", compiled)
         return
     if isinstance(x, (list, tuple)) and x:
+        joined = _sequence_arithmetic(compiled.ir, name)
+        if joined is not None:
+            raise activity.sequence_arithmetic(joined)
         fields = getattr(x, "_fields", None)
         for i, value in enumerate(x):
             check_float(value, f"{name}.{fields[i]}" if fields else f"{name}[{i}]", compiled)
@@ -295,6 +299,21 @@ def check_float(x, name, compiled) -> None:
             f"pass a float or a NumPy array of floats as `{name}`, or leave it out of wrt")
     raise NotDifferentiableError(f"cannot differentiate with respect to `{name}`: it is {what}",
                                  compiled.ir.loc, hint=hint)
+
+
+_JOINED: dict = {}     # id(ir) -> (ir, {parameter: the statement joining or repeating it})
+
+
+def _sequence_arithmetic(fn: ir.Function, name: str):
+    """The statement of `fn` applying + or * to the parameter `name` (given a list or
+    tuple), or one made from it, else None (worked out once per function and parameter)."""
+    known = _JOINED.get(id(fn))
+    if known is None or known[0] is not fn:
+        known = _JOINED[id(fn)] = (fn, {})
+    if name not in known[1]:
+        found = sequences.arithmetic(fn.body, given=(name,)) if name in fn.params else {}
+        known[1][name] = next(iter(found.values()), None)
+    return known[1][name]
 
 
 def _described(x, dtype) -> str:

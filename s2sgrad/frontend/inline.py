@@ -110,6 +110,9 @@ class CallLowering:
         child.packed |= {n: self.packed[a.name] for n, a in zip(names, args)   # a tuple whose items are known
                          if isinstance(a, ir.Var) and a.name in self.packed}
         fn = child.function()
+        if target is not None and child.returned and _MISSING not in child.returned and \
+                all(r is child.returned[0] for r in child.returned):
+            self.scope.held[target] = child.returned[0]         # act = pick("tanh"): a function known here
         mapping = {local: self.namer.fresh(local) for local in sorted(child.scope.locals - set(child.scope.nested))}
         for free in sorted(fn.free - set(child.scope.bindings)):
             if self.outer_name(free, child, callee):

@@ -26,7 +26,7 @@ from ..rules.methods import ATTRIBUTES, COPIED, METHODS, PACKED
 from .inline import CallLowering
 from .opaque import MUTATING_METHODS, OpaqueLowering, library
 from .scope import Scope
-from .lower_flow import Exit, FlowLowering, _own_nodes, _returns
+from .lower_flow import Exit, FlowLowering, _own_nodes, _returns, as_def
 from ..errors import NoRuleError, UndefinedNameError, UnsupportedSyntaxError
 from . import _MISSING
 
@@ -70,6 +70,8 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         self.augmented = []          # statements written by `x op= v` (in place for arrays)
         self.packed = {}             # temporaries holding a tuple built here: their items
         self.partials = {}           # names given functools.partial(g, ...): the call that made them
+        self.returned = []           # per `return` lowered: the function it returns, or _MISSING
+        self.ended = False           # the statement just lowered ends its block (a branch known here that returns)
         self.items_of_tuples = {}    # name -> tuple_length(name)
         self.item_names = {}         # a tuple name reassigned -> the variables of its items
         self.unpacking = None        # a call whose tuple result is unpacked into names
@@ -135,6 +137,9 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
     def stmt_Return(self, node):
         if node.value is None:
             raise self.unsupported(node, "the function must return a value", "return the output")
+        self.returned.append(self.static_value(node.value))
+        if self.returned[-1] is not _MISSING:
+            return self.return_function(node)
         if self.exit is not None:
             kinds = {isinstance(n.value, ast.Tuple) for n in _own_nodes(self.src.tree)
                      if isinstance(n, ast.Return)}
@@ -157,6 +162,18 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
                 value = self.packed[value.name]          # `return g(x)`, g returning a tuple
         self.body.append(ir.Return(value, self.src.loc(node)))
 
+    def return_function(self, node) -> None:
+        """`return np.tanh`: the function, as a value; the caller that assigns the result
+        holds it (`act = pick("tanh")`: inline) where every `return` lowered gives it."""
+        atom = self.opaque_value(node.value)
+        if self.exit is None:
+            self.body.append(ir.Return(atom, self.src.loc(node)))
+            return
+        self.op("id", (atom,), node, target=self.exit.result)
+        self.flag(self.exit.returned, True, node)
+        for loop in self.loops:
+            self.flag(loop.broke, True, node)
+
     def return_items(self, node) -> None:
         """An inlined function's early `return a, b`: each item into a variable of its own,
         so the caller unpacks them at compile time whichever return ran."""
@@ -171,7 +188,7 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
 
     def stmt_Assign(self, node):
         if len(node.targets) == 1 and isinstance(node.value, ast.Lambda) and isinstance(node.targets[0], ast.Name):
-            return self.stmt_FunctionDef(_as_def(node.targets[0].id, node.value))     # f = lambda x: ...
+            return self.stmt_FunctionDef(as_def(node.targets[0].id, node.value))     # f = lambda x: ...
         if isinstance(node.value, ast.Call) and self.scope.static_object(node.value.func) is map:
             raise self.unsupported(node.value, "a map object kept in a variable runs out once read, which "
                                                "s2sgrad does not follow", "keep the list: `list(map(...))`")
@@ -181,11 +198,22 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
                                              "again", "give each partial a name of its own")
             self.partials[node.targets[0].id] = node.value       # f = partial(g, a): f(b) is g(a, b)
             return None
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and \
+                self.static_value(node.value) is not _MISSING:
+            return self.hold(node.targets[0], node.value, node)          # act = np.tanh
         if len(node.targets) == 1:
             return self.assign(node.targets[0], node.value, node)
         value = self.expr(node.value)
         for target in node.targets:
             self.assign_atom(target, value, node)
+
+    def hold(self, target: ast.Name, value_node, stmt) -> None:
+        """`name = f` for a function, class or module f known here: calls of `name` are calls
+        of f from here on (until it is assigned again); the generated code gets the value too."""
+        obj = self.static_value(value_node)
+        self.op("id", (self.opaque_value(value_node),), stmt, target=self.store(target))
+        self.scope.held[target.id] = obj
+        self.scope.nested.pop(target.id, None)
 
     def stmt_AnnAssign(self, node):
         if node.value is None:
@@ -311,6 +339,7 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
 
     def store(self, node: ast.Name) -> str:
         self.defined.add(node.id)
+        self.scope.held.pop(node.id, None)
         return node.id
 
     # -- expressions ----------------------------------------------------------
@@ -442,12 +471,35 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
             raise self.unsupported(node, "only the comparisons <, <=, >, >=, == and != are "
                                          "supported", "compare with those")
         if len(node.ops) == 1:
+            decided = self.decided(node)
+            if decided is not None:                    # `mode == "tanh"` in a helper given "tanh"
+                return decided
             args = (self.expr(node.left), self.expr(node.comparators[0]))
             return self.op(COMPARE[type(node.ops[0])], args, node, target)
         pairs = [ast.Compare(a, [op], [b], lineno=node.lineno, col_offset=node.col_offset)
                  for a, op, b in zip([node.left] + node.comparators, node.ops, node.comparators)]
         return self.expr_BoolOp(ast.BoolOp(ast.And(), pairs, lineno=node.lineno,
                                            col_offset=node.col_offset), target)
+
+    def decided(self, node):
+        """A comparison of two literals, as a constant (or None: decided when the code runs,
+        as is one Python would refuse, `"a" < 1`)."""
+        known = [self.literal(n) for n in (node.left, node.comparators[0])]
+        try:
+            return None if _MISSING in known else ir.Const(bool(LITERAL_COMPARE[type(node.ops[0])](*known)))
+        except TypeError:
+            return None
+
+    def literal(self, node):
+        """The str, number, bool or None `node` is known to be here (written, or a parameter of
+        an inlined call given one and not assigned), else _MISSING."""
+        if isinstance(node, ast.Name) and node.id in self.scope.constants and node.id not in self.scope.assigned:
+            value = self.scope.constants[node.id]
+        elif isinstance(node, ast.Constant):
+            value = node.value
+        else:
+            return _MISSING
+        return value if isinstance(value, (str, int, float, bool, type(None))) else _MISSING
 
     def identity_test(self, node, target):
         """`x is None`, `f is not None`, `mode in ("a", "b")`: decided here where both sides
@@ -520,13 +572,15 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
             return self.method(node, target)
         if isinstance(func, ast.Lambda):                # (lambda v: ...)(x), map(lambda v: ..., xs)
             name = self.namer.fresh("lambda_fn")
-            self.stmt_FunctionDef(_as_def(name, func))
+            self.stmt_FunctionDef(as_def(name, func))
             return self.inline(ast.copy_location(ast.Call(ast.Name(name, ast.Load()), node.args, node.keywords),
                                                  node), self.scope.nested[name], target)
         if isinstance(func, ast.Call):
             made = self.made_derivative(func)          # s2sgrad.grad(f)(x)
             if made is not None:
                 return self.derivative_call(node, made, target)
+        if isinstance(func, ast.Name) and isinstance(self.scope.held.get(func.id), ast.FunctionDef):
+            return self.inline(node, self.scope.held[func.id], target)      # a lambda of a list looped over
         if isinstance(func, ast.Name) and func.id in self.partials:
             return self.expr_Call(_partial_call(self.partials[func.id], node), target)
         if isinstance(func, ast.Name) and func.id in self.scope.nested:
@@ -694,15 +748,12 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         return self.error(UnsupportedSyntaxError, node, message, hint)
 
 
+LITERAL_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+                   ast.Gt: operator.gt, ast.GtE: operator.ge}
+
+
 def _sequence_display(node) -> bool:
     return isinstance(node, (ast.List, ast.ListComp, ast.Tuple))
-
-
-def _as_def(name: str, node: ast.Lambda) -> ast.FunctionDef:
-    """`name = lambda args: body` as the `def` it stands for."""
-    extra = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
-    body = [ast.copy_location(ast.Return(node.body), node.body)]
-    return ast.copy_location(ast.FunctionDef(name, node.args, body, [], None, None, **extra), node)
 
 
 def _tuple_length(tree, name: str, scope) -> int:

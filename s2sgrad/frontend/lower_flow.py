@@ -9,9 +9,13 @@ become branches, so that only the operand Python evaluates is computed.
 from __future__ import annotations
 
 import ast
+import inspect
 from dataclasses import dataclass
 
 from .. import ir
+from . import _MISSING
+
+UNROLLED_AT_MOST = 64        # items of a sequence of functions a loop is unrolled over
 
 
 class FlowLowering:
@@ -22,8 +26,10 @@ class FlowLowering:
         inside it runs only while no such flag is set."""
         saved, self.body = self.body, []
         for k, stmt in enumerate(stmts):
+            self.ended = False
             self.stmt(stmt)
-            if isinstance(stmt, (ast.Return, ast.Break, ast.Continue)):
+            if isinstance(stmt, (ast.Return, ast.Break, ast.Continue)) or self.ended:
+                self.ended = False
                 break                                  # the rest cannot run
             flags = self.exit_flags(stmt)
             if flags and k + 1 < len(stmts):
@@ -58,11 +64,25 @@ class FlowLowering:
 
     def stmt_If(self, node):
         cond = self.expr(node.test)
-        if isinstance(cond, ir.Const) and not isinstance(cond.value, tuple) and not self.exit_flags(node):
-            self.body += self.block(node.body if cond.value else node.orelse)     # known here: one branch
+        if isinstance(cond, ir.Const) and not isinstance(cond.value, tuple):
+            taken = node.body if cond.value else node.orelse         # known here: one branch
+            self.body += self.block(taken)
+            self.ended = bool(taken) and isinstance(taken[-1], (ast.Return, ast.Break, ast.Continue))
             return
-        body, orelse = self.block(node.body), self.block(node.orelse)
-        self.body.append(ir.If(cond, tuple(body), tuple(orelse), self.src.loc(node)))
+        before = dict(self.scope.held)
+        body = self.block(node.body)
+        after_body, self.scope.held = self.scope.held, before
+        orelse = self.block(node.orelse)
+        self.scope.held = {k: v for k, v in self.scope.held.items() if after_body.get(k, None) is v}
+        self.body.append(ir.If(cond, tuple(body), tuple(orelse), self.src.loc(node)))   # (a function held
+        # after it: the same one on both paths)
+
+    def forget_held(self, loop) -> None:
+        """Forget the functions held by names a loop assigns: at the start of a turn they hold
+        what the turn before left (lowered once, the body stands for every turn)."""
+        for n in ast.walk(loop):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                self.scope.held.pop(n.id, None)
 
     def stmt_Break(self, node):
         self.flag(self.loops[-1].broke, True, node)
@@ -78,6 +98,9 @@ class FlowLowering:
                     return self.stmt_For(_counted_by(node, self.fresh_local("turn")))   # `for _ in ...` twice
                 raise self.unsupported(n, f"assigning to the loop variable `{n.id}` inside its loop is "
                                           "not supported", f"give the new value another name than `{n.id}`")
+        if self.unrolled(node):
+            return
+        self.forget_held(node)
         kind, parts = self.iteration(node.iter)
         loop = self.enter_loop(node)
         if kind == "range":
@@ -98,7 +121,99 @@ class FlowLowering:
             self.while_loop(node, counter, start, stop, step, body, loop)
         else:
             self.body.append(ir.For(counter, start, stop, step, tuple(body), self.src.loc(node)))
+        self.forget_held(node)
         self.leave_loop(node, loop)
+
+    def unrolled(self, node) -> bool:
+        """`for f in (np.sin, relu): ...`, or over a module's list of functions (or of tuples
+        holding some): each turn is lowered on its own with the loop's names bound to that
+        turn's items, so the function each turn calls is known. False where the sequence is
+        not known here or holds no function (an ordinary loop)."""
+        items = self.static_items(node.iter)
+        if items is None or not any(_holds_function(item, self.static_value) for item in items):
+            return False
+        if len(items) > UNROLLED_AT_MOST:
+            raise self.unsupported(node.iter, f"a loop over {len(items)} functions is not supported (at most "
+                                              f"{UNROLLED_AT_MOST})", "split the sequence")
+        items = [self.evaluated(item, node) for item in items]     # (Python builds the sequence first)
+        loop = self.enter_loop(node)
+        for k, item in enumerate(items):
+            saved, self.body = self.body, []
+            self.bind_static(node.target, item, node)
+            turn, self.body = self.body + self.loop_body(node.body, loop), saved
+            if loop.broke and k:
+                going = self.op("not", (ir.Var(loop.broke),), node)
+                self.body.append(ir.If(going, tuple(turn), (), self.src.loc(node)))
+            else:
+                self.body += turn
+        self.leave_loop(node, loop)
+        return True
+
+    def static_items(self, node):
+        """The items of a sequence known here, each ("node", its expression), ("value", the
+        object, an expression reading it) or ("tuple", items); or None."""
+        if isinstance(node, (ast.List, ast.Tuple)) and not any(isinstance(e, ast.Starred) for e in node.elts):
+            return [("node", e) for e in node.elts]
+        if isinstance(node, ast.Call) and not node.keywords and self.scope.static_object(node.func) in (enumerate, zip):
+            parts = [self.static_items(a) for a in node.args]
+            if not parts or None in parts:
+                return None
+            if self.scope.static_object(node.func) is enumerate:
+                return [("tuple", [("value", k, ast.Constant(k)), item]) for k, item in enumerate(parts[0])] \
+                    if len(parts) == 1 else None
+            return [("tuple", list(row)) for row in zip(*parts)]
+        obj = self.scope.static_object(node) if isinstance(node, (ast.Name, ast.Attribute)) else _MISSING
+        if isinstance(obj, (list, tuple)):
+            return [_value(v, ast.copy_location(ast.Subscript(node, ast.Constant(k), ast.Load()), node))
+                    for k, v in enumerate(obj)]
+        return None
+
+    def evaluated(self, item, node):
+        """`item` with the expressions of a sequence written here evaluated (in order, into
+        names of their own), but for the functions, which are bound where they are called."""
+        kind, *parts = item
+        if kind == "tuple":
+            return ("tuple", [self.evaluated(i, node) for i in parts[0]])
+        if kind == "node" and isinstance(parts[0], (ast.Tuple, ast.List)) and \
+                not any(isinstance(e, ast.Starred) for e in parts[0].elts):
+            return ("tuple", [self.evaluated(("node", e), node) for e in parts[0].elts])
+        if kind == "node" and not isinstance(parts[0], ast.Lambda) and self.static_value(parts[0]) is _MISSING:
+            atom = self.expr(parts[0])
+            return ("atom", self.op("id", (atom,), node) if isinstance(atom, ir.Var) else atom)
+        return item
+
+    def bind_static(self, target, item, node) -> None:
+        """Assign one item of a sequence known here to a loop's target."""
+        kind, *parts = item
+        if isinstance(target, (ast.Tuple, ast.List)) and kind != "atom":
+            inner = parts[0] if kind == "tuple" else [_value(v, ast.copy_location(
+                ast.Subscript(parts[1], ast.Constant(k), ast.Load()), node)) for k, v in enumerate(parts[0])] \
+                if kind == "value" and isinstance(parts[0], (list, tuple)) else None
+            if inner is None or len(inner) != len(target.elts):
+                raise self.unsupported(target, "the items of this sequence cannot be unpacked into these names",
+                                       "give as many names as each item holds")
+            for elt, sub in zip(target.elts, inner):
+                self.bind_static(elt, sub, node)
+            return
+        if not isinstance(target, ast.Name):
+            raise self.unsupported(target, "a loop over functions binds them to names", "write `for f in ...`")
+        if kind == "atom":
+            return self.assign_atom(target, parts[0], node)
+        if kind == "node" and isinstance(parts[0], ast.Lambda):
+            name = self.namer.fresh("lambda_fn")
+            self.stmt_FunctionDef(as_def(name, parts[0]))
+            self.scope.held[target.id] = self.scope.nested[name]          # called where it is held
+            return
+        if kind == "node":
+            return self.hold(target, parts[0], node)
+        value, read = parts
+        if isinstance(value, (bool, int, float, str, type(None))):
+            return self.assign_atom(target, ir.Const(value), node)
+        if callable(value) or inspect.ismodule(value):
+            self.op("id", (ir.Var(self.bind(target.id, value)),), node, target=self.store(target))
+            self.scope.held[target.id] = value
+            return
+        self.assign_atom(target, self.expr(read), node)
 
     def iteration(self, node):
         """What a `for` loop iterates over: ("range", (start, stop, step)), ("enumerate", (seq,)),
@@ -217,6 +332,7 @@ class FlowLowering:
     expr_GeneratorExp = expr_ListComp       # consumed whole where it is used: sum(...), max(...)
 
     def stmt_While(self, node):
+        self.forget_held(node)
         loop = self.enter_loop(node)
         saved, self.body = self.body, []
         cond = self.expr(node.test)
@@ -230,6 +346,7 @@ class FlowLowering:
             cond = ir.Var(result)
         body = self.loop_body(node.body, loop)
         self.body.append(ir.While(tuple(test), cond, tuple(body), self.src.loc(node)))
+        self.forget_held(node)
         self.leave_loop(node, loop)
 
     def expr_IfExp(self, node, target):
@@ -262,6 +379,33 @@ class FlowLowering:
         more, self.body = tuple(self.body), saved
         self.body.append(ir.If(ir.Var(result), more if is_and else (), () if is_and else more,
                                self.src.loc(node)))
+
+
+def as_def(name: str, node: ast.Lambda) -> ast.FunctionDef:
+    """`name = lambda args: body` as the `def` it stands for."""
+    extra = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
+    body = [ast.copy_location(ast.Return(node.body), node.body)]
+    return ast.copy_location(ast.FunctionDef(name, node.args, body, [], None, None, **extra), node)
+
+
+def _value(value, read) -> tuple:
+    """An item of a sequence of the module: ("tuple", items) for a tuple, else ("value", ...)."""
+    if isinstance(value, tuple):
+        return ("tuple", [_value(v, ast.copy_location(ast.Subscript(read, ast.Constant(k), ast.Load()), read))
+                          for k, v in enumerate(value)])
+    return ("value", value, read)
+
+
+def _holds_function(item, static) -> bool:
+    """Whether an item of a sequence known here is or holds a function (`static` tells what
+    an expression names)."""
+    kind, *parts = item
+    if kind == "tuple":
+        return any(_holds_function(i, static) for i in parts[0])
+    if kind == "node" and isinstance(parts[0], (ast.Tuple, ast.List)):
+        return any(_holds_function(("node", e), static) for e in parts[0].elts)
+    value = static(parts[0]) if kind == "node" else parts[0]
+    return isinstance(parts[0], ast.Lambda) or callable(value) and not isinstance(value, type)
 
 
 def _reads(name: str, *trees) -> bool:

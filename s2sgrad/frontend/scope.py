@@ -38,6 +38,9 @@ class Scope:
         self.bindings: dict = {}       # values an inlined function reads from its own module
         self.free: set = set()         # names read from an enclosing function or the module
         self.functions: dict = {}      # parameters an inlined call gave a function (or module) to
+        self.held: dict = {}           # local names holding a function known here (`act = np.tanh`), as
+        # the statements are lowered: a name assigned again, or given different functions on two
+        # paths, is forgotten (a lambda of a list the loop is unrolled over is held as its `def`)
         self.imported = _imported(source, own)   # names the function's own `import` statements bind
         self.classes: dict = _own_class(source) if outer is None else {}
         # parameters known to hold an object of a class (a method's `self`): its methods are inlined
@@ -56,6 +59,8 @@ class Scope:
         base = node
         while isinstance(base, ast.Attribute):
             base = base.value
+        if isinstance(base, ast.Name) and base.id in self.held and not isinstance(self.held[base.id], ast.AST):
+            return _reached(self.held[base.id], node)
         if isinstance(base, ast.Name) and base.id in self.functions and base.id not in self.assigned:
             return _reached(self.functions[base.id], node)
         if isinstance(base, ast.Name) and base.id in self.imported and base.id not in self.assigned:

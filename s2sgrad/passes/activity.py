@@ -20,6 +20,7 @@ from .. import errors
 from ..errors import Loc, NoRuleError, NotDifferentiableError
 from ..rules.helpers import NO_DERIVATIVE
 from ..rules.numpy import DISCRETE, cast_kind
+from ..ir import sequences
 
 CONTAINERS = {"tuple": "tuple", "list": "list"}
 ZERO_EXPONENTS = (ir.Const(0), ir.Const(0.0))
@@ -74,8 +75,12 @@ def refuse_silent_zeros(fn: ir.Function, varied: set, useful: set) -> None:
     """Refuse, at the user's line, a derivative that would be silently zero or wrong: a
     differentiated value passed where the op's rule takes a constant (np.linspace's
     `num`, np.einsum's subscripts, an op with no rule yet), unless the op is piecewise
-    constant there (rules.Op.piecewise); and a complex value in the differentiated flow."""
+    constant there (rules.Op.piecewise); a complex value in the differentiated flow; and
+    `+` or `*` joining or repeating a list or tuple that holds differentiated values."""
     complex_values = _complex_values(fn)
+    for name, stmt in sequences.arithmetic(fn.body).items():
+        if name in varied and name in useful:
+            raise sequence_arithmetic(stmt)
     for stmt in ir.walk(fn.body):
         if isinstance(stmt, ir.Assign) and stmt.target in useful:
             _refuse_cast(stmt, varied)
@@ -84,6 +89,15 @@ def refuse_silent_zeros(fn: ir.Function, varied: set, useful: set) -> None:
                 raise NotDifferentiableError(
                     "a complex value in a differentiated computation is not supported yet", stmt.loc,
                     hint="carry the real and imaginary parts as two real arrays")
+
+
+def sequence_arithmetic(stmt: ir.Assign) -> NotDifferentiableError:
+    """The refusal of `+`, `*` or `+=` on a list or tuple (ir/sequences.py), at its line."""
+    sign = {"add": "+", "iadd": "+=", "mul": "*"}[stmt.op]
+    return NotDifferentiableError(
+        f"`{sign}` on a list or tuple joins or repeats it (Python's list arithmetic, not NumPy's), "
+        "which s2sgrad does not differentiate", stmt.loc,
+        hint="build the list with append or a comprehension, or make it an array first (np.array(xs))")
 
 
 def _refuse_cast(stmt: ir.Assign, varied: set) -> None:

@@ -2,9 +2,9 @@
 (indexing, tuples, comparisons, plain copies)."""
 import numpy as np
 
-from .table import adjoint, adjoint_into, helper, nondifferentiable, partials, special
+from .table import adjoint, adjoint_into, helper, nondifferentiable, partials, special, tangent
 from ..runtime import (HELPERS, add_at, matmul_dleft, matmul_dright,  # noqa: F401 (used in templates)
-                       unattr, unassigned, unbroadcast, unindex, unsum, zero_grad)
+                       unattr, unassigned, unbroadcast, unindex, unsorted, resorted, unsum, zero_grad)
 
 for _fn in HELPERS:
     helper(_fn)
@@ -139,6 +139,17 @@ def setitem_any_into(ans, x, index, value, dans, dx):
 @adjoint(sum, linear=True, domain=("real",), sympy="numpy", examples=[("sum(x)", [(4, 3)]), ("sum(x)", [(5,)])])
 def sum_of_items(ans, x, dans):
     dx = unsum(dans, x)
+
+
+@adjoint(sorted, domain=("distinct",), why="a permutation that depends on the values: proven by finite differences",
+         examples=[("np.array(sorted(x))", [(5,)]), ("np.array(sorted(x, reverse=True))", [(4,)])])
+def sorted_items(ans, x, dans, *, reverse=False):       # (a `key` is refused: not a keyword of the rule)
+    dx = unsorted(dans, x, reverse)
+
+
+@tangent(sorted)
+def sorted_tangent(ans, x, dx, *, reverse=False):
+    dans = resorted(dx, x, reverse)
 
 
 nondifferentiable(len)

@@ -175,6 +175,26 @@ def untake_along_axis(g, x, indices, axis):
     return out
 
 
+def python_order(x, reverse=False) -> list:
+    """The positions of `x`'s items in the order Python's `sorted(x, reverse=...)` puts them:
+    the same sort on the same comparisons (ties and NaNs placed exactly as sorted places them)."""
+    return sorted(range(len(x)), key=x.__getitem__, reverse=reverse)
+
+
+@helper(linear=(0,))
+def unsorted(g, x, reverse=False):
+    """The adjoint of the builtin `sorted(x)`: g put back where each item came from."""
+    out = np.zeros(np.shape(x))
+    out[python_order(x, reverse)] = g
+    return out
+
+
+@helper(linear=(0,))
+def resorted(t, x, reverse=False):
+    """The tangent of `sorted(x)`: the tangents of the items, in sorted's order (a list)."""
+    return [t[i] for i in python_order(x, reverse)]
+
+
 @helper(linear=(0,))
 def unsort(g, x, axis=-1):
     """The adjoint of `np.sort(x, axis)`: g put back where each entry came from."""
