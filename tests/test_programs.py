@@ -16,7 +16,6 @@ from .support import check_tree_grad
 FOLDER = pathlib.Path(__file__).parent / "programs"
 NAMES = sorted(p.stem for p in FOLDER.glob("p[0-9][0-9]_*.py"))
 REFUSED = {     # program -> what its refusal names (functions without rules: the coverage issue)
-    "p10_bnn": "`yield`",                                  # a generator over the weights being differentiated
     "p14_partial_kernels": "np.linalg.eigvalsh",
     "p15_meshgrid_potential": "np.gradient",
     "p25_planar_flow": "multivariate_normal.logpdf",

@@ -439,12 +439,18 @@ def unpacked_loss(flat, x):
     return total
 
 
+def designed_from_weights(beta, stim):
+    X = design(beta * stim[:3], stim[:3])
+    return np.sum(X ** 2)
+
+
 def test_a_helper_that_cannot_be_read_runs_on_data_and_is_refused_on_differentiated_values():
     check_grads(glm_loss, np.array([0.1, -0.2, 0.05]), np.linspace(-1.0, 1.0, 5), wrt=(0,))
+    check_grads(unpacked_loss, np.arange(4.0) / 4, np.ones((3, 2)))      # (a generator: read as it runs)
     with pytest.raises(UnsupportedSyntaxError) as info:             # never a silent zero
-        s2sgrad.grad(unpacked_loss)(np.arange(4.0) / 4, np.ones((3, 2)))
-    assert "`yield`" in str(info.value)
-    assert info.value.loc.line == unpack.__code__.co_firstlineno + 3
+        s2sgrad.grad(designed_from_weights)(np.array([0.1, -0.2, 0.05]), np.linspace(-1.0, 1.0, 5))
+    assert "`try`" in str(info.value)
+    assert info.value.loc.line == design.__code__.co_firstlineno + 1
 
 
 # -- 8. classes and methods -------------------------------------------------------------
@@ -1126,3 +1132,217 @@ def test_a_parameter_given_a_list_and_repeated_is_refused_when_called():
         s2sgrad.grad(repeat_parameter)([1.0, 2.0])
     assert info.value.loc.line == repeat_parameter.__code__.co_firstlineno + 1
     np.testing.assert_allclose(s2sgrad.grad(repeat_parameter)(np.array([1.0, 2.0, 3.0, 4.0])), [16, 2, 0, 4])
+
+
+# -- generators looped over -------------------------------------------------------------
+
+def _unpack(params, shapes):
+    start = 0
+    for m, n in shapes:
+        W = params[start:start + m * n].reshape(m, n)
+        start += m * n
+        b = params[start:start + n]
+        start += n
+        yield W, b
+
+
+def generator_network(params, x):
+    shapes = [(2, 3), (3, 1)]
+    for W, b in _unpack(params, shapes):
+        x = np.tanh(x @ W + b)
+    return np.sum(x ** 2)
+
+
+def _running_sums(values, start=0.0):
+    total = start
+    for v in values:
+        total = total + v
+        yield total
+    yield total * 0.5                          # a second `yield`: one more turn
+
+
+def generator_running(params, x):
+    out = 0.0
+    for t in _running_sums(params[:4], start=np.sum(x)):
+        out = out + t * t
+    return out + sum(s for s in _running_sums(params[4:7])) + np.sum(list(_running_sums(params[7:9])))
+
+
+def generator_closure(params, x):
+    scale = 1.0
+
+    def scaled():
+        for v in params[:5]:
+            yield v * scale                    # reads `scale` as the loop below has left it
+    total = np.sum(x)
+    for u in scaled():
+        total = total + np.sin(u)
+        scale = scale * 2.0
+    return total
+
+
+def _layers_with(params, act):
+    for k in range(2):
+        yield act(params[k] * params[k + 2])
+
+
+def generator_given_a_function(params, x):
+    return sum(_layers_with(params, np.tanh)) * np.sum(x)
+
+
+@pytest.mark.parametrize("fn", [generator_network, generator_running, generator_closure, generator_given_a_function])
+def test_loops_over_generators_run_them_as_python_does(fn):
+    params = np.linspace(-0.9, 1.1, 13)
+    x = np.array([[0.2, -0.4], [0.7, 0.1]])
+    check_grads(fn, params, x)
+    value, tangent = s2sgrad.jvp(fn, (params, x), (np.ones(13), np.zeros((2, 2))))
+    np.testing.assert_allclose(value, fn(params, x))
+    np.testing.assert_allclose(tangent, np.sum(s2sgrad.grad(fn)(params, x)), rtol=1e-10)
+
+
+def generator_loop_with_break(params):
+    total = 0.0
+    for t in _running_sums(params):
+        total = total + t
+        if total > 1.0:
+            break
+    return total
+
+
+def _returning_generator(values):
+    for v in values:
+        if v > 0.5:
+            return
+        yield v
+
+
+def generator_returning(params):
+    return sum(v for v in _returning_generator(params))
+
+
+def _sending_generator(values):
+    for v in values:
+        got = yield v
+        values = got
+
+
+def generator_sent(params):
+    return sum(v for v in _sending_generator(params))
+
+
+@pytest.mark.parametrize("fn, line, what", [(generator_loop_with_break, 5, "`break` in a loop over a generator"),
+                                            (generator_returning, -4, "`return` inside a generator"),
+                                            (generator_sent, -4, "a `yield` used as a value")])
+def test_what_generators_do_beyond_yield_is_refused_at_its_line(fn, line, what):
+    with pytest.raises(UnsupportedSyntaxError, match=what) as info:
+        s2sgrad.grad(fn)(W)
+    assert info.value.loc.line == fn.__code__.co_firstlineno + line
+
+
+def generator_enumerated(params, x):
+    total = np.sum(x)
+    for k, (W, b) in enumerate(_unpack(params, [(2, 2), (2, 1)])):
+        total = total + (k + 1) * np.sum(W) * np.sum(b)
+    return total
+
+
+def test_a_generator_enumerated_is_read_whole():
+    check_grads(generator_enumerated, np.linspace(-0.9, 1.1, 13), np.ones((2, 2)))
+
+
+FUNCTIONS = [np.sin, np.cos, np.tanh]
+
+
+def _pick_with_elif(kind):
+    if kind == "relu":
+        return _relu
+    elif kind == "tanh":
+        return np.tanh
+    else:
+        raise ValueError("unknown activation " + kind)
+
+
+def picked_with_elif(w):
+    a = _pick_with_elif("tanh")
+    b = _pick_with_elif("relu")
+    return np.sum(a(w) * b(w))
+
+
+def swapped_functions(w):
+    a, b = np.sin, _relu
+    a, b = b, a
+    return np.sum(a(w) * b(w))
+
+
+def functions_zipped_with_values(w, c):
+    total = 0.0
+    for g, ci in zip(FUNCTIONS, c):
+        total = total + ci * np.sum(g(w))
+    for k, g in enumerate(reversed(FUNCTIONS[:2])):
+        total = total + k * np.sum(g(2.0 * w))
+    for g, i in zip(FUNCTIONS[::-1][1:], range(2)):
+        total = total + i * np.sum(g(w) ** 2)
+    return total
+
+
+@pytest.mark.parametrize("fn, args", [(picked_with_elif, (W,)), (swapped_functions, (W,)),
+                                      (functions_zipped_with_values, (W, np.array([1.0, -2.0, 3.0])))])
+def test_more_ways_of_holding_functions(fn, args):
+    check_grads(fn, *args)
+
+
+def function_after_a_break(w):
+    for f in FUNCTIONS:
+        if np.sum(f(w)) > 0.5:
+            break
+    return np.sum(f(w))                       # which one: known only when it runs
+
+
+def test_a_function_left_by_a_loop_that_may_break_is_refused():
+    with pytest.raises(NoRuleError, match="function held in a variable") as info:
+        s2sgrad.grad(function_after_a_break)(W)
+    assert info.value.loc.line == function_after_a_break.__code__.co_firstlineno + 4
+
+
+def _join(a, b):
+    return a + b
+
+
+def joined_in_a_helper(w):
+    both = _join([w[0]], [w[1]])
+    return both[0] * both[1]
+
+
+def items_in_a_dict(w):
+    outs = {}
+    outs["a"] = np.sin(w)
+    return np.sum(outs["a"])
+
+
+def test_lists_joined_in_a_helper_and_dicts_written_into_are_refused():
+    with pytest.raises(s2sgrad.NotDifferentiableError, match="list or tuple") as info:
+        s2sgrad.grad(joined_in_a_helper)(W)
+    assert info.value.loc.line == _join.__code__.co_firstlineno + 1
+    with pytest.raises(NoRuleError, match="a dict holding differentiated values") as info:
+        s2sgrad.grad(items_in_a_dict)(W)
+    assert info.value.loc.line == items_in_a_dict.__code__.co_firstlineno + 2
+
+
+def test_a_derivative_follows_the_module_when_its_functions_change(tmp_path):
+    from .support import make_function
+    summed = make_function(tmp_path, """
+        FUNCS = [np.sin, np.cos]
+        ACT = np.tanh
+
+        def f(w):
+            total = np.sum(ACT(w))
+            for g in FUNCS:
+                total = total + np.sum(g(w))
+            return total
+    """)
+    df = s2sgrad.grad(summed)
+    np.testing.assert_allclose(df(W), 1 - np.tanh(W) ** 2 + np.cos(W) - np.sin(W))
+    summed.__globals__["FUNCS"].append(np.exp)
+    summed.__globals__["ACT"] = np.sin
+    np.testing.assert_allclose(df(W), np.cos(W) + np.cos(W) - np.sin(W) + np.exp(W))
+    np.testing.assert_allclose(s2sgrad.grad(summed)(W), np.cos(W) + np.cos(W) - np.sin(W) + np.exp(W))

@@ -311,7 +311,7 @@ def _sequence_arithmetic(fn: ir.Function, name: str):
     if known is None or known[0] is not fn:
         known = _JOINED[id(fn)] = (fn, {})
     if name not in known[1]:
-        found = sequences.arithmetic(fn.body, given=(name,)) if name in fn.params else {}
+        found = sequences.arithmetic(fn.body, given=(name,), maybe=fn.params) if name in fn.params else {}
         known[1][name] = next(iter(found.values()), None)
     return known[1][name]
 

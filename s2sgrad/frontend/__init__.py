@@ -45,15 +45,24 @@ class Source:
     def lookup(self, name: str):
         """The object a free name refers to now, or _MISSING (a function found is noted as
         what the derivative being built depends on: running.resolved)."""
-        if name in self.closure:
-            where, value = self.cells.get(name), self.closure[name]
-        else:
-            where = getattr(self.fn, "__globals__", {})
-            value = where.get(name, _MISSING)
-            if value is _MISSING:
-                return getattr(builtins, name, _MISSING)
+        where, value = self._where(name)
+        if value is _MISSING:
+            return getattr(builtins, name, _MISSING)
         running.resolved(where, name, value)
         return value
+
+    def note_contents(self, name: str) -> None:
+        """Note that what is being built depends on the items of the sequence `name` holds."""
+        where, value = self._where(name)
+        if value is not _MISSING:
+            running.resolved_contents(where, name, value)
+
+    def _where(self, name: str):
+        """(the globals dict or closure cell holding `name`, its value or _MISSING)."""
+        if name in self.closure:
+            return self.cells.get(name), self.closure[name]
+        where = getattr(self.fn, "__globals__", {})
+        return where, where.get(name, _MISSING)
 
     @property
     def cells(self) -> dict:

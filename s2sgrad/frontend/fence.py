@@ -25,16 +25,21 @@ UNSUPPORTED = {
 }
 
 
-def check(source, inlined: bool = False) -> None:
+def check(source, inlined: bool = False, generator: bool = False) -> None:
     """Raise an UnsupportedSyntaxError at the first unsupported construct (a function
-    inlined where it is called may take `*args`: the call says what they are)."""
+    inlined where it is called may take `*args`: the call says what they are; a generator
+    looped over may `yield`: frontend/generators.py)."""
     fn = source.tree
     args = fn.args
     for bad, what in ((None if inlined else args.vararg, "*args"), (args.kwarg, "**kwargs")):
         if bad is not None:
             raise UnsupportedSyntaxError(f"`{what}` parameters are not supported", source.loc(bad),
                                          hint="name each parameter")
+    nested = {id(n) for d in ast.walk(fn) if isinstance(d, ast.FunctionDef) and d is not fn
+              for n in ast.walk(d) if isinstance(n, (ast.Yield, ast.YieldFrom))}
     for node in (n for stmt in fn.body for n in ast.walk(stmt)):
-        if type(node) in UNSUPPORTED:
+        if id(node) in nested:
+            continue                  # a generator defined here: checked where it is looped over
+        if type(node) in UNSUPPORTED and not (generator and type(node) is ast.Yield):
             what, hint = UNSUPPORTED[type(node)]
             raise UnsupportedSyntaxError(what, source.loc(node), hint=hint)

@@ -14,7 +14,7 @@ import inspect
 
 from .. import frontend, ir
 from . import fence, lift
-from ..ir import aliasing
+from ..ir import aliasing, sequences
 from . import _MISSING
 
 
@@ -91,7 +91,8 @@ class CallLowering:
             return self.recursive_call(node, callee, target)
         passes_items = any(isinstance(a, ast.Name) and a.id in self.packed for a in node.args)
         if not isinstance(callee, ast.FunctionDef) and keep and not passes_items \
-                and _stands_alone(callee, type(self)) and (not _returns_tuple(callee) or self.unpacking is node):
+                and _stands_alone(callee, type(self)) and (not _returns_tuple(callee) or self.unpacking is node) \
+                and not self.joins_lists(node, callee):
             return self.recursive_call(node, callee, target)
         source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
                                  self.src.closure) if isinstance(callee, ast.FunctionDef) else frontend.parse(callee)
@@ -136,6 +137,15 @@ class CallLowering:
             self.op("id", (value,), node, target=target)
             return ir.Var(target)
         return value
+
+    def joins_lists(self, node, callee) -> bool:
+        """Whether a call passes a list or tuple to a function that joins or repeats it (`+`,
+        `*`), itself or in a function it passes it on to: inlined, so the caller's checks
+        see it (ir/sequences.py)."""
+        held = sequences.holding(self.body)
+        given = [i for i, a in enumerate(node.args) if isinstance(a, (ast.List, ast.Tuple, ast.ListComp))
+                 or isinstance(a, ast.Name) and a.id in held]
+        return bool(given) and _joins(callee, tuple(given), type(self), ())
 
     def recursive_call(self, node, callee, target):
         """A call kept as a call to the function itself (a module-level function that can be
@@ -315,24 +325,47 @@ class CallLowering:
         return fresh
 
 
+def _joins(callee, positions, lowerer, seen) -> bool:
+    """Whether `callee` joins or repeats a list or tuple given at `positions`, or passes
+    one on to a function that does."""
+    alone = _alone(callee, lowerer) if inspect.isfunction(callee) and callee not in seen else None
+    if alone is None:
+        return False
+    fn = alone[0]
+    given = [fn.params[i] for i in positions if i < len(fn.params)]
+    return bool(sequences.arithmetic(fn.body, given)) or any(
+        _joins(fn.bindings.get(getattr(call.args[0], "name", None)), inner, lowerer, seen + (callee,))
+        for call, inner in sequences.passed(fn.body, given))
+
+
+@functools.lru_cache(maxsize=512)
+def _alone(callee, lowerer):
+    """(a module-level function lowered on its own by the class `lowerer`, the writes its
+    augmented assignments make), or None where it cannot be."""
+    try:
+        source = frontend.parse(callee)
+        fence.check(source)
+        lowering = lowerer(source, inlining=(source.fn,))
+        return lowering.function(), lowering.augmented
+    except Exception:  # anything it cannot do alone, inlining may still do
+        return None
+
+
 @functools.lru_cache(maxsize=512)
 def _stands_alone(callee, lowerer) -> bool:
     """Whether a module-level function can be differentiated as a function of its own:
-    it lowers on its own (by the class `lowerer`) (a helper that takes keywords by name, writes into its
-    parameters or returns one of them, or a view of one, is inlined instead)."""
+    it lowers on its own (a helper that takes keywords by name, writes into its parameters
+    or returns one of them, or a view of one, is inlined instead)."""
     try:
-        source = frontend.parse(callee)
-        tree = source.tree
-        if tree.args.kwonlyargs or _writes_parameters(tree):
-            return False          # inlined: keywords by name, and writes the caller sees
-        fence.check(source)
-        lowering = lowerer(source, inlining=(source.fn,))
-        fn = lowering.function()
-    except Exception:  # anything it cannot do alone, inlining may still do
+        tree = frontend.parse(callee).tree
+    except Exception:  # unreadable: run as it is, or refused, where it is called
         return False
-    if _has_effects(fn, lowerer):
+    if tree.args.kwonlyargs or _writes_parameters(tree):
+        return False              # inlined: keywords by name, and writes the caller sees
+    alone = _alone(callee, lowerer)
+    if alone is None or _has_effects(alone[0], lowerer):
         return False              # inlined: its draws and prints run once, where the caller runs them
-    return not aliasing.reaches_parameters(fn, lowering.augmented)   # else inlined: the caller sees it
+    return not aliasing.reaches_parameters(*alone)       # else inlined: the caller sees it
 
 
 def _has_effects(fn, lowerer, seen=()) -> bool:
@@ -356,10 +389,8 @@ def _effects_of(callee, lowerer, seen) -> bool:
         return False      # the check already under way looks at this function's body
     _CHECKING.add(callee)
     try:
-        source = frontend.parse(callee)
-        return _has_effects(lowerer(source, inlining=(source.fn,)).function(), lowerer, seen)
-    except Exception:  # unreadable: it will not be kept as a call anyway
-        return False
+        alone = _alone(callee, lowerer)
+        return alone is not None and _has_effects(alone[0], lowerer, seen)   # (unreadable: not kept as a call)
     finally:
         _CHECKING.discard(callee)
 

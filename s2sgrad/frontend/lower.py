@@ -24,6 +24,7 @@ from ..ir import aliasing, names
 from ..ir.names import RESERVED, Namer
 from ..rules.methods import ATTRIBUTES, COPIED, METHODS, PACKED
 from .inline import CallLowering
+from .generators import GeneratorLowering, items_of
 from .opaque import MUTATING_METHODS, OpaqueLowering, library
 from .scope import Scope
 from .lower_flow import Exit, FlowLowering, _own_nodes, _returns, as_def
@@ -45,7 +46,7 @@ def lower(source: frontend.Source, namer: Namer | None = None, keep_calls: bool 
     return Lowerer(source, namer, inlining=(source.fn,), keep_calls=keep_calls).function()
 
 
-class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
+class Lowerer(FlowLowering, CallLowering, GeneratorLowering, OpaqueLowering):
     """Lowers one function: statements and expressions here, control flow in lower_flow,
     calls in inline, code run as it is in opaque; what each name stands for is its
     Scope's (scope.py)."""
@@ -72,6 +73,8 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         self.partials = {}           # names given functools.partial(g, ...): the call that made them
         self.returned = []           # per `return` lowered: the function it returns, or _MISSING
         self.ended = False           # the statement just lowered ends its block (a branch known here that returns)
+        self.block_ended = False     # the block just lowered ended so
+        self.zipped_atoms = {}       # a loop unrolled over functions zipped with a sequence: the sequence read
         self.items_of_tuples = {}    # name -> tuple_length(name)
         self.item_names = {}         # a tuple name reassigned -> the variables of its items
         self.unpacking = None        # a call whose tuple result is unpacked into names
@@ -201,6 +204,9 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and \
                 self.static_value(node.value) is not _MISSING:
             return self.hold(node.targets[0], node.value, node)          # act = np.tanh
+        if len(node.targets) == 1 and _pairs(node.targets[0], node.value) and \
+                any(self.static_value(v) is not _MISSING for v in node.value.elts):
+            return self.assign_pairs(node.targets[0], node.value, node)          # act, out = np.tanh, relu
         if len(node.targets) == 1:
             return self.assign(node.targets[0], node.value, node)
         value = self.expr(node.value)
@@ -214,6 +220,21 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         self.op("id", (self.opaque_value(value_node),), stmt, target=self.store(target))
         self.scope.held[target.id] = obj
         self.scope.nested.pop(target.id, None)
+
+    def assign_pairs(self, target, value, stmt) -> None:
+        """`a, b = f, x`: every value read first (`a, b = b, a` swaps), then each name given
+        its own (a function held: `hold`)."""
+        values = []
+        for v in value.elts:
+            obj = self.static_value(v)
+            atom = self.opaque_value(v) if obj is not _MISSING else self.expr(v)
+            if isinstance(atom, ir.Var) and atom.name in self.scope.locals:
+                atom = self.op("id", (atom,), stmt)
+            values.append((obj, atom))
+        for t, (obj, atom) in zip(target.elts, values):
+            self.assign_atom(t, atom, stmt)
+            if obj is not _MISSING:
+                self.scope.held[t.id] = obj
 
     def stmt_AnnAssign(self, node):
         if node.value is None:
@@ -588,6 +609,11 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         if isinstance(func, ast.Name) and self.scope.outer is not None and func.id in self.scope.outer.nested:
             return self.inline(node, self.scope.outer.nested[func.id], target)
         obj = self.scope.static_object(func)
+        if any(obj is c for c in CONSUMERS) and any(self.generator_of(a) for a in node.args):
+            node = ast.copy_location(ast.Call(func, [items_of(a) if self.generator_of(a) else a for a in node.args],
+                                              node.keywords), node)      # sum(gen(...)): sum([v for v in gen(...)])
+            if obj is list and len(node.args) == 1 and not node.keywords:
+                return self.expr(node.args[0], target)
         if obj is list and len(node.args) == 1 and not node.keywords and (isinstance(node.args[0], ast.ListComp) or (
                 isinstance(node.args[0], ast.Call) and self.scope.static_object(node.args[0].func) is map)):
             return self.expr(node.args[0], target)            # list(map(...)): the list map's stands for
@@ -748,8 +774,17 @@ class Lowerer(FlowLowering, CallLowering, OpaqueLowering):
         return self.error(UnsupportedSyntaxError, node, message, hint)
 
 
+CONSUMERS = (list, tuple, sum, max, min, sorted, zip, enumerate, np.array, np.stack, np.concatenate, np.hstack,
+             np.vstack)       # what reads a generator whole: given the list of its items
+
 LITERAL_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
                    ast.Gt: operator.gt, ast.GtE: operator.ge}
+
+
+def _pairs(target, value) -> bool:
+    """Whether `target = value` gives names their values pair by pair (`a, b = f, x`)."""
+    return isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts) \
+        and all(isinstance(t, ast.Name) for t in target.elts) and not any(isinstance(v, ast.Starred) for v in value.elts)
 
 
 def _sequence_display(node) -> bool:

@@ -25,11 +25,12 @@ class FlowLowering:
         """Lower a list of statements; what follows a `break`, `continue` or `return`
         inside it runs only while no such flag is set."""
         saved, self.body = self.body, []
+        ended = False
         for k, stmt in enumerate(stmts):
             self.ended = False
             self.stmt(stmt)
             if isinstance(stmt, (ast.Return, ast.Break, ast.Continue)) or self.ended:
-                self.ended = False
+                ended = True
                 break                                  # the rest cannot run
             flags = self.exit_flags(stmt)
             if flags and k + 1 < len(stmts):
@@ -37,6 +38,7 @@ class FlowLowering:
                 self.body.append(ir.If(stop, (), tuple(self.block(stmts[k + 1:])), self.src.loc(stmts[k + 1])))
                 break
         lowered, self.body = self.body, saved
+        self.ended, self.block_ended = False, ended    # (block_ended: read by a branch known here, stmt_If)
         return lowered
 
     def exit_flags(self, stmt) -> list:
@@ -67,7 +69,7 @@ class FlowLowering:
         if isinstance(cond, ir.Const) and not isinstance(cond.value, tuple):
             taken = node.body if cond.value else node.orelse         # known here: one branch
             self.body += self.block(taken)
-            self.ended = bool(taken) and isinstance(taken[-1], (ast.Return, ast.Break, ast.Continue))
+            self.ended = self.block_ended       # it ends in a return, break or continue: the rest cannot run
             return
         before = dict(self.scope.held)
         body = self.block(node.body)
@@ -98,7 +100,7 @@ class FlowLowering:
                     return self.stmt_For(_counted_by(node, self.fresh_local("turn")))   # `for _ in ...` twice
                 raise self.unsupported(n, f"assigning to the loop variable `{n.id}` inside its loop is "
                                           "not supported", f"give the new value another name than `{n.id}`")
-        if self.unrolled(node):
+        if self.generator_loop(node) or self.unrolled(node):
             return
         self.forget_held(node)
         kind, parts = self.iteration(node.iter)
@@ -135,6 +137,7 @@ class FlowLowering:
         if len(items) > UNROLLED_AT_MOST:
             raise self.unsupported(node.iter, f"a loop over {len(items)} functions is not supported (at most "
                                               f"{UNROLLED_AT_MOST})", "split the sequence")
+        self.zipped_atoms = {}
         items = [self.evaluated(item, node) for item in items]     # (Python builds the sequence first)
         loop = self.enter_loop(node)
         for k, item in enumerate(items):
@@ -146,24 +149,42 @@ class FlowLowering:
                 self.body.append(ir.If(going, tuple(turn), (), self.src.loc(node)))
             else:
                 self.body += turn
+            if loop.broke or loop.skip:
+                self.forget_held(node)      # which turn ran last, or how far, is known when it runs
         self.leave_loop(node, loop)
         return True
 
     def static_items(self, node):
         """The items of a sequence known here, each ("node", its expression), ("value", the
-        object, an expression reading it) or ("tuple", items); or None."""
+        object, an expression reading it), ("tuple", items) or, for a sequence zipped with
+        one known here, ("item", its expression, k); or None."""
         if isinstance(node, (ast.List, ast.Tuple)) and not any(isinstance(e, ast.Starred) for e in node.elts):
             return [("node", e) for e in node.elts]
-        if isinstance(node, ast.Call) and not node.keywords and self.scope.static_object(node.func) in (enumerate, zip):
+        func = self.scope.static_object(node.func) if isinstance(node, ast.Call) and not node.keywords else None
+        if func is zip or func is enumerate or func is reversed:
             parts = [self.static_items(a) for a in node.args]
-            if not parts or None in parts:
+            if not parts or all(p is None for p in parts) or func is not zip and (len(parts) > 1 or None in parts):
                 return None
-            if self.scope.static_object(node.func) is enumerate:
-                return [("tuple", [("value", k, ast.Constant(k)), item]) for k, item in enumerate(parts[0])] \
-                    if len(parts) == 1 else None
-            return [("tuple", list(row)) for row in zip(*parts)]
+            if func is enumerate:
+                return [("tuple", [("value", k, ast.Constant(k)), item]) for k, item in enumerate(parts[0])]
+            if func is reversed:
+                return parts[0][::-1]
+            n = min(len(p) for p in parts if p is not None)     # (one not known here: read item by item)
+            return [("tuple", [p[k] if p is not None else ("item", a, k) for p, a in zip(parts, node.args)])
+                    for k in range(n)]
+        if func is range and all(isinstance(a, ast.Constant) and type(a.value) is int for a in node.args):
+            return [("value", k, ast.Constant(k)) for k in range(*(a.value for a in node.args))]
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            items, bounds = self.static_items(node.value), [node.slice.lower, node.slice.upper, node.slice.step]
+            if items is not None and all(b is None or isinstance(b, ast.Constant) and type(b.value) is int
+                                         or isinstance(b, ast.UnaryOp) and isinstance(b.op, ast.USub)
+                                         and isinstance(b.operand, ast.Constant) for b in bounds):
+                return items[slice(*(None if b is None else ast.literal_eval(b) for b in bounds))]
+            return None
         obj = self.scope.static_object(node) if isinstance(node, (ast.Name, ast.Attribute)) else _MISSING
         if isinstance(obj, (list, tuple)):
+            if isinstance(node, ast.Name):
+                self.src.note_contents(node.id)         # (a function appended to it: a new derivative)
             return [_value(v, ast.copy_location(ast.Subscript(node, ast.Constant(k), ast.Load()), node))
                     for k, v in enumerate(obj)]
         return None
@@ -177,6 +198,11 @@ class FlowLowering:
         if kind == "node" and isinstance(parts[0], (ast.Tuple, ast.List)) and \
                 not any(isinstance(e, ast.Starred) for e in parts[0].elts):
             return ("tuple", [self.evaluated(("node", e), node) for e in parts[0].elts])
+        if kind == "item":                       # a sequence zipped with one known here: read once
+            seq, k = parts
+            if id(seq) not in self.zipped_atoms:
+                self.zipped_atoms[id(seq)] = self.expr(seq)
+            return ("item", self.zipped_atoms[id(seq)], k)
         if kind == "node" and not isinstance(parts[0], ast.Lambda) and self.static_value(parts[0]) is _MISSING:
             atom = self.expr(parts[0])
             return ("atom", self.op("id", (atom,), node) if isinstance(atom, ir.Var) else atom)
@@ -185,7 +211,7 @@ class FlowLowering:
     def bind_static(self, target, item, node) -> None:
         """Assign one item of a sequence known here to a loop's target."""
         kind, *parts = item
-        if isinstance(target, (ast.Tuple, ast.List)) and kind != "atom":
+        if isinstance(target, (ast.Tuple, ast.List)) and kind not in ("atom", "item"):
             inner = parts[0] if kind == "tuple" else [_value(v, ast.copy_location(
                 ast.Subscript(parts[1], ast.Constant(k), ast.Load()), node)) for k, v in enumerate(parts[0])] \
                 if kind == "value" and isinstance(parts[0], (list, tuple)) else None
@@ -195,10 +221,13 @@ class FlowLowering:
             for elt, sub in zip(target.elts, inner):
                 self.bind_static(elt, sub, node)
             return
-        if not isinstance(target, ast.Name):
-            raise self.unsupported(target, "a loop over functions binds them to names", "write `for f in ...`")
+        if kind == "item":                        # its k-th item, read at turn k as zip reads it
+            return self.assign_atom(target, self.op("getitem", (parts[0], ir.Index((ir.Const(parts[1]),))), node),
+                                    node)
         if kind == "atom":
             return self.assign_atom(target, parts[0], node)
+        if not isinstance(target, ast.Name):
+            raise self.unsupported(target, "a loop over functions binds them to names", "write `for f in ...`")
         if kind == "node" and isinstance(parts[0], ast.Lambda):
             name = self.namer.fresh("lambda_fn")
             self.stmt_FunctionDef(as_def(name, parts[0]))
@@ -220,7 +249,8 @@ class FlowLowering:
         ("zip", seqs) or ("seq", (seq,))."""
         obj = self.scope.static_object(node.func) if isinstance(node, ast.Call) and not node.keywords else None
         if obj in (range, enumerate, zip):
-            args = tuple(self.expr(a) for a in node.args) if not (obj is enumerate and len(node.args) == 1
+            args = tuple(self.expr(self.items_of(a) if self.generator_of(a) else a) for a in node.args) \
+                if not (obj is enumerate and len(node.args) == 1
                                                                   and self.is_zip(node.args[0])) else ()
             if obj is range and 1 <= len(args) <= 3:
                 return "range", ((ir.Const(0), args[0], ir.Const(1)) if len(args) == 1 else

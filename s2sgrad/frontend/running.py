@@ -80,9 +80,46 @@ def recording():
 
 
 def resolved(where, name: str, value) -> None:
-    """Note that `name` in `where` (a globals dict or a closure cell) was `value`."""
-    if _RECORDS and where is not None and isinstance(value, types.FunctionType):
+    """Note that `name` in `where` (a globals dict or a closure cell) was `value`: a function
+    of the user's (its code too), or another function (a library's, `ACT = np.tanh`)."""
+    if not _RECORDS or where is None:
+        return
+    if isinstance(value, types.FunctionType):
         _RECORDS[-1].append((where, name, weakref.ref(value), value.__code__))
+    elif callable(value) and not isinstance(value, type):
+        _RECORDS[-1].append((where, name, None, _Held(value, False)))
+
+
+def resolved_contents(where, name: str, value) -> None:
+    """Note that `name` was the list or tuple `value`, with the items it holds now (a loop
+    over it was unrolled: appending a function to it changes the derivative)."""
+    if _RECORDS and where is not None:
+        _RECORDS[-1].append((where, name, None, _Held(value, True)))
+
+
+class _Held:
+    """A value a derivative was built from, held as it was (and its items, when they count)."""
+
+    def __init__(self, value, items: bool):
+        self.value, self.items = value, _items(value) if items else None
+
+    def same(self, now) -> bool:
+        if now is not self.value:
+            return False
+        return self.items is None or _same_items(_items(now), self.items)
+
+
+def _items(value) -> tuple:
+    """The items of a list or tuple, those of the lists and tuples in it in turn."""
+    if isinstance(value, (list, tuple)):
+        return (len(value),) + tuple(_items(v) for v in value)
+    return value
+
+
+def _same_items(a, b) -> bool:
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same_items(x, y) for x, y in zip(a, b))
+    return a is b or (type(a) is int and type(b) is int and a == b)
 
 
 def extend(depends: "Depends") -> None:
@@ -97,13 +134,18 @@ class Depends:
 
     def __init__(self, fn, seen: list):
         self.of, self.code = weakref.ref(fn), fn.__code__
-        self.items = tuple({(id(w), n, id(c)): (w, n, r, c) for w, n, r, c in seen}.values())
+        self.items = tuple({(id(w), n, id(c) if r is not None else (id(c.value), c.items is None)): (w, n, r, c)
+                            for w, n, r, c in seen}.values())
 
     def current(self) -> bool:
         fn = self.of()
         if fn is None or fn.__code__ is not self.code:
             return False
         for where, name, ref, code in self.items:
+            if ref is None:                  # a value held as it was
+                if not code.same(_lookup(where, name)):
+                    return False
+                continue
             value = ref()
             if value is None or value.__code__ is not code or _lookup(where, name) is not value:
                 return False

@@ -10,29 +10,67 @@ an item of a list of lists, or comes in as a parameter the caller gave a list.
 """
 from __future__ import annotations
 
-from . import Assign, For, If, Index, Slice, Var, While
+from . import Assign, For, If, Index, Slice, Var, While, walk
 
 MADE = {"list", "tuple", "append"}          # ops whose value is a list or tuple
 JOINS = {"add", "mul", "iadd"}              # `+`, `*`, `+=`: joined or repeated when given one
 KEEPS = {"id"}                              # the same value
 
 
-def arithmetic(stmts, given=()) -> dict:
+def arithmetic(stmts, given=(), maybe=()) -> dict:
     """{name: Assign} for each statement of `stmts` that applies +, * or += to a list or
-    tuple: one made in `stmts`, or one of the names `given` (parameters holding one)."""
+    tuple: one made in `stmts`, or one of the names `given` (parameters holding one); the
+    names `maybe` may hold one too (the other parameters: `a + b` joins two lists)."""
     found: dict = {}
-    _follow(stmts, set(given), set(), found)
+    _follow(stmts, set(given), set(), found, {}, frozenset(maybe))
     return found
 
 
-def _follow(stmts, sequences: set, nested: set, found: dict) -> None:
+def passed(stmts, given=()) -> list:
+    """[(call, positions)]: the calls of `stmts` that pass lists or tuples, and the positions
+    (among the callee's arguments) they are passed at; the callee's rules are NumPy's too."""
+    calls: dict = {}
+    _follow(stmts, set(given), set(), {}, calls, frozenset())
+    return [(s, tuple(sorted(i - 1 for i in positions))) for s, positions in calls.values()]
+
+
+def holding(stmts) -> set:
+    """The names that hold a list or tuple after `stmts`."""
+    sequences: set = set()
+    _follow(stmts, sequences, set(), {}, {}, frozenset())
+    return sequences
+
+
+def dict_writes(stmts) -> list:
+    """The statements writing an item into a dict made here (`d = {}`, then `d["a"] = v`):
+    NumPy's rules for writing into an array do not hold for a dict."""
+    dicts, found = set(), []
+    for s in walk(stmts):
+        if not isinstance(s, Assign):
+            continue
+        how = dict(s.params) if s.op == "opaque" else {}
+        source = s.args[0].name if s.args and isinstance(s.args[0], Var) else None
+        if "display" in how or how.get("callee") == "dict" or s.op in KEEPS and source in dicts:
+            dicts.add(s.target)
+        elif s.op.startswith("setitem") and source in dicts:
+            found.append(s)
+            dicts.add(s.target)
+    return found
+
+
+def _follow(stmts, sequences: set, nested: set, found: dict, calls: dict, maybe: frozenset) -> None:
     """Walk `stmts` in order, `sequences` (and `nested`, those holding lists) updated as
-    names are assigned; a branch's arms are walked apart and joined, a loop's body twice
+    names are assigned (`found`: the joins, `calls`: id -> (call, the positions of the
+    lists it passes)); a branch's arms are walked apart and joined, a loop's body twice
     (what one turn makes the next one reads)."""
     for s in stmts:
         if isinstance(s, Assign):
-            if s.op in JOINS and any(isinstance(a, Var) and a.name in sequences for a in s.args):
+            if _joins(s, sequences, maybe):
                 found.setdefault(s.target, s)
+            if s.op == "call":
+                positions = {i for i, a in enumerate(s.args) if i and isinstance(a, Var) and a.name in sequences}
+                if positions:
+                    calls[id(s)] = (s, calls.get(id(s), (s, set()))[1] | positions)
             for known, test in ((sequences, _makes_sequence), (nested, _holds_sequences)):
                 if test(s, sequences, nested):
                     known.add(s.target)
@@ -42,7 +80,7 @@ def _follow(stmts, sequences: set, nested: set, found: dict) -> None:
             arms = []
             for body in (s.body, s.orelse):
                 state = (set(sequences), set(nested))
-                _follow(body, *state, found)
+                _follow(body, *state, found, calls, maybe)
                 arms.append(state)
             for known, i in ((sequences, 0), (nested, 1)):   # (either arm may have run)
                 known.clear()
@@ -51,9 +89,22 @@ def _follow(stmts, sequences: set, nested: set, found: dict) -> None:
             body = tuple(s.test) + tuple(s.body) if isinstance(s, While) else s.body
             for _ in range(2):
                 state = (set(sequences), set(nested))
-                _follow(body, *state, found)
+                _follow(body, *state, found, calls, maybe)
                 sequences |= state[0]
                 nested |= state[1]
+
+
+def _joins(s: Assign, sequences: set, maybe: frozenset) -> bool:
+    """Whether `s` joins or repeats a list or tuple: `a + b` of two (a list plus an array is
+    NumPy's sum), `xs * n`, `xs += v` (a list extended by any iterable)."""
+    known = [isinstance(a, Var) and a.name in sequences or isinstance(getattr(a, "value", None), (list, tuple))
+             for a in s.args]
+    if s.op == "add":
+        return len(known) == 2 and any(known) and \
+            all(k or isinstance(a, Var) and a.name in maybe for k, a in zip(known, s.args))
+    if s.op == "iadd":
+        return bool(known) and known[0]
+    return s.op in JOINS and any(known)
 
 
 def _holds_sequences(s: Assign, sequences: set, nested: set) -> bool:

@@ -81,6 +81,11 @@ def refuse_silent_zeros(fn: ir.Function, varied: set, useful: set) -> None:
     for name, stmt in sequences.arithmetic(fn.body).items():
         if name in varied and name in useful:
             raise sequence_arithmetic(stmt)
+    for stmt in sequences.dict_writes(fn.body):
+        if stmt.target in varied and stmt.target in useful:
+            raise NoRuleError("a dict holding differentiated values is not supported here yet", stmt.loc,
+                              hint="pass the dict as an argument (s2sgrad differentiates with respect to dicts), "
+                                   "or keep the values in variables or a list")
     for stmt in ir.walk(fn.body):
         if isinstance(stmt, ir.Assign) and stmt.target in useful:
             _refuse_cast(stmt, varied)
