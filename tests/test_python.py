@@ -1346,3 +1346,19 @@ def test_a_derivative_follows_the_module_when_its_functions_change(tmp_path):
     summed.__globals__["ACT"] = np.sin
     np.testing.assert_allclose(df(W), np.cos(W) + np.cos(W) - np.sin(W) + np.exp(W))
     np.testing.assert_allclose(s2sgrad.grad(summed)(W), np.cos(W) + np.cos(W) - np.sin(W) + np.exp(W))
+
+
+def _scaled_items(ys, c):
+    return [c * y for y in ys]
+
+
+def joined_after_a_helper_made_the_list(w):
+    ys = _scaled_items([w[0], w[1]], 2.0)
+    both = _join(ys, ys)
+    return both[0] + 10.0 * both[3]
+
+
+def test_a_list_made_by_a_helper_and_joined_in_another_is_refused():
+    with pytest.raises(s2sgrad.NotDifferentiableError, match="list or tuple") as info:
+        s2sgrad.grad(joined_after_a_helper_made_the_list)(W)
+    assert info.value.loc.line == _join.__code__.co_firstlineno + 1

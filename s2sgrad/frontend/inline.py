@@ -92,7 +92,7 @@ class CallLowering:
         passes_items = any(isinstance(a, ast.Name) and a.id in self.packed for a in node.args)
         if not isinstance(callee, ast.FunctionDef) and keep and not passes_items \
                 and _stands_alone(callee, type(self)) and (not _returns_tuple(callee) or self.unpacking is node) \
-                and not self.joins_lists(node, callee):
+                and not _returns_sequence(callee, type(self)) and not self.joins_lists(node, callee):
             return self.recursive_call(node, callee, target)
         source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
                                  self.src.closure) if isinstance(callee, ast.FunctionDef) else frontend.parse(callee)
@@ -336,6 +336,15 @@ def _joins(callee, positions, lowerer, seen) -> bool:
     return bool(sequences.arithmetic(fn.body, given)) or any(
         _joins(fn.bindings.get(getattr(call.args[0], "name", None)), inner, lowerer, seen + (callee,))
         for call, inner in sequences.passed(fn.body, given))
+
+
+def _returns_sequence(callee, lowerer) -> bool:
+    """Whether a function returns a list or tuple it makes: inlined, so the caller knows
+    the value is one (ir/sequences.py)."""
+    alone = _alone(callee, lowerer) if inspect.isfunction(callee) else None
+    ret = alone[0].body[-1] if alone is not None and alone[0].body else None
+    return isinstance(ret, ir.Return) and isinstance(ret.value, ir.Var) and \
+        ret.value.name in sequences.holding(alone[0].body)
 
 
 @functools.lru_cache(maxsize=512)

@@ -21,24 +21,18 @@ def arithmetic(stmts, given=(), maybe=()) -> dict:
     """{name: Assign} for each statement of `stmts` that applies +, * or += to a list or
     tuple: one made in `stmts`, or one of the names `given` (parameters holding one); the
     names `maybe` may hold one too (the other parameters: `a + b` joins two lists)."""
-    found: dict = {}
-    _follow(stmts, set(given), set(), found, {}, frozenset(maybe))
-    return found
+    return _Walk(stmts, given, maybe=maybe).found
 
 
 def passed(stmts, given=()) -> list:
     """[(call, positions)]: the calls of `stmts` that pass lists or tuples, and the positions
     (among the callee's arguments) they are passed at; the callee's rules are NumPy's too."""
-    calls: dict = {}
-    _follow(stmts, set(given), set(), {}, calls, frozenset())
-    return [(s, tuple(sorted(i - 1 for i in positions))) for s, positions in calls.values()]
+    return [(s, tuple(sorted(i - 1 for i in positions))) for s, positions in _Walk(stmts, given).calls.values()]
 
 
 def holding(stmts) -> set:
     """The names that hold a list or tuple after `stmts`."""
-    sequences: set = set()
-    _follow(stmts, sequences, set(), {}, {}, frozenset())
-    return sequences
+    return _Walk(stmts, ()).sequences
 
 
 def dict_writes(stmts) -> list:
@@ -58,40 +52,54 @@ def dict_writes(stmts) -> list:
     return found
 
 
-def _follow(stmts, sequences: set, nested: set, found: dict, calls: dict, maybe: frozenset) -> None:
-    """Walk `stmts` in order, `sequences` (and `nested`, those holding lists) updated as
-    names are assigned (`found`: the joins, `calls`: id -> (call, the positions of the
-    lists it passes)); a branch's arms are walked apart and joined, a loop's body twice
-    (what one turn makes the next one reads)."""
-    for s in stmts:
-        if isinstance(s, Assign):
-            if _joins(s, sequences, maybe):
-                found.setdefault(s.target, s)
-            if s.op == "call":
-                positions = {i for i, a in enumerate(s.args) if i and isinstance(a, Var) and a.name in sequences}
-                if positions:
-                    calls[id(s)] = (s, calls.get(id(s), (s, set()))[1] | positions)
-            for known, test in ((sequences, _makes_sequence), (nested, _holds_sequences)):
-                if test(s, sequences, nested):
-                    known.add(s.target)
-                else:
-                    known.discard(s.target)
-        elif isinstance(s, If):
-            arms = []
-            for body in (s.body, s.orelse):
-                state = (set(sequences), set(nested))
-                _follow(body, *state, found, calls, maybe)
-                arms.append(state)
-            for known, i in ((sequences, 0), (nested, 1)):   # (either arm may have run)
-                known.clear()
-                known |= arms[0][i] | arms[1][i]
-        elif isinstance(s, (For, While)):
-            body = tuple(s.test) + tuple(s.body) if isinstance(s, While) else s.body
-            for _ in range(2):
-                state = (set(sequences), set(nested))
-                _follow(body, *state, found, calls, maybe)
-                sequences |= state[0]
-                nested |= state[1]
+class _Walk:
+    """One walk over statements in order, the names holding lists and tuples (`sequences`,
+    and `nested`, those holding lists of lists) updated as they are assigned; what it
+    finds: `found`, the joins, and `calls`, id -> (call, the positions of the lists it
+    passes). A branch's arms are walked apart and joined, a loop's body twice (what one
+    turn makes the next one reads)."""
+
+    def __init__(self, stmts, given, maybe=()):
+        self.maybe = frozenset(maybe)
+        self.found, self.calls = {}, {}
+        self.sequences, self.nested = set(given), set()
+        self.walk(stmts)
+
+    def walk(self, stmts) -> None:
+        for s in stmts:
+            if isinstance(s, Assign):
+                self.assign(s)
+            elif isinstance(s, If):
+                before, arms = (set(self.sequences), set(self.nested)), []
+                for body in (s.body, s.orelse):
+                    self.sequences, self.nested = set(before[0]), set(before[1])
+                    self.walk(body)
+                    arms.append((self.sequences, self.nested))
+                self.sequences = arms[0][0] | arms[1][0]      # (either arm may have run)
+                self.nested = arms[0][1] | arms[1][1]
+            elif isinstance(s, (For, While)):
+                body = tuple(s.test) + tuple(s.body) if isinstance(s, While) else s.body
+                for _ in range(2):
+                    before = (set(self.sequences), set(self.nested))
+                    self.walk(body)
+                    self.sequences |= before[0]
+                    self.nested |= before[1]
+
+    def assign(self, s: Assign) -> None:
+        sequences, nested = self.sequences, self.nested
+        if _joins(s, sequences, self.maybe):
+            self.found.setdefault(s.target, s)
+        if s.op == "call":
+            positions = {i for i, a in enumerate(s.args) if i and isinstance(a, Var) and a.name in sequences}
+            if positions:
+                self.calls[id(s)] = (s, self.calls.get(id(s), (s, set()))[1] | positions)
+        makes = _makes_sequence(s, sequences, nested)
+        holds = _holds_sequences(s, sequences, nested)
+        for known, test in ((sequences, makes), (nested, holds)):
+            if test:
+                known.add(s.target)
+            else:
+                known.discard(s.target)
 
 
 def _joins(s: Assign, sequences: set, maybe: frozenset) -> bool:
