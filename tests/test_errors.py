@@ -78,11 +78,12 @@ G_VALUE = 1.0
 # -- functions using each construct ---------------------------------------------
 
 def try_fn(x):
-    try:  # HERE
-        y = x * 2.0
+    try:
+        for i in range(2):  # HERE
+            x = x * 2.0
     except Exception:
-        y = x
-    return y
+        x = x + 1.0
+    return x
 
 
 def class_fn(x):
@@ -167,7 +168,7 @@ def match_fn(x):
 
 CONSTRUCTS = [
     # (function, exact class, builtin class, column prefix, words of the message)
-    (try_fn, UnsupportedSyntaxError, SyntaxError, "try", ["`try`"]),
+    (try_fn, UnsupportedSyntaxError, SyntaxError, "for i", ["simple statements", "`try`"]),
     (class_fn, UnsupportedSyntaxError, SyntaxError, "class Box", ["class"]),
     (nested_def_fn, UnsupportedSyntaxError, SyntaxError, "def inner", ["decorated function"]),
     (global_fn, UnsupportedSyntaxError, SyntaxError, "global", ["`global`"]),
@@ -200,7 +201,7 @@ def test_fence_table_covers_the_brief():
     """The fence's table itself names each construct in its message."""
     import ast
     from s2sgrad.frontend import fence
-    for node in (ast.Try, ast.ClassDef, ast.Global, ast.Nonlocal,
+    for node in (ast.ClassDef, ast.Global, ast.Nonlocal,
                  ast.Yield, ast.Delete,
                  ast.NamedExpr, ast.Match):
         what, hint = fence.UNSUPPORTED[node]

@@ -9,7 +9,6 @@ from ..errors import UnsupportedSyntaxError
 
 # node type -> (what is not supported, what to do instead)
 UNSUPPORTED = {
-    ast.Try: ("`try` blocks cannot be differentiated", "move the try/except outside the function"),
     ast.ClassDef: ("class definitions inside a differentiated function are not supported",
                    "define the class at module level"),
     ast.AsyncFunctionDef: ("async functions cannot be differentiated", "write a plain `def`"),
@@ -23,6 +22,8 @@ UNSUPPORTED = {
     ast.Set: ("sets are not supported", "use arrays"),
     ast.Match: ("`match` statements are not supported", "use arithmetic or np.where"),
 }
+if hasattr(ast, "TryStar"):       # (Python 3.11)
+    UNSUPPORTED[ast.TryStar] = ("`except*` cannot be differentiated", "catch the exception group whole")
 
 
 def check(source, inlined: bool = False, generator: bool = False) -> None:

@@ -25,6 +25,7 @@ from ..ir.names import RESERVED, Namer
 from ..rules.methods import ATTRIBUTES, COPIED, METHODS, PACKED
 from .inline import CallLowering
 from .generators import GeneratorLowering, items_of
+from .tries import TryLowering
 from .opaque import MUTATING_METHODS, OpaqueLowering, library
 from .scope import Scope
 from .lower_flow import Exit, FlowLowering, _own_nodes, _returns, as_def
@@ -46,7 +47,7 @@ def lower(source: frontend.Source, namer: Namer | None = None, keep_calls: bool 
     return Lowerer(source, namer, inlining=(source.fn,), keep_calls=keep_calls).function()
 
 
-class Lowerer(FlowLowering, CallLowering, GeneratorLowering, OpaqueLowering):
+class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, OpaqueLowering):
     """Lowers one function: statements and expressions here, control flow in lower_flow,
     calls in inline, code run as it is in opaque; what each name stands for is its
     Scope's (scope.py)."""

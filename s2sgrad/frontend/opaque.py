@@ -17,6 +17,9 @@ refused where the derivative is built (passes/activity.py), never given a
 silent zero. A call whose result is thrown away might change its arguments
 (`rng.shuffle(x)`), which s2sgrad cannot follow: it is refused here unless
 the function is known to leave them alone (`print`, `logging`, warnings).
+One whose value does not vary with its arguments where it is defined (a
+count, a flag: frontend/tries.py's `attempt`) says `piecewise=True`: the
+differentiated values it reads are then allowed, and give no derivative.
 """
 from __future__ import annotations
 

@@ -26,8 +26,9 @@ class Scope:
         self.params = [a.arg for a in spec.posonlyargs + spec.args + ([spec.vararg] if spec.vararg else [])
                        + spec.kwonlyargs]
         own = list(_own_nodes(tree))
-        self.stores = collections.Counter(n.id for n in own if isinstance(n, ast.Name)
-                                          and isinstance(n.ctx, ast.Store))
+        self.stores = collections.Counter([n.id for n in own if isinstance(n, ast.Name)
+                                           and isinstance(n.ctx, ast.Store)] +
+                                          [n.name for n in own if isinstance(n, ast.ExceptHandler) and n.name])
         self.locals = set(self.params) | set(self.stores) \
             | {n.name for n in own if isinstance(n, ast.FunctionDef) and n is not tree}
         self.assigned = set(self.stores)

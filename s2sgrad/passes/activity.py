@@ -37,6 +37,8 @@ def differentiable_positions(stmt: ir.Assign) -> tuple:
     differentiates all but the function itself)."""
     if stmt.op == "call":
         return tuple(range(1, len(stmt.args)))
+    if stmt.op == "opaque" and ("piecewise", True) in stmt.params:
+        return ()                                # its value is constant where it is defined (a count)
     if stmt.op == "opaque" or stmt.op in CONTAINERS:   # followed as if it were differentiated: where a
         return tuple(range(len(stmt.args)))      # differentiated value flows through one into the output,
                                                  # it is refused (a container: unless a rule takes it)
