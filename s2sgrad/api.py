@@ -301,6 +301,7 @@ def _of_method(transform):
     the method's object (read as data: its attributes are not differentiated)."""
     @functools.wraps(transform)
     def taking(fn, wrt=0, *rest, **options):
+        fn = frontend.readable(fn)                 # (np.tanh: read as `def tanh(x): return np.tanh(x)`)
         if not _is_method(fn):
             return transform(fn, wrt, *rest, **options)
         made = transform(_function_of(fn), _after_self(wrt), *rest, **options)
@@ -345,6 +346,7 @@ def _size_one(fn, wrt, *args):
 def vjp(fn, *args, wrt=None):
     """`(fn(*args), pullback)`; `pullback(cotangent)` returns one gradient per differentiated
     argument (all of them by default) and may be called any number of times."""
+    fn = frontend.readable(fn)
     if _is_method(fn):                  # model.loss: the arguments after `self`
         wrt = tuple(range(len(args))) if wrt is None else wrt
         return vjp(_function_of(fn), fn.__self__, *args, wrt=_after_self(wrt))
@@ -378,6 +380,7 @@ def jvp(fn, primals, tangents, wrt=None):
     per differentiated argument (all of them by default; for a gradient s2sgrad made, the
     arguments it is taken with respect to), computed by forward mode in the same sweep as
     the value."""
+    fn = frontend.readable(fn)
     if _is_method(fn):
         wrt = tuple(range(len(primals))) if wrt is None else wrt
         return jvp(_function_of(fn), (fn.__self__, *primals), tangents, wrt=_after_self(wrt))
@@ -535,6 +538,7 @@ def elementwise_grad(fn, wrt=0):
     entry (forward mode over it, along ones), and so on."""
     made = getattr(fn, "__s2sgrad__", None)
     if made is None:
+        fn = frontend.readable(fn)
         positions = _indices(fn, wrt if isinstance(wrt, tuple) else (wrt,))
         return _elementwise(fn, positions, not isinstance(wrt, tuple), ("elementwise",))
     source = frontend.parse(made.fn)

@@ -1452,3 +1452,16 @@ def test_what_a_try_cannot_do_twice_is_refused_and_an_exception_uncaught_propaga
     with pytest.raises(UnsupportedSyntaxError, match="simple statements") as info:
         s2sgrad.grad(looped_in_try)(2.0)
     assert info.value.loc.line == looped_in_try.__code__.co_firstlineno + 2
+
+
+def test_a_ufunc_is_differentiated_as_the_function_that_calls_it():
+    x = np.array([0.3, -0.8, 1.1])
+    np.testing.assert_allclose(s2sgrad.elementwise_grad(np.tanh)(x), 1 - np.tanh(x) ** 2)
+    np.testing.assert_allclose(s2sgrad.elementwise_grad(s2sgrad.elementwise_grad(np.tanh))(x),
+                               -2 * np.tanh(x) * (1 - np.tanh(x) ** 2))
+    assert s2sgrad.grad(np.sin)(0.5) == np.cos(0.5)
+    np.testing.assert_allclose(s2sgrad.grad(np.arctan2, (0, 1))(1.0, 2.0), (0.4, -0.2))
+    np.testing.assert_allclose(s2sgrad.elementwise_grad(special.expit)(x),
+                               special.expit(x) * (1 - special.expit(x)))
+    assert s2sgrad.jvp(np.exp, (1.0,), (2.0,))[1] == 2.0 * np.exp(1.0)
+    assert "np.tanh(x)" in s2sgrad.source(np.tanh)

@@ -107,6 +107,27 @@ _READ: dict = {}     # id(code object) -> (a weak reference to it, its source): 
                     # equal in content (the same def in two files) must not share one
 
 
+_UFUNCS: dict = {}       # a ufunc -> the Python function that calls it
+
+
+def readable(fn):
+    """`fn`, or for a NumPy or SciPy ufunc (`np.tanh`, `scipy.special.expit`, which has no
+    source) the Python function that calls it, written for it and readable like the
+    user's own: `def tanh(x): return ufunc(x)`."""
+    if type(fn).__name__ != "ufunc" or fn.nout != 1 or not 1 <= fn.nin <= 3:
+        return fn
+    if fn not in _UFUNCS:
+        params = ", ".join("xyz"[:fn.nin])
+        name = fn.__name__ if fn.__name__.isidentifier() else "ufunc_call"
+        text = f"def {name}({params}):\n    return ufunc({params})\n"
+        file = f"<s2sgrad: {fn.__name__}>"
+        linecache.cache[file] = (len(text), None, text.splitlines(True), file)
+        namespace = {"ufunc": fn}
+        exec(compile(text, file, "exec"), namespace)
+        _UFUNCS[fn] = namespace[name]
+    return _UFUNCS[fn]
+
+
 def _read(fn) -> tuple:
     """(the lines of `fn`'s `def`, its first line number, its file), read once per code
     object, and only when they compile to that code (a file edited since it was
