@@ -1465,3 +1465,24 @@ def test_a_ufunc_is_differentiated_as_the_function_that_calls_it():
                                special.expit(x) * (1 - special.expit(x)))
     assert s2sgrad.jvp(np.exp, (1.0,), (2.0,))[1] == 2.0 * np.exp(1.0)
     assert "np.tanh(x)" in s2sgrad.source(np.tanh)
+
+
+def dict_items_loop(params, x):
+    total = 0.0
+    for name, value in params.items():
+        total = total + np.sum(np.tanh(value * x)) * len(name)
+    return total + sum(np.sum(v ** 2) for v in params.values()) + np.sum(np.stack(list(params.values())[:1]))
+
+
+def test_a_dict_of_parameters_is_read_by_items_and_values():
+    params = {"w": np.array([0.3, 0.5]), "b": np.array([0.7, -0.2])}
+    x = np.array([1.0, 2.0])
+    grads = s2sgrad.grad(dict_items_loop)(params, x)
+    check_tree_grad(dict_items_loop, (params, x), 0, grad=grads, rtol=1e-6, atol=1e-8)
+    assert set(grads) == {"w", "b"}
+    with pytest.raises(TypeError, match="loop over d.items()"):       # (by position: a refusal when it runs)
+        s2sgrad.grad(keys_loop)(params, x)
+
+
+def keys_loop(params, x):
+    return sum(np.sum(params[k] * x) for k in params)

@@ -616,8 +616,9 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             if obj is list and len(node.args) == 1 and not node.keywords:
                 return self.expr(node.args[0], target)
         if obj is list and len(node.args) == 1 and not node.keywords and (isinstance(node.args[0], ast.ListComp) or (
-                isinstance(node.args[0], ast.Call) and self.scope.static_object(node.args[0].func) is map)):
-            return self.expr(node.args[0], target)            # list(map(...)): the list map's stands for
+                isinstance(node.args[0], ast.Call) and self.scope.static_object(node.args[0].func) is map)
+                or _dict_view(node.args[0])):
+            return self.expr(node.args[0], target)      # list(map(...)), list(d.values()): the list they stand for
         if obj is map and len(node.args) >= 2 and not node.keywords:
             return self.expr(_map_as_list(node), target)         # map(f, xs): [f(x) for x in xs]
         if (obj is max or obj is min) and len(node.args) == 1 and not node.keywords:
@@ -635,6 +636,8 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
 
     def method(self, node, target):
         name = node.func.attr
+        if _dict_view(node):
+            return self.dict_view(node, target)
         if name not in METHODS and not self.template_mode:     # run as Python runs it (refused if differentiated)
             return self.opaque_method(node, target)
         if name not in METHODS:
@@ -649,6 +652,20 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         if name in COPIED:                       # x.flatten() is np.ravel(x), never a view of x
             return self.op("np.copy", (self.op(op.name, args, node, None, params),), node, target)
         return self.op(op.name, args, node, target, params)
+
+    def dict_view(self, node, target):
+        """`d.items()`, `d.values()`: the list `[(k, d[k]) for k in keys]` (`[d[k] ...]`), the
+        keys read once (runtime.dict_keys), so a value is differentiated through `d[k]`."""
+        owner = node.func.value
+        keys = self.fresh_local("keys")
+        self.op("dict_keys", (self.expr(owner),), node, target=keys)
+        self.defined.add(keys)
+        item = ast.Subscript(owner, ast.Name("key", ast.Load()), ast.Load())
+        elt = ast.Tuple([ast.Name("key", ast.Load()), item], ast.Load()) if node.func.attr == "items" else item
+        made = ast.ListComp(elt, [ast.comprehension(ast.Name("key", ast.Store()), ast.Name(keys, ast.Load()), [], 0)])
+        _at(node, made, elt, item, item.slice, made.generators[0].target, made.generators[0].iter,
+            *([elt.elts[0]] if node.func.attr == "items" else []))
+        return self.expr(made, target)
 
     def call_args(self, op, positional, keywords, node):
         """Split a call's arguments into atoms and static keyword parameters."""
@@ -780,6 +797,12 @@ CONSUMERS = (list, tuple, sum, max, min, sorted, zip, enumerate, np.array, np.st
 
 LITERAL_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
                    ast.Gt: operator.gt, ast.GtE: operator.ge}
+
+
+def _dict_view(node) -> bool:
+    """Whether `node` is `d.items()` or `d.values()` of a name (or attribute) `d`."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("items", "values") \
+        and not node.args and not node.keywords and isinstance(node.func.value, (ast.Name, ast.Attribute))
 
 
 def _pairs(target, value) -> bool:

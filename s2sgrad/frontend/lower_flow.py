@@ -93,6 +93,7 @@ class FlowLowering:
         self.flag(self.loops[-1].skip, True, node)
 
     def stmt_For(self, node):
+        node = self.items_loop(node)
         targets = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
         for n in (n for stmt in node.body for n in [stmt, *_own_nodes(stmt)]):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in targets:
@@ -125,6 +126,25 @@ class FlowLowering:
             self.body.append(ir.For(counter, start, stop, step, tuple(body), self.src.loc(node)))
         self.forget_held(node)
         self.leave_loop(node, loop)
+
+    def items_loop(self, node):
+        """`for k, v in d.items():` as `for k in keys: v = d[k]` (the keys read once: no
+        pair of a key and a differentiated value to build); else `node` itself."""
+        it, target = node.iter, node.target
+        if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "items"
+                and not it.args and not it.keywords and isinstance(it.func.value, (ast.Name, ast.Attribute))
+                and isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[0], ast.Name)):
+            return node
+        keys = self.fresh_local("keys")
+        self.op("dict_keys", (self.expr(it.func.value),), it, target=keys)
+        self.defined.add(keys)
+        key = target.elts[0]
+        read = ast.Assign([target.elts[1]], ast.Subscript(it.func.value, ast.Name(key.id, ast.Load()), ast.Load()))
+        for made in ast.walk(read):
+            if not hasattr(made, "lineno") or made is read:
+                ast.copy_location(made, it)
+        loop = ast.For(key, ast.copy_location(ast.Name(keys, ast.Load()), it), [read] + node.body, node.orelse)
+        return ast.copy_location(loop, node)
 
     def unrolled(self, node) -> bool:
         """`for f in (np.sin, relu): ...`, or over a module's list of functions (or of tuples

@@ -32,7 +32,7 @@ from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoin
 # Helpers whose results do not vary (zeros, a length). activity.differentiable_positions
 # takes every other helper with no reverse rule to depend on all its arguments, so that
 # reverse mode refuses it (NoHelperRuleError) instead of taking it for a constant.
-NO_DERIVATIVE = {"zero_grad", "zero_tangent", "common_length"}
+NO_DERIVATIVE = {"zero_grad", "zero_tangent", "common_length", "dict_keys"}
 
 
 @transpose(unbroadcast, examples=[("unbroadcast(x, y)", [(4, 3), (3,)]), ("unbroadcast(x, y)", [(4, 3), (4, 1)]),

@@ -21,5 +21,5 @@ from .tangents import (eigh_tangent, cumprod_tangent, average_tangent, unprod_ta
     unnorm_tangent, unaverage_tangent, solve_adjoint_tangent, uncumprod_tangent,
     cholesky_adjoint_tangent, pinv_adjoint_tangent, eigh_adjoint_tangent, uneinsum_tangent,
     cofactor_tangent)  # noqa: F401
-from .containers import (COMPILER, call_adjoint, call_jvp, common_length, GradAttrs, GradDict,
+from .containers import (COMPILER, call_adjoint, call_jvp, common_length, dict_keys, GradAttrs, GradDict,
     GradList)  # noqa: F401

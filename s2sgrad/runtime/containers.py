@@ -45,13 +45,23 @@ def call_jvp(fn, *args, wrt):
 
 
 @helper(linear=())
+def dict_keys(d):
+    """The keys of a dict, as a list: `d.items()` and `d.values()` are read as the items of
+    each key in turn (frontend/lower.py)."""
+    if not isinstance(d, dict):
+        raise TypeError(f"s2sgrad reads `.items()` and `.values()` of a dict, and this is a {type(d).__name__}: "
+                        "convert it to a dict or a list first")
+    return list(d)
+
+
+@helper(linear=())
 def common_length(*seqs):
     """How many times `zip(*seqs)` turns (the number of items of a plain sequence). The
     generated loop reads items by position: a dict (whose loop walks its keys) is refused."""
     for s in seqs:
         if isinstance(s, (dict, set, frozenset)):
             raise TypeError(f"s2sgrad loops over a sequence by position, and this is a {type(s).__name__}: "
-                            "loop over list(d), d.keys(), d.values() or d.items() instead")
+                            "loop over d.items(), d.values(), d.keys() or list(d) instead")
     return min(len(s) for s in seqs)
 
 
