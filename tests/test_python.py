@@ -1486,3 +1486,134 @@ def test_a_dict_of_parameters_is_read_by_items_and_values():
 
 def keys_loop(params, x):
     return sum(np.sum(params[k] * x) for k in params)
+
+
+def try_finally_only(x):
+    s = 1.0
+    try:
+        s = s + np.log(x)
+    finally:
+        s = s * 2.0
+    return s
+
+
+def augmented_in_try(x, y):
+    s = 1.0 + 0.0 * y
+    acc = np.array([x, y]) * 1.0
+    try:
+        s += x ** 2
+        acc += acc ** 2                    # in place: the second run starts from the same acc
+        s += np.log(y) if y > 0 else 1 / (y - y)
+    except ZeroDivisionError:
+        s = s - y
+    return s + np.sum(acc)
+
+
+def _log_or_raise(t):
+    try:
+        return np.log(t) + 0.0 * float(t)
+    except ValueError:
+        raise
+
+
+def _checked_log(t):
+    if t <= 0:
+        raise ValueError("not positive")
+    return np.log(t)
+
+
+def nested_and_reraised(x, y):
+    try:
+        v = _checked_log(x) * _log_or_raise(y)
+    except ValueError as error:
+        v = x * y * len(str(error)) / 12.0
+    return v
+
+
+@pytest.mark.parametrize("fn, args", [(try_finally_only, (2.0,)), (augmented_in_try, (0.7, 0.4)),
+                                      (augmented_in_try, (0.7, -0.5)), (nested_and_reraised, (2.0, 3.0)),
+                                      (nested_and_reraised, (-2.0, 3.0))])
+def test_try_statements_as_people_write_them(fn, args):
+    check_grads(fn, *args)
+
+
+def _fill_then_check(x, out):
+    out[0] = x[0] * 2.0
+    if x[1] < 0:
+        raise ValueError("negative")
+    out[1] = x[1]
+    return out
+
+
+def filled_in_try(x):
+    buf = np.zeros(2)
+    try:
+        buf = _fill_then_check(x, buf)
+    except ValueError:
+        buf[1] = 1.0
+    return np.sum(buf)
+
+
+def printed_in_try(x):
+    try:
+        y = _shown(np.log(x))
+    except ValueError:
+        y = x
+    return y
+
+
+def _shown(v):
+    print("value", v)
+    return v
+
+
+def test_a_try_body_that_cannot_run_twice_is_refused():
+    with pytest.raises(UnsupportedSyntaxError, match="writes into its arguments"):
+        s2sgrad.grad(filled_in_try)(np.array([0.5, -1.0]))
+    with pytest.raises(UnsupportedSyntaxError, match="runs the body twice") as info:
+        s2sgrad.grad(printed_in_try)(2.0)
+    assert info.value.loc.line == _shown.__code__.co_firstlineno + 1
+
+
+SCALE = 2.0
+
+
+def _scaled_values(v):
+    for i in range(len(v)):
+        yield v[i] * SCALE
+
+
+def _walk(v, depth):
+    if depth == 0:
+        yield v
+    else:
+        for w in _walk(v * 0.5, depth - 1):
+            yield w
+
+
+def _guarded_values(v):
+    for i in range(len(v)):
+        try:
+            yield v[i]
+        except ValueError:
+            pass
+
+
+def shadowing_generator(x, SCALE):
+    return sum(t * SCALE for t in _scaled_values(x))
+
+
+def recursive_generator(x):
+    return sum(np.sum(w) for w in _walk(x, 2))
+
+
+def yield_in_try(x):
+    return sum(np.log(t) for t in _guarded_values(x))
+
+
+@pytest.mark.parametrize("fn, args, what", [(shadowing_generator, (W, 5.0), "reads its module's `SCALE`"),
+                                            (recursive_generator, (W,), "loops over itself"),
+                                            (yield_in_try, (W,), "inside a `try`")])
+def test_generators_that_cannot_be_spliced_are_refused(fn, args, what):
+    with pytest.raises(UnsupportedSyntaxError, match=what):
+        s2sgrad.grad(fn)(*args)

@@ -63,6 +63,10 @@ class GeneratorLowering:
         if found is None:
             return False
         tree, callee = found
+        if any(c is callee for c in self.generating):
+            raise self.unsupported(call, "a generator that loops over itself is not supported",
+                                   "build the values with a loop or a recursive function returning a list")
+        self.refuse_shadowed_globals(tree, callee, call)
         fence.check(frontend.Source(self.src.fn, tree, self.src.file, self.src.indent, self.src.lines,
                                     self.src.closure), generator=True)
         for n in (n for stmt in node.body for n in [stmt, *_own_nodes(stmt)]):
@@ -88,9 +92,25 @@ class GeneratorLowering:
             self.op("id", (ir.Const(0),), node.iter, target=counter)
             self.scope.locals.add(counter)
             self.defined.add(counter)
-        self.body += self.block(body)
+        self.generating += (callee,)
+        try:
+            self.body += self.block(body)
+        finally:
+            self.generating = self.generating[:-1]
         self.body += self.block(node.orelse)                    # (no `break`: the else always runs)
         return True
+
+    def refuse_shadowed_globals(self, tree, callee, call) -> None:
+        """Refuse a module-level generator that reads a name of its module which the loop's
+        function uses for a variable of its own (spliced in, it would read that variable)."""
+        if isinstance(callee, ast.FunctionDef):
+            return                                  # (a generator defined here reads this function's names)
+        mine = _locals(tree)
+        for n in _own_nodes(tree):
+            if isinstance(n, ast.Name) and n.id not in mine and n.id in self.scope.locals:
+                raise self.unsupported(call, f"the generator `{tree.name}` reads its module's `{n.id}`, which "
+                                             "this function uses for a variable of its own",
+                                       f"rename the variable `{n.id}` here")
 
 
 def items_of(call: ast.Call) -> ast.ListComp:
@@ -127,6 +147,8 @@ def _locals(tree) -> set:
             names.add(n.id)
         elif isinstance(n, ast.FunctionDef):
             names.add(n.name)
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            names.add(n.name)
     return names
 
 
@@ -151,6 +173,12 @@ class _Renamed(ast.NodeTransformer):
         return self._shadowing(node, node.args) or self.generic_visit(ast.copy_location(
             ast.FunctionDef(self.renames.get(node.name, node.name), node.args, node.body, node.decorator_list,
                             node.returns, node.type_comment, **_type_params(node)), node))
+
+    def visit_ExceptHandler(self, node):
+        node = self.generic_visit(node)
+        if node.name in self.renames:
+            node.name = self.renames[node.name]
+        return node
 
     def visit_Lambda(self, node):
         return self._shadowing(node, node.args) or self.generic_visit(node)
@@ -190,6 +218,9 @@ def _spliced(stmts, loop, lowerer, counter=None) -> list:
                 any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _expressions(stmt)):
             raise lowerer.unsupported(stmt, "a `yield` used as a value (or `yield from`) is not supported",
                                       "write `yield v` on a line of its own")
+        if isinstance(stmt, ast.Try) and any(isinstance(n, ast.Yield) for n in ast.walk(stmt)):
+            raise lowerer.unsupported(stmt, "a `yield` inside a `try` of the generator is not supported (the "
+                                            "loop's body would run inside it)", "yield after the `try`")
         for field in ("body", "orelse", "finalbody"):
             if isinstance(getattr(stmt, field, None), list) and not isinstance(stmt, ast.FunctionDef):
                 stmt = copy.copy(stmt)

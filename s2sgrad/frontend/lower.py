@@ -76,6 +76,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         self.ended = False           # the statement just lowered ends its block (a branch known here that returns)
         self.block_ended = False     # the block just lowered ended so
         self.zipped_atoms = {}       # a loop unrolled over functions zipped with a sequence: the sequence read
+        self.generating = ()         # the generators being spliced into loops, outermost first
         self.items_of_tuples = {}    # name -> tuple_length(name)
         self.item_names = {}         # a tuple name reassigned -> the variables of its items
         self.unpacking = None        # a call whose tuple result is unpacked into names

@@ -15,20 +15,25 @@ body and the `else` block when k is the body's length, else the k statements
 that completed and handler h; then `finally`. An exception no handler catches
 leaves `attempt` as it would leave the body.
 
-So the body runs twice, the second time on the same values: it must be
-simple statements (assignments, calls, a `return`), since a loop or branch
-that an exception stops half-way leaves what it did so far, and it must not
-print or draw random numbers (they would happen twice). Both are refused at
-their line.
+So the body runs twice: `attempt` on copies of the values it reads, then the
+path on the values themselves. It must be simple statements (assignments,
+calls, a `return`), since a loop or branch that an exception stops half-way
+leaves what it did so far (so must a function that writes into its
+arguments), and it must not print, draw random numbers or call what s2sgrad
+cannot tell is free of effects (they would happen twice). Each is refused at
+its line. A handler's bare `raise` raises the exception it caught.
 """
 from __future__ import annotations
 
 import ast
+import copy
+import functools
+import inspect
 import types
 
 from .. import ir
 from ..errors import UnsupportedSyntaxError
-from .lower_flow import _own_nodes
+from .opaque import _writes_arguments, library
 
 SIMPLE = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return, ast.Pass)
 
@@ -37,39 +42,54 @@ class TryLowering:
     """The `try` part of `lower.Lowerer` (a mixin: it uses the Lowerer's helpers)."""
 
     def stmt_Try(self, node):
+        self.check_try_body(node)
+        names = self.read_in(node)
+        args = tuple(self.opaque_value(ast.copy_location(ast.Name(n, ast.Load()), node)) for n in names)
+        result = self.op("opaque", args, node, self.fresh_temp("tried"),
+                         (("callee", self.bind("attempt", self.attempt(node, names))), ("piecewise", True)))
+        done, caught, error = (self.fresh_local(base) for base in ("done", "caught", "error"))
+        for i, name in enumerate((done, caught, error)):
+            self.op("getitem", (result, ir.Index((ir.Const(i),))), node, target=name)
+            self.defined.add(name)
+        mark = len(self.body)
+        self.body += self.block(_paths(node, done, caught, error))
+        ran = next(s for s in self.body[mark:] if isinstance(s, ir.If))     # (`if done == n:` the body)
+        for stmt in ir.walk_all(ran.body):
+            if isinstance(stmt, ir.Assign) and stmt.op in ir.EFFECTS and not _pure(dict(stmt.params)):
+                raise UnsupportedSyntaxError("a call that may print, draw a random number or change a value "
+                                             "is not supported in a `try` body: s2sgrad runs the body twice",
+                                             stmt.loc, hint="move it out of the `try`")
+
+    def check_try_body(self, node) -> None:
+        """Refuse what a second run of the body would not do as the first: a loop or branch
+        an exception stops half-way, a function that writes into its arguments."""
         for stmt in node.body:
             if not isinstance(stmt, SIMPLE):
                 raise self.unsupported(stmt, "only simple statements (assignments, calls, `return`) are supported "
                                              "in a `try` body: s2sgrad runs it first to see how far it gets",
                                        "move the loop or branch into a function and call it here")
-        names = self.read_in(node)
-        attempt = self.attempt(node, names)
-        args = tuple(self.opaque_value(ast.copy_location(ast.Name(n, ast.Load()), node)) for n in names)
-        start = len(self.body)
-        result = self.op("opaque", args, node, self.fresh_temp("tried"),
-                         (("callee", self.bind("attempt", attempt)), ("piecewise", True)))
-        done, caught, error = (self.fresh_local(base) for base in ("done", "caught", "error"))
-        for i, name in enumerate((done, caught, error)):
-            self.op("getitem", (result, ir.Index((ir.Const(i),))), node, target=name)
-            self.defined.add(name)
-        self.block_of(_paths(node, done, caught, error))
-        self.refuse_effects(node, start)
-
-    def block_of(self, stmts) -> None:
-        self.body += self.block(stmts)
+        for call in (n for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Call)):
+            if isinstance(call.func, ast.Name) and call.func.id in self.scope.nested:
+                raise self.unsupported(call, "a function defined inside the differentiated function cannot be "
+                                             "called in a `try` body", "define it at module level")
+            callee = self.scope.static_object(call.func)
+            if inspect.isfunction(callee) and not library(callee) and _writes_arguments(callee):
+                raise self.unsupported(call, f"`{ast.unparse(call.func)}` writes into its arguments, which an "
+                                             "exception may stop half-way: not supported in a `try` body",
+                                       "return new values from it instead")
 
     def read_in(self, node) -> list:
-        """The variables of the function the `try` statement reads (passed to `attempt`)."""
+        """The variables of the function the `try` statement uses (passed to `attempt`)."""
         read = []
         for n in ast.walk(ast.Module(node.body + [ast.Expr(h.type) for h in node.handlers if h.type], [])):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in read and (
+            if isinstance(n, ast.Name) and n.id not in read and (
                     n.id in self.defined or n.id in self.src.closure or self.scope.enclosing(n.id)):
                 read.append(n.id)
         return read
 
     def attempt(self, node, names):
-        """The function that runs the body as Python does: (statements completed, the
-        handler that caught, the exception)."""
+        """The function that runs the body as Python does, on copies of what it is given:
+        (statements completed, the handler that caught, the exception)."""
         count = "_s2s_done"
         body = []
         for k, stmt in enumerate(node.body):
@@ -82,58 +102,78 @@ class TryLowering:
                                            ast.Name("_s2s_error", ast.Load())], ast.Load())), h)]), h)
             for i, h in enumerate(node.handlers)]
         tail = ast.Return(ast.Tuple([ast.Name(count, ast.Load()), ast.Constant(-1), ast.Constant(None)], ast.Load()))
+        guarded = [_located(ast.Try(body, handlers, [], []), node)] if handlers else body
         made = ast.FunctionDef(
             "attempt", ast.arguments([], [ast.arg(n) for n in names], None, [], [], None, []),
-            [_counted(count, 0, node), _located(ast.Try(body, handlers, [], []), node), _located(tail, node)],
+            [_counted(count, 0, node), *guarded, _located(tail, node)],
             [], None, None, **({"type_params": []} if "type_params" in ast.FunctionDef._fields else {}))
         module = ast.fix_missing_locations(ast.Module([_located(made, node)], []))
         code = compile(module, self.src.file, "exec")
         function_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-        return types.FunctionType(function_code, getattr(self.src.fn, "__globals__", {}), "attempt")
-
-    def refuse_effects(self, node, start: int) -> None:
-        """Refuse a print, a random draw or another call s2sgrad runs unread in the `try`
-        body (lowered from `start`, after `attempt`): the body runs twice."""
-        lines = {n.lineno for stmt in node.body for n in [stmt, *_own_nodes(stmt)] if hasattr(n, "lineno")}
-        for stmt in ir.walk(self.body[start + 1:]):
-            if isinstance(stmt, ir.Assign) and stmt.op in ir.EFFECTS and stmt.loc is not None \
-                    and stmt.loc.line in lines and _effectful(stmt):
-                raise UnsupportedSyntaxError("a call s2sgrad runs unread (a print, a random draw, ...) in a `try` "
-                                             "body is not supported: s2sgrad runs the body twice", stmt.loc,
-                                             hint="move it out of the `try`")
+        return _on_copies(types.FunctionType(function_code, getattr(self.src.fn, "__globals__", {}), "attempt"))
 
 
-EFFECTFUL = ("print", "logging", "logger", "warn", "random")   # what says something, or draws
-DRAWS = {"randn", "rand", "normal", "uniform", "standard_normal", "choice", "shuffle", "permutation",
-         "integers", "randint", "random", "binomial", "poisson", "gamma", "beta", "exponential",
-         "multivariate_normal", "info", "debug", "warning", "error", "write"}
+def _on_copies(run):
+    """`run`, given copies of its arguments (the body runs again after it, on the originals)."""
+    @functools.wraps(run)
+    def attempt(*args):
+        return run(*(copy.deepcopy(a) for a in args))
+    return attempt
 
 
-def _effectful(stmt: ir.Assign) -> bool:
-    """Whether a call run unread may do something twice that Python does once (print, log,
-    warn, draw a random number); a pure library call (`np.column_stack`) may run twice."""
-    how = dict(stmt.params)
-    if "statement" in how:
-        return True
-    words = str(how.get("callee", "")).lower().replace(".", " ").split() + [str(how.get("method", "")).lower()]
-    return "value" in how or any(w.startswith(EFFECTFUL) or w in DRAWS for w in words)
+PURE_CALLS = {"int", "float", "str", "bool", "complex", "isinstance", "len", "round", "abs", "min", "max", "sum",
+              "tuple", "list", "dict", "sorted", "range", "zip", "enumerate", "type", "repr", "format", "divmod",
+              "hasattr", "getattr", "slice", "operator"}
+PURE_MODULES = ("np.", "numpy.", "math.", "scipy.", "operator.")
+PURE_METHODS = {"copy", "astype", "reshape", "item", "tolist", "get", "keys", "format", "startswith", "endswith",
+                "lower", "upper", "strip", "split", "join", "__enter__", "__exit__"}
+
+
+def _pure(how: dict) -> bool:
+    """Whether a call run unread does nothing a second run would do again (print, log, draw a
+    random number, write into a value): Python's and NumPy's computing functions."""
+    if "fstring" in how or "display" in how or how.get("statement") in ("assert", "raise") or how.get("piecewise"):
+        return True                     # (a `try` inside: its own body was checked)
+    callee, method = str(how.get("callee", "")), how.get("method")
+    if method is not None:
+        return method in PURE_METHODS
+    if "value" in how or "random" in callee:
+        return False
+    return callee.split(".")[0] in PURE_CALLS or callee.startswith(PURE_MODULES)
 
 
 def _paths(node, done, caught, error) -> list:
     """The `try` statement as the branches over what `attempt` found, in Python."""
-    def name(n):
-        return ast.Name(n, ast.Load())
-
     def compare(left, op, value):
-        return ast.Compare(name(left), [op], [ast.Constant(value)])
-    completed = node.body + node.orelse
+        return ast.Compare(ast.Name(left, ast.Load()), [op], [ast.Constant(value)])
     prefix = [_located(ast.If(compare(done, ast.Gt(), k), [stmt], []), stmt) for k, stmt in enumerate(node.body)]
     handled = []
     for i, h in reversed(list(enumerate(node.handlers))):
-        arm = ([_located(ast.Assign([ast.Name(h.name, ast.Store())], name(error)), h)] if h.name else []) + h.body
+        arm = ([_located(ast.Assign([ast.Name(h.name, ast.Store())], ast.Name(error, ast.Load())), h)]
+               if h.name else []) + [_ReRaised(error).visit(copy.deepcopy(stmt)) for stmt in h.body]
         handled = [_located(ast.If(compare(caught, ast.Eq(), i), arm, handled), h)]
-    branch = _located(ast.If(compare(done, ast.Eq(), len(node.body)), completed, prefix + handled), node)
-    return [ast.fix_missing_locations(branch)] + node.finalbody
+    paths = [_located(ast.If(compare(done, ast.Eq(), len(node.body)), node.body, prefix + handled), node)]
+    if node.orelse:
+        paths.append(_located(ast.If(compare(done, ast.Eq(), len(node.body)), node.orelse, []), node.orelse[0]))
+    return [ast.fix_missing_locations(p) for p in paths] + node.finalbody
+
+
+class _ReRaised(ast.NodeTransformer):
+    """A handler's bare `raise` as `raise error` (the exception it caught)."""
+
+    def __init__(self, error: str):
+        self.error = error
+
+    def visit_Raise(self, node):
+        if node.exc is None:
+            return ast.copy_location(ast.Raise(ast.copy_location(ast.Name(self.error, ast.Load()), node), None), node)
+        return node
+
+    def visit_Try(self, node):
+        return node                    # (a bare `raise` there re-raises that try's exception)
+
+    def visit_FunctionDef(self, node):
+        return node
 
 
 def _counted(count: str, k: int, where):
