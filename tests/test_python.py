@@ -1617,3 +1617,44 @@ def yield_in_try(x):
 def test_generators_that_cannot_be_spliced_are_refused(fn, args, what):
     with pytest.raises(UnsupportedSyntaxError, match=what):
         s2sgrad.grad(fn)(*args)
+
+
+# -- tuples holding differentiated values, in lists ---------------------------------------
+
+def pairs_in_a_list(w):
+    pairs = [(w[0], w[1]), (w[1], w[2])]
+    return sum(a * b for a, b in pairs)
+
+
+def layers_appended(w):
+    layers = []
+    for i in range(2):
+        layers.append((w * (i + 1.0), w[i]))
+    total = 0.0
+    for W, b in layers:
+        total = total + np.sum(np.tanh(W)) * b
+    return total
+
+
+def _weights_and_biases(params):
+    yield params[:2], params[2]
+    yield params[3:5], params[5]
+
+
+def generator_pairs_listed(params):
+    layers = list(_weights_and_biases(params))
+    return sum(np.sum(W ** 2) * b for W, b in layers) + \
+        sum(np.sum(p[0] * q[0]) for p, q in zip(_weights_and_biases(params), _weights_and_biases(params * 2.0)))
+
+
+@pytest.mark.parametrize("fn, n", [(pairs_in_a_list, 3), (layers_appended, 3), (generator_pairs_listed, 6)])
+def test_tuples_of_differentiated_values_in_lists(fn, n):
+    w = np.linspace(-0.7, 0.9, n)
+    check_grads(fn, w)
+    value, tangent = s2sgrad.jvp(fn, (w,), (np.ones(n),))
+    np.testing.assert_allclose(tangent, np.sum(s2sgrad.grad(fn)(w)), rtol=1e-10)
+    hessian = s2sgrad.hessian(fn)(w)
+    step = 1e-6
+    numeric = np.array([(s2sgrad.grad(fn)(w + step * e) - s2sgrad.grad(fn)(w - step * e)) / (2 * step)
+                        for e in np.eye(n)])
+    np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-6)

@@ -58,10 +58,6 @@ def active_values(fn: ir.Function, wrt) -> frozenset:
                       lambda s: inputs[id(s)])
     useful = useful_values(fn)
     refuse_silent_zeros(fn, varied, useful)
-    for stmt in assigns:          # a container would carry a derivative nothing follows
-        if stmt.op in CONTAINERS and stmt.target in useful and ir.uses(stmt) & varied:
-            raise NoRuleError(f"a {CONTAINERS[stmt.op]} holding differentiated values is not supported "
-                              "here yet", stmt.loc, hint="use the values directly, or np.stack them into an array")
     return frozenset(varied & useful)
 
 

@@ -410,6 +410,12 @@ class Reverse:
             stmts, parts = self.elementwise(stmt, op, wanted, dans)
         elif stmt.op == "call":
             stmts, parts = self.call(stmt, wanted, dans)
+        elif stmt.op == "tuple":                      # each item's adjoint: that item of the tuple's
+            stmts, parts = [], []
+            for i in wanted:
+                part = self.output_name(stmt.args[i].name)
+                stmts.append(ir.Assign(part, "getitem", (dans, ir.Index((ir.Const(i),))), (), stmt.loc))
+                parts.append((stmt.args[i].name, ir.Var(part)))
         else:
             if stmt.op in ("getitem", "setitem") and not self.basic(stmt.args[1]):
                 op = rules.OPS[stmt.op + ".any"]     # an index that may repeat an entry
