@@ -333,7 +333,7 @@ def _joins(callee, positions, lowerer, seen) -> bool:
         return False
     fn = alone[0]
     given = [fn.params[i] for i in positions if i < len(fn.params)]
-    return bool(sequences.arithmetic(fn.body, given)) or any(
+    return bool(sequences.arithmetic(fn.body, given, maybe=fn.params)) or any(
         _joins(fn.bindings.get(getattr(call.args[0], "name", None)), inner, lowerer, seen + (callee,))
         for call, inner in sequences.passed(fn.body, given))
 
