@@ -1658,3 +1658,23 @@ def test_tuples_of_differentiated_values_in_lists(fn, n):
     numeric = np.array([(s2sgrad.grad(fn)(w + step * e) - s2sgrad.grad(fn)(w - step * e)) / (2 * step)
                         for e in np.eye(n)])
     np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-6)
+
+
+def _leaky(alpha):
+    def act(v):
+        return np.where(v > 0, v, alpha * v)
+    return act
+
+
+def _dense(W, b):
+    return lambda v: np.tanh(v @ W + b)
+
+
+def closures_made_by_helpers(W, x):
+    act = _leaky(0.1)
+    layer = _dense(W, W[0])
+    return np.sum(act(layer(x) - 0.2) ** 2)
+
+
+def test_a_function_a_helper_makes_and_returns_is_called_where_it_is_held():
+    check_grads(closures_made_by_helpers, np.array([[0.3, -0.2], [0.5, 0.4]]), np.array([[1.0, 2.0], [-1.0, 0.5]]))

@@ -9,6 +9,7 @@ fresh names. Recursion is refused with a located error.
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import inspect
 
@@ -92,7 +93,8 @@ class CallLowering:
         passes_items = any(isinstance(a, ast.Name) and a.id in self.packed for a in node.args)
         if not isinstance(callee, ast.FunctionDef) and keep and not passes_items \
                 and _stands_alone(callee, type(self)) and (not _returns_tuple(callee) or self.unpacking is node) \
-                and not _returns_sequence(callee, type(self)) and not self.joins_lists(node, callee):
+                and not _returns_sequence(callee, type(self)) and not _returns_function(callee) \
+                and not self.joins_lists(node, callee):
             return self.recursive_call(node, callee, target)
         source = frontend.Source(self.src.fn, callee, self.src.file, self.src.indent, self.src.lines,
                                  self.src.closure) if isinstance(callee, ast.FunctionDef) else frontend.parse(callee)
@@ -111,10 +113,15 @@ class CallLowering:
         child.packed |= {n: self.packed[a.name] for n, a in zip(names, args)   # a tuple whose items are known
                          if isinstance(a, ir.Var) and a.name in self.packed}
         fn = child.function()
+        mapping = {local: self.namer.fresh(local) for local in sorted(child.scope.locals - set(child.scope.nested))}
         if target is not None and child.returned and _MISSING not in child.returned and \
                 all(r is child.returned[0] for r in child.returned):
-            self.scope.held[target] = child.returned[0]         # act = pick("tanh"): a function known here
-        mapping = {local: self.namer.fresh(local) for local in sorted(child.scope.locals - set(child.scope.nested))}
+            held = child.returned[0]                # act = pick("tanh"): a function known here
+            if isinstance(held, ast.FunctionDef):   # a closure the call made: its names as renamed here
+                held = _closed_over(held, mapping)
+                self.scope.nested[held.name] = held
+                self.scope.locals |= set(mapping.values())
+            self.scope.held[target] = held
         for free in sorted(fn.free - set(child.scope.bindings)):
             if self.outer_name(free, child, callee):
                 if free not in self.scope.locals:          # else it is simply this function's variable
@@ -336,6 +343,39 @@ def _joins(callee, positions, lowerer, seen) -> bool:
     return bool(sequences.arithmetic(fn.body, given, maybe=fn.params)) or any(
         _joins(fn.bindings.get(getattr(call.args[0], "name", None)), inner, lowerer, seen + (callee,))
         for call, inner in sequences.passed(fn.body, given))
+
+
+def _closed_over(fdef: ast.FunctionDef, mapping: dict) -> ast.FunctionDef:
+    """A function a call defined and returned, reading the call's variables by the names
+    they have in the caller (`mapping`)."""
+    spec = fdef.args
+    own = {a.arg for a in spec.posonlyargs + spec.args + spec.kwonlyargs} | \
+        {n.id for n in ast.walk(fdef) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    renames = {k: v for k, v in mapping.items() if k not in own}
+
+    class Renamed(ast.NodeTransformer):
+        def visit_Name(self, node):
+            return ast.copy_location(ast.Name(renames[node.id], node.ctx), node) if node.id in renames else node
+    return Renamed().visit(copy.deepcopy(fdef))
+
+
+@functools.lru_cache(maxsize=512)
+def _returns_function(callee) -> bool:
+    """Whether a function returns a function (a lambda, a `def` of its own, one of its
+    module's): inlined, so the caller knows which function it holds."""
+    try:
+        source = frontend.parse(callee)
+    except Exception:  # unreadable: not kept as a call anyway
+        return False
+    tree = source.tree
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n is not tree}
+    for n in ast.walk(tree):
+        value = n.value if isinstance(n, ast.Return) else None
+        if isinstance(value, ast.Lambda) or isinstance(value, ast.Name) and value.id in defined:
+            return True
+        if isinstance(value, (ast.Name, ast.Attribute)) and callable(source.resolve(value)):
+            return True
+    return False
 
 
 def _returns_sequence(callee, lowerer) -> bool:

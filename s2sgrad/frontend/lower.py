@@ -142,7 +142,14 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
     def stmt_Return(self, node):
         if node.value is None:
             raise self.unsupported(node, "the function must return a value", "return the output")
-        self.returned.append(self.static_value(node.value))
+        if isinstance(node.value, ast.Lambda):             # return lambda v: ...: the def it stands for
+            name = self.namer.fresh("lambda_fn")
+            self.stmt_FunctionDef(as_def(name, node.value))
+            node = ast.copy_location(ast.Return(ast.copy_location(ast.Name(name, ast.Load()), node.value)), node)
+        own = isinstance(node.value, ast.Name) and self.scope.own_defs.get(node.value.id)
+        self.returned.append(own or self.static_value(node.value))
+        if own:                                           # a function defined here (a closure), returned
+            return self.return_function(node, ir.Const(None))
         if self.returned[-1] is not _MISSING:
             return self.return_function(node)
         if self.exit is not None:
@@ -167,10 +174,11 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
                 value = self.packed[value.name]          # `return g(x)`, g returning a tuple
         self.body.append(ir.Return(value, self.src.loc(node)))
 
-    def return_function(self, node) -> None:
+    def return_function(self, node, atom=None) -> None:
         """`return np.tanh`: the function, as a value; the caller that assigns the result
-        holds it (`act = pick("tanh")`: inline) where every `return` lowered gives it."""
-        atom = self.opaque_value(node.value)
+        holds it (`act = pick("tanh")`: inline) where every `return` lowered gives it (a
+        function defined here is no value: None stands for it)."""
+        atom = atom or self.opaque_value(node.value)
         if self.exit is None:
             self.body.append(ir.Return(atom, self.src.loc(node)))
             return
@@ -419,7 +427,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         return ir.Const(node.value)
 
     def expr_Name(self, node, target):
-        if node.id in self.scope.nested:
+        if node.id in self.scope.nested or isinstance(self.scope.held.get(node.id), ast.AST):
             raise self.unsupported(node, f"`{node.id}` is defined inside the differentiated function: it can be "
                                          "called here, not passed on as a value",
                                    "define it at module level to pass it to another function")
