@@ -2,6 +2,7 @@
 Python runs it, whatever it calls; statements kept for their effect keep it. Each function
 is checked against finite differences, and where it matters in forward mode and second
 order too."""
+import collections
 import logging
 import warnings
 
@@ -1678,3 +1679,27 @@ def closures_made_by_helpers(W, x):
 
 def test_a_function_a_helper_makes_and_returns_is_called_where_it_is_held():
     check_grads(closures_made_by_helpers, np.array([[0.3, -0.2], [0.5, 0.4]]), np.array([[1.0, 2.0], [-1.0, 0.5]]))
+
+
+Layer = collections.namedtuple("Layer", "W b scale", defaults=(1.0,))
+
+
+def namedtuples_made_inside(w):
+    layers = [Layer(w[:2] * 2.0, w[2]), Layer(W=w[1:] ** 2, b=w[0], scale=0.5)]
+    total = 0.0
+    for layer in layers:
+        total = total + layer.scale * np.sum(np.tanh(layer.W)) * layer.b
+    first = layers[0]
+    return total + first[1] * first.W[0] + sum(Layer(w[0], w[1]))
+
+
+def test_namedtuples_made_inside_the_function_carry_the_derivative():
+    check_grads(namedtuples_made_inside, W)
+    value, tangent = s2sgrad.jvp(namedtuples_made_inside, (W,), (np.ones(3),))
+    np.testing.assert_allclose(tangent, np.sum(s2sgrad.grad(namedtuples_made_inside)(W)))
+    with pytest.raises(UnsupportedSyntaxError, match="has the fields W, b, scale"):
+        s2sgrad.grad(lambda_free_bad_layer)(W)
+
+
+def lambda_free_bad_layer(w):
+    return Layer(w, w, w, w).b

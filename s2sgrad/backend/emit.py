@@ -357,8 +357,9 @@ class Emitter:
             return args[0]
         if stmt.op == "getitem":
             return ast.Subscript(args[0], args[1], ast.Load())
-        if stmt.op == "tuple":
-            return ast.Tuple(args, ast.Load())
+        if stmt.op == "tuple":                     # (made as a namedtuple class: its `kind`)
+            kind = dict(stmt.params).get("kind")
+            return ast.Call(ast.Name(kind, ast.Load()), args, []) if kind else ast.Tuple(args, ast.Load())
         if stmt.op == "call":
             return ast.Call(args[0], args[1:], [])
         if stmt.op == "opaque":

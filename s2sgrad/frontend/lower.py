@@ -632,6 +632,8 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             return self.expr(_map_as_list(node), target)         # map(f, xs): [f(x) for x in xs]
         if (obj is max or obj is min) and len(node.args) == 1 and not node.keywords:
             return self.op("np." + obj.__name__, (self.expr(_listed(node.args[0])),), node, target)  # max(xs)
+        if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields"):
+            return self.record(node, obj, target)                 # Params(W, b): a namedtuple
         op = rules.lookup(obj) if obj is not _MISSING else None
         if op is None and inspect.isfunction(obj) and (not library(obj) or hasattr(obj, "__s2sgrad__")):
             return self.inline_or_run(node, obj, target)
@@ -642,6 +644,26 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             raise self.no_rule(node, obj)
         args, params = self.call_args(op, node.args, node.keywords, node)
         return self.op(op.name, args, node, target, params)
+
+    def record(self, node, cls, target):
+        """`Params(W, b=b)` for a namedtuple class: the tuple of its fields, in order (defaults
+        filled in), made as that class; each field's adjoint is the tuple's item."""
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            raise self.unsupported(node, "`*` or `**` in a namedtuple's call is not supported", "name the fields")
+        given = dict(zip(cls._fields, node.args)) | {k.arg: k.value for k in node.keywords}
+        unknown = sorted(set(given) - set(cls._fields))
+        missing = [f for f in cls._fields if f not in given and f not in cls._field_defaults]
+        if len(node.args) > len(cls._fields) or unknown or missing:
+            raise self.unsupported(node, f"`{cls.__name__}` has the fields {', '.join(cls._fields)}",
+                                   "give each field once")
+        atoms = tuple(self.expr(given[f]) if f in given else self.opaque_value_of(cls._field_defaults[f], f)
+                      for f in cls._fields)
+        return self.op("tuple", atoms, node, target, (("kind", self.bind(cls.__name__, cls)),))
+
+    def opaque_value_of(self, value, name: str):
+        """A value known here, as an atom (a constant, or a name bound to it)."""
+        return ir.Const(value) if isinstance(value, (bool, int, float, str, type(None))) else \
+            ir.Var(self.bind(name, value))
 
     def method(self, node, target):
         name = node.func.attr
