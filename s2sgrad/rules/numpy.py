@@ -19,7 +19,7 @@ import numpy as np
 
 from .table import OPS, adjoint, alias, nondifferentiable, partials, tangent
 from ..runtime import (average_tangent, max_tangent, cumprod_tangent, unaverage, unbroadcast, uncumprod, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
-                       undiagonal, unhstack, unmax, unpad, unprod, PAD_MODES, unrepeat, unroll, unsort, unsplit,
+                       undiagonal, unhstack, unmax, unpad, unprod, PAD_MODES, unrepeat, unroll, unsort, unsplit, ungradient,
                        unstd, unsum, untake, untake_along_axis, untile, untrace, untranspose, unvar,
                        unvstack)
 
@@ -423,6 +423,14 @@ def pad(ans, x, dans, *, pad_width, mode="constant"):
          examples=[("np.sort(x)", [(5,)]), ("np.sort(x, axis=0)", [(4, 3)]), ("np.sort(x, axis=None)", [(2, 3)])])
 def sort(ans, x, dans, *, axis=-1):
     dx = unsort(dans, x, axis=axis)
+
+
+@adjoint(np.gradient, linear=True, domain=(R,), why="a fixed linear stencil that NumPy computes in floats only "
+         "(not on SymPy's symbols): proven by finite differences", examples=[
+    ("np.gradient(x)", [(5,)]), ("np.gradient(x, axis=1)", [(3, 4)]), ("np.gradient(x, axis=0, edge_order=2)", [(4, 3)]),
+    ("np.gradient(x)[1] * np.gradient(x)[0]", [(3, 4)])])
+def gradient(ans, x, dans, *, axis=None, edge_order=1):      # (unit spacing)
+    dx = ungradient(dans, x, axis, edge_order)
 
 
 @adjoint(np.take, linear=True, methods=("take",), domain=(R,), sympy="numpy", examples=[

@@ -175,6 +175,36 @@ def untake_along_axis(g, x, indices, axis):
     return out
 
 
+@helper(linear=(0,))
+def ungradient(g, f, axis=None, edge_order=1):
+    """The adjoint of `np.gradient(f, axis=axis, edge_order=...)` (unit spacing): each
+    difference's weight given back to the entries it read; with no axis and several
+    dimensions, g holds one gradient per axis."""
+    shape = np.shape(f)
+    axes = range(len(shape)) if axis is None else [axis % len(shape)]
+    parts = g if axis is None and len(shape) > 1 else [g]
+    out = np.zeros(shape)
+    for a, part in zip(axes, parts):
+        out += np.moveaxis(_gradient_transposed(np.moveaxis(np.asarray(part, dtype=float), a, 0), edge_order), 0, a)
+    return out
+
+
+def _gradient_transposed(g, edge_order):
+    """The transpose of np.gradient along the first axis, applied to g."""
+    out = np.zeros(g.shape)
+    out[2:] += g[1:-1] / 2
+    out[:-2] -= g[1:-1] / 2
+    if edge_order == 1:
+        out[1] += g[0]
+        out[0] -= g[0]
+        out[-1] += g[-1]
+        out[-2] -= g[-1]
+    else:
+        out[:3] += np.multiply.outer([-1.5, 2.0, -0.5], np.ones(g.shape[1:])) * g[0]
+        out[-3:] += np.multiply.outer([0.5, -2.0, 1.5], np.ones(g.shape[1:])) * g[-1]
+    return out
+
+
 def python_order(x, reverse=False) -> list:
     """The positions of `x`'s items in the order Python's `sorted(x, reverse=...)` puts them:
     the same sort on the same comparisons (ties and NaNs placed exactly as sorted places them)."""
