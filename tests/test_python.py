@@ -445,13 +445,22 @@ def designed_from_weights(beta, stim):
     return np.sum(X ** 2)
 
 
+def _unwrapped(phases):
+    return np.unwrap(phases)
+
+
+def unwrapped_from_weights(beta, stim):
+    return np.sum(_unwrapped(beta * stim[:3]))
+
+
 def test_a_helper_runs_on_data_and_is_refused_where_differentiated_values_meet_no_rule():
     check_grads(glm_loss, np.array([0.1, -0.2, 0.05]), np.linspace(-1.0, 1.0, 5), wrt=(0,))
     check_grads(unpacked_loss, np.arange(4.0) / 4, np.ones((3, 2)))      # (a generator: read as it runs)
+    check_grads(designed_from_weights, np.array([0.1, -0.2, 0.05]), np.linspace(-1.0, 1.0, 5))   # (a try)
     with pytest.raises(NoRuleError) as info:             # never a silent zero
-        s2sgrad.grad(designed_from_weights)(np.array([0.1, -0.2, 0.05]), np.linspace(-1.0, 1.0, 5))
-    assert "np.column_stack" in str(info.value)
-    assert info.value.loc.line == design.__code__.co_firstlineno + 2
+        s2sgrad.grad(unwrapped_from_weights)(np.array([0.1, -0.2, 0.05]), np.linspace(-1.0, 1.0, 5))
+    assert "np.unwrap" in str(info.value)
+    assert info.value.loc.line == _unwrapped.__code__.co_firstlineno + 1
 
 
 # -- 8. classes and methods -------------------------------------------------------------

@@ -20,6 +20,7 @@ import numpy as np
 from .table import OPS, adjoint, alias, nondifferentiable, partials, tangent
 from ..runtime import (average_tangent, max_tangent, cumprod_tangent, unaverage, unbroadcast, uncumprod, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
                        undiagonal, unhstack, unmax, unpad, unprod, PAD_MODES, unrepeat, unroll, unsort, unsplit, ungradient,
+                       undiff, uncolumn_stack, unappend, convolve_margins, unquantile, unrot90, quantile_tangent,
                        unstd, unsum, untake, untake_along_axis, untile, untrace, untranspose, unvar,
                        unvstack)
 
@@ -406,6 +407,14 @@ def tril(ans, x, dans, *, k=0):
     dx = np.tril(dans, k)
 
 
+def _number_q(statics):
+    """Refuse a quantile of several q at once, or a method other than linear interpolation."""
+    if np.ndim(statics.get("q", 0.5)) or statics.get("method", "linear") != "linear":
+        return ("s2sgrad differentiates one quantile at a time, by linear interpolation",
+                "call np.quantile once per q")
+    return None
+
+
 def _pad_modes(statics):
     if statics.get("mode", "constant") not in PAD_MODES:
         return (f"np.pad with mode={statics['mode']!r} has no derivative rule yet",
@@ -431,6 +440,114 @@ def sort(ans, x, dans, *, axis=-1):
     ("np.gradient(x)[1] * np.gradient(x)[0]", [(3, 4)])])
 def gradient(ans, x, dans, *, axis=None, edge_order=1):      # (unit spacing)
     dx = ungradient(dans, x, axis, edge_order)
+
+
+@adjoint(np.diff, linear=True, domain=(R,), sympy="numpy", examples=[
+    ("np.diff(x)", [(5,)]), ("np.diff(x, 2)", [(5,)]), ("np.diff(x, axis=0)", [(4, 3)]), ("np.diff(x, n=2, axis=1)", [(3, 5)])])
+def diff(ans, x, dans, *, n=1, axis=-1):
+    dx = undiff(dans, n, axis)
+
+
+@adjoint(np.flipud, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.flipud(x)", [(4, 3)])])
+def flipud(ans, x, dans):
+    dx = np.flipud(dans)
+
+
+@adjoint(np.fliplr, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.fliplr(x)", [(4, 3)])])
+def fliplr(ans, x, dans):
+    dx = np.fliplr(dans)
+
+
+@adjoint(np.rot90, linear=True, view=True, domain=(R,), sympy="numpy", examples=[
+    ("np.rot90(x)", [(4, 3)]), ("np.rot90(x, 3)", [(2, 3)]), ("np.rot90(x, 2, axes=(1, 2))", [(2, 3, 4)])])
+def rot90(ans, x, dans, *, k=1, axes=(0, 1)):
+    dx = unrot90(dans, k, axes)
+
+
+@adjoint(np.column_stack, linear=True, domain=(R, R), sympy="numpy", examples=[
+    ("np.column_stack([x, y])", [(3,), (3,)]), ("np.column_stack([x, y])", [(3, 2), (3,)])])
+def column_stack(ans, x, dans):
+    dx = uncolumn_stack(dans, x)
+
+
+@adjoint(np.append, domain=(R, R), sympy="numpy", examples=[
+    ("np.append(x, y)", [(3,), (2,)]), ("np.append(x, y)", [(2, 2), (3,)]), ("np.append(x, y, axis=0)", [(2, 3), (1, 3)])])
+def append_(ans, x, values, dans, *, axis=None):
+    dx, dvalues = unappend(dans, x, values, axis)
+
+
+@adjoint(np.cross, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[
+    ("np.cross(x, y)", [(3,), (3,)]), ("np.cross(x, y)", [(4, 3), (3,)])])
+def cross(ans, x, y, dans):
+    dx = unbroadcast(np.cross(y, dans), x)
+    dy = unbroadcast(np.cross(dans, x), y)
+
+
+@adjoint(np.convolve, linear=("a", "v"), domain=(R, R), sympy="numpy", examples=[
+    ("np.convolve(x, y)", [(5,), (3,)]), ("np.convolve(x, y, 'same')", [(5,), (4,)]),
+    ("np.convolve(x, y, mode='valid')", [(3,), (5,)])])
+def convolve(ans, a, v, dans, *, mode="full"):     # dans placed in the full convolution, correlated
+    before, after = convolve_margins(len(a), len(v), len(dans), mode)
+    full = np.concatenate([np.zeros(before), dans, np.zeros(after)])
+    da = np.correlate(full, v, "valid")
+    dv = np.correlate(full, a, "valid")
+
+
+@adjoint(np.correlate, linear=("a", "v"), domain=(R, R), sympy="numpy", examples=[
+    ("np.correlate(x, y)", [(5,), (3,)]), ("np.correlate(x, y, 'full')", [(5,), (4,)]),
+    ("np.correlate(x, y, mode='same')", [(3,), (5,)])])
+def correlate(ans, a, v, dans, *, mode="valid"):       # the convolution of a with v reversed
+    before, after = convolve_margins(len(a), len(v), len(dans), mode)
+    full = np.concatenate([np.zeros(before), dans, np.zeros(after)])
+    da = np.correlate(full, np.flip(v), "valid")
+    dv = np.flip(np.correlate(full, a, "valid"))
+
+
+@adjoint(np.nansum, domain=(R,), sympy="numpy", examples=[
+    ("np.nansum(x)", [(4, 3)]), ("np.nansum(np.where(np.arange(12).reshape(4, 3) % 3 == 1, np.nan, x), axis=0)",
+                                 [(4, 3)])])
+def nansum(ans, x, dans, *, axis=None, keepdims=False):
+    dx = np.where(np.isnan(x), 0.0, unsum(dans, x, axis=axis, keepdims=keepdims))
+
+
+@adjoint(np.nanmean, domain=(R,), sympy="numpy", examples=[
+    ("np.nanmean(x)", [(4, 3)]), ("np.nanmean(np.where(np.arange(12).reshape(4, 3) % 3 == 1, np.nan, x), axis=1)",
+                                  [(4, 3)])])
+def nanmean(ans, x, dans, *, axis=None, keepdims=False):
+    dx = np.where(np.isnan(x), 0.0, unsum(dans, x, axis=axis, keepdims=keepdims)
+                  / np.sum(np.logical_not(np.isnan(x)), axis=axis, keepdims=True))
+
+
+@adjoint(np.nan_to_num, domain=(R,), sympy="numpy", examples=[
+    ("np.nan_to_num(x)", [(4,)]), ("np.nan_to_num(x * 2.0)", [(2, 3)])])
+def nan_to_num(ans, x, dans):                      # (nan and the infinities become constants)
+    dx = np.where(np.isfinite(x), dans, 0.0)
+
+
+@adjoint(np.ptp, domain=("distinct",), why=KINK, examples=[("np.ptp(x)", [(4, 3)]), ("np.ptp(x, axis=1)", [(4, 3)])])
+def ptp(ans, x, dans, *, axis=None, keepdims=False):
+    dx = unmax(dans, x, np.max(x, axis=axis, keepdims=keepdims), axis=axis, keepdims=keepdims) \
+        - unmax(dans, x, np.min(x, axis=axis, keepdims=keepdims), axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.quantile, domain=("distinct",), why="an order statistic (a permutation that depends on the values): "
+         "proven by finite differences", refuse=_number_q, examples=[
+    ("np.quantile(x, 0.3)", [(5,)]), ("np.quantile(x, 0.5, axis=0)", [(5, 3)]),
+    ("np.quantile(x, 0.25, axis=1, keepdims=True)", [(3, 6)])])
+def quantile(ans, x, dans, *, q, axis=None, keepdims=False):
+    dx = unquantile(dans, x, q, axis, keepdims)
+
+
+@adjoint(np.percentile, domain=("distinct",), why="an order statistic: proven by finite differences",
+         refuse=_number_q, examples=[("np.percentile(x, 30)", [(5,)]), ("np.percentile(x, 50, axis=1)", [(3, 4)])])
+def percentile(ans, x, dans, *, q, axis=None, keepdims=False):
+    dx = unquantile(dans, x, q / 100.0, axis, keepdims)
+
+
+@adjoint(np.median, domain=("distinct",), why="an order statistic: proven by finite differences", examples=[
+    ("np.median(x)", [(5,)]), ("np.median(x)", [(4,)]), ("np.median(x, axis=0)", [(4, 3)])])
+def median(ans, x, dans, *, axis=None, keepdims=False):
+    dx = unquantile(dans, x, 0.5, axis, keepdims)
 
 
 @adjoint(np.take, linear=True, methods=("take",), domain=(R,), sympy="numpy", examples=[
@@ -560,6 +677,48 @@ nondifferentiable(np.arange, piecewise=False)           # values start + i * ste
 @tangent(np.sort)
 def sort_tangent(ans, x, dx, *, axis=-1):
     dans = np.take_along_axis(dx, np.argsort(x, axis=axis), axis=axis)
+
+
+@tangent(np.append)
+def append_tangent(ans, x, values, dx, dvalues, *, axis=None):      # (linear in both at once)
+    dans = np.append(dx, dvalues, axis)
+
+
+@tangent(np.nansum)
+def nansum_tangent(ans, x, dx, *, axis=None, keepdims=False):
+    dans = np.sum(np.where(np.isnan(x), 0.0, dx), axis=axis, keepdims=keepdims)
+
+
+@tangent(np.nanmean)
+def nanmean_tangent(ans, x, dx, *, axis=None, keepdims=False):
+    dans = np.sum(np.where(np.isnan(x), 0.0, dx), axis=axis, keepdims=keepdims) \
+        / np.sum(np.logical_not(np.isnan(x)), axis=axis, keepdims=keepdims)
+
+
+@tangent(np.nan_to_num)
+def nan_to_num_tangent(ans, x, dx):
+    dans = np.where(np.isfinite(x), dx, 0.0)
+
+
+@tangent(np.ptp)
+def ptp_tangent(ans, x, dx, *, axis=None, keepdims=False):
+    dans = max_tangent(dx, x, np.max(x, axis=axis, keepdims=keepdims), axis=axis, keepdims=keepdims) \
+        - max_tangent(dx, x, np.min(x, axis=axis, keepdims=keepdims), axis=axis, keepdims=keepdims)
+
+
+@tangent(np.quantile)
+def quantile_tangent_rule(ans, x, dx, *, q, axis=None, keepdims=False):
+    dans = quantile_tangent(dx, x, q, axis, keepdims)
+
+
+@tangent(np.percentile)
+def percentile_tangent(ans, x, dx, *, q, axis=None, keepdims=False):
+    dans = quantile_tangent(dx, x, q / 100.0, axis, keepdims)
+
+
+@tangent(np.median)
+def median_tangent(ans, x, dx, *, axis=None, keepdims=False):
+    dans = quantile_tangent(dx, x, 0.5, axis, keepdims)
 
 
 @tangent(np.var)

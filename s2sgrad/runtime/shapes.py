@@ -176,6 +176,95 @@ def untake_along_axis(g, x, indices, axis):
 
 
 @helper(linear=(0,))
+def undiff(g, n=1, axis=-1):
+    """The adjoint of `np.diff(x, n, axis)`: each difference undone, n times (the transpose
+    of a first difference is minus the difference of g padded with a zero at each end)."""
+    for _ in range(n):
+        pad = [(0, 0)] * np.ndim(g)
+        pad[axis] = (1, 1)
+        g = -np.diff(np.pad(g, pad), axis=axis)
+    return g
+
+
+@helper(linear=(0,))
+def uncolumn_stack(g, xs):
+    """The adjoints of `np.column_stack(xs)`: the columns of g each array became."""
+    out, start = [], 0
+    for x in xs:
+        width = 1 if np.ndim(x) < 2 else np.shape(x)[1]
+        out.append(np.reshape(g[:, start:start + width], np.shape(x)))
+        start += width
+    return out
+
+
+@helper(linear=(0,))
+def unappend(g, arr, values, axis=None):
+    """The adjoints of `np.append(arr, values, axis)`: g split where the values begin."""
+    if axis is None:
+        g = np.ravel(g)
+        return np.reshape(g[:np.size(arr)], np.shape(arr)), np.reshape(g[np.size(arr):], np.shape(values))
+    first, rest = np.split(g, [np.shape(arr)[axis]], axis=axis)
+    return first, rest
+
+
+@helper(linear=())
+def convolve_margins(m: int, n: int, length: int, mode: str = "full") -> tuple:
+    """How many zeros go before and after the result of `np.convolve` (of lengths m and n,
+    giving `length` values in `mode`) to place it in the full convolution."""
+    full = m + n - 1
+    start = (full - length) // 2 if mode == "same" else min(m, n) - 1 if mode == "valid" else 0
+    return start, full - length - start
+
+
+@helper(linear=(0,))
+def unrot90(g, k=1, axes=(0, 1)):
+    """The adjoint of `np.rot90(x, k, axes)`: turned back."""
+    return np.rot90(g, -k, axes)
+
+
+@helper(linear=(0,))
+def quantile_tangent(t, x, q, axis=None, keepdims=False):
+    """The tangent of `np.quantile(x, q, axis, keepdims)` along t: t's entries where x's
+    sorted ones are, interpolated as the quantile is."""
+    x, t = np.asarray(x, dtype=float), np.asarray(t, dtype=float)
+    moved = np.ravel(x) if axis is None else np.moveaxis(x, axis, -1)
+    along = np.ravel(t) if axis is None else np.moveaxis(t, axis, -1)
+    n = moved.shape[-1]
+    order = np.argsort(moved, axis=-1, kind="stable")
+    position = q * (n - 1)
+    low = int(np.floor(position))
+    high = min(low + 1, n - 1)
+    ranked = np.take_along_axis(along, order, axis=-1)
+    out = ranked[..., low] * (1 - (position - low)) + ranked[..., high] * (position - low)
+    if keepdims:
+        out = np.expand_dims(out, tuple(range(x.ndim)) if axis is None else axis)
+    return out
+
+
+@helper(linear=(0,))
+def unquantile(g, x, q, axis=None, keepdims=False):
+    """The adjoint of `np.quantile(x, q, axis, keepdims)` (linear interpolation, a number q):
+    g shared by the two sorted entries the quantile lies between."""
+    x = np.asarray(x, dtype=float)
+    moved = np.ravel(x)[None, :] if axis is None else np.moveaxis(x, axis, -1)
+    g = np.asarray(g, dtype=float)
+    if axis is not None and keepdims:
+        g = np.squeeze(g, axis)
+    g = np.reshape(g, moved.shape[:-1]) if axis is not None else np.reshape(g, (1,))
+    n = moved.shape[-1]
+    order = np.argsort(moved, axis=-1, kind="stable")
+    position = q * (n - 1)
+    low = int(np.floor(position))
+    high = min(low + 1, n - 1)
+    weight = position - low
+    out = np.zeros(moved.shape)
+    np.put_along_axis(out, order[..., low:low + 1], (g * (1 - weight))[..., None], axis=-1)
+    upper = np.take_along_axis(out, order[..., high:high + 1], axis=-1) + (g * weight)[..., None]
+    np.put_along_axis(out, order[..., high:high + 1], upper, axis=-1)
+    return np.reshape(out, x.shape) if axis is None else np.moveaxis(out, -1, axis)
+
+
+@helper(linear=(0,))
 def ungradient(g, f, axis=None, edge_order=1):
     """The adjoint of `np.gradient(f, axis=axis, edge_order=...)` (unit spacing): each
     difference's weight given back to the entries it read; with no axis and several
