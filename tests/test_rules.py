@@ -97,12 +97,14 @@ def _elementwise_cases():
             shapes = (shapes * 2)[:arity] if arity > 1 else shapes[:1]
             if arity == 3:
                 shapes = (shapes[0], shapes[1], shapes[0])
+            if arity == 4:
+                shapes = (shapes[0], shapes[1], shapes[0], shapes[1])
             yield pytest.param(name, shapes, id=f"{name}-{shapes}")
 
 
 @pytest.mark.parametrize("name, shapes", list(_elementwise_cases()))
 def test_elementwise_rule_matches_finite_differences(tmp_path, name, shapes):
-    names = "xyz"[:len(shapes)]
+    names = "xyzw"[:len(shapes)]
     fn = make_function(tmp_path, f"def f({', '.join(names)}):\n    return {_call(name, names)}\n", preamble=PREAMBLE)
     rng = _rng(name, shapes)
     args = [sample(s, d, rng) for s, d in zip(shapes, OPS[name].spec.domain)]
@@ -115,9 +117,15 @@ def test_elementwise_rule_matches_finite_differences(tmp_path, name, shapes):
 SYMPY_NP = types.SimpleNamespace(
     cos=sympy.cos, sin=sympy.sin, log=sympy.log, sign=sympy.sign, floor=sympy.floor, trunc=sympy.floor,
     sqrt=sympy.sqrt, exp=sympy.exp, tanh=sympy.tanh, cosh=sympy.cosh, sinh=sympy.sinh, pi=sympy.pi,
-    exp2=lambda v: 2 ** v, float_power=lambda a, b: a ** b, where=lambda c, a, b: sympy.Piecewise((a, c), (b, True)))
+    exp2=lambda v: 2 ** v, float_power=lambda a, b: a ** b, where=lambda c, a, b: sympy.Piecewise((a, c), (b, True)),
+    log1p=lambda v: sympy.log(1 + v))
 SYMPY_SPECIAL = types.SimpleNamespace(                # scipy.special in rules
-    polygamma=sympy.polygamma, log_ndtr=lambda v: sympy.log((1 + sympy.erf(v / sympy.sqrt(2))) / 2))
+    polygamma=sympy.polygamma, log_ndtr=lambda v: sympy.log((1 + sympy.erf(v / sympy.sqrt(2))) / 2),
+    digamma=lambda v: sympy.polygamma(0, v),
+    i0=lambda v: sympy.besseli(0, v), i1=lambda v: sympy.besseli(1, v),
+    i0e=lambda v: sympy.exp(-sympy.Abs(v)) * sympy.besseli(0, v), i1e=lambda v: sympy.exp(-sympy.Abs(v)) * sympy.besseli(1, v),
+    j0=lambda v: sympy.besselj(0, v), j1=lambda v: sympy.besselj(1, v),
+    y0=lambda v: sympy.bessely(0, v), y1=lambda v: sympy.bessely(1, v))
 ASSUME = {"positive": dict(positive=True), "above1": dict(positive=True), "fraction": dict(positive=True),
           "1-2": dict(positive=True)}
 
@@ -126,8 +134,8 @@ ASSUME = {"positive": dict(positive=True), "above1": dict(positive=True), "fract
 def test_elementwise_partials_equal_sympy_derivatives(name):
     op, spec = OPS[name], OPS[name].spec
     rule = op.rule
-    symbols = [sympy.Symbol(s, real=True, **ASSUME.get(d, {})) for s, d in zip("xyz", spec.domain)]
-    ans = sympy.sympify(spec.sympy, locals=dict(zip("xyz", symbols)))
+    symbols = [sympy.Symbol(s, real=True, **ASSUME.get(d, {})) for s, d in zip("xyzw", spec.domain)]
+    ans = sympy.sympify(spec.sympy, locals=dict(zip("xyzw", symbols)))
     symbolic = types.FunctionType(rule.__code__, {"np": SYMPY_NP, "special": SYMPY_SPECIAL})
     takes_ans = "ans" in rule.__code__.co_varnames[:rule.__code__.co_argcount]
     partials = symbolic(*symbols, **({"ans": ans} if takes_ans else {}))
@@ -164,7 +172,7 @@ CASES = [pytest.param(name, expr, shapes, id=_case_id(name, expr, shapes))
 def _example(tmp_path, name, expr, shapes):
     """The example as a function; a symmetric input (domain spd) is symmetrised first, so
     the gradient is the one with respect to the symmetric matrix it stands for."""
-    params = "xyz"[:len(shapes)]
+    params = "xyzw"[:len(shapes)]
     first = "    x = (x + x.T) / 2\n" if OPS[name].spec.domain[0] == "spd" else ""
     source = expr if expr.startswith("def ") else f"def f({', '.join(params)}):\n{first}    return {expr}\n"
     return make_function(tmp_path, source, preamble=PREAMBLE)
@@ -225,7 +233,7 @@ def test_rule_matches_sympy_at_rational_points(tmp_path, name, expr, shapes):
     rng = _rng("sympy", name, expr, shapes)
     args = _arguments(name, shapes, rng)
     symbols = [np.array(sympy.symbols(f"{v}0:{max(np.size(a), 1)}", real=True), dtype=object).reshape(np.shape(a))
-               for v, a in zip("xyz", args)]
+               for v, a in zip("xyzw", args)]
     symbolic = types.FunctionType(fn.__code__, dict(fn.__globals__) | _on_symbols(name))
     out = np.asarray(symbolic(*symbols), dtype=object)
     cotangent = np.round(rng.uniform(-1.0, 1.0, out.shape) * 64) / 64
@@ -269,7 +277,7 @@ def _direct_call(name, expr):
     call = ast.parse(expr, mode="eval").body
     if not isinstance(call, ast.Call) or rules.SHOWN.get(ast.unparse(call.func), ast.unparse(call.func)) != name:
         return None
-    if not all(isinstance(a, ast.Name) and a.id in "xyz" for a in call.args):
+    if not all(isinstance(a, ast.Name) and a.id in "xyzw" for a in call.args):
         return None
     try:
         return [a.id for a in call.args], {k.arg: ast.literal_eval(k.value) for k in call.keywords}
@@ -281,7 +289,7 @@ def _referee_cases():
     for name in ELEMENTWISE:
         if OPS[name].spec.sympy:
             shape = () if name in SCALAR_ONLY else (2,)
-            yield pytest.param(name, ["x", "y", "z"][:len(OPS[name].args)], {}, (shape,) * 3, id=name)
+            yield pytest.param(name, ["x", "y", "z", "w"][:len(OPS[name].args)], {}, (shape,) * 4, id=name)
     for name, expr, shapes in (c.values for c in CASES if _symbolic(c)):
         direct = _direct_call(name, expr)
         if OPS[name].spec.sympy and direct and OPS[name].spec.domain[0] not in ("spd", "index"):

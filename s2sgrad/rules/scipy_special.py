@@ -2,7 +2,8 @@
 (rules.optional): SciPy is not a dependency, and `import s2sgrad` does not import it.
 
 The derivatives of digamma and gammaln use polygamma, whose own rule makes their
-higher derivatives.
+higher derivatives; those of gamma, rgamma, beta and betaln use digamma; the
+Bessel functions of order 0 and 1 (j, y, i and the scaled i) use each other.
 """
 try:
     from scipy import special
@@ -79,3 +80,58 @@ if special is not None:
 
     @partials(special.xlogy, domain=("real", "positive"), sympy="x * log(y)")
     def xlogy(x, y): return np.log(y), x / y
+
+    @partials(special.gamma, domain=("positive",), sympy="gamma(x)")
+    def gamma(x, ans): return ans * special.digamma(x)
+
+    @partials(special.rgamma, domain=("positive",), sympy="1 / gamma(x)")
+    def rgamma(x, ans): return -ans * special.digamma(x)
+
+    @partials(special.beta, domain=("positive", "positive"), sympy="gamma(x) * gamma(y) / gamma(x + y)")
+    def beta(a, b, ans):
+        both = special.digamma(a + b)
+        return ans * (special.digamma(a) - both), ans * (special.digamma(b) - both)
+
+    @partials(special.betaln, domain=("positive", "positive"), sympy="loggamma(x) + loggamma(y) - loggamma(x + y)")
+    def betaln(a, b):
+        both = special.digamma(a + b)
+        return special.digamma(a) - both, special.digamma(b) - both
+
+    @partials(special.erfinv, domain=("unit",), sympy="erfinv(x)")
+    def erfinv(x, ans): return np.sqrt(np.pi) / 2 * np.exp(ans * ans)
+
+    @partials(special.erfcinv, domain=("fraction",), sympy="erfinv(1 - x)")
+    def erfcinv(x, ans): return -np.sqrt(np.pi) / 2 * np.exp(ans * ans)
+
+    @partials(special.ndtri, domain=("fraction",), sympy="sqrt(2) * erfinv(2 * x - 1)")
+    def ndtri(x, ans): return np.sqrt(2 * np.pi) * np.exp(ans * ans / 2)
+
+    @partials(special.xlog1py, domain=("real", "positive"), sympy="x * log(1 + y)")
+    def xlog1py(x, y): return np.log1p(y), x / (1 + y)
+
+    @partials(special.entr, domain=("positive",), sympy="-x * log(x)")
+    def entr(x): return -np.log(x) - 1
+
+    @partials(special.i0, domain=("real",), sympy="besseli(0, x)")
+    def i0(x): return special.i1(x)
+
+    @partials(special.i1, domain=("away",), sympy="besseli(1, x)")
+    def i1(x, ans): return special.i0(x) - ans / x
+
+    @partials(special.i0e, domain=("away",), sympy="exp(-Abs(x)) * besseli(0, x)")
+    def i0e(x, ans): return special.i1e(x) - np.sign(x) * ans
+
+    @partials(special.i1e, domain=("away",), sympy="exp(-Abs(x)) * besseli(1, x)")
+    def i1e(x, ans): return special.i0e(x) - ans / x - np.sign(x) * ans
+
+    @partials(special.j0, domain=("real",), sympy="besselj(0, x)")
+    def j0(x): return -special.j1(x)
+
+    @partials(special.j1, domain=("away",), sympy="besselj(1, x)")
+    def j1(x, ans): return special.j0(x) - ans / x
+
+    @partials(special.y0, domain=("positive",), sympy="bessely(0, x)")
+    def y0(x): return -special.y1(x)
+
+    @partials(special.y1, domain=("positive",), sympy="bessely(1, x)")
+    def y1(x, ans): return special.y0(x) - ans / x
