@@ -82,8 +82,8 @@ def rules_text(markdown: bool) -> str:
                 "log_ndtr, expit, logit, logsumexp, softmax, log_softmax, gamma, rgamma, gammaln, digamma, "
                 "polygamma, beta, betaln, xlogy, xlog1py, entr, Bessel j0 j1 y0 y1 i0 i1 i0e i1e) and "
                 "`scipy.stats` (norm's logpdf pdf cdf sf logcdf logsf; the logpdf of t, gamma, chi2, lognorm, "
-                "cauchy, logistic, laplace, expon, multivariate_normal; poisson.logpmf): `s2sgrad rules` lists "
-                "them.", "", "| function | derivative |", "|---|---|"]
+                "cauchy, logistic, laplace, expon, multivariate_normal; poisson.logpmf) and `scipy.linalg` (expm, "
+                "solve_triangular): `s2sgrad rules` lists them.", "", "| function | derivative |", "|---|---|"]
         return "\n".join(head + [f"| `{name}` | {kind} |" for name, kind in rows]) + "\n"
     width = max(len(name) for name, _ in rows)
     return "".join(f"{name:<{width}}  {kind}\n" for name, kind in rows)

@@ -3,3 +3,4 @@ been imported (rules.optional), so SciPy is imported before any test module read
 rule table. tests/test_import.py checks, in a fresh process, that s2sgrad itself does not."""
 import scipy.special  # noqa: F401
 import scipy.stats  # noqa: F401
+import scipy.linalg  # noqa: F401

@@ -155,7 +155,7 @@ def _reached(base, dotted: str):
     return base
 
 
-OPTIONAL = {"scipy.special": "scipy_special", "scipy.stats": "scipy_stats"}     # a library a user imports -> our rules for it
+OPTIONAL = {"scipy.special": "scipy_special", "scipy.stats": "scipy_stats", "scipy.linalg": "scipy_linalg"}     # a library a user imports -> our rules for it
 _LOADED: set = set()
 
 

@@ -194,6 +194,12 @@ def eigh_adjoint(gw, gv, w, v):
     return 0.5 * (da + np.swapaxes(da, -1, -2))
 
 
+@helper(linear=(0,))
+def triangle(a, lower=False):
+    """The lower (or upper) triangle of a, zeros elsewhere: what a triangular solve reads."""
+    return np.tril(a) if lower else np.triu(a)
+
+
 def _lower_half(m):
     """The lower triangle of m with its diagonal halved (Cholesky's adjoint and tangent)."""
     low = np.tril(m)
