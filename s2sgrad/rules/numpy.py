@@ -21,6 +21,7 @@ from .table import OPS, adjoint, alias, nondifferentiable, partials, tangent
 from ..runtime import (average_tangent, max_tangent, cumprod_tangent, unaverage, unbroadcast, uncumprod, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
                        undiagonal, unhstack, unmax, unpad, unprod, PAD_MODES, unrepeat, unroll, unsort, unsplit, ungradient,
                        undiff, uncolumn_stack, unappend, convolve_margins, unquantile, unrot90, quantile_tangent,
+                       unrollaxis, untrapezoid,
                        unstd, unsum, untake, untake_along_axis, untile, untrace, untranspose, unvar,
                        unvstack)
 
@@ -159,7 +160,16 @@ def reciprocal(x, ans): return -ans ** 2
 
 
 @partials(np.float_power, domain=(P, R), sympy="x**y")
+@partials(math.pow)
 def float_power(x, y, ans): return y * np.float_power(x, y - 1), ans * np.log(np.where(x == 0, 1.0, x))
+
+
+@partials(math.erf, domain=(R,), sympy="erf(x)")
+def erf(x): return 2.0 / np.sqrt(np.pi) * np.exp(-x * x)
+
+
+@partials(math.erfc, domain=(R,), sympy="erfc(x)")
+def erfc(x): return -2.0 / np.sqrt(np.pi) * np.exp(-x * x)
 
 
 @partials(np.deg2rad, domain=(R,), sympy="x * pi / 180")
@@ -182,6 +192,7 @@ def abs_(x): return np.sign(x)
 
 
 @partials(np.fabs, domain=(A,), sympy="Abs(x)")
+@partials(math.fabs)
 def fabs(x): return np.sign(x)
 
 
@@ -276,6 +287,13 @@ def max_(ans, x, dans, *, axis=None, keepdims=False):
     dx = unmax(dans, x, ans, axis=axis, keepdims=keepdims)
 
 
+@adjoint(np.nanmax, domain=("distinct",), why=KINK, examples=[
+    ("np.nanmax(x)", [(4, 3)]), ("np.nanmax(np.where(np.arange(12).reshape(4, 3) % 4 == 1, np.nan, x), axis=0)", [(4, 3)])])
+@adjoint(np.nanmin)
+def nanmax(ans, x, dans, *, axis=None, keepdims=False):       # (a NaN is never the maximum)
+    dx = unmax(dans, x, ans, axis=axis, keepdims=keepdims)
+
+
 @adjoint(np.cumsum, linear=True, methods=("cumsum",), domain=(R,), sympy="numpy", examples=[
     ("np.cumsum(x)", [(5,)]), ("np.cumsum(x, axis=1)", [(3, 4)]), ("np.cumsum(x)", [(3, 4)])])
 def cumsum(ans, x, dans, *, axis=None):
@@ -292,6 +310,12 @@ def cumprod(ans, x, dans, *, axis=None):
 @tangent(np.max)
 @tangent(np.min)
 def max_tangent_rule(ans, x, dx, *, axis=None, keepdims=False):
+    dans = max_tangent(dx, x, ans, axis=axis, keepdims=keepdims)
+
+
+@tangent(np.nanmax)
+@tangent(np.nanmin)
+def nanmax_tangent(ans, x, dx, *, axis=None, keepdims=False):
     dans = max_tangent(dx, x, ans, axis=axis, keepdims=keepdims)
 
 
@@ -550,6 +574,25 @@ def median(ans, x, dans, *, axis=None, keepdims=False):
     dx = unquantile(dans, x, 0.5, axis, keepdims)
 
 
+@adjoint(np.polyval, domain=(R, R), sympy="numpy", examples=[
+    ("np.polyval(x, y)", [(3,), (4,)]), ("np.polyval(x, y)", [(4,), ()]), ("np.polyval(x, y)", [(2,), (2, 3)])])
+def polyval(ans, p, x, dans):          # p[0] x**(n-1) + ... + p[n-1]: its derivative is a polynomial too
+    dp = np.reshape(dans, (-1,)) @ (np.reshape(x, (-1, 1)) ** np.arange(len(p) - 1, -1, -1))
+    dx = dans * np.polyval(p[:-1] * np.arange(len(p) - 1, 0, -1), x)
+
+
+@adjoint(np.rollaxis, linear=True, view=True, domain=(R,), sympy="numpy", examples=[
+    ("np.rollaxis(x, 2)", [(2, 3, 4)]), ("np.rollaxis(x, 0, 2)", [(2, 3, 4)])])
+def rollaxis(ans, x, dans, *, axis, start=0):
+    dx = unrollaxis(dans, axis, start, np.ndim(x))
+
+
+@adjoint(np.trapezoid, linear=True, domain=(R,), sympy="numpy", examples=[
+    ("np.trapezoid(x)", [(5,)]), ("np.trapezoid(x, dx=0.5, axis=0)", [(4, 3)])])
+def trapezoid(ans, y, dans, *, dx=1.0, axis=-1):         # (equal spacing; sample points are not taken)
+    dy = untrapezoid(dans, y, dx, axis)
+
+
 @adjoint(np.take, linear=True, methods=("take",), domain=(R,), sympy="numpy", examples=[
     ("np.take(x, [0, 2, 2])", [(4,)]), ("np.take(x, [[1, 0], [1, 1]], axis=1)", [(2, 3)]),
     ("np.take(x, np.array([[0, 1], [1, 1]]), axis=-1)", [(2, 2)])])
@@ -682,6 +725,11 @@ def sort_tangent(ans, x, dx, *, axis=-1):
 @tangent(np.append)
 def append_tangent(ans, x, values, dx, dvalues, *, axis=None):      # (linear in both at once)
     dans = np.append(dx, dvalues, axis)
+
+
+@tangent(np.polyval)
+def polyval_tangent(ans, p, x, dp, dx):
+    dans = np.polyval(dp, x) + np.polyval(p[:-1] * np.arange(len(p) - 1, 0, -1), x) * dx
 
 
 @tangent(np.nansum)

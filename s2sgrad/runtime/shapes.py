@@ -176,6 +176,26 @@ def untake_along_axis(g, x, indices, axis):
 
 
 @helper(linear=(0,))
+def unrollaxis(g, axis, start, ndim):
+    """The adjoint of `np.rollaxis(x, axis, start)` (x with `ndim` axes): rolled back."""
+    axis, start = axis % ndim, start % (ndim + 1) if start < 0 else start
+    destination = start - 1 if start > axis else start
+    return np.moveaxis(g, destination, axis)
+
+
+@helper(linear=(0,))
+def untrapezoid(g, y, dx=1.0, axis=-1):
+    """The adjoint of `np.trapezoid(y, dx=dx, axis=axis)`: each sample's weight (dx, halved
+    at the ends) times g."""
+    n = np.shape(y)[axis]
+    weights = np.full(n, float(dx))
+    weights[[0, -1]] /= 2
+    shape = [1] * np.ndim(y)
+    shape[axis] = n
+    return np.expand_dims(g, axis) * np.reshape(weights, shape)
+
+
+@helper(linear=(0,))
 def undiff(g, n=1, axis=-1):
     """The adjoint of `np.diff(x, n, axis)`: each difference undone, n times (the transpose
     of a first difference is minus the difference of g padded with a zero at each end)."""
