@@ -1712,3 +1712,28 @@ def test_namedtuples_made_inside_the_function_carry_the_derivative():
 
 def lambda_free_bad_layer(w):
     return Layer(w, w, w, w).b
+
+
+# -- dtypes: a float32 argument's gradient is float32 -------------------------------------
+
+def single_precision_model(x, W):
+    h = np.tanh(x @ W)
+    buffer = np.zeros(3, dtype=x.dtype)
+    buffer[0] = x[0] * 2
+    return np.sum(h ** 2) + np.mean(x) + np.sum(buffer * x[:3]) + np.max(x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.float64])
+def test_a_gradient_has_its_arguments_float_type(dtype):
+    x, W = np.linspace(-1, 1, 4).astype(dtype), np.full((4, 3), 0.1, dtype)
+    value, (gx, gW) = s2sgrad.value_and_grad(single_precision_model, (0, 1))(x, W)
+    assert gx.dtype == dtype and gW.dtype == dtype and value.dtype == single_precision_model(x, W).dtype
+    exact = s2sgrad.grad(single_precision_model, (0, 1))(x.astype(float), W.astype(float))
+    tolerance = {np.float16: 2e-2, np.float32: 1e-5, np.float64: 1e-12}[dtype]
+    np.testing.assert_allclose(gx, exact[0], rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(gW, exact[1], rtol=tolerance, atol=tolerance)
+    assert s2sgrad.grad(lambda_free_scalar)(dtype(0.5)).dtype == dtype
+
+
+def lambda_free_scalar(t):
+    return np.sin(t) * t

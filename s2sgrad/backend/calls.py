@@ -366,6 +366,11 @@ def own(grad, arg, others=()):
     if type(grad) is np.ndarray and grad.dtype is not _FLOAT64 and grad.dtype.kind in "biu" \
             and not isinstance(arg, (dict, list, tuple)):
         grad = grad.astype(np.result_type(arg) if np.result_type(arg).kind == "f" else float)   # (x * len(x))
+    if type(grad) is np.ndarray and type(arg) is np.ndarray and grad.dtype is not arg.dtype \
+            and arg.dtype.kind == "f" and grad.dtype.kind == "f":
+        grad = grad.astype(arg.dtype)             # a float32 argument's gradient is float32, as NumPy's sums
+    elif isinstance(arg, np.floating) and type(arg) is not np.float64 and np.ndim(grad) == 0:
+        return np.asarray(grad, dtype=arg.dtype)[()]
     if type(grad) is np.ndarray and type(arg) is np.ndarray and grad.shape == arg.shape:
         fresh = grad.base is None and grad.flags.writeable and not any(grad is o for o in others)
         return grad if fresh else grad.copy()

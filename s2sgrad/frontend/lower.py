@@ -642,7 +642,12 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             return self.opaque_call(node, obj, target)
         if op is None:
             raise self.no_rule(node, obj)
-        args, params = self.call_args(op, node.args, node.keywords, node)
+        try:
+            args, params = self.call_args(op, node.args, node.keywords, node)
+        except UnsupportedSyntaxError:
+            if op.kind != "nondiff" or self.template_mode:
+                raise
+            return self.opaque_call(node, obj, target)     # np.zeros(n, dtype=x.dtype): run as Python runs it
         return self.op(op.name, args, node, target, params)
 
     def record(self, node, cls, target):

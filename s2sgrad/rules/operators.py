@@ -156,3 +156,4 @@ nondifferentiable(len)
 nondifferentiable(np.shape, attributes=("shape",))
 nondifferentiable(np.ndim, attributes=("ndim",))
 nondifferentiable(np.size, attributes=("size",))
+nondifferentiable(np.result_type, attributes=("dtype",))      # x.dtype

@@ -50,8 +50,8 @@ def zero_grad(x):
     """A zero gradient shaped like `x`: 0.0 for a number (or an empty list), an array of
     zeros for an array (or a list or tuple of numbers or of arrays of one shape), and for
     any other tree the tree of its zeros (containers.py)."""
-    if type(x) is np.ndarray:
-        return np.zeros(x.shape)              # (the common case first: it is on every gradient's path)
+    if type(x) is np.ndarray:                 # (the common case first: it is on every gradient's path)
+        return np.zeros(x.shape, x.dtype if x.dtype.kind == "f" else float)
     if isinstance(x, (int, float)) or isinstance(x, list) and not x:
         return 0.0                            # (an empty list's items have no shape to copy)
     if isinstance(x, dict):
