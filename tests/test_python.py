@@ -649,8 +649,7 @@ def test_refusals_give_valid_advice():
         s2sgrad.grad(calls_a_made_function)(W)
     assert "give that function a name at module level" in str(caught.value)
     assert "_rule(" not in str(caught.value)      # no `def _made(np.sin)_rule`
-    with pytest.raises(UnsupportedSyntaxError, match="`repeats` must be known when s2sgrad compiles"):
-        s2sgrad.grad(repeats_computed)(W)
+    check_grads(repeats_computed, W)          # (a count computed when it runs: no derivative of its own)
 
 
 # -- 10. derivatives of functions applied entry by entry ------------------------------------

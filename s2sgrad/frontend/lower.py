@@ -632,6 +632,11 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             return self.expr(_map_as_list(node), target)         # map(f, xs): [f(x) for x in xs]
         if (obj is max or obj is min) and len(node.args) == 1 and not node.keywords:
             return self.op("np." + obj.__name__, (self.expr(_listed(node.args[0])),), node, target)  # max(xs)
+        if obj is np.where and len(node.args) == 1 and not node.keywords:
+            return self.opaque_call(node, obj, target)       # np.where(cond): the indices, no derivative
+        if isinstance(func, ast.Attribute) and func.attr == "reduce" and \
+                any(self.scope.static_object(func.value) is u for u in REDUCED):
+            return self.reduction(node, REDUCED[self.scope.static_object(func.value)], target)
         if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields"):
             return self.record(node, obj, target)                 # Params(W, b): a namedtuple
         op = rules.lookup(obj) if obj is not _MISSING else None
@@ -649,6 +654,17 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
                 raise
             return self.opaque_call(node, obj, target)     # np.zeros(n, dtype=x.dtype): run as Python runs it
         return self.op(op.name, args, node, target, params)
+
+    def reduction(self, node, name, target):
+        """`np.add.reduce(x, axis=0)` as the reduction it is (`np.sum(x, axis=0)`): axis 0
+        unless another is given."""
+        keywords = list(node.keywords)
+        if len(node.args) > 1:
+            keywords.append(ast.keyword("axis", node.args[1]))
+        if not any(k.arg == "axis" for k in keywords):
+            keywords.append(ast.copy_location(ast.keyword("axis", ast.Constant(0)), node))
+        args, params = self.call_args(rules.OPS[name], node.args[:1], keywords, node)
+        return self.op(name, args, node, target, params)
 
     def record(self, node, cls, target):
         """`Params(W, b=b)` for a namedtuple class: the tuple of its fields, in order (defaults
@@ -827,6 +843,8 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
     def unsupported(self, node, message, hint):
         return self.error(UnsupportedSyntaxError, node, message, hint)
 
+
+REDUCED = {np.add: "np.sum", np.multiply: "np.prod", np.maximum: "np.max", np.minimum: "np.min"}   # ufunc.reduce
 
 CONSUMERS = (list, tuple, sum, max, min, sorted, zip, enumerate, np.array, np.stack, np.concatenate, np.hstack,
              np.vstack)       # what reads a generator whole: given the list of its items

@@ -21,7 +21,7 @@ from .table import OPS, adjoint, alias, nondifferentiable, partials, tangent
 from ..runtime import (average_tangent, max_tangent, cumprod_tangent, unaverage, unbroadcast, uncumprod, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
                        undiagonal, unhstack, unmax, unpad, unprod, PAD_MODES, unrepeat, unroll, unsort, unsplit, ungradient,
                        undiff, uncolumn_stack, unappend, convolve_margins, unquantile, unrot90, quantile_tangent,
-                       unrollaxis, untrapezoid,
+                       unrollaxis, untrapezoid, unselect,
                        unstd, unsum, untake, untake_along_axis, untile, untrace, untranspose, unvar,
                        unvstack)
 
@@ -209,7 +209,8 @@ def minimum(x, y): return (x < y) + 0.5 * (x == y), (y < x) + 0.5 * (x == y)
 
 
 @partials(np.clip, methods=("clip",), domain=(R, R, R), why=KINK)
-def clip(x, lo, hi, ans): return ans == x, np.logical_and(ans != x, ans != hi), np.logical_and(ans != x, ans == hi)
+def clip(a, a_min, a_max, ans):                  # (NumPy's names: `a_min=`, `a_max=` are keywords too)
+    return ans == a, np.logical_and(ans != a, ans != a_max), np.logical_and(ans != a, ans == a_max)
 # (over `ans`, not the bounds: a bound may be None, and where lo > hi NumPy gives hi)
 
 
@@ -406,8 +407,8 @@ def tile(ans, x, dans, *, reps):
 
 @adjoint(np.repeat, linear=True, methods=("repeat",), domain=(R,), sympy="numpy", examples=[
     ("np.repeat(x, 2)", [(2, 3)]), ("np.repeat(x, 3, axis=1)", [(2, 3)]), ("np.repeat(x, (1, 0, 2))", [(3,)]),
-    ("np.repeat(x, (2, 1, 0))", [(3,)])])
-def repeat(ans, x, dans, *, repeats, axis=None):
+    ("np.repeat(x, (2, 1, 0))", [(3,)]), ("np.repeat(x, np.array([1, 2, 3]), axis=0)", [(3, 2)])])
+def repeat(ans, x, repeats, dans, *, axis=None):       # (repeats: a count, or one per entry, not differentiated)
     dx = unrepeat(dans, x, repeats, axis=axis)
 
 
@@ -574,6 +575,14 @@ def median(ans, x, dans, *, axis=None, keepdims=False):
     dx = unquantile(dans, x, 0.5, axis, keepdims)
 
 
+@adjoint(np.select, domain=(R,), why="a choice among values by conditions, piecewise: proven by finite "
+         "differences away from where a condition changes", examples=[
+    ("np.select([x > 0.5, x < -0.5], [x ** 2, -x], 0.0)", [(5,)]),
+    ("np.select([x > 0.5, x < -0.5], [x * 2.0, x + 1.0], default=x)", [(4, 3)])])
+def select(ans, condlist, choicelist, default=0, dans=None):     # (the conditions: not differentiated)
+    dchoicelist, ddefault = unselect(dans, condlist, choicelist, default)
+
+
 @adjoint(np.polyval, domain=(R, R), sympy="numpy", examples=[
     ("np.polyval(x, y)", [(3,), (4,)]), ("np.polyval(x, y)", [(4,), ()]), ("np.polyval(x, y)", [(2,), (2, 3)])])
 def polyval(ans, p, x, dans):          # p[0] x**(n-1) + ... + p[n-1]: its derivative is a polynomial too
@@ -725,6 +734,11 @@ def sort_tangent(ans, x, dx, *, axis=-1):
 @tangent(np.append)
 def append_tangent(ans, x, values, dx, dvalues, *, axis=None):      # (linear in both at once)
     dans = np.append(dx, dvalues, axis)
+
+
+@tangent(np.select)
+def select_tangent(ans, condlist, choicelist, default=0, dcondlist=None, dchoicelist=None, ddefault=None):
+    dans = np.select(condlist, dchoicelist, ddefault)
 
 
 @tangent(np.polyval)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import helper
-from .broadcasting import zero_grad
+from .broadcasting import unbroadcast, zero_grad
 
 
 @helper(linear=(0,))
@@ -173,6 +173,19 @@ def untake_along_axis(g, x, indices, axis):
     grids[axis % np.ndim(x)] = indices
     np.add.at(out, tuple(np.broadcast_arrays(*grids)), g)
     return out
+
+
+@helper(linear=(0,))
+def unselect(g, condlist, choicelist, default=0):
+    """The adjoints of `np.select(condlist, choicelist, default)`: each choice gets g where
+    its condition is the first that holds, the default where none does."""
+    taken = np.zeros(np.shape(g), dtype=bool)
+    parts = []
+    for cond, choice in zip(condlist, choicelist):
+        here = np.logical_and(cond, np.logical_not(taken))
+        parts.append(unbroadcast(np.where(here, g, 0.0), choice))
+        taken = np.logical_or(taken, here)
+    return parts, unbroadcast(np.where(taken, 0.0, g), default)
 
 
 @helper(linear=(0,))
