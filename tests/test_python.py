@@ -1719,7 +1719,8 @@ def single_precision_model(x, W):
     h = np.tanh(x @ W)
     buffer = np.zeros(3, dtype=x.dtype)
     buffer[0] = x[0] * 2
-    return np.sum(h ** 2) + np.mean(x) + np.sum(buffer * x[:3]) + np.max(x)
+    return np.sum(h ** 2) + np.mean(x) + np.sum(buffer * x[:3]) + np.max(x) + np.sum(x * x, dtype=np.float64) \
+        * np.mean(W, axis=0, dtype=np.float64)[1]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float16, np.float64])
@@ -1727,6 +1728,7 @@ def test_a_gradient_has_its_arguments_float_type(dtype):
     x, W = np.linspace(-1, 1, 4).astype(dtype), np.full((4, 3), 0.1, dtype)
     value, (gx, gW) = s2sgrad.value_and_grad(single_precision_model, (0, 1))(x, W)
     assert gx.dtype == dtype and gW.dtype == dtype and value.dtype == single_precision_model(x, W).dtype
+    check_grads(single_precision_model, x.astype(float), W.astype(float))
     exact = s2sgrad.grad(single_precision_model, (0, 1))(x.astype(float), W.astype(float))
     tolerance = {np.float16: 2e-2, np.float32: 1e-5, np.float64: 1e-12}[dtype]
     np.testing.assert_allclose(gx, exact[0], rtol=tolerance, atol=tolerance)
@@ -1736,3 +1738,13 @@ def test_a_gradient_has_its_arguments_float_type(dtype):
 
 def lambda_free_scalar(t):
     return np.sin(t) * t
+
+
+def summed_in_integers(x):
+    return np.sum(x, dtype=int) * 1.0 + np.sum(x)
+
+
+def test_a_sum_taken_in_integers_is_refused():
+    with pytest.raises(NoRuleError, match="a sum taken in integers") as info:
+        s2sgrad.grad(summed_in_integers)(np.array([1.5, 2.5]))
+    assert info.value.loc.line == summed_in_integers.__code__.co_firstlineno + 1

@@ -247,17 +247,25 @@ alias(np.amin, "np.min")
 
 # -- reductions ----------------------------------------------------------------------
 
-@adjoint(np.sum, linear=True, methods=("sum",), domain=(R,), sympy="numpy", examples=[
+def _float_sum(statics):
+    """Refuse a sum or mean taken in integers (`dtype=int`): its value is piecewise constant."""
+    dtype = statics.get("dtype")
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        return ("a sum taken in integers (`dtype=`) has no derivative", "leave out `dtype`, or give a float type")
+    return None
+
+
+@adjoint(np.sum, linear=True, methods=("sum",), domain=(R,), sympy="numpy", refuse=_float_sum, examples=[
     ("np.sum(x)", [(4, 3)]), ("np.sum(x, axis=0)", [(4, 3)]), ("np.sum(x, axis=-1, keepdims=True)", [(4, 3)]),
     ("np.sum(x, (0, 2))", [(2, 3, 4)]), ("x.sum(axis=1)", [(4, 3)]), ("np.sum(x)", [()])])
-def sum_(ans, x, dans, *, axis=None, keepdims=False):
+def sum_(ans, x, dans, *, axis=None, keepdims=False, dtype=None):    # (dtype: a float type, test_python)
     dx = unsum(dans, x, axis=axis, keepdims=keepdims)
 
 
-@adjoint(np.mean, linear=True, methods=("mean",), domain=(R,), sympy="numpy", examples=[
+@adjoint(np.mean, linear=True, methods=("mean",), domain=(R,), sympy="numpy", refuse=_float_sum, examples=[
     ("np.mean(x)", [(4, 3)]), ("np.mean(x, axis=1)", [(4, 3)]), ("np.mean(x, axis=0, keepdims=True)", [(4, 3)]),
     ("x.mean()", [(5,)])])
-def mean(ans, x, dans, *, axis=None, keepdims=False):
+def mean(ans, x, dans, *, axis=None, keepdims=False, dtype=None):
     dx = unsum(dans, x, axis=axis, keepdims=keepdims) * (np.size(ans) / np.size(x))
 
 
