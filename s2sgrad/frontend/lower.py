@@ -632,6 +632,15 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             return self.expr(_map_as_list(node), target)         # map(f, xs): [f(x) for x in xs]
         if (obj is max or obj is min) and len(node.args) == 1 and not node.keywords:
             return self.op("np." + obj.__name__, (self.expr(_listed(node.args[0])),), node, target)  # max(xs)
+        if obj is np.linalg.matrix_power and len(node.args) == 2 and not node.keywords:
+            return self.matrix_power(node, target)
+        if obj is np.linalg.multi_dot and len(node.args) == 1 and isinstance(node.args[0], (ast.List, ast.Tuple)) \
+                and len(node.args[0].elts) >= 2 and not node.keywords:
+            factors = [self.expr(e) for e in node.args[0].elts]          # multi_dot([a, b, c]): a @ b @ c
+            product = factors[0]
+            for k, factor in enumerate(factors[1:]):
+                product = self.op("matmul", (product, factor), node, target if k == len(factors) - 2 else None)
+            return product
         if obj is np.where and len(node.args) == 1 and not node.keywords:
             return self.opaque_call(node, obj, target)       # np.where(cond): the indices, no derivative
         if isinstance(func, ast.Attribute) and func.attr == "reduce" and \
@@ -654,6 +663,35 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
                 raise
             return self.opaque_call(node, obj, target)     # np.zeros(n, dtype=x.dtype): run as Python runs it
         return self.op(op.name, args, node, target, params)
+
+    def matrix_power(self, node, target):
+        """`np.linalg.matrix_power(a, n)` for an integer n written here: the products it
+        stands for, by repeated squaring (of inv(a) for n < 0); n = 0 gives the identity,
+        which has no derivative (run as it is)."""
+        try:
+            n = ast.literal_eval(node.args[1])
+        except ValueError:
+            n = self.literal(node.args[1])
+        if type(n) is not int:
+            raise self.unsupported(node.args[1], "the power of np.linalg.matrix_power must be an integer written "
+                                                 "here", "write the power as a number")
+        if n == 0:                                   # the identity: constant in a
+            return self.op("opaque", (self.expr(node.args[0]), ir.Const(0)), node, target or self.fresh_temp("eye"),
+                           (("callee", self.dotted(node.func)), ("piecewise", True)))
+        power = self.expr(node.args[0])
+        if n < 0:
+            power, n = self.op("np.linalg.inv", (power,), node), -n
+        result = None
+        while n:
+            if n & 1:
+                last = n == 1
+                result = power if result is None and not last else \
+                    self.op("id", (power,), node, target) if result is None else \
+                    self.op("matmul", (result, power), node, target if last else None)
+            n >>= 1
+            if n:
+                power = self.op("matmul", (power, power), node)
+        return result
 
     def reduction(self, node, name, target):
         """`np.add.reduce(x, axis=0)` as the reduction it is (`np.sum(x, axis=0)`): axis 0

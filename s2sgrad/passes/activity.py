@@ -114,8 +114,8 @@ def _refuse_cast(stmt: ir.Assign, varied: set) -> None:
 
 def _refuse_constant_arguments(stmt: ir.Assign, varied: set) -> None:
     """A differentiated value where the op's rule takes a constant, unless it is piecewise there."""
-    if stmt.op == "call" or constant_result(stmt):
-        return
+    if stmt.op == "call" or constant_result(stmt) or ("piecewise", True) in stmt.params:
+        return                                  # (an opaque call whose value is constant where it is defined)
     if stmt.op == "opaque":
         if any(isinstance(a, ir.Var) and a.name in varied for a in stmt.args):
             args, kwargs = _not_read(stmt)
