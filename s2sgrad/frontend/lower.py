@@ -772,9 +772,13 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
                 statics[real] = self.static(arg, real)
             elif i < len(op.args):
                 atoms[i] = self.expr(_listed(arg))
-            elif i - len(op.args) < len(op.statics):
-                key = list(op.statics)[i - len(op.args)]
+            elif real is None and i - len(op.args) < len(op.statics) and not rules.takes_varargs(op.obj):
+                key = list(op.statics)[i - len(op.args)]        # (a ufunc's or builtin's: by position)
                 statics[key] = self.static(arg, key)
+            elif real is not None or rules.takes_varargs(op.obj):
+                what = f"`{real}`" if real else f"number {i + 1}"
+                raise self.unsupported(arg, f"the argument {what} of `{op.name}` is not supported",
+                                       "supported: " + ", ".join(op.args + tuple(op.statics)))
             else:
                 raise self.unsupported(arg, f"too many arguments for `{op.name}`", "")
         for kw in keywords:

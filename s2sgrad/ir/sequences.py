@@ -5,12 +5,14 @@ them and `* n` repeats them (`[x, y] * 2` is `[x, y, x, y]`). The rules of
 `add` and `mul` are NumPy's, so a derivative through list arithmetic would be
 wrong without a word. `arithmetic` finds it: the statements that apply `+`,
 `*` or `+=` to a value that holds a list or tuple. Such a value is made by a
-list or tuple display, a comprehension (`append`), a slice or copy of one,
-an item of a list of lists, or comes in as a parameter the caller gave a list.
+list or tuple display, a comprehension (`append`), an op whose rule says it
+returns a list (`np.split`), a slice or copy of one, an item of a list of
+lists, or comes in as a parameter the caller gave a list.
 """
 from __future__ import annotations
 
 from . import Assign, For, If, Index, Slice, Var, While, walk
+from .. import rules
 
 MADE = {"list", "tuple", "append"}          # ops whose value is a list or tuple
 JOINS = {"add", "mul", "iadd"}              # `+`, `*`, `+=`: joined or repeated when given one
@@ -130,6 +132,8 @@ def _makes_sequence(s: Assign, sequences: set, nested: set) -> bool:
     source = first.name if isinstance(first, Var) else None
     if s.op in MADE or s.op in JOINS and any(isinstance(a, Var) and a.name in sequences for a in s.args):
         return True
+    if getattr(rules.OPS.get(s.op), "listed", False):
+        return True                               # np.split's parts: a list
     if s.op in KEEPS:
         return source in sequences
     if s.op == "getitem" and source in sequences:

@@ -520,7 +520,7 @@ def cross(ans, x, y, dans):
     ("np.convolve(x, y)", [(5,), (3,)]), ("np.convolve(x, y, 'same')", [(5,), (4,)]),
     ("np.convolve(x, y, mode='valid')", [(3,), (5,)])])
 def convolve(ans, a, v, dans, *, mode="full"):     # dans placed in the full convolution, correlated
-    before, after = convolve_margins(len(a), len(v), len(dans), mode)
+    before, after = convolve_margins(len(a), len(v), len(dans), mode=mode)
     full = np.concatenate([np.zeros(before), dans, np.zeros(after)])
     da = np.correlate(full, v, "valid")
     dv = np.correlate(full, a, "valid")
@@ -528,9 +528,10 @@ def convolve(ans, a, v, dans, *, mode="full"):     # dans placed in the full con
 
 @adjoint(np.correlate, linear=("a", "v"), domain=(R, R), sympy="numpy", examples=[
     ("np.correlate(x, y)", [(5,), (3,)]), ("np.correlate(x, y, 'full')", [(5,), (4,)]),
-    ("np.correlate(x, y, mode='same')", [(3,), (5,)])])
+    ("np.correlate(x, y, mode='same')", [(3,), (5,)]), ("np.correlate(x, y, mode='same')", [(2,), (4,)]),
+    ("np.correlate(x, y, 'same')", [(6,), (3,)])])
 def correlate(ans, a, v, dans, *, mode="valid"):       # the convolution of a with v reversed
-    before, after = convolve_margins(len(a), len(v), len(dans), mode)
+    before, after = convolve_margins(len(a), len(v), len(dans), mode=mode, correlate=True)
     full = np.concatenate([np.zeros(before), dans, np.zeros(after)])
     da = np.correlate(full, np.flip(v), "valid")
     dv = np.flip(np.correlate(full, a, "valid"))
@@ -599,14 +600,14 @@ def polyval(ans, p, x, dans):          # p[0] x**(n-1) + ... + p[n-1]: its deriv
 
 
 @adjoint(np.rollaxis, linear=True, view=True, domain=(R,), sympy="numpy", examples=[
-    ("np.rollaxis(x, 2)", [(2, 3, 4)]), ("np.rollaxis(x, 0, 2)", [(2, 3, 4)])])
+    ("np.rollaxis(x, 2)", [(2, 3, 4)]), ("np.rollaxis(x, 0, 2)", [(2, 3, 4)]), ("np.rollaxis(x, 0, -1)", [(2, 3, 4)])])
 def rollaxis(ans, x, dans, *, axis, start=0):
     dx = unrollaxis(dans, axis, start, np.ndim(x))
 
 
 @adjoint(np.trapezoid, linear=True, domain=(R,), sympy="numpy", examples=[
-    ("np.trapezoid(x)", [(5,)]), ("np.trapezoid(x, dx=0.5, axis=0)", [(4, 3)])])
-def trapezoid(ans, y, dans, *, dx=1.0, axis=-1):         # (equal spacing; sample points are not taken)
+    ("np.trapezoid(x)", [(5,)]), ("np.trapezoid(x, dx=0.5, axis=0)", [(4, 3)]), ("np.trapezoid(x)", [(1,)])])
+def trapezoid(ans, y, dans, *, dx=1.0, axis=-1):         # (equal spacing `dx`: sample points `x` are refused)
     dy = untrapezoid(dans, y, dx, axis)
 
 
@@ -650,9 +651,9 @@ def stack(ans, x, dans, *, axis=0):
     dx = np.moveaxis(dans, axis, 0)
 
 
-@adjoint(np.split, linear=True, view=True, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.split, linear=True, view=True, listed=True, domain=(R,), sympy="numpy", examples=[
     ("np.split(x, 2)[1]", [(4,)]), ("np.split(x, 3, axis=1)[0]", [(2, 3)]), ("np.array_split(x, 2)[0] * 2.0", [(5,)])])
-@adjoint(np.array_split, linear=True, view=True)
+@adjoint(np.array_split, linear=True, view=True, listed=True)
 def split(ans, x, dans, *, indices_or_sections, axis=0):
     dx = unsplit(dans, axis=axis)
 

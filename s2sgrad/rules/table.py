@@ -73,6 +73,7 @@ class Op:
     view: bool = False              # the result may be a view of its first argument (x.T, x[1:],
                                     # np.ravel(x), np.split(x, 2)): a write into one changes the other
     holds: bool = False             # the result holds its arguments as items (a tuple, a list)
+    listed: bool = False            # the result is a Python list (np.split's parts): `+` joins it
 
 
 
@@ -189,7 +190,7 @@ def _signature(rule) -> tuple[tuple, dict, tuple]:
 
 def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0, refuse=None,
               piecewise: tuple = (), view: bool = False, holds: bool = False, linear=None,
-              methods: tuple = (), attributes: tuple = ()):
+              methods: tuple = (), attributes: tuple = (), listed: bool = False):
     def decorate(rule):
         obj = None if isinstance(target, str) else target
         key = name or (target if isinstance(target, str) else _name_of(target))
@@ -201,7 +202,7 @@ def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0,
                 setattr(rule.spec, field_name, tuple(value) if field_name in ("domain", "examples") else value)
         _add(Op(key, key, kind, rule, args, statics, obj, spec=rule.spec, optional=optional,
                 outputs=outputs, refuse=refuse, piecewise=piecewise, view=view, holds=holds,
-                linear=_positions(linear, args, key)))
+                linear=_positions(linear, args, key), listed=listed))
         _methods(key, methods, attributes)
         return rule
     return decorate
@@ -238,14 +239,15 @@ def partials(target, name: str | None = None, *, domain=None, sympy=None, why=No
 
 def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=None, examples=None,
             outputs: int = 0, refuse=None, view: bool = False, holds: bool = False, linear=None,
-            methods=(), attributes=()):
+            methods=(), attributes=(), listed: bool = False):
     """Register an op by an adjoint template (see the module docstring); `examples` are
     calls the table test differentiates, `sympy` the op over arrays of symbols. An op
     returning a tuple says how many `outputs`; its template gets `dans` as a tuple.
     `refuse(statics)` says, when a derivative is built, why the rule cannot take those
     static keywords ((message, hint), or None): an error at the user's line, never at run
     time. `view`: the result may share memory with the first argument (NumPy documents a
-    view); `holds`: it holds its arguments as items (a list).
+    view); `holds`: it holds its arguments as items (a list); `listed`: it returns a
+    Python list (ir/sequences.py: `+` on it joins lists).
     `linear`: the op is linear in its first argument (True) or in each of the arguments
     named (a tuple: multilinear, like a product), the others held fixed; forward mode
     then needs no rule of its own (the tangent is the op applied to the tangent).
@@ -253,7 +255,7 @@ def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=Non
     are this op applied to the array."""
     return _register("adjoint", target, name, dict(domain=domain, sympy=sympy, why=why, examples=examples),
                      outputs, refuse=refuse, view=view, holds=holds, linear=linear,
-                     methods=tuple(methods), attributes=tuple(attributes))
+                     methods=tuple(methods), attributes=tuple(attributes), listed=listed)
 
 
 def check_statics(op: Op, stmt) -> None:
@@ -396,6 +398,16 @@ def positional_names(obj):
     if any(p.kind is p.VAR_POSITIONAL for p in params):
         return None
     return tuple(p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+@functools.lru_cache(maxsize=1024)
+def takes_varargs(obj) -> bool:
+    """Whether a Python function takes `*args` (np.gradient's spacings): its extra
+    positional arguments are not a rule's keywords."""
+    try:
+        return any(p.kind is p.VAR_POSITIONAL for p in inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):
+        return False
 
 
 def lookup(obj) -> Op | None:

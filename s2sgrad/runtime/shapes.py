@@ -191,7 +191,7 @@ def unselect(g, condlist, choicelist, default=0):
 @helper(linear=(0,))
 def unrollaxis(g, axis, start, ndim):
     """The adjoint of `np.rollaxis(x, axis, start)` (x with `ndim` axes): rolled back."""
-    axis, start = axis % ndim, start % (ndim + 1) if start < 0 else start
+    axis, start = axis % ndim, start + ndim if start < 0 else start     # (as NumPy counts a negative start)
     destination = start - 1 if start > axis else start
     return np.moveaxis(g, destination, axis)
 
@@ -202,7 +202,10 @@ def untrapezoid(g, y, dx=1.0, axis=-1):
     at the ends) times g."""
     n = np.shape(y)[axis]
     weights = np.full(n, float(dx))
-    weights[[0, -1]] /= 2
+    weights[0] /= 2
+    weights[-1] /= 2
+    if n < 2:
+        weights[:] = 0.0                        # (one sample: no interval, the integral is 0)
     shape = [1] * np.ndim(y)
     shape[axis] = n
     return np.expand_dims(g, axis) * np.reshape(weights, shape)
@@ -241,11 +244,16 @@ def unappend(g, arr, values, axis=None):
 
 
 @helper(linear=())
-def convolve_margins(m: int, n: int, length: int, mode: str = "full") -> tuple:
+def convolve_margins(m: int, n: int, length: int, mode: str = "full", correlate: bool = False) -> tuple:
     """How many zeros go before and after the result of `np.convolve` (of lengths m and n,
-    giving `length` values in `mode`) to place it in the full convolution."""
+    giving `length` values in `mode`) to place it in the full convolution; of
+    `np.correlate`, in the full convolution with the second reversed (whose `same` is
+    centred the other way when the first is the shorter)."""
     full = m + n - 1
-    start = (full - length) // 2 if mode == "same" else min(m, n) - 1 if mode == "valid" else 0
+    if mode == "same":
+        start = (full - length + (1 if correlate and m < n else 0)) // 2
+    else:
+        start = min(m, n) - 1 if mode == "valid" else 0
     return start, full - length - start
 
 
