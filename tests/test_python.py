@@ -1620,7 +1620,7 @@ def yield_in_try(x):
     return sum(np.log(t) for t in _guarded_values(x))
 
 
-@pytest.mark.parametrize("fn, args, what", [(shadowing_generator, (W, 5.0), "reads its module's `SCALE`"),
+@pytest.mark.parametrize("fn, args, what", [(shadowing_generator, (W, 5.0), "reads `SCALE`, which means something else here"),
                                             (recursive_generator, (W,), "loops over itself"),
                                             (yield_in_try, (W,), "inside a `try`")])
 def test_generators_that_cannot_be_spliced_are_refused(fn, args, what):
@@ -1748,3 +1748,50 @@ def test_a_sum_taken_in_integers_is_refused():
     with pytest.raises(NoRuleError, match="a sum taken in integers") as info:
         s2sgrad.grad(summed_in_integers)(np.array([1.5, 2.5]))
     assert info.value.loc.line == summed_in_integers.__code__.co_firstlineno + 1
+
+
+# -- from a review: what a helper's function, a try or a namedtuple subclass cannot bring here
+
+def _maker_of_scaled():
+    def scaled(v):
+        return v * SCALE                    # the module's SCALE
+    return scaled
+
+
+def caller_shadowing_scale(x, SCALE=100.0):
+    scaled = _maker_of_scaled()
+    return np.sum(scaled(x)) + 0.0 * SCALE
+
+
+def finally_returns(x):
+    try:
+        return np.sum(x * 2.0)
+    finally:
+        x = x * 3.0
+
+
+def partial_in_try(x):
+    import functools
+    g = functools.partial(np.multiply, 3.0)
+    try:
+        y = g(x)
+    except ValueError:
+        y = x * 0.5
+    return np.sum(y)
+
+
+class _Checked(collections.namedtuple("_Checked", "W b")):
+    def __new__(cls, W, b):
+        return super().__new__(cls, W * 2.0, b)
+
+
+def namedtuple_with_its_own_new(x):
+    p = _Checked(x, x * 3.0)
+    return np.sum(p.W * p.b)
+
+
+@pytest.mark.parametrize("fn", [caller_shadowing_scale, finally_returns, partial_in_try, namedtuple_with_its_own_new])
+def test_what_would_read_other_values_here_is_refused(fn):
+    with pytest.raises(s2sgrad.S2SGradError) as info:
+        s2sgrad.grad(fn)(W)
+    assert info.value.loc is not None and info.value.loc.file == __file__

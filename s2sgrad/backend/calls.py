@@ -18,7 +18,6 @@ import numpy as np
 
 from .. import ir
 from ..ir import aliasing, sequences
-from ..passes import activity
 from ..runtime import containers
 from ..errors import NotDifferentiableError, ShapeError
 
@@ -283,7 +282,7 @@ def check_float(x, name, compiled) -> None:
     if isinstance(x, (list, tuple)) and x:
         joined = _sequence_arithmetic(compiled.ir, name)
         if joined is not None:
-            raise activity.sequence_arithmetic(joined)
+            raise sequences.refusal(joined)
         fields = getattr(x, "_fields", None)
         for i, value in enumerate(x):
             check_float(value, f"{name}.{fields[i]}" if fields else f"{name}[{i}]", compiled)
@@ -309,6 +308,8 @@ def _sequence_arithmetic(fn: ir.Function, name: str):
     tuple), or one made from it, else None (worked out once per function and parameter)."""
     known = _JOINED.get(id(fn))
     if known is None or known[0] is not fn:
+        if len(_JOINED) > 256:
+            _JOINED.clear()                       # (a cache: it keeps no derivative alive for long)
         known = _JOINED[id(fn)] = (fn, {})
     if name not in known[1]:
         found = sequences.arithmetic(fn.body, given=(name,), maybe=fn.params) if name in fn.params else {}

@@ -101,16 +101,15 @@ class GeneratorLowering:
         return True
 
     def refuse_shadowed_globals(self, tree, callee, call) -> None:
-        """Refuse a module-level generator that reads a name of its module which the loop's
-        function uses for a variable of its own (spliced in, it would read that variable)."""
+        """Refuse a module-level generator that reads a name (of its module, or of the function
+        that made it) meaning something else here: spliced in, it would read this one."""
         if isinstance(callee, ast.FunctionDef):
             return                                  # (a generator defined here reads this function's names)
-        mine = _locals(tree)
+        source, mine = frontend.parse(callee), _locals(tree)
         for n in _own_nodes(tree):
-            if isinstance(n, ast.Name) and n.id not in mine and n.id in self.scope.locals:
-                raise self.unsupported(call, f"the generator `{tree.name}` reads its module's `{n.id}`, which "
-                                             "this function uses for a variable of its own",
-                                       f"rename the variable `{n.id}` here")
+            if isinstance(n, ast.Name) and n.id not in mine and not self.means_the_same(n.id, source):
+                raise self.unsupported(call, f"the generator `{tree.name}` reads `{n.id}`, which means something "
+                                             "else here", f"pass `{n.id}` to it as an argument")
 
 
 def items_of(call: ast.Call) -> ast.ListComp:

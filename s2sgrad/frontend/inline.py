@@ -118,6 +118,8 @@ class CallLowering:
                 all(r is child.returned[0] for r in child.returned):
             held = child.returned[0]                # act = pick("tanh"): a function known here
             if isinstance(held, ast.FunctionDef):   # a closure the call made: its names as renamed here
+                if not isinstance(callee, ast.FunctionDef):
+                    self.refuse_other_meanings(held, mapping, source, node)
                 held = _closed_over(held, mapping)
                 self.scope.nested[held.name] = held
                 self.scope.locals |= set(mapping.values())
@@ -153,6 +155,24 @@ class CallLowering:
         given = [i for i, a in enumerate(node.args) if isinstance(a, (ast.List, ast.Tuple, ast.ListComp))
                  or isinstance(a, ast.Name) and a.id in held]
         return bool(given) and _joins(callee, tuple(given), type(self), ())
+
+    def means_the_same(self, name: str, source) -> bool:
+        """Whether `name`, free in another function's code (`source`), means here what it
+        means there (read here, it would read this function's)."""
+        if name in self.scope.locals or self.scope.enclosing(name):
+            return False
+        return self.src.lookup(name) is source.lookup(name)
+
+    def refuse_other_meanings(self, fdef, mapping, source, node) -> None:
+        """Refuse a function a helper returns that reads a name of the helper's module meaning
+        something else here (it is called here, reading this function's names)."""
+        spec = fdef.args
+        own = {a.arg for a in spec.posonlyargs + spec.args + spec.kwonlyargs} | set(mapping) | \
+            {n.id for n in ast.walk(fdef) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for n in ast.walk(fdef):
+            if isinstance(n, ast.Name) and n.id not in own and not self.means_the_same(n.id, source):
+                raise self.unsupported(node, f"the function this returns reads `{n.id}`, which means something "
+                                             "else here", f"pass `{n.id}` to it as an argument")
 
     def recursive_call(self, node, callee, target):
         """A call kept as a call to the function itself (a module-level function that can be

@@ -646,7 +646,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         if isinstance(func, ast.Attribute) and func.attr == "reduce" and \
                 any(self.scope.static_object(func.value) is u for u in REDUCED):
             return self.reduction(node, REDUCED[self.scope.static_object(func.value)], target)
-        if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields"):
+        if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields") and _plain_record(obj):
             return self.record(node, obj, target)                 # Params(W, b): a namedtuple
         op = rules.lookup(obj) if obj is not _MISSING else None
         if op is None and inspect.isfunction(obj) and (not library(obj) or hasattr(obj, "__s2sgrad__")):
@@ -697,6 +697,8 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         """`np.add.reduce(x, axis=0)` as the reduction it is (`np.sum(x, axis=0)`): axis 0
         unless another is given."""
         keywords = list(node.keywords)
+        if len(node.args) > 2:
+            raise self.unsupported(node.args[2], "`reduce`'s dtype or out is not supported here", "leave it out")
         if len(node.args) > 1:
             keywords.append(ast.keyword("axis", node.args[1]))
         if not any(k.arg == "axis" for k in keywords):
@@ -888,8 +890,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
 
 REDUCED = {np.add: "np.sum", np.multiply: "np.prod", np.maximum: "np.max", np.minimum: "np.min"}   # ufunc.reduce
 
-CONSUMERS = (list, tuple, sum, max, min, sorted, zip, enumerate, np.array, np.stack, np.concatenate, np.hstack,
-             np.vstack)       # what reads a generator whole: given the list of its items
+CONSUMERS = (list, sum, max, min, sorted, zip, enumerate)   # what reads a generator whole: given its items
 
 LITERAL_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
                    ast.Gt: operator.gt, ast.GtE: operator.ge}
@@ -899,6 +900,17 @@ def _dict_view(node) -> bool:
     """Whether `node` is `d.items()` or `d.values()` of a name (or attribute) `d`."""
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("items", "values") \
         and not node.args and not node.keywords and isinstance(node.func.value, (ast.Name, ast.Attribute))
+
+
+def _plain_record(cls) -> bool:
+    """Whether a namedtuple class makes its tuple of the values given, as namedtuple's own
+    class does (a subclass with its own `__new__` or `__init__` may change them: run as it is)."""
+    for c in cls.__mro__:
+        if "_make" in vars(c):
+            return True                 # namedtuple's own class, reached first
+        if "__new__" in vars(c) or "__init__" in vars(c):
+            return False
+    return False
 
 
 def _pairs(target, value) -> bool:

@@ -13,7 +13,7 @@ import inspect
 from dataclasses import dataclass
 
 from .. import ir
-from . import _MISSING
+from . import _MISSING, running
 
 UNROLLED_AT_MOST = 64        # items of a sequence of functions a loop is unrolled over
 
@@ -205,6 +205,8 @@ class FlowLowering:
         if isinstance(obj, (list, tuple)):
             if isinstance(node, ast.Name):
                 self.src.note_contents(node.id)         # (a function appended to it: a new derivative)
+            elif inspect.ismodule(self.scope.static_object(node.value)):     # `layers.ACTS`
+                running.resolved_contents(vars(self.scope.static_object(node.value)), node.attr, obj)
             return [_value(v, ast.copy_location(ast.Subscript(node, ast.Constant(k), ast.Load()), node))
                     for k, v in enumerate(obj)]
         return None

@@ -68,6 +68,20 @@ class TryLowering:
                 raise self.unsupported(stmt, "only simple statements (assignments, calls, `return`) are supported "
                                              "in a `try` body: s2sgrad runs it first to see how far it gets",
                                        "move the loop or branch into a function and call it here")
+        if node.finalbody and any(isinstance(n, ast.Return) for part in (node.body, node.handlers, node.orelse,
+                                                                          node.finalbody)
+                                  for stmt in part for n in ast.walk(stmt)):
+            raise self.unsupported(node, "`return` in a `try` that has a `finally` is not supported (the "
+                                         "`finally` runs after the return)", "return after the `try`")
+        known = set(self.defined)
+        for stmt in node.body:
+            for name in (n for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)):
+                if name.id in self.partials or isinstance(self.scope.held.get(name.id), ast.AST) or \
+                        name.id in self.scope.locals and name.id not in known and name.id not in self.scope.nested:
+                    raise self.unsupported(name, f"`{name.id}` cannot be read in a `try` body (s2sgrad runs the body "
+                                                 "first as a function of its own)", f"call the function `{name.id}` "
+                                                                                     "holds by its own name")
+            known |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         for call in (n for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Call)):
             if isinstance(call.func, ast.Name) and call.func.id in self.scope.nested:
                 raise self.unsupported(call, "a function defined inside the differentiated function cannot be "
@@ -123,7 +137,7 @@ def _on_copies(run):
 
 PURE_CALLS = {"int", "float", "str", "bool", "complex", "isinstance", "len", "round", "abs", "min", "max", "sum",
               "tuple", "list", "dict", "sorted", "range", "zip", "enumerate", "type", "repr", "format", "divmod",
-              "hasattr", "getattr", "slice", "operator"}
+              "hasattr", "getattr", "slice"}
 PURE_MODULES = ("np.", "numpy.", "math.", "scipy.", "operator.")
 PURE_METHODS = {"copy", "astype", "reshape", "item", "tolist", "get", "keys", "format", "startswith", "endswith",
                 "lower", "upper", "strip", "split", "join", "__enter__", "__exit__"}
@@ -137,8 +151,8 @@ def _pure(how: dict) -> bool:
     callee, method = str(how.get("callee", "")), how.get("method")
     if method is not None:
         return method in PURE_METHODS
-    if "value" in how or "random" in callee:
-        return False
+    if "value" in how or "random" in callee or callee.endswith(".rvs"):
+        return False                             # (a function held in a variable; a draw)
     return callee.split(".")[0] in PURE_CALLS or callee.startswith(PURE_MODULES)
 
 

@@ -13,10 +13,20 @@ from __future__ import annotations
 
 from . import Assign, For, If, Index, Slice, Var, While, walk
 from .. import rules
+from ..errors import NotDifferentiableError
 
 MADE = {"list", "tuple", "append"}          # ops whose value is a list or tuple
 JOINS = {"add", "mul", "iadd"}              # `+`, `*`, `+=`: joined or repeated when given one
 KEEPS = {"id"}                              # the same value
+
+
+def refusal(stmt: Assign) -> NotDifferentiableError:
+    """The refusal of `+`, `*` or `+=` on a list or tuple, at its line."""
+    sign = {"add": "+", "iadd": "+=", "mul": "*"}[stmt.op]
+    return NotDifferentiableError(
+        f"`{sign}` on a list or tuple joins or repeats it (Python's list arithmetic, not NumPy's), "
+        "which s2sgrad does not differentiate", stmt.loc,
+        hint="build the list with append or a comprehension, or make it an array first (np.array(xs))")
 
 
 def arithmetic(stmts, given=(), maybe=()) -> dict:

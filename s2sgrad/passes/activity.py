@@ -78,7 +78,7 @@ def refuse_silent_zeros(fn: ir.Function, varied: set, useful: set) -> None:
     complex_values = _complex_values(fn)
     for name, stmt in sequences.arithmetic(fn.body).items():
         if name in varied and name in useful:
-            raise sequence_arithmetic(stmt)
+            raise sequences.refusal(stmt)
     for stmt in sequences.dict_writes(fn.body):
         if stmt.target in varied and stmt.target in useful:
             raise NoRuleError("a dict holding differentiated values is not supported here yet", stmt.loc,
@@ -92,15 +92,6 @@ def refuse_silent_zeros(fn: ir.Function, varied: set, useful: set) -> None:
                 raise NotDifferentiableError(
                     "a complex value in a differentiated computation is not supported yet", stmt.loc,
                     hint="carry the real and imaginary parts as two real arrays")
-
-
-def sequence_arithmetic(stmt: ir.Assign) -> NotDifferentiableError:
-    """The refusal of `+`, `*` or `+=` on a list or tuple (ir/sequences.py), at its line."""
-    sign = {"add": "+", "iadd": "+=", "mul": "*"}[stmt.op]
-    return NotDifferentiableError(
-        f"`{sign}` on a list or tuple joins or repeats it (Python's list arithmetic, not NumPy's), "
-        "which s2sgrad does not differentiate", stmt.loc,
-        hint="build the list with append or a comprehension, or make it an array first (np.array(xs))")
 
 
 def _refuse_cast(stmt: ir.Assign, varied: set) -> None:
