@@ -26,6 +26,9 @@ from . import fence, _MISSING
 from .lower_flow import _own_nodes
 
 
+NESTED_AT_MOST = 4          # loops over one generator inside each other (more: it loops over itself)
+
+
 class GeneratorLowering:
     """The generators part of `lower.Lowerer` (a mixin: it uses the Lowerer's helpers)."""
 
@@ -63,7 +66,7 @@ class GeneratorLowering:
         if found is None:
             return False
         tree, callee = found
-        if any(c is callee for c in self.generating):
+        if sum(c is callee for c in self.generating) >= NESTED_AT_MOST:
             raise self.unsupported(call, "a generator that loops over itself is not supported",
                                    "build the values with a loop or a recursive function returning a list")
         self.refuse_shadowed_globals(tree, callee, call)

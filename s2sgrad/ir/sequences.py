@@ -29,11 +29,12 @@ def refusal(stmt: Assign) -> NotDifferentiableError:
         hint="build the list with append or a comprehension, or make it an array first (np.array(xs))")
 
 
-def arithmetic(stmts, given=(), maybe=()) -> dict:
+def arithmetic(stmts, given=(), maybe=(), numeric=()) -> dict:
     """{name: Assign} for each statement of `stmts` that applies +, * or += to a list or
     tuple: one made in `stmts`, or one of the names `given` (parameters holding one); the
-    names `maybe` may hold one too (the other parameters: `a + b` joins two lists)."""
-    return _Walk(stmts, given, maybe=maybe).found
+    names `maybe` may hold one too (the other parameters: `a + b` joins two lists); the
+    names `numeric` hold floats or float arrays (differentiated values that are no list)."""
+    return _Walk(stmts, given, maybe=maybe, numeric=numeric).found
 
 
 def passed(stmts, given=()) -> list:
@@ -71,8 +72,8 @@ class _Walk:
     passes). A branch's arms are walked apart and joined, a loop's body twice (what one
     turn makes the next one reads)."""
 
-    def __init__(self, stmts, given, maybe=()):
-        self.maybe = frozenset(maybe)
+    def __init__(self, stmts, given, maybe=(), numeric=()):
+        self.maybe, self.numeric = frozenset(maybe), frozenset(numeric)
         self.found, self.calls = {}, {}
         self.sequences, self.nested = set(given), set()
         self.walk(stmts)
@@ -99,7 +100,7 @@ class _Walk:
 
     def assign(self, s: Assign) -> None:
         sequences, nested = self.sequences, self.nested
-        if _joins(s, sequences, self.maybe):
+        if _joins(s, sequences, self.maybe, self.numeric - sequences):
             self.found.setdefault(s.target, s)
         if s.op == "call":
             positions = {i for i, a in enumerate(s.args) if i and isinstance(a, Var) and a.name in sequences}
@@ -114,9 +115,10 @@ class _Walk:
                 known.discard(s.target)
 
 
-def _joins(s: Assign, sequences: set, maybe: frozenset) -> bool:
+def _joins(s: Assign, sequences: set, maybe: frozenset, numeric: frozenset = frozenset()) -> bool:
     """Whether `s` joins or repeats a list or tuple: `a + b` of two (a list plus an array is
-    NumPy's sum), `xs * n`, `xs += v` (a list extended by any iterable)."""
+    NumPy's sum), `xs * n` (not `xs * w` of a float array w: the names `numeric` hold
+    floats), `xs += v` (a list extended by any iterable)."""
     known = [isinstance(a, Var) and a.name in sequences or isinstance(getattr(a, "value", None), (list, tuple))
              for a in s.args]
     if s.op == "add":
@@ -124,6 +126,9 @@ def _joins(s: Assign, sequences: set, maybe: frozenset) -> bool:
             all(k or isinstance(a, Var) and a.name in maybe for k, a in zip(known, s.args))
     if s.op == "iadd":
         return bool(known) and known[0]
+    if s.op == "mul" and len(known) == 2 and any(known) and not all(known):
+        other = s.args[known.index(False)]      # a list times a number repeats it, times a float
+        return not (isinstance(other, Var) and other.name in numeric)      # array NumPy multiplies
     return s.op in JOINS and any(known)
 
 

@@ -76,7 +76,7 @@ def refuse_silent_zeros(fn: ir.Function, varied: set, useful: set) -> None:
     constant there (rules.Op.piecewise); a complex value in the differentiated flow; and
     `+` or `*` joining or repeating a list or tuple that holds differentiated values."""
     complex_values = _complex_values(fn)
-    for name, stmt in sequences.arithmetic(fn.body).items():
+    for name, stmt in sequences.arithmetic(fn.body, numeric=varied).items():
         if name in varied and name in useful:
             raise sequences.refusal(stmt)
     for stmt in sequences.dict_writes(fn.body):
