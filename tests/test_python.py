@@ -1795,3 +1795,26 @@ def test_what_would_read_other_values_here_is_refused(fn):
     with pytest.raises(s2sgrad.S2SGradError) as info:
         s2sgrad.grad(fn)(W)
     assert info.value.loc is not None and info.value.loc.file == __file__
+
+
+def list_times_array(w):
+    ys = [w[0], w[1]]
+    return np.sum(ys * w[:2])                 # NumPy multiplies: a float array, not a count
+
+
+def _each_entry(v):
+    for i in range(len(v)):
+        yield v[i]
+
+
+def pairs_from_one_generator(w):
+    total = 0.0
+    for a in _each_entry(w):
+        for b in _each_entry(w):
+            total = total + a * b * b
+    return total
+
+
+@pytest.mark.parametrize("fn", [list_times_array, pairs_from_one_generator])
+def test_lists_times_arrays_and_nested_loops_over_one_generator(fn):
+    check_grads(fn, W)

@@ -442,9 +442,10 @@ def tril(ans, x, dans, *, k=0):
 
 def _number_q(statics):
     """Refuse a quantile of several q at once, or a method other than linear interpolation."""
-    if np.ndim(statics.get("q", 0.5)) or statics.get("method", "linear") != "linear":
-        return ("s2sgrad differentiates one quantile at a time, by linear interpolation",
-                "call np.quantile once per q")
+    if np.ndim(statics.get("q", 0.5)) or statics.get("method", "linear") != "linear" or \
+            isinstance(statics.get("axis"), tuple):
+        return ("s2sgrad differentiates one quantile at a time, by linear interpolation, along one axis or all",
+                "call np.quantile once per q, along one axis")
     return None
 
 
