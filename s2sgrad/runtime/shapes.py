@@ -263,22 +263,30 @@ def unrot90(g, k=1, axes=(0, 1)):
     return np.rot90(g, -k, axes)
 
 
+def _ranked(x, q, axis):
+    """x with the quantile's axis last (all of x flattened for no axis), the order that
+    sorts it, and the two ranks the quantile q lies between with the weight of the upper."""
+    x = np.asarray(x, dtype=float)
+    moved = np.ravel(x)[None, :] if axis is None else np.moveaxis(x, axis, -1)
+    n = moved.shape[-1]
+    position = q * (n - 1)
+    low = int(np.floor(position))
+    return moved, np.argsort(moved, axis=-1, kind="stable"), low, min(low + 1, n - 1), position - low
+
+
 @helper(linear=(0,))
 def quantile_tangent(t, x, q, axis=None, keepdims=False):
     """The tangent of `np.quantile(x, q, axis, keepdims)` along t: t's entries where x's
     sorted ones are, interpolated as the quantile is."""
-    x, t = np.asarray(x, dtype=float), np.asarray(t, dtype=float)
-    moved = np.ravel(x) if axis is None else np.moveaxis(x, axis, -1)
-    along = np.ravel(t) if axis is None else np.moveaxis(t, axis, -1)
-    n = moved.shape[-1]
-    order = np.argsort(moved, axis=-1, kind="stable")
-    position = q * (n - 1)
-    low = int(np.floor(position))
-    high = min(low + 1, n - 1)
+    moved, order, low, high, weight = _ranked(x, q, axis)
+    t = np.asarray(t, dtype=float)
+    along = np.ravel(t)[None, :] if axis is None else np.moveaxis(t, axis, -1)
     ranked = np.take_along_axis(along, order, axis=-1)
-    out = ranked[..., low] * (1 - (position - low)) + ranked[..., high] * (position - low)
+    out = ranked[..., low] * (1 - weight) + ranked[..., high] * weight
+    if axis is None:
+        out = out[0]
     if keepdims:
-        out = np.expand_dims(out, tuple(range(x.ndim)) if axis is None else axis)
+        out = np.expand_dims(out, tuple(range(np.ndim(x))) if axis is None else axis)
     return out
 
 
@@ -286,23 +294,16 @@ def quantile_tangent(t, x, q, axis=None, keepdims=False):
 def unquantile(g, x, q, axis=None, keepdims=False):
     """The adjoint of `np.quantile(x, q, axis, keepdims)` (linear interpolation, a number q):
     g shared by the two sorted entries the quantile lies between."""
-    x = np.asarray(x, dtype=float)
-    moved = np.ravel(x)[None, :] if axis is None else np.moveaxis(x, axis, -1)
+    moved, order, low, high, weight = _ranked(x, q, axis)
     g = np.asarray(g, dtype=float)
     if axis is not None and keepdims:
         g = np.squeeze(g, axis)
-    g = np.reshape(g, moved.shape[:-1]) if axis is not None else np.reshape(g, (1,))
-    n = moved.shape[-1]
-    order = np.argsort(moved, axis=-1, kind="stable")
-    position = q * (n - 1)
-    low = int(np.floor(position))
-    high = min(low + 1, n - 1)
-    weight = position - low
+    g = np.reshape(g, moved.shape[:-1])
     out = np.zeros(moved.shape)
     np.put_along_axis(out, order[..., low:low + 1], (g * (1 - weight))[..., None], axis=-1)
     upper = np.take_along_axis(out, order[..., high:high + 1], axis=-1) + (g * weight)[..., None]
     np.put_along_axis(out, order[..., high:high + 1], upper, axis=-1)
-    return np.reshape(out, x.shape) if axis is None else np.moveaxis(out, -1, axis)
+    return np.reshape(out, np.shape(x)) if axis is None else np.moveaxis(out, -1, axis)
 
 
 @helper(linear=(0,))
