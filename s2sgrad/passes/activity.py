@@ -144,6 +144,10 @@ def _not_read(stmt: ir.Assign) -> tuple:
             {"hint": "call the function by its own name here"}
     name, loc = how["callee"], stmt.loc
     call = loc.text[loc.col:loc.end_col] if loc and loc.end_col else name
+    if name.startswith("operator") and name.endswith((".add", ".mul")):     # [a, b] * x: a list written there
+        return (f"`{call}`: `{'+' if name.endswith('add') else '*'}` of a list or tuple written there joins or "
+                "repeats it, or, with an array, is NumPy's; s2sgrad runs it as it is and does not differentiate it",
+                stmt.loc), {"hint": "make it an array: np.array([...])"}
     return (f"`{name}` has no derivative rule, so the derivative cannot flow through `{call}`", stmt.loc), \
         {"hint": errors.rule_hint(name)}
 
