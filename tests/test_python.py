@@ -1818,3 +1818,14 @@ def pairs_from_one_generator(w):
 @pytest.mark.parametrize("fn", [list_times_array, pairs_from_one_generator])
 def test_lists_times_arrays_and_nested_loops_over_one_generator(fn):
     check_grads(fn, W)
+
+
+def einsum_sublists(A, B):
+    return np.sum(np.einsum(A, [0, 1], B, [1, 2], [0, 2]) ** 2) + np.einsum(A, [0, 0]) \
+        + np.sum(np.linalg.matrix_power(A, 3)) + np.sum(np.linalg.matrix_power(B, -1)) \
+        + np.sum(np.linalg.multi_dot([A, B, A]))
+
+
+def test_einsum_sublists_matrix_powers_and_chained_products():
+    A = np.array([[0.5, 0.2], [0.1, 0.4]])
+    check_grads(einsum_sublists, A, A.T + np.eye(2))

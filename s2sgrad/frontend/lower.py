@@ -641,6 +641,8 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             for k, factor in enumerate(factors[1:]):
                 product = self.op("matmul", (product, factor), node, target if k == len(factors) - 2 else None)
             return product
+        if obj is np.einsum and node.args and not isinstance(node.args[0], ast.Constant):
+            node = _einsum_subscripts(node)              # np.einsum(a, [0, 1], b, [1, 2], [0, 2]): "ab,bc->ac"
         if obj is np.where and len(node.args) == 1 and not node.keywords:
             return self.opaque_call(node, obj, target)       # np.where(cond): the indices, no derivative
         if isinstance(func, ast.Attribute) and func.attr == "reduce" and \
@@ -900,6 +902,27 @@ def _dict_view(node) -> bool:
     """Whether `node` is `d.items()` or `d.values()` of a name (or attribute) `d`."""
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("items", "values") \
         and not node.args and not node.keywords and isinstance(node.func.value, (ast.Name, ast.Attribute))
+
+
+def _einsum_subscripts(node: ast.Call) -> ast.Call:
+    """`np.einsum(a, [0, 1], b, [1, 2], [0, 2])` written with its subscripts string instead
+    (`np.einsum("ab,bc->ac", a, b)`); the call itself where its sublists are not written out."""
+    args = list(node.args)
+    try:
+        lists = [ast.literal_eval(a) for a in args[1::2]]
+    except ValueError:
+        return node
+    out = ast.literal_eval(args[-1]) if len(args) % 2 == 1 and len(args) > 2 else None   # (the output's, last)
+    if not all(isinstance(sub, list) and all(isinstance(i, int) or i is Ellipsis for i in sub)
+               for sub in lists + ([out] if out is not None else [])):
+        return node
+    letter = lambda i: "..." if i is Ellipsis else "abcdefghijklmnopqrstuvwxyz"[i]   # noqa: E731
+    spec = ",".join("".join(map(letter, sub)) for sub in lists)
+    if out is not None:
+        spec += "->" + "".join(map(letter, out))
+    operands = args[0:2 * len(lists):2]
+    subscripts = ast.copy_location(ast.Constant(spec), node)
+    return ast.copy_location(ast.Call(node.func, [subscripts] + operands, node.keywords), node)
 
 
 def _plain_record(cls) -> bool:
