@@ -1829,3 +1829,30 @@ def einsum_sublists(A, B):
 def test_einsum_sublists_matrix_powers_and_chained_products():
     A = np.array([[0.5, 0.2], [0.1, 0.4]])
     check_grads(einsum_sublists, A, A.T + np.eye(2))
+
+
+def nan_entries_and_poles(x, mask):
+    kept = np.nanmax(np.where(mask, np.nan, x) * 2.0)
+    return kept + np.sum(special.j1(x) + special.i1(x) + special.i1e(x) + special.rgamma(x - 1.0)) + np.sum(x * G.T[0])
+
+
+G = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]).T
+
+
+def test_rules_at_nan_entries_poles_and_a_module_arrays_attribute():
+    x = np.array([0.0, 1.0, 0.5])              # j1, i1, i1e at 0; rgamma at its pole -1
+    mask = np.array([False, False, True])
+    check_grads(nan_entries_and_poles, x, mask, wrt=(0,))
+    np.testing.assert_allclose(s2sgrad.jvp(nan_entries_and_poles, (x, mask), (np.ones(3),), wrt=(0,))[1],
+                               np.sum(s2sgrad.grad(nan_entries_and_poles)(x, mask)))
+
+
+def multivariate_shapes(x, cov_diag):
+    from scipy.stats import multivariate_normal
+    return np.sum(multivariate_normal.logpdf(x, np.zeros(3), cov_diag)) + \
+        np.sum(multivariate_normal.logpdf(x[:, :1].ravel(), np.array([0.3]), np.array([[1.5]])))
+
+
+def test_multivariate_normal_with_a_diagonal_and_one_dimension():
+    pytest.importorskip("scipy.stats")
+    check_grads(multivariate_shapes, np.array([[0.3, -0.5, 0.8], [0.1, 0.2, -0.4]]), np.array([1.0, 2.0, 3.0]))

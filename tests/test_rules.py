@@ -121,7 +121,7 @@ SYMPY_NP = types.SimpleNamespace(
     log1p=lambda v: sympy.log(1 + v))
 SYMPY_SPECIAL = types.SimpleNamespace(                # scipy.special in rules
     polygamma=sympy.polygamma, log_ndtr=lambda v: sympy.log((1 + sympy.erf(v / sympy.sqrt(2))) / 2),
-    digamma=lambda v: sympy.polygamma(0, v),
+    digamma=lambda v: sympy.polygamma(0, v), gamma=sympy.gamma,
     i0=lambda v: sympy.besseli(0, v), i1=lambda v: sympy.besseli(1, v),
     i0e=lambda v: sympy.exp(-sympy.Abs(v)) * sympy.besseli(0, v), i1e=lambda v: sympy.exp(-sympy.Abs(v)) * sympy.besseli(1, v),
     j0=lambda v: sympy.besselj(0, v), j1=lambda v: sympy.besselj(1, v),

@@ -456,9 +456,9 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         obj = self.scope.static_object(node)
         if isinstance(obj, (int, float)):
             return ir.Const(obj)
-        if obj is not _MISSING:
+        if obj is not _MISSING and (callable(obj) or inspect.ismodule(obj)):
             raise self.unsupported(node, f"`{ast.unparse(node)}` can only be called here", "")
-        if node.attr not in ATTRIBUTES:          # an attribute of an object, read as Python reads it
+        if node.attr not in ATTRIBUTES:             # (a value of the module's too: `G.T` of a global array)          # an attribute of an object, read as Python reads it
             if node.attr in MUTATING_METHODS:
                 raise self.unsupported(node, f"`{ast.unparse(node)}` changes a value in place, which s2sgrad "
                                              "cannot follow", "make a new value instead (`y = np.sort(y)`)")

@@ -27,7 +27,7 @@ from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoin
                        unprod, unprod_tangent, unrepeat, unroll, unsort, unstd, unsum, untake,
                        untake_along_axis, untensordot, untile, untrace, untranspose, unvar, uncumprod,
                        uncumprod_tangent, pinv_adjoint, pinv_adjoint_tangent, eigh_adjoint,
-                       eigh_adjoint_tangent, triangle)
+                       eigh_adjoint_tangent, triangle, covariance_matrix, uncovariance)
 
 # Helpers whose results do not vary (zeros, a length). activity.differentiable_positions
 # takes every other helper with no reverse rule to depend on all its arguments, so that
@@ -50,6 +50,17 @@ def broadcast_like_t(ans, t, y, dans):
                             ("unsum(x, y, axis=1, keepdims=True)", [(4, 1), (4, 3)])])
 def unsum_t(ans, g, x, dans, *, axis=None, keepdims=False):
     dg = resum(dans, g, axis=axis, keepdims=keepdims)
+
+
+@transpose(covariance_matrix, examples=[("covariance_matrix(x, 3)", [(3, 3)]), ("covariance_matrix(x, 3)", [(3,)]),
+                                        ("covariance_matrix(x, 2)", [()])])
+def covariance_matrix_t(ans, cov, d, dans):
+    dcov = uncovariance(dans, cov)
+
+
+@transpose(uncovariance, examples=[("uncovariance(x, y)", [(3, 3), (3, 3)]), ("uncovariance(x, y)", [(3, 3), (3,)])])
+def uncovariance_t(ans, g, cov, dans):
+    dg = covariance_matrix(dans, np.shape(g)[-1])
 
 
 @transpose(triangle, examples=[("triangle(x, lower=True)", [(3, 3)]), ("triangle(x)", [(3, 3)])])

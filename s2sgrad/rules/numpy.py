@@ -247,6 +247,13 @@ alias(np.amin, "np.min")
 
 # -- reductions ----------------------------------------------------------------------
 
+def _one_axis(statics):
+    """Refuse several axes at once (a tuple) where the rule takes one axis or all."""
+    if isinstance(statics.get("axis"), tuple):
+        return ("s2sgrad differentiates this along one axis, or all of them", "call it once per axis")
+    return None
+
+
 def _float_sum(statics):
     """Refuse a sum or mean taken in integers (`dtype=int`): its value is piecewise constant."""
     dtype = statics.get("dtype")
@@ -324,8 +331,8 @@ def max_tangent_rule(ans, x, dx, *, axis=None, keepdims=False):
 
 @tangent(np.nanmax)
 @tangent(np.nanmin)
-def nanmax_tangent(ans, x, dx, *, axis=None, keepdims=False):
-    dans = max_tangent(dx, x, ans, axis=axis, keepdims=keepdims)
+def nanmax_tangent(ans, x, dx, *, axis=None, keepdims=False):          # (a NaN entry's tangent: not read)
+    dans = max_tangent(np.where(np.isnan(x), 0.0, dx), x, ans, axis=axis, keepdims=keepdims)
 
 
 @tangent(np.cumprod)
@@ -468,11 +475,11 @@ def sort(ans, x, dans, *, axis=-1):
     dx = unsort(dans, x, axis=axis)
 
 
-@adjoint(np.gradient, linear=True, domain=(R,), why="a fixed linear stencil that NumPy computes in floats only "
+@adjoint(np.gradient, linear=True, domain=(R,), refuse=_one_axis, why="a fixed linear stencil that NumPy computes in floats only "
          "(not on SymPy's symbols): proven by finite differences", examples=[
     ("np.gradient(x)", [(5,)]), ("np.gradient(x, axis=1)", [(3, 4)]), ("np.gradient(x, axis=0, edge_order=2)", [(4, 3)]),
     ("np.gradient(x)[1] * np.gradient(x)[0]", [(3, 4)])])
-def gradient(ans, x, dans, *, axis=None, edge_order=1):      # (unit spacing)
+def gradient(ans, x, dans, *, axis=None, edge_order=1):      # (unit spacing; one axis, or all)
     dx = ungradient(dans, x, axis, edge_order)
 
 
@@ -579,7 +586,8 @@ def percentile(ans, x, dans, *, q, axis=None, keepdims=False):
     dx = unquantile(dans, x, q / 100.0, axis, keepdims)
 
 
-@adjoint(np.median, domain=("distinct",), why="an order statistic: proven by finite differences", examples=[
+@adjoint(np.median, domain=("distinct",), why="an order statistic: proven by finite differences", refuse=_number_q,
+         examples=[
     ("np.median(x)", [(5,)]), ("np.median(x)", [(4,)]), ("np.median(x, axis=0)", [(4, 3)])])
 def median(ans, x, dans, *, axis=None, keepdims=False):
     dx = unquantile(dans, x, 0.5, axis, keepdims)

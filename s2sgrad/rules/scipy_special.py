@@ -85,7 +85,11 @@ if special is not None:
     def gamma(x, ans): return ans * special.digamma(x)
 
     @partials(special.rgamma, domain=("positive",), sympy="1 / gamma(x)")
-    def rgamma(x, ans): return -ans * special.digamma(x)
+    def rgamma(x, ans):          # (at x <= 0, by reflection: finite at 0, -1, -2, ..., where digamma is not)
+        left = np.where(x > 0, 0.0, x)
+        return np.where(x > 0, -ans * special.digamma(np.where(x > 0, x, 1.0)),
+                        special.gamma(1 - left) * (np.cos(np.pi * left) - np.sin(np.pi * left)
+                                                   * special.digamma(1 - left) / np.pi))
 
     @partials(special.beta, domain=("positive", "positive"), sympy="gamma(x) * gamma(y) / gamma(x + y)")
     def beta(a, b, ans):
@@ -116,19 +120,19 @@ if special is not None:
     def i0(x): return special.i1(x)
 
     @partials(special.i1, domain=("away",), sympy="besseli(1, x)")
-    def i1(x, ans): return special.i0(x) - ans / x
+    def i1(x, ans): return np.where(x == 0, 0.5, special.i0(x) - ans / np.where(x == 0, 1.0, x))
 
     @partials(special.i0e, domain=("away",), sympy="exp(-Abs(x)) * besseli(0, x)")
     def i0e(x, ans): return special.i1e(x) - np.sign(x) * ans
 
     @partials(special.i1e, domain=("away",), sympy="exp(-Abs(x)) * besseli(1, x)")
-    def i1e(x, ans): return special.i0e(x) - ans / x - np.sign(x) * ans
+    def i1e(x, ans): return np.where(x == 0, 0.5, special.i0e(x) - ans / np.where(x == 0, 1.0, x) - np.sign(x) * ans)
 
     @partials(special.j0, domain=("real",), sympy="besselj(0, x)")
     def j0(x): return -special.j1(x)
 
     @partials(special.j1, domain=("away",), sympy="besselj(1, x)")
-    def j1(x, ans): return special.j0(x) - ans / x
+    def j1(x, ans): return np.where(x == 0, 0.5, special.j0(x) - ans / np.where(x == 0, 1.0, x))
 
     @partials(special.y0, domain=("positive",), sympy="bessely(0, x)")
     def y0(x): return -special.y1(x)

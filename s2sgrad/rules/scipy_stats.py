@@ -18,7 +18,7 @@ except ImportError:  # SciPy is optional: without it there is nothing to registe
 import numpy as np
 
 from .table import adjoint, partials, tangent
-from ..runtime import unbroadcast  # noqa: F401 (used in templates)
+from ..runtime import covariance_matrix, unbroadcast, uncovariance  # noqa: F401 (used in templates)
 
 _Z = "((x - y) / z)"
 _PHI = f"exp(-{_Z}**2 / 2) / sqrt(2 * pi)"
@@ -64,22 +64,27 @@ if stats is not None:
              why="a log-determinant and a quadratic form of the inverse; proven by finite differences on "
                  "symmetric positive definite covariances",
              examples=[("multivariate_normal.logpdf(x, y, (z + z.T) / 2 + 3.0 * np.eye(3))", [(3,), (3,), (3, 3)]),
-                       ("multivariate_normal.logpdf(x, y, (z + z.T) / 2 + 3.0 * np.eye(2))", [(4, 2), (2,), (2, 2)])])
+                       ("multivariate_normal.logpdf(x, y, (z + z.T) / 2 + 3.0 * np.eye(2))", [(4, 2), (2,), (2, 2)]),
+                       ("multivariate_normal.logpdf(x, y, (z + z.T) / 2 + 3.0 * np.eye(2))", [(2, 3, 2), (2,), (2, 2)]),
+                       ("multivariate_normal.logpdf(x, y, z ** 2 + 1.0)", [(4, 3), (3,), (3,)]),
+                       ("multivariate_normal.logpdf(x, y, z ** 2 + 1.0)", [(5,), (1,), ()])])
     def mvn_logpdf(ans, x, mean, cov, dans):
         # log p = -(d log 2 pi + log det cov + r inv(cov) r) / 2, r = x - mean, one row per point
-        inverse = np.linalg.inv(cov)
-        solved = (x - mean) @ inverse
-        weighted = np.expand_dims(dans, -1) * solved
-        dx = -weighted
-        dmean = unbroadcast(weighted, mean)
-        dcov = 0.5 * (np.swapaxes(np.atleast_2d(solved), -1, -2) @ np.atleast_2d(weighted)) - 0.5 * np.sum(dans) * inverse
+        inverse = np.linalg.inv(covariance_matrix(cov, np.size(mean)))
+        solved = np.reshape(x - mean, (-1, np.size(mean))) @ inverse
+        weighted = np.reshape(dans, (-1, 1)) * solved
+        dx = unbroadcast(np.reshape(-weighted, np.shape(x - mean)), x)
+        dmean = unbroadcast(np.reshape(weighted, np.shape(x - mean)), mean)
+        dcov = uncovariance(0.5 * (np.transpose(solved) @ weighted) - 0.5 * np.sum(dans) * inverse, cov)
 
     @tangent(stats.multivariate_normal.logpdf)
     def mvn_logpdf_tangent(ans, x, mean, cov, dx, dmean, dcov):
-        inverse = np.linalg.inv(cov)
-        solved = (x - mean) @ inverse
-        dans = 0.5 * np.sum((solved @ dcov) * solved, axis=-1) - np.sum(solved * (dx - dmean), axis=-1) \
-            - 0.5 * np.sum(inverse * dcov)
+        inverse = np.linalg.inv(covariance_matrix(cov, np.size(mean)))
+        spread = covariance_matrix(dcov, np.size(mean))
+        solved = np.reshape(x - mean, (-1, np.size(mean))) @ inverse
+        moved = np.reshape(dx - dmean, (-1, np.size(mean)))
+        dans = np.reshape(0.5 * np.sum((solved @ spread) * solved, axis=-1) - np.sum(solved * moved, axis=-1)
+                          - 0.5 * np.sum(inverse * spread), np.shape(ans))
 
     @partials(stats.cauchy.logpdf, domain=_DOMAIN, sympy=f"-log(pi * z * (1 + {_Z}**2))")
     def cauchy_logpdf(x, loc=0.0, scale=1.0):

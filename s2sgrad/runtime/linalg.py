@@ -195,6 +195,22 @@ def eigh_adjoint(gw, gv, w, v):
 
 
 @helper(linear=(0,))
+def covariance_matrix(cov, d):
+    """A covariance as the d x d matrix it stands for (scipy.stats' multivariate normal): a
+    matrix as it is, a vector as the diagonal, a number as that many times the identity."""
+    cov = np.asarray(cov, dtype=float)
+    if cov.ndim == 2:
+        return cov
+    return np.diag(cov) if cov.ndim == 1 else cov * np.eye(d)
+
+
+@helper(linear=(0,))
+def uncovariance(g, cov):
+    """The adjoint of `covariance_matrix(cov, d)`: g itself, its diagonal, or its trace."""
+    return g if np.ndim(cov) == 2 else np.diagonal(g).copy() if np.ndim(cov) == 1 else np.trace(g)
+
+
+@helper(linear=(0,))
 def triangle(a, lower=False):
     """The lower (or upper) triangle of a, zeros elsewhere: what a triangular solve reads."""
     return np.tril(a) if lower else np.triu(a)
