@@ -632,8 +632,10 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             return self.expr(_map_as_list(node), target)         # map(f, xs): [f(x) for x in xs]
         if (obj is max or obj is min) and len(node.args) == 1 and not node.keywords:
             return self.op("np." + obj.__name__, (self.expr(_listed(node.args[0])),), node, target)  # max(xs)
-        if obj is np.linalg.matrix_power and len(node.args) == 2 and not node.keywords:
-            return self.matrix_power(node, target)
+        if obj is np.linalg.matrix_power and len(node.args) + len(node.keywords) == 2 and \
+                all(k.arg == "n" for k in node.keywords):
+            power = node.args[1] if len(node.args) == 2 else node.keywords[0].value
+            return self.matrix_power(ast.copy_location(ast.Call(func, [node.args[0], power], []), node), target)
         if obj is np.linalg.multi_dot and len(node.args) == 1 and isinstance(node.args[0], (ast.List, ast.Tuple)) \
                 and len(node.args[0].elts) >= 2 and not node.keywords:
             factors = [self.expr(e) for e in node.args[0].elts]          # multi_dot([a, b, c]): a @ b @ c
