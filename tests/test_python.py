@@ -1856,3 +1856,41 @@ def multivariate_shapes(x, cov_diag):
 def test_multivariate_normal_with_a_diagonal_and_one_dimension():
     pytest.importorskip("scipy.stats")
     check_grads(multivariate_shapes, np.array([[0.3, -0.5, 0.8], [0.1, 0.2, -0.4]]), np.array([1.0, 2.0, 3.0]))
+
+
+class _NotConverged(Exception):
+    def __init__(self, last):
+        super().__init__("not converged")
+        self.last = last
+
+
+def _newton_root(a, turns):
+    z = a
+    for _ in range(turns):
+        z = 0.5 * (z + a / z)
+    if abs(z * z - a) > 1e-12:
+        raise _NotConverged(z)
+    return z
+
+
+def value_carried_by_an_exception(x):
+    try:
+        r = _newton_root(x[0], 3)
+    except _NotConverged as error:
+        r = error.last                       # computed inside the try, from x
+    return r * x[1]
+
+
+def described_and_printed(x):
+    y = np.sin(x)
+    text = str(y)
+    print("y is", text[:3])
+    return np.sum(y)
+
+
+def test_an_exceptions_values_are_refused_and_unread_calls_do_not_stop_forward_mode():
+    with pytest.raises(NoRuleError, match="the exception a `try` caught") as info:
+        s2sgrad.grad(value_carried_by_an_exception)(np.array([2.0, 3.0]))
+    assert info.value.loc.line == value_carried_by_an_exception.__code__.co_firstlineno + 1
+    value, tangent = s2sgrad.jvp(described_and_printed, (W,), (np.ones(3),))
+    np.testing.assert_allclose(tangent, np.sum(np.cos(W)))

@@ -48,9 +48,15 @@ class TryLowering:
         result = self.op("opaque", args, node, self.fresh_temp("tried"),
                          (("callee", self.bind("attempt", self.attempt(node, names))), ("piecewise", True)))
         done, caught, error = (self.fresh_local(base) for base in ("done", "caught", "error"))
-        for i, name in enumerate((done, caught, error)):
+        for i, name in enumerate((done, caught)):
             self.op("getitem", (result, ir.Index((ir.Const(i),))), node, target=name)
-            self.defined.add(name)
+        loc = self.src.loc(node)            # the exception: it may hold what the body computed (`e.last`)
+        why = ("the exception a `try` caught holds values s2sgrad does not follow; the derivative cannot "
+               "flow through it", "compute the value again after the `try`", "NoRuleError",
+               loc.file, loc.line, loc.col, loc.end_col, loc.text)
+        self.op("opaque", (result, *args), node, error, (("callee", self.bind("exception_of", _exception_of)),
+                                                        ("unread", why), ("pure", True)))
+        self.defined |= {done, caught, error}
         mark = len(self.body)
         self.body += self.block(_paths(node, done, caught, error))
         ran = next(s for s in self.body[mark:] if isinstance(s, ir.If))     # (`if done == n:` the body)
@@ -127,6 +133,12 @@ class TryLowering:
         return _on_copies(types.FunctionType(function_code, getattr(self.src.fn, "__globals__", {}), "attempt"))
 
 
+def _exception_of(tried, *read):
+    """The exception `attempt` caught (the values the body read are passed along so that a
+    differentiated one reaching it through the exception is refused: passes/activity.py)."""
+    return tried[2]
+
+
 def _on_copies(run):
     """`run`, given copies of its arguments (the body runs again after it, on the originals)."""
     @functools.wraps(run)
@@ -146,7 +158,8 @@ PURE_METHODS = {"copy", "astype", "reshape", "item", "tolist", "get", "keys", "f
 def _pure(how: dict) -> bool:
     """Whether a call run unread does nothing a second run would do again (print, log, draw a
     random number, write into a value): Python's and NumPy's computing functions."""
-    if "fstring" in how or "display" in how or how.get("statement") in ("assert", "raise") or how.get("piecewise"):
+    if "fstring" in how or "display" in how or how.get("statement") in ("assert", "raise") or how.get("piecewise") \
+            or how.get("pure"):
         return True                     # (a `try` inside: its own body was checked)
     callee, method = str(how.get("callee", "")), how.get("method")
     if method is not None:

@@ -272,6 +272,8 @@ def _positions(s: ir.Assign) -> tuple:
     forward rule (using one is then an error, not a silent zero)."""
     if s.op in CONTAINERS:
         return tuple(range(len(s.args)))
+    if s.op == "opaque":
+        return ()        # (run as it is: a differentiated value reaching the output through one is refused)
     op = rules.OPS.get(s.op)
     if op is not None and op.kind == "helper":
         return op.linear if op.linear is not None else tuple(range(len(s.args)))
