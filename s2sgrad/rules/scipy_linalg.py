@@ -19,19 +19,20 @@ from ..runtime import triangle  # noqa: F401 (used in templates)
 if linalg is not None:
     @adjoint(linalg.expm, domain=("near zero",), why="the exponential of a matrix has no closed form SymPy can "
              "differentiate beyond diagonalisable cases; proven by finite differences",
-             examples=[("expm(x)", [(3, 3)]), ("expm(x * 0.5)[0]", [(2, 2)])])
-    def expm(ans, x, dans):
+             examples=[("expm(x)", [(3, 3)]), ("expm(x * 0.5)[0]", [(2, 2)]), ("expm(x)", [(2, 3, 3)])])
+    def expm(ans, x, dans):                # (a stack of matrices too: the blocks are stacked)
         n = x.shape[-1]
-        block = np.concatenate([np.concatenate([np.transpose(x), dans], axis=1),
-                                np.concatenate([np.zeros((n, n)), np.transpose(x)], axis=1)], axis=0)
-        dx = linalg.expm(block)[:n, n:]
+        turned = np.swapaxes(x, -1, -2)
+        block = np.concatenate([np.concatenate([turned, dans], axis=-1),
+                                np.concatenate([np.zeros_like(turned), turned], axis=-1)], axis=-2)
+        dx = linalg.expm(block)[..., :n, n:]
 
     @tangent(linalg.expm)
     def expm_tangent(ans, x, dx):
         n = x.shape[-1]
-        block = np.concatenate([np.concatenate([x, dx], axis=1),
-                                np.concatenate([np.zeros((n, n)), x], axis=1)], axis=0)
-        dans = linalg.expm(block)[:n, n:]
+        block = np.concatenate([np.concatenate([x, dx], axis=-1),
+                                np.concatenate([np.zeros_like(x), x], axis=-1)], axis=-2)
+        dans = linalg.expm(block)[..., :n, n:]
 
     @adjoint(linalg.solve_triangular, domain=("wellcond", "real"), why="reads one triangle of its matrix: "
              "proven by finite differences (on that triangle)",
