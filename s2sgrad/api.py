@@ -431,7 +431,7 @@ def _jvp(fn, compiled, primals, tangents):
         # the code holds, passes/buffers.py)
         compiled = compile_derivative(fn, compiled.positions, "jvp", calls.shape_key((*args, *tangents)))
     value, tangent = compiled.fn(*calls.copies((*args, *tangents), compiled.written))
-    return value, calls.fresh(tangent, tangents)
+    return value, calls.typed_like(calls.fresh(tangent, tangents), value)
 
 
 def _no_dicts(compiled, args, what: str) -> None:

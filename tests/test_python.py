@@ -1894,3 +1894,15 @@ def test_an_exceptions_values_are_refused_and_unread_calls_do_not_stop_forward_m
     assert info.value.loc.line == value_carried_by_an_exception.__code__.co_firstlineno + 1
     value, tangent = s2sgrad.jvp(described_and_printed, (W,), (np.ones(3),))
     np.testing.assert_allclose(tangent, np.sum(np.cos(W)))
+
+
+def test_a_float32_values_tangent_is_float32():
+    x = np.array([0.5, 1.5, 0.2], dtype=np.float32)
+    value, tangent = s2sgrad.jvp(lambda_free_float32, (x,), (np.ones(3, np.float32),))
+    assert value.dtype == np.float32 and tangent.dtype == np.float32
+    np.testing.assert_allclose(tangent, s2sgrad.jvp(lambda_free_float32, (x.astype(float),), (np.ones(3),))[1],
+                               rtol=1e-5)
+
+
+def lambda_free_float32(x):
+    return np.sin(x) * np.ptp(x) + np.median(x)

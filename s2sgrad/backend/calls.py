@@ -148,10 +148,10 @@ def jvp_entry(compiled, slow, large: int):
     lines += [f"    {v} = copy({v})" for v in (names[i] if i < n else tangents[i - n] for i in compiled.written)]
     lines += [f"    value, tangent = impl({', '.join(names + tangents)})",
               "    if type(tangent) is not float:",
-              f"        tangent = fresh(tangent, ({''.join(t + ', ' for t in tangents)}))",
+              f"        tangent = typed(fresh(tangent, ({''.join(t + ', ' for t in tangents)})), value)",
               "    return value, tangent"]
     namespace = {"slow": slow, "nd": np.ndarray, "c128": np.complex128, "impl": compiled.fn, "copy": _copy,
-                 "fresh": fresh}
+                 "fresh": fresh, "typed": typed_like}
     exec("\n".join(lines), namespace)
     return namespace.pop("entry")        # (no cycle through its globals)
 
@@ -201,6 +201,17 @@ def fresh(result, given: tuple):
                                        or any(result is g for g in given)):
         return result.copy()
     return result
+
+
+def typed_like(tangent, value):
+    """A tangent in its value's float type (a float32 value's tangent is float32, as the
+    gradient of a float32 argument is: own())."""
+    if isinstance(value, tuple) and isinstance(tangent, tuple):
+        return tuple(typed_like(t, v) for t, v in zip(tangent, value))
+    kind = getattr(value, "dtype", None)
+    if kind is None or kind.kind != "f" or getattr(tangent, "dtype", kind) == kind:
+        return tangent
+    return np.asarray(tangent, dtype=kind) if type(value) is np.ndarray else kind.type(tangent)
 
 
 def shape_key(args) -> tuple:
