@@ -23,7 +23,7 @@ import inspect
 
 from .. import frontend, ir
 from . import fence, _MISSING
-from .lower_flow import _own_nodes
+from .lower_flow import _own_nodes, located
 
 
 NESTED_AT_MOST = 4          # loops over one generator inside each other (more: it loops over itself)
@@ -31,10 +31,6 @@ NESTED_AT_MOST = 4          # loops over one generator inside each other (more: 
 
 class GeneratorLowering:
     """The generators part of `lower.Lowerer` (a mixin: it uses the Lowerer's helpers)."""
-
-    @staticmethod
-    def items_of(call: ast.Call) -> ast.ListComp:
-        return items_of(call)
 
     def generator_of(self, call):
         """(the function's tree, the function) when `call` calls a generator function of the
@@ -113,16 +109,6 @@ class GeneratorLowering:
             if isinstance(n, ast.Name) and n.id not in mine and not self.means_the_same(n.id, source):
                 raise self.unsupported(call, f"the generator `{tree.name}` reads `{n.id}`, which means something "
                                              "else here", f"pass `{n.id}` to it as an argument")
-
-
-def items_of(call: ast.Call) -> ast.ListComp:
-    """`[item for item in call]`, located at the call."""
-    item = ast.Name("item", ast.Store())
-    made = ast.ListComp(ast.Name("item", ast.Load()), [ast.comprehension(item, call, [], 0)])
-    for n in (made, item, made.elt):
-        ast.copy_location(n, call)
-        n.end_lineno, n.end_col_offset = call.end_lineno, call.end_col_offset
-    return made
 
 
 def _yields(tree) -> bool:
@@ -209,12 +195,12 @@ def _spliced(stmts, loop, lowerer, counter=None) -> list:
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Yield):
             value = stmt.value.value or ast.copy_location(ast.Constant(None), stmt)
             if counter is not None:
-                value = ast.copy_location(ast.Tuple([_at(ast.Name(counter, ast.Load()), stmt), value], ast.Load()),
+                value = ast.copy_location(ast.Tuple([located(ast.Name(counter, ast.Load()), stmt), value], ast.Load()),
                                           stmt)
             out.append(ast.copy_location(ast.Assign([loop.target], value), stmt))
             out += loop.body
             if counter is not None:
-                out.append(_at(ast.AugAssign(ast.Name(counter, ast.Store()), ast.Add(), ast.Constant(1)), stmt))
+                out.append(located(ast.AugAssign(ast.Name(counter, ast.Store()), ast.Add(), ast.Constant(1)), stmt))
             continue
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.YieldFrom) or \
                 any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _expressions(stmt)):
@@ -229,12 +215,6 @@ def _spliced(stmts, loop, lowerer, counter=None) -> list:
                 setattr(stmt, field, _spliced(getattr(stmt, field), loop, lowerer, counter))
         out.append(stmt)
     return out
-
-
-def _at(node, stmt):
-    for n in ast.walk(node):
-        ast.copy_location(n, stmt)
-    return node
 
 
 def _expressions(stmt):

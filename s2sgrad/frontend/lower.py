@@ -24,11 +24,11 @@ from ..ir import aliasing, names
 from ..ir.names import RESERVED, Namer
 from ..rules.methods import ATTRIBUTES, COPIED, METHODS, PACKED
 from .inline import CallLowering
-from .generators import GeneratorLowering, items_of
+from .generators import GeneratorLowering
 from .tries import TryLowering
 from .opaque import MUTATING_METHODS, OpaqueLowering, library
 from .scope import Scope
-from .lower_flow import Exit, FlowLowering, _own_nodes, _returns, as_def
+from .lower_flow import Exit, FlowLowering, _own_nodes, _returns, as_def, items_of, located
 from ..errors import NoRuleError, UndefinedNameError, UnsupportedSyntaxError
 from . import _MISSING
 
@@ -406,7 +406,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         comprehension (a dict holding differentiated values is refused where the derivative
         is built)."""
         pairs = ast.Tuple([node.key, node.value], ast.Load())
-        _at(node, pairs)
+        located(pairs, node)
         return self.expr(_built_from(node, "dict", pairs), target)
 
     def expr_SetComp(self, node, target):
@@ -759,8 +759,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         item = ast.Subscript(owner, ast.Name("key", ast.Load()), ast.Load())
         elt = ast.Tuple([ast.Name("key", ast.Load()), item], ast.Load()) if node.func.attr == "items" else item
         made = ast.ListComp(elt, [ast.comprehension(ast.Name("key", ast.Store()), ast.Name(keys, ast.Load()), [], 0)])
-        _at(node, made, elt, item, item.slice, made.generators[0].target, made.generators[0].iter,
-            *([elt.elts[0]] if node.func.attr == "items" else []))
+        located(made, node)
         return self.expr(made, target)
 
     def call_args(self, op, positional, keywords, node):
@@ -994,24 +993,15 @@ def _map_as_list(node: ast.Call) -> ast.ListComp:
         target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
         iterable = ast.Call(ast.Name("zip", ast.Load()), list(seqs), [])
     made = ast.ListComp(call, [ast.comprehension(target, iterable, [], 0)])
-    _at(node, made, call, target, *call.args, *getattr(target, "elts", ()),
-        *([iterable] if len(seqs) > 1 else []))
+    located(made, node)
     return made
 
 
 def _built_from(node, kind: str, elt) -> ast.Call:
     """`kind([elt for <node's generators>])`, located where node is."""
     made = ast.Call(ast.Name(kind, ast.Load()), [ast.ListComp(elt, node.generators)], [])
-    _at(node, made, made.func, made.args[0])
+    located(made, node)
     return made
-
-
-def _at(node, *made) -> None:
-    """Locate the nodes s2sgrad made where `node` is written (the user's own nodes inside
-    them keep their places)."""
-    for n in made:
-        ast.copy_location(n, node)
-        n.end_lineno, n.end_col_offset = node.end_lineno, node.end_col_offset
 
 
 def _partial_call(made: ast.Call, call: ast.Call) -> ast.Call:

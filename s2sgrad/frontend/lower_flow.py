@@ -271,7 +271,7 @@ class FlowLowering:
         ("zip", seqs) or ("seq", (seq,))."""
         obj = self.scope.static_object(node.func) if isinstance(node, ast.Call) and not node.keywords else None
         if obj in (range, enumerate, zip):
-            args = tuple(self.expr(self.items_of(a) if self.generator_of(a) else a) for a in node.args) \
+            args = tuple(self.expr(items_of(a) if self.generator_of(a) else a) for a in node.args) \
                 if not (obj is enumerate and len(node.args) == 1
                                                                   and self.is_zip(node.args[0])) else ()
             if obj is range and 1 <= len(args) <= 3:
@@ -431,6 +431,21 @@ class FlowLowering:
         more, self.body = tuple(self.body), saved
         self.body.append(ir.If(ir.Var(result), more if is_and else (), () if is_and else more,
                                self.src.loc(node)))
+
+
+def located(made, where):
+    """`made`, and the nodes s2sgrad made inside it, at the place of `where` (the user's own
+    nodes inside it keep theirs): for located errors."""
+    for n in ast.walk(made):
+        if not hasattr(n, "lineno") and "lineno" in n._attributes:
+            ast.copy_location(n, where)
+    return made
+
+
+def items_of(call: ast.Call) -> ast.ListComp:
+    """`[item for item in call]`, located at the call (a generator, or a dict's values, read whole)."""
+    item = ast.Name("item", ast.Store())
+    return located(ast.ListComp(ast.Name("item", ast.Load()), [ast.comprehension(item, call, [], 0)]), call)
 
 
 def as_def(name: str, node: ast.Lambda) -> ast.FunctionDef:

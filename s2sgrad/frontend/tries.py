@@ -33,6 +33,7 @@ import types
 
 from .. import ir
 from ..errors import UnsupportedSyntaxError
+from .lower_flow import located
 from .opaque import _writes_arguments, library
 
 SIMPLE = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return, ast.Pass)
@@ -114,20 +115,20 @@ class TryLowering:
         body = []
         for k, stmt in enumerate(node.body):
             if isinstance(stmt, ast.Return):
-                body += [_located(ast.Expr(stmt.value), stmt), _counted(count, len(node.body), stmt)]
+                body += [located(ast.Expr(stmt.value), stmt), _counted(count, len(node.body), stmt)]
                 break
             body += [stmt, _counted(count, k + 1, stmt)]
-        handlers = [_located(ast.ExceptHandler(h.type or ast.Name("BaseException", ast.Load()), "_s2s_error", [
-            _located(ast.Return(ast.Tuple([ast.Name(count, ast.Load()), ast.Constant(i),
+        handlers = [located(ast.ExceptHandler(h.type or ast.Name("BaseException", ast.Load()), "_s2s_error", [
+            located(ast.Return(ast.Tuple([ast.Name(count, ast.Load()), ast.Constant(i),
                                            ast.Name("_s2s_error", ast.Load())], ast.Load())), h)]), h)
             for i, h in enumerate(node.handlers)]
         tail = ast.Return(ast.Tuple([ast.Name(count, ast.Load()), ast.Constant(-1), ast.Constant(None)], ast.Load()))
-        guarded = [_located(ast.Try(body, handlers, [], []), node)] if handlers else body
+        guarded = [located(ast.Try(body, handlers, [], []), node)] if handlers else body
         made = ast.FunctionDef(
             "attempt", ast.arguments([], [ast.arg(n) for n in names], None, [], [], None, []),
-            [_counted(count, 0, node), *guarded, _located(tail, node)],
+            [_counted(count, 0, node), *guarded, located(tail, node)],
             [], None, None, **({"type_params": []} if "type_params" in ast.FunctionDef._fields else {}))
-        module = ast.fix_missing_locations(ast.Module([_located(made, node)], []))
+        module = ast.fix_missing_locations(ast.Module([located(made, node)], []))
         code = compile(module, self.src.file, "exec")
         function_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
         return _on_copies(types.FunctionType(function_code, getattr(self.src.fn, "__globals__", {}), "attempt"))
@@ -173,15 +174,15 @@ def _paths(node, done, caught, error) -> list:
     """The `try` statement as the branches over what `attempt` found, in Python."""
     def compare(left, op, value):
         return ast.Compare(ast.Name(left, ast.Load()), [op], [ast.Constant(value)])
-    prefix = [_located(ast.If(compare(done, ast.Gt(), k), [stmt], []), stmt) for k, stmt in enumerate(node.body)]
+    prefix = [located(ast.If(compare(done, ast.Gt(), k), [stmt], []), stmt) for k, stmt in enumerate(node.body)]
     handled = []
     for i, h in reversed(list(enumerate(node.handlers))):
-        arm = ([_located(ast.Assign([ast.Name(h.name, ast.Store())], ast.Name(error, ast.Load())), h)]
+        arm = ([located(ast.Assign([ast.Name(h.name, ast.Store())], ast.Name(error, ast.Load())), h)]
                if h.name else []) + [_ReRaised(error).visit(copy.deepcopy(stmt)) for stmt in h.body]
-        handled = [_located(ast.If(compare(caught, ast.Eq(), i), arm, handled), h)]
-    paths = [_located(ast.If(compare(done, ast.Eq(), len(node.body)), node.body, prefix + handled), node)]
+        handled = [located(ast.If(compare(caught, ast.Eq(), i), arm, handled), h)]
+    paths = [located(ast.If(compare(done, ast.Eq(), len(node.body)), node.body, prefix + handled), node)]
     if node.orelse:
-        paths.append(_located(ast.If(compare(done, ast.Eq(), len(node.body)), node.orelse, []), node.orelse[0]))
+        paths.append(located(ast.If(compare(done, ast.Eq(), len(node.body)), node.orelse, []), node.orelse[0]))
     return [ast.fix_missing_locations(p) for p in paths] + node.finalbody
 
 
@@ -204,12 +205,4 @@ class _ReRaised(ast.NodeTransformer):
 
 
 def _counted(count: str, k: int, where):
-    return _located(ast.Assign([ast.Name(count, ast.Store())], ast.Constant(k)), where)
-
-
-def _located(made, where):
-    """`made` (and the nodes s2sgrad made inside it) at the place of `where`."""
-    for n in ast.walk(made):
-        if not hasattr(n, "lineno") and "lineno" in n._attributes:
-            ast.copy_location(n, where)
-    return made
+    return located(ast.Assign([ast.Name(count, ast.Store())], ast.Constant(k)), where)
