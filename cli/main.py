@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib
 import importlib.util
 import inspect
 import sys
@@ -69,11 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
 def rules_text(markdown: bool) -> str:
     """The rule table as text, or as the Markdown table the README shows."""
     from s2sgrad.rules import listing
+    from s2sgrad.rules.table import OPTIONAL
     if not markdown:             # the listing shows the SciPy rules wherever SciPy is installed
-        try:
-            import scipy.special  # noqa: F401
-        except ImportError:
-            pass
+        for module in OPTIONAL:
+            try:
+                importlib.import_module(module)
+            except ImportError:
+                pass
     rows = listing(foreign=not markdown)
     if markdown:                 # the README's table: the same wherever SciPy is installed or not
         counted = sum(1 for _, kind in rows if kind.startswith("derivative"))

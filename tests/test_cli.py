@@ -489,6 +489,14 @@ def test_rules_lists_every_function_with_its_kind(capsys):
             assert kind == "no derivative", line
 
 
+def test_rules_lists_the_scipy_rules_by_their_public_names(capsys):
+    code, out, _ = run(capsys, "rules")
+    names = {line.split()[0] for line in out.splitlines()}
+    assert {"scipy.special.softmax", "scipy.special.logsumexp", "scipy.stats.norm.logpdf",
+            "scipy.stats.multivariate_normal.logpdf", "scipy.linalg.expm", "scipy.linalg.solve_triangular"} <= names
+    assert not [n for n in names if "._" in n]
+
+
 def test_verify_prints_the_verdict_and_exits_0_when_verified(capsys, tmp_path):
     model = tmp_path / "model.py"
     model.write_text("import numpy as np\n\ndef f(x, w):\n    return np.sum(np.tanh(x * w))\n\n"

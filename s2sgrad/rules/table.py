@@ -130,11 +130,12 @@ def _name_of(obj) -> str:
 
 
 def owner_home(owner) -> tuple | None:
-    """(module, name) of a public module that holds `owner` (`("scipy.stats", "norm")`)."""
+    """(module, name) of the public module nearest the top that holds `owner`
+    (`("scipy.stats", "norm")`, `("scipy.special", "softmax")`)."""
     for name in sorted(sys.modules, key=lambda n: (n.count("."), n)):
         if any(part.startswith("_") for part in name.split(".")):
             continue
-        for attr, value in vars(sys.modules[name]).items():
+        for attr, value in list(vars(sys.modules[name]).items()):
             if value is owner and not attr.startswith("_"):
                 return name, attr
     return None
@@ -292,9 +293,9 @@ def _shown(obj) -> str:
     name = _name_of(obj)
     if "." in name and name in FOREIGN:              # norm.logpdf -> scipy.stats.norm.logpdf
         return f"{owner_home(FOREIGN[name].__self__)[0]}.{name}"
-    if name in FOREIGN:
-        module = getattr(obj, "__module__", None) or "scipy.special"
-        return f"{module.replace('._ufuncs', '').replace('._basic', '')}.{obj.__name__}"
+    if name in FOREIGN:              # scipy.special._logsumexp.softmax -> scipy.special.softmax
+        home = owner_home(obj)
+        return f"{home[0]}.{home[1]}" if home else f"{obj.__module__}.{obj.__name__}"
     return name
 
 
