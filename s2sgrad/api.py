@@ -27,6 +27,7 @@ import numpy as np
 
 from . import frontend, ir, passes, rules, runtime
 from .backend import calls, emit
+from .passes import complex_values
 from .frontend import running
 from .errors import NotDifferentiableError, ShapeError, UnsupportedSyntaxError
 
@@ -48,6 +49,9 @@ class Compiled:
     optimized: object = None  # the IR after the optimizer: where specializations start
     emit: object = None       # makes (module source, loaded function) when first asked
     depends: object = None    # the code it was built from (running.Depends)
+    complex: tuple = ()       # the parameters it was built for complex numbers in
+    sees_complex: bool = False    # some value in it may be complex (passes/complex_values.py)
+    entries: dict = dataclasses.field(default_factory=dict)   # (a variant for complex numbers) its entry points
 
     @functools.cached_property
     def made(self) -> tuple:
@@ -181,7 +185,9 @@ def _compile(fn, wrt, kind, shapes=None) -> Compiled:
         return module, loaded
     signature = inspect.signature(fn)
     value = gen.body[-1].value[0]
-    return Compiled(gen, names, positions, single, signature,
+    complex_params = kind.complex if isinstance(kind, passes.Kind) else ()
+    return Compiled(gen, names, positions, single, signature, complex=complex_params,
+                    sees_complex=bool(complex_values.complex_names(gen, complex_params)),
                     rerun=len(gen.params) > len(signature.parameters),
                     outputs=len(value) if isinstance(value, tuple) else 0, optimized=stages.get("optimize"),
                     emit=made)
@@ -318,7 +324,8 @@ def value_and_grad(fn, wrt=0):
     return calls.entry_point(compile_derivative(fn, wrt, "grad"), fn, value=True,
                              specialize=_specializer(fn, wrt, "grad"),
                              renew=functools.partial(value_and_grad, fn, wrt),
-                             size_one=functools.partial(_size_one, fn, wrt))
+                             size_one=functools.partial(_size_one, fn, wrt),
+                             complex_variant=functools.partial(_complex_entry, fn, wrt, True))
 
 
 @_of_method
@@ -331,7 +338,22 @@ def grad(fn, wrt=0):
         return _higher_order(fn, wrt)
     return calls.entry_point(compile_derivative(fn, wrt, "grad"), fn, value=False,
                              specialize=_specializer(fn, wrt, "grad"), renew=functools.partial(grad, fn, wrt),
-                             size_one=functools.partial(_size_one, fn, wrt))
+                             size_one=functools.partial(_size_one, fn, wrt),
+                             complex_variant=functools.partial(_complex_entry, fn, wrt, False))
+
+
+def _complex_entry(fn, wrt, value: bool, names: tuple):
+    """The entry point of `fn`'s gradient built for complex numbers in the parameters `names`
+    (its gradient with respect to a complex z is df/dx - 1j df/dy, z = x + 1j y: JAX's
+    convention, runtime/complex_numbers.py)."""
+    kind = passes.Kind("grad", complex=names)
+    compiled = compile_derivative(fn, wrt, kind)
+    key = (value, names)
+    entries = compiled.entries
+    if key not in entries:
+        entries[key] = calls.entry_point(compiled, fn, value=value, specialize=_specializer(fn, wrt, kind),
+                                         size_one=functools.partial(_size_one, fn, wrt))
+    return entries[key]
 
 
 def _size_one(fn, wrt, *args):
@@ -353,6 +375,10 @@ def vjp(fn, *args, wrt=None):
     if wrt is None:
         wrt = tuple(range(len(inspect.signature(fn).parameters)))
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "vjp")
+    given = calls.complex_params(compiled, args)
+    if given:                           # complex numbers: the vjp built for them
+        compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,),
+                                      passes.Kind("vjp", complex=given))
     args = calls.arguments(compiled, args)
     if compiled.rerun:      # loops and branches: the derivative runs the function again,
         out = fn(*_copies(args))      # each time on arguments of its own
@@ -419,6 +445,9 @@ def _jvp_of(of, compiled, primals, tangents):
 
 
 def _jvp(fn, compiled, primals, tangents):
+    given = calls.complex_params(compiled, tuple(primals))
+    if given:                           # complex numbers: the jvp built for them
+        compiled = compile_derivative(fn, compiled.positions, passes.Kind("jvp", complex=given))
     args = calls.arguments(compiled, tuple(primals))
     tangents = tuple(tangents)
     if len(tangents) != len(compiled.positions):

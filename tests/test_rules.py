@@ -33,7 +33,7 @@ DIFFERENTIABLE = sorted(n for n, op in OPS.items() if op.kind in ("elementwise",
                         and n not in COMPILER_ONLY | TREES)
 ELEMENTWISE = [n for n in DIFFERENTIABLE if OPS[n].kind == "elementwise"]
 STRUCTURAL = [n for n in DIFFERENTIABLE if OPS[n].kind == "adjoint"]
-SCALAR_ONLY = {n for n in ELEMENTWISE if n.startswith("math.") or n in ("abs", "max", "min", "float")}
+SCALAR_ONLY = {n for n in ELEMENTWISE if n.startswith("math.") or n in ("abs", "max", "min", "float", "complex")}
 SPELLING = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
             "pow": "{0} ** {1}", "mod": "{0} % {1}", "floordiv": "{0} // {1}", "neg": "-{0}",
             "pos": "+{0}", "id": "{0}"}

@@ -41,14 +41,16 @@ class Derived(NamedTuple):
         return self.of() if isinstance(self.of, weakref.ref) else self.of
 
 
-def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one=None):
+def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one=None, complex_variant=None):
     """The function `grad(fn)` (value=False) or `value_and_grad(fn)` (value=True) returns.
     With `specialize` (shape key -> generated function), derivatives whose code depends on
     shapes dispatch on the arguments' shapes to a version compiled for them. With `renew`
     (-> a new entry point), a call made after what the derivative was built from changed
     (a helper redefined, `fn.__code__` replaced: running.Depends) first turns this entry
     point into the new one, as Python would run the new code. `size_one` (arguments ->
-    (value, gradients)) takes the gradient of an output of shape (1,) or (1, 1)."""
+    (value, gradients)) takes the gradient of an output of shape (1,) or (1, 1).
+    `complex_variant` (the names of the parameters given complex numbers -> an entry point)
+    takes a call with complex arguments to the derivative built for them."""
     params = list(inspect.signature(fn).parameters.values())
     names = [p.name for p in params]
     if any(n.startswith("_s2s_") for n in names):
@@ -59,8 +61,15 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
     if renew is not None:
         forward = ", ".join(p.name if p.kind is not p.KEYWORD_ONLY else f"{p.name}={p.name}" for p in params)
         lines.append(f"    if not _s2s_current(): return _s2s_renewed()({forward})")
+    forward = ", ".join(p.name if p.kind is not p.KEYWORD_ONLY else f"{p.name}={p.name}" for p in params)
+    made_complex = set(compiled.complex)
+    divert = f": return _s2s_complex({forward})" if complex_variant is not None else ": pass"
     lines += [f"    if _s2s_type({w}) is not _s2s_float and (_s2s_type({w}) is not _s2s_ndarray "
-              f"or {w}.dtype.kind != 'f'): _s2s_check_float({w}, {w!r})" for w in wrt]
+              f"or {w}.dtype.kind != 'f') and _s2s_check_float({w}, {w!r}){divert}"
+              for w in wrt if w not in made_complex]
+    if complex_variant is not None:          # (an argument not differentiated, given complex numbers)
+        lines += [f"    if _s2s_type({n}) is _s2s_ndarray and {n}.dtype.kind == 'c' or _s2s_type({n}) is _s2s_cx "
+                  f"or _s2s_type({n}) is _s2s_c128{divert}" for n in names if n not in wrt]
     lines += [f"    {names[i]} = _s2s_copy({names[i]})" for i in compiled.written if i < len(names)]
     impl = "_s2s_impl"
     dispatch = specialize is not None and _depends_on_shapes(compiled.ir)
@@ -92,7 +101,9 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
                  "_s2s_copy": _copy,
                  "_s2s_float64": np.float64, "_s2s_ndarray": np.ndarray, "_s2s_float": float,
                  "_s2s_type": type,
-                 "_s2s_check_float": partial(check_float, compiled=compiled),
+                 "_s2s_check_float": partial(check_float, compiled=compiled, divert=complex_variant is not None),
+                 "_s2s_cx": complex, "_s2s_c128": np.complex128,
+                 "_s2s_complex": partial(_complex_call, complex_variant, names, fn),
                  "_s2s_check_scalar": partial(check_scalar, compiled=compiled, one=size_one is not None),
                  "_s2s_size_one": size_one,
                  "_s2s_check_real": partial(check_real, compiled=compiled),
@@ -269,7 +280,7 @@ def _parameter_list(params) -> str:
 
 def arguments(compiled, args) -> tuple:
     """Positional arguments with defaults filled in, each differentiated one checked (and
-    none complex)."""
+    none complex unless the derivative was built for it)."""
     if len(args) != len(compiled.signature.parameters):
         bound = compiled.signature.bind(*args)
         bound.apply_defaults()
@@ -280,16 +291,44 @@ def arguments(compiled, args) -> tuple:
     return args
 
 
-def check_float(x, name, compiled) -> None:
+def _complex_call(variant, names, fn, *args, **kwargs):
+    """Call the derivative built for the parameters now given complex numbers."""
+    bound = inspect.signature(fn).bind(*args, **kwargs)
+    bound.apply_defaults()
+    given = tuple(n for n in names if _is_complex(bound.arguments[n]))
+    return variant(given)(*args, **kwargs)
+
+
+def _is_complex(x) -> bool:
+    return isinstance(x, complex) or type(x) is np.ndarray and x.dtype.kind == "c"
+
+
+def complex_params(compiled, args) -> tuple:
+    """The names of the parameters given complex numbers (arrays or numbers) in `args`."""
+    names = list(compiled.signature.parameters)
+    return tuple(n for n, a in zip(names, args) if _is_complex(a))
+
+
+def check_float(x, name, compiled, divert: bool = False) -> bool:
     """Raise unless `x` is a float or an array of floats, or a tree of them: a list, tuple,
     dict or namedtuple whose every leaf is one, or an object (a dataclass) holding some
-    (its other attributes are static: runtime/containers.py)."""
-    if type(x) is np.ndarray and x.dtype.kind == "f":
-        return
+    (its other attributes are static: runtime/containers.py). With `divert`, True for
+    complex numbers (the caller takes them to the derivative built for them)."""
+    if type(x) is np.ndarray and x.dtype.kind in "fc" and (x.dtype.kind == "f" or name in compiled.complex):
+        return False
+    if isinstance(x, complex) and name in compiled.complex:
+        return False
+    if _is_complex(x):
+        if divert:
+            return True
+        raise NotDifferentiableError(f"`{name}` holds complex numbers, which this derivative does not take yet "
+                                     "(second derivatives of complex arguments are not supported yet)",
+                                     compiled.ir.loc, hint="grad, value_and_grad, vjp and jvp take complex "
+                                                           "arguments")
     if isinstance(x, dict):
         for key, value in x.items():
             check_float(value, f"{name}[{key!r}]", compiled)
-        return
+        return False
     if isinstance(x, (list, tuple)) and x:
         joined = _sequence_arithmetic(compiled.ir, name)
         if joined is not None:
@@ -297,12 +336,12 @@ def check_float(x, name, compiled) -> None:
         fields = getattr(x, "_fields", None)
         for i, value in enumerate(x):
             check_float(value, f"{name}.{fields[i]}" if fields else f"{name}[{i}]", compiled)
-        return
+        return False
     if containers.is_object(x) and containers.holds_floats(x):
-        return
+        return False
     dtype = np.result_type(x) if isinstance(x, (int, float, complex, np.generic, np.ndarray)) else None
     if dtype is not None and dtype.kind == "f":
-        return
+        return False
     what = _described(x, dtype)
     hint = (f"pass floats (e.g. {name}=np.asarray({name}, dtype=float)), or leave `{name}` out of wrt"
             if dtype is not None and dtype.kind in "biu" else
@@ -342,16 +381,20 @@ def _described(x, dtype) -> str:
 
 
 def check_real(values, compiled) -> None:
-    """Raise if a value or derivative came out complex (complex numbers the build could not
-    see, from an argument not differentiated): a complex gradient would lack its conjugate."""
+    """Raise if a value or derivative came out complex where the build saw no complex number
+    (from a list of them, say): its rules were not checked for complex numbers."""
+    if compiled.sees_complex:
+        return
     for value in values if isinstance(values, (tuple, list)) else (values,):
         if isinstance(value, (tuple, list)):
             check_real(value, compiled)
         elif np.iscomplexobj(value):
-            raise NotDifferentiableError("this function computes with complex numbers, which s2sgrad "
-                                         "does not differentiate yet", compiled.ir.loc,
-                                         hint="carry the real and imaginary parts as two real arrays, "
-                                              "and pass only real arguments")
+            raise NotDifferentiableError("complex numbers reached this derivative, which was not built for "
+                                         "them (from a list or an object holding them, or a second "
+                                         "derivative)", compiled.ir.loc,
+                                         hint="pass complex numbers as arrays or numbers to grad, value_and_grad, "
+                                              "vjp or jvp; second derivatives of complex arguments are not "
+                                              "supported yet")
 
 
 def check_scalar(value, compiled, one: bool = False) -> bool:

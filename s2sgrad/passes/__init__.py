@@ -1,6 +1,6 @@
 """The pipeline: from a user's function to the IR of its derivative.
 
-    lower -> normalize -> hoist -> reverse -> optimize -> specialize -> dots -> sums -> inplace
+    lower -> normalize -> hoist -> complex -> reverse -> optimize -> specialize -> dots -> sums -> inplace
           -> rows -> accumulate -> buffers
 
 `pipeline(fn, request)` lists the stages a Request runs, each `(name, run)` with
@@ -15,11 +15,11 @@ from functools import partial
 
 from .. import frontend, ir
 from ..frontend import lower
-from . import again, accumulate, buffers, dots, forward, hoist, inplace, normalize, optimize, reverse, rows, specialize, sums
+from . import again, accumulate, buffers, complex_values, dots, forward, hoist, inplace, normalize, optimize, reverse, rows, specialize, sums
 from .request import GRAD, JVP, VJP, Kind, Of, Request, kind_of  # noqa: F401
 
-PRIMAL_STAGES = ("lower", "normalize", "hoist")          # the function itself, not yet its derivative
-STAGES = ("lower", "normalize", "hoist", "reverse", "optimize", "specialize", "dots", "sums", "inplace", "rows",
+PRIMAL_STAGES = ("lower", "normalize", "hoist", "complex")          # the function itself, not yet its derivative
+STAGES = ("lower", "normalize", "hoist", "complex", "reverse", "optimize", "specialize", "dots", "sums", "inplace", "rows",
           "accumulate", "buffers")
 
 
@@ -35,13 +35,15 @@ def pipeline(fn, request: Request) -> list:
         sweep = partial(forward.run, wrt=wrt, callees=callees)
     else:
         sweep = partial(reverse.run, wrt=wrt, kind=kind.mode, single=single, origin=fn, callees=callees,
-                        summed=kind.summed)
+                        summed=kind.summed, complex_params=kind.complex)
     optimized, shapes, first = request.optimized, request.shapes, not kind.higher
+    keep_calls = first and not kind.complex
     stages = [
-        ("lower", lambda _: lower.lower(request.source or frontend.parse(fn), keep_calls=first)),
-        # (a second derivative inlines the calls)
+        ("lower", lambda _: lower.lower(request.source or frontend.parse(fn), keep_calls=keep_calls)),
+        # (a second derivative inlines the calls, and so does a derivative of complex arguments)
         ("normalize", normalize.run),
         ("hoist", hoist.run) if optimized else None,
+        ("complex", partial(complex_values.run, wrt=wrt if kind.of is None else None, params=kind.complex)),
         ("reverse", sweep),                   # (forward mode's own sweep for a jvp)
         ("optimize", optimize.run) if optimized else None,
         ("specialize", partial(specialize.run, params=shapes)) if optimized and shapes else None,

@@ -54,7 +54,7 @@ def active_values(fn: ir.Function, wrt) -> frozenset:
     """Names of the active values of a normalized function (loops iterate to a fixpoint)."""
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
     inputs = {id(s): _diff_inputs(s) for s in assigns}      # (worked out once per statement)
-    varied = _closure(set(wrt), assigns, lambda s, known: inputs[id(s)] & known, lambda s: {s.target},
+    varied = closure(set(wrt), assigns, lambda s, known: inputs[id(s)] & known, lambda s: {s.target},
                       lambda s: inputs[id(s)])
     useful = useful_values(fn)
     refuse_silent_zeros(fn, varied, useful)
@@ -66,16 +66,14 @@ def useful_values(fn: ir.Function) -> set:
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
     useful = {a.name for s in ir.walk(fn.body) if isinstance(s, ir.Return)
               for a in ir.atoms_of(s.value) if isinstance(a, ir.Var)}
-    return _closure(useful, assigns, lambda s, known: s.target in known, _diff_inputs, lambda s: (s.target,))
+    return closure(useful, assigns, lambda s, known: s.target in known, _diff_inputs, lambda s: (s.target,))
 
 
 def refuse_silent_zeros(fn: ir.Function, varied: set, useful: set) -> None:
     """Refuse, at the user's line, a derivative that would be silently zero or wrong: a
     differentiated value passed where the op's rule takes a constant (np.linspace's
     `num`, np.einsum's subscripts, an op with no rule yet), unless the op is piecewise
-    constant there (rules.Op.piecewise); a complex value in the differentiated flow; and
-    `+` or `*` joining or repeating a list or tuple that holds differentiated values."""
-    complex_values = _complex_values(fn)
+    constant there (rules.Op.piecewise); and `+` or `*` joining or repeating a list or tuple that holds differentiated values."""
     for name, stmt in sequences.arithmetic(fn.body, numeric=varied).items():
         if name in varied and name in useful:
             raise sequences.refusal(stmt)
@@ -88,17 +86,13 @@ def refuse_silent_zeros(fn: ir.Function, varied: set, useful: set) -> None:
         if isinstance(stmt, ir.Assign) and stmt.target in useful:
             _refuse_cast(stmt, varied)
             _refuse_constant_arguments(stmt, varied)
-            if stmt.target in varied and any(_is_complex(a, complex_values) for a in stmt.args):
-                raise NotDifferentiableError(
-                    "a complex value in a differentiated computation is not supported yet", stmt.loc,
-                    hint="carry the real and imaginary parts as two real arrays")
 
 
 def _refuse_cast(stmt: ir.Assign, varied: set) -> None:
-    """A differentiated cast to anything but floats, integers and bools (complex numbers)."""
+    """A differentiated cast to anything but floats, complex numbers, integers and bools."""
     kind = cast_kind(stmt)
-    if stmt.target in varied and kind not in (None, "f"):      # (ints and bools do not vary)
-        what = "complex numbers" if kind == "c" else f"dtype kind {kind}"
+    if stmt.target in varied and kind not in (None, "f", "c"):      # (ints and bools do not vary)
+        what = f"dtype kind {kind}"
         raise NotDifferentiableError(f"a cast to {what} in a differentiated computation is not supported yet",
                                      stmt.loc, hint="cast to floats, or to integers where no derivative is wanted")
 
@@ -157,31 +151,7 @@ def _argument_name(op, position: int) -> str:
     return f"`{names[position]}`" if position < len(names) else f"number {position + 1}"
 
 
-REAL_PARTS = {"np.abs", "abs"}       # ops whose result is real for a complex argument
-
-
-def _is_complex(atom, complex_values) -> bool:
-    if isinstance(atom, ir.Var):
-        return atom.name in complex_values
-    value = getattr(atom, "value", None)
-    values = value if isinstance(value, tuple) else (value,)
-    return any(isinstance(v, (complex, np.complexfloating)) for v in values)
-
-
-def _complex_values(fn: ir.Function) -> set:
-    """Names that hold complex numbers: made from a complex constant, a complex cast or a
-    complex dtype, by any op but those taking the real part or the modulus."""
-    assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and (_keeps_complex(s) or cast_kind(s) == "c")]
-    makes = lambda s, known: cast_kind(s) == "c" or any(_is_complex(a, known) for a in s.args)   # noqa: E731
-    return _closure(set(), assigns, makes, lambda s: {s.target}, ir.uses)
-
-
-def _keeps_complex(stmt: ir.Assign) -> bool:
-    op = rules.OPS.get(stmt.op)
-    return stmt.op not in REAL_PARTS and (op is None or op.kind != "nondiff")
-
-
-def _closure(known: set, assigns, reaches, adds, triggers) -> set:
+def closure(known: set, assigns, reaches, adds, triggers) -> set:
     """`known`, grown by `adds(stmt)` for every statement that `reaches(stmt, known)` until
     nothing more is added: a worklist, so a statement is looked at again only when one of
     its `triggers` (the names `reaches` reads) has just become known."""

@@ -9,7 +9,7 @@ shapes to specialize to, the optimization level, and how to compile callees.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 
@@ -35,6 +35,7 @@ class Kind:
     forwards: int = 0          # after a gradient: forward mode over it this many times
     of: Of | None = None       # the derivative differentiated, when not the function itself
     summed: bool = False       # a gradient of the sum of the output (elementwise_grad): any shape
+    complex: tuple = ()        # the parameters given complex numbers (passes/complex_values.py)
 
     def __post_init__(self):
         if self.mode not in ("grad", "vjp", "jvp"):
@@ -47,6 +48,8 @@ class Kind:
         return self.forwards > 0 or self.of is not None
 
     def __str__(self):
+        if self.complex:
+            return f"{replace(self, complex=())} of complex {', '.join(self.complex)}"
         if self.of is not None:
             return f"{self.mode} of {self.of}"
         if self.summed:

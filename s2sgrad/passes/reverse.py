@@ -29,15 +29,17 @@ from ..frontend.templates import inline, template
 from ..ir.names import RESERVED, Namer, temp_base
 from . import named_calls, tape
 from .activity import active_values, differentiable_positions
+from .complex_values import complex_names, is_complex
 from .dce import drop_dead
 
 
 def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
-        origin=None, callees=None, summed: bool = False) -> ir.Function:
+        origin=None, callees=None, summed: bool = False, complex_params=()) -> ir.Function:
     """The derivative of `fn` (lowered from the Python function `origin`) with respect to
     the parameters named in `wrt`; `callees` compiles the vjps of the functions it calls
     (named_calls.run). `summed`: a gradient of the sum of the output, which may have any
-    shape (its seed is an array of ones shaped like it)."""
+    shape (its seed is an array of ones shaped like it). `complex_params`: the parameters
+    given complex numbers (complex_values.py)."""
     fn = tape.count_turns(fn)
     flows = any(isinstance(s, ir.NESTED) for s in fn.body)
     name = Namer(_taken(fn)).fresh(f"{kind}_{fn.name}")
@@ -47,6 +49,7 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
     fn = named_calls.run(fn, active_values(fn, wrt), callees, itself, name)
     *forward, ret = fn.body
     sweep = Reverse(fn, active_values(fn, wrt))
+    sweep.complex = complex_names(fn, complex_params)
     sweep.namer.taken.add(name)
     back = sweep.namer.fresh("pullback")      # (before any other name: a user's `pullback` stays theirs)
     out = ret.value
@@ -55,6 +58,10 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
                                      f"{len(out)} values", ret.loc,
                                      hint="use s2sgrad.vjp with one cotangent per output, or "
                                           "return one value")
+    if kind == "grad" and is_complex(out, sweep.complex):
+        raise NotDifferentiableError("`grad` needs a real-valued output, but this function's value may be "
+                                     "complex", ret.loc, hint="return np.real(...), np.abs(...) ** 2 or another "
+                                     "real number; or use s2sgrad.vjp with a complex cotangent")
     ones = []
     if kind == "grad" and summed and isinstance(out, ir.Var):
         seed = ir.Var(sweep.namer.fresh("d" + out.name))
@@ -196,6 +203,7 @@ class Reverse:
         self.line = None
         self.claimed: set = set()    # adjoints a contribution of this statement assigns first
         self.dtapes: dict = {}       # a tape the function keeps -> its adjoint tape
+        self.complex: frozenset = frozenset()    # names that may hold complex numbers
 
     def dname(self, name: str) -> str:
         if name not in self.dnames:
@@ -420,7 +428,27 @@ class Reverse:
             if stmt.op in ("getitem", "setitem") and not self.basic(stmt.args[1]):
                 op = rules.OPS[stmt.op + ".any"]     # an index that may repeat an entry
             stmts, parts = self.from_template(stmt, op, wanted, dans)
-        self.commit(stmts, parts, stmt.loc)
+        self.commit(*self.kept_real(stmt, stmts, parts), stmt.loc)
+
+    def kept_real(self, stmt, stmts, parts):
+        """Where a real value meets a complex one (`x * z`), the real part of what flows
+        back to the real value: the adjoint of a real value is real (complex_values.py)."""
+        if not self.complex or not (stmt.target in self.complex or any(is_complex(a, self.complex)
+                                                                      for a in stmt.args)):
+            return stmts, parts
+        kept = []
+        for name, part in parts:
+            if name in self.complex or not isinstance(part, ir.Var):
+                kept.append((name, part))
+                continue
+            if any(isinstance(s, ir.Assign) and s.target == part.name for s in stmts):
+                whole, real = self.temp("part", ()), part      # (the contribution keeps its name)
+                stmts = list(ir.rename_stmts(stmts, {part.name: whole}))
+            else:
+                whole, real = part.name, ir.Var(self.temp("real", ()))
+            stmts = [*stmts, ir.Assign(real.name, "np.real", (ir.Var(whole),), (), stmt.loc)]
+            kept.append((name, real))
+        return stmts, kept
 
     def basic(self, index) -> bool:
         """Whether an index is basic indexing (integers known to be integers, slices,

@@ -16,7 +16,7 @@ R, W = "real", "wellcond"
 SYMMETRIC = "the input stands for the symmetric matrix (a + a.T) / 2"
 
 
-@adjoint(np.dot, linear=("x", "y"), methods=("dot",), domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.dot, complex=True, linear=("x", "y"), methods=("dot",), domain=(R, R), sympy="numpy", examples=[
     ("np.dot(x, y)", [(4, 3), (3, 2)]), ("np.dot(x, y)", [(3,), (3,)]), ("np.dot(x, y)", [(4, 3), (3,)]),
     ("np.dot(x, y)", [(), (3,)]), ("x.dot(y)", [(2, 3), (3, 4)])])
 def dot(ans, x, y, dans):
@@ -30,26 +30,26 @@ def vdot(ans, x, y, dans):
     dy = np.reshape(dans * np.ravel(x), np.shape(y))
 
 
-@adjoint(np.inner, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.inner, complex=True, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[
     ("np.inner(x, y)", [(3,), (3,)]), ("np.inner(x, y)", [(2, 3), (4, 3)])])
 def inner(ans, x, y, dans):
     dx, dy = untensordot(dans, x, y, ([-1], [-1]))
 
 
-@adjoint(np.outer, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[("np.outer(x, y)", [(3,), (4,)]), ("np.outer(x, y)", [(2, 2), (3,)])])
+@adjoint(np.outer, complex=True, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[("np.outer(x, y)", [(3,), (4,)]), ("np.outer(x, y)", [(2, 2), (3,)])])
 def outer(ans, x, y, dans):
     dx = np.reshape(dans @ np.ravel(y), np.shape(x))
     dy = np.reshape(np.ravel(x) @ dans, np.shape(y))
 
 
-@adjoint(np.tensordot, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.tensordot, complex=True, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[
     ("np.tensordot(x, y)", [(2, 3, 4), (3, 4, 2)]), ("np.tensordot(x, y, axes=1)", [(2, 3), (3, 4)]),
     ("np.tensordot(x, y, axes=((0, 2), (2, 0)))", [(2, 3, 4), (4, 5, 2)])])
 def tensordot(ans, x, y, dans, *, axes=2):
     dx, dy = untensordot(dans, x, y, axes)
 
 
-@adjoint(np.einsum, linear=("x", "y", "z"), domain=(R, R, R), sympy="numpy", examples=[
+@adjoint(np.einsum, complex=True, linear=("x", "y", "z"), domain=(R, R, R), sympy="numpy", examples=[
     ("np.einsum('ij,jk->ik', x, y)", [(2, 3), (3, 4)]), ("np.einsum('ij,ij->i', x, y)", [(2, 3), (2, 3)]),
     ("np.einsum('i,j,k->ijk', x, y, z)", [(2,), (3,), (2,)]), ("np.einsum('ij->j', x)", [(3, 4)]),
     ("np.einsum('ij,jk', x, y)", [(2, 3), (3, 4)])])
@@ -59,18 +59,18 @@ def einsum(ans, subscripts, x, y=None, z=None, dans=None):
     dz = uneinsum(dans, subscripts, [x, y, z], 2)
 
 
-@adjoint(np.kron, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[("np.kron(x, y)", [(2, 2), (2, 3)]), ("np.kron(x, y)", [(2,), (3,)])])
+@adjoint(np.kron, complex=True, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[("np.kron(x, y)", [(2, 2), (2, 3)]), ("np.kron(x, y)", [(2,), (3,)])])
 def kron(ans, x, y, dans):
     dx, dy = unkron(dans, x, y)
 
 
-@adjoint(np.linalg.inv, domain=(W,), sympy="np.array(M(x).inv())", examples=[("np.linalg.inv(x)", [(3, 3)]),
+@adjoint(np.linalg.inv, complex=True, domain=(W,), sympy="np.array(M(x).inv())", examples=[("np.linalg.inv(x)", [(3, 3)]),
                                                                           ("np.linalg.inv(x)[0]", [(2, 2, 2)])])
 def inv(ans, x, dans):
     dx = -(np.swapaxes(ans, -1, -2) @ dans @ np.swapaxes(ans, -1, -2))
 
 
-@adjoint(np.linalg.det, domain=(W,), sympy="M(x).det()", examples=[("np.linalg.det(x)", [(3, 3)]),
+@adjoint(np.linalg.det, complex=True, domain=(W,), sympy="M(x).det()", examples=[("np.linalg.det(x)", [(3, 3)]),
                                                                    ("np.linalg.det(x)[1]", [(2, 2, 2)])])
 # (the cofactor matrix, not det(x) inv(x).T: it is det's gradient at singular matrices too)
 def det(ans, x, dans):
@@ -83,7 +83,7 @@ def slogdet(ans, x, dans):
     dx = np.expand_dims(dans[1], (-1, -2)) * np.swapaxes(np.linalg.inv(x), -1, -2)
 
 
-@adjoint(np.linalg.solve, domain=(W, R), sympy="np.array(M(x).LUsolve(M(y))).reshape(y.shape)", examples=[
+@adjoint(np.linalg.solve, complex=True, domain=(W, R), sympy="np.array(M(x).LUsolve(M(y))).reshape(y.shape)", examples=[
     ("np.linalg.solve(x, y)", [(3, 3), (3,)]), ("np.linalg.solve(x, y)", [(3, 3), (3, 2)]),
     ("np.linalg.solve(x, y)", [(2, 3, 3), (2, 3, 2)])])
 def solve(ans, x, y, dans):

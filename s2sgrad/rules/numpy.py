@@ -30,32 +30,32 @@ KINK = "a kink: SymPy has no single formula across it; proven by finite differen
 
 # -- elementwise: the partial derivative(s) of `ans = f(x[, y])` -------------------
 
-@partials(np.sin, domain=(R,), sympy="sin(x)")
+@partials(np.sin, complex=True, domain=(R,), sympy="sin(x)")
 @partials(math.sin)
 def sin(x): return np.cos(x)
 
 
-@partials(np.cos, domain=(R,), sympy="cos(x)")
+@partials(np.cos, complex=True, domain=(R,), sympy="cos(x)")
 @partials(math.cos)
 def cos(x): return -np.sin(x)
 
 
-@partials(np.tan, domain=("near zero",), sympy="tan(x)")
+@partials(np.tan, complex=True, domain=("near zero",), sympy="tan(x)")
 @partials(math.tan)
 def tan(x, ans): return 1 + ans ** 2
 
 
-@partials(np.arcsin, domain=(U,), sympy="asin(x)")
+@partials(np.arcsin, complex=True, domain=(U,), sympy="asin(x)")
 @partials(math.asin)
 def arcsin(x): return 1 / np.sqrt(1 - x ** 2)
 
 
-@partials(np.arccos, domain=(U,), sympy="acos(x)")
+@partials(np.arccos, complex=True, domain=(U,), sympy="acos(x)")
 @partials(math.acos)
 def arccos(x): return -1 / np.sqrt(1 - x ** 2)
 
 
-@partials(np.arctan, domain=(R,), sympy="atan(x)")
+@partials(np.arctan, complex=True, domain=(R,), sympy="atan(x)")
 @partials(math.atan)
 def arctan(x): return 1 / (1 + x ** 2)
 
@@ -70,66 +70,66 @@ def arctan2(x, y): return y / (x ** 2 + y ** 2), -x / (x ** 2 + y ** 2)
 def hypot(x, y, ans): return x / ans, y / ans
 
 
-@partials(np.sinh, domain=(R,), sympy="sinh(x)")
+@partials(np.sinh, complex=True, domain=(R,), sympy="sinh(x)")
 @partials(math.sinh)
 def sinh(x): return np.cosh(x)
 
 
-@partials(np.cosh, domain=(R,), sympy="cosh(x)")
+@partials(np.cosh, complex=True, domain=(R,), sympy="cosh(x)")
 @partials(math.cosh)
 def cosh(x): return np.sinh(x)
 
 
-@partials(np.tanh, domain=(R,), sympy="tanh(x)")
+@partials(np.tanh, complex=True, domain=(R,), sympy="tanh(x)")
 @partials(math.tanh)
 def tanh(x, ans): return 1 - ans ** 2
 
 
-@partials(np.arcsinh, domain=(R,), sympy="asinh(x)")
+@partials(np.arcsinh, complex=True, domain=(R,), sympy="asinh(x)")
 @partials(math.asinh)
 def arcsinh(x): return 1 / np.sqrt(x ** 2 + 1)
 
 
-@partials(np.arccosh, domain=("above1",), sympy="acosh(x)")
+@partials(np.arccosh, complex=True, domain=("above1",), sympy="acosh(x)")
 @partials(math.acosh)
 def arccosh(x): return 1 / np.sqrt(x ** 2 - 1)
 
 
-@partials(np.arctanh, domain=(U,), sympy="atanh(x)")
+@partials(np.arctanh, complex=True, domain=(U,), sympy="atanh(x)")
 @partials(math.atanh)
 def arctanh(x): return 1 / (1 - x ** 2)
 
 
-@partials(np.exp, domain=(R,), sympy="exp(x)")
+@partials(np.exp, complex=True, domain=(R,), sympy="exp(x)")
 @partials(math.exp)
 def exp(x, ans): return ans
 
 
-@partials(np.exp2, domain=(R,), sympy="2**x")
+@partials(np.exp2, complex=True, domain=(R,), sympy="2**x")
 def exp2(x, ans): return ans * np.log(2.0)
 
 
-@partials(np.expm1, domain=(R,), sympy="exp(x) - 1")
+@partials(np.expm1, complex=True, domain=(R,), sympy="exp(x) - 1")
 @partials(math.expm1)
 def expm1(x, ans): return ans + 1
 
 
-@partials(np.log, domain=(P,), sympy="log(x)")
+@partials(np.log, complex=True, domain=(P,), sympy="log(x)")
 @partials(math.log)
 def log(x): return 1 / x
 
 
-@partials(np.log2, domain=(P,), sympy="log(x) / log(2)")
+@partials(np.log2, complex=True, domain=(P,), sympy="log(x) / log(2)")
 @partials(math.log2)
 def log2(x): return 1 / (x * np.log(2.0))
 
 
-@partials(np.log10, domain=(P,), sympy="log(x) / log(10)")
+@partials(np.log10, complex=True, domain=(P,), sympy="log(x) / log(10)")
 @partials(math.log10)
 def log10(x): return 1 / (x * np.log(10.0))
 
 
-@partials(np.log1p, domain=(P,), sympy="log(1 + x)")
+@partials(np.log1p, complex=True, domain=(P,), sympy="log(1 + x)")
 @partials(math.log1p)
 def log1p(x): return 1 / (1 + x)
 
@@ -142,7 +142,7 @@ def logaddexp(x, y, ans): return np.exp(x - ans), np.exp(y - ans)
 def logaddexp2(x, y, ans): return np.exp2(x - ans), np.exp2(y - ans)
 
 
-@partials(np.sqrt, domain=(P,), sympy="sqrt(x)")
+@partials(np.sqrt, complex=True, domain=(P,), sympy="sqrt(x)")
 @partials(math.sqrt)
 def sqrt(x, ans): return 0.5 / ans
 
@@ -151,11 +151,11 @@ def sqrt(x, ans): return 0.5 / ans
 def cbrt(x, ans): return 1 / (3 * ans ** 2)
 
 
-@partials(np.square, domain=(R,), sympy="x**2")
+@partials(np.square, complex=True, domain=(R,), sympy="x**2")
 def square(x): return 2 * x
 
 
-@partials(np.reciprocal, domain=(A,), sympy="1 / x")
+@partials(np.reciprocal, complex=True, domain=(A,), sympy="1 / x")
 def reciprocal(x, ans): return -ans ** 2
 
 
@@ -214,7 +214,7 @@ def clip(a, a_min, a_max, ans):                  # (NumPy's names: `a_min=`, `a_
 # (over `ans`, not the bounds: a bound may be None, and where lo > hi NumPy gives hi)
 
 
-@partials(np.where, domain=("index", R, R), why="a choice between two values, by a condition that is not differentiated")
+@partials(np.where, complex=True, domain=("index", R, R), why="a choice between two values, by a condition that is not differentiated")
 def where(condition, x, y): return 0, condition, np.logical_not(condition)
 
 
@@ -262,14 +262,14 @@ def _float_sum(statics):
     return None
 
 
-@adjoint(np.sum, linear=True, methods=("sum",), domain=(R,), sympy="numpy", refuse=_float_sum, examples=[
+@adjoint(np.sum, complex=True, linear=True, methods=("sum",), domain=(R,), sympy="numpy", refuse=_float_sum, examples=[
     ("np.sum(x)", [(4, 3)]), ("np.sum(x, axis=0)", [(4, 3)]), ("np.sum(x, axis=-1, keepdims=True)", [(4, 3)]),
     ("np.sum(x, (0, 2))", [(2, 3, 4)]), ("x.sum(axis=1)", [(4, 3)]), ("np.sum(x)", [()])])
 def sum_(ans, x, dans, *, axis=None, keepdims=False, dtype=None):    # (dtype: a float type, test_python)
     dx = unsum(dans, x, axis=axis, keepdims=keepdims)
 
 
-@adjoint(np.mean, linear=True, methods=("mean",), domain=(R,), sympy="numpy", refuse=_float_sum, examples=[
+@adjoint(np.mean, complex=True, linear=True, methods=("mean",), domain=(R,), sympy="numpy", refuse=_float_sum, examples=[
     ("np.mean(x)", [(4, 3)]), ("np.mean(x, axis=1)", [(4, 3)]), ("np.mean(x, axis=0, keepdims=True)", [(4, 3)]),
     ("x.mean()", [(5,)])])
 def mean(ans, x, dans, *, axis=None, keepdims=False, dtype=None):
@@ -310,7 +310,7 @@ def nanmax(ans, x, dans, *, axis=None, keepdims=False):       # (a NaN is never 
     dx = unmax(dans, x, ans, axis=axis, keepdims=keepdims)
 
 
-@adjoint(np.cumsum, linear=True, methods=("cumsum",), domain=(R,), sympy="numpy", examples=[
+@adjoint(np.cumsum, complex=True, linear=True, methods=("cumsum",), domain=(R,), sympy="numpy", examples=[
     ("np.cumsum(x)", [(5,)]), ("np.cumsum(x, axis=1)", [(3, 4)]), ("np.cumsum(x)", [(3, 4)])])
 def cumsum(ans, x, dans, *, axis=None):
     dx = uncumsum(dans, x, axis=axis)
@@ -352,7 +352,7 @@ def average_tangent_rule(ans, x, weights=None, dx=None, dweights=None, *, axis=N
     dans = average_tangent(dx, dweights, x, weights, ans, axis=axis)
 
 
-@adjoint(np.trace, linear=True, methods=("trace",), domain=(R,), sympy="numpy", examples=[
+@adjoint(np.trace, complex=True, linear=True, methods=("trace",), domain=(R,), sympy="numpy", examples=[
     ("np.trace(x)", [(3, 3)]), ("np.trace(x, 1)", [(3, 4)]), ("np.trace(x)", [(3, 3, 2)])])
 def trace(ans, x, dans, *, offset=0):
     dx = untrace(dans, x, offset=offset)
@@ -360,62 +360,62 @@ def trace(ans, x, dans, *, offset=0):
 
 # -- shapes ---------------------------------------------------------------------------
 
-@adjoint(np.reshape, linear=True, methods=("reshape",), view=True, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.reshape, complex=True, linear=True, methods=("reshape",), view=True, domain=(R,), sympy="numpy", examples=[
     ("np.reshape(x, (3, 4))", [(4, 3)]), ("x.reshape(2, 6)", [(4, 3)]), ("x.reshape(-1)", [(4, 3)])])
 def reshape(ans, x, shape, dans, *, order="C"):
     dx = np.reshape(dans, np.shape(x), order=order)
 
 
-@adjoint(np.ravel, linear=True, methods=("ravel", "flatten"), view=True, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.ravel, complex=True, linear=True, methods=("ravel", "flatten"), view=True, domain=(R,), sympy="numpy", examples=[
     ("np.ravel(x)", [(4, 3)]), ("x.flatten()", [(2, 3)]), ("np.ravel(x, 'F')", [(2, 3)])])
 def ravel(ans, x, dans, *, order="C"):
     dx = np.reshape(dans, np.shape(x), order=order)
 
 
-@adjoint(np.squeeze, linear=True, methods=("squeeze",), view=True, domain=(R,), sympy="numpy", examples=[("np.squeeze(x)", [(3, 1)]), ("np.expand_dims(x, 1)", [(3,)]),
+@adjoint(np.squeeze, complex=True, linear=True, methods=("squeeze",), view=True, domain=(R,), sympy="numpy", examples=[("np.squeeze(x)", [(3, 1)]), ("np.expand_dims(x, 1)", [(3,)]),
                                                            ("np.atleast_2d(x)", [(3,)])])
-@adjoint(np.expand_dims, linear=True, view=True)
-@adjoint(np.atleast_1d, linear=True, view=True)
-@adjoint(np.atleast_2d, linear=True, view=True)
-@adjoint(np.atleast_3d, linear=True, view=True)
+@adjoint(np.expand_dims, complex=True, linear=True, view=True)
+@adjoint(np.atleast_1d, complex=True, linear=True, view=True)
+@adjoint(np.atleast_2d, complex=True, linear=True, view=True)
+@adjoint(np.atleast_3d, complex=True, linear=True, view=True)
 def squeeze(ans, x, dans, *, axis=None):
     dx = np.reshape(dans, np.shape(x))
 
 
-@adjoint(np.transpose, linear=True, methods=("transpose",), attributes=("T",), view=True, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.transpose, complex=True, linear=True, methods=("transpose",), attributes=("T",), view=True, domain=(R,), sympy="numpy", examples=[
     ("np.transpose(x)", [(4, 3)]), ("x.T", [(4, 3)]), ("np.transpose(x, (1, 2, 0))", [(2, 3, 4)]),
     ("x.transpose(2, 0, 1)", [(2, 3, 4)])])
 def transpose(ans, x, dans, *, axes=None):
     dx = untranspose(dans, axes=axes)
 
 
-@adjoint(np.swapaxes, linear=True, methods=("swapaxes",), view=True, domain=(R,), sympy="numpy", examples=[("np.swapaxes(x, 0, 2)", [(2, 3, 4)])])
+@adjoint(np.swapaxes, complex=True, linear=True, methods=("swapaxes",), view=True, domain=(R,), sympy="numpy", examples=[("np.swapaxes(x, 0, 2)", [(2, 3, 4)])])
 def swapaxes(ans, x, dans, *, axis1, axis2):
     dx = np.swapaxes(dans, axis1, axis2)
 
 
-@adjoint(np.moveaxis, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.moveaxis(x, 0, -1)", [(2, 3, 4)])])
+@adjoint(np.moveaxis, complex=True, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.moveaxis(x, 0, -1)", [(2, 3, 4)])])
 def moveaxis(ans, x, dans, *, source, destination):
     dx = np.moveaxis(dans, destination, source)
 
 
-@adjoint(np.broadcast_to, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.broadcast_to(x, (4, 3))", [(3,)])])
+@adjoint(np.broadcast_to, complex=True, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.broadcast_to(x, (4, 3))", [(3,)])])
 def broadcast_to(ans, x, dans, *, shape):
     dx = unbroadcast(dans, x)
 
 
-@adjoint(np.flip, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.flip(x)", [(4, 3)]), ("np.flip(x, 1)", [(4, 3)])])
+@adjoint(np.flip, complex=True, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.flip(x)", [(4, 3)]), ("np.flip(x, 1)", [(4, 3)])])
 def flip(ans, x, dans, *, axis=None):
     dx = np.flip(dans, axis)
 
 
-@adjoint(np.roll, linear=True, domain=(R,), sympy="numpy", examples=[("np.roll(x, 2)", [(5,)]), ("np.roll(x, -1, axis=0)", [(4, 3)]),
+@adjoint(np.roll, complex=True, linear=True, domain=(R,), sympy="numpy", examples=[("np.roll(x, 2)", [(5,)]), ("np.roll(x, -1, axis=0)", [(4, 3)]),
                                                         ("np.roll(x, (1, 1), axis=(0, 1))", [(3, 3)])])
 def roll(ans, x, dans, *, shift, axis=None):
     dx = unroll(dans, shift, axis)
 
 
-@adjoint(np.tile, linear=True, domain=(R,), sympy="numpy", examples=[("np.tile(x, 2)", [(3,)]), ("np.tile(x, (2, 1, 2))", [(2, 3)])])
+@adjoint(np.tile, complex=True, linear=True, domain=(R,), sympy="numpy", examples=[("np.tile(x, 2)", [(3,)]), ("np.tile(x, (2, 1, 2))", [(2, 3)])])
 def tile(ans, x, dans, *, reps):
     dx = untile(dans, x, reps)
 
@@ -437,12 +437,12 @@ def diagonal(ans, x, dans, *, offset=0, axis1=0, axis2=1):
     dx = undiagonal(dans, x, offset=offset, axis1=axis1, axis2=axis2)
 
 
-@adjoint(np.triu, linear=True, domain=(R,), sympy="numpy", examples=[("np.triu(x)", [(3, 3)]), ("np.triu(x, 1)", [(3, 4)])])
+@adjoint(np.triu, complex=True, linear=True, domain=(R,), sympy="numpy", examples=[("np.triu(x)", [(3, 3)]), ("np.triu(x, 1)", [(3, 4)])])
 def triu(ans, x, dans, *, k=0):
     dx = np.triu(dans, k)
 
 
-@adjoint(np.tril, linear=True, domain=(R,), sympy="numpy", examples=[("np.tril(x)", [(3, 3)]), ("np.tril(x, -1)", [(4, 3)])])
+@adjoint(np.tril, complex=True, linear=True, domain=(R,), sympy="numpy", examples=[("np.tril(x)", [(3, 3)]), ("np.tril(x, -1)", [(4, 3)])])
 def tril(ans, x, dans, *, k=0):
     dx = np.tril(dans, k)
 
@@ -463,7 +463,7 @@ def _pad_modes(statics):
     return None
 
 
-@adjoint(np.pad, linear=True, domain=(R,), sympy="numpy", refuse=_pad_modes, examples=[
+@adjoint(np.pad, complex=True, linear=True, domain=(R,), sympy="numpy", refuse=_pad_modes, examples=[
     ("np.pad(x, 2)", [(3,)]), ("np.pad(x, ((1, 0), (0, 2)))", [(2, 3)])])
 def pad(ans, x, dans, *, pad_width, mode="constant"):
     dx = unpad(dans, x, pad_width, mode)
@@ -483,41 +483,41 @@ def gradient(ans, x, dans, *, axis=None, edge_order=1):      # (unit spacing; on
     dx = ungradient(dans, x, axis, edge_order)
 
 
-@adjoint(np.diff, linear=True, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.diff, complex=True, linear=True, domain=(R,), sympy="numpy", examples=[
     ("np.diff(x)", [(5,)]), ("np.diff(x, 2)", [(5,)]), ("np.diff(x, axis=0)", [(4, 3)]), ("np.diff(x, n=2, axis=1)", [(3, 5)])])
 def diff(ans, x, dans, *, n=1, axis=-1):
     dx = undiff(dans, n, axis)
 
 
-@adjoint(np.flipud, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.flipud(x)", [(4, 3)])])
+@adjoint(np.flipud, complex=True, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.flipud(x)", [(4, 3)])])
 def flipud(ans, x, dans):
     dx = np.flipud(dans)
 
 
-@adjoint(np.fliplr, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.fliplr(x)", [(4, 3)])])
+@adjoint(np.fliplr, complex=True, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.fliplr(x)", [(4, 3)])])
 def fliplr(ans, x, dans):
     dx = np.fliplr(dans)
 
 
-@adjoint(np.rot90, linear=True, view=True, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.rot90, complex=True, linear=True, view=True, domain=(R,), sympy="numpy", examples=[
     ("np.rot90(x)", [(4, 3)]), ("np.rot90(x, 3)", [(2, 3)]), ("np.rot90(x, 2, axes=(1, 2))", [(2, 3, 4)])])
 def rot90(ans, x, dans, *, k=1, axes=(0, 1)):
     dx = unrot90(dans, k, axes)
 
 
-@adjoint(np.column_stack, linear=True, domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.column_stack, complex=True, linear=True, domain=(R, R), sympy="numpy", examples=[
     ("np.column_stack([x, y])", [(3,), (3,)]), ("np.column_stack([x, y])", [(3, 2), (3,)])])
 def column_stack(ans, x, dans):
     dx = uncolumn_stack(dans, x)
 
 
-@adjoint(np.append, domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.append, complex=True, domain=(R, R), sympy="numpy", examples=[
     ("np.append(x, y)", [(3,), (2,)]), ("np.append(x, y)", [(2, 2), (3,)]), ("np.append(x, y, axis=0)", [(2, 3), (1, 3)])])
 def append_(ans, x, values, dans, *, axis=None):
     dx, dvalues = unappend(dans, x, values, axis)
 
 
-@adjoint(np.cross, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.cross, complex=True, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[
     ("np.cross(x, y)", [(3,), (3,)]), ("np.cross(x, y)", [(4, 3), (3,)])])
 def cross(ans, x, y, dans):
     dx = unbroadcast(np.cross(y, dans), x)
@@ -608,13 +608,13 @@ def polyval(ans, p, x, dans):          # p[0] x**(n-1) + ... + p[n-1]: its deriv
     dx = dans * np.polyval(p[:-1] * np.arange(len(p) - 1, 0, -1), x)
 
 
-@adjoint(np.rollaxis, linear=True, view=True, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.rollaxis, complex=True, linear=True, view=True, domain=(R,), sympy="numpy", examples=[
     ("np.rollaxis(x, 2)", [(2, 3, 4)]), ("np.rollaxis(x, 0, 2)", [(2, 3, 4)]), ("np.rollaxis(x, 0, -1)", [(2, 3, 4)])])
 def rollaxis(ans, x, dans, *, axis, start=0):
     dx = unrollaxis(dans, axis, start, np.ndim(x))
 
 
-@adjoint(np.trapezoid, linear=True, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.trapezoid, complex=True, linear=True, domain=(R,), sympy="numpy", examples=[
     ("np.trapezoid(x)", [(5,)]), ("np.trapezoid(x, dx=0.5, axis=0)", [(4, 3)]), ("np.trapezoid(x)", [(1,)])])
 def trapezoid(ans, y, dans, *, dx=1.0, axis=-1):         # (equal spacing `dx`: sample points `x` are refused)
     dy = untrapezoid(dans, y, dx, axis)
@@ -635,44 +635,44 @@ def take_along_axis(ans, x, indices, dans, *, axis):
 
 # -- joining and splitting (lists of arrays) ---------------------------------------
 
-@adjoint(np.concatenate, linear=True, domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.concatenate, complex=True, linear=True, domain=(R, R), sympy="numpy", examples=[
     ("np.concatenate([x, y])", [(3,), (2,)]), ("np.concatenate([x, y], axis=1)", [(2, 3), (2, 1)]),
     ("np.concatenate((x, y), axis=None)", [(2, 2), (3,)])])
 def concatenate(ans, x, dans, *, axis=0):
     dx = unconcatenate(dans, x, axis=axis)
 
 
-@adjoint(np.hstack, linear=True, domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.hstack, complex=True, linear=True, domain=(R, R), sympy="numpy", examples=[
     ("np.hstack([x, y])", [(3,), (2,)]), ("np.hstack([x, y])", [(2, 3), (2, 1)])])
 def hstack(ans, x, dans):
     dx = unhstack(dans, x)
 
 
-@adjoint(np.vstack, linear=True, domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.vstack, complex=True, linear=True, domain=(R, R), sympy="numpy", examples=[
     ("np.vstack([x, y])", [(3,), (3,)]), ("np.vstack([x, y])", [(2, 3), (1, 3)])])
 def vstack(ans, x, dans):
     dx = unvstack(dans, x)
 
 
-@adjoint(np.stack, linear=True, domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.stack, complex=True, linear=True, domain=(R, R), sympy="numpy", examples=[
     ("np.stack([x, y], axis=1)", [(3,), (3,)]), ("np.stack([x, y])", [(2, 3), (2, 3)])])
 def stack(ans, x, dans, *, axis=0):
     dx = np.moveaxis(dans, axis, 0)
 
 
-@adjoint(np.split, linear=True, view=True, listed=True, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.split, complex=True, linear=True, view=True, listed=True, domain=(R,), sympy="numpy", examples=[
     ("np.split(x, 2)[1]", [(4,)]), ("np.split(x, 3, axis=1)[0]", [(2, 3)]), ("np.array_split(x, 2)[0] * 2.0", [(5,)])])
-@adjoint(np.array_split, linear=True, view=True, listed=True)
+@adjoint(np.array_split, complex=True, linear=True, view=True, listed=True)
 def split(ans, x, dans, *, indices_or_sections, axis=0):
     dx = unsplit(dans, axis=axis)
 
 
-@adjoint(np.array, linear=True, methods=("astype",), domain=(R, R), sympy="numpy", examples=[("np.array([x, y])", [(3,), (3,)]), ("np.array([x, y])", [(), ()])])
+@adjoint(np.array, complex=True, linear=True, methods=("astype",), domain=(R, R), sympy="numpy", examples=[("np.array([x, y])", [(3,), (3,)]), ("np.array([x, y])", [(), ()])])
 def array(ans, x, dans, *, dtype=None):
     dx = unbroadcast(dans, x)
 
 
-@adjoint(np.asarray, linear=True, view=True, domain=(R,), why="a conversion to floats: its rule is the identity", examples=[
+@adjoint(np.asarray, complex=True, linear=True, view=True, domain=(R,), why="a conversion to floats: its rule is the identity", examples=[
     ("np.asarray(x, dtype=float)", [(3,)]), ("x.astype(float)", [(2, 3)])])
 def asarray(ans, x, dans, *, dtype=None):
     dx = unbroadcast(dans, x)
@@ -681,8 +681,9 @@ def asarray(ans, x, dans, *, dtype=None):
 # -- casts: what a cast does to a derivative is decided here, by the kind of its dtype ------
 # To floats (any precision; float32 rounds the value, the derivative passes as it is): the
 # identity. To integers, unsigned integers or bools: piecewise constant, the value is the
-# cast value and the derivative zero. To complex numbers: refused (passes/activity.py) until
-# complex support lands. x.astype(t), np.asarray(x, dtype=t), np.array(x, dtype=t) and the
+# cast value and the derivative zero. To complex numbers: the identity (the adjoint of the
+# real value cast keeps its real part: passes/complex_values.py); of complex numbers to
+# reals: refused there (np.real says which part is meant). x.astype(t), np.asarray(x, dtype=t), np.array(x, dtype=t) and the
 # scalar types called as functions (int(x), np.float32(x)) all meet here.
 
 CASTS = ("np.asarray", "np.array")            # the ops that take a `dtype` keyword to cast
@@ -690,7 +691,7 @@ DISCRETE = ("i", "u", "b")                    # the kinds of dtype whose casts a
 FLOATS = (np.float64,)          # (np.float32(x) and np.float16(x) have no rule: finite differences
                                 # cannot prove a rounded value; write x.astype(np.float32))
 INTEGERS = (int, bool, np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
-COMPLEX = (complex, np.complex64, np.complex128, np.clongdouble)
+COMPLEX = (complex, np.complex128)    # (np.complex64 rounds, as np.float32 does)
 
 
 def cast_kind(stmt) -> str | None:
@@ -708,7 +709,15 @@ for _type in FLOATS:
     partials(_type, domain=(R,), sympy="x")(float_)
 for _type in INTEGERS:
     nondifferentiable(_type)
-for _type in COMPLEX:
+@partials(complex, domain=(R, R), why="complex(real, imag) = real + 1j * imag: proven on complex values "
+          "(test_complex.py)", complex=True)
+def complex_(real, imag=0.0): return 1, 1j       # (the real part of the adjoint flows back to real arguments)
+
+
+@partials(np.complex128, domain=(R,), why="a cast to complex numbers: the identity, proven on complex values "
+          "(test_complex.py)", complex=True)
+def complex128_(x): return 1
+for _type in (np.complex64, np.clongdouble):
     nondifferentiable(_type, piecewise=False)
 
 

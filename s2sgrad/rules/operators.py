@@ -24,24 +24,24 @@ for _name in ("call", "pullback", "gt", "ge", "lt", "le", "eq", "ne", "not", "an
     special(_name)
 
 
-@partials("add", domain=("real", "real"), sympy="x + y")
-@partials("iadd")                 # x += y, writing into x: only ever made by the compiler
+@partials("add", complex=True, domain=("real", "real"), sympy="x + y")
+@partials("iadd", complex=True)                 # x += y, writing into x: only ever made by the compiler
 def add(x, y): return 1, 1
 
 
-@partials("sub", domain=("real", "real"), sympy="x - y")
+@partials("sub", complex=True, domain=("real", "real"), sympy="x - y")
 def sub(x, y): return 1, -1
 
 
-@partials("mul", domain=("real", "real"), sympy="x * y")
+@partials("mul", complex=True, domain=("real", "real"), sympy="x * y")
 def mul(x, y): return y, x
 
 
-@partials("div", domain=("real", "away"), sympy="x / y")
+@partials("div", complex=True, domain=("real", "away"), sympy="x / y")
 def div(x, y, ans): return 1 / y, -ans / y
 
 
-@partials("pow", domain=("positive", "real"), sympy="x ** y")
+@partials("pow", complex=True, domain=("positive", "real"), sympy="x ** y")
 def pow_(x, y, ans): return y * x ** (y - 1), ans * np.log(np.where(x == 0, 1.0, x))   # 0 ** y: 0 for y > 0
 
 
@@ -53,26 +53,26 @@ def mod(x, y): return 1, -np.floor(x / y)
 def floordiv(x, y): return 0, 0
 
 
-@partials("neg", domain=("real",), sympy="-x")
+@partials("neg", complex=True, domain=("real",), sympy="-x")
 def neg(x): return -1
 
 
-@partials("id", domain=("real",), sympy="x", view=True)
-@partials("pos")
-@partials(np.copy, linear=True, methods=("copy",))
+@partials("id", complex=True, domain=("real",), sympy="x", view=True)
+@partials("pos", complex=True)
+@partials(np.copy, complex=True, linear=True, methods=("copy",))
 def copy(x): return 1
 
 
-@adjoint("matmul", linear=("x", "y"), domain=("real", "real"), sympy="numpy", examples=[
+@adjoint("matmul", complex=True, linear=("x", "y"), domain=("real", "real"), sympy="numpy", examples=[
     ("x @ y", [(4, 3), (3, 2)]), ("x @ y", [(3,), (3, 2)]), ("x @ y", [(4, 3), (3,)]), ("x @ y", [(3,), (3,)]),
     ("x @ y", [(2, 4, 3), (3, 5)]), ("x @ y", [(4, 3), (2, 3, 5)]), ("np.matmul(x, y)", [(2, 1, 4, 3), (3, 3, 2)])])
-@adjoint(np.matmul, linear=("x", "y"))
+@adjoint(np.matmul, complex=True, linear=("x", "y"))
 def matmul(ans, x, y, dans):
     dx = matmul_dleft(dans, x, y)
     dy = matmul_dright(dans, x, y)
 
 
-@adjoint("getitem", linear=True, view=True, domain=("real",), sympy="numpy", examples=[
+@adjoint("getitem", complex=True, linear=True, view=True, domain=("real",), sympy="numpy", examples=[
     ("x[0, 1]", [(4, 3)]), ("x[1:3]", [(4, 3)]), ("x[:, ::2]", [(4, 3)]), ("x[..., -1]", [(2, 3, 4)]),
     ("x[None, 1:, 0]", [(4, 3)]), ("x[-2]", [(5,)]), ("x[[0, 2, 0]]", [(4,)]), ("x[[1, 1], [0, 2]]", [(3, 3)]),
     ("x[np.array([True, False, True, True])]", [(4,)]), ("x[:, np.newaxis]", [(3,)]),
@@ -89,7 +89,7 @@ def getitem_into(ans, x, index, dans, dx):
 
 # An index that may hold arrays (x[idx]) can repeat an entry: its adjoint adds every time
 # (np.add.at). The reverse pass picks these when an index is not known to be basic.
-@adjoint("getitem.any", domain=("real",), sympy="numpy", examples=[("x[i]", [(4,)])])
+@adjoint("getitem.any", complex=True, domain=("real",), sympy="numpy", examples=[("x[i]", [(4,)])])
 def getitem_any(ans, x, index, dans):
     dx = unindex(dans, x, index)
 
@@ -99,13 +99,13 @@ def getitem_any_into(ans, x, index, dans, dx):
     dx = add_at(dx, index, dans)
 
 
-@adjoint("append", holds=True, domain=("real", "real"), sympy="numpy", examples=[("np.array([x, x * y, y])", [(2,), (2,)])])                    # xs.append(v), as xs = xs + [v]: a list of its own
+@adjoint("append", complex=True, holds=True, domain=("real", "real"), sympy="numpy", examples=[("np.array([x, x * y, y])", [(2,), (2,)])])                    # xs.append(v), as xs = xs + [v]: a list of its own
 def append(ans, x, value, dans):
     dvalue = dans[-1]
     dx = dans[:-1]
 
 
-@adjoint("setitem", domain=("real", "real"), sympy="numpy", examples=[
+@adjoint("setitem", complex=True, domain=("real", "real"), sympy="numpy", examples=[
     ("def f(x, y):\n    z = x * 2.0\n    z[1, 2] = y ** 2\n    return z\n", [(4, 3), ()]),
     ("def f(x, y):\n    z = x * 2.0\n    z[1:3] = np.sin(y)\n    return z * x\n", [(4, 3), (3,)]),
     ("def f(x, y):\n    z = x * 1.0\n    z[[0, 2]] += y\n    return z\n", [(4,), (2,)])])
@@ -121,7 +121,7 @@ def setitem_into(ans, x, index, value, dans, dx):
     dx[index] = 0.0
 
 
-@adjoint("setitem.any", domain=("real", "real"), sympy="numpy", examples=[
+@adjoint("setitem.any", complex=True, domain=("real", "real"), sympy="numpy", examples=[
     ("def f(x, y):\n    z = x * 1.0\n    z[[0, 0, 2]] = y\n    return z * x\n", [(4,), (3,)]),
     ("def f(x, y):\n    z = x * 1.0\n    z[[1, 1]] = y\n    return z * x\n", [(3, 2), ()])])
 def setitem_any(ans, x, index, value, dans):               # an index that may repeat an entry
@@ -136,7 +136,7 @@ def setitem_any_into(ans, x, index, value, dans, dx):
     dx[index] = 0.0
 
 
-@adjoint(sum, linear=True, domain=("real",), sympy="numpy", examples=[("sum(x)", [(4, 3)]), ("sum(x)", [(5,)])])
+@adjoint(sum, complex=True, linear=True, domain=("real",), sympy="numpy", examples=[("sum(x)", [(4, 3)]), ("sum(x)", [(5,)])])
 def sum_of_items(ans, x, dans):
     dx = unsum(dans, x)
 

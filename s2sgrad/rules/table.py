@@ -74,6 +74,10 @@ class Op:
                                     # np.ravel(x), np.split(x, 2)): a write into one changes the other
     holds: bool = False             # the result holds its arguments as items (a tuple, a list)
     listed: bool = False            # the result is a Python list (np.split's parts): `+` joins it
+    complex: bool = False           # the rule holds for complex arguments too, in JAX's convention (the
+                                    # adjoint is the transpose, never the conjugate transpose): true of
+                                    # holomorphic ops and of ops linear with real coefficients. Any other
+                                    # op given a complex value is refused where the derivative is built
 
 
 
@@ -102,6 +106,7 @@ DOMAINS = {
     "wellcond": "a square matrix with a dominant diagonal",
     "spd": "a symmetric positive definite matrix",
     "index": "integer indices (not differentiated)",
+    "complex": "complex numbers, real and imaginary parts in [-2, 2] (real numbers in the real table)",
 }
 
 OPS: dict[str, Op] = {}
@@ -191,7 +196,7 @@ def _signature(rule) -> tuple[tuple, dict, tuple]:
 
 def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0, refuse=None,
               piecewise: tuple = (), view: bool = False, holds: bool = False, linear=None,
-              methods: tuple = (), attributes: tuple = (), listed: bool = False):
+              methods: tuple = (), attributes: tuple = (), listed: bool = False, complex: bool = False):
     def decorate(rule):
         obj = None if isinstance(target, str) else target
         key = name or (target if isinstance(target, str) else _name_of(target))
@@ -203,7 +208,7 @@ def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0,
                 setattr(rule.spec, field_name, tuple(value) if field_name in ("domain", "examples") else value)
         _add(Op(key, key, kind, rule, args, statics, obj, spec=rule.spec, optional=optional,
                 outputs=outputs, refuse=refuse, piecewise=piecewise, view=view, holds=holds,
-                linear=_positions(linear, args, key), listed=listed))
+                linear=_positions(linear, args, key), listed=listed, complex=complex))
         _methods(key, methods, attributes)
         return rule
     return decorate
@@ -227,20 +232,22 @@ def _methods(key: str, methods: tuple, attributes: tuple) -> None:
 
 
 def partials(target, name: str | None = None, *, domain=None, sympy=None, why=None, piecewise=(),
-             view=False, methods=(), linear=None):
+             view=False, methods=(), linear=None, complex=False):
     """Register an elementwise op by a function returning its partials. `domain` (one
     name per argument), `sympy` (the op over symbols x, y) or `why` (there is none) tell
     the table test how to prove it; aliases stacked on the same rule share them. The
     arguments named in `piecewise` are integers the op is not differentiated in (their
     partial is written 0). `view`: the result may be the argument itself (a plain `y = x`);
-    `methods`: the array methods that are this op (`x.clip()`); `linear` as for `adjoint`."""
+    `methods`: the array methods that are this op (`x.clip()`); `linear` and `complex` as for
+    `adjoint` (an op whose partials are its complex derivative: holomorphic)."""
     return _register("elementwise", target, name, dict(domain=domain, sympy=sympy, why=why),
-                     piecewise=tuple(piecewise), view=view, methods=tuple(methods), linear=linear)
+                     piecewise=tuple(piecewise), view=view, methods=tuple(methods), linear=linear,
+                     complex=complex)
 
 
 def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=None, examples=None,
             outputs: int = 0, refuse=None, view: bool = False, holds: bool = False, linear=None,
-            methods=(), attributes=(), listed: bool = False):
+            methods=(), attributes=(), listed: bool = False, complex: bool = False):
     """Register an op by an adjoint template (see the module docstring); `examples` are
     calls the table test differentiates, `sympy` the op over arrays of symbols. An op
     returning a tuple says how many `outputs`; its template gets `dans` as a tuple.
@@ -253,10 +260,11 @@ def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=Non
     named (a tuple: multilinear, like a product), the others held fixed; forward mode
     then needs no rule of its own (the tangent is the op applied to the tangent).
     `methods`, `attributes`: the array methods (`x.sum()`) and attributes (`x.T`) that
-    are this op applied to the array."""
+    are this op applied to the array. `complex`: the template holds for complex arguments
+    as written (Op.complex; the table test proves it on complex values)."""
     return _register("adjoint", target, name, dict(domain=domain, sympy=sympy, why=why, examples=examples),
                      outputs, refuse=refuse, view=view, holds=holds, linear=linear,
-                     methods=tuple(methods), attributes=tuple(attributes), listed=listed)
+                     methods=tuple(methods), attributes=tuple(attributes), listed=listed, complex=complex)
 
 
 def check_statics(op: Op, stmt) -> None:
@@ -363,7 +371,8 @@ def nondifferentiable(target, name: str | None = None, *, piecewise: bool | tupl
 def helper(fn):
     """Register a runtime helper that rule templates call (unbroadcast, ...), with the
     positions it is linear in, marked where it is defined (runtime/registry.py)."""
-    _add(Op(fn.__name__, fn.__name__, "helper", obj=fn, linear=getattr(fn, "__s2sgrad_linear__", None)))
+    linear = getattr(fn, "__s2sgrad_linear__", None)     # (ours are linear with real coefficients)
+    _add(Op(fn.__name__, fn.__name__, "helper", obj=fn, linear=linear, complex=linear is not None))
     return fn
 
 

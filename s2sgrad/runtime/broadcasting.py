@@ -40,6 +40,8 @@ def zero_tangent(x):
     a list or tuple the same container of zeros (its tangent grows with it)."""
     if isinstance(x, (list, tuple)):
         return type(x)(zero_tangent(item) for item in x)
+    if isinstance(x, complex) or np.iscomplexobj(x):
+        return np.zeros(np.shape(x), complex) if np.ndim(x) else 0j
     if isinstance(x, (int, float)) or np.ndim(x) == 0:
         return 0.0
     return np.zeros(np.shape(x))
@@ -51,16 +53,18 @@ def zero_grad(x):
     zeros for an array (or a list or tuple of numbers or of arrays of one shape), and for
     any other tree the tree of its zeros (containers.py)."""
     if type(x) is np.ndarray:                 # (the common case first: it is on every gradient's path)
-        return np.zeros(x.shape, x.dtype if x.dtype.kind == "f" else float)
+        return np.zeros(x.shape, x.dtype if x.dtype.kind in "fc" else float)
     if isinstance(x, (int, float)) or isinstance(x, list) and not x:
         return 0.0                            # (an empty list's items have no shape to copy)
+    if isinstance(x, complex):
+        return 0j
     if isinstance(x, dict):
         return GradDict((key, zero_grad(value)) for key, value in x.items())
     if isinstance(x, (list, tuple)) and not uniform(x):
         return GradList(zero_grad(item) for item in x)
     if is_object(x):
         return GradAttrs((k, zero_grad(v)) for k, v in attributes(x).items() if holds_floats(v))
-    return np.zeros(np.shape(x))
+    return np.zeros(np.shape(x), complex if np.iscomplexobj(x) else float)
 
 
 @helper(linear=(0,))

@@ -1,0 +1,79 @@
+"""Rules of the functions that take complex numbers apart: np.real, np.imag, np.conj,
+np.angle, np.real_if_close, and np.abs of a complex value.
+
+s2sgrad follows JAX's convention (runtime/complex_numbers.py): a holomorphic op's
+rule is its real rule (rules say so with `complex=True`), and these, which are not
+holomorphic, have rules of their own. Each holds for a real argument too (np.imag
+of a real number is 0, whatever it is). Their proofs on complex arguments are in
+tests/test_complex.py (finite differences in the real and imaginary directions).
+"""
+import numpy as np
+
+from .table import OPS, adjoint, tangent
+from ..runtime import angle_tangent, complex_like, modulus_tangent, unangle, unimag, unmodulus  # noqa: F401
+
+C = "complex"
+ON_COMPLEX = "proven on complex values by finite differences in the real and imaginary directions (test_complex.py)"
+
+
+@adjoint(np.real, linear=True, attributes=("real",), complex=True, domain=(C,), why=ON_COMPLEX,
+         examples=[("np.real(x)", [(3,)]), ("np.real(x * (1 + 2j))", [(2, 3)]), ("x.real", [(3,)])])
+@adjoint(np.real_if_close, linear=True, complex=True)
+def real(ans, x, dans):
+    dx = complex_like(dans, x)
+
+
+@adjoint(np.imag, linear=True, attributes=("imag",), complex=True, domain=(C,), why=ON_COMPLEX,
+         examples=[("np.imag(x)", [(3,)]), ("np.imag(x * (1 + 2j))", [(2, 3)]), ("(x * 1j).imag", [(3,)])])
+def imag(ans, x, dans):
+    dx = unimag(dans, x)
+
+
+@adjoint(np.conj, linear=True, methods=("conj", "conjugate"), complex=True, domain=(C,), why=ON_COMPLEX,
+         examples=[("np.conj(x)", [(3,)]), ("np.real(np.conj(x * (1 + 2j)) * (3 - 1j))", [(2, 3)]),
+                   ("x.conj()", [(3,)])])
+def conj(ans, x, dans):
+    dx = np.conj(dans)
+
+
+def _radians(statics):
+    if statics.get("deg"):
+        return ("np.angle(z, deg=True) has no derivative rule yet", "use np.angle(z) and np.degrees")
+    return None
+
+
+@adjoint(np.angle, complex=True, refuse=_radians, domain=(C,), why=ON_COMPLEX,
+         examples=[("np.angle(x + 1.5j)", [(3,)]), ("np.angle((x + 1j) * (y - 2j))", [(2, 3), (3,)])])
+def angle(ans, x, dans, *, deg=False):
+    dx = unangle(dans, x)
+
+
+@tangent(np.angle)
+def angle_tangent_rule(ans, x, dx, *, deg=False):
+    dans = angle_tangent(dx, x)
+
+
+@adjoint("np.abs.complex", complex=True, domain=(C, C), why=ON_COMPLEX,
+         examples=[("np.abs(x + 1j * y)", [(3,), (3,)]), ("np.abs((x + 1j) * y)", [(2, 3), (3,)])])
+def modulus(ans, x, dans):           # |x| of a complex x (complex_values.TWINS): not holomorphic
+    dx = unmodulus(dans, x, ans)
+
+
+@tangent("np.abs.complex")
+def modulus_tangent_rule(ans, x, dx):
+    dans = modulus_tangent(dx, x, ans)
+
+
+# -- the helpers' tangents: forward mode over a gradient (Hessians) -------------------
+
+@tangent(unangle)
+def unangle_tangent_rule(ans, g, x, dg, dx):
+    dans = unangle(dg, x) - unangle(g * dx / x, x)
+
+
+@tangent(unmodulus)
+def unmodulus_tangent_rule(ans, g, x, top, dg, dx, dtop):
+    dans = unmodulus(dg, x, top) + unmodulus(g, dx, top) - unmodulus(g * dtop / np.where(top == 0, 1.0, top), x, top)
+
+
+OPS["np.abs.complex"].emit = "np.abs"
