@@ -29,7 +29,7 @@ from . import frontend, ir, passes, rules, runtime
 from .backend import calls, emit
 from .passes import complex_values
 from .frontend import running
-from .errors import NotDifferentiableError, ShapeError, UnsupportedSyntaxError
+from .errors import NotDifferentiableError, S2SGradError, ShapeError, UnsupportedSyntaxError
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _COUNTER = itertools.count(1)
@@ -51,6 +51,7 @@ class Compiled:
     depends: object = None    # the code it was built from (running.Depends)
     complex: tuple = ()       # the parameters it was built for complex numbers in
     sees_complex: bool = False    # some value in it may be complex (passes/complex_values.py)
+    complex_output: bool = False  # the function's value may be complex
     entries: dict = dataclasses.field(default_factory=dict)   # (a variant for complex numbers) its entry points
 
     @functools.cached_property
@@ -152,6 +153,37 @@ def callee_derivative(fn, wrt: tuple, kind: str = "vjp"):
         _COMPILING.discard(key)
 
 
+def callee_returns_complex(fn, names: tuple, positions: tuple) -> bool:
+    """Whether a function another derivative calls may return complex numbers when the
+    parameters `names` are given them, found as for the caller (passes/complex_values.py):
+    from the vjp the caller compiles for its differentiated `positions`, else from the
+    function itself (read only that far, once)."""
+    if positions:
+        compiled = callee_derivative(fn, positions, passes.Kind("vjp", complex=names))
+        return bool(names) if compiled is None else compiled.complex_output     # (None: recursion)
+    key = (id(fn), names)
+    known = _RETURNS_COMPLEX.get(key)
+    if known is not None and known[0] is getattr(fn, "__code__", None):
+        return known[1]
+    _RETURNS_COMPLEX[key] = (getattr(fn, "__code__", None), bool(names))     # (a recursive call: its arguments)
+    try:
+        request = passes.Request((), passes.Kind("grad", complex=names), callees=callee_derivative,
+                                 returns_complex=callee_returns_complex)
+        answer = _complex_output(passes.derivative(fn, request, stop_after="complex"))
+    except S2SGradError:
+        answer = bool(names)        # (code s2sgrad cannot read runs as it is: its arguments decide)
+    _RETURNS_COMPLEX[key] = (getattr(fn, "__code__", None), answer)
+    return answer
+
+
+_RETURNS_COMPLEX: dict = {}      # (id(function), its complex parameters) -> (its code, the answer)
+
+
+def _complex_output(fn: ir.Function) -> bool:
+    """Whether the function (the IR after the complex stage) may return complex numbers."""
+    return any(complex_values.is_complex(a, fn.complex) for a in ir.atoms_of(fn.body[-1].value))
+
+
 def _weakrefable(obj) -> bool:
     try:
         weakref.ref(obj)
@@ -166,14 +198,14 @@ def _compile(fn, wrt, kind, shapes=None) -> Compiled:
         source = frontend.parse(fn)
         names, positions, single = _resolve_wrt(fn, source, wrt)
         where = source.loc(source.tree)
-        gen = passes.derivative(fn, passes.Request(names, kind, single, callees=callee_derivative, source=source),
-                                record=stages)
+        gen = passes.derivative(fn, passes.Request(names, kind, single, callees=callee_derivative, source=source,
+                                                   returns_complex=callee_returns_complex), record=stages)
     else:                    # the general code's stages up to the optimizer are the same
         general = compile_derivative(fn, wrt, kind)
         names, positions, single, where = general.wrt, general.positions, general.single, general.ir.loc
         params = list(general.ir.params)          # (a jvp's tangents too)
         request = passes.Request(names, kind, single, shapes=calls.abstract_arguments(params, shapes),
-                                 callees=callee_derivative)
+                                 callees=callee_derivative, returns_complex=callee_returns_complex)
         gen = passes.derivative(fn, request, resume=("optimize", general.optimized))
     scope, of = _Scope.of(fn, where), weakref.ref(fn)   # (the cache keeps fn alive: never)
 
@@ -186,8 +218,10 @@ def _compile(fn, wrt, kind, shapes=None) -> Compiled:
     signature = inspect.signature(fn)
     value = gen.body[-1].value[0]
     complex_params = kind.complex if isinstance(kind, passes.Kind) else ()
+    typed = stages.get("complex")
     return Compiled(gen, names, positions, single, signature, complex=complex_params,
-                    sees_complex=bool(complex_values.complex_names(gen, complex_params)),
+                    sees_complex=bool(typed.complex) if typed else general.sees_complex,
+                    complex_output=_complex_output(typed) if typed else general.complex_output,
                     rerun=len(gen.params) > len(signature.parameters),
                     outputs=len(value) if isinstance(value, tuple) else 0, optimized=stages.get("optimize"),
                     emit=made)
@@ -393,7 +427,7 @@ def vjp(fn, *args, wrt=None):
         _check_cotangent(cotangent, out, compiled.ir.loc)
         items = (cotangent, out) if not isinstance(out, tuple) else (*cotangent, *out)
         grads = calls.own_all(impl(cotangent), [args[i] for i in compiled.positions], (*args, *items))
-        calls.check_real(grads, compiled)
+        calls.check_gradients(grads, compiled)
         return grads
     return out, pullback
 

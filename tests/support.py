@@ -44,14 +44,16 @@ def _pair(out, cotangent) -> float:
     """<cotangent, out>, item by item for a tuple output."""
     if isinstance(out, tuple):
         return sum(_pair(o, c) for o, c in zip(out, cotangent))
-    return np.sum(np.asarray(out) * cotangent)
+    return np.real(np.sum(np.asarray(out) * cotangent))      # (a complex output: the real pairing)
 
 
 def _cotangent_like(out, rng):
     if isinstance(out, tuple):
         return tuple(_cotangent_like(o, rng) for o in out)
     cotangent = rng.standard_normal(np.shape(out))
-    return cotangent if np.ndim(out) else float(cotangent)
+    if np.iscomplexobj(out):
+        cotangent = cotangent + 1j * rng.standard_normal(np.shape(out))
+    return cotangent if np.ndim(out) else cotangent.item()
 
 
 def check_grads(fn, *args, wrt=None, rtol=1e-5, atol=1e-6, seed=0):

@@ -178,6 +178,22 @@ def holomorphic(z):
     return z ** 3 + np.sin(z) * np.exp(-z / 2)
 
 
+def spectral_penalty(signal, kernel):
+    """A smoothness penalty on the spectrum, and a circular convolution done by FFT."""
+    n = len(signal)
+    spectrum = np.fft.rfft(signal)
+    freqs = np.fft.rfftfreq(n)
+    penalty = np.sum(freqs ** 2 * np.abs(spectrum) ** 2)
+    blurred = np.fft.irfft(spectrum * np.fft.rfft(kernel, n), n)
+    return penalty + np.sum((blurred - signal) ** 2)
+
+
+def centered_power(image):
+    power = np.abs(np.fft.fftshift(np.fft.fft2(image))) ** 2
+    rows, cols = power.shape
+    return np.sum(power[rows // 2 - 1:rows // 2 + 1, :]) / power.size
+
+
 def cast_then_rotate(x):
     z = x.astype(complex) * np.exp(0.25j)
     return np.sum(np.real(z) * np.imag(z))
@@ -203,6 +219,20 @@ def test_real_parameters_through_complex_intermediates(programs):
     assert g[0].dtype == np.float64 and g[1].dtype == np.float64
     check_complex(programs.transfer, [np.linspace(0.1, 3.0, 7), np.array([1.0, 0.4, 2.0])], (1,))
     check_complex(programs.cast_then_rotate, [rng.standard_normal(4)], (0,))
+
+
+def test_fourier_transforms_in_real_programs(programs):
+    rng = np.random.default_rng(3)
+    signal, kernel = rng.standard_normal(8), rng.standard_normal(3)
+    check_complex(programs.spectral_penalty, [signal, kernel], (0, 1))
+    check_complex(programs.centered_power, [rng.standard_normal((4, 5))], (0,))
+    spectrum = rng.standard_normal(5) + 1j * rng.standard_normal(5)
+    check_complex(programs.spectral_penalty, [signal, kernel], (0,))
+    hessian = s2sgrad.hessian(programs.spectral_penalty)(signal, kernel)
+    gradient, eps, e = s2sgrad.grad(programs.spectral_penalty), 1e-5, np.eye(8)[2]
+    column = (gradient(signal + eps * e, kernel) - gradient(signal - eps * e, kernel)) / (2 * eps)
+    np.testing.assert_allclose(hessian[:, 2], column, rtol=1e-6, atol=1e-7)
+    assert np.iscomplexobj(spectrum)
 
 
 def test_complex_parameters_get_the_conjugate_of_the_descent_direction(programs):

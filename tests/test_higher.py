@@ -191,7 +191,8 @@ def _through(tmp_path, name, expr, shapes):
             f"\ndef f({', '.join(params)}):\n    return np.sum(np.sin(inner({', '.join(params)})))\n"
     else:
         first = "    x = (x + x.T) / 2\n" if _OPS[name].spec.domain[0] == "spd" else ""
-        source = f"def f({', '.join(params)}):\n{first}    return np.sum(np.sin({expr}))\n"
+        value = f"np.real({expr} * (1 - 0.5j))" if _OPS[name].result == "complex" else expr   # (np.fft.fft)
+        source = f"def f({', '.join(params)}):\n{first}    return np.sum(np.sin({value}))\n"
     args = _arguments(name, shapes, _rng(name, expr, shapes))
     i = _float_positions(args)[0]
     return make_function(tmp_path, source, preamble=RULE_PREAMBLE), args, i, _like(args[i], np.random.default_rng(3))

@@ -92,7 +92,7 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
     if compiled.single:
         lines += [f"    if _s2s_type(_s2s_grads) is not _s2s_float or _s2s_type({wrt[0]}) is not _s2s_float:",
                   f"        _s2s_grads = _s2s_own(_s2s_grads, {wrt[0]}, {every})",
-                  "        _s2s_check_real(_s2s_grads)"]
+                  "        _s2s_check_real((_s2s_grads,))"]
     else:
         lines += [f"    _s2s_grads = _s2s_own_all(_s2s_grads, ({''.join(w + ', ' for w in wrt)}), {every})",
                   "    _s2s_check_real(_s2s_grads)"]
@@ -106,7 +106,7 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
                  "_s2s_complex": partial(_complex_call, complex_variant, names, fn),
                  "_s2s_check_scalar": partial(check_scalar, compiled=compiled, one=size_one is not None),
                  "_s2s_size_one": size_one,
-                 "_s2s_check_real": partial(check_real, compiled=compiled),
+                 "_s2s_check_real": partial(check_gradients, compiled=compiled),
                  "_s2s_explain": partial(explain_failure, fn, compiled, size_one is not None)}
     if dispatch:
         table: dict = {}
@@ -287,7 +287,9 @@ def arguments(compiled, args) -> tuple:
         args = tuple(bound.arguments.values())
     for name, i in zip(compiled.wrt, compiled.positions):
         check_float(args[i], name, compiled)
-    check_real(args, compiled)
+    for name, value in zip(compiled.signature.parameters, args):
+        if name not in compiled.complex:
+            _refuse_complex(value, compiled)
     return args
 
 
@@ -383,11 +385,22 @@ def _described(x, dtype) -> str:
 def check_real(values, compiled) -> None:
     """Raise if a value or derivative came out complex where the build saw no complex number
     (from a list of them, say): its rules were not checked for complex numbers."""
-    if compiled.sees_complex:
-        return
+    if not compiled.sees_complex:
+        _refuse_complex(values, compiled)
+
+
+def check_gradients(grads, compiled) -> None:
+    """Raise if the gradient of a parameter given real numbers came out complex (complex
+    numbers the build could not see: a list of them, an object's attribute)."""
+    for name, g in zip(compiled.wrt, grads):
+        if name not in compiled.complex:
+            _refuse_complex(g, compiled)
+
+
+def _refuse_complex(values, compiled) -> None:
     for value in values if isinstance(values, (tuple, list)) else (values,):
         if isinstance(value, (tuple, list)):
-            check_real(value, compiled)
+            _refuse_complex(value, compiled)
         elif np.iscomplexobj(value):
             raise NotDifferentiableError("complex numbers reached this derivative, which was not built for "
                                          "them (from a list or an object holding them, or a second "

@@ -254,6 +254,8 @@ class Function:
     companions: tuple = field(default=(), compare=False, repr=False)   # callees' derivatives (Functions),
     # named as this function calls them, printed before it
     # values for free names an inlined function brought from its own module
+    complex: frozenset = field(default_factory=frozenset, compare=False, repr=False)
+    # names that may hold complex numbers (passes/complex_values.py, for the sweeps after it)
 
     def __str__(self) -> str:
         lines = [f"def {self.name}({', '.join(self.params)}):"]

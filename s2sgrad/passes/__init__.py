@@ -35,15 +35,15 @@ def pipeline(fn, request: Request) -> list:
         sweep = partial(forward.run, wrt=wrt, callees=callees)
     else:
         sweep = partial(reverse.run, wrt=wrt, kind=kind.mode, single=single, origin=fn, callees=callees,
-                        summed=kind.summed, complex_params=kind.complex)
+                        summed=kind.summed)
     optimized, shapes, first = request.optimized, request.shapes, not kind.higher
-    keep_calls = first and not kind.complex
     stages = [
-        ("lower", lambda _: lower.lower(request.source or frontend.parse(fn), keep_calls=keep_calls)),
-        # (a second derivative inlines the calls, and so does a derivative of complex arguments)
+        ("lower", lambda _: lower.lower(request.source or frontend.parse(fn), keep_calls=first)),
+        # (a second derivative inlines the calls)
         ("normalize", normalize.run),
         ("hoist", hoist.run) if optimized else None,
-        ("complex", partial(complex_values.run, wrt=wrt if kind.of is None else None, params=kind.complex)),
+        ("complex", partial(complex_values.run, wrt=wrt if kind.of is None else None, params=kind.complex,
+                            free=partial(free_value, fn), returns_complex=request.returns_complex)),
         ("reverse", sweep),                   # (forward mode's own sweep for a jvp)
         ("optimize", optimize.run) if optimized else None,
         ("specialize", partial(specialize.run, params=shapes)) if optimized and shapes else None,
@@ -79,9 +79,21 @@ def _same_if_equal(new: ir.Function, old) -> ir.Function:
     """`old` itself when a stage changed nothing (the next stage then finds what was worked
     out about it already: passes/shapes.py keeps the last shapes)."""
     if new is not old and isinstance(old, ir.Function) and new == old and new.bindings is old.bindings \
-            and new.companions == old.companions:
+            and new.companions == old.companions and new.complex == old.complex:
         return old
     return new
+
+
+def free_value(fn, name: str):
+    """The value a free name of the Python function `fn` has now (its closure's, else its
+    module's; None if neither holds it)."""
+    code = getattr(fn, "__code__", None)
+    if code is not None and name in code.co_freevars and fn.__closure__:
+        try:
+            return fn.__closure__[code.co_freevars.index(name)].cell_contents
+        except ValueError:                     # (a cell not filled yet)
+            return None
+    return getattr(fn, "__globals__", {}).get(name)
 
 
 def _higher(fn: ir.Function, wrt, single, origin, forwards: int, callees, summed=False) -> ir.Function:

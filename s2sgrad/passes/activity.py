@@ -52,13 +52,18 @@ def differentiable_positions(stmt: ir.Assign) -> tuple:
 
 def active_values(fn: ir.Function, wrt) -> frozenset:
     """Names of the active values of a normalized function (loops iterate to a fixpoint)."""
-    assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
-    inputs = {id(s): _diff_inputs(s) for s in assigns}      # (worked out once per statement)
-    varied = closure(set(wrt), assigns, lambda s, known: inputs[id(s)] & known, lambda s: {s.target},
-                      lambda s: inputs[id(s)])
+    varied = varied_values(fn, wrt)
     useful = useful_values(fn)
     refuse_silent_zeros(fn, varied, useful)
     return frozenset(varied & useful)
+
+
+def varied_values(fn: ir.Function, wrt) -> set:
+    """Names whose value depends on the parameters `wrt` through differentiable arguments."""
+    assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
+    inputs = {id(s): _diff_inputs(s) for s in assigns}      # (worked out once per statement)
+    return closure(set(wrt), assigns, lambda s, known: inputs[id(s)] & known, lambda s: {s.target},
+                   lambda s: inputs[id(s)])
 
 
 def useful_values(fn: ir.Function) -> set:

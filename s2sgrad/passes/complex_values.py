@@ -7,8 +7,9 @@
 A value may hold complex numbers when it is a parameter the derivative is built
 for complex arguments (api: a call with complex arguments builds its own
 derivative), a complex constant (`1j`), a cast to a complex dtype, or made from
-one by any op but those that take a complex number apart (np.real, np.imag,
-np.abs, np.angle) and those without a derivative (comparisons). s2sgrad follows
+one by any op but those whose result is real (rules.Op.result: np.real, np.imag,
+np.abs, np.angle, np.fft.irfft) and those without a derivative (comparisons); and
+the results of ops that are complex whatever their arguments (np.fft.fft). s2sgrad follows
 JAX's convention (runtime/complex_numbers.py): a rule that holds for complex
 arguments as written says so (rules.Op.complex: holomorphic ops, and ops linear
 with real coefficients); a differentiated value reaching any other op as a
@@ -17,6 +18,7 @@ complex number is refused here, at the user's line. The reverse pass reads
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import replace
 
 import numpy as np
@@ -24,20 +26,39 @@ import numpy as np
 from .. import ir, rules
 from ..errors import NotDifferentiableError
 from ..rules.numpy import cast_kind
-from .activity import active_values, closure
+from . import fold
+from .activity import closure, useful_values, varied_values
 
-TAKEN_APART = {"np.abs", "abs", "np.abs.complex", "np.real", "np.imag", "np.angle"}   # real results
 TWINS = {"np.abs": "np.abs.complex", "abs": "np.abs.complex"}    # an op's rule for complex arguments
-CALLS = {"call", "call_adjoint", "pullback"}
+APART = {"call_adjoint", "pullback"}       # calls whose callee's derivative is compiled at run time
+SIZES = {"len", "np.shape", "np.ndim", "np.size", "int", "bool", "np.argmax", "np.argmin", "np.argsort",
+         "np.searchsorted", "np.nonzero", "np.count_nonzero", "np.iscomplexobj", "np.isrealobj"}
+# ops without a derivative whose result is integers or booleans, whatever they are given
 
 
-def complex_names(fn: ir.Function, params=()) -> frozenset:
-    """The names of `fn` that may hold complex numbers, given the parameters `params`
-    that do."""
+def complex_names(fn: ir.Function, params=(), free=None, returns_complex=None, active=frozenset()) -> frozenset:
+    """The names of `fn` that may hold complex numbers, given the parameters `params` that
+    do; `free(name)` is the value a free name holds now (a module's or a closure's), and
+    `returns_complex(function, its complex parameters, its differentiated positions)` says
+    whether a function it calls may return complex numbers (`active`: the names
+    differentiated, which say the positions)."""
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and _keeps(s)]
-    makes = lambda s, known: cast_kind(s) == "c" or any(is_complex(a, known) for a in s.args)   # noqa: E731
-    found = closure(set(params) & set(fn.params), assigns, makes, lambda s: {s.target}, ir.uses)
+    seeds = set(params) & set(fn.params)
+    for name in fn.free:
+        value = fn.bindings.get(name) if name in fn.bindings else free(name) if free else None
+        if _holds_complex(value):
+            seeds.add(name)
+    calls = _Calls(fn, returns_complex, active)
+    found = closure(seeds, assigns, lambda s, known: _makes(s, known, calls), lambda s: {s.target}, ir.uses)
     return frozenset(found)
+
+
+def _holds_complex(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(_holds_complex(v) for v in value[:64])
+    if isinstance(value, dict):
+        return any(_holds_complex(v) for v in list(value.values())[:64])
+    return isinstance(value, (complex, np.complexfloating)) or isinstance(value, np.ndarray) and value.dtype.kind == "c"
 
 
 def is_complex(atom, names) -> bool:
@@ -49,44 +70,96 @@ def is_complex(atom, names) -> bool:
 
 
 def _keeps(stmt: ir.Assign) -> bool:
+    """Whether the result of `stmt` may be complex when an argument is (or always is)."""
     op = rules.OPS.get(stmt.op)
-    if stmt.op in TAKEN_APART or op is not None and op.kind == "nondiff":
+    if op is not None and op.result == "real" or stmt.op in SIZES or stmt.op in fold.BOOLEAN:
         return False
     return cast_kind(stmt) in (None, "c")
 
 
-def run(fn: ir.Function, wrt: tuple | None, params=()) -> ir.Function:
+def _makes(stmt: ir.Assign, known, calls) -> bool:
+    op = rules.OPS.get(stmt.op)
+    dtype = ir.statics(stmt).get("dtype")
+    if cast_kind(stmt) == "c" or op is not None and op.result == "complex" or _complex_dtype(dtype):
+        return True
+    if stmt.op == "call":
+        return calls.returns_complex(stmt, known)
+    return any(is_complex(a, known) for a in stmt.args)
+
+
+def _complex_dtype(dtype) -> bool:
+    try:
+        return dtype is not None and np.dtype(getattr(dtype, "value", dtype)).kind == "c"
+    except TypeError:
+        return False
+
+
+class _Calls:
+    """Whether the functions a function calls return complex numbers (asked once a call)."""
+
+    def __init__(self, fn: ir.Function, returns_complex, active):
+        self.fn, self.ask, self.active, self.known = fn, returns_complex, active, {}
+
+    def returns_complex(self, stmt: ir.Assign, known) -> bool:
+        callee = self.fn.bindings.get(stmt.args[0].name) if isinstance(stmt.args[0], ir.Var) else None
+        given = complex_arguments(stmt, callee, known)
+        if callee is None or self.ask is None:
+            return bool(given)
+        positions = tuple(i - 1 for i in range(1, len(stmt.args))      # (as named_calls.py asks)
+                          if isinstance(stmt.args[i], ir.Var) and stmt.args[i].name in self.active) \
+            if stmt.target in self.active else ()
+        key = (stmt.args[0].name, given, positions)
+        if key not in self.known:
+            self.known[key] = self.ask(callee, given, positions)
+        return self.known[key]
+
+
+def complex_arguments(stmt: ir.Assign, callee, known) -> tuple:
+    """The names of the callee's parameters a call gives complex numbers."""
+    try:
+        names = list(inspect.signature(callee).parameters) if callee is not None else []
+    except (TypeError, ValueError):
+        names = []
+    return tuple(names[i - 1] if i - 1 < len(names) else f"#{i}" for i in range(1, len(stmt.args))
+                 if is_complex(stmt.args[i], known))
+
+
+def run(fn: ir.Function, wrt: tuple | None, params=(), free=None, returns_complex=None) -> ir.Function:
     """`fn` with each op given a complex value checked against its rule (and np.abs of one
-    given its own rule); the same function when no value is complex. `wrt`: the parameters
+    given its own rule), and the names that may hold complex numbers written on it
+    (`ir.Function.complex`); the same function when none may. `wrt`: the parameters
     differentiated (None: all of them, for a derivative of a derivative)."""
-    names = complex_names(fn, params)
-    if not names and not any(is_complex(a, ()) for s in ir.walk(fn.body) if isinstance(s, ir.Assign)
-                             for a in s.args):
+    varied, useful = varied_values(fn, fn.params if wrt is None else wrt), useful_values(fn)
+    active = varied & useful
+    names = complex_names(fn, params, free, returns_complex, active)
+    if not names:
         return fn
-    active = active_values(fn, fn.params if wrt is None else wrt)
 
     def visit(body):
-        return tuple(_checked(s, names, active) if isinstance(s, ir.Assign) else ir.with_bodies(s, visit)
-                     for s in body)
-    return replace(fn, body=visit(fn.body))
+        return tuple(_checked(s, names, active, varied, useful) if isinstance(s, ir.Assign)
+                     else ir.with_bodies(s, visit) for s in body)
+    return replace(fn, body=visit(fn.body), complex=names)
 
 
-def _checked(stmt: ir.Assign, names, active) -> ir.Assign:
+def _checked(stmt: ir.Assign, names, active, varied, useful) -> ir.Assign:
+    op = rules.OPS.get(stmt.op)
+    if op is not None and op.kind == "nondiff" and op.piecewise is True and stmt.target in names and \
+            stmt.target in useful and \
+            not stmt.op.endswith("_like") and any(isinstance(a, ir.Var) and a.name in varied for a in stmt.args):
+        raise NotDifferentiableError(f"`{stmt.op}` of complex numbers has no derivative rule (for them it is not "
+                                     "piecewise constant)", stmt.loc,
+                                     hint="write it with ops that hold for complex numbers (np.sign(z) is z / np.abs(z))")
     given = [a for a in stmt.args if is_complex(a, names)]
-    varied = [a for a in stmt.args if isinstance(a, ir.Var) and a.name in active]
-    if not given or not varied:
+    if not given or not any(isinstance(a, ir.Var) and a.name in active for a in stmt.args):
         return stmt
     if stmt.op in TWINS:
         return replace(stmt, op=TWINS[stmt.op])
-    if stmt.op in CALLS:
-        raise NotDifferentiableError("a call of a function s2sgrad compiles apart, given complex numbers, "
-                                     "is not supported yet", stmt.loc,
-                                     hint="call it with real arguments, or differentiate with complex "
-                                          "arguments (the derivative then inlines the calls it can)")
+    if stmt.op in APART:
+        raise NotDifferentiableError("a recursive call given complex numbers is not supported yet", stmt.loc,
+                                     hint="call it with real arguments")
     if cast_kind(stmt) not in (None, "c"):
         raise NotDifferentiableError("a cast of complex numbers to reals drops their imaginary part",
                                      stmt.loc, hint="say which part you mean: np.real(z), np.imag(z) or np.abs(z)")
-    op = rules.OPS.get(stmt.op)
     if op is not None and op.kind in ("elementwise", "adjoint", "helper") and not op.complex:
         raise NotDifferentiableError(f"`{stmt.op}` has no derivative rule for complex numbers, and it is given "
                                      "one here", stmt.loc,

@@ -18,6 +18,8 @@ from dataclasses import replace
 
 from .. import ir
 from ..ir.names import Namer
+from .complex_values import complex_arguments
+from .request import Kind
 
 
 def run(fn: ir.Function, active: frozenset, callees, itself=None, own: str = "") -> ir.Function:
@@ -54,7 +56,9 @@ def run(fn: ir.Function, active: frozenset, callees, itself=None, own: str = "")
             if wanted and callees is None:
                 raise TypeError("a call to your function is differentiated here: pass callees= "
                                 "(s2sgrad.api.callee_derivative) to compile its vjp")
-            compiled = callees(bindings[s.args[0].name], tuple(i - 1 for i in wanted), "vjp") if wanted else None
+            given = complex_arguments(s, bindings[s.args[0].name], fn.complex)
+            kind = Kind("vjp", complex=given) if given else "vjp"    # (complex arguments: its vjp for them)
+            compiled = callees(bindings[s.args[0].name], tuple(i - 1 for i in wanted), kind) if wanted else None
             if compiled is None:
                 out.append(s)
                 continue

@@ -76,5 +76,8 @@ class Request:
     optimized: bool = True               # False: -O0, the optimizer's passes left out
     callees: Callable | None = field(default=None, compare=False, hash=False, repr=False)
     # callees(fn, positions, "vjp" | "jvp"): the compiled derivative of a function it calls
+    returns_complex: Callable | None = field(default=None, compare=False, hash=False, repr=False)
+    # returns_complex(function, names of its parameters given complex numbers): whether a
+    # function it calls may return complex numbers (passes/complex_values.py)
     source: object = field(default=None, compare=False, hash=False, repr=False)
     # the function's parsed source, when the caller has read it already (else it is read)

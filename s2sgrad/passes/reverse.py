@@ -29,17 +29,16 @@ from ..frontend.templates import inline, template
 from ..ir.names import RESERVED, Namer, temp_base
 from . import named_calls, tape
 from .activity import active_values, differentiable_positions
-from .complex_values import complex_names, is_complex
+from .complex_values import is_complex
 from .dce import drop_dead
 
 
 def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
-        origin=None, callees=None, summed: bool = False, complex_params=()) -> ir.Function:
+        origin=None, callees=None, summed: bool = False) -> ir.Function:
     """The derivative of `fn` (lowered from the Python function `origin`) with respect to
     the parameters named in `wrt`; `callees` compiles the vjps of the functions it calls
     (named_calls.run). `summed`: a gradient of the sum of the output, which may have any
-    shape (its seed is an array of ones shaped like it). `complex_params`: the parameters
-    given complex numbers (complex_values.py)."""
+    shape (its seed is an array of ones shaped like it)."""
     fn = tape.count_turns(fn)
     flows = any(isinstance(s, ir.NESTED) for s in fn.body)
     name = Namer(_taken(fn)).fresh(f"{kind}_{fn.name}")
@@ -49,7 +48,7 @@ def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
     fn = named_calls.run(fn, active_values(fn, wrt), callees, itself, name)
     *forward, ret = fn.body
     sweep = Reverse(fn, active_values(fn, wrt))
-    sweep.complex = complex_names(fn, complex_params)
+    sweep.complex = fn.complex                # (complex_values.py)
     sweep.namer.taken.add(name)
     back = sweep.namer.fresh("pullback")      # (before any other name: a user's `pullback` stays theirs)
     out = ret.value

@@ -16,14 +16,14 @@ C = "complex"
 ON_COMPLEX = "proven on complex values by finite differences in the real and imaginary directions (test_complex.py)"
 
 
-@adjoint(np.real, linear=True, attributes=("real",), complex=True, domain=(C,), why=ON_COMPLEX,
+@adjoint(np.real, linear=True, result="real", attributes=("real",), complex=True, domain=(C,), why=ON_COMPLEX,
          examples=[("np.real(x)", [(3,)]), ("np.real(x * (1 + 2j))", [(2, 3)]), ("x.real", [(3,)])])
 @adjoint(np.real_if_close, linear=True, complex=True)
 def real(ans, x, dans):
     dx = complex_like(dans, x)
 
 
-@adjoint(np.imag, linear=True, attributes=("imag",), complex=True, domain=(C,), why=ON_COMPLEX,
+@adjoint(np.imag, linear=True, result="real", attributes=("imag",), complex=True, domain=(C,), why=ON_COMPLEX,
          examples=[("np.imag(x)", [(3,)]), ("np.imag(x * (1 + 2j))", [(2, 3)]), ("(x * 1j).imag", [(3,)])])
 def imag(ans, x, dans):
     dx = unimag(dans, x)
@@ -42,7 +42,7 @@ def _radians(statics):
     return None
 
 
-@adjoint(np.angle, complex=True, refuse=_radians, domain=(C,), why=ON_COMPLEX,
+@adjoint(np.angle, result="real", complex=True, refuse=_radians, domain=(C,), why=ON_COMPLEX,
          examples=[("np.angle(x + 1.5j)", [(3,)]), ("np.angle((x + 1j) * (y - 2j))", [(2, 3), (3,)])])
 def angle(ans, x, dans, *, deg=False):
     dx = unangle(dans, x)
@@ -53,7 +53,7 @@ def angle_tangent_rule(ans, x, dx, *, deg=False):
     dans = angle_tangent(dx, x)
 
 
-@adjoint("np.abs.complex", complex=True, domain=(C, C), why=ON_COMPLEX,
+@adjoint("np.abs.complex", result="real", complex=True, domain=(C, C), why=ON_COMPLEX,
          examples=[("np.abs(x + 1j * y)", [(3,), (3,)]), ("np.abs((x + 1j) * y)", [(2, 3), (3,)])])
 def modulus(ans, x, dans):           # |x| of a complex x (complex_values.TWINS): not holomorphic
     dx = unmodulus(dans, x, ans)

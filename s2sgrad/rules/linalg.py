@@ -24,10 +24,11 @@ def dot(ans, x, y, dans):
     dy = dot_dright(dans, x, y)
 
 
-@adjoint(np.vdot, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[("np.vdot(x, y)", [(2, 3), (6,)])])
-def vdot(ans, x, y, dans):
-    dx = np.reshape(dans * np.ravel(y), np.shape(x))
-    dy = np.reshape(dans * np.ravel(x), np.shape(y))
+@adjoint(np.vdot, complex=True, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[
+    ("np.vdot(x, y)", [(2, 3), (6,)]), ("np.vdot(x, y * x)", [(3,), (3,)])])
+def vdot(ans, x, y, dans):              # sum(conj(x) * y): conjugate-linear in x
+    dx = np.reshape(np.conj(dans * np.ravel(y)), np.shape(x))
+    dy = np.reshape(dans * np.conj(np.ravel(x)), np.shape(y))
 
 
 @adjoint(np.inner, complex=True, linear=("x", "y"), domain=(R, R), sympy="numpy", examples=[

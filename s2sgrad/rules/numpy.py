@@ -186,8 +186,8 @@ def rad2deg(x): return 180 / np.pi
 def sinc(x, ans): return (np.cos(np.pi * x) - ans) / np.where(x == 0, 1, x)
 
 
-@partials(np.abs, "np.abs", domain=(A,), sympy="Abs(x)")
-@partials(abs)
+@partials(np.abs, "np.abs", result="real", domain=(A,), sympy="Abs(x)")
+@partials(abs, result="real")
 def abs_(x): return np.sign(x)
 
 
@@ -709,12 +709,12 @@ for _type in FLOATS:
     partials(_type, domain=(R,), sympy="x")(float_)
 for _type in INTEGERS:
     nondifferentiable(_type)
-@partials(complex, domain=(R, R), why="complex(real, imag) = real + 1j * imag: proven on complex values "
+@partials(complex, result="complex", domain=(R, R), why="complex(real, imag) = real + 1j * imag: proven on complex values "
           "(test_complex.py)", complex=True)
 def complex_(real, imag=0.0): return 1, 1j       # (the real part of the adjoint flows back to real arguments)
 
 
-@partials(np.complex128, domain=(R,), why="a cast to complex numbers: the identity, proven on complex values "
+@partials(np.complex128, result="complex", domain=(R,), why="a cast to complex numbers: the identity, proven on complex values "
           "(test_complex.py)", complex=True)
 def complex128_(x): return 1
 for _type in (np.complex64, np.clongdouble):

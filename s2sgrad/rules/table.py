@@ -78,6 +78,8 @@ class Op:
                                     # adjoint is the transpose, never the conjugate transpose): true of
                                     # holomorphic ops and of ops linear with real coefficients. Any other
                                     # op given a complex value is refused where the derivative is built
+    result: str | None = None       # "complex" or "real": what the result is, whatever the arguments
+                                    # (np.fft.fft, np.abs); None: complex when an argument is
 
 
 
@@ -196,7 +198,8 @@ def _signature(rule) -> tuple[tuple, dict, tuple]:
 
 def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0, refuse=None,
               piecewise: tuple = (), view: bool = False, holds: bool = False, linear=None,
-              methods: tuple = (), attributes: tuple = (), listed: bool = False, complex: bool = False):
+              methods: tuple = (), attributes: tuple = (), listed: bool = False, complex: bool = False,
+              result: str | None = None):
     def decorate(rule):
         obj = None if isinstance(target, str) else target
         key = name or (target if isinstance(target, str) else _name_of(target))
@@ -208,7 +211,7 @@ def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0,
                 setattr(rule.spec, field_name, tuple(value) if field_name in ("domain", "examples") else value)
         _add(Op(key, key, kind, rule, args, statics, obj, spec=rule.spec, optional=optional,
                 outputs=outputs, refuse=refuse, piecewise=piecewise, view=view, holds=holds,
-                linear=_positions(linear, args, key), listed=listed, complex=complex))
+                linear=_positions(linear, args, key), listed=listed, complex=complex, result=result))
         _methods(key, methods, attributes)
         return rule
     return decorate
@@ -232,22 +235,22 @@ def _methods(key: str, methods: tuple, attributes: tuple) -> None:
 
 
 def partials(target, name: str | None = None, *, domain=None, sympy=None, why=None, piecewise=(),
-             view=False, methods=(), linear=None, complex=False):
+             view=False, methods=(), linear=None, complex=False, result=None):
     """Register an elementwise op by a function returning its partials. `domain` (one
     name per argument), `sympy` (the op over symbols x, y) or `why` (there is none) tell
     the table test how to prove it; aliases stacked on the same rule share them. The
     arguments named in `piecewise` are integers the op is not differentiated in (their
     partial is written 0). `view`: the result may be the argument itself (a plain `y = x`);
-    `methods`: the array methods that are this op (`x.clip()`); `linear` and `complex` as for
-    `adjoint` (an op whose partials are its complex derivative: holomorphic)."""
+    `methods`: the array methods that are this op (`x.clip()`); `linear`, `complex` and
+    `result` as for `adjoint` (an op whose partials are its complex derivative: holomorphic)."""
     return _register("elementwise", target, name, dict(domain=domain, sympy=sympy, why=why),
                      piecewise=tuple(piecewise), view=view, methods=tuple(methods), linear=linear,
-                     complex=complex)
+                     complex=complex, result=result)
 
 
 def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=None, examples=None,
             outputs: int = 0, refuse=None, view: bool = False, holds: bool = False, linear=None,
-            methods=(), attributes=(), listed: bool = False, complex: bool = False):
+            methods=(), attributes=(), listed: bool = False, complex: bool = False, result=None):
     """Register an op by an adjoint template (see the module docstring); `examples` are
     calls the table test differentiates, `sympy` the op over arrays of symbols. An op
     returning a tuple says how many `outputs`; its template gets `dans` as a tuple.
@@ -261,10 +264,12 @@ def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=Non
     then needs no rule of its own (the tangent is the op applied to the tangent).
     `methods`, `attributes`: the array methods (`x.sum()`) and attributes (`x.T`) that
     are this op applied to the array. `complex`: the template holds for complex arguments
-    as written (Op.complex; the table test proves it on complex values)."""
+    as written (Op.complex; the table test proves it on complex values); `result`: "complex"
+    or "real" when the result is that whatever the arguments are (np.fft.fft, np.real)."""
     return _register("adjoint", target, name, dict(domain=domain, sympy=sympy, why=why, examples=examples),
                      outputs, refuse=refuse, view=view, holds=holds, linear=linear,
-                     methods=tuple(methods), attributes=tuple(attributes), listed=listed, complex=complex)
+                     methods=tuple(methods), attributes=tuple(attributes), listed=listed, complex=complex,
+                     result=result)
 
 
 def check_statics(op: Op, stmt) -> None:

@@ -2,7 +2,7 @@
 
 They undo what NumPy does implicitly (broadcasting, reductions) so that the rules
 stay one line each: `broadcasting.py`, `reductions.py`, `shapes.py`, `linalg.py`,
-`tangents.py` (forward mode's), `complex_numbers.py`, `containers.py` (dicts, lists, recursive calls).
+`tangents.py` (forward mode's), `complex_numbers.py`, `fourier.py`, `containers.py` (dicts, lists, recursive calls).
 Each is marked where it is defined (`registry.helper`, with what forward mode
 needs to know of it). Generated modules import them by name from here:
 `from s2sgrad.runtime import unbroadcast, ...`.
@@ -22,6 +22,7 @@ from .tangents import (eigh_tangent, cumprod_tangent, average_tangent, unprod_ta
     unnorm_tangent, unaverage_tangent, solve_adjoint_tangent, uncumprod_tangent,
     cholesky_adjoint_tangent, pinv_adjoint_tangent, eigh_adjoint_tangent, uneinsum_tangent,
     cofactor_tangent)  # noqa: F401
+from .fourier import unfft, unrfft, unirfft, unhfft, unihfft  # noqa: F401
 from .complex_numbers import (complex_like, unimag, unangle, angle_tangent, unmodulus,
     modulus_tangent)  # noqa: F401
 from .containers import (COMPILER, call_adjoint, call_jvp, common_length, dict_keys, GradAttrs, GradDict,

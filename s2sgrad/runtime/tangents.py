@@ -200,11 +200,14 @@ def uneinsum_tangent(tg, g, subscripts, operands, toperands, i):
 def cofactor_tangent(t, a):
     """The tangent of `cofactor(a)` along t: cofactor(a + z t) is a polynomial of degree
     n - 1 in z, so its coefficient of z is exact from its values at the k-th roots of unity
-    (k >= n) times r (a discrete Fourier transform); r = |a| / (n |t|) keeps rounding near |cofactor|."""
-    a = np.asarray(a, dtype=float)
-    t = np.broadcast_to(np.asarray(t, dtype=float), a.shape)
+    (k >= n) times r (a discrete Fourier transform); r = |a| / (n |t|) keeps rounding near |cofactor|.
+    Complex matrices take the inverse (that transform reads real parts): a singular one
+    raises NumPy's LinAlgError, never a wrong number."""
+    kind = np.result_type(a, t, float)
+    a = np.asarray(a, dtype=kind)
+    t = np.broadcast_to(np.asarray(t, dtype=kind), a.shape)
     n = a.shape[-1]
-    if n > 1 and np.all(np.linalg.cond(a) < WELL_CONDITIONED):   # one solve, not n SVDs:
+    if n > 1 and (kind.kind == "c" or np.all(np.linalg.cond(a) < WELL_CONDITIONED)):   # one solve, not n SVDs:
         inv_t = np.swapaxes(np.linalg.inv(a), -1, -2)             # d(det a inv(a).T)
         change = np.sum(inv_t * t, axis=(-2, -1))[..., None, None]
         return cofactor(a) * change - np.linalg.det(a)[..., None, None] * (inv_t @ np.swapaxes(t, -1, -2) @ inv_t)
