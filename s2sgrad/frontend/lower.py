@@ -643,6 +643,12 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             for k, factor in enumerate(factors[1:]):
                 product = self.op("matmul", (product, factor), node, target if k == len(factors) - 2 else None)
             return product
+        if obj is np.linalg.svd and any(k.arg == "compute_uv" and isinstance(k.value, ast.Constant)
+                                        and k.value.value is False for k in node.keywords):
+            node = ast.copy_location(ast.Call(ast.Attribute(ast.Attribute(ast.Name("np", ast.Load()), "linalg",
+                                                                          ast.Load()), "svdvals", ast.Load()),
+                                              node.args[:1], []), node)      # its singular values alone
+            return self.op("np.linalg.svdvals", (self.expr(node.args[0]),), node, target)
         if obj is np.einsum and node.args and not isinstance(node.args[0], ast.Constant):
             node = _einsum_subscripts(node)              # np.einsum(a, [0, 1], b, [1, 2], [0, 2]): "ab,bc->ac"
         if obj is np.where and len(node.args) == 1 and not node.keywords:

@@ -10,7 +10,8 @@ import numpy as np
 
 from .table import adjoint, tangent
 from ..runtime import (cholesky_adjoint, cofactor, dot_dleft, dot_dright, eigh_adjoint, eigh_tangent,  # noqa: F401
-                       pinv_adjoint, solve_adjoint, uneinsum, unkron, unnorm, untensordot)
+                       pinv_adjoint, solve_adjoint, uneinsum, unkron, unnorm, untensordot, unsvd,
+                       svd_values_tangent, unqr, qr_tangent, uneigvals, eigvals_tangent, unlstsq)
 
 R, W = "real", "wellcond"
 SYMMETRIC = "the input stands for the symmetric matrix (a + a.T) / 2"
@@ -178,3 +179,76 @@ def norm(ans, x, dans, *, ord=None, axis=None, keepdims=False):
 def norm_tangent(ans, x, dx, *, ord=None, axis=None, keepdims=False):
     dans = np.sum(unnorm(np.ones_like(ans), x, ans, ord=ord, axis=axis, keepdims=keepdims) * dx,
                   axis=axis, keepdims=keepdims)
+
+
+# -- decompositions (runtime/decompositions.py): where they are differentiable ----------
+
+def _not_hermitian(statics):
+    if statics.get("hermitian"):
+        return "np.linalg.svd(..., hermitian=True) has no derivative rule yet", "leave hermitian out"
+    if statics.get("compute_uv") is False:        # (lowering writes it as np.linalg.svdvals)
+        return "np.linalg.svd(..., compute_uv=False) is np.linalg.svdvals", "write np.linalg.svdvals(x)"
+    return None
+
+
+DECOMPOSED = "a decomposition: proven by finite differences, where it is differentiable (distinct values)"
+
+
+@adjoint(np.linalg.svd, outputs=3, refuse=_not_hermitian, domain=(R,), why=DECOMPOSED, examples=[
+    ("np.linalg.svd(x)[1]", [(3, 2)]), ("np.linalg.svd(x, full_matrices=False)[0] ** 2", [(4, 2)]),
+    ("np.linalg.svd(x, full_matrices=False)[2] ** 2", [(2, 4)]), ("np.linalg.svd(x)[0] ** 2", [(3, 3)]),
+    ("np.linalg.svd(x)[2][..., 0, :] ** 2", [(2, 3, 3)])])
+def svd(ans, x, dans, *, full_matrices=True, compute_uv=True, hermitian=False):
+    dx = unsvd(dans[0], dans[1], dans[2], x, ans[0], ans[1], ans[2])
+
+
+@adjoint(np.linalg.svdvals, domain=(R,), why=DECOMPOSED, examples=[
+    ("np.linalg.svdvals(x)", [(3, 2)]), ("np.linalg.svdvals(x) ** 2", [(2, 4)]), ("np.linalg.svdvals(x)", [(2, 3, 3)])])
+def svdvals(ans, x, dans):
+    parts = np.linalg.svd(x, full_matrices=False)
+    dx = unsvd(None, dans, None, x, parts[0], ans, parts[2])
+
+
+@tangent(np.linalg.svdvals)
+def svdvals_tangent(ans, x, dx):
+    parts = np.linalg.svd(x, full_matrices=False)
+    dans = svd_values_tangent(dx, parts[0], parts[2])
+
+
+def _reduced(statics):
+    if statics.get("mode", "reduced") != "reduced":
+        return "np.linalg.qr has a derivative rule for mode='reduced' only", "leave mode out"
+    return None
+
+
+@adjoint(np.linalg.qr, outputs=2, refuse=_reduced, domain=(R,), why=DECOMPOSED, examples=[
+    ("np.linalg.qr(x)[0]", [(4, 3)]), ("np.linalg.qr(x)[1]", [(3, 3)]), ("np.linalg.qr(x)[0] @ np.linalg.qr(x)[1]", [(3, 2)]),
+    ("np.linalg.qr(x)[1]", [(2, 4, 3)])])
+def qr(ans, x, dans, *, mode="reduced"):
+    dx = unqr(dans[0], dans[1], x, ans[0], ans[1])
+
+
+@tangent(np.linalg.qr)
+def qr_tangent_rule(ans, x, dx, *, mode="reduced"):
+    dans = qr_tangent(dx, ans[0], ans[1])
+
+
+@adjoint(np.linalg.eigvals, complex=True, result="complex", domain=(R,), why=DECOMPOSED, examples=[
+    ("np.real(np.linalg.eigvals(x))", [(3, 3)]), ("np.imag(np.linalg.eigvals(x)) ** 2", [(3, 3)]),
+    ("np.abs(np.linalg.eigvals(x))", [(2, 2, 2)])])
+def eigvals(ans, x, dans):
+    dx = uneigvals(dans, x)
+
+
+@tangent(np.linalg.eigvals)
+def eigvals_tangent_rule(ans, x, dx):
+    dans = eigvals_tangent(dx, x)
+
+
+@adjoint(np.linalg.lstsq, outputs=4, domain=(R, R), why="the least-squares solution pinv(a) @ b of a full-rank a, "
+         "and its residuals: proven by finite differences", examples=[
+    ("np.linalg.lstsq(x, y)[0]", [(4, 2), (4,)]), ("np.linalg.lstsq(x, y, rcond=None)[0]", [(4, 2), (4, 3)]),
+    ("np.linalg.lstsq(x, y)[1]", [(5, 2), (5,)]), ("np.linalg.lstsq(x, y)[0]", [(2, 4), (2,)]),
+    ("np.linalg.lstsq(x, y)[3]", [(4, 3), (4,)])])
+def lstsq(ans, x, y, dans, *, rcond=None):
+    dx, dy = unlstsq(dans[0], dans[1], dans[3], x, y, ans[0])

@@ -1,7 +1,7 @@
 """The helpers that generated code calls, by topic.
 
 They undo what NumPy does implicitly (broadcasting, reductions) so that the rules
-stay one line each: `broadcasting.py`, `reductions.py`, `shapes.py`, `linalg.py`,
+stay one line each: `broadcasting.py`, `reductions.py`, `shapes.py`, `linalg.py`, `decompositions.py`,
 `tangents.py` (forward mode's), `complex_numbers.py`, `fourier.py`, `containers.py` (dicts, lists, recursive calls).
 Each is marked where it is defined (`registry.helper`, with what forward mode
 needs to know of it). Generated modules import them by name from here:
@@ -22,6 +22,8 @@ from .tangents import (eigh_tangent, cumprod_tangent, average_tangent, unprod_ta
     unnorm_tangent, unaverage_tangent, solve_adjoint_tangent, uncumprod_tangent,
     cholesky_adjoint_tangent, pinv_adjoint_tangent, eigh_adjoint_tangent, uneinsum_tangent,
     cofactor_tangent)  # noqa: F401
+from .decompositions import (unsvd, svd_values_tangent, unqr, qr_tangent, uneigvals, eigvals_tangent,
+    unlstsq)  # noqa: F401
 from .fourier import unfft, unrfft, unirfft, unhfft, unihfft  # noqa: F401
 from .complex_numbers import (complex_like, unimag, unangle, angle_tangent, unmodulus,
     modulus_tangent)  # noqa: F401

@@ -1,0 +1,81 @@
+"""Matrix decompositions in programs as people write them: SVD, QR, the eigenvalues of a
+general matrix and least squares, each checked against finite differences (the rule
+table proves each rule alone: tests/test_rules.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import s2sgrad
+
+from .support import check_grads, make_function
+
+PROGRAMS = '''
+import numpy as np
+
+
+def low_rank_error(A, k):
+    """How far A is from its best rank-k approximation (Eckart-Young), and its nuclear norm."""
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    approx = U[:, :k] @ np.diag(s[:k]) @ Vt[:k, :]
+    return np.sum((A - approx) ** 2) + 0.1 * np.sum(np.linalg.svd(A, compute_uv=False))
+
+
+def condition_penalty(W):
+    s = np.linalg.svdvals(W)
+    return np.log(s[0] / s[-1])
+
+
+def orthogonalized(A, target):
+    Q, R = np.linalg.qr(A)
+    return np.sum((Q @ np.diag(np.diag(R)) - target) ** 2)
+
+
+def spectral_abscissa(J):
+    """The largest real part of the eigenvalues: how fast a linear system grows."""
+    lam = np.linalg.eigvals(J)
+    return np.max(np.real(lam)) + 0.5 * np.sum(np.abs(lam) ** 2)
+
+
+def fit_residual(X, y):
+    coef, residuals, rank, sv = np.linalg.lstsq(X, y, rcond=None)
+    prediction = X @ coef
+    print("rank", rank)
+    return np.sum((prediction - y) ** 2) + np.sum(coef ** 2) + residuals[0]
+'''
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("decompositions")
+    return {name: make_function(folder, PROGRAMS, name, preamble="")
+            for name in ("low_rank_error", "condition_penalty", "orthogonalized", "spectral_abscissa", "fit_residual")}
+
+
+def test_singular_values_and_vectors(programs):
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((5, 3))
+    check_grads(programs["low_rank_error"], A, 2, wrt=(0,), rtol=1e-4)
+    check_grads(programs["condition_penalty"], rng.standard_normal((4, 3)), rtol=1e-4)
+    assert "np.linalg.svdvals(A)" in s2sgrad.source(programs["low_rank_error"])
+
+
+def test_qr_eigenvalues_and_least_squares(programs, capsys):
+    rng = np.random.default_rng(1)
+    check_grads(programs["orthogonalized"], rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), rtol=1e-4)
+    check_grads(programs["spectral_abscissa"], rng.standard_normal((4, 4)), rtol=1e-4)
+    check_grads(programs["fit_residual"], rng.standard_normal((6, 3)), rng.standard_normal(6), rtol=1e-4)
+    assert "rank 3" in capsys.readouterr().out
+
+
+def test_where_a_decomposition_has_no_derivative_it_says_so(programs, tmp_path):
+    full = make_function(tmp_path, "def f(A):\n    return np.sum(np.linalg.svd(A)[0] ** 3)\n")
+    with pytest.raises(ValueError, match="full_matrices=False"):
+        s2sgrad.grad(full)(np.random.default_rng(2).standard_normal((4, 2)))
+    wide = make_function(tmp_path, "def f(A):\n    return np.sum(np.linalg.qr(A)[1] ** 2)\n")
+    with pytest.raises(ValueError, match="wide matrix"):
+        s2sgrad.grad(wide)(np.random.default_rng(2).standard_normal((2, 4)))
+    vectors = make_function(tmp_path, "def f(A):\n    return np.sum(np.linalg.svd(A)[0] ** 3)\n")
+    assert np.all(np.isnan(s2sgrad.grad(vectors)(np.eye(3))))        # equal singular values: NaN, not a number
+    values = make_function(tmp_path, "def f(A):\n    return np.sum(np.linalg.svdvals(A))\n")
+    np.testing.assert_allclose(s2sgrad.grad(values)(np.eye(3)), np.eye(3))   # the values alone: defined
