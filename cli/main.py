@@ -81,11 +81,13 @@ def rules_text(markdown: bool) -> str:
     if markdown:                 # the README's table: the same wherever SciPy is installed or not
         counted = sum(1 for _, kind in rows if kind.startswith("derivative"))
         head = [f"{len(rows)} functions, methods and operators of NumPy and Python; {counted} with a "
-                "derivative. With SciPy installed, also `scipy.special` (erf and its inverses, ndtr, ndtri, "
-                "log_ndtr, expit, logit, logsumexp, softmax, log_softmax, gamma, rgamma, gammaln, digamma, "
-                "polygamma, beta, betaln, xlogy, xlog1py, entr, Bessel j0 j1 y0 y1 i0 i1 i0e i1e) and "
-                "`scipy.stats` (norm's logpdf pdf cdf sf logcdf logsf; the logpdf of t, gamma, chi2, lognorm, "
-                "cauchy, logistic, laplace, expon, multivariate_normal; poisson.logpmf) and `scipy.linalg` (expm, "
+                "derivative. With SciPy installed, also `scipy.special` (erf and its inverses, erfcx, ndtr, ndtri, "
+                "log_ndtr, expit, log_expit, logit, logsumexp, softmax, log_softmax, gamma, rgamma, gammaln, "
+                "loggamma, digamma, polygamma, poch, beta, betaln, gammainc, gammaincc, betainc, zeta, xlogy, "
+                "xlog1py, entr, exp2, exp10, expm1, log1p, cbrt, Bessel j0 j1 y0 y1 i0 i1 i0e i1e and jv yv iv "
+                "ive kv kve), `scipy.stats` (logpdf pdf cdf sf logcdf logsf of norm, t, gamma, chi2, lognorm, "
+                "cauchy, logistic, laplace, expon; of uniform and beta the logpdf pdf cdf sf; "
+                "multivariate_normal.logpdf; poisson's logpmf and pmf) and `scipy.linalg` (expm, "
                 "solve_triangular): `s2sgrad rules` lists them.", "", "| function | derivative |", "|---|---|"]
         return "\n".join(head + [f"| `{name}` | {kind} |" for name, kind in rows]) + "\n"
     width = max(len(name) for name, _ in rows)

@@ -113,7 +113,7 @@ def _rule_cases():
 
 @pytest.mark.parametrize("name, expr, shapes", list(_rule_cases()))
 def test_rule_holds_for_complex_numbers(tmp_path, name, expr, shapes):
-    params = "xyzw"[:len(shapes)]
+    params = "xyzwv"[:len(shapes)]
     source = expr if expr.startswith("def ") else f"def f({', '.join(params)}):\n    return {expr}\n"
     fn = make_function(tmp_path, source, preamble=PREAMBLE)
     domain = OPS[name].spec.domain

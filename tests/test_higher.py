@@ -23,7 +23,7 @@ def test_the_reverse_sweeps_helpers_have_reverse_rules():
 
 @pytest.mark.parametrize("name, expr, shapes", CASES)
 def test_helper_reverse_rule_matches_finite_differences(tmp_path, name, expr, shapes):
-    params = "xyzw"[:len(shapes)]
+    params = "xyzwv"[:len(shapes)]
     fn = make_function(tmp_path, f"def f({', '.join(params)}):\n    return {expr}\n", preamble=PREAMBLE)
     rng = np.random.default_rng(len(CASES))
     args = [rng.standard_normal(s) if s else float(rng.standard_normal()) for s in shapes]
@@ -185,7 +185,7 @@ def _through(tmp_path, name, expr, shapes):
     """The example inside a smooth scalar function, sum(sin(example)), so that every
     second derivative of the op is used; its arguments, the first float one's position,
     and a direction for it."""
-    params = "xyzw"[:len(shapes)]
+    params = "xyzwv"[:len(shapes)]
     if expr.startswith("def "):
         source = expr.replace("def f(", "def inner(") + \
             f"\ndef f({', '.join(params)}):\n    return np.sum(np.sin(inner({', '.join(params)})))\n"

@@ -70,7 +70,7 @@ def sample(shape, domain, rng):
         return rng.uniform(size=shape) > 0.5 if shape else bool(rng.uniform() > 0.5)
     else:
         low, high = {"positive": (0.5, 2.0), "unit": (-0.9, 0.9), "above1": (1.2, 3.0), "near zero": (-1.2, 1.2),
-                     "fraction": (0.1, 0.9), "1-2": (1.0, 2.0)}.get(domain, (-2.0, 2.0))
+                     "fraction": (0.1, 0.9), "1-2": (1.0, 2.0), "below0": (-0.3, -0.1)}.get(domain, (-2.0, 2.0))
         x = rng.uniform(low, high, shape)
         if domain == "away":
             x = rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
@@ -99,16 +99,18 @@ def _elementwise_cases():
                 shapes = (shapes[0], shapes[1], shapes[0])
             if arity == 4:
                 shapes = (shapes[0], shapes[1], shapes[0], shapes[1])
+            if arity == 5:
+                shapes = (shapes[0], shapes[1], shapes[0], shapes[1], shapes[0])
             yield pytest.param(name, shapes, id=f"{name}-{shapes}")
 
 
 @pytest.mark.parametrize("name, shapes", list(_elementwise_cases()))
 def test_elementwise_rule_matches_finite_differences(tmp_path, name, shapes):
-    names = "xyzw"[:len(shapes)]
+    names = "xyzwv"[:len(shapes)]
     fn = make_function(tmp_path, f"def f({', '.join(names)}):\n    return {_call(name, names)}\n", preamble=PREAMBLE)
     rng = _rng(name, shapes)
     args = [sample(s, d, rng) for s, d in zip(shapes, OPS[name].spec.domain)]
-    wrt = tuple(i for i, d in enumerate(OPS[name].spec.domain) if d != "index")
+    wrt = tuple(i for i, d in enumerate(OPS[name].spec.domain) if d != "index" and OPS[name].args[i] not in OPS[name].fixed)
     check_grads(fn, *args, wrt=wrt)
 
 
@@ -125,7 +127,28 @@ SYMPY_SPECIAL = types.SimpleNamespace(                # scipy.special in rules
     i0=lambda v: sympy.besseli(0, v), i1=lambda v: sympy.besseli(1, v),
     i0e=lambda v: sympy.exp(-sympy.Abs(v)) * sympy.besseli(0, v), i1e=lambda v: sympy.exp(-sympy.Abs(v)) * sympy.besseli(1, v),
     j0=lambda v: sympy.besselj(0, v), j1=lambda v: sympy.besselj(1, v),
-    y0=lambda v: sympy.bessely(0, v), y1=lambda v: sympy.bessely(1, v))
+    y0=lambda v: sympy.bessely(0, v), y1=lambda v: sympy.bessely(1, v),
+    jv=sympy.besselj, yv=sympy.bessely, iv=sympy.besseli, kv=sympy.besselk,
+    ive=lambda v, u: sympy.besseli(v, u) * sympy.exp(-sympy.Abs(u)), kve=lambda v, u: sympy.besselk(v, u) * sympy.exp(u),
+    gammaln=sympy.loggamma, betaln=lambda a, b: sympy.log(sympy.beta(a, b)), zeta=sympy.zeta,
+    expit=lambda v: 1 / (1 + sympy.exp(-v)))
+class _SympyStats:
+    """scipy.stats as the rules' partials call it (`stats.cauchy.pdf(x, loc, scale)`), each
+    method the SymPy counterpart the table gives it."""
+
+    def __getattr__(self, distribution):
+        return types.SimpleNamespace(**{method: self._counterpart(f"{distribution}.{method}")
+                                        for method in ("pdf", "logpdf", "cdf", "sf", "logcdf", "logsf")
+                                        if f"{distribution}.{method}" in OPS})
+
+    @staticmethod
+    def _counterpart(name):
+        def evaluate(*args):
+            names = "xyzwv"[:len(args)]
+            return sympy.sympify(OPS[name].spec.sympy, locals=dict(zip(names, args)))
+        return evaluate
+
+
 ASSUME = {"positive": dict(positive=True), "above1": dict(positive=True), "fraction": dict(positive=True),
           "1-2": dict(positive=True)}
 
@@ -134,16 +157,16 @@ ASSUME = {"positive": dict(positive=True), "above1": dict(positive=True), "fract
 def test_elementwise_partials_equal_sympy_derivatives(name):
     op, spec = OPS[name], OPS[name].spec
     rule = op.rule
-    symbols = [sympy.Symbol(s, real=True, **ASSUME.get(d, {})) for s, d in zip("xyzw", spec.domain)]
-    ans = sympy.sympify(spec.sympy, locals=dict(zip("xyzw", symbols)))
-    symbolic = types.FunctionType(rule.__code__, {"np": SYMPY_NP, "special": SYMPY_SPECIAL})
+    symbols = [sympy.Symbol(s, real=True, **ASSUME.get(d, {})) for s, d in zip("xyzwv", spec.domain)]
+    ans = sympy.sympify(spec.sympy, locals=dict(zip("xyzwv", symbols)))
+    symbolic = types.FunctionType(rule.__code__, {"np": SYMPY_NP, "special": SYMPY_SPECIAL, "stats": _SympyStats()})
     takes_ans = "ans" in rule.__code__.co_varnames[:rule.__code__.co_argcount]
     partials = symbolic(*symbols, **({"ans": ans} if takes_ans else {}))
     partials = partials if isinstance(partials, tuple) else (partials,)
     rng = _rng(name)
-    for arg, partial, domain in zip(symbols, partials, spec.domain):
-        if domain == "index":                 # an integer (polygamma's order): not differentiated
-            continue
+    for arg, partial, domain, arg_name in zip(symbols, partials, spec.domain, op.args):
+        if domain == "index" or arg_name in op.fixed:    # an integer (polygamma's order), a shape with no
+            continue                                    # partial given: not differentiated
         difference = sympy.diff(ans, arg) - partial
         if sympy.simplify(difference) == 0:
             continue
@@ -172,7 +195,7 @@ CASES = [pytest.param(name, expr, shapes, id=_case_id(name, expr, shapes))
 def _example(tmp_path, name, expr, shapes):
     """The example as a function; a symmetric input (domain spd) is symmetrised first, so
     the gradient is the one with respect to the symmetric matrix it stands for."""
-    params = "xyzw"[:len(shapes)]
+    params = "xyzwv"[:len(shapes)]
     first = "    x = (x + x.T) / 2\n" if OPS[name].spec.domain[0] == "spd" else ""
     source = expr if expr.startswith("def ") else f"def f({', '.join(params)}):\n{first}    return {expr}\n"
     return make_function(tmp_path, source, preamble=PREAMBLE)
@@ -233,7 +256,7 @@ def test_rule_matches_sympy_at_rational_points(tmp_path, name, expr, shapes):
     rng = _rng("sympy", name, expr, shapes)
     args = _arguments(name, shapes, rng)
     symbols = [np.array(sympy.symbols(f"{v}0:{max(np.size(a), 1)}", real=True), dtype=object).reshape(np.shape(a))
-               for v, a in zip("xyzw", args)]
+               for v, a in zip("xyzwv", args)]
     symbolic = types.FunctionType(fn.__code__, dict(fn.__globals__) | _on_symbols(name))
     out = np.asarray(symbolic(*symbols), dtype=object)
     cotangent = np.round(rng.uniform(-1.0, 1.0, out.shape) * 64) / 64
@@ -277,7 +300,7 @@ def _direct_call(name, expr):
     call = ast.parse(expr, mode="eval").body
     if not isinstance(call, ast.Call) or rules.SHOWN.get(ast.unparse(call.func), ast.unparse(call.func)) != name:
         return None
-    if not all(isinstance(a, ast.Name) and a.id in "xyzw" for a in call.args):
+    if not all(isinstance(a, ast.Name) and a.id in "xyzwv" for a in call.args):
         return None
     try:
         return [a.id for a in call.args], {k.arg: ast.literal_eval(k.value) for k in call.keywords}
@@ -289,7 +312,7 @@ def _referee_cases():
     for name in ELEMENTWISE:
         if OPS[name].spec.sympy:
             shape = () if name in SCALAR_ONLY else (2,)
-            yield pytest.param(name, ["x", "y", "z", "w"][:len(OPS[name].args)], {}, (shape,) * 4, id=name)
+            yield pytest.param(name, ["x", "y", "z", "w", "v"][:len(OPS[name].args)], {}, (shape,) * 5, id=name)
     for name, expr, shapes in (c.values for c in CASES if _symbolic(c)):
         direct = _direct_call(name, expr)
         if OPS[name].spec.sympy and direct and OPS[name].spec.domain[0] not in ("spd", "index"):

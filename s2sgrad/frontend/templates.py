@@ -46,7 +46,7 @@ def differentiated(op: rules.Op) -> tuple:
     """Names of the arguments an op's rule differentiates (an adjoint template's: those
     whose `d<arg>` it assigns)."""
     if op.kind == "elementwise":
-        return tuple(a for a in op.args if op.piecewise is True or a not in op.piecewise)
+        return tuple(a for a in op.args if (op.piecewise is True or a not in op.piecewise) and a not in op.fixed)
     if op.kind == "adjoint" or (op.kind == "helper" and op.rule is not None):
         return template(op).outputs
     return ()

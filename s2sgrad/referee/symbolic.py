@@ -237,7 +237,7 @@ class Machine:
     def elementwise(self, stmt, op, args):
         if op.name not in self.lambdas:
             xs = sympy.symbols("x y z w")[:len(op.args)]
-            expr = sympy.sympify(op.spec.sympy, locals=dict(zip("xyzw", xs)))
+            expr = sympy.sympify(op.spec.sympy, locals=dict(zip("xyzwv", xs)))
             self.lambdas[op.name] = sympy.Lambda(xs, expr)
         f = self.lambdas[op.name]
         if any(isinstance(a, np.ndarray) for a in args):

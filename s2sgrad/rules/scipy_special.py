@@ -3,7 +3,11 @@
 
 The derivatives of digamma and gammaln use polygamma, whose own rule makes their
 higher derivatives; those of gamma, rgamma, beta and betaln use digamma; the
-Bessel functions of order 0 and 1 (j, y, i and the scaled i) use each other.
+Bessel functions of order 0 and 1 (j, y, i and the scaled i) use each other, and
+those of any order v (jv, yv, iv, kv and the scaled ive, kve) their neighbours v - 1
+and v + 1. Where a derivative has no closed form (in a Bessel function's order, in
+the incomplete gamma and beta functions' shapes) a differentiated value there is
+refused (`fixed`).
 """
 try:
     from scipy import special
@@ -139,3 +143,68 @@ if special is not None:
 
     @partials(special.y1, domain=("positive",), sympy="bessely(1, x)")
     def y1(x, ans): return special.y0(x) - ans / x
+
+    # -- Bessel functions of any order v, in x (each derivative by its recurrence: the order's
+    # own derivative has no closed form, so a differentiated order is refused, `fixed`) ------
+
+    @partials(special.jv, domain=("1-2", "positive"), sympy="besselj(x, y)", fixed=("v",))
+    def jv(v, x): return 0.0, (special.jv(v - 1, x) - special.jv(v + 1, x)) / 2
+
+    @partials(special.yv, domain=("1-2", "positive"), sympy="bessely(x, y)", fixed=("v",))
+    def yv(v, x): return 0.0, (special.yv(v - 1, x) - special.yv(v + 1, x)) / 2
+
+    @partials(special.iv, domain=("1-2", "positive"), sympy="besseli(x, y)", fixed=("v",))
+    def iv(v, x): return 0.0, (special.iv(v - 1, x) + special.iv(v + 1, x)) / 2
+
+    @partials(special.ive, domain=("1-2", "positive"), sympy="besseli(x, y) * exp(-Abs(y))", fixed=("v",))
+    def ive(v, x, ans): return 0.0, (special.ive(v - 1, x) + special.ive(v + 1, x)) / 2 - np.sign(x) * ans
+
+    @partials(special.kv, domain=("1-2", "positive"), sympy="besselk(x, y)", fixed=("v",))
+    def kv(v, x): return 0.0, -(special.kv(v - 1, x) + special.kv(v + 1, x)) / 2
+
+    @partials(special.kve, domain=("1-2", "positive"), sympy="besselk(x, y) * exp(y)", fixed=("v",))
+    def kve(v, x, ans): return 0.0, -(special.kve(v - 1, x) + special.kve(v + 1, x)) / 2 + ans
+
+    # -- incomplete gamma and beta functions, in x (in a and b: no closed form, `fixed`) -----
+
+    @partials(special.gammainc, domain=("1-2", "positive"), sympy="lowergamma(x, y) / gamma(x)", fixed=("a",))
+    def gammainc(a, x): return 0.0, np.exp((a - 1) * np.log(x) - x - special.gammaln(a))
+
+    @partials(special.gammaincc, domain=("1-2", "positive"), sympy="uppergamma(x, y) / gamma(x)", fixed=("a",))
+    def gammaincc(a, x): return 0.0, -np.exp((a - 1) * np.log(x) - x - special.gammaln(a))
+
+    @partials(special.betainc, domain=("1-2", "1-2", "fraction"), fixed=("a", "b"),
+              why="the regularized incomplete beta function: SymPy's form is an integral; proven by finite differences")
+    def betainc(a, b, x): return 0.0, 0.0, np.exp((a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - special.betaln(a, b))
+
+    @partials(special.zeta, domain=("above1", "positive"), sympy="zeta(x, y)", fixed=("x",))
+    def zeta(x, q): return 0.0, -x * special.zeta(x + 1, q)
+
+    # -- elementary functions scipy.special spells its own way ------------------------------
+
+    @partials(special.log_expit, domain=("real",), sympy="-log(1 + exp(-x))")
+    def log_expit(x): return special.expit(-x)
+
+    @partials(special.erfcx, domain=("real",), sympy="exp(x**2) * erfc(x)")
+    def erfcx(x, ans): return 2 * x * ans - 2 / np.sqrt(np.pi)
+
+    @partials(special.loggamma, domain=("positive",), sympy="loggamma(x)")
+    def loggamma(x): return special.digamma(x)
+
+    @partials(special.poch, domain=("positive", "positive"), sympy="gamma(x + y) / gamma(x)")
+    def poch(z, m, ans): return ans * (special.digamma(z + m) - special.digamma(z)), ans * special.digamma(z + m)
+
+    @partials(special.exp10, domain=("real",), sympy="10**x")
+    def exp10(x, ans): return np.log(10.0) * ans
+
+    @partials(special.exp2, domain=("real",), sympy="2**x")
+    def exp2(x, ans): return np.log(2.0) * ans
+
+    @partials(special.expm1, domain=("real",), sympy="exp(x) - 1")
+    def expm1(x, ans): return ans + 1
+
+    @partials(special.log1p, domain=("positive",), sympy="log(1 + x)")
+    def log1p(x): return 1 / (1 + x)
+
+    @partials(special.cbrt, domain=("positive",), sympy="x**Rational(1, 3)")
+    def cbrt(x, ans): return 1 / (3 * ans ** 2)

@@ -78,6 +78,8 @@ class Op:
                                     # adjoint is the transpose, never the conjugate transpose): true of
                                     # holomorphic ops and of ops linear with real coefficients. Any other
                                     # op given a complex value is refused where the derivative is built
+    fixed: tuple = ()               # (elementwise) arguments with a derivative the rule does not give
+                                    # (a distribution's shape in its cdf): refused when differentiated
     result: str | None = None       # "complex" or "real": what the result is, whatever the arguments
                                     # (np.fft.fft, np.abs); None: complex when an argument is
 
@@ -109,6 +111,7 @@ DOMAINS = {
     "spd": "a symmetric positive definite matrix",
     "index": "integer indices (not differentiated)",
     "complex": "complex numbers, real and imaginary parts in [-2, 2] (real numbers in the real table)",
+    "below0": "-0.3 < x < -0.1 (a location left of the points drawn from the others)",
 }
 
 OPS: dict[str, Op] = {}
@@ -199,7 +202,7 @@ def _signature(rule) -> tuple[tuple, dict, tuple]:
 def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0, refuse=None,
               piecewise: tuple = (), view: bool = False, holds: bool = False, linear=None,
               methods: tuple = (), attributes: tuple = (), listed: bool = False, complex: bool = False,
-              result: str | None = None):
+              result: str | None = None, fixed: tuple = ()):
     def decorate(rule):
         obj = None if isinstance(target, str) else target
         key = name or (target if isinstance(target, str) else _name_of(target))
@@ -211,7 +214,8 @@ def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0,
                 setattr(rule.spec, field_name, tuple(value) if field_name in ("domain", "examples") else value)
         _add(Op(key, key, kind, rule, args, statics, obj, spec=rule.spec, optional=optional,
                 outputs=outputs, refuse=refuse, piecewise=piecewise, view=view, holds=holds,
-                linear=_positions(linear, args, key), listed=listed, complex=complex, result=result))
+                linear=_positions(linear, args, key), listed=listed, complex=complex, result=result,
+                fixed=tuple(fixed)))
         _methods(key, methods, attributes)
         return rule
     return decorate
@@ -235,17 +239,19 @@ def _methods(key: str, methods: tuple, attributes: tuple) -> None:
 
 
 def partials(target, name: str | None = None, *, domain=None, sympy=None, why=None, piecewise=(),
-             view=False, methods=(), linear=None, complex=False, result=None):
+             view=False, methods=(), linear=None, complex=False, result=None, fixed=()):
     """Register an elementwise op by a function returning its partials. `domain` (one
     name per argument), `sympy` (the op over symbols x, y) or `why` (there is none) tell
     the table test how to prove it; aliases stacked on the same rule share them. The
     arguments named in `piecewise` are integers the op is not differentiated in (their
     partial is written 0). `view`: the result may be the argument itself (a plain `y = x`);
     `methods`: the array methods that are this op (`x.clip()`); `linear`, `complex` and
-    `result` as for `adjoint` (an op whose partials are its complex derivative: holomorphic)."""
+    `result` as for `adjoint` (an op whose partials are its complex derivative: holomorphic).
+    `fixed` names the arguments whose partial the rule does not give (its value there is
+    a placeholder): a differentiated value reaching one is refused where it is built."""
     return _register("elementwise", target, name, dict(domain=domain, sympy=sympy, why=why),
                      piecewise=tuple(piecewise), view=view, methods=tuple(methods), linear=linear,
-                     complex=complex, result=result)
+                     complex=complex, result=result, fixed=fixed)
 
 
 def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=None, examples=None,
