@@ -26,7 +26,7 @@ def _like(value, rng):
 def _pair(a, b) -> float:
     if isinstance(a, (tuple, list)):
         return sum(_pair(x, y) for x, y in zip(a, b))
-    return float(np.sum(np.asarray(a) * np.asarray(b)))
+    return float(np.real(np.sum(np.asarray(a) * np.asarray(b))))     # (complex values: the real pairing)
 
 
 def _float_positions(args) -> tuple:
