@@ -87,8 +87,9 @@ def rules_text(markdown: bool) -> str:
                 "xlog1py, entr, exp2, exp10, expm1, log1p, cbrt, Bessel j0 j1 y0 y1 i0 i1 i0e i1e and jv yv iv "
                 "ive kv kve), `scipy.stats` (logpdf pdf cdf sf logcdf logsf of norm, t, gamma, chi2, lognorm, "
                 "cauchy, logistic, laplace, expon; of uniform and beta the logpdf pdf cdf sf; "
-                "multivariate_normal.logpdf; poisson's logpmf and pmf) and `scipy.linalg` (expm, "
-                "solve_triangular): `s2sgrad rules` lists them.", "", "| function | derivative |", "|---|---|"]
+                "multivariate_normal.logpdf; poisson's logpmf and pmf), `scipy.signal` (convolve, fftconvolve, "
+                "oaconvolve, correlate, N-D, every mode) and `scipy.linalg` (expm, solve_triangular): "
+                "`s2sgrad rules` lists them.", "", "| function | derivative |", "|---|---|"]
         return "\n".join(head + [f"| `{name}` | {kind} |" for name, kind in rows]) + "\n"
     width = max(len(name) for name, _ in rows)
     return "".join(f"{name:<{width}}  {kind}\n" for name, kind in rows)

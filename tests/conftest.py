@@ -4,3 +4,4 @@ rule table. tests/test_import.py checks, in a fresh process, that s2sgrad itself
 import scipy.special  # noqa: F401
 import scipy.stats  # noqa: F401
 import scipy.linalg  # noqa: F401
+import scipy.signal  # noqa: F401

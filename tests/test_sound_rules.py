@@ -324,3 +324,15 @@ def test_math_floor_stays_piecewise():
 
 def floor_times(x):
     return math.floor(x) * x * 2.0
+
+
+def knots_moved(x, shift):
+    return np.sum(np.interp(x, np.array([0.0, 1.0, 2.0]) + shift, np.array([0.0, 2.0, 1.0])))
+
+
+def test_interp_in_its_knots_is_refused_not_zero():
+    for build in (lambda: s2sgrad.grad(knots_moved, 1)(np.array([0.5, 1.5]), 0.1),
+                  lambda: s2sgrad.jvp(knots_moved, (np.array([0.5, 1.5]), 0.1), (1.0,), wrt=1)):
+        with pytest.raises(NoRuleError, match="np.interp.*xp"):
+            build()
+    np.testing.assert_allclose(s2sgrad.grad(knots_moved)(np.array([0.5, 1.5]), 0.1), [2.0, -1.0])

@@ -23,7 +23,7 @@ from ..runtime import (average_tangent, max_tangent, cumprod_tangent, unaverage,
                        undiff, uncolumn_stack, unappend, convolve_margins, unquantile, unrot90, quantile_tangent,
                        unrollaxis, untrapezoid, unselect,
                        unstd, unsum, untake, untake_along_axis, untile, untrace, untranspose, unvar,
-                       unvstack)
+                       unvstack, unhsplit, unpartition, unmeshgrid, uninterp, interp_tangent, partition_tangent)
 
 R, P, A, U = "real", "positive", "away", "unit"
 KINK = "a kink: SymPy has no single formula across it; proven by finite differences away from it"
@@ -825,3 +825,124 @@ def std_tangent(ans, x, dx, *, axis=None, ddof=0, keepdims=False):
 @tangent(np.prod)
 def prod_tangent(ans, x, dx, *, axis=None, keepdims=False):
     dans = np.sum(unprod(np.ones_like(ans), x, axis=axis, keepdims=keepdims) * dx, axis=axis, keepdims=keepdims)
+
+
+# -- more shapes and selections --------------------------------------------------------
+
+@adjoint(np.hsplit, complex=True, linear=True, view=True, listed=True, domain=(R,), sympy="numpy", examples=[
+    ("np.hsplit(x, 2)[1]", [(3, 4)]), ("np.hsplit(x, 3)[0] * 2.0", [(6,)])])
+def hsplit(ans, x, dans, *, indices_or_sections):
+    dx = unhsplit(dans, x)
+
+
+@adjoint(np.vsplit, complex=True, linear=True, view=True, listed=True, domain=(R,), sympy="numpy", examples=[
+    ("np.vsplit(x, 2)[1]", [(4, 3)])])
+def vsplit(ans, x, dans, *, indices_or_sections):
+    dx = unsplit(dans, axis=0)
+
+
+@adjoint(np.dsplit, complex=True, linear=True, view=True, listed=True, domain=(R,), sympy="numpy", examples=[
+    ("np.dsplit(x, 2)[0]", [(2, 3, 4)])])
+def dsplit(ans, x, dans, *, indices_or_sections):
+    dx = unsplit(dans, axis=2)
+
+
+alias(np.row_stack, "np.vstack")          # (np.vstack under its older name)
+
+
+def _dense(statics):
+    if statics.get("sparse"):
+        return "np.meshgrid(..., sparse=True) has no derivative rule yet", "leave sparse out"
+    return None
+
+
+@adjoint(np.meshgrid, outputs=2, complex=True, refuse=_dense, domain=(R, R), sympy="numpy", examples=[
+    ("np.meshgrid(x, y)[0] * np.meshgrid(x, y)[1]", [(3,), (4,)]),
+    ("np.sin(np.meshgrid(x, y, indexing='ij')[0]) + np.meshgrid(x, y, indexing='ij')[1] ** 2", [(3,), (2,)])])
+def meshgrid(ans, x, y, dans, *, indexing="xy", sparse=False, copy=True):
+    dx, dy = unmeshgrid(dans, x, y, indexing)
+
+
+@tangent(np.meshgrid)
+def meshgrid_tangent(ans, x, y, dx, dy, *, indexing="xy", sparse=False, copy=True):
+    dans = np.meshgrid(dx, dy, indexing=indexing)
+
+
+@adjoint(np.partition, domain=("distinct",), why="a permutation that depends on the values: proven by finite "
+         "differences", examples=[("np.partition(x, 2)", [(5,)]), ("np.partition(x, 1, axis=0)", [(4, 3)])])
+def partition(ans, x, dans, *, kth, axis=-1):
+    dx = unpartition(dans, x, ans, kth, axis)
+
+
+@tangent(np.partition)
+def partition_tangent_rule(ans, x, dx, *, kth, axis=-1):
+    dans = partition_tangent(dx, x, ans, kth, axis)
+
+
+def _no_period(statics):
+    if statics.get("period") is not None:
+        return "np.interp(..., period=...) has no derivative rule yet", "leave period out"
+    return None
+
+
+@adjoint(np.interp, refuse=_no_period, domain=(R, R, R), why="piecewise linear in x, with kinks at the knots xp "
+         "(not differentiated: a differentiated xp is refused): proven by finite differences", examples=[
+    ("np.interp(x, np.array([-1.0, 0.0, 0.5, 2.0]), y)", [(5,), (4,)]),
+    ("np.interp(x, np.array([-1.0, 0.0, 0.5, 1.0]), y, left=0.0)", [(6,), (4,)]),
+    ("np.interp(x, np.array([0.0, 1.0]), y * 2.0, right=-1.0)", [(), (2,)])])
+def interp(ans, x, xp, fp, dans, *, left=None, right=None, period=None):
+    dx, dfp = uninterp(dans, x, xp, fp, left, right)
+
+
+@tangent(np.interp)
+def interp_tangent_rule(ans, x, xp, fp, dx, dfp, *, left=None, right=None, period=None):
+    dans = interp_tangent(dx, x, xp, fp, dfp, left, right)
+
+
+# -- more reductions that skip NaN -------------------------------------------------------
+
+@adjoint(np.nanprod, domain=(A,), sympy="numpy", examples=[
+    ("np.nanprod(x)", [(4,)]), ("np.nanprod(np.where(np.arange(6).reshape(2, 3) == 1, np.nan, x), axis=1)", [(2, 3)])])
+def nanprod(ans, x, dans, *, axis=None, keepdims=False):
+    dx = np.where(np.isnan(x), 0.0, unprod(dans, np.where(np.isnan(x), 1.0, x), axis=axis, keepdims=keepdims))
+
+
+@adjoint(np.nanvar, domain=(R,), sympy="numpy", examples=[
+    ("np.nanvar(x)", [(5,)]), ("np.nanvar(np.where(np.arange(12).reshape(4, 3) % 4 == 1, np.nan, x), axis=0, ddof=1)",
+                               [(4, 3)])])
+def nanvar(ans, x, dans, *, axis=None, ddof=0, keepdims=False):
+    kept = np.logical_not(np.isnan(x))
+    centered = np.where(kept, x - np.nanmean(x, axis=axis, keepdims=True), 0.0)
+    dx = unsum(dans, x, axis=axis, keepdims=keepdims) * 2.0 * centered / (np.sum(kept, axis=axis, keepdims=True) - ddof)
+
+
+@adjoint(np.nanstd, domain=(R,), why="a square root of np.nanvar, which SymPy proves: finite differences here", examples=[
+    ("np.nanstd(x)", [(5,)]), ("np.nanstd(np.where(np.arange(12).reshape(4, 3) % 4 == 1, np.nan, x), axis=1)",
+                               [(4, 3)])])
+def nanstd(ans, x, dans, *, axis=None, ddof=0, keepdims=False):          # (0 where the std is 0, as np.std's)
+    kept = np.logical_not(np.isnan(x))
+    centered = np.where(kept, x - np.nanmean(x, axis=axis, keepdims=True), 0.0)
+    half = np.where(ans == 0, 0.0, dans / np.where(ans == 0, 1.0, ans))
+    dx = unsum(half, x, axis=axis, keepdims=keepdims) * centered / (np.sum(kept, axis=axis, keepdims=True) - ddof)
+
+
+@tangent(np.nanprod)
+def nanprod_tangent(ans, x, dx, *, axis=None, keepdims=False):
+    dans = np.sum(unprod(np.ones_like(ans), np.where(np.isnan(x), 1.0, x), axis=axis, keepdims=keepdims)
+                  * np.where(np.isnan(x), 0.0, dx), axis=axis, keepdims=keepdims)
+
+
+@tangent(np.nanvar)
+def nanvar_tangent(ans, x, dx, *, axis=None, ddof=0, keepdims=False):
+    kept = np.logical_not(np.isnan(x))
+    centered = np.where(kept, x - np.nanmean(x, axis=axis, keepdims=True), 0.0)
+    dans = 2.0 * np.sum(centered * np.where(kept, dx, 0.0), axis=axis, keepdims=keepdims) \
+        / (np.sum(kept, axis=axis, keepdims=keepdims) - ddof)
+
+
+@tangent(np.nanstd)
+def nanstd_tangent(ans, x, dx, *, axis=None, ddof=0, keepdims=False):
+    kept = np.logical_not(np.isnan(x))
+    centered = np.where(kept, x - np.nanmean(x, axis=axis, keepdims=True), 0.0)
+    dans = np.sum(centered * np.where(kept, dx, 0.0), axis=axis, keepdims=keepdims) \
+        / ((np.sum(kept, axis=axis, keepdims=keepdims) - ddof) * np.where(ans == 0, 1.0, ans))

@@ -167,7 +167,8 @@ def _reached(base, dotted: str):
     return base
 
 
-OPTIONAL = {"scipy.special": "scipy_special", "scipy.stats": "scipy_stats", "scipy.linalg": "scipy_linalg"}     # a library a user imports -> our rules for it
+OPTIONAL = {"scipy.special": "scipy_special", "scipy.stats": "scipy_stats", "scipy.linalg": "scipy_linalg",
+            "scipy.signal": "scipy_signal"}     # a library a user imports -> our rules for it
 _LOADED: set = set()
 
 

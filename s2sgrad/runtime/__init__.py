@@ -14,7 +14,8 @@ from .reductions import (unsum, resum, unmax, max_tangent, unprod, unvar, unstd,
 from .shapes import (untranspose, add_at, unindex, unassigned, unsplit, unconcatenate, unstacked,
     unhstack, unvstack, unroll, untile, unrepeat, COPYING_PADS, PAD_MODES, unpad, undiagonal,
     undiag, untake, untake_along_axis, unsort, unsorted, resorted, ungradient, undiff, uncolumn_stack, unappend, convolve_margins,
-    unquantile, unrot90, quantile_tangent, unrollaxis, untrapezoid, unselect)  # noqa: F401
+    unquantile, unrot90, quantile_tangent, unrollaxis, untrapezoid, unselect, unhsplit, unpartition, unmeshgrid,
+    uninterp, interp_tangent, partition_tangent, unconvolve_nd)  # noqa: F401
 from .linalg import (matmul_dleft, matmul_dright, matmul_dleft_uniform, matmul_dright_uniform,
     matmul_dleft_sum, matmul_dright_sum, dot_dleft, dot_dright, untensordot, unkron, uneinsum,
     eigh_adjoint, cofactor, triangle, covariance_matrix, uncovariance, WELL_CONDITIONED, cholesky_adjoint, pinv_adjoint, solve_adjoint)  # noqa: F401

@@ -366,3 +366,104 @@ def unsort(g, x, axis=-1):
     out = np.zeros(np.shape(x))
     np.put_along_axis(out, np.argsort(x, axis=axis), g, axis=axis)
     return out
+
+
+@helper(linear=(0,))
+def unhsplit(g, x):
+    """The adjoint of `np.hsplit(x, n)`: the parts joined along the axis hsplit cut (the
+    second, or the first of a vector)."""
+    return np.concatenate(list(g), axis=1 if np.ndim(x) > 1 else 0)
+
+
+@helper(linear=(0,))
+def unpartition(g, x, ans, kth, axis=-1):
+    """The adjoint of `np.partition(x, kth, axis)`: g put back where each entry came from,
+    by the arrangement np.argpartition makes (checked to be partition's own)."""
+    order = np.argpartition(x, kth, axis=axis)
+    if not np.array_equal(np.take_along_axis(np.asarray(x), order, axis=axis), ans):
+        raise ValueError("np.partition arranged equal entries differently from np.argpartition here, so its "
+                         "derivative is not defined; use np.sort")
+    out = np.zeros(np.shape(x), np.result_type(g, float))
+    np.put_along_axis(out, order, g, axis=axis)
+    return out
+
+
+@helper(linear=(0,))
+def unmeshgrid(g, x, y, indexing="xy"):
+    """The adjoints (for x, for y) of `np.meshgrid(x, y, indexing)`: each grid summed over
+    the axis its vector does not run along."""
+    gx, gy = g
+    if indexing == "xy":
+        return np.sum(gx, axis=0), np.sum(gy, axis=1)
+    return np.sum(gx, axis=1), np.sum(gy, axis=0)
+
+
+def _segments(x, xp):
+    """For each point of x: the segment of xp it falls in (the right one at a knot) and its
+    position t in it; inside: whether it lies within [xp[0], xp[-1]]."""
+    xp = np.asarray(xp, dtype=float)
+    i = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    width = xp[i + 1] - xp[i]
+    t = (np.asarray(x) - xp[i]) / width
+    inside = (np.asarray(x) >= xp[0]) & (np.asarray(x) <= xp[-1])
+    return i, t, width, inside
+
+
+@helper(linear=(0,))
+def uninterp(g, x, xp, fp, left=None, right=None):
+    """The adjoints (for x, for fp) of `np.interp(x, xp, fp, left, right)`: inside, the
+    value is (1 - t) fp[i] + t fp[i + 1]; outside, fp's end (or left/right, constants)."""
+    g = np.asarray(g, dtype=np.result_type(g, float))
+    fp = np.asarray(fp)
+    i, t, width, inside = _segments(x, xp)
+    dx = np.where(inside, g * (fp[i + 1] - fp[i]) / width, 0.0)
+    dfp = np.zeros(np.shape(fp), g.dtype)
+    np.add.at(dfp, i, np.where(inside, g * (1 - t), 0.0))
+    np.add.at(dfp, i + 1, np.where(inside, g * t, 0.0))
+    below, above = np.asarray(x) < np.asarray(xp)[0], np.asarray(x) > np.asarray(xp)[-1]
+    if left is None:
+        dfp[0] += np.sum(np.where(below, g, 0.0))
+    if right is None:
+        dfp[-1] += np.sum(np.where(above, g, 0.0))
+    return (dx if np.ndim(x) else dx.item()), dfp
+
+
+@helper(linear=(0, 4))
+def interp_tangent(dx, x, xp, fp, dfp, left=None, right=None):
+    """The tangent of `np.interp(x, xp, fp, left, right)` along dx (the points) and dfp
+    (the values); outside, a given left or right is a constant."""
+    fp, dfp = np.asarray(fp), np.asarray(dfp)
+    i, t, width, inside = _segments(x, xp)
+    below = np.asarray(x) < np.asarray(xp)[0]
+    ends = np.where(below, 0.0 if left is not None else dfp[0], 0.0 if right is not None else dfp[-1])
+    return np.where(inside, dx * (fp[i + 1] - fp[i]) / width + (1 - t) * dfp[i] + t * dfp[i + 1], ends)
+
+
+@helper(linear=(0,))
+def partition_tangent(t, x, ans, kth, axis=-1):
+    """The tangent of `np.partition(x, kth, axis)` along t: t arranged as x is."""
+    order = np.argpartition(x, kth, axis=axis)
+    if not np.array_equal(np.take_along_axis(np.asarray(x), order, axis=axis), ans):
+        raise ValueError("np.partition arranged equal entries differently from np.argpartition here, so its "
+                         "derivative is not defined; use np.sort")
+    return np.take_along_axis(np.broadcast_to(t, np.shape(x)), order, axis=axis)
+
+
+@helper(linear=(0,))
+def unconvolve_nd(g, in1, in2, mode="full", correlate=False):
+    """The adjoints (for in1, for in2) of `scipy.signal.convolve(in1, in2, mode)` (of
+    `correlate`, which convolves with in2 reversed along every axis): g placed where its
+    mode's output sits in the full result, correlated with the other input."""
+    from scipy import signal                # (only a user of scipy.signal gets here)
+    s1, s2 = np.array(np.shape(in1)), np.array(np.shape(in2))
+    full = s1 + s2 - 1
+    g = np.asarray(g)
+    if mode != "full":
+        start = (s2 - 1) // 2 if mode == "same" else np.minimum(s1, s2) - 1
+        placed = np.zeros(tuple(full), np.result_type(g, float))
+        placed[tuple(slice(a, a + n) for a, n in zip(start, g.shape))] = g
+        g = placed
+    kernel = np.flip(in2) if correlate else np.asarray(in2)
+    d1 = signal.correlate(g, kernel, mode="valid")
+    d2 = signal.correlate(g, in1, mode="valid")
+    return d1, (np.flip(d2) if correlate else d2)
