@@ -88,7 +88,8 @@ def rules_text(markdown: bool) -> str:
                 "ive kv kve), `scipy.stats` (logpdf pdf cdf sf logcdf logsf of norm, t, gamma, chi2, lognorm, "
                 "cauchy, logistic, laplace, expon; of uniform and beta the logpdf pdf cdf sf; "
                 "multivariate_normal.logpdf; poisson's logpmf and pmf), `scipy.signal` (convolve, fftconvolve, "
-                "oaconvolve, correlate, N-D, every mode) and `scipy.linalg` (expm, solve_triangular): "
+                "oaconvolve, correlate, N-D, every mode), `scipy.integrate` (odeint, by the adjoint method) and "
+                "`scipy.linalg` (expm, solve_triangular): "
                 "`s2sgrad rules` lists them.", "", "| function | derivative |", "|---|---|"]
         return "\n".join(head + [f"| `{name}` | {kind} |" for name, kind in rows]) + "\n"
     width = max(len(name) for name, _ in rows)

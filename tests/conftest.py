@@ -5,3 +5,4 @@ import scipy.special  # noqa: F401
 import scipy.stats  # noqa: F401
 import scipy.linalg  # noqa: F401
 import scipy.signal  # noqa: F401
+import scipy.integrate  # noqa: F401

@@ -768,6 +768,20 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         located(made, node)
         return self.expr(made, target)
 
+    def argument(self, op, name: str, node):
+        """The atom of one argument of a rule's op: a tuple written there made a list, unless
+        the op takes a tuple (rules.Op.tuples: odeint's `args`); a function the op calls
+        (odeint's `func`, rules.Op.functions) passed by its module-level name, read where
+        the code runs."""
+        if name not in op.functions:
+            return self.expr(node if name in op.tuples else _listed(node))
+        obj = self.src.lookup(node.id) if isinstance(node, ast.Name) and node.id not in self.scope.locals else _MISSING
+        if not callable(obj):
+            raise self.unsupported(node, f"`{op.name}` takes the function `{name}` by the name it has in the module",
+                                   "define the function at module level and pass its name")
+        self.scope.free.add(node.id)
+        return ir.Var(node.id)
+
     def call_args(self, op, positional, keywords, node):
         """Split a call's arguments into atoms and static keyword parameters."""
         if op.kind not in ("elementwise", "adjoint"):
@@ -778,11 +792,11 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         for i, arg in enumerate(positional):
             real = named[i] if named and 0 < i < len(named) else None   # NumPy's own order first
             if real in op.args:
-                atoms[op.args.index(real)] = self.expr(_listed(arg))
+                atoms[op.args.index(real)] = self.argument(op, real, arg)
             elif real in op.statics:
                 statics[real] = self.static(arg, real)
             elif i < len(op.args):
-                atoms[i] = self.expr(_listed(arg))
+                atoms[i] = self.argument(op, op.args[i], arg)
             elif real is None and i - len(op.args) < len(op.statics) and not rules.takes_varargs(op.obj):
                 key = list(op.statics)[i - len(op.args)]        # (a ufunc's or builtin's: by position)
                 statics[key] = self.static(arg, key)
@@ -794,7 +808,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
                 raise self.unsupported(arg, f"too many arguments for `{op.name}`", "")
         for kw in keywords:
             if kw.arg in op.args:
-                atoms[op.args.index(kw.arg)] = self.expr(_listed(kw.value))
+                atoms[op.args.index(kw.arg)] = self.argument(op, kw.arg, kw.value)
             elif kw.arg in op.statics:
                 statics[kw.arg] = self.static(kw.value, kw.arg)
             else:

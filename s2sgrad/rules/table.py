@@ -78,6 +78,9 @@ class Op:
                                     # adjoint is the transpose, never the conjugate transpose): true of
                                     # holomorphic ops and of ops linear with real coefficients. Any other
                                     # op given a complex value is refused where the derivative is built
+    functions: tuple = ()           # arguments that are functions the op calls (odeint's `func`): passed
+                                    # by their module-level names, never differentiated
+    tuples: tuple = ()              # arguments that stay tuples (odeint's `args`), not made lists
     fixed: tuple = ()               # (elementwise) arguments with a derivative the rule does not give
                                     # (a distribution's shape in its cdf): refused when differentiated
     result: str | None = None       # "complex" or "real": what the result is, whatever the arguments
@@ -168,7 +171,7 @@ def _reached(base, dotted: str):
 
 
 OPTIONAL = {"scipy.special": "scipy_special", "scipy.stats": "scipy_stats", "scipy.linalg": "scipy_linalg",
-            "scipy.signal": "scipy_signal"}     # a library a user imports -> our rules for it
+            "scipy.signal": "scipy_signal", "scipy.integrate": "scipy_integrate"}     # a library a user imports -> our rules for it
 _LOADED: set = set()
 
 
@@ -203,7 +206,7 @@ def _signature(rule) -> tuple[tuple, dict, tuple]:
 def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0, refuse=None,
               piecewise: tuple = (), view: bool = False, holds: bool = False, linear=None,
               methods: tuple = (), attributes: tuple = (), listed: bool = False, complex: bool = False,
-              result: str | None = None, fixed: tuple = ()):
+              result: str | None = None, fixed: tuple = (), functions: tuple = (), tuples: tuple = ()):
     def decorate(rule):
         obj = None if isinstance(target, str) else target
         key = name or (target if isinstance(target, str) else _name_of(target))
@@ -216,7 +219,7 @@ def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0,
         _add(Op(key, key, kind, rule, args, statics, obj, spec=rule.spec, optional=optional,
                 outputs=outputs, refuse=refuse, piecewise=piecewise, view=view, holds=holds,
                 linear=_positions(linear, args, key), listed=listed, complex=complex, result=result,
-                fixed=tuple(fixed)))
+                fixed=tuple(fixed), functions=tuple(functions), tuples=tuple(tuples)))
         _methods(key, methods, attributes)
         return rule
     return decorate
@@ -257,7 +260,8 @@ def partials(target, name: str | None = None, *, domain=None, sympy=None, why=No
 
 def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=None, examples=None,
             outputs: int = 0, refuse=None, view: bool = False, holds: bool = False, linear=None,
-            methods=(), attributes=(), listed: bool = False, complex: bool = False, result=None):
+            methods=(), attributes=(), listed: bool = False, complex: bool = False, result=None,
+            functions=(), tuples=()):
     """Register an op by an adjoint template (see the module docstring); `examples` are
     calls the table test differentiates, `sympy` the op over arrays of symbols. An op
     returning a tuple says how many `outputs`; its template gets `dans` as a tuple.
@@ -272,11 +276,13 @@ def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=Non
     `methods`, `attributes`: the array methods (`x.sum()`) and attributes (`x.T`) that
     are this op applied to the array. `complex`: the template holds for complex arguments
     as written (Op.complex; the table test proves it on complex values); `result`: "complex"
-    or "real" when the result is that whatever the arguments are (np.fft.fft, np.real)."""
+    or "real" when the result is that whatever the arguments are (np.fft.fft, np.real);
+    `functions`: the arguments that are functions the op calls (odeint's right-hand side);
+    `tuples`: the arguments that must stay tuples (odeint's `args`)."""
     return _register("adjoint", target, name, dict(domain=domain, sympy=sympy, why=why, examples=examples),
                      outputs, refuse=refuse, view=view, holds=holds, linear=linear,
                      methods=tuple(methods), attributes=tuple(attributes), listed=listed, complex=complex,
-                     result=result)
+                     result=result, functions=functions, tuples=tuples)
 
 
 def check_statics(op: Op, stmt) -> None:

@@ -2,7 +2,7 @@
 
 They undo what NumPy does implicitly (broadcasting, reductions) so that the rules
 stay one line each: `broadcasting.py`, `reductions.py`, `shapes.py`, `linalg.py`, `decompositions.py`,
-`tangents.py` (forward mode's), `complex_numbers.py`, `fourier.py`, `containers.py` (dicts, lists, recursive calls).
+`tangents.py` (forward mode's), `complex_numbers.py`, `fourier.py`, `integrate.py`, `containers.py` (dicts, lists, recursive calls).
 Each is marked where it is defined (`registry.helper`, with what forward mode
 needs to know of it). Generated modules import them by name from here:
 `from s2sgrad.runtime import unbroadcast, ...`.
@@ -25,6 +25,7 @@ from .tangents import (eigh_tangent, cumprod_tangent, average_tangent, unprod_ta
     cofactor_tangent)  # noqa: F401
 from .decompositions import (unsvd, svd_values_tangent, unqr, qr_tangent, uneigvals, eigvals_tangent,
     unlstsq)  # noqa: F401
+from .integrate import unodeint, odeint_tangent  # noqa: F401
 from .fourier import unfft, unrfft, unirfft, unhfft, unihfft  # noqa: F401
 from .complex_numbers import (complex_like, unimag, unangle, angle_tangent, unmodulus,
     modulus_tangent)  # noqa: F401
