@@ -89,7 +89,8 @@ def rules_text(markdown: bool) -> str:
                 "cauchy, logistic, laplace, expon; of uniform and beta the logpdf pdf cdf sf; "
                 "multivariate_normal.logpdf; poisson's logpmf and pmf), `scipy.signal` (convolve, fftconvolve, "
                 "oaconvolve, correlate, N-D, every mode), `scipy.integrate` (odeint, by the adjoint method) and "
-                "`scipy.linalg` (expm, solve_triangular): "
+                "`scipy.linalg` (expm, sqrtm, logm, solve_triangular, solve_banded, solve_sylvester, cholesky, "
+                "and inv, det, pinv, solve, eigh, eigvals, svd, lstsq, norm as NumPy's): "
                 "`s2sgrad rules` lists them.", "", "| function | derivative |", "|---|---|"]
         return "\n".join(head + [f"| `{name}` | {kind} |" for name, kind in rows]) + "\n"
     width = max(len(name) for name, _ in rows)

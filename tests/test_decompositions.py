@@ -37,6 +37,11 @@ def spectral_abscissa(J):
     return np.max(np.real(lam)) + 0.5 * np.sum(np.abs(lam) ** 2)
 
 
+def ridge_coefficients(X, y):
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    return np.sum(coef ** 2)
+
+
 def fit_residual(X, y):
     coef, residuals, rank, sv = np.linalg.lstsq(X, y, rcond=None)
     prediction = X @ coef
@@ -49,7 +54,8 @@ def fit_residual(X, y):
 def programs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("decompositions")
     return {name: make_function(folder, PROGRAMS, name, preamble="")
-            for name in ("low_rank_error", "condition_penalty", "orthogonalized", "spectral_abscissa", "fit_residual")}
+            for name in ("low_rank_error", "condition_penalty", "orthogonalized", "spectral_abscissa", "fit_residual",
+                         "ridge_coefficients")}
 
 
 def test_singular_values_and_vectors(programs):
@@ -65,6 +71,7 @@ def test_qr_eigenvalues_and_least_squares(programs, capsys):
     check_grads(programs["orthogonalized"], rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), rtol=1e-4)
     check_grads(programs["spectral_abscissa"], rng.standard_normal((4, 4)), rtol=1e-4)
     check_grads(programs["fit_residual"], rng.standard_normal((6, 3)), rng.standard_normal(6), rtol=1e-4)
+    check_grads(programs["ridge_coefficients"], rng.standard_normal((5, 2)), rng.standard_normal(5), rtol=1e-4)
     assert "rank 3" in capsys.readouterr().out
 
 
@@ -77,5 +84,12 @@ def test_where_a_decomposition_has_no_derivative_it_says_so(programs, tmp_path):
         s2sgrad.grad(wide)(np.random.default_rng(2).standard_normal((2, 4)))
     vectors = make_function(tmp_path, "def f(A):\n    return np.sum(np.linalg.svd(A)[0] ** 3)\n")
     assert np.all(np.isnan(s2sgrad.grad(vectors)(np.eye(3))))        # equal singular values: NaN, not a number
+    near = np.linalg.qr(np.random.default_rng(1).standard_normal((3, 3)))[0] @ np.diag([2.0, 2.0, 1.0])
+    assert np.all(np.isnan(s2sgrad.grad(vectors)(near)))             # equal but for rounding: NaN too
+    deficient = make_function(tmp_path, "def f(A, b):\n    return np.sum(np.linalg.lstsq(A, b)[0] ** 2)\n")
+    B = np.random.default_rng(3).standard_normal((4, 2))
+    assert np.all(np.isnan(s2sgrad.grad(deficient)(np.hstack([B, B[:, :1]]), np.ones(4))))
+    jordan = make_function(tmp_path, "def f(A):\n    return np.max(np.real(np.linalg.eigvals(A)))\n")
+    assert np.all(np.isnan(s2sgrad.grad(jordan)(np.array([[1.0, 1.0], [0.0, 1.0]]))))
     values = make_function(tmp_path, "def f(A):\n    return np.sum(np.linalg.svdvals(A))\n")
     np.testing.assert_allclose(s2sgrad.grad(values)(np.eye(3)), np.eye(3))   # the values alone: defined

@@ -73,6 +73,24 @@ def test_a_second_order_system_whose_right_hand_side_calls_helpers(programs, cap
     assert "final" in capsys.readouterr().out
 
 
+def test_a_number_as_the_initial_state(tmp_path):
+    decay = make_function(tmp_path, """
+from scipy.integrate import odeint
+
+
+def rhs(y, t, k):
+    return -k * y
+
+
+def f(y0, k):
+    return np.sum(odeint(rhs, y0, np.linspace(0.0, 2.0, 6), args=(k,), rtol=1e-12, atol=1e-12) ** 2)
+""")
+    g = s2sgrad.grad(decay, (0, 1))(1.3, 0.6)
+    _, along = s2sgrad.jvp(decay, (1.3, 0.6), (1.0, 0.5))
+    assert along == pytest.approx(g[0] + 0.5 * g[1], rel=1e-6)
+    check_grads(decay, 1.3, 0.6, rtol=1e-5, atol=1e-8)
+
+
 def test_what_odeint_is_not_differentiated_in_is_refused_at_its_line(programs):
     with pytest.raises(NoRuleError, match="odeint.*`t`"):
         s2sgrad.grad(programs["moving_times"], 1)(0.5, 2.0)

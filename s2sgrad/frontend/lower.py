@@ -349,7 +349,17 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         k = next(i for i, e in enumerate(elts) if isinstance(e, ast.Starred))
         after = len(elts) - k - 1
         packed = self.packed.get(getattr(atom, "name", None))
+        count = self.outputs_of(atom)
+        if packed is None and count:           # `coef, *rest = np.linalg.lstsq(...)`: the items it returns
+            packed = tuple(self.op("getitem", (atom, ir.Index((ir.Const(i),))), stmt) for i in range(count))
         for i, elt in enumerate(elts):
+            if i == k and count:                # the middle items, as a list of their own
+                name = self.fresh_temp("items")
+                self.op("list", (), stmt, target=name)
+                for item in packed[k:len(packed) - after]:
+                    self.op("append", (ir.Var(name), item), stmt, target=name)
+                self.assign_atom(elt.value, ir.Var(name), stmt)
+                continue
             if i == k:
                 stop = ir.Const(-after) if after else None
                 part = self.op("getitem", (atom, ir.Index((ir.Slice(ir.Const(k) if k else None, stop),))), stmt)
@@ -361,6 +371,14 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             item = packed[index] if packed is not None else \
                 self.op("getitem", (atom, ir.Index((ir.Const(index),))), stmt)
             self.assign_atom(elt, item, stmt)
+
+    def outputs_of(self, atom) -> int:
+        """How many values the op that made `atom` returns, when it is a rule's op returning
+        a tuple (0 otherwise)."""
+        name = getattr(atom, "name", None)
+        made = next((s for s in reversed(self.body) if isinstance(s, ir.Assign) and s.target == name), None)
+        op = rules.OPS.get(made.op) if made is not None else None
+        return op.outputs if op is not None else 0
 
     def subscript_target(self, node):
         if not (isinstance(node.value, ast.Name) and node.value.id in self.scope.locals):

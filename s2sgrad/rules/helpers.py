@@ -19,7 +19,7 @@ calls the tests differentiate (tests/test_higher.py).
 import numpy as np
 
 from .table import tangent, transpose
-from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoint_tangent, dot_dleft, dot_dright, matmul_dleft,  # noqa: F401
+from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoint_tangent, uncholesky, uncholesky_tangent, dot_dleft, dot_dright, matmul_dleft,  # noqa: F401
                        cofactor, cofactor_tangent,
                        matmul_dright, max_tangent, resum, solve_adjoint, solve_adjoint_tangent, unaverage,
                        unaverage_tangent, uncumsum, unbroadcast, undiag, undiagonal, uneinsum,
@@ -246,6 +246,11 @@ def uncumprod_tangent_rule(ans, g, x, top, dg, dx, dtop, *, axis=None):
 @tangent(cholesky_adjoint)
 def cholesky_adjoint_tangent_rule(ans, g, lower, dg, dlower):
     dans = cholesky_adjoint_tangent(dg, dlower, g, lower)
+
+
+@tangent(uncholesky)
+def uncholesky_tangent_rule(ans, g, factor, lower, dg, dfactor):
+    dans = uncholesky_tangent(dg, dfactor, g, factor, lower)
 
 
 @tangent(pinv_adjoint)

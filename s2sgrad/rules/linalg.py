@@ -11,7 +11,7 @@ import numpy as np
 from .table import adjoint, tangent
 from ..runtime import (cholesky_adjoint, cofactor, dot_dleft, dot_dright, eigh_adjoint, eigh_tangent,  # noqa: F401
                        pinv_adjoint, solve_adjoint, uneinsum, unkron, unnorm, untensordot, unsvd,
-                       svd_values_tangent, unqr, qr_tangent, uneigvals, eigvals_tangent, unlstsq)
+                       svd_values_tangent, unqr, qr_tangent, uneigvals, eigvals_tangent, unlstsq, like_result)
 
 R, W = "real", "wellcond"
 SYMMETRIC = "the input stands for the symmetric matrix (a + a.T) / 2"
@@ -147,7 +147,7 @@ def cholesky_tangent(ans, x, dx):
 
 @tangent(np.linalg.eigh)
 def eigh_tangent_rule(ans, x, dx):
-    dans = eigh_tangent(dx, ans[0], ans[1])
+    dans = like_result(eigh_tangent(dx, ans[0], ans[1]), ans)
 
 
 @adjoint(np.linalg.pinv, domain=(R,), sympy="np.array(M(x).pinv())", examples=[
@@ -230,7 +230,7 @@ def qr(ans, x, dans, *, mode="reduced"):
 
 @tangent(np.linalg.qr)
 def qr_tangent_rule(ans, x, dx, *, mode="reduced"):
-    dans = qr_tangent(dx, ans[0], ans[1])
+    dans = like_result(qr_tangent(dx, ans[0], ans[1]), ans)
 
 
 @adjoint(np.linalg.eigvals, complex=True, result="complex", domain=(R,), why=DECOMPOSED, examples=[
@@ -251,4 +251,4 @@ def eigvals_tangent_rule(ans, x, dx):
     ("np.linalg.lstsq(x, y)[1]", [(5, 2), (5,)]), ("np.linalg.lstsq(x, y)[0]", [(2, 4), (2,)]),
     ("np.linalg.lstsq(x, y)[3]", [(4, 3), (4,)])])
 def lstsq(ans, x, y, dans, *, rcond=None):
-    dx, dy = unlstsq(dans[0], dans[1], dans[3], x, y, ans[0])
+    dx, dy = unlstsq(dans[0], dans[1], dans[3], x, y, ans[0], ans[2])

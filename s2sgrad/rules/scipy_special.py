@@ -189,7 +189,7 @@ if special is not None:
     def erfcx(x, ans): return 2 * x * ans - 2 / np.sqrt(np.pi)
 
     @partials(special.loggamma, domain=("positive",), sympy="loggamma(x)")
-    def loggamma(x): return special.digamma(x)
+    def loggamma(x, ans): return special.digamma(x) + 0 * ans      # (NaN where loggamma is: x < 0)
 
     @partials(special.poch, domain=("positive", "positive"), sympy="gamma(x + y) / gamma(x)")
     def poch(z, m, ans): return ans * (special.digamma(z + m) - special.digamma(z)), ans * special.digamma(z + m)

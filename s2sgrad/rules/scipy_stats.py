@@ -355,25 +355,36 @@ if stats is not None:
         dshape = -1 / s + np.log(z) ** 2 / s ** 3
         return ans * dz, ans * dshape, -ans * dz, ans * (-z * dz - 1 / scale)
 
-    @partials(stats.lognorm.cdf, domain=("above1", "1-2", "fraction", "positive"), sympy="(1 + erf(log(((x - z) / w)) / (y * sqrt(2)))) / 2", fixed=("s",))
+    # (the log-normal's distribution function is Phi(log(z) / s): it has a partial in s too)
+    @partials(stats.lognorm.cdf, domain=("above1", "1-2", "fraction", "positive"),
+              sympy="(1 + erf(log(((x - z) / w)) / (y * sqrt(2)))) / 2")
     def lognorm_cdf(x, s, loc=0.0, scale=1.0):
         density = stats.lognorm.pdf(x, s, loc, scale)
-        return density, 0.0, -density, -(x - loc) / scale * density
+        u = np.log((x - loc) / scale) / s
+        ds = -np.exp(-u * u / 2) / np.sqrt(2 * np.pi) * u / s
+        return density, ds, -density, -(x - loc) / scale * density
 
-    @partials(stats.lognorm.sf, domain=("above1", "1-2", "fraction", "positive"), sympy="1 - ((1 + erf(log(((x - z) / w)) / (y * sqrt(2)))) / 2)", fixed=("s",))
+    @partials(stats.lognorm.sf, domain=("above1", "1-2", "fraction", "positive"),
+              sympy="1 - ((1 + erf(log(((x - z) / w)) / (y * sqrt(2)))) / 2)")
     def lognorm_sf(x, s, loc=0.0, scale=1.0):
         density = stats.lognorm.pdf(x, s, loc, scale)
-        return -density, 0.0, density, (x - loc) / scale * density
+        u = np.log((x - loc) / scale) / s
+        ds = np.exp(-u * u / 2) / np.sqrt(2 * np.pi) * u / s
+        return -density, ds, density, (x - loc) / scale * density
 
-    @partials(stats.lognorm.logcdf, domain=("above1", "1-2", "fraction", "positive"), sympy="log((1 + erf(log(((x - z) / w)) / (y * sqrt(2)))) / 2)", fixed=("s",))
+    @partials(stats.lognorm.logcdf, domain=("above1", "1-2", "fraction", "positive"),
+              sympy="log((1 + erf(log(((x - z) / w)) / (y * sqrt(2)))) / 2)")
     def lognorm_logcdf(x, s, loc=0.0, scale=1.0, ans=None):
         ratio = np.exp(stats.lognorm.logpdf(x, s, loc, scale) - ans)
-        return ratio, 0.0, -ratio, -(x - loc) / scale * ratio
+        u = np.log((x - loc) / scale) / s
+        return ratio, -np.exp(-u * u / 2 - np.log(np.sqrt(2 * np.pi)) - ans) * u / s, -ratio, -(x - loc) / scale * ratio
 
-    @partials(stats.lognorm.logsf, domain=("above1", "1-2", "fraction", "positive"), sympy="log(1 - ((1 + erf(log(((x - z) / w)) / (y * sqrt(2)))) / 2))", fixed=("s",))
+    @partials(stats.lognorm.logsf, domain=("above1", "1-2", "fraction", "positive"),
+              sympy="log(1 - ((1 + erf(log(((x - z) / w)) / (y * sqrt(2)))) / 2))")
     def lognorm_logsf(x, s, loc=0.0, scale=1.0, ans=None):
         ratio = np.exp(stats.lognorm.logpdf(x, s, loc, scale) - ans)
-        return -ratio, 0.0, ratio, (x - loc) / scale * ratio
+        u = np.log((x - loc) / scale) / s
+        return -ratio, np.exp(-u * u / 2 - np.log(np.sqrt(2 * np.pi)) - ans) * u / s, ratio, (x - loc) / scale * ratio
 
     @partials(stats.uniform.logpdf, domain=("fraction", "below0", "above1"), sympy="-log(z) + 0 * x + 0 * y")
     def uniform_logpdf(x, loc=0.0, scale=1.0):         # (inside [loc, loc + scale]; outside: -inf)

@@ -332,7 +332,7 @@ def listing(foreign: bool = True) -> list:
     optional()
     rows = {OPERATORS[k]: _kind(OPS[k]) for k in OPERATORS if k in OPS}
     for shown, key in SHOWN.items():
-        if foreign or key not in FOREIGN:
+        if foreign or key not in FOREIGN and not shown.startswith("scipy."):    # (SciPy's names for NumPy's)
             rows[shown] = _kind(OPS[key])
     rows |= {f"x.{m}()": _kind(OPS[k]) for m, k in METHODS.items()}
     rows |= {f"x.{a}": _kind(OPS[k]) for a, k in ATTRIBUTES.items()}

@@ -44,6 +44,13 @@ def call_jvp(fn, *args, wrt):
     return COMPILER["jvp"](fn, primals, tangents, wrt=tuple(wrt))
 
 
+@helper(linear=(0,))
+def like_result(t, ans):
+    """The tangents `t` of an op's tuple result, in the result's own type (NumPy's
+    QRResult, EighResult: read by field name, `.Q`)."""
+    return type(ans)(*t) if hasattr(ans, "_fields") else t
+
+
 @helper(linear=())
 def dict_keys(d):
     """The keys of a dict, as a list: `d.items()` and `d.values()` are read as the items of

@@ -20,11 +20,14 @@ def _mt(m):
 
 
 def _gaps(s):
-    """1 / (s_j^2 - s_i^2) off the diagonal, 0 on it (inf where two values repeat)."""
+    """1 / (s_j^2 - s_i^2) off the diagonal, 0 on it; inf where two values are equal to
+    within what the SVD resolves (a relative 1e-13 of the largest), so that the vectors'
+    derivative there is NaN, never a huge finite number made of rounding."""
     square = s[..., None, :] ** 2 - s[..., :, None] ** 2
     eye = np.eye(s.shape[-1], dtype=bool)
+    tied = np.abs(square) <= 1e-13 * np.max(s, axis=-1, keepdims=True)[..., None] ** 2
     with np.errstate(divide="ignore"):
-        return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, square))
+        return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, np.where(tied, 0.0, square)))
 
 
 @helper()
@@ -97,6 +100,9 @@ def unqr(gq, gr, a, q, r):
 @helper()
 def qr_tangent(t, q, r):
     """The tangents (dq, dr) of the reduced QR along t."""
+    if np.shape(t)[-2] < np.shape(t)[-1]:
+        raise ValueError("the derivative of np.linalg.qr of a wide matrix (fewer rows than columns) is not "
+                         "supported yet; differentiate the QR of its transpose")
     x = _mt(np.linalg.solve(_mt(r), _mt(_mt(q) @ t)))       # q^T t r^-1
     omega = np.tril(x, -1) - _mt(np.tril(x, -1))
     dr = (x - omega) @ r
@@ -110,18 +116,20 @@ def uneigvals(g, a):
     v the eigenvectors (complex, as the eigenvalues may be)."""
     _, v = np.linalg.eig(a)
     vt = _mt(v)
-    return np.linalg.solve(vt, np.asarray(g)[..., :, None] * vt)
+    da = np.linalg.solve(vt, np.asarray(g)[..., :, None] * vt)
+    return np.where(np.linalg.cond(v)[..., None, None] > 1e12, np.nan, da)    # (defective: no derivative)
 
 
 @helper()
 def eigvals_tangent(t, a):
     """The tangent of the eigenvalues along t: the diagonal of v^-1 t v."""
     _, v = np.linalg.eig(a)
-    return np.diagonal(np.linalg.solve(v, t @ v), axis1=-2, axis2=-1)
+    dw = np.diagonal(np.linalg.solve(v, t @ v), axis1=-2, axis2=-1)
+    return np.where(np.linalg.cond(v)[..., None] > 1e12, np.nan, dw)
 
 
 @helper()
-def unlstsq(gx, gres, gs, a, b, x):
+def unlstsq(gx, gres, gs, a, b, x, rank):
     """The adjoints (for a, for b) of the solution, the residuals and the singular values
     of `np.linalg.lstsq(a, b)` for a of full rank: the solution is pinv(a) @ b, and the
     residuals, sums of squares where a has more rows than columns, are stationary in x."""
@@ -138,4 +146,6 @@ def unlstsq(gx, gres, gs, a, b, x):
     if gs is not None and np.any(gs):
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         da = da + unsvd(None, gs, None, a, u, s, vh)
+    if rank < min(np.shape(a)):            # (rank-deficient: the solution is not differentiable in a)
+        da = np.full(np.shape(a), np.nan)
     return da, (db[:, 0] if vector else db)

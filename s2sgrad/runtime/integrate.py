@@ -83,4 +83,4 @@ def odeint_tangent(dy0, func, y0, t, dargs, args, tfirst=False, rtol=None, atol=
 
     state0 = np.concatenate([np.ravel(np.asarray(y0, dtype=float)), np.ravel(np.asarray(dy0, dtype=float))])
     path = odeint(forwards, state0, t, rtol=rtol or TIGHT, atol=atol or TIGHT)
-    return path[:, n:].reshape((len(t),) + shape)
+    return path[:, n:].reshape((len(t),) + (shape or (1,)))          # (a number's solution: one column)

@@ -267,3 +267,50 @@ def solve_adjoint(g, a, b, ans):
         return -np.multiply.outer(db, ans) if np.ndim(a) == 2 else -db[..., :, None] * ans[..., None, :], db
     db = np.linalg.solve(at, g)
     return -(db @ np.swapaxes(ans, -1, -2)), db
+
+
+def _banded(ab, l_and_u, n):
+    """The dense n x n matrix of the band `ab` (scipy.linalg.solve_banded's storage:
+    ab[u + i - j, j] = a[i, j])."""
+    lower, upper = l_and_u
+    rows, cols = np.indices((n, n))
+    band = upper + rows - cols
+    inside = (band >= 0) & (band < lower + upper + 1)
+    return np.where(inside, np.asarray(ab)[np.clip(band, 0, lower + upper), cols], 0.0), band, inside
+
+
+@helper()
+def unsolve_banded(g, l_and_u, ab, b, x):
+    """The adjoints (for ab, for b) of `x = scipy.linalg.solve_banded(l_and_u, ab, b)`: those
+    of np.linalg.solve, the matrix's kept to the band and stored as ab is."""
+    n = np.shape(ab)[1]
+    a, band, inside = _banded(ab, l_and_u, n)
+    db = np.linalg.solve(a.T, g)
+    da = -np.reshape(db, (n, -1)) @ np.reshape(x, (n, -1)).T
+    dab = np.zeros(np.shape(ab), np.result_type(da, float))
+    np.add.at(dab, (band[inside], np.indices((n, n))[1][inside]), da[inside])
+    return dab, db
+
+
+@helper()
+def solve_banded_tangent(l_and_u, ab, b, dab, db, x):
+    """The tangent of `x = scipy.linalg.solve_banded(l_and_u, ab, b)` along dab and db."""
+    n = np.shape(ab)[1]
+    a = _banded(ab, l_and_u, n)[0]
+    da = _banded(dab, l_and_u, n)[0]
+    return np.linalg.solve(a, db - da @ x)
+
+
+@helper()
+def uncholesky(g, factor, lower):
+    """The adjoint of scipy.linalg.cholesky's factor (`lower` or upper: the transpose)."""
+    return cholesky_adjoint(g, factor) if lower else cholesky_adjoint(_mt(g), _mt(factor))
+
+
+@helper()
+def cholesky_factor_tangent(t, factor, lower):
+    """The tangent of scipy.linalg.cholesky's factor along t (`lower` or upper)."""
+    low = factor if lower else _mt(factor)
+    inner = np.linalg.solve(low, _mt(np.linalg.solve(low, 0.5 * (t + _mt(t)))))
+    dlow = low @ (np.tril(inner, -1) + 0.5 * np.eye(np.shape(t)[-1]) * inner)
+    return dlow if lower else _mt(dlow)

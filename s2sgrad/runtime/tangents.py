@@ -218,3 +218,12 @@ def cofactor_tangent(t, a):
     z = (r[..., None] * roots)[..., None, None]
     values = cofactor(a[..., None, :, :] + z * t[..., None, :, :])
     return np.real(np.sum(values * np.conj(roots)[:, None, None], axis=-3)) / (k * r[..., None, None])
+
+
+@helper()
+def uncholesky_tangent(tg, tfactor, g, factor, lower):
+    """The tangent of `uncholesky(g, factor, lower)` along tg and tfactor."""
+    if lower:
+        return cholesky_adjoint_tangent(tg, tfactor, g, factor)
+    return cholesky_adjoint_tangent(np.swapaxes(tg, -1, -2), np.swapaxes(tfactor, -1, -2), np.swapaxes(g, -1, -2),
+                                    np.swapaxes(factor, -1, -2))
