@@ -276,7 +276,7 @@ def mean(ans, x, dans, *, axis=None, keepdims=False, dtype=None):
     dx = unsum(dans, x, axis=axis, keepdims=keepdims) * (np.size(ans) / np.size(x))
 
 
-@adjoint(np.prod, methods=("prod",), domain=(R,), sympy="numpy", examples=[
+@adjoint(np.prod, complex=True, methods=("prod",), domain=(R,), sympy="numpy", examples=[
     ("np.prod(x)", [(4, 3)]), ("np.prod(x, axis=0)", [(4, 3)]), ("x.prod(axis=-1, keepdims=True)", [(2, 3)]),
     ("np.prod(x * np.array([1.0, 0.0, 1.0, 1.0, 1.0]))", [(5,)])])
 def prod(ans, x, dans, *, axis=None, keepdims=False):
@@ -316,7 +316,7 @@ def cumsum(ans, x, dans, *, axis=None):
     dx = uncumsum(dans, x, axis=axis)
 
 
-@adjoint(np.cumprod, methods=("cumprod",), domain=(A,), sympy="numpy", examples=[
+@adjoint(np.cumprod, complex=True, methods=("cumprod",), domain=(A,), sympy="numpy", examples=[
     ("np.cumprod(x)", [(5,)]), ("np.cumprod(x, axis=0)", [(3, 4)]),
     ("np.cumprod(x * np.array([1.0, 0.0, 1.0, 1.0]))", [(4,)])])
 def cumprod(ans, x, dans, *, axis=None):
@@ -420,19 +420,19 @@ def tile(ans, x, dans, *, reps):
     dx = untile(dans, x, reps)
 
 
-@adjoint(np.repeat, linear=True, methods=("repeat",), domain=(R,), sympy="numpy", examples=[
+@adjoint(np.repeat, complex=True, linear=True, methods=("repeat",), domain=(R,), sympy="numpy", examples=[
     ("np.repeat(x, 2)", [(2, 3)]), ("np.repeat(x, 3, axis=1)", [(2, 3)]), ("np.repeat(x, (1, 0, 2))", [(3,)]),
     ("np.repeat(x, (2, 1, 0))", [(3,)]), ("np.repeat(x, np.array([1, 2, 3]), axis=0)", [(3, 2)])])
 def repeat(ans, x, repeats, dans, *, axis=None):       # (repeats: a count, or one per entry, not differentiated)
     dx = unrepeat(dans, x, repeats, axis=axis)
 
 
-@adjoint(np.diag, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.diag(x)", [(3,)]), ("np.diag(x, 1)", [(3, 3)])])
+@adjoint(np.diag, complex=True, linear=True, view=True, domain=(R,), sympy="numpy", examples=[("np.diag(x)", [(3,)]), ("np.diag(x, 1)", [(3, 3)])])
 def diag(ans, x, dans, *, k=0):
     dx = undiag(dans, x, k=k)
 
 
-@adjoint(np.diagonal, linear=True, methods=("diagonal",), view=True, domain=(R,), sympy="numpy", examples=[("np.diagonal(x)", [(3, 4)]), ("x.diagonal(1)", [(4, 4)])])
+@adjoint(np.diagonal, complex=True, linear=True, methods=("diagonal",), view=True, domain=(R,), sympy="numpy", examples=[("np.diagonal(x)", [(3, 4)]), ("x.diagonal(1)", [(4, 4)])])
 def diagonal(ans, x, dans, *, offset=0, axis1=0, axis2=1):
     dx = undiagonal(dans, x, offset=offset, axis1=axis1, axis2=axis2)
 
@@ -620,14 +620,14 @@ def trapezoid(ans, y, dans, *, dx=1.0, axis=-1):         # (equal spacing `dx`: 
     dy = untrapezoid(dans, y, dx, axis)
 
 
-@adjoint(np.take, linear=True, methods=("take",), domain=(R,), sympy="numpy", examples=[
+@adjoint(np.take, complex=True, linear=True, methods=("take",), domain=(R,), sympy="numpy", examples=[
     ("np.take(x, [0, 2, 2])", [(4,)]), ("np.take(x, [[1, 0], [1, 1]], axis=1)", [(2, 3)]),
     ("np.take(x, np.array([[0, 1], [1, 1]]), axis=-1)", [(2, 2)])])
 def take(ans, x, indices, dans, *, axis=None):
     dx = untake(dans, x, indices, axis=axis)
 
 
-@adjoint(np.take_along_axis, linear=True, domain=(R,), sympy="numpy", examples=[
+@adjoint(np.take_along_axis, complex=True, linear=True, domain=(R,), sympy="numpy", examples=[
     ("np.take_along_axis(x, np.array([[0, 2], [1, 1], [3, 0]]), axis=1)", [(3, 4)])])
 def take_along_axis(ans, x, indices, dans, *, axis):
     dx = untake_along_axis(dans, x, indices, axis)

@@ -11,6 +11,17 @@ from .containers import GradAttrs, GradDict, GradList, attributes, holds_floats,
 _SCALARS = {float, int, np.float64}
 
 
+def gradient_dtype(*values) -> np.dtype:
+    """The dtype of the adjoint or tangent a helper makes from `values`: as NumPy's own
+    arithmetic on them would give (float32 stays float32, complex stays complex), float64
+    where none of them is a floating or complex array or number. The one place helpers
+    decide it."""
+    kinds = [v.dtype for v in values if isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind in "fc"]
+    if any(isinstance(v, complex) and not isinstance(v, np.generic) for v in values):
+        kinds.append(np.dtype(complex))
+    return np.result_type(*kinds) if kinds else np.dtype(float)
+
+
 @helper(linear=(0,))
 def unbroadcast(g, x):
     """`g` brought to the shape of `x`: summed over the axes NumPy broadcast

@@ -46,6 +46,11 @@ def unsvd(gu, gs, gvh, a, u, s, vh):
         return da + np.zeros(np.shape(a))
     v = _mt(vh)
     f = _gaps(s)
+    with np.errstate(invalid="ignore"):            # (inf * 0 at equal values: NaN, as meant)
+        return da + u @ _inner(f, s, u, v, gu, gvh) @ vh + _outside(a, u, s, v, vh, gu, gvh, m, n)
+
+
+def _inner(f, s, u, v, gu, gvh):
     inner = 0.0
     if gu is not None:
         utgu = _mt(u) @ gu
@@ -53,10 +58,16 @@ def unsvd(gu, gs, gvh, a, u, s, vh):
     if gvh is not None:
         vtgv = _mt(v) @ _mt(gvh)
         inner = inner + s[..., :, None] * (f * (vtgv - _mt(vtgv)))
-    da = da + u @ inner @ vh
-    if gu is not None and m > n:          # the part of gu outside u's columns
+    return inner
+
+
+def _outside(a, u, s, v, vh, gu, gvh, m, n):
+    """The parts of gu outside u's columns and of gvh outside vh's rows (a matrix that is
+    not square)."""
+    da = np.zeros(np.shape(a))
+    if gu is not None and m > n:
         da = da + (np.eye(m) - u @ _mt(u)) @ gu @ (vh / s[..., :, None])
-    if gvh is not None and m < n:         # the part of gvh outside vh's rows
+    if gvh is not None and m < n:
         da = da + ((u / s[..., None, :]) @ gvh) @ (np.eye(n) - v @ vh)
     return da
 

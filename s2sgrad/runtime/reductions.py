@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import helper
-from .broadcasting import unbroadcast
+from .broadcasting import gradient_dtype, unbroadcast
 
 
 @helper(linear=(0,))
@@ -35,7 +35,7 @@ def unmax(g, x, ans, axis=None, keepdims=False):
     if axis is not None and not keepdims:
         g, ans = np.expand_dims(g, axis), np.expand_dims(ans, axis)
     hits = x == ans
-    return g * hits / np.sum(hits, axis=axis, keepdims=True)
+    return g * hits / np.sum(hits, axis=axis, keepdims=True).astype(gradient_dtype(g, x))
 
 
 @helper(linear=(0,))
@@ -44,12 +44,13 @@ def max_tangent(t, x, ans, axis=None, keepdims=False):
     over the entries of `x` equal to the result (unmax's transpose)."""
     full = ans if axis is None or keepdims else np.expand_dims(ans, axis)
     hits = x == full
-    return np.sum(t * hits, axis=axis, keepdims=keepdims) / np.sum(hits, axis=axis, keepdims=keepdims)
+    return np.sum(t * hits, axis=axis, keepdims=keepdims) / np.sum(hits, axis=axis, keepdims=keepdims).astype(
+        gradient_dtype(t, x))
 
 
 def _last(a, axis, shape):
     """`a` (shaped `shape`, or like it) with `axis` moved last, or flattened for axis None."""
-    a = np.broadcast_to(np.asarray(a, dtype=float), shape)
+    a = np.broadcast_to(np.asarray(a, dtype=gradient_dtype(a)), shape)
     return np.moveaxis(a.reshape(-1) if axis is None else a, -1 if axis is None else axis, -1)
 
 
@@ -82,7 +83,7 @@ def unprod(g, x, axis=None, keepdims=False):
     """The adjoint of `np.prod(x, axis)`: `g` times the product of the other entries
     (exclusive prefix and suffix products: right where `x` has zeros too)."""
     moved = _last(x, axis, np.shape(x))
-    ones = np.ones(moved.shape[:-1] + (1,))
+    ones = np.ones(moved.shape[:-1] + (1,), moved.dtype)
     before = np.cumprod(np.concatenate([ones, moved[..., :-1]], -1), -1)
     after = np.flip(np.cumprod(np.concatenate([ones, np.flip(moved, -1)[..., :-1]], -1), -1), -1)
     return _expanded(g, axis, keepdims) * _unlast(before * after, axis, np.shape(x))
@@ -128,11 +129,11 @@ def unaverage(g, x, weights, axis=None):
 def unnorm(g, x, ans, ord=None, axis=None, keepdims=False):
     """The adjoint of `np.linalg.norm(x, ord, axis)`: vector norms (any p, inf) and every
     matrix norm NumPy has (of stacks too: `axis` a pair)."""
-    x = np.asarray(x, dtype=float)
+    x = np.asarray(x, dtype=gradient_dtype(x))
     matrix = (axis is None and x.ndim == 2) or isinstance(axis, tuple)
     ge, a = _expanded(g, axis, keepdims), _expanded(ans, axis, keepdims)
     if ord == 0:
-        return np.zeros(np.shape(x))          # a count of non-zero entries
+        return np.zeros(np.shape(x), gradient_dtype(g, x))          # a count of non-zero entries
     if matrix and ord not in (None, "fro"):
         return _matrix_norm_part(g, lambda m: _matrix_norm_direction(m, ord), axis, keepdims, x)
     if ord is None or ord == 2 or ord == "fro":
@@ -223,7 +224,7 @@ def _finite(a):
 def _exclusive_cumprod(x, t):
     """The products of the entries before each one along the last axis, and their tangents
     along t, step by step (exact with zeros and subnormals)."""
-    before, dbefore = np.ones(x.shape), np.zeros(x.shape)
+    before, dbefore = np.ones(x.shape, gradient_dtype(x, t)), np.zeros(x.shape, gradient_dtype(x, t))
     for i in range(1, x.shape[-1]):
         before[..., i] = before[..., i - 1] * x[..., i - 1]
         dbefore[..., i] = dbefore[..., i - 1] * x[..., i - 1] + before[..., i - 1] * t[..., i - 1]
@@ -239,7 +240,8 @@ def uncumprod(g, x, ans, axis=None):
         return fast
     moved, gm = _last(x, axis, np.shape(x)), _last(g, axis, np.shape(ans))
     before, _ = _exclusive_cumprod(moved, np.zeros(moved.shape))
-    out, total = np.zeros(moved.shape), np.zeros(moved.shape[:-1])
+    kind = gradient_dtype(g, x)
+    out, total = np.zeros(moved.shape, kind), np.zeros(moved.shape[:-1], kind)
     for i in reversed(range(moved.shape[-1])):
         total = gm[..., i] + (moved[..., i + 1] * total if i + 1 < moved.shape[-1] else 0.0)
         out[..., i] = before[..., i] * total

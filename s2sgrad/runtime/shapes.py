@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import helper
-from .broadcasting import unbroadcast, zero_grad
+from .broadcasting import gradient_dtype, unbroadcast, zero_grad
 
 
 @helper(linear=(0,))
@@ -110,7 +110,7 @@ def unrepeat(g, x, repeats, axis=None):
     source = np.ravel(x) if flat else np.asarray(x)
     ax = 0 if flat else axis % source.ndim
     counts = np.broadcast_to(repeats, (source.shape[ax],))
-    summed = np.zeros(source.shape)
+    summed = np.zeros(source.shape, gradient_dtype(g, x))
     np.add.at(np.moveaxis(summed, ax, 0), np.repeat(np.arange(source.shape[ax]), counts),
               np.moveaxis(np.asarray(g), ax, 0))
     return np.reshape(summed, np.shape(x))
@@ -137,7 +137,7 @@ def unpad(g, x, pad_width, mode="constant"):
 @helper(linear=(0,))
 def undiagonal(g, x, offset=0, axis1=0, axis2=1):
     """The adjoint of `np.diagonal(x, offset, axis1, axis2)`: g placed on that diagonal."""
-    out = np.zeros(np.shape(x))
+    out = np.zeros(np.shape(x), gradient_dtype(g, x))
     view = np.diagonal(out, offset, axis1, axis2)
     view.setflags(write=True)
     view[...] = g
@@ -154,7 +154,7 @@ def undiag(g, x, k=0):
 @helper(linear=(0,))
 def untake(g, x, indices, axis=None):
     """The adjoint of `np.take(x, indices, axis)`."""
-    out = np.zeros(np.size(x) if axis is None else np.shape(x))
+    out = np.zeros(np.size(x) if axis is None else np.shape(x), gradient_dtype(g, x))
     if axis is None:
         np.add.at(out, np.ravel(indices), np.ravel(g))
         return out.reshape(np.shape(x))
@@ -168,7 +168,7 @@ def untake(g, x, indices, axis=None):
 @helper(linear=(0,))
 def untake_along_axis(g, x, indices, axis):
     """The adjoint of `np.take_along_axis(x, indices, axis)`."""
-    out = np.zeros(np.shape(x))
+    out = np.zeros(np.shape(x), gradient_dtype(g, x))
     grids = list(np.ix_(*(np.arange(n) for n in np.shape(indices))))
     grids[axis % np.ndim(x)] = indices
     np.add.at(out, tuple(np.broadcast_arrays(*grids)), g)
@@ -295,11 +295,11 @@ def unquantile(g, x, q, axis=None, keepdims=False):
     """The adjoint of `np.quantile(x, q, axis, keepdims)` (linear interpolation, a number q):
     g shared by the two sorted entries the quantile lies between."""
     moved, order, low, high, weight = _ranked(x, q, axis)
-    g = np.asarray(g, dtype=float)
+    g = np.asarray(g, dtype=gradient_dtype(g))
     if axis is not None and keepdims:
         g = np.squeeze(g, axis)
     g = np.reshape(g, moved.shape[:-1])
-    out = np.zeros(moved.shape)
+    out = np.zeros(moved.shape, gradient_dtype(g, x))
     np.put_along_axis(out, order[..., low:low + 1], (g * (1 - weight))[..., None], axis=-1)
     upper = np.take_along_axis(out, order[..., high:high + 1], axis=-1) + (g * weight)[..., None]
     np.put_along_axis(out, order[..., high:high + 1], upper, axis=-1)
@@ -314,7 +314,7 @@ def ungradient(g, f, axis=None, edge_order=1):
     shape = np.shape(f)
     axes = range(len(shape)) if axis is None else [axis % len(shape)]
     parts = g if axis is None and len(shape) > 1 else [g]
-    out = np.zeros(shape)
+    out = np.zeros(shape, gradient_dtype(g))
     for a, part in zip(axes, parts):
         out += np.moveaxis(_gradient_transposed(np.moveaxis(np.asarray(part, dtype=float), a, 0), edge_order), 0, a)
     return out
@@ -322,7 +322,7 @@ def ungradient(g, f, axis=None, edge_order=1):
 
 def _gradient_transposed(g, edge_order):
     """The transpose of np.gradient along the first axis, applied to g."""
-    out = np.zeros(g.shape)
+    out = np.zeros(g.shape, gradient_dtype(g))
     out[2:] += g[1:-1] / 2
     out[:-2] -= g[1:-1] / 2
     if edge_order == 1:
@@ -345,7 +345,7 @@ def python_order(x, reverse=False) -> list:
 @helper(linear=(0,))
 def unsorted(g, x, reverse=False):
     """The adjoint of the builtin `sorted(x)`: g put back where each item came from."""
-    out = np.zeros(np.shape(x))
+    out = np.zeros(np.shape(x), gradient_dtype(g, x))
     out[python_order(x, reverse)] = g
     return out
 
@@ -360,10 +360,10 @@ def resorted(t, x, reverse=False):
 def unsort(g, x, axis=-1):
     """The adjoint of `np.sort(x, axis)`: g put back where each entry came from."""
     if axis is None:
-        out = np.zeros(np.size(x))
+        out = np.zeros(np.size(x), gradient_dtype(g, x))
         out[np.argsort(np.ravel(x))] = g
         return out.reshape(np.shape(x))
-    out = np.zeros(np.shape(x))
+    out = np.zeros(np.shape(x), gradient_dtype(g, x))
     np.put_along_axis(out, np.argsort(x, axis=axis), g, axis=axis)
     return out
 
@@ -383,7 +383,7 @@ def unpartition(g, x, ans, kth, axis=-1):
     if not np.array_equal(np.take_along_axis(np.asarray(x), order, axis=axis), ans):
         raise ValueError("np.partition arranged equal entries differently from np.argpartition here, so its "
                          "derivative is not defined; use np.sort")
-    out = np.zeros(np.shape(x), np.result_type(g, float))
+    out = np.zeros(np.shape(x), gradient_dtype(g, x))
     np.put_along_axis(out, order, g, axis=axis)
     return out
 
@@ -413,7 +413,7 @@ def _segments(x, xp):
 def uninterp(g, x, xp, fp, left=None, right=None):
     """The adjoints (for x, for fp) of `np.interp(x, xp, fp, left, right)`: inside, the
     value is (1 - t) fp[i] + t fp[i + 1]; outside, fp's end (or left/right, constants)."""
-    g = np.asarray(g, dtype=np.result_type(g, float))
+    g = np.asarray(g, dtype=gradient_dtype(g, fp))
     fp = np.asarray(fp)
     i, t, width, inside = _segments(x, xp)
     dx = np.where(inside, g * (fp[i + 1] - fp[i]) / width, 0.0)
@@ -460,7 +460,7 @@ def unconvolve_nd(g, in1, in2, mode="full", correlate=False):
     g = np.asarray(g)
     if mode != "full":
         start = (s2 - 1) // 2 if mode == "same" else np.minimum(s1, s2) - 1
-        placed = np.zeros(tuple(full), np.result_type(g, float))
+        placed = np.zeros(tuple(full), gradient_dtype(g))
         placed[tuple(slice(a, a + n) for a, n in zip(start, g.shape))] = g
         g = placed
     kernel = np.flip(in2) if correlate else np.asarray(in2)

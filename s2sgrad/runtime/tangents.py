@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import helper
-from .broadcasting import unbroadcast
+from .broadcasting import gradient_dtype, unbroadcast
 from .linalg import WELL_CONDITIONED, _lower_half, _mt, cofactor, uneinsum
 from .reductions import (_exclusive_cumprod, _expanded, _finite, _inverse_gaps, _last,
     _matrix_norm_direction_tangent, _matrix_norm_part, _normal, _unlast, _weights_along, unaverage,
@@ -29,7 +29,8 @@ def cumprod_tangent(t, x, ans, axis=None):
     if _normal(x, ans) and (fast := _finite(ans * np.cumsum(t / x, axis=axis))) is not None:
         return fast
     moved, tm = _last(x, axis, np.shape(x)), _last(t, axis, np.shape(x))
-    out, before, total = np.zeros(moved.shape), np.ones(moved.shape[:-1]), np.zeros(moved.shape[:-1])
+    kind = gradient_dtype(t, x)
+    out, before, total = np.zeros(moved.shape, kind), np.ones(moved.shape[:-1], kind), np.zeros(moved.shape[:-1], kind)
     for i in range(moved.shape[-1]):
         total = total * moved[..., i] + before * tm[..., i]
         before = before * moved[..., i]
