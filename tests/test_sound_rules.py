@@ -336,3 +336,30 @@ def test_interp_in_its_knots_is_refused_not_zero():
         with pytest.raises(NoRuleError, match="np.interp.*xp"):
             build()
     np.testing.assert_allclose(s2sgrad.grad(knots_moved)(np.array([0.5, 1.5]), 0.1), [2.0, -1.0])
+
+
+def lower_read(a):
+    return np.sum(np.linalg.eigh(a)[0] ** 3) + np.sum(np.linalg.cholesky(a + 4.0 * np.eye(3)))
+
+
+def upper_read(a):
+    return np.sum(np.linalg.eigvalsh(a, UPLO="U") ** 2) + np.sum(np.linalg.eigh(a, "U")[1] ** 4)
+
+
+@pytest.mark.parametrize("fn", [lower_read, upper_read])
+def test_functions_reading_one_triangle_are_differentiated_in_it(fn):
+    """np.linalg.eigh and cholesky read one triangle of a matrix that need not be symmetric:
+    the derivative is with respect to that triangle (the other's entries change nothing)."""
+    a = np.array([[2.0, 0.3, -0.4], [0.9, 1.5, 0.2], [-0.7, 0.6, 3.0]])
+    check_all_modes(fn, a)
+    g = s2sgrad.grad(fn)(a)
+    unread = np.triu(g, 1) if fn is lower_read else np.tril(g, -1)
+    np.testing.assert_array_equal(unread, 0.0)
+
+
+def stacked(x):
+    return np.sum(np.r_[x, 2.0 * x, 1.5] ** 2) + np.sum(np.c_[x, x ** 2] * np.arange(2.0))
+
+
+def test_index_tricks_r_and_c_are_the_joins_they_stand_for():
+    check_all_modes(stacked, np.array([0.5, -1.0, 2.0]))

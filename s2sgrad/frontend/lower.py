@@ -586,6 +586,9 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         return name
 
     def expr_Subscript(self, node, target):
+        joined = _index_trick(node, self.scope.static_object(node.value))
+        if joined is not None:
+            return self.expr(joined, target)          # np.r_[a, b], np.c_[a, b]: the call they stand for
         value = self.expr(node.value)
         packed = self.packed.get(getattr(value, "name", None))
         index = node.slice
@@ -935,6 +938,24 @@ CONSUMERS = (list, sum, max, min, sorted, zip, enumerate)   # what reads a gener
 
 LITERAL_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
                    ast.Gt: operator.gt, ast.GtE: operator.ge}
+
+
+def _index_trick(node, obj):
+    """`np.r_[a, b, ...]` as np.concatenate of the items made arrays of one dimension at
+    least, `np.c_[...]` as np.column_stack (what they are when the items are values: slices
+    and string directives are left to NumPy)."""
+    if obj is not np.r_ and obj is not np.c_:
+        return None
+    items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    if any(isinstance(i, ast.Slice) or isinstance(i, ast.Constant) and isinstance(i.value, str) for i in items):
+        return None
+    np_name = node.value.value if isinstance(node.value, ast.Attribute) else ast.Name("np", ast.Load())
+    if obj is np.c_:
+        func = ast.Attribute(np_name, "column_stack", ast.Load())
+    else:
+        func = ast.Attribute(np_name, "concatenate", ast.Load())
+        items = [ast.Call(ast.Attribute(np_name, "atleast_1d", ast.Load()), [i], []) for i in items]
+    return ast.copy_location(ast.Call(func, [ast.List(items, ast.Load())], []), node)
 
 
 def _dict_view(node) -> bool:

@@ -11,10 +11,11 @@ import numpy as np
 from .table import adjoint, tangent
 from ..runtime import (cholesky_adjoint, cofactor, dot_dleft, dot_dright, eigh_adjoint, eigh_tangent,  # noqa: F401
                        pinv_adjoint, solve_adjoint, uneinsum, unkron, unnorm, untensordot, unsvd,
-                       svd_values_tangent, unqr, qr_tangent, uneigvals, eigvals_tangent, unlstsq, like_result)
+                       svd_values_tangent, unqr, qr_tangent, uneigvals, eigvals_tangent, unlstsq, like_result,
+                       from_triangle, to_triangle)
 
 R, W = "real", "wellcond"
-SYMMETRIC = "the input stands for the symmetric matrix (a + a.T) / 2"
+SYMMETRIC = "it reads one triangle of its input (the lower, or UPLO's), as NumPy does"
 
 
 @adjoint(np.dot, complex=True, linear=("x", "y"), methods=("dot",), domain=(R, R), sympy="numpy", examples=[
@@ -117,37 +118,38 @@ def solve_tangent(ans, x, y, dx, dy):
 @adjoint(np.linalg.cholesky, domain=("spd",), sympy="np.array(M(x).cholesky(hermitian=False))",
          examples=[("np.linalg.cholesky(x)", [(3, 3)])])
 def cholesky(ans, x, dans):
-    dx = cholesky_adjoint(dans, ans)
+    dx = to_triangle(cholesky_adjoint(dans, ans))             # (it reads the lower triangle)
 
 
 @adjoint(np.linalg.eigh, domain=("spd",), why="eigenvectors have no closed form SymPy can differentiate "
          "beyond 2x2; proven by finite differences, on symmetric inputs with distinct eigenvalues",
-         outputs=2, examples=[("np.linalg.eigh(x)[0]", [(3, 3)]), ("np.linalg.eigh(x)[1] ** 2", [(3, 3)])])
-def eigh(ans, x, dans):
-    dx = eigh_adjoint(dans[0], dans[1], ans[0], ans[1])
+         outputs=2, examples=[("np.linalg.eigh(x)[0]", [(3, 3)]), ("np.linalg.eigh(x)[1] ** 2", [(3, 3)]),
+                              ("np.linalg.eigh(x, 'U')[0]", [(3, 3)])])
+def eigh(ans, x, dans, *, UPLO="L"):       # (either triangle: the input stands for the symmetric matrix)
+    dx = to_triangle(eigh_adjoint(dans[0], dans[1], ans[0], ans[1]), UPLO == "L")
 
 
 @adjoint(np.linalg.eigvalsh, domain=("spd",), why="eigenvalues have no closed form SymPy can differentiate "
          "beyond 2x2; proven by finite differences, on symmetric inputs with distinct eigenvalues",
          examples=[("np.linalg.eigvalsh(x)", [(3, 3)]), ("np.linalg.eigvalsh(x) ** 2", [(4, 4)])])
-def eigvalsh(ans, x, dans):
-    dx = eigh_adjoint(dans, None, ans, np.linalg.eigh(x)[1])       # (the vectors: computed again)
+def eigvalsh(ans, x, dans, *, UPLO="L"):
+    dx = to_triangle(eigh_adjoint(dans, None, ans, np.linalg.eigh(x, UPLO)[1]), UPLO == "L")   # (vectors: again)
 
 
 @tangent(np.linalg.eigvalsh)
-def eigvalsh_tangent_rule(ans, x, dx):
-    dans = eigh_tangent(dx, ans, np.linalg.eigh(x)[1])[0]
+def eigvalsh_tangent_rule(ans, x, dx, *, UPLO="L"):
+    dans = eigh_tangent(from_triangle(dx, UPLO == "L"), ans, np.linalg.eigh(x, UPLO)[1])[0]
 
 
 @tangent(np.linalg.cholesky)
 def cholesky_tangent(ans, x, dx):
-    inner = np.linalg.solve(ans, np.swapaxes(np.linalg.solve(ans, 0.5 * (dx + np.swapaxes(dx, -1, -2))), -1, -2))
+    inner = np.linalg.solve(ans, np.swapaxes(np.linalg.solve(ans, from_triangle(dx)), -1, -2))
     dans = ans @ (np.tril(inner, -1) + 0.5 * np.eye(np.shape(x)[-1]) * inner)
 
 
 @tangent(np.linalg.eigh)
-def eigh_tangent_rule(ans, x, dx):
-    dans = like_result(eigh_tangent(dx, ans[0], ans[1]), ans)
+def eigh_tangent_rule(ans, x, dx, *, UPLO="L"):
+    dans = like_result(eigh_tangent(from_triangle(dx, UPLO == "L"), ans[0], ans[1]), ans)
 
 
 @adjoint(np.linalg.pinv, domain=(R,), sympy="np.array(M(x).pinv())", examples=[

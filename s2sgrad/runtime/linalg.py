@@ -303,14 +303,31 @@ def solve_banded_tangent(l_and_u, ab, b, dab, db, x):
 
 @helper()
 def uncholesky(g, factor, lower):
-    """The adjoint of scipy.linalg.cholesky's factor (`lower` or upper: the transpose)."""
-    return cholesky_adjoint(g, factor) if lower else cholesky_adjoint(_mt(g), _mt(factor))
+    """The adjoint of scipy.linalg.cholesky's factor (`lower` or upper: the transpose), on
+    the triangle it reads."""
+    return to_triangle(cholesky_adjoint(g, factor) if lower else cholesky_adjoint(_mt(g), _mt(factor)), lower)
 
 
 @helper()
 def cholesky_factor_tangent(t, factor, lower):
     """The tangent of scipy.linalg.cholesky's factor along t (`lower` or upper)."""
     low = factor if lower else _mt(factor)
-    inner = np.linalg.solve(low, _mt(np.linalg.solve(low, 0.5 * (t + _mt(t)))))
+    inner = np.linalg.solve(low, _mt(np.linalg.solve(low, from_triangle(t, lower))))
     dlow = low @ (np.tril(inner, -1) + 0.5 * np.eye(np.shape(t)[-1]) * inner)
     return dlow if lower else _mt(dlow)
+
+
+@helper(linear=(0,))
+def from_triangle(a, lower=True):
+    """The symmetric matrix a function that reads one triangle of `a` sees (np.linalg.eigh,
+    cholesky): that triangle, mirrored."""
+    part = np.tril(a) if lower else np.triu(a)
+    return part + _mt(np.tril(a, -1) if lower else np.triu(a, 1))
+
+
+@helper(linear=(0,))
+def to_triangle(s, lower=True):
+    """The adjoint of `from_triangle` at a symmetric adjoint `s`: on the triangle read, the
+    entries off the diagonal count twice (each stands for itself and its mirror)."""
+    s = 0.5 * (s + _mt(s))
+    return 2.0 * (np.tril(s, -1) if lower else np.triu(s, 1)) + s * np.eye(np.shape(s)[-1])

@@ -6,7 +6,7 @@ import numpy as np
 
 from .registry import helper
 from .broadcasting import gradient_dtype, unbroadcast
-from .linalg import WELL_CONDITIONED, _lower_half, _mt, cofactor, uneinsum
+from .linalg import WELL_CONDITIONED, _lower_half, _mt, cofactor, to_triangle, uneinsum
 from .reductions import (_exclusive_cumprod, _expanded, _finite, _inverse_gaps, _last,
     _matrix_norm_direction_tangent, _matrix_norm_part, _normal, _unlast, _weights_along, unaverage,
     uncumsum, unnorm)
@@ -225,6 +225,6 @@ def cofactor_tangent(t, a):
 def uncholesky_tangent(tg, tfactor, g, factor, lower):
     """The tangent of `uncholesky(g, factor, lower)` along tg and tfactor."""
     if lower:
-        return cholesky_adjoint_tangent(tg, tfactor, g, factor)
-    return cholesky_adjoint_tangent(np.swapaxes(tg, -1, -2), np.swapaxes(tfactor, -1, -2), np.swapaxes(g, -1, -2),
-                                    np.swapaxes(factor, -1, -2))
+        return to_triangle(cholesky_adjoint_tangent(tg, tfactor, g, factor), True)
+    return to_triangle(cholesky_adjoint_tangent(np.swapaxes(tg, -1, -2), np.swapaxes(tfactor, -1, -2),
+                                                np.swapaxes(g, -1, -2), np.swapaxes(factor, -1, -2)), False)
