@@ -189,7 +189,7 @@ def _assert_close_to_differences(got, fn, args, i, message):
                                    err_msg=message)
 
 
-@fuzz(90)
+@fuzz(70)
 @given(source=programs(), point=POINTS)
 @example(source="def program1285(x, v):\n    t2 = v * 1.0\n    for i in range(4):\n        t2 = np.tanh(t2 * 0.5 + "
                 "np.rad2deg(np.tanh(t2) * 1.5) * 0.25)\n    return np.sum(np.tanh(v)) + np.sum(np.tanh(t2)) + "
@@ -214,7 +214,7 @@ def test_random_programs_have_right_gradients(folder, source, point):
     FOUND["verified"] += bool(report)
 
 
-@fuzz(80)
+@fuzz(60)
 @given(source=programs(), point=POINTS)
 def test_random_programs_have_right_second_derivatives(folder, source, point):
     """hvp (forward over reverse), vjp of the gradient (reverse over reverse, or by
@@ -273,7 +273,7 @@ def hostile_scopes(draw):
     return name, source, preamble, redefine
 
 
-@fuzz(50)
+@fuzz(40)
 @given(scope=hostile_scopes(), point=POINTS)
 def test_random_programs_in_a_hostile_scope_have_right_gradients(folder, scope, point):
     """What runs is what is differentiated: the decorator with the function, the helper
