@@ -37,6 +37,16 @@ def spectral_abscissa(J):
     return np.max(np.real(lam)) + 0.5 * np.sum(np.abs(lam) ** 2)
 
 
+def gp_evidence(log_length, X, y):
+    """A Gaussian process's negative log marginal likelihood, as GP code writes it."""
+    from scipy.linalg import cho_factor, cho_solve
+    d = X[:, None, :] - X[None, :, :]
+    K = np.exp(-0.5 * np.sum(d ** 2, axis=-1) / np.exp(2 * log_length)) + 0.1 * np.eye(len(y))
+    factor = cho_factor(K, lower=True)
+    alpha = cho_solve(factor, y)
+    return 0.5 * y @ alpha + np.sum(np.log(np.diag(factor[0])))
+
+
 def ridge_coefficients(X, y):
     coef, *_ = np.linalg.lstsq(X, y, rcond=None)
     return np.sum(coef ** 2)
@@ -55,7 +65,7 @@ def programs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("decompositions")
     return {name: make_function(folder, PROGRAMS, name, preamble="")
             for name in ("low_rank_error", "condition_penalty", "orthogonalized", "spectral_abscissa", "fit_residual",
-                         "ridge_coefficients")}
+                         "ridge_coefficients", "gp_evidence")}
 
 
 def test_singular_values_and_vectors(programs):
@@ -73,6 +83,14 @@ def test_qr_eigenvalues_and_least_squares(programs, capsys):
     check_grads(programs["fit_residual"], rng.standard_normal((6, 3)), rng.standard_normal(6), rtol=1e-4)
     check_grads(programs["ridge_coefficients"], rng.standard_normal((5, 2)), rng.standard_normal(5), rtol=1e-4)
     assert "rank 3" in capsys.readouterr().out
+
+
+def test_a_gaussian_process_through_cho_factor_and_cho_solve(programs):
+    rng = np.random.default_rng(4)
+    X, y = rng.standard_normal((6, 2)), rng.standard_normal(6)
+    check_grads(programs["gp_evidence"], 0.3, X, y, rtol=1e-5)
+    _, along = s2sgrad.jvp(programs["gp_evidence"], (0.3, X, y), (1.0,), wrt=(0,))
+    assert along == pytest.approx(s2sgrad.grad(programs["gp_evidence"])(0.3, X, y), rel=1e-7)
 
 
 def test_where_a_decomposition_has_no_derivative_it_says_so(programs, tmp_path):

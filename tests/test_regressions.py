@@ -404,3 +404,39 @@ def program1(x, v):
     np.testing.assert_array_equal(pullback(u)[1], np.zeros(3))
     np.testing.assert_array_equal(s2sgrad.hessian(f, 1)(x, v), np.zeros((3, 3)))
     np.testing.assert_array_equal(s2sgrad.hvp(f, 1)(x, v, u), np.zeros(3))
+
+
+TUPLE_ITEMS = '''
+import numpy as np
+
+
+def read_twice(A):
+    s = np.linalg.eigh(A)
+    return np.sum(s[0]) + np.sum(s[0] ** 2)
+
+
+def read_in_branches(A, c):
+    s = np.linalg.eigh(A)
+    if c > 0:
+        a = np.sum(s[0])
+    else:
+        a = np.sum(s[0] ** 2)
+    return a + np.sum(s[0] ** 3)
+
+
+def read_in_a_loop(A):
+    s = np.linalg.slogdet(A)
+    total = 0.0
+    for i in range(3):
+        total = total + s[1] * i + s[0]
+    return total
+'''
+
+
+@pytest.mark.parametrize("name, extra", [("read_twice", ()), ("read_in_branches", (1.0,)),
+                                         ("read_in_branches", (-1.0,)), ("read_in_a_loop", ())])
+def test_an_item_of_a_tuple_result_read_more_than_once_gets_every_adjoint(tmp_path, name, extra):
+    """Each read of `s[0]` adds to its adjoint (one used to replace the other: a silent
+    wrong gradient, or an internal error in a branch)."""
+    fn = make_function(tmp_path, TUPLE_ITEMS, name, preamble="")
+    check_grads(fn, np.array([[2.0, 0.3], [0.3, 1.0]]), *extra, wrt=(0,))

@@ -275,6 +275,9 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             if atom != ir.Var(name):
                 self.op("id", (atom,), stmt, target=name)
             packed = self.packed.get(getattr(atom, "name", None))
+            if packed is None and self.scope.stores[target.id] == 1 and self.outputs_of(atom):
+                packed = tuple(self.op("getitem", (ir.Var(name), ir.Index((ir.Const(i),))), stmt)  # `s = eigh(a)`:
+                               for i in range(self.outputs_of(atom)))     # each item read once, here
             if packed is not None and self.scope.stores[target.id] == 1:
                 if getattr(atom, "name", None) in self.item_names:    # `q = p`, p's items reassigned later:
                     packed = tuple(self.op("id", (item,), stmt) for item in packed)   # q keeps these
@@ -794,8 +797,15 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         the op takes a tuple (rules.Op.tuples: odeint's `args`); a function the op calls
         (odeint's `func`, rules.Op.functions) passed by its module-level name, read where
         the code runs."""
+        if name in op.tuples:                  # a tuple an op returned (cho_factor's): the tuple of its items
+            atom = self.expr(node)
+            items = self.packed.get(getattr(atom, "name", None))
+            if items is None and self.outputs_of(atom):
+                items = tuple(self.op("getitem", (atom, ir.Index((ir.Const(i),))), node)
+                              for i in range(self.outputs_of(atom)))
+            return atom if items is None else self.op("tuple", tuple(items), node)
         if name not in op.functions:
-            return self.expr(node if name in op.tuples else _listed(node))
+            return self.expr(_listed(node))
         obj = self.src.lookup(node.id) if isinstance(node, ast.Name) and node.id not in self.scope.locals else _MISSING
         if not callable(obj):
             raise self.unsupported(node, f"`{op.name}` takes the function `{name}` by the name it has in the module",

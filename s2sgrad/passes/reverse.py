@@ -493,9 +493,14 @@ class Reverse:
         vjp with the cotangent (a callee with loops or branches)."""
         if how == "item":                          # held until the call that made the tuple
             result, index = stmt.args[0].name, stmt.args[1].items[0].value
-            self.held[(result, index)] = dans
             self.adj[result] = ir.Var(result)      # (so that the call pulls back)
-            return [], []
+            held = self.held.get((result, index))
+            if held is None:
+                self.held[(result, index)] = dans
+                return [], []
+            total = self.temp("add", ())           # the same item read twice: both adjoints
+            self.held[(result, index)] = ir.Var(total)
+            return [ir.Assign(total, "add", (held, dans), (), stmt.loc)], []
         if how == "outputs":                       # an op returning a tuple: its template
             together = ir.Var(self.temp("tuple", ()))
             stmts = self.cotangents(stmt.target, rules.OPS[stmt.op].outputs, together.name, stmt.loc)

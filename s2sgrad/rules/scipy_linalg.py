@@ -18,7 +18,7 @@ import numpy as np
 
 from .table import adjoint, alias, tangent
 from ..runtime import (cholesky_factor_tangent, solve_banded_tangent, triangle,  # noqa: F401 (templates)
-                       uncholesky, unsolve_banded)
+                       uncholesky, unsolve_banded, uncho_factor, cho_factor_tangent, uncho_solve, cho_solve_tangent)
 
 if linalg is not None:
     @adjoint(linalg.expm, domain=("near zero",), why="the exponential of a matrix has no closed form SymPy can "
@@ -114,6 +114,28 @@ if linalg is not None:
     @tangent(linalg.cholesky)
     def cholesky_tangent(ans, a, da, *, lower=False, overwrite_a=False, check_finite=True):
         dans = cholesky_factor_tangent(da, ans, lower)
+
+    @adjoint(linalg.cho_factor, outputs=2, domain=("spd",), why="the Cholesky factor in one triangle, the input's "
+             "own entries in the other: proven by finite differences", examples=[
+                 ("cho_factor((x + x.T) / 2 + 3.0 * np.eye(3))[0]", [(3, 3)]),
+                 ("cho_factor((x + x.T) / 2 + 3.0 * np.eye(3), lower=True)[0]", [(3, 3)])])
+    def cho_factor(ans, a, dans, *, lower=False, overwrite_a=False, check_finite=True):
+        da = uncho_factor(dans[0], a, ans[0], ans[1])
+
+    @tangent(linalg.cho_factor)
+    def cho_factor_tangent_rule(ans, a, da, *, lower=False, overwrite_a=False, check_finite=True):
+        dans = cho_factor_tangent(da, ans[0], ans[1])
+
+    @adjoint(linalg.cho_solve, tuples=("c_and_lower",), domain=("spd", "real"), why="a solve with the matrix a "
+             "Cholesky factor stands for: proven by finite differences", examples=[
+                 ("cho_solve(cho_factor((x + x.T) / 2 + 3.0 * np.eye(3)), y)", [(3, 3), (3,)]),
+                 ("cho_solve(cho_factor((x + x.T) / 2 + 3.0 * np.eye(3), lower=True), y)", [(3, 3), (3, 2)])])
+    def cho_solve(ans, c_and_lower, b, dans, *, overwrite_b=False, check_finite=True):
+        dc_and_lower, db = uncho_solve(dans, c_and_lower[0], c_and_lower[1], b, ans)
+
+    @tangent(linalg.cho_solve)
+    def cho_solve_tangent_rule(ans, c_and_lower, b, dc_and_lower, db, *, overwrite_b=False, check_finite=True):
+        dans = cho_solve_tangent(dc_and_lower[0], db, c_and_lower[0], c_and_lower[1], ans)
 
     # the same functions as NumPy's, where they mean the same
     for _name, _ours in (("inv", "np.linalg.inv"), ("det", "np.linalg.det"), ("pinv", "np.linalg.pinv"),

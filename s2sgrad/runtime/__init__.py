@@ -19,7 +19,8 @@ from .shapes import (untranspose, add_at, unindex, unassigned, unsplit, unconcat
 from .linalg import (matmul_dleft, matmul_dright, matmul_dleft_uniform, matmul_dright_uniform,
     matmul_dleft_sum, matmul_dright_sum, dot_dleft, dot_dright, untensordot, unkron, uneinsum,
     eigh_adjoint, cofactor, triangle, covariance_matrix, uncovariance, WELL_CONDITIONED, cholesky_adjoint, pinv_adjoint, solve_adjoint,
-    unsolve_banded, solve_banded_tangent, uncholesky, cholesky_factor_tangent, from_triangle, to_triangle)  # noqa: F401
+    unsolve_banded, solve_banded_tangent, uncholesky, cholesky_factor_tangent, from_triangle, to_triangle,
+    uncho_factor, cho_factor_tangent, uncho_solve, cho_solve_tangent)  # noqa: F401
 from .tangents import (eigh_tangent, cumprod_tangent, average_tangent, unprod_tangent,
     unnorm_tangent, unaverage_tangent, solve_adjoint_tangent, uncumprod_tangent,
     cholesky_adjoint_tangent, pinv_adjoint_tangent, eigh_adjoint_tangent, uneinsum_tangent,

@@ -331,3 +331,41 @@ def to_triangle(s, lower=True):
     entries off the diagonal count twice (each stands for itself and its mirror)."""
     s = 0.5 * (s + _mt(s))
     return 2.0 * (np.tril(s, -1) if lower else np.triu(s, 1)) + s * np.eye(np.shape(s)[-1])
+
+
+def _factor(c, lower):
+    return np.tril(c) if lower else np.triu(c)
+
+
+@helper()
+def uncho_factor(g, a, c, lower):
+    """The adjoint of `c, lower = scipy.linalg.cho_factor(a, lower)`: the factor's triangle
+    through the Cholesky rule; the other triangle of c holds a's own entries."""
+    return uncholesky(_factor(g, lower), _factor(c, lower), lower) + (g - _factor(g, lower))
+
+
+@helper()
+def cho_factor_tangent(t, c, lower):
+    """The tangent of cho_factor's matrix along t (and of `lower`: none)."""
+    return cholesky_factor_tangent(t, _factor(c, lower), lower) + (t - _factor(t, lower)), 0.0
+
+
+@helper()
+def uncho_solve(g, c, lower, b, x):
+    """The adjoints ((of c, of lower), of b) of `x = scipy.linalg.cho_solve((c, lower), b)`:
+    those of a solve with a = l l^T (or u^T u), taken back to the factor's triangle."""
+    from scipy.linalg import cho_solve
+    db = cho_solve((c, lower), g)
+    da = -np.reshape(db, (len(db), -1)) @ np.reshape(x, (len(x), -1)).T
+    both = da + da.T
+    factor = _factor(c, lower)
+    return (np.tril(both @ factor) if lower else np.triu(factor @ both), 0.0), db
+
+
+@helper()
+def cho_solve_tangent(dc, db, c, lower, x):
+    """The tangent of `x = scipy.linalg.cho_solve((c, lower), b)` along the factor's dc and db."""
+    from scipy.linalg import cho_solve
+    factor, dfactor = _factor(c, lower), _factor(dc, lower)
+    da = dfactor @ factor.T + factor @ dfactor.T if lower else dfactor.T @ factor + factor.T @ dfactor
+    return cho_solve((c, lower), db - np.reshape(da @ np.reshape(x, (len(x), -1)), np.shape(x)))
