@@ -68,6 +68,10 @@ def sample(shape, domain, rng):
         x = (rng.permutation(n) * 0.37 + rng.uniform(0.0, 0.1, n) - 1.0).reshape(shape)
     elif domain == "index":
         return rng.uniform(size=shape) > 0.5 if shape else bool(rng.uniform() > 0.5)
+    elif domain in ("count", "trials"):
+        low = 0 if domain == "count" else 4
+        x = rng.integers(low, low + 4 if domain == "count" else low + 3, shape).astype(float)
+        return float(x) if shape == () else x
     else:
         low, high = {"positive": (0.5, 2.0), "unit": (-0.9, 0.9), "above1": (1.2, 3.0), "near zero": (-1.2, 1.2),
                      "fraction": (0.1, 0.9), "1-2": (1.0, 2.0), "below0": (-0.3, -0.1)}.get(domain, (-2.0, 2.0))
@@ -110,7 +114,9 @@ def test_elementwise_rule_matches_finite_differences(tmp_path, name, shapes):
     fn = make_function(tmp_path, f"def f({', '.join(names)}):\n    return {_call(name, names)}\n", preamble=PREAMBLE)
     rng = _rng(name, shapes)
     args = [sample(s, d, rng) for s, d in zip(shapes, OPS[name].spec.domain)]
-    wrt = tuple(i for i, d in enumerate(OPS[name].spec.domain) if d != "index" and OPS[name].args[i] not in OPS[name].fixed)
+    op = OPS[name]
+    wrt = tuple(i for i, d in enumerate(op.spec.domain) if d != "index" and op.args[i] not in op.fixed
+                and (op.piecewise is True or op.args[i] not in op.piecewise))
     check_grads(fn, *args, wrt=wrt)
 
 
@@ -165,8 +171,8 @@ def test_elementwise_partials_equal_sympy_derivatives(name):
     partials = partials if isinstance(partials, tuple) else (partials,)
     rng = _rng(name)
     for arg, partial, domain, arg_name in zip(symbols, partials, spec.domain, op.args):
-        if domain == "index" or arg_name in op.fixed:    # an integer (polygamma's order), a shape with no
-            continue                                    # partial given: not differentiated
+        if domain == "index" or arg_name in op.fixed or op.piecewise is not True and arg_name in op.piecewise:
+            continue                # an integer (polygamma's order, a count), a shape with no partial: not differentiated
         difference = sympy.diff(ans, arg) - partial
         if sympy.simplify(difference) == 0:
             continue

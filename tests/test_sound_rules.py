@@ -363,3 +363,14 @@ def stacked(x):
 
 def test_index_tricks_r_and_c_are_the_joins_they_stand_for():
     check_all_modes(stacked, np.array([0.5, -1.0, 2.0]))
+
+
+def masked_totals(x):
+    return np.sum(x, where=x > 0, initial=1.0) + np.sum(np.mean(x, axis=1, where=x < 1.0) ** 2) \
+        + np.sum(np.sum(x ** 2, axis=0, where=np.array([True, False, True]), keepdims=True))
+
+
+def test_sums_and_means_with_where_and_initial():
+    x = np.array([[0.5, -1.0, 2.0], [0.3, 0.7, -0.2]])
+    check_all_modes(masked_totals, x)
+    assert s2sgrad.value_and_grad(masked_totals)(x)[0] == pytest.approx(masked_totals(x))

@@ -673,6 +673,8 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
                                                                           ast.Load()), "svdvals", ast.Load()),
                                               node.args[:1], []), node)      # its singular values alone
             return self.op("np.linalg.svdvals", (self.expr(node.args[0]),), node, target)
+        if (obj is np.sum or obj is np.mean) and node.args and any(k.arg in ("where", "initial") for k in node.keywords):
+            return self.expr(_masked_reduction(node, obj is np.mean), target)    # np.sum(x, where=m): of np.where
         if obj is np.einsum and node.args and not isinstance(node.args[0], ast.Constant):
             node = _einsum_subscripts(node)              # np.einsum(a, [0, 1], b, [1, 2], [0, 2]): "ab,bc->ac"
         if obj is np.where and len(node.args) == 1 and not node.keywords:
@@ -948,6 +950,31 @@ CONSUMERS = (list, sum, max, min, sorted, zip, enumerate)   # what reads a gener
 
 LITERAL_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
                    ast.Gt: operator.gt, ast.GtE: operator.ge}
+
+
+def _masked_reduction(node, mean: bool):
+    """`np.sum(x, where=m, initial=c)` as `np.sum(np.where(m, x, 0.0)) + c`, and
+    `np.mean(x, where=m)` as that sum over `np.sum` of the mask spread like x (the same
+    values, from ops that have rules)."""
+    np_name = node.func.value if isinstance(node.func, ast.Attribute) else ast.Name("np", ast.Load())
+    keywords = {k.arg: k.value for k in node.keywords}
+    mask, initial = keywords.pop("where", None), keywords.pop("initial", None)
+    rest = [ast.keyword(k, v) for k, v in keywords.items()]
+    x = node.args[0]
+
+    def call(name, args, kws=()):
+        return ast.Call(ast.Attribute(np_name, name, ast.Load()), args, list(kws))
+    if mask is not None:
+        x = call("where", [mask, x, ast.Constant(0.0)])
+    total = call("sum", [x, *node.args[1:]], rest)
+    if mean:
+        count = call("where", [mask, ast.Constant(1.0), ast.Constant(0.0)]) if mask is not None else \
+            ast.Constant(1.0)
+        total = ast.BinOp(total, ast.Div(), call("sum", [ast.BinOp(count, ast.Mult(), call("ones_like", [node.args[0]])),
+                                                         *node.args[1:]], rest))
+    if initial is not None:
+        total = ast.BinOp(total, ast.Add(), initial)
+    return ast.copy_location(total, node)
 
 
 def _index_trick(node, obj):

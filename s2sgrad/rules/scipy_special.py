@@ -208,3 +208,13 @@ if special is not None:
 
     @partials(special.cbrt, domain=("positive",), sympy="x**Rational(1, 3)")
     def cbrt(x, ans): return 1 / (3 * ans ** 2)
+
+    @adjoint(special.multigammaln, domain=("above1",), sympy=None, why="a sum of gammaln at a - j / 2, j < d: "
+             "proven by finite differences", examples=[("multigammaln(x + 1.0, 3)", [(4,)]),
+                                                        ("multigammaln(x, 2)", [()])])
+    def multigammaln(ans, a, dans, *, d):
+        da = dans * np.sum(special.digamma(np.expand_dims(a, -1) - np.arange(d) / 2), axis=-1)
+
+    @tangent(special.multigammaln)
+    def multigammaln_tangent(ans, a, da, *, d):
+        dans = da * np.sum(special.digamma(np.expand_dims(a, -1) - np.arange(d) / 2), axis=-1)

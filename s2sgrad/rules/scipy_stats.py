@@ -433,3 +433,11 @@ if stats is not None:
     @partials(stats.poisson.pmf, domain=("index", "positive"), sympy="exp(x * log(y) - y - loggamma(x + 1))",
               piecewise=("k",))
     def poisson_pmf(k, mu, ans=None): return 0, ans * (k / mu - 1)
+
+    @partials(stats.binom.logpmf, domain=("count", "trials", "fraction"), piecewise=("k", "n"),
+              sympy="loggamma(y + 1) - loggamma(x + 1) - loggamma(y - x + 1) + x * log(z) + (y - x) * log(1 - z)")
+    def binom_logpmf(k, n, p): return 0, 0, k / p - (n - k) / (1 - p)      # (in p; k and n are counts)
+
+    @partials(stats.binom.pmf, domain=("count", "trials", "fraction"), piecewise=("k", "n"),
+              sympy="exp(loggamma(y + 1) - loggamma(x + 1) - loggamma(y - x + 1) + x * log(z) + (y - x) * log(1 - z))")
+    def binom_pmf(k, n, p, ans=None): return 0, 0, ans * (k / p - (n - k) / (1 - p))

@@ -115,6 +115,8 @@ DOMAINS = {
     "index": "integer indices (not differentiated)",
     "complex": "complex numbers, real and imaginary parts in [-2, 2] (real numbers in the real table)",
     "below0": "-0.3 < x < -0.1 (a location left of the points drawn from the others)",
+    "count": "a whole number 0 to 3 (not differentiated)",
+    "trials": "a whole number 4 to 6 (not differentiated)",
 }
 
 OPS: dict[str, Op] = {}
