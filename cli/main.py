@@ -90,7 +90,7 @@ def rules_text(markdown: bool) -> str:
                 "multivariate_normal.logpdf; poisson's and binom's logpmf and pmf), `scipy.signal` (convolve, fftconvolve, "
                 "oaconvolve, correlate, N-D, every mode), `scipy.integrate` (odeint, by the adjoint method) and "
                 "`scipy.linalg` (expm, sqrtm, logm, solve_triangular, solve_banded, solve_sylvester, cholesky, "
-                "cho_factor, cho_solve, "
+                "cho_factor, cho_solve, lu_factor, lu_solve, "
                 "and inv, det, pinv, solve, eigh, eigvals, svd, lstsq, norm as NumPy's): "
                 "`s2sgrad rules` lists them.", "", "| function | derivative |", "|---|---|"]
         return "\n".join(head + [f"| `{name}` | {kind} |" for name, kind in rows]) + "\n"

@@ -93,6 +93,30 @@ def test_a_gaussian_process_through_cho_factor_and_cho_solve(programs):
     assert along == pytest.approx(s2sgrad.grad(programs["gp_evidence"])(0.3, X, y), rel=1e-7)
 
 
+LU = '''
+import numpy as np
+from scipy.linalg import lu_factor, lu_solve
+
+
+def energy(A, b):
+    factors = lu_factor(A)
+    x = lu_solve(factors, b)
+    y = lu_solve(factors, b * 2.0, trans=1)
+    return np.sum(x ** 2) + np.sum(x * y) + np.sum(factors[0] ** 2)
+'''
+
+
+def test_lu_factor_and_lu_solve_with_pivoting(tmp_path):
+    energy = make_function(tmp_path, LU, "energy", preamble="")
+    A = np.array([[0.1, 2.0, 0.3], [3.0, 1.0, -0.5], [0.4, -1.0, 2.5]])      # rows swapped by the pivoting
+    assert list(__import__("scipy.linalg").linalg.lu_factor(A)[1]) != [0, 1, 2]
+    check_grads(energy, A, np.array([1.0, -0.5, 0.25]), rtol=1e-5)
+    b = np.array([1.0, -0.5, 0.25])
+    _, along = s2sgrad.jvp(energy, (A, b), (np.ones((3, 3)), np.zeros(3)))
+    g = s2sgrad.grad(energy, (0, 1))(A, b)
+    assert along == pytest.approx(np.sum(g[0]), rel=1e-7)
+
+
 def test_where_a_decomposition_has_no_derivative_it_says_so(programs, tmp_path):
     full = make_function(tmp_path, "def f(A):\n    return np.sum(np.linalg.svd(A)[0] ** 3)\n")
     with pytest.raises(ValueError, match="full_matrices=False"):
@@ -109,5 +133,8 @@ def test_where_a_decomposition_has_no_derivative_it_says_so(programs, tmp_path):
     assert np.all(np.isnan(s2sgrad.grad(deficient)(np.hstack([B, B[:, :1]]), np.ones(4))))
     jordan = make_function(tmp_path, "def f(A):\n    return np.max(np.real(np.linalg.eigvals(A)))\n")
     assert np.all(np.isnan(s2sgrad.grad(jordan)(np.array([[1.0, 1.0], [0.0, 1.0]]))))
+    vectors_of_eig = make_function(tmp_path, "def f(A):\n    return np.sum(np.abs(np.linalg.eig(A)[1]))\n")
+    with pytest.raises(ValueError, match="eigenvectors"):
+        s2sgrad.grad(vectors_of_eig)(np.array([[2.0, 1.0], [0.5, 1.0]]))
     values = make_function(tmp_path, "def f(A):\n    return np.sum(np.linalg.svdvals(A))\n")
     np.testing.assert_allclose(s2sgrad.grad(values)(np.eye(3)), np.eye(3))   # the values alone: defined

@@ -12,7 +12,7 @@ from .table import adjoint, tangent
 from ..runtime import (cholesky_adjoint, cofactor, dot_dleft, dot_dright, eigh_adjoint, eigh_tangent,  # noqa: F401
                        pinv_adjoint, solve_adjoint, uneinsum, unkron, unnorm, untensordot, unsvd,
                        svd_values_tangent, unqr, qr_tangent, uneigvals, eigvals_tangent, unlstsq, like_result,
-                       from_triangle, to_triangle)
+                       from_triangle, to_triangle, uneig, eig_tangent)
 
 R, W = "real", "wellcond"
 SYMMETRIC = "it reads one triangle of its input (the lower, or UPLO's), as NumPy does"
@@ -245,6 +245,17 @@ def eigvals(ans, x, dans):
 @tangent(np.linalg.eigvals)
 def eigvals_tangent_rule(ans, x, dx):
     dans = eigvals_tangent(dx, x)
+
+
+@adjoint(np.linalg.eig, outputs=2, complex=True, result="complex", domain=(R,), why=DECOMPOSED, examples=[
+    ("np.real(np.linalg.eig(x)[0])", [(3, 3)]), ("np.abs(np.linalg.eig(x)[0])", [(2, 2)])])
+def eig(ans, x, dans):                  # (its eigenvalues; the vectors have no derivative: refused)
+    dx = uneig(dans[0], dans[1], x)
+
+
+@tangent(np.linalg.eig)
+def eig_tangent_rule(ans, x, dx):
+    dans = like_result(eig_tangent(dx, x), ans)
 
 
 @adjoint(np.linalg.lstsq, outputs=4, domain=(R, R), why="the least-squares solution pinv(a) @ b of a full-rank a, "

@@ -18,7 +18,8 @@ import numpy as np
 
 from .table import adjoint, alias, tangent
 from ..runtime import (cholesky_factor_tangent, solve_banded_tangent, triangle,  # noqa: F401 (templates)
-                       uncholesky, unsolve_banded, uncho_factor, cho_factor_tangent, uncho_solve, cho_solve_tangent)
+                       uncholesky, unsolve_banded, uncho_factor, cho_factor_tangent, uncho_solve, cho_solve_tangent,
+                       unlu_factor, lu_factor_tangent, unlu_solve, lu_solve_tangent)
 
 if linalg is not None:
     @adjoint(linalg.expm, domain=("near zero",), why="the exponential of a matrix has no closed form SymPy can "
@@ -136,6 +137,25 @@ if linalg is not None:
     @tangent(linalg.cho_solve)
     def cho_solve_tangent_rule(ans, c_and_lower, b, dc_and_lower, db, *, overwrite_b=False, check_finite=True):
         dans = cho_solve_tangent(dc_and_lower[0], db, c_and_lower[0], c_and_lower[1], ans)
+
+    @adjoint(linalg.lu_factor, outputs=2, domain=("wellcond",), why="the packed factors of a = p l u: proven by "
+             "finite differences", examples=[("lu_factor(x)[0]", [(3, 3)]), ("lu_factor(x.T * 2.0)[0] ** 2", [(4, 4)])])
+    def lu_factor(ans, a, dans, *, overwrite_a=False, check_finite=True):
+        da = unlu_factor(dans[0], ans[0], ans[1])
+
+    @tangent(linalg.lu_factor)
+    def lu_factor_tangent_rule(ans, a, da, *, overwrite_a=False, check_finite=True):
+        dans = lu_factor_tangent(da, ans[0], ans[1])
+
+    @adjoint(linalg.lu_solve, tuples=("lu_and_piv",), domain=("wellcond", "real"), why="a solve with the matrix "
+             "its factors stand for: proven by finite differences", examples=[
+                 ("lu_solve(lu_factor(x), y)", [(3, 3), (3,)]), ("lu_solve(lu_factor(x), y, trans=1)", [(3, 3), (3, 2)])])
+    def lu_solve(ans, lu_and_piv, b, dans, *, trans=0, overwrite_b=False, check_finite=True):
+        dlu_and_piv, db = unlu_solve(dans, lu_and_piv[0], lu_and_piv[1], b, ans, trans)
+
+    @tangent(linalg.lu_solve)
+    def lu_solve_tangent_rule(ans, lu_and_piv, b, dlu_and_piv, db, *, trans=0, overwrite_b=False, check_finite=True):
+        dans = lu_solve_tangent(dlu_and_piv[0], db, lu_and_piv[0], lu_and_piv[1], ans, trans)
 
     # the same functions as NumPy's, where they mean the same
     for _name, _ours in (("inv", "np.linalg.inv"), ("det", "np.linalg.det"), ("pinv", "np.linalg.pinv"),

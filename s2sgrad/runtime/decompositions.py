@@ -160,3 +160,22 @@ def unlstsq(gx, gres, gs, a, b, x, rank):
     if rank < min(np.shape(a)):            # (rank-deficient: the solution is not differentiable in a)
         da = np.full(np.shape(a), np.nan)
     return da, (db[:, 0] if vector else db)
+
+
+@helper()
+def uneig(gw, gv, a):
+    """The adjoint of `w, v = np.linalg.eig(a)` for its eigenvalues; the eigenvectors of a
+    general matrix are fixed only up to a complex factor each, so an adjoint reaching them
+    is refused."""
+    if gv is not None and np.any(gv):
+        raise ValueError("the eigenvectors of np.linalg.eig are fixed only up to a complex factor each, so they "
+                         "have no derivative: use the eigenvalues, or np.linalg.eigh for a symmetric matrix")
+    return uneigvals(gw, a)
+
+
+@helper()
+def eig_tangent(t, a):
+    """The tangents of `np.linalg.eig(a)` along t: the eigenvalues'; NaN for the vectors,
+    which have no derivative (their complex factors are not fixed)."""
+    dw = eigvals_tangent(t, a)
+    return dw, np.full(np.shape(a), np.nan, dtype=complex)

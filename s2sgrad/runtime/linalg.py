@@ -369,3 +369,66 @@ def cho_solve_tangent(dc, db, c, lower, x):
     factor, dfactor = _factor(c, lower), _factor(dc, lower)
     da = dfactor @ factor.T + factor @ dfactor.T if lower else dfactor.T @ factor + factor.T @ dfactor
     return cho_solve((c, lower), db - np.reshape(da @ np.reshape(x, (len(x), -1)), np.shape(x)))
+
+
+def _permutation(piv):
+    """The row order LAPACK's pivots (scipy.linalg.lu_factor's `piv`) make: a[order] = l u."""
+    order = np.arange(len(piv))
+    for i, p in enumerate(piv):
+        order[[i, p]] = order[[p, i]]
+    return order
+
+
+def _unpermuted(m, order):
+    """p @ m, for the permutation with (p^T a) = a[order]."""
+    out = np.empty_like(m)
+    out[order] = m
+    return out
+
+
+def _lu_parts(lu):
+    n = np.shape(lu)[-1]
+    return np.tril(lu, -1) + np.eye(n), np.triu(lu)
+
+
+@helper()
+def unlu_factor(g, lu, piv):
+    """The adjoint of `lu, piv = scipy.linalg.lu_factor(a)` (a = p l u) for the adjoint `g`
+    of the packed `lu` (l's strict lower triangle, u's upper)."""
+    lower, upper = _lu_parts(lu)
+    middle = np.tril(lower.T @ np.tril(g, -1), -1) + np.triu(np.triu(g) @ upper.T)
+    inner = np.linalg.solve(lower.T, np.linalg.solve(upper, middle.T).T)      # l^-T middle u^-T
+    return _unpermuted(inner, _permutation(piv))
+
+
+@helper()
+def lu_factor_tangent(t, lu, piv):
+    """The tangents (of lu, of piv: none) of `scipy.linalg.lu_factor(a)` along t."""
+    lower, upper = _lu_parts(lu)
+    x = np.linalg.solve(upper.T, np.linalg.solve(lower, np.asarray(t)[_permutation(piv)]).T).T   # l^-1 p^T t u^-1
+    return lower @ np.tril(x, -1) + np.triu(x) @ upper, 0.0
+
+
+@helper()
+def unlu_solve(g, lu, piv, b, x, trans=0):
+    """The adjoints ((of lu, of piv), of b) of `x = scipy.linalg.lu_solve((lu, piv), b, trans)`:
+    a solve's, taken back to the packed factors."""
+    from scipy.linalg import lu_solve
+    db = lu_solve((lu, piv), g, trans=1 - trans if trans in (0, 1) else 0)
+    db2, x2 = np.reshape(db, (len(db), -1)), np.reshape(x, (len(x), -1))
+    da = -(db2 @ x2.T) if trans == 0 else -(x2 @ db2.T)
+    lower, upper = _lu_parts(lu)
+    pta = da[_permutation(piv)]                    # p^T da
+    return (np.tril(pta @ upper.T, -1) + np.triu(lower.T @ pta), 0.0), db
+
+
+@helper()
+def lu_solve_tangent(dlu, db, lu, piv, x, trans=0):
+    """The tangent of `x = scipy.linalg.lu_solve((lu, piv), b, trans)` along dlu and db."""
+    from scipy.linalg import lu_solve
+    lower, upper = _lu_parts(lu)
+    dlower, dupper = np.tril(dlu, -1), np.triu(dlu)
+    da = _unpermuted(dlower @ upper + lower @ dupper, _permutation(piv))
+    x2 = np.reshape(x, (len(x), -1))
+    change = (da if trans == 0 else da.T) @ x2
+    return lu_solve((lu, piv), db - np.reshape(change, np.shape(x)), trans=trans)
