@@ -87,7 +87,7 @@ def rules_text(markdown: bool) -> str:
                 "xlog1py, entr, exp2, exp10, expm1, log1p, cbrt, Bessel j0 j1 y0 y1 i0 i1 i0e i1e and jv yv iv "
                 "ive kv kve), `scipy.stats` (logpdf pdf cdf sf logcdf logsf of norm, t, gamma, chi2, lognorm, "
                 "cauchy, logistic, laplace, expon; of uniform and beta the logpdf pdf cdf sf; "
-                "multivariate_normal.logpdf; poisson's and binom's logpmf and pmf), `scipy.signal` (convolve, fftconvolve, "
+                "multivariate_normal.logpdf; dirichlet's logpdf and pdf; poisson's and binom's logpmf and pmf), `scipy.signal` (convolve, fftconvolve, "
                 "oaconvolve, correlate, N-D, every mode), `scipy.integrate` (odeint, by the adjoint method) and "
                 "`scipy.linalg` (expm, sqrtm, logm, solve_triangular, solve_banded, solve_sylvester, cholesky, "
                 "cho_factor, cho_solve, lu_factor, lu_solve, "

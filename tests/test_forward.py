@@ -496,7 +496,7 @@ NO_TANGENT_RULE = {"softplus",       # users' rules (tests/user_rules_module.py)
                    "np.linalg.svd", "np.linalg.lstsq",        # (no tangent rule yet: forward mode refuses them)
                    "np.linalg.svdvals", "np.linalg.qr", "np.linalg.eigvals",   # (the adjoints' helpers: Hessians)
                    "odeint", "solve_banded", "cho_factor", "cho_solve", "np.linalg.eig", "lu_factor",
-                   "lu_solve"}
+                   "lu_solve", "dirichlet.logpdf", "dirichlet.pdf"}
 
 
 @pytest.mark.parametrize("name, expr, shapes", CASES)

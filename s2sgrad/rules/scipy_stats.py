@@ -21,7 +21,8 @@ except ImportError:  # SciPy is optional: without it there is nothing to registe
 import numpy as np
 
 from .table import adjoint, partials, tangent
-from ..runtime import covariance_matrix, unbroadcast, uncovariance  # noqa: F401 (used in templates)
+from ..runtime import (covariance_matrix, dirichlet_tangent, unbroadcast, uncovariance,  # noqa: F401 (templates)
+                       undirichlet)
 
 _Z = "((x - y) / z)"
 _PHI = f"exp(-{_Z}**2 / 2) / sqrt(2 * pi)"
@@ -441,3 +442,25 @@ if stats is not None:
     @partials(stats.binom.pmf, domain=("count", "trials", "fraction"), piecewise=("k", "n"),
               sympy="exp(loggamma(y + 1) - loggamma(x + 1) - loggamma(y - x + 1) + x * log(z) + (y - x) * log(1 - z))")
     def binom_pmf(k, n, p, ans=None): return 0, 0, ans * (k / p - (n - k) / (1 - p))
+
+    _ON_SIMPLEX = "a sum of logs and gammalns of the concentrations: proven by finite differences on the simplex"
+
+    @adjoint(stats.dirichlet.logpdf, domain=("real", "real"), why=_ON_SIMPLEX, examples=[
+        ("dirichlet.logpdf(np.exp(x) / np.sum(np.exp(x)), y ** 2 + 1.0)", [(3,), (3,)]),
+        ("dirichlet.logpdf(np.exp(x) / np.sum(np.exp(x), axis=0), y ** 2 + 0.5)", [(3, 4), (3,)]),
+        ("dirichlet.logpdf((np.exp(x) / np.sum(np.exp(x)))[:2], y ** 2 + 1.0)", [(3,), (3,)])])
+    def dirichlet_logpdf(ans, x, alpha, dans):
+        dx, dalpha = undirichlet(dans, x, alpha)
+
+    @tangent(stats.dirichlet.logpdf)
+    def dirichlet_logpdf_tangent(ans, x, alpha, dx, dalpha):
+        dans = dirichlet_tangent(dx, dalpha, x, alpha)
+
+    @adjoint(stats.dirichlet.pdf, domain=("real", "real"), why=_ON_SIMPLEX, examples=[
+        ("dirichlet.pdf(np.exp(x) / np.sum(np.exp(x)), y ** 2 + 1.0)", [(3,), (3,)])])
+    def dirichlet_pdf(ans, x, alpha, dans):
+        dx, dalpha = undirichlet(dans * ans, x, alpha)
+
+    @tangent(stats.dirichlet.pdf)
+    def dirichlet_pdf_tangent(ans, x, alpha, dx, dalpha):
+        dans = ans * dirichlet_tangent(dx, dalpha, x, alpha)

@@ -432,3 +432,34 @@ def lu_solve_tangent(dlu, db, lu, piv, x, trans=0):
     x2 = np.reshape(x, (len(x), -1))
     change = (da if trans == 0 else da.T) @ x2
     return lu_solve((lu, piv), db - np.reshape(change, np.shape(x)), trans=trans)
+
+
+def _simplex(x, alpha):
+    """Dirichlet points with every component (SciPy lets the last be left out: 1 - the
+    others), components along the first axis, and alpha shaped to broadcast with them."""
+    x, alpha = np.asarray(x, dtype=float), np.asarray(alpha, dtype=float)
+    full = x if x.shape[0] == len(alpha) else np.concatenate([x, 1.0 - np.sum(x, axis=0, keepdims=True)])
+    return full, alpha.reshape((-1,) + (1,) * (full.ndim - 1))
+
+
+@helper()
+def undirichlet(g, x, alpha):
+    """The adjoints (for x, for alpha) of `scipy.stats.dirichlet.logpdf(x, alpha)` =
+    gammaln(sum alpha) - sum gammaln(alpha) + sum (alpha - 1) log x, per point."""
+    from scipy.special import digamma
+    full, a = _simplex(x, alpha)
+    dfull = g * (a - 1.0) / full
+    dx = dfull if np.shape(x)[0] == len(a) else dfull[:-1] - dfull[-1:]
+    dalpha = g * (digamma(np.sum(a)) - digamma(a) + np.log(full))
+    return dx, np.reshape(np.sum(dalpha.reshape(len(a), -1), axis=1), np.shape(alpha))
+
+
+@helper()
+def dirichlet_tangent(dx, dalpha, x, alpha):
+    """The tangent of `scipy.stats.dirichlet.logpdf(x, alpha)` along dx and dalpha."""
+    from scipy.special import digamma
+    full, a = _simplex(x, alpha)
+    dx = np.asarray(dx, dtype=float)
+    dfull = dx if dx.shape[0] == len(a) else np.concatenate([dx, -np.sum(dx, axis=0, keepdims=True)])
+    da = np.asarray(dalpha, dtype=float).reshape(np.shape(a))
+    return np.sum((a - 1.0) / full * dfull + (digamma(np.sum(a)) - digamma(a) + np.log(full)) * da, axis=0)
