@@ -153,6 +153,9 @@ def callee_derivative(fn, wrt: tuple, kind: str = "vjp"):
         _COMPILING.discard(key)
 
 
+_RETURNS_COMPLEX: dict = {}      # (id(function), its complex parameters) -> (its code, the answer)
+
+
 def callee_returns_complex(fn, names: tuple, positions: tuple) -> bool:
     """Whether a function another derivative calls may return complex numbers when the
     parameters `names` are given them, found as for the caller (passes/complex_values.py):
@@ -165,6 +168,8 @@ def callee_returns_complex(fn, names: tuple, positions: tuple) -> bool:
     known = _RETURNS_COMPLEX.get(key)
     if known is not None and known[0] is getattr(fn, "__code__", None):
         return known[1]
+    if len(_RETURNS_COMPLEX) > 1024:
+        _RETURNS_COMPLEX.clear()                      # (a cache: kept small)
     _RETURNS_COMPLEX[key] = (getattr(fn, "__code__", None), bool(names))     # (a recursive call: its arguments)
     try:
         request = passes.Request((), passes.Kind("grad", complex=names), callees=callee_derivative,
@@ -176,7 +181,6 @@ def callee_returns_complex(fn, names: tuple, positions: tuple) -> bool:
     return answer
 
 
-_RETURNS_COMPLEX: dict = {}      # (id(function), its complex parameters) -> (its code, the answer)
 
 
 def _complex_output(fn: ir.Function) -> bool:

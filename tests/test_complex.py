@@ -328,3 +328,36 @@ def test_second_derivatives_through_complex_intermediates(programs):
                                    atol=1e-8)
     with pytest.raises(NotDifferentiableError, match="second derivatives of complex arguments"):
         s2sgrad.hvp(lambda_abs2)(1 + 2j, 1.0)
+
+
+UNSEEN = '''
+import numpy as np
+import scipy.fft
+
+KERNEL = np.array([1.0, 0.5, -0.25])
+
+
+def through_a_call_not_read(x):
+    H = scipy.fft.fft(KERNEL)
+    P = np.abs(np.fft.fft(x))
+    return np.sum(np.abs(P * H) ** 2)
+
+
+def from_a_list(x, zs):
+    return np.sum(np.abs(np.abs(x * 1j) * zs[0]))
+'''
+
+
+def test_complex_numbers_the_build_cannot_see_are_followed_or_refused(tmp_path):
+    """A list argument holding complex arrays gets the derivative built for them; the
+    complex result of a call s2sgrad runs without reading is refused at its line where the
+    code runs (its dtype is not known before), never run through rules built for reals."""
+    x = np.array([0.3, -0.2, 0.9])
+    listed = make_function(tmp_path, UNSEEN, "from_a_list", preamble="")
+    zs = [np.array([1 + 1j, 2j, 1.0])]
+    np.testing.assert_allclose(s2sgrad.grad(listed)(x, zs), np.sign(x) * np.abs(zs[0]))
+    np.testing.assert_allclose(s2sgrad.vjp(listed, x, zs, wrt=(0,))[1](1.0)[0], np.sign(x) * np.abs(zs[0]))
+    unread = make_function(tmp_path, UNSEEN, "through_a_call_not_read", preamble="")
+    with pytest.raises(TypeError, match="returned complex numbers") as info:
+        s2sgrad.grad(unread)(x)
+    assert ":9:" in str(info.value) and "scipy.fft.fft(KERNEL)" in str(info.value)

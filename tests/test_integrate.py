@@ -43,6 +43,14 @@ def final_energy(state0, omega, mu):
     return 0.5 * v ** 2 + 0.5 * omega ** 2 * x ** 2
 
 
+def with_a_count(k, y0):
+    return np.sum(odeint(powered, y0, np.linspace(0.0, 1.0, 4), args=(k, 2), rtol=1e-10, atol=1e-10) ** 2)
+
+
+def powered(y, t, k, n):
+    return -k * y ** n
+
+
 def moving_times(k, t_end):
     return np.sum(odeint(logistic_growth, np.array([0.1]), np.linspace(0.0, t_end, 3), args=(k, 1.0)))
 
@@ -56,7 +64,7 @@ def inline_rhs(k):
 def programs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("integrate")
     return {name: make_function(folder, PROGRAMS, name, preamble="")
-            for name in ("fit_error", "final_energy", "moving_times", "inline_rhs")}
+            for name in ("fit_error", "final_energy", "moving_times", "inline_rhs", "with_a_count")}
 
 
 def test_fitting_an_ode_model_by_the_adjoint_method(programs):
@@ -89,6 +97,10 @@ def f(y0, k):
     _, along = s2sgrad.jvp(decay, (1.3, 0.6), (1.0, 0.5))
     assert along == pytest.approx(g[0] + 0.5 * g[1], rel=1e-6)
     check_grads(decay, 1.3, 0.6, rtol=1e-5, atol=1e-8)
+
+
+def test_an_integer_among_the_arguments_is_not_differentiated(programs):
+    check_grads(programs["with_a_count"], 0.8, np.array([1.0, 0.5]), rtol=1e-5, atol=1e-8)
 
 
 def test_what_odeint_is_not_differentiated_in_is_refused_at_its_line(programs):

@@ -358,15 +358,25 @@ def test_functions_reading_one_triangle_are_differentiated_in_it(fn):
 
 
 def stacked(x):
-    return np.sum(np.r_[x, 2.0 * x, 1.5] ** 2) + np.sum(np.c_[x, x ** 2] * np.arange(2.0))
+    return np.sum(np.r_[x, 2.0 * x, 1.5] ** 2) + np.sum(np.r_[np.outer(x, x), np.ones((1, 3))] * 2.0)
 
 
-def test_index_tricks_r_and_c_are_the_joins_they_stand_for():
+def test_the_index_trick_r_is_the_join_it_stands_for():
     check_all_modes(stacked, np.array([0.5, -1.0, 2.0]))
 
 
+def masked_twice(x):
+    return np.mean(x ** 2, where=x > 0.0)
+
+
+def test_a_mean_that_would_read_its_mask_twice_is_refused():
+    with pytest.raises(s2sgrad.UnsupportedSyntaxError, match="twice"):
+        s2sgrad.grad(masked_twice)(np.array([0.5, -1.0]))
+
+
 def masked_totals(x):
-    return np.sum(x, where=x > 0, initial=1.0) + np.sum(np.mean(x, axis=1, where=x < 1.0) ** 2) \
+    small = x < 1.0
+    return np.sum(x, where=x > 0, initial=1.0) + np.sum(np.mean(x, axis=1, where=small) ** 2) \
         + np.sum(np.sum(x ** 2, axis=0, where=np.array([True, False, True]), keepdims=True))
 
 

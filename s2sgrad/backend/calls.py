@@ -58,10 +58,9 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
     wrt = [names[i] for i in compiled.positions]
     every = "(" + "".join(f"{n}, " for n in names) + "_s2s_value)"
     lines = [f"def entry({_parameter_list(params)}):"]
-    if renew is not None:
-        forward = ", ".join(p.name if p.kind is not p.KEYWORD_ONLY else f"{p.name}={p.name}" for p in params)
-        lines.append(f"    if not _s2s_current(): return _s2s_renewed()({forward})")
     forward = ", ".join(p.name if p.kind is not p.KEYWORD_ONLY else f"{p.name}={p.name}" for p in params)
+    if renew is not None:
+        lines.append(f"    if not _s2s_current(): return _s2s_renewed()({forward})")
     made_complex = set(compiled.complex)
     divert = f": return _s2s_complex({forward})" if complex_variant is not None else ": pass"
     lines += [f"    if _s2s_type({w}) is not _s2s_float and (_s2s_type({w}) is not _s2s_ndarray "
@@ -69,7 +68,8 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
               for w in wrt if w not in made_complex]
     if complex_variant is not None:          # (an argument not differentiated, given complex numbers)
         lines += [f"    if _s2s_type({n}) is _s2s_ndarray and {n}.dtype.kind == 'c' or _s2s_type({n}) is _s2s_cx "
-                  f"or _s2s_type({n}) is _s2s_c128{divert}" for n in names if n not in wrt]
+                  f"or _s2s_type({n}) is _s2s_c128 or _s2s_type({n}) in _s2s_held and _s2s_holds({n}){divert}"
+                  for n in names if n not in wrt]
     lines += [f"    {names[i]} = _s2s_copy({names[i]})" for i in compiled.written if i < len(names)]
     impl = "_s2s_impl"
     dispatch = specialize is not None and _depends_on_shapes(compiled.ir)
@@ -92,21 +92,22 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
     if compiled.single:
         lines += [f"    if _s2s_type(_s2s_grads) is not _s2s_float or _s2s_type({wrt[0]}) is not _s2s_float:",
                   f"        _s2s_grads = _s2s_own(_s2s_grads, {wrt[0]}, {every})",
-                  "        _s2s_check_real((_s2s_grads,))"]
+                  "        _s2s_check_gradients((_s2s_grads,))"]
     else:
         lines += [f"    _s2s_grads = _s2s_own_all(_s2s_grads, ({''.join(w + ', ' for w in wrt)}), {every})",
-                  "    _s2s_check_real(_s2s_grads)"]
+                  "    _s2s_check_gradients(_s2s_grads)"]
     lines.append("    return _s2s_value, _s2s_grads" if value else "    return _s2s_grads")
     namespace = {"_s2s_impl": None if dispatch else compiled.fn, "_s2s_own": own, "_s2s_own_all": own_all,
                  "_s2s_copy": _copy,
                  "_s2s_float64": np.float64, "_s2s_ndarray": np.ndarray, "_s2s_float": float,
                  "_s2s_type": type,
                  "_s2s_check_float": partial(check_float, compiled=compiled, divert=complex_variant is not None),
-                 "_s2s_cx": complex, "_s2s_c128": np.complex128,
+                 "_s2s_cx": complex, "_s2s_c128": np.complex128, "_s2s_held": (list, tuple, dict),
+                 "_s2s_holds": _is_complex,
                  "_s2s_complex": partial(_complex_call, complex_variant, names, fn),
                  "_s2s_check_scalar": partial(check_scalar, compiled=compiled, one=size_one is not None),
                  "_s2s_size_one": size_one,
-                 "_s2s_check_real": partial(check_gradients, compiled=compiled),
+                 "_s2s_check_gradients": partial(check_gradients, compiled=compiled),
                  "_s2s_explain": partial(explain_failure, fn, compiled, size_one is not None)}
     if dispatch:
         table: dict = {}
@@ -286,7 +287,8 @@ def arguments(compiled, args) -> tuple:
         bound.apply_defaults()
         args = tuple(bound.arguments.values())
     for name, i in zip(compiled.wrt, compiled.positions):
-        check_float(args[i], name, compiled)
+        if name not in compiled.complex:
+            check_float(args[i], name, compiled)
     for name, value in zip(compiled.signature.parameters, args):
         if name not in compiled.complex:
             _refuse_complex(value, compiled)
@@ -302,7 +304,15 @@ def _complex_call(variant, names, fn, *args, **kwargs):
 
 
 def _is_complex(x) -> bool:
-    return isinstance(x, complex) or type(x) is np.ndarray and x.dtype.kind == "c"
+    """Whether `x` holds complex numbers: a complex number or array, or a list, tuple, dict
+    or object holding one."""
+    if isinstance(x, complex) or type(x) is np.ndarray and x.dtype.kind == "c":
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(_is_complex(v) for v in x)
+    if isinstance(x, dict):
+        return any(_is_complex(v) for v in x.values())
+    return containers.is_object(x) and any(_is_complex(v) for v in containers.attributes(x).values())
 
 
 def complex_params(compiled, args) -> tuple:

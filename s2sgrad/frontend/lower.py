@@ -591,7 +591,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
     def expr_Subscript(self, node, target):
         joined = _index_trick(node, self.scope.static_object(node.value))
         if joined is not None:
-            return self.expr(joined, target)          # np.r_[a, b], np.c_[a, b]: the call they stand for
+            return self.expr(joined, target)          # np.r_[a, b]: the call it stands for
         value = self.expr(node.value)
         packed = self.packed.get(getattr(value, "name", None))
         index = node.slice
@@ -667,13 +667,14 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             for k, factor in enumerate(factors[1:]):
                 product = self.op("matmul", (product, factor), node, target if k == len(factors) - 2 else None)
             return product
-        if obj is np.linalg.svd and any(k.arg == "compute_uv" and isinstance(k.value, ast.Constant)
-                                        and k.value.value is False for k in node.keywords):
-            node = ast.copy_location(ast.Call(ast.Attribute(ast.Attribute(ast.Name("np", ast.Load()), "linalg",
-                                                                          ast.Load()), "svdvals", ast.Load()),
-                                              node.args[:1], []), node)      # its singular values alone
-            return self.op("np.linalg.svdvals", (self.expr(node.args[0]),), node, target)
+        if obj is np.linalg.svd and len(node.args) == 1 and any(
+                k.arg == "compute_uv" and isinstance(k.value, ast.Constant) and not k.value.value for k in node.keywords):
+            return self.op("np.linalg.svdvals", (self.expr(node.args[0]),), node, target)    # the values alone
         if (obj is np.sum or obj is np.mean) and node.args and any(k.arg in ("where", "initial") for k in node.keywords):
+            if obj is np.mean and not all(isinstance(e, (ast.Name, ast.Constant)) for e in
+                                          [node.args[0]] + [k.value for k in node.keywords if k.arg == "where"]):
+                raise self.unsupported(node, "np.mean(..., where=...) reads its array and its mask twice here",
+                                       "give them names first: `m = ...; np.mean(x, where=m)`")
             return self.expr(_masked_reduction(node, obj is np.mean), target)    # np.sum(x, where=m): of np.where
         if obj is np.einsum and node.args and not isinstance(node.args[0], ast.Constant):
             node = _einsum_subscripts(node)              # np.einsum(a, [0, 1], b, [1, 2], [0, 2]): "ab,bc->ac"
@@ -979,19 +980,16 @@ def _masked_reduction(node, mean: bool):
 
 def _index_trick(node, obj):
     """`np.r_[a, b, ...]` as np.concatenate of the items made arrays of one dimension at
-    least, `np.c_[...]` as np.column_stack (what they are when the items are values: slices
-    and string directives are left to NumPy)."""
-    if obj is not np.r_ and obj is not np.c_:
-        return None
+    least (what it is when the items are values: slices and string directives are left
+    to NumPy)."""
+    if obj is not np.r_:                  # (np.c_ joins along the last axis after making vectors columns: its
+        return None                       # items' dimensions, known when the code runs, decide how)
     items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
     if any(isinstance(i, ast.Slice) or isinstance(i, ast.Constant) and isinstance(i.value, str) for i in items):
         return None
     np_name = node.value.value if isinstance(node.value, ast.Attribute) else ast.Name("np", ast.Load())
-    if obj is np.c_:
-        func = ast.Attribute(np_name, "column_stack", ast.Load())
-    else:
-        func = ast.Attribute(np_name, "concatenate", ast.Load())
-        items = [ast.Call(ast.Attribute(np_name, "atleast_1d", ast.Load()), [i], []) for i in items]
+    func = ast.Attribute(np_name, "concatenate", ast.Load())
+    items = [ast.Call(ast.Attribute(np_name, "atleast_1d", ast.Load()), [i], []) for i in items]
     return ast.copy_location(ast.Call(func, [ast.List(items, ast.Load())], []), node)
 
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import ir, rules
 from ..errors import NotDifferentiableError
+from ..ir.names import Namer
 from ..rules.numpy import cast_kind
 from . import fold
 from .activity import closure, useful_values, varied_values
@@ -132,6 +133,7 @@ def run(fn: ir.Function, wrt: tuple | None, params=(), free=None, returns_comple
     varied, useful = varied_values(fn, fn.params if wrt is None else wrt), useful_values(fn)
     active = varied & useful
     names = complex_names(fn, params, free, returns_complex, active)
+    fn = _checked_opaque(fn, names, active)
     if not names:
         return fn
 
@@ -166,3 +168,37 @@ def _checked(stmt: ir.Assign, names, active, varied, useful) -> ir.Assign:
                                      hint="take the complex value apart first (np.real, np.imag, np.abs, np.angle), "
                                           "or write the op with ones that hold for complex numbers")
     return stmt
+
+
+def _checked_opaque(fn: ir.Function, names, active) -> ir.Function:
+    """`fn` with the value of each call s2sgrad runs without reading (an `opaque` op) that a
+    differentiated statement reads checked, where the code runs, to hold no complex
+    numbers (runtime `real_valued`): its dtype is not known when compiling, and a complex
+    one would meet rules built for reals."""
+    counts = ir.assignments(fn.body)
+    flat = list(ir.walk(fn.body))
+    read = {n for s in flat if isinstance(s, ir.Assign) and s.target in active for n in ir.uses(s)}
+    written = {s.args[0].name for s in flat if isinstance(s, ir.Assign) and s.op in ir.WRITES
+               and s.args and isinstance(s.args[0], ir.Var)}
+    guarded = {s.target: s for s in flat if isinstance(s, ir.Assign) and s.op == "opaque" and s.target in read
+               and s.target not in names | written and counts[s.target] == 1
+               and "display" not in dict(s.params) and dict(s.params).get("callee") not in ("dict", "set", "list")}
+    if not guarded:
+        return fn
+    namer = Namer.of(fn)
+    renamed = {t: namer.fresh(t + "_real") for t in guarded}
+
+    def visit(body):
+        out = []
+        for s in body:
+            if isinstance(s, ir.Assign) and s.target in guarded and s is guarded[s.target]:
+                where = (s.loc.file, s.loc.line, s.loc.col, s.loc.end_col, s.loc.text) if s.loc else ()
+                out += [s, ir.Assign(renamed[s.target], "real_valued", (ir.Var(s.target),), (("where", where),), s.loc)]
+            elif isinstance(s, ir.Assign):
+                out.append(replace(s, args=ir.rename(s.args, renamed)))
+            elif isinstance(s, ir.Return):
+                out.append(ir.Return(ir.rename(s.value, renamed), s.loc))
+            else:
+                out.append(ir.with_bodies(s, visit))
+        return tuple(out)
+    return replace(fn, body=visit(fn.body), temps=fn.temps | set(renamed.values()))

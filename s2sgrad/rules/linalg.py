@@ -15,7 +15,6 @@ from ..runtime import (cholesky_adjoint, cofactor, dot_dleft, dot_dright, eigh_a
                        from_triangle, to_triangle, uneig, eig_tangent)
 
 R, W = "real", "wellcond"
-SYMMETRIC = "it reads one triangle of its input (the lower, or UPLO's), as NumPy does"
 
 
 @adjoint(np.dot, complex=True, linear=("x", "y"), methods=("dot",), domain=(R, R), sympy="numpy", examples=[
@@ -188,7 +187,7 @@ def norm_tangent(ans, x, dx, *, ord=None, axis=None, keepdims=False):
 def _not_hermitian(statics):
     if statics.get("hermitian"):
         return "np.linalg.svd(..., hermitian=True) has no derivative rule yet", "leave hermitian out"
-    if statics.get("compute_uv") is False:        # (lowering writes it as np.linalg.svdvals)
+    if not statics.get("compute_uv", True):      # (lowering writes np.linalg.svd(x, compute_uv=False) as svdvals)
         return "np.linalg.svd(..., compute_uv=False) is np.linalg.svdvals", "write np.linalg.svdvals(x)"
     return None
 

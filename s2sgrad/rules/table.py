@@ -391,8 +391,7 @@ def nondifferentiable(target, name: str | None = None, *, piecewise: bool | tupl
 def helper(fn):
     """Register a runtime helper that rule templates call (unbroadcast, ...), with the
     positions it is linear in, marked where it is defined (runtime/registry.py)."""
-    linear = getattr(fn, "__s2sgrad_linear__", None)     # (ours are linear with real coefficients)
-    _add(Op(fn.__name__, fn.__name__, "helper", obj=fn, linear=linear, complex=linear is not None))
+    _add(Op(fn.__name__, fn.__name__, "helper", obj=fn, linear=getattr(fn, "__s2sgrad_linear__", None)))
     return fn
 
 

@@ -9,7 +9,7 @@ The adjoint of a real value is real: where a real value meets a complex one
 (passes/complex_values.py decides where). The functions here are the few
 whose rule depends on whether the argument itself is complex. Those that
 depend on x smoothly, not only on its dtype, declare no linearity: forward
-mode over them (a Hessian) is refused until they have tangent rules.
+mode over them (a Hessian) uses their own tangent rules (rules/complex_numbers.py).
 """
 from __future__ import annotations
 
@@ -55,3 +55,17 @@ def unmodulus(g, x, ans):
 def modulus_tangent(t, x, ans):
     """The tangent of |x| for a complex x along t: Re(conj(x) t) / |x| (0 at x = 0)."""
     return np.real(np.conj(x) * t) / np.where(ans == 0, 1.0, ans) * (ans != 0)
+
+
+@helper(linear=(0,))
+def real_valued(v, where=()):
+    """`v`, the value of a call s2sgrad runs without reading, checked to hold no complex
+    numbers (the derivative was built believing so): else an error at the call's line
+    (`where`: its location's fields)."""
+    if isinstance(v, complex) or np.iscomplexobj(v):
+        file, line, col, end, text = where or ("<unknown>", 0, 0, None, "")
+        caret = " " * col + "^" * max(1, (end or len(text)) - col)
+        raise TypeError(f"{file}:{line}:{col + 1}: error: this call, which s2sgrad runs without reading, returned "
+                        f"complex numbers, which the derivative was not built for\n    {text.rstrip()}\n    {caret}\n"
+                        "help: give the function a rule (@s2sgrad.adjoint), or make its result real (np.real, np.abs)")
+    return v

@@ -41,15 +41,21 @@ def _call(func, y, t, args, tfirst):
     return (t, y, *args) if tfirst else (y, t, *args)
 
 
+def _floats(args) -> list:
+    """The positions of the extra arguments that hold floats (an int, a string: not
+    differentiated)."""
+    return [i for i, a in enumerate(args) if np.asarray(a).dtype.kind in "fc"]
+
+
 @helper()            # (smooth in y0 and args too: forward mode over it has no rule yet)
 def unodeint(g, func, y0, t, args, ys, tfirst=False, rtol=None, atol=None):
     """(dy0, dargs): the adjoints of the initial state and the extra arguments of
     `odeint(func, y0, t, args)`, whose solution at the times t is `ys`, for its adjoint g."""
     from scipy.integrate import odeint
     args = tuple(args)
-    shape, n = np.shape(y0), int(np.size(y0))
+    shape, n, floats = np.shape(y0), int(np.size(y0)), _floats(args)
     where = (1, 0) if tfirst else (0, 1)
-    wrt = (where[0],) + tuple(range(2, 2 + len(args)))
+    wrt = (where[0],) + tuple(2 + i for i in floats)
     g = np.reshape(np.asarray(g, dtype=float), (len(t), n))
     ys = np.reshape(np.asarray(ys, dtype=float), (len(t), n))
 
@@ -59,12 +65,13 @@ def unodeint(g, func, y0, t, args, ys, tfirst=False, rtol=None, atol=None):
         grads = pullback(a)
         return np.concatenate([np.ravel(value), -_flat(grads[:1]), -_flat(grads[1:])])
 
-    a, a_args = g[-1].copy(), np.zeros(int(sum(np.size(v) for v in args)))
+    a, a_args = g[-1].copy(), np.zeros(int(sum(np.size(args[i]) for i in floats)))
     for i in range(len(t) - 1, 0, -1):
         state = np.concatenate([ys[i], a, a_args])
         path = odeint(backwards, state, [t[i], t[i - 1]], rtol=rtol or TIGHT, atol=atol or TIGHT)
         a, a_args = path[-1, n:2 * n] + g[i - 1], path[-1, 2 * n:]
-    return a.reshape(shape), tuple(_unflat(a_args, args))
+    found = dict(zip(floats, _unflat(a_args, [args[i] for i in floats])))
+    return a.reshape(shape), tuple(found.get(i, 0.0) for i in range(len(args)))
 
 
 @helper()
@@ -72,13 +79,14 @@ def odeint_tangent(dy0, func, y0, t, dargs, args, tfirst=False, rtol=None, atol=
     """The tangent of `odeint(func, y0, t, args)` along dy0 and dargs (forward sensitivities)."""
     from scipy.integrate import odeint
     args, dargs = tuple(args), tuple(dargs)
-    shape, n = np.shape(y0), int(np.size(y0))
+    shape, n, floats = np.shape(y0), int(np.size(y0)), _floats(args)
     where = (1, 0) if tfirst else (0, 1)
-    wrt = (where[0],) + tuple(range(2, 2 + len(args)))
+    wrt = (where[0],) + tuple(2 + i for i in floats)
 
     def forwards(state, s):
         y, d = state[:n].reshape(shape), state[n:].reshape(shape)
-        value, tangent = COMPILER["jvp"](func, _call(func, y, s, args, tfirst), (d, *dargs), wrt=wrt)
+        value, tangent = COMPILER["jvp"](func, _call(func, y, s, args, tfirst), (d, *(dargs[i] for i in floats)),
+                                         wrt=wrt)
         return np.concatenate([np.ravel(value), np.ravel(tangent)])
 
     state0 = np.concatenate([np.ravel(np.asarray(y0, dtype=float)), np.ravel(np.asarray(dy0, dtype=float))])
