@@ -361,3 +361,23 @@ def test_complex_numbers_the_build_cannot_see_are_followed_or_refused(tmp_path):
     with pytest.raises(TypeError, match="returned complex numbers") as info:
         s2sgrad.grad(unread)(x)
     assert ":9:" in str(info.value) and "scipy.fft.fft(KERNEL)" in str(info.value)
+
+
+REBOUND = '''
+import numpy as np
+
+C = 2.0
+
+
+def scaled(x):
+    return np.sum(np.abs(np.abs(x * 1j) * C))
+'''
+
+
+def test_a_global_rebound_to_complex_numbers_builds_the_derivative_again(tmp_path):
+    scaled = make_function(tmp_path, REBOUND, "scaled", preamble="")
+    x = np.array([0.3, -0.2, 0.9])
+    g = s2sgrad.grad(scaled)
+    np.testing.assert_allclose(g(x), 2.0 * np.sign(x))
+    scaled.__globals__["C"] = 1.5j
+    np.testing.assert_allclose(g(x), 1.5 * np.sign(x))      # (|1.5j| = 1.5: the rules for complex C)

@@ -23,6 +23,8 @@ import dis
 import types
 import weakref
 
+import numpy as np
+
 _FUTURE = 0
 for _feature in __future__.all_feature_names:
     _FUTURE |= getattr(__future__, _feature).compiler_flag
@@ -95,6 +97,31 @@ def resolved_contents(where, name: str, value) -> None:
     over it was unrolled: appending a function to it changes the derivative)."""
     if _RECORDS and where is not None:
         _RECORDS[-1].append((where, name, None, _Held(value, True)))
+
+
+def resolved_kind(where, name: str, value) -> None:
+    """Note that `name` held numbers, complex or not (the derivative was built for that: a
+    global rebound from real to complex numbers builds it again)."""
+    if _RECORDS and where is not None and isinstance(value, (int, float, complex, np.ndarray, list, tuple)):
+        _RECORDS[-1].append((where, name, None, _Kind(value)))
+
+
+class _Kind:
+    """Whether a value held complex numbers when a derivative was built from it."""
+
+    items = None
+
+    def __init__(self, value):
+        self.value, self.complex = None, _holds_complex(value)
+
+    def same(self, now) -> bool:
+        return _holds_complex(now) == self.complex
+
+
+def _holds_complex(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(_holds_complex(v) for v in value[:64])
+    return isinstance(value, complex) or isinstance(value, np.ndarray) and value.dtype.kind == "c"
 
 
 class _Held:

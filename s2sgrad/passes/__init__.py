@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import partial
 
 from .. import frontend, ir
-from ..frontend import lower
+from ..frontend import lower, running
 from . import again, accumulate, buffers, complex_values, dots, forward, hoist, inplace, normalize, optimize, reverse, rows, specialize, sums
 from .request import GRAD, JVP, VJP, Kind, Of, Request, kind_of  # noqa: F401
 
@@ -86,14 +86,20 @@ def _same_if_equal(new: ir.Function, old) -> ir.Function:
 
 def free_value(fn, name: str):
     """The value a free name of the Python function `fn` has now (its closure's, else its
-    module's; None if neither holds it)."""
+    module's; None if neither holds it), noted so that the derivative is built again if
+    the name comes to hold complex numbers, or stops holding them (running.resolved_kind)."""
     code = getattr(fn, "__code__", None)
     if code is not None and name in code.co_freevars and fn.__closure__:
+        where = fn.__closure__[code.co_freevars.index(name)]
         try:
-            return fn.__closure__[code.co_freevars.index(name)].cell_contents
+            value = where.cell_contents
         except ValueError:                     # (a cell not filled yet)
             return None
-    return getattr(fn, "__globals__", {}).get(name)
+    else:
+        where = getattr(fn, "__globals__", {})
+        value = where.get(name)
+    running.resolved_kind(where, name, value)
+    return value
 
 
 def _higher(fn: ir.Function, wrt, single, origin, forwards: int, callees, summed=False) -> ir.Function:
