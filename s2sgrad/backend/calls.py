@@ -62,13 +62,14 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
     if renew is not None:
         lines.append(f"    if not _s2s_current(): return _s2s_renewed()({forward})")
     made_complex = set(compiled.complex)
-    divert = f": return _s2s_complex({forward})" if complex_variant is not None else ": pass"
-    lines += [f"    if _s2s_type({w}) is not _s2s_float and (_s2s_type({w}) is not _s2s_ndarray "
-              f"or {w}.dtype.kind != 'f') and _s2s_check_float({w}, {w!r}){divert}"
+    divert = f"return _s2s_complex({forward})"      # (to the derivative built for complex arguments)
+    checked = f"_s2s_check_float({{0}}, {{0!r}})"
+    lines += [f"    if _s2s_type({w}) is not _s2s_float and (_s2s_type({w}) is not _s2s_ndarray or {w}.dtype.kind != 'f'"
+              + (f") and {checked.format(w)}: {divert}" if complex_variant is not None else f"): {checked.format(w)}")
               for w in wrt if w not in made_complex]
     if complex_variant is not None:          # (an argument not differentiated, given complex numbers)
         lines += [f"    if _s2s_type({n}) is _s2s_ndarray and {n}.dtype.kind == 'c' or _s2s_type({n}) is _s2s_cx "
-                  f"or _s2s_type({n}) is _s2s_c128 or _s2s_type({n}) in _s2s_held and _s2s_holds({n}){divert}"
+                  f"or _s2s_type({n}) is _s2s_c128 or _s2s_type({n}) in _s2s_held and _s2s_holds({n}): {divert}"
                   for n in names if n not in wrt]
     lines += [f"    {names[i]} = _s2s_copy({names[i]})" for i in compiled.written if i < len(names)]
     impl = "_s2s_impl"

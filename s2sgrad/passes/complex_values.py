@@ -30,7 +30,6 @@ from ..rules.numpy import cast_kind
 from . import fold
 from .activity import closure, useful_values, varied_values
 
-TWINS = {"np.abs": "np.abs.complex", "abs": "np.abs.complex"}    # an op's rule for complex arguments
 APART = {"call_adjoint", "pullback"}       # calls whose callee's derivative is compiled at run time
 SIZES = {"len", "np.shape", "np.ndim", "np.size", "int", "bool", "np.argmax", "np.argmin", "np.argsort",
          "np.searchsorted", "np.nonzero", "np.count_nonzero", "np.iscomplexobj", "np.isrealobj"}
@@ -154,8 +153,8 @@ def _checked(stmt: ir.Assign, names, active, varied, useful) -> ir.Assign:
     given = [a for a in stmt.args if is_complex(a, names)]
     if not given or not any(isinstance(a, ir.Var) and a.name in active for a in stmt.args):
         return stmt
-    if stmt.op in TWINS:
-        return replace(stmt, op=TWINS[stmt.op])
+    if op is not None and op.on_complex:
+        return replace(stmt, op=op.on_complex)
     if stmt.op in APART:
         raise NotDifferentiableError("a recursive call given complex numbers is not supported yet", stmt.loc,
                                      hint="call it with real arguments")

@@ -55,7 +55,7 @@ def angle_tangent_rule(ans, x, dx, *, deg=False):
 
 @adjoint("np.abs.complex", result="real", complex=True, domain=(C, C), why=ON_COMPLEX,
          examples=[("np.abs(x + 1j * y)", [(3,), (3,)]), ("np.abs((x + 1j) * y)", [(2, 3), (3,)])])
-def modulus(ans, x, dans):           # |x| of a complex x (complex_values.TWINS): not holomorphic
+def modulus(ans, x, dans):           # |x| of a complex x (np.abs's `on_complex`): not holomorphic
     dx = unmodulus(dans, x, ans)
 
 
@@ -77,3 +77,4 @@ def unmodulus_tangent_rule(ans, g, x, top, dg, dx, dtop):
 
 
 OPS["np.abs.complex"].emit = "np.abs"
+OPS["np.abs"].on_complex = OPS["abs"].on_complex = "np.abs.complex"

@@ -83,6 +83,7 @@ class Op:
     tuples: tuple = ()              # arguments that stay tuples (odeint's `args`), not made lists
     fixed: tuple = ()               # (elementwise) arguments with a derivative the rule does not give
                                     # (a distribution's shape in its cdf): refused when differentiated
+    on_complex: str | None = None   # the op whose rule serves when an argument is complex (np.abs's: |z|)
     result: str | None = None       # "complex" or "real": what the result is, whatever the arguments
                                     # (np.fft.fft, np.abs); None: complex when an argument is
 
