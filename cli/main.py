@@ -88,7 +88,7 @@ def rules_text(markdown: bool) -> str:
                 "ive kv kve), `scipy.stats` (logpdf pdf cdf sf logcdf logsf of norm, t, gamma, chi2, lognorm, "
                 "cauchy, logistic, laplace, expon; of uniform and beta the logpdf pdf cdf sf; "
                 "multivariate_normal.logpdf; dirichlet's logpdf and pdf; poisson's and binom's logpmf and pmf), `scipy.signal` (convolve, fftconvolve, "
-                "oaconvolve, correlate, N-D, every mode), `scipy.integrate` (odeint, by the adjoint method) and "
+                "oaconvolve, correlate, N-D, every mode), `scipy.integrate` (odeint and solve_ivp, by the adjoint method) and "
                 "`scipy.linalg` (expm, sqrtm, logm, solve_triangular, solve_banded, solve_sylvester, cholesky, "
                 "cho_factor, cho_solve, lu_factor, lu_solve, "
                 "and inv, det, pinv, solve, eigh, eigvals, svd, lstsq, norm as NumPy's): "

@@ -109,3 +109,113 @@ def test_what_odeint_is_not_differentiated_in_is_refused_at_its_line(programs):
     with pytest.raises(UnsupportedSyntaxError, match="module level"):
         s2sgrad.grad(programs["inline_rhs"])(0.5)
     assert s2sgrad.grad(programs["moving_times"], 0)(0.5, 2.0) > 0
+
+
+IVP_PROGRAMS = '''
+import numpy as np
+from scipy.integrate import solve_ivp
+
+
+def sir(t, state, beta, gamma):
+    s, i, r = state
+    infections = beta * s * i
+    return np.array([-infections, infections - gamma * i, gamma * i])
+
+
+def sir_misfit(beta, gamma, observed):
+    days = np.arange(1.0, 1.0 + len(observed))          # (the first report a day after the start)
+    sol = solve_ivp(sir, (0.0, days[-1]), [0.99, 0.01, 0.0], t_eval=days, args=(beta, gamma),
+                    rtol=1e-10, atol=1e-12)
+    if not sol.success:
+        raise RuntimeError(sol.message)
+    print("solved with", sol.nfev, "evaluations")
+    return np.sum((sol.y[1] - observed) ** 2)
+
+
+def predation(t, z, beta, alpha, delta):
+    prey, predators = z
+    return [alpha * prey - beta * prey * predators, delta * prey * predators - predators]
+
+
+def final_populations(z0, beta):
+    sol = solve_ivp(predation, (0.0, 2.0), z0, args=(beta, 1.1, 0.4), rtol=1e-10, atol=1e-10)
+    return sol.y[:, -1] @ np.array([1.0, 2.0])
+
+
+def in_a_lambda(z0, beta):
+    return solve_ivp(lambda t, z: predation(t, z, beta, 1.1, 0.4), (0.0, 2.0), z0).y[0, -1]
+
+
+def decay(t, y, k):
+    return -k * y
+
+
+def stiff_energy(y0, k):
+    sol = solve_ivp(decay, [0.0, 1.5], y0, method="Radau", args=(k,), t_eval=np.linspace(0.5, 1.5, 3),
+                    rtol=1e-10, atol=1e-12)
+    return np.trapezoid(sol.y[0] ** 2, sol.t)
+
+
+def until(y0, t_end):
+    return solve_ivp(decay, (0.0, t_end), y0, args=(1.0,)).y[0, -1]
+
+
+def dense(y0):
+    return solve_ivp(decay, (0.0, 1.0), y0, args=(1.0,), dense_output=True).y[0, -1]
+'''
+
+
+@pytest.fixture(scope="module")
+def ivp_programs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ivp")
+    return {name: make_function(folder, IVP_PROGRAMS, name, preamble="")
+            for name in ("sir_misfit", "final_populations", "stiff_energy", "until", "dense", "in_a_lambda")}
+
+
+def test_fitting_an_epidemic_model_with_solve_ivp(ivp_programs, capsys):
+    """t_eval after the start (the adjoint integrates back to t_span[0]), sol.success and
+    sol.nfev read from the result, the jvp agreeing with the gradient."""
+    observed = np.array([0.02, 0.035, 0.06, 0.09])
+    misfit = ivp_programs["sir_misfit"]
+    check_grads(misfit, 0.9, 0.3, observed, wrt=(0, 1), rtol=1e-5, atol=1e-9)
+    assert "evaluations" in capsys.readouterr().out
+    g = s2sgrad.grad(misfit, (0, 1))(0.9, 0.3, observed)
+    _, along = s2sgrad.jvp(misfit, (0.9, 0.3, observed), (1.0, -2.0), wrt=(0, 1))
+    assert along == pytest.approx(g[0] - 2.0 * g[1], rel=1e-6)
+
+
+def test_a_right_hand_side_returning_a_list_and_the_final_state(ivp_programs):
+    check_grads(ivp_programs["final_populations"], np.array([1.0, 0.5]), 0.4, rtol=1e-5, atol=1e-8)
+
+
+def test_a_stiff_solver_and_the_times_read_back(ivp_programs):
+    check_grads(ivp_programs["stiff_energy"], np.array([1.0, -0.5]), 0.8, rtol=1e-5, atol=1e-8)
+
+
+def test_what_solve_ivp_is_not_differentiated_in_is_refused_at_its_line(ivp_programs):
+    with pytest.raises(NoRuleError, match="solve_ivp.*`t_span`") as error:
+        s2sgrad.grad(ivp_programs["until"], 1)(np.array([1.0]), 2.0)
+    assert error.value.loc is not None
+    with pytest.raises(NoRuleError, match="dense_output"):
+        s2sgrad.grad(ivp_programs["dense"])(np.array([1.0]))
+    with pytest.raises(UnsupportedSyntaxError, match="module"):    # (its derivative is made on its own)
+        s2sgrad.grad(ivp_programs["in_a_lambda"])(np.array([1.0, 0.5]), 0.4)
+
+
+def test_named_fields_of_numpys_decompositions(tmp_path):
+    """NumPy's named results (`eigh(a).eigenvalues`, `svd(a).S`, `qr(a).R`,
+    `slogdet(a).logabsdet`), also read inside a branch; a field NumPy does not have is
+    refused at its line."""
+    f = make_function(tmp_path, """
+def f(x):
+    spectrum = np.linalg.eigh(x @ x.T)
+    parts = np.linalg.svd(x)
+    total = np.sum(spectrum.eigenvalues ** 2) + np.sum(parts.U[:, 0] ** 2 * np.arange(3.0))
+    if total > 0:
+        total = total + np.sum(parts.S) + np.sum(parts.Vh[0] ** 2 * np.arange(3.0))
+    return total + np.sum(np.linalg.qr(x).R ** 2) + np.linalg.slogdet(x).logabsdet
+""")
+    check_grads(f, np.eye(3) + 0.1 * np.arange(9.0).reshape(3, 3), rtol=1e-5, atol=1e-7)
+    wrong = make_function(tmp_path, "def f(x):\n    return np.linalg.qr(x).Z\n", name="f")
+    with pytest.raises(UnsupportedSyntaxError, match="has no field `Z`"):
+        s2sgrad.grad(wrong)(np.eye(2))

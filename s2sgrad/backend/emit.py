@@ -390,8 +390,8 @@ class Emitter:
             in_place = [named is None or i == 0 or named[i:i + 1] == (name,) for i, (name, _) in enumerate(given)]
             args = [a for (_, a), keep in zip(given, in_place) if keep]
             keywords = [ast.keyword(name, a) for (name, a), keep in zip(given, in_place) if not keep] + keywords
-        if op.kind == "helper":
-            name = self.unhidden(op.emit)
+        if op.kind == "helper" or getattr(rules.OPS.get(op.emit), "kind", None) == "helper":
+            name = self.unhidden(op.emit)     # (a helper, or an op the generated code calls through one)
             self.helpers.add(name)
             return ast.Call(ast.Name(name, ast.Load()), args, keywords)
         return ast.Call(self.dotted(op.emit), args, keywords)

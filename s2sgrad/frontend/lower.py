@@ -78,6 +78,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         self.zipped_atoms = {}       # a loop unrolled over functions zipped with a sequence: the sequence read
         self.generating = ()         # the generators being spliced into loops, outermost first
         self.items_of_tuples = {}    # name -> tuple_length(name)
+        self.fields = {}             # a name given a named tuple an op returns -> its fields (Op.fields)
         self.item_names = {}         # a tuple name reassigned -> the variables of its items
         self.unpacking = None        # a call whose tuple result is unpacked into names
 
@@ -276,6 +277,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
                 self.op("id", (atom,), stmt, target=name)
             packed = self.packed.get(getattr(atom, "name", None))
             if packed is None and self.scope.stores[target.id] == 1 and self.outputs_of(atom):
+                self.fields[name] = self.made_by(atom).fields    # (`s.eigenvalues`, in a branch too)
                 packed = tuple(self.op("getitem", (ir.Var(name), ir.Index((ir.Const(i),))), stmt)  # `s = eigh(a)`:
                                for i in range(self.outputs_of(atom)))     # each item read once, here
             if packed is not None and self.scope.stores[target.id] == 1:
@@ -378,10 +380,35 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
     def outputs_of(self, atom) -> int:
         """How many values the op that made `atom` returns, when it is a rule's op returning
         a tuple (0 otherwise)."""
+        op = self.made_by(atom)
+        return op.outputs if op is not None else 0
+
+    def made_by(self, atom):
+        """The rule's op whose result `atom` names, when the last statement lowered that
+        assigns it is one (else None)."""
         name = getattr(atom, "name", None)
         made = next((s for s in reversed(self.body) if isinstance(s, ir.Assign) and s.target == name), None)
-        op = rules.OPS.get(made.op) if made is not None else None
-        return op.outputs if op is not None else 0
+        return rules.OPS.get(made.op) if made is not None else None
+
+    def field(self, owner, node, target):
+        """`r.eigenvalues`, of a rule's op returning a named tuple: that item (Op.fields); an
+        attribute the op does not name, read from its "*" item (`sol.success` of solve_ivp's
+        result). None when the op names no fields."""
+        op = self.made_by(owner)
+        fields = self.fields.get(getattr(owner, "name", None)) or (op.fields if op is not None else ())
+        if not fields:
+            return None
+        name = node.attr if node.attr in fields else "*" if "*" in fields else None
+        if name is None:
+            raise self.unsupported(node, f"the result of `{ast.unparse(node.value)}` has no field `{node.attr}`",
+                                   f"read one of: {', '.join(fields)}")
+        i = fields.index(name)
+        packed = self.packed.get(owner.name)
+        item = packed[i] if packed else self.op("getitem", (owner, ir.Index((ir.Const(i),))), node,
+                                                 None if name == "*" else target)
+        if name != "*":
+            return item
+        return self.op("attr", (item,), node, self.named(target, node.attr.strip("_"), (item,)), (("name", node.attr),))
 
     def subscript_target(self, node):
         if not (isinstance(node.value, ast.Name) and node.value.id in self.scope.locals):
@@ -484,6 +511,9 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
                 raise self.unsupported(node, f"`{ast.unparse(node)}` changes a value in place, which s2sgrad "
                                              "cannot follow", "make a new value instead (`y = np.sort(y)`)")
             owner = self.expr(node.value)
+            item = self.field(owner, node, target)
+            if item is not None:
+                return item
             return self.op("attr", (owner,), node, self.named(target, node.attr.strip("_"), (owner,)),
                            (("name", node.attr),))
         return self.op(ATTRIBUTES[node.attr], (self.expr(node.value),), node, target, ((ir.ATTRIBUTE, node.attr),))
@@ -686,6 +716,8 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields") and _plain_record(obj):
             return self.record(node, obj, target)                 # Params(W, b): a namedtuple
         op = rules.lookup(obj) if obj is not _MISSING else None
+        if op is not None and op.variants:
+            op = _variant(op, node)
         if op is None and inspect.isfunction(obj) and (not library(obj) or hasattr(obj, "__s2sgrad__")):
             return self.inline_or_run(node, obj, target)
         if op is None and not self.template_mode and \
@@ -1039,6 +1071,13 @@ def _pairs(target, value) -> bool:
 
 def _sequence_display(node) -> bool:
     return isinstance(node, (ast.List, ast.ListComp, ast.Tuple))
+
+
+def _variant(op, node):
+    """The op a call of `op` stands for, given the arguments it passes (Op.variants)."""
+    named = rules.positional_names(op.obj) or ()
+    passed = {k.arg for k in node.keywords} | set(named[:len(node.args)])
+    return next((rules.OPS[key] for argument, key in op.variants if argument in passed), op)
 
 
 def _tuple_length(tree, name: str, scope) -> int:

@@ -79,7 +79,7 @@ def det(ans, x, dans):
     dx = np.expand_dims(dans, (-1, -2)) * cofactor(x)
 
 
-@adjoint(np.linalg.slogdet, domain=(W,), sympy="(sign(M(x).det()), log(abs(M(x).det())))", outputs=2,
+@adjoint(np.linalg.slogdet, fields=("sign", "logabsdet"), domain=(W,), sympy="(sign(M(x).det()), log(abs(M(x).det())))", outputs=2,
          examples=[("np.linalg.slogdet(x)[1]", [(3, 3)]), ("np.linalg.slogdet(x)[0] * 2.0", [(2, 2)])])
 def slogdet(ans, x, dans):
     dx = np.expand_dims(dans[1], (-1, -2)) * np.swapaxes(np.linalg.inv(x), -1, -2)
@@ -120,7 +120,7 @@ def cholesky(ans, x, dans):
     dx = to_triangle(cholesky_adjoint(dans, ans))             # (it reads the lower triangle)
 
 
-@adjoint(np.linalg.eigh, domain=("spd",), why="eigenvectors have no closed form SymPy can differentiate "
+@adjoint(np.linalg.eigh, fields=("eigenvalues", "eigenvectors"), domain=("spd",), why="eigenvectors have no closed form SymPy can differentiate "
          "beyond 2x2; proven by finite differences, on symmetric inputs with distinct eigenvalues",
          outputs=2, examples=[("np.linalg.eigh(x)[0]", [(3, 3)]), ("np.linalg.eigh(x)[1] ** 2", [(3, 3)]),
                               ("np.linalg.eigh(x, 'U')[0]", [(3, 3)])])
@@ -195,7 +195,7 @@ def _not_hermitian(statics):
 DECOMPOSED = "a decomposition: proven by finite differences, where it is differentiable (distinct values)"
 
 
-@adjoint(np.linalg.svd, outputs=3, refuse=_not_hermitian, domain=(R,), why=DECOMPOSED, examples=[
+@adjoint(np.linalg.svd, fields=("U", "S", "Vh"), outputs=3, refuse=_not_hermitian, domain=(R,), why=DECOMPOSED, examples=[
     ("np.linalg.svd(x)[1]", [(3, 2)]), ("np.linalg.svd(x, full_matrices=False)[0] ** 2", [(4, 2)]),
     ("np.linalg.svd(x, full_matrices=False)[2] ** 2", [(2, 4)]), ("np.linalg.svd(x)[0] ** 2", [(3, 3)]),
     ("np.linalg.svd(x)[2][..., 0, :] ** 2", [(2, 3, 3)])])
@@ -222,7 +222,7 @@ def _reduced(statics):
     return None
 
 
-@adjoint(np.linalg.qr, outputs=2, refuse=_reduced, domain=(R,), why=DECOMPOSED, examples=[
+@adjoint(np.linalg.qr, fields=("Q", "R"), outputs=2, refuse=_reduced, domain=(R,), why=DECOMPOSED, examples=[
     ("np.linalg.qr(x)[0]", [(4, 3)]), ("np.linalg.qr(x)[1]", [(3, 3)]), ("np.linalg.qr(x)[0] @ np.linalg.qr(x)[1]", [(3, 2)]),
     ("np.linalg.qr(x)[1]", [(2, 4, 3)])])
 def qr(ans, x, dans, *, mode="reduced"):
@@ -246,7 +246,7 @@ def eigvals_tangent_rule(ans, x, dx):
     dans = eigvals_tangent(dx, x)
 
 
-@adjoint(np.linalg.eig, outputs=2, complex=True, result="complex", domain=(R,), why=DECOMPOSED, examples=[
+@adjoint(np.linalg.eig, fields=("eigenvalues", "eigenvectors"), outputs=2, complex=True, result="complex", domain=(R,), why=DECOMPOSED, examples=[
     ("np.real(np.linalg.eig(x)[0])", [(3, 3)]), ("np.abs(np.linalg.eig(x)[0])", [(2, 2)])])
 def eig(ans, x, dans):                  # (its eigenvalues; the vectors have no derivative: refused)
     dx = uneig(dans[0], dans[1], x)

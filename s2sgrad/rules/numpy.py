@@ -21,7 +21,7 @@ from .table import OPS, adjoint, alias, nondifferentiable, partials, tangent
 from ..runtime import (average_tangent, max_tangent, cumprod_tangent, unaverage, unbroadcast, uncumprod, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
                        undiagonal, unhstack, unmax, unpad, unprod, PAD_MODES, unrepeat, unroll, unsort, unsplit, ungradient,
                        undiff, uncolumn_stack, unappend, convolve_margins, unquantile, unrot90, quantile_tangent,
-                       unrollaxis, untrapezoid, unselect,
+                       unrollaxis, untrapezoid, trapezoid_weights, untrapezoid_weights, unselect,
                        unstd, unsum, untake, untake_along_axis, untile, untrace, untranspose, unvar,
                        unvstack, unhsplit, unpartition, unmeshgrid, uninterp, interp_tangent, partition_tangent)
 
@@ -616,8 +616,20 @@ def rollaxis(ans, x, dans, *, axis, start=0):
 
 @adjoint(np.trapezoid, complex=True, linear=True, domain=(R,), sympy="numpy", examples=[
     ("np.trapezoid(x)", [(5,)]), ("np.trapezoid(x, dx=0.5, axis=0)", [(4, 3)]), ("np.trapezoid(x)", [(1,)])])
-def trapezoid(ans, y, dans, *, dx=1.0, axis=-1):         # (equal spacing `dx`: sample points `x` are refused)
+def trapezoid(ans, y, dans, *, dx=1.0, axis=-1):         # (equal spacing `dx`; sample points `x`: below)
     dy = untrapezoid(dans, y, dx, axis)
+
+
+@adjoint("np.trapezoid.sampled", linear=("y", "x"), complex=True, domain=(R, R), sympy="numpy", examples=[
+    ("np.trapezoid(x, y)", [(5,), (5,)]), ("np.trapezoid(x, y, axis=0)", [(4, 3), (4,)]),
+    ("np.trapezoid(x, x=y)", [(2, 3), (2, 3)]), ("np.trapezoid(x, y, axis=0)", [(3, 2), (3, 1)])])
+def trapezoid_sampled(ans, y, x, dans, *, axis=-1):     # (the integral is sum(weights(x) * y): bilinear)
+    dy = unbroadcast(np.expand_dims(dans, axis) * trapezoid_weights(x, np.ndim(y), axis), y)
+    dx = untrapezoid_weights(np.expand_dims(dans, axis) * y, x, axis)
+
+
+OPS["np.trapezoid.sampled"].emit, OPS["np.trapezoid.sampled"].obj = "np.trapezoid", np.trapezoid
+OPS["np.trapezoid"].variants = (("x", "np.trapezoid.sampled"),)
 
 
 @adjoint(np.take, complex=True, linear=True, methods=("take",), domain=(R,), sympy="numpy", examples=[

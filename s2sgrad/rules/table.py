@@ -86,6 +86,11 @@ class Op:
     on_complex: str | None = None   # the op whose rule serves when an argument is complex (np.abs's: |z|)
     result: str | None = None       # "complex" or "real": what the result is, whatever the arguments
                                     # (np.fft.fft, np.abs); None: complex when an argument is
+    variants: tuple = ()            # (argument, op): the op that stands for a call passing that argument
+                                    # (np.trapezoid(y, x): its sample points make it another function)
+    fields: tuple = ()              # the names of a tuple result's items, read as attributes (NumPy's
+                                    # `np.linalg.eigh(a).eigenvalues`); "*": any other attribute is read
+                                    # from that item (solve_ivp's result object: `sol.success`)
 
 
 
@@ -209,7 +214,8 @@ def _signature(rule) -> tuple[tuple, dict, tuple]:
 def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0, refuse=None,
               piecewise: tuple = (), view: bool = False, holds: bool = False, linear=None,
               methods: tuple = (), attributes: tuple = (), listed: bool = False, complex: bool = False,
-              result: str | None = None, fixed: tuple = (), functions: tuple = (), tuples: tuple = ()):
+              result: str | None = None, fixed: tuple = (), functions: tuple = (), tuples: tuple = (),
+              fields: tuple = ()):
     def decorate(rule):
         obj = None if isinstance(target, str) else target
         key = name or (target if isinstance(target, str) else _name_of(target))
@@ -222,7 +228,7 @@ def _register(kind: str, target, name: str | None, spec: dict, outputs: int = 0,
         _add(Op(key, key, kind, rule, args, statics, obj, spec=rule.spec, optional=optional,
                 outputs=outputs, refuse=refuse, piecewise=piecewise, view=view, holds=holds,
                 linear=_positions(linear, args, key), listed=listed, complex=complex, result=result,
-                fixed=tuple(fixed), functions=tuple(functions), tuples=tuple(tuples)))
+                fixed=tuple(fixed), functions=tuple(functions), tuples=tuple(tuples), fields=tuple(fields)))
         _methods(key, methods, attributes)
         return rule
     return decorate
@@ -264,7 +270,7 @@ def partials(target, name: str | None = None, *, domain=None, sympy=None, why=No
 def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=None, examples=None,
             outputs: int = 0, refuse=None, view: bool = False, holds: bool = False, linear=None,
             methods=(), attributes=(), listed: bool = False, complex: bool = False, result=None,
-            functions=(), tuples=()):
+            functions=(), tuples=(), fields=()):
     """Register an op by an adjoint template (see the module docstring); `examples` are
     calls the table test differentiates, `sympy` the op over arrays of symbols. An op
     returning a tuple says how many `outputs`; its template gets `dans` as a tuple.
@@ -281,11 +287,12 @@ def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=Non
     as written (Op.complex; the table test proves it on complex values); `result`: "complex"
     or "real" when the result is that whatever the arguments are (np.fft.fft, np.real);
     `functions`: the arguments that are functions the op calls (odeint's right-hand side);
-    `tuples`: the arguments that must stay tuples (odeint's `args`)."""
+    `tuples`: the arguments that must stay tuples (odeint's `args`); `fields`: the names of
+    the items of a tuple result (Op.fields)."""
     return _register("adjoint", target, name, dict(domain=domain, sympy=sympy, why=why, examples=examples),
                      outputs, refuse=refuse, view=view, holds=holds, linear=linear,
                      methods=tuple(methods), attributes=tuple(attributes), listed=listed, complex=complex,
-                     result=result, functions=functions, tuples=tuples)
+                     result=result, functions=functions, tuples=tuples, fields=fields)
 
 
 def check_statics(op: Op, stmt) -> None:

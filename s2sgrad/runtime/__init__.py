@@ -14,7 +14,7 @@ from .reductions import (unsum, resum, unmax, max_tangent, unprod, unvar, unstd,
 from .shapes import (untranspose, add_at, unindex, unassigned, unsplit, unconcatenate, unstacked,
     unhstack, unvstack, unroll, untile, unrepeat, COPYING_PADS, PAD_MODES, unpad, undiagonal,
     undiag, untake, untake_along_axis, unsort, unsorted, resorted, ungradient, undiff, uncolumn_stack, unappend, convolve_margins,
-    unquantile, unrot90, quantile_tangent, unrollaxis, untrapezoid, unselect, unhsplit, unpartition, unmeshgrid,
+    unquantile, unrot90, quantile_tangent, unrollaxis, untrapezoid, trapezoid_weights, untrapezoid_weights, unselect, unhsplit, unpartition, unmeshgrid,
     uninterp, interp_tangent, partition_tangent, unconvolve_nd)  # noqa: F401
 from .linalg import (matmul_dleft, matmul_dright, matmul_dleft_uniform, matmul_dright_uniform,
     matmul_dleft_sum, matmul_dright_sum, dot_dleft, dot_dright, untensordot, unkron, uneinsum,
@@ -28,7 +28,7 @@ from .tangents import (eigh_tangent, cumprod_tangent, average_tangent, unprod_ta
     cofactor_tangent, uncholesky_tangent)  # noqa: F401
 from .decompositions import (unsvd, svd_values_tangent, unqr, qr_tangent, uneigvals, eigvals_tangent,
     unlstsq, uneig, eig_tangent)  # noqa: F401
-from .integrate import unodeint, odeint_tangent  # noqa: F401
+from .integrate import unodeint, odeint_tangent, ivp_solution, unsolve_ivp, solve_ivp_tangent  # noqa: F401
 from .fourier import unfft, unrfft, unirfft, unhfft, unihfft  # noqa: F401
 from .complex_numbers import (complex_like, unimag, unangle, angle_tangent, unmodulus,
     modulus_tangent, real_valued)  # noqa: F401

@@ -1,17 +1,20 @@
-"""The derivatives of scipy.integrate.odeint, by the adjoint method (reverse mode) and
-by forward sensitivities (forward mode), not by differentiating the solver's steps.
+"""The derivatives of scipy.integrate's `odeint` and `solve_ivp`, by the adjoint method
+(reverse mode) and by forward sensitivities (forward mode), not by differentiating the
+solver's steps.
 
 For dy/dt = f(y, t, *args) solved at the times t_0 < ... < t_N, the vjp of the
-solution along cotangents g_i integrates, backwards from t_N to t_0, the state y with
-its adjoint a and the adjoints of the arguments:
+solution along cotangents g_i integrates, backwards from t_N to the initial time, the
+state y with its adjoint a and the adjoints of the arguments:
 
     dy/dt = f(y, t),    da/dt = -a^T df/dy,    d(a_args)/dt = -a^T df/dargs,
 
 adding g_i to a at each t_i (and restarting y from the forward solution there).
 The jvp integrates y with its tangent s along (dy0, dargs): ds/dt = df/dy s + df/dargs
 dargs. Both call s2sgrad's own vjp or jvp of the user's f (compiled once, when first
-needed). Each is as accurate as the solver's tolerances: tighter than the forward
-solve's by default (rtol = atol = 1e-10).
+needed), and integrate with the solver the user chose, to tighter tolerances than
+the forward solve's by default (rtol = atol = 1e-10). Each is the derivative of the
+exact solution at the times reported, which the solve approximates as closely as its
+own tolerances allow.
 """
 from __future__ import annotations
 
@@ -37,14 +40,61 @@ def _unflat(vector, likes):
     return out
 
 
-def _call(func, y, t, args, tfirst):
-    return (t, y, *args) if tfirst else (y, t, *args)
+class _Problem:
+    """dy/dt = func(y, t, *args) (or func(t, y, *args), `tfirst`), for the initial state y0:
+    its shape, which extra arguments hold floats (an int, a string: not differentiated),
+    and the positions of the differentiated arguments of func's vjp and jvp."""
+
+    def __init__(self, func, y0, args, tfirst):
+        self.func, self.args, self.tfirst = func, tuple(args or ()), tfirst
+        self.shape, self.n = np.shape(y0), int(np.size(y0))
+        self.floats = [i for i, a in enumerate(self.args) if np.asarray(a).dtype.kind in "fc"]
+        self.wrt = ((1,) if tfirst else (0,)) + tuple(2 + i for i in self.floats)
+
+    def call(self, y, t) -> tuple:
+        return (t, y, *self.args) if self.tfirst else (y, t, *self.args)
+
+    def backwards(self, s, state):
+        """The right-hand side of the adjoint system (y, a, a_args) at time s."""
+        n = self.n
+        y, a = state[:n].reshape(self.shape), state[n:2 * n].reshape(self.shape)
+        value, pullback = COMPILER["vjp"](self.func, *self.call(y, s), wrt=self.wrt)
+        grads = pullback(a)
+        return np.concatenate([np.ravel(value), -_flat(grads[:1]), -_flat(grads[1:])])
+
+    def forwards(self, dargs):
+        """The right-hand side of the system (y, its tangent) along the arguments' tangents."""
+        varied = tuple(dargs[i] for i in self.floats)
+
+        def rhs(s, state):
+            y, d = state[:self.n].reshape(self.shape), state[self.n:].reshape(self.shape)
+            value, tangent = COMPILER["jvp"](self.func, self.call(y, s), (d, *varied), wrt=self.wrt)
+            return np.concatenate([np.ravel(value), np.ravel(tangent)])
+        return rhs
+
+    def adjoint(self, step, ts, ys, g, t0):
+        """(dy0, dargs) for the solution `ys[i]` at the times `ts[i]` and its adjoint `g[i]`
+        (rows), integrating back to t0; `step(rhs, state, t_from, t_to)` is the solver."""
+        n = self.n
+        a, a_args = np.zeros(n), np.zeros(int(sum(np.size(self.args[i]) for i in self.floats)))
+        for i in range(len(ts) - 1, -1, -1):
+            a = a + g[i]
+            earlier = ts[i - 1] if i > 0 else t0
+            if ts[i] != earlier:
+                state = step(self.backwards, np.concatenate([ys[i], a, a_args]), ts[i], earlier)
+                a, a_args = state[n:2 * n], state[2 * n:]
+        found = dict(zip(self.floats, _unflat(a_args, [self.args[i] for i in self.floats])))
+        return a.reshape(self.shape), tuple(found.get(i, 0.0) for i in range(len(self.args)))
+
+    def start(self, y0, dy0):
+        return np.concatenate([np.ravel(np.asarray(y0, dtype=float)), np.ravel(np.asarray(dy0, dtype=float))])
 
 
-def _floats(args) -> list:
-    """The positions of the extra arguments that hold floats (an int, a string: not
-    differentiated)."""
-    return [i for i, a in enumerate(args) if np.asarray(a).dtype.kind in "fc"]
+def _rows(values, count: int, n: int):
+    """`values` (an adjoint: None where nothing flowed) as `count` rows of n floats."""
+    if values is None or np.ndim(values) == 0 and values == 0:
+        return np.zeros((count, n))
+    return np.reshape(np.asarray(values, dtype=float), (count, n))
 
 
 @helper()            # (smooth in y0 and args too: forward mode over it has no rule yet)
@@ -52,43 +102,74 @@ def unodeint(g, func, y0, t, args, ys, tfirst=False, rtol=None, atol=None):
     """(dy0, dargs): the adjoints of the initial state and the extra arguments of
     `odeint(func, y0, t, args)`, whose solution at the times t is `ys`, for its adjoint g."""
     from scipy.integrate import odeint
-    args = tuple(args)
-    shape, n, floats = np.shape(y0), int(np.size(y0)), _floats(args)
-    where = (1, 0) if tfirst else (0, 1)
-    wrt = (where[0],) + tuple(2 + i for i in floats)
-    g = np.reshape(np.asarray(g, dtype=float), (len(t), n))
-    ys = np.reshape(np.asarray(ys, dtype=float), (len(t), n))
+    problem = _Problem(func, y0, args, tfirst)
 
-    def backwards(state, s):
-        y, a = state[:n].reshape(shape), state[n:2 * n].reshape(shape)
-        value, pullback = COMPILER["vjp"](func, *_call(func, y, s, args, tfirst), wrt=wrt)
-        grads = pullback(a)
-        return np.concatenate([np.ravel(value), -_flat(grads[:1]), -_flat(grads[1:])])
-
-    a, a_args = g[-1].copy(), np.zeros(int(sum(np.size(args[i]) for i in floats)))
-    for i in range(len(t) - 1, 0, -1):
-        state = np.concatenate([ys[i], a, a_args])
-        path = odeint(backwards, state, [t[i], t[i - 1]], rtol=rtol or TIGHT, atol=atol or TIGHT)
-        a, a_args = path[-1, n:2 * n] + g[i - 1], path[-1, 2 * n:]
-    found = dict(zip(floats, _unflat(a_args, [args[i] for i in floats])))
-    return a.reshape(shape), tuple(found.get(i, 0.0) for i in range(len(args)))
+    def step(rhs, state, t_from, t_to):
+        return odeint(rhs, state, [t_from, t_to], tfirst=True, rtol=rtol or TIGHT, atol=atol or TIGHT)[-1]
+    rows = _rows(g, len(t), problem.n)
+    return problem.adjoint(step, t, _rows(ys, len(t), problem.n), rows, t[0])
 
 
 @helper()
 def odeint_tangent(dy0, func, y0, t, dargs, args, tfirst=False, rtol=None, atol=None):
     """The tangent of `odeint(func, y0, t, args)` along dy0 and dargs (forward sensitivities)."""
     from scipy.integrate import odeint
-    args, dargs = tuple(args), tuple(dargs)
-    shape, n, floats = np.shape(y0), int(np.size(y0)), _floats(args)
-    where = (1, 0) if tfirst else (0, 1)
-    wrt = (where[0],) + tuple(2 + i for i in floats)
+    problem = _Problem(func, y0, args, tfirst)
+    path = odeint(problem.forwards(tuple(dargs)), problem.start(y0, dy0), t, tfirst=True,
+                  rtol=rtol or TIGHT, atol=atol or TIGHT)
+    return path[:, problem.n:].reshape((len(t),) + (problem.shape or (1,)))   # (a number's solution: one column)
 
-    def forwards(state, s):
-        y, d = state[:n].reshape(shape), state[n:].reshape(shape)
-        value, tangent = COMPILER["jvp"](func, _call(func, y, s, args, tfirst), (d, *(dargs[i] for i in floats)),
-                                         wrt=wrt)
-        return np.concatenate([np.ravel(value), np.ravel(tangent)])
 
-    state0 = np.concatenate([np.ravel(np.asarray(y0, dtype=float)), np.ravel(np.asarray(dy0, dtype=float))])
-    path = odeint(forwards, state0, t, rtol=rtol or TIGHT, atol=atol or TIGHT)
-    return path[:, n:].reshape((len(t),) + (shape or (1,)))          # (a number's solution: one column)
+@helper()
+def ivp_solution(fun, t_span, y0, t_eval=None, args=None, **options):
+    """`solve_ivp(fun, t_span, y0, ...)` as the generated code reads it: (t, y, the result
+    itself), so that the times and the solution are values of their own (`sol.t`, `sol.y`)
+    and the rest is read from the result (`sol.success`). A failed solve raises: a
+    derivative of a solution that was not found would be a number with no meaning."""
+    from scipy.integrate import solve_ivp
+    solution = solve_ivp(fun, t_span, y0, t_eval=t_eval, args=args, **options)
+    if solution.status < 0:
+        raise ArithmeticError(f"solve_ivp failed: {solution.message}")
+    return solution.t, solution.y, solution
+
+
+def _ivp_step(method, rtol, atol, options):
+    from scipy.integrate import solve_ivp
+
+    def step(rhs, state, t_from, t_to):
+        path = solve_ivp(rhs, (t_from, t_to), state, method=method, rtol=rtol, atol=atol, **options)
+        if path.status < 0:
+            raise ArithmeticError(f"solve_ivp failed in the adjoint or tangent solve: {path.message}")
+        return path.y[:, -1]
+    return step
+
+
+def _tolerances(rtol, atol) -> tuple:
+    """The user's tolerances where tighter than TIGHT, else TIGHT (one number for the whole
+    system: the adjoint's state is longer than the solution)."""
+    return tuple(TIGHT if tol is None else min(float(np.min(tol)), TIGHT) for tol in (rtol, atol))
+
+
+@helper()
+def unsolve_ivp(g, fun, t_span, y0, args, ts, ys, method="RK45", rtol=None, atol=None):
+    """(dy0, dargs): the adjoints of the initial state and the extra arguments of
+    `solve_ivp(fun, t_span, y0, args=args, method=method)`, whose solution `ys` (a column
+    per time of `ts`) has the adjoint g."""
+    problem = _Problem(fun, y0, args, tfirst=True)
+    rtol, atol = _tolerances(rtol, atol)
+    rows = _rows(None if g is None else np.swapaxes(g, 0, -1), len(ts), problem.n)
+    return problem.adjoint(_ivp_step(method, rtol, atol, {}), ts, np.swapaxes(ys, 0, -1), rows, t_span[0])
+
+
+@helper()
+def solve_ivp_tangent(dy0, fun, t_span, y0, dargs, args, ts, method="RK45", rtol=None, atol=None):
+    """The tangent of solve_ivp's solution at the times `ts` along dy0 and dargs (forward
+    sensitivities), a column per time, as `sol.y`."""
+    from scipy.integrate import solve_ivp
+    problem = _Problem(fun, y0, args, tfirst=True)
+    rtol, atol = _tolerances(rtol, atol)
+    path = solve_ivp(problem.forwards(tuple(dargs or ())), (t_span[0], t_span[1]), problem.start(y0, dy0),
+                     method=method, t_eval=ts, rtol=rtol, atol=atol)
+    if path.status < 0:
+        raise ArithmeticError(f"solve_ivp failed in the tangent solve: {path.message}")
+    return path.y[problem.n:]

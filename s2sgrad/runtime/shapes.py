@@ -212,6 +212,37 @@ def untrapezoid(g, y, dx=1.0, axis=-1):
 
 
 @helper(linear=(0,))
+def trapezoid_weights(x, ndim, axis=-1):
+    """The weight of each sample in `np.trapezoid(y, x, axis=axis)` (y with ndim axes): half
+    the width of the intervals on either side of it, so that the integral is
+    sum(weights * y) along the axis; a 1-D x is shaped to lie along that axis."""
+    x = np.asarray(x)
+    along = axis if np.ndim(x) > 1 else 0
+    d = np.diff(x, axis=along)
+    before, after = [(0, 0)] * np.ndim(x), [(0, 0)] * np.ndim(x)
+    before[along], after[along] = (1, 0), (0, 1)
+    weights = 0.5 * (np.pad(d, before) + np.pad(d, after))
+    if np.ndim(x) == 1:
+        shape = [1] * ndim
+        shape[axis] = len(x)
+        weights = weights.reshape(shape)
+    return weights
+
+
+@helper(linear=(0,))
+def untrapezoid_weights(g, x, axis=-1):
+    """The adjoint of `trapezoid_weights(x, ...)` for the adjoint g of the weights (as
+    broadcast against y): the transpose of the half-sums of x's differences, shaped as x."""
+    if np.ndim(x) == 1:                          # (weights along the axis: summed over the others)
+        g, along = np.sum(g, axis=tuple(i for i in range(np.ndim(g)) if i != axis % np.ndim(g))), 0
+    else:
+        g, along = unbroadcast(g, x), axis
+    first, rest = [slice(None)] * np.ndim(g), [slice(None)] * np.ndim(g)
+    first[along], rest[along] = slice(None, -1), slice(1, None)
+    return undiff(0.5 * (g[tuple(first)] + g[tuple(rest)]), 1, along)
+
+
+@helper(linear=(0,))
 def undiff(g, n=1, axis=-1):
     """The adjoint of `np.diff(x, n, axis)`: each difference undone, n times (the transpose
     of a first difference is minus the difference of g padded with a zero at each end)."""
