@@ -495,8 +495,7 @@ from .test_rules import CASES, _arguments, _example, _rng  # noqa: E402
 NO_TANGENT_RULE = {"softplus",       # users' rules (tests/user_rules_module.py) given no tangent rule
                    "np.linalg.svd", "np.linalg.lstsq",        # (no tangent rule yet: forward mode refuses them)
                    "np.linalg.svdvals", "np.linalg.qr", "np.linalg.eigvals",   # (the adjoints' helpers: Hessians)
-                   "odeint", "solve_ivp", "solve_banded", "cho_factor", "cho_solve", "np.linalg.eig", "lu_factor",
-                   "lu_solve", "dirichlet.logpdf", "dirichlet.pdf"}
+                   "odeint", "solve_ivp", "np.linalg.eig"}
 
 
 @pytest.mark.parametrize("name, expr, shapes", CASES)

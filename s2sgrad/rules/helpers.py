@@ -27,7 +27,10 @@ from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoin
                        unprod, unprod_tangent, unrepeat, unroll, unsort, unstd, unsum, untake,
                        untake_along_axis, untensordot, untile, untrace, untranspose, unvar, uncumprod,
                        uncumprod_tangent, pinv_adjoint, pinv_adjoint_tangent, eigh_adjoint,
-                       eigh_adjoint_tangent, triangle, covariance_matrix, uncovariance)
+                       eigh_adjoint_tangent, triangle, covariance_matrix, uncovariance, unsolve_banded,
+                       unsolve_banded_tangent, uncho_factor, uncho_factor_tangent, uncho_solve, uncho_solve_tangent,
+                       unlu_factor, unlu_factor_tangent, unlu_solve, unlu_solve_tangent, undirichlet,
+                       undirichlet_tangent)
 
 # Helpers whose results do not vary (zeros, a length). activity.differentiable_positions
 # takes every other helper with no reverse rule to depend on all its arguments, so that
@@ -266,3 +269,33 @@ def eigh_adjoint_tangent_rule(ans, gw, gv, w, v, dgw, dgv, dw, dv):
 @tangent(cofactor)
 def cofactor_tangent_rule(ans, x, dx):
     dans = cofactor_tangent(dx, x)
+
+
+@tangent(unsolve_banded)
+def unsolve_banded_tangent_rule(ans, g, l_and_u, ab, b, x, dg, dl_and_u, dab, db, dx):
+    dans = unsolve_banded_tangent(dg, dab, db, dx, g, l_and_u, ab, b, x)
+
+
+@tangent(uncho_factor)
+def uncho_factor_tangent_rule(ans, g, a, c, lower, dg, da, dc, dlower):
+    dans = uncho_factor_tangent(dg, dc, g, c, lower)
+
+
+@tangent(uncho_solve)
+def uncho_solve_tangent_rule(ans, g, c, lower, b, x, dg, dc, dlower, db, dx):
+    dans = uncho_solve_tangent(dg, dc, dx, g, c, lower, x)
+
+
+@tangent(unlu_factor)
+def unlu_factor_tangent_rule(ans, g, lu, piv, dg, dlu, dpiv):
+    dans = unlu_factor_tangent(dg, dlu, g, lu, piv)
+
+
+@tangent(unlu_solve)
+def unlu_solve_tangent_rule(ans, g, lu, piv, b, x, trans, dg, dlu, dpiv, db, dx, dtrans):
+    dans = unlu_solve_tangent(dg, dlu, dx, g, lu, piv, x, trans)
+
+
+@tangent(undirichlet)
+def undirichlet_tangent_rule(ans, g, x, alpha, dg, dx, dalpha):
+    dans = undirichlet_tangent(dg, dx, dalpha, g, x, alpha)

@@ -21,11 +21,12 @@ from .linalg import (matmul_dleft, matmul_dright, matmul_dleft_uniform, matmul_d
     eigh_adjoint, cofactor, triangle, covariance_matrix, uncovariance, WELL_CONDITIONED, cholesky_adjoint, pinv_adjoint, solve_adjoint,
     unsolve_banded, solve_banded_tangent, uncholesky, cholesky_factor_tangent, from_triangle, to_triangle,
     uncho_factor, cho_factor_tangent, uncho_solve, cho_solve_tangent, unlu_factor, lu_factor_tangent, unlu_solve,
-    lu_solve_tangent, undirichlet, dirichlet_tangent)  # noqa: F401
+    lu_solve_tangent, undirichlet, dirichlet_tangent, unsolve_banded_tangent, uncho_solve_tangent,
+    unlu_factor_tangent, unlu_solve_tangent, undirichlet_tangent)  # noqa: F401
 from .tangents import (eigh_tangent, cumprod_tangent, average_tangent, unprod_tangent,
     unnorm_tangent, unaverage_tangent, solve_adjoint_tangent, uncumprod_tangent,
     cholesky_adjoint_tangent, pinv_adjoint_tangent, eigh_adjoint_tangent, uneinsum_tangent,
-    cofactor_tangent, uncholesky_tangent)  # noqa: F401
+    cofactor_tangent, uncholesky_tangent, uncho_factor_tangent)  # noqa: F401
 from .decompositions import (unsvd, svd_values_tangent, unqr, qr_tangent, uneigvals, eigvals_tangent,
     unlstsq, uneig, eig_tangent)  # noqa: F401
 from .integrate import unodeint, odeint_tangent, ivp_solution, unsolve_ivp, solve_ivp_tangent  # noqa: F401

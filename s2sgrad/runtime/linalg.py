@@ -287,9 +287,28 @@ def unsolve_banded(g, l_and_u, ab, b, x):
     a, band, inside = _banded(ab, l_and_u, n)
     db = np.linalg.solve(a.T, g)
     da = -np.reshape(db, (n, -1)) @ np.reshape(x, (n, -1)).T
+    return _to_band(da, band, inside, ab), db
+
+
+def _to_band(da, band, inside, ab):
+    """The adjoint of the band storage `ab` for the adjoint `da` of the dense matrix."""
+    n = np.shape(ab)[1]
     dab = np.zeros(np.shape(ab), np.result_type(da, float))
     np.add.at(dab, (band[inside], np.indices((n, n))[1][inside]), da[inside])
-    return dab, db
+    return dab
+
+
+@helper()
+def unsolve_banded_tangent(tg, tab, tb, tx, g, l_and_u, ab, b, x):
+    """The tangents of `unsolve_banded(g, l_and_u, ab, b, x)` (for ab, for b) along those of
+    g, ab, b and x: forward mode over a gradient (Hessians)."""
+    n = np.shape(ab)[1]
+    a, band, inside = _banded(ab, l_and_u, n)
+    db = np.linalg.solve(a.T, g)
+    tdb = np.linalg.solve(a.T, tg - _banded(tab, l_and_u, n)[0].T @ db)
+    column = lambda v: np.reshape(v, (n, -1))             # noqa: E731
+    tda = -(column(tdb) @ column(x).T + column(db) @ column(tx).T)
+    return _to_band(tda, band, inside, ab), tdb
 
 
 @helper()
@@ -363,6 +382,22 @@ def uncho_solve(g, c, lower, b, x):
 
 
 @helper()
+def uncho_solve_tangent(tg, tc, tx, g, c, lower, x):
+    """The tangents ((of c, of lower), of b) of `uncho_solve(g, c, lower, b, x)` along those
+    of g, c and x (Hessians)."""
+    from scipy.linalg import cho_solve
+    db = cho_solve((c, lower), g)
+    tdb = cho_solve_tangent(tc, tg, c, lower, db)
+    column = lambda v: np.reshape(v, (len(db), -1))     # noqa: E731
+    da = -column(db) @ column(x).T
+    tda = -(column(tdb) @ column(x).T + column(db) @ column(tx).T)
+    both, tboth = da + da.T, tda + tda.T
+    factor, tfactor = _factor(c, lower), _factor(tc, lower)
+    tdc = np.tril(tboth @ factor + both @ tfactor) if lower else np.triu(tfactor @ both + factor @ tboth)
+    return (tdc, 0.0), tdb
+
+
+@helper()
 def cho_solve_tangent(dc, db, c, lower, x):
     """The tangent of `x = scipy.linalg.cho_solve((c, lower), b)` along the factor's dc and db."""
     from scipy.linalg import cho_solve
@@ -402,6 +437,20 @@ def unlu_factor(g, lu, piv):
 
 
 @helper()
+def unlu_factor_tangent(tg, tlu, g, lu, piv):
+    """The tangent of `unlu_factor(g, lu, piv)` along those of g and lu (Hessians): with
+    l^T inner u^T = middle, each factor's tangent taken through."""
+    lower, upper = _lu_parts(lu)
+    tlower, tupper = np.tril(tlu, -1), np.triu(tlu)
+    middle = np.tril(lower.T @ np.tril(g, -1), -1) + np.triu(np.triu(g) @ upper.T)
+    tmiddle = np.tril(tlower.T @ np.tril(g, -1) + lower.T @ np.tril(tg, -1), -1) + \
+        np.triu(np.triu(tg) @ upper.T + np.triu(g) @ tupper.T)
+    inner = np.linalg.solve(lower.T, np.linalg.solve(upper, middle.T).T)
+    rest = tmiddle - tlower.T @ inner @ upper.T - lower.T @ inner @ tupper.T
+    return _unpermuted(np.linalg.solve(lower.T, np.linalg.solve(upper, rest.T).T), _permutation(piv))
+
+
+@helper()
 def lu_factor_tangent(t, lu, piv):
     """The tangents (of lu, of piv: none) of `scipy.linalg.lu_factor(a)` along t."""
     lower, upper = _lu_parts(lu)
@@ -420,6 +469,26 @@ def unlu_solve(g, lu, piv, b, x, trans=0):
     lower, upper = _lu_parts(lu)
     pta = da[_permutation(piv)]                    # p^T da
     return (np.tril(pta @ upper.T, -1) + np.triu(lower.T @ pta), 0.0), db
+
+
+@helper()
+def unlu_solve_tangent(tg, tlu, tx, g, lu, piv, x, trans=0):
+    """The tangents ((of lu, of piv), of b) of `unlu_solve(g, lu, piv, b, x, trans)` along
+    those of g, lu and x (Hessians)."""
+    from scipy.linalg import lu_solve
+    flipped = 1 - trans if trans in (0, 1) else 0
+    db = lu_solve((lu, piv), g, trans=flipped)
+    tdb = lu_solve_tangent(tlu, tg, lu, piv, db, trans=flipped)
+    column = lambda v: np.reshape(v, (len(db), -1))     # noqa: E731
+    tda = -(column(tdb) @ column(x).T + column(db) @ column(tx).T)
+    da = -(column(db) @ column(x).T)
+    if trans != 0:
+        da, tda = da.T, tda.T
+    lower, upper = _lu_parts(lu)
+    order = _permutation(piv)
+    pta, tpta = da[order], tda[order]
+    tdlu = np.tril(tpta @ upper.T + pta @ np.triu(tlu).T, -1) + np.triu(np.tril(tlu, -1).T @ pta + lower.T @ tpta)
+    return (tdlu, 0.0), tdb
 
 
 @helper()
@@ -455,11 +524,30 @@ def undirichlet(g, x, alpha):
 
 
 @helper()
+def undirichlet_tangent(tg, tx, talpha, g, x, alpha):
+    """The tangents (for x, for alpha) of `undirichlet(g, x, alpha)` along those of g, x and
+    alpha (Hessians)."""
+    from scipy.special import digamma, polygamma
+    full, a = _simplex(x, alpha)
+    tfull, ta = _simplex_tangent(tx, talpha, a)
+    tdfull = tg * (a - 1.0) / full + g * ta / full - g * (a - 1.0) * tfull / full ** 2
+    tdx = tdfull if np.shape(x)[0] == len(a) else tdfull[:-1] - tdfull[-1:]
+    tdalpha = tg * (digamma(np.sum(a)) - digamma(a) + np.log(full)) + \
+        g * (polygamma(1, np.sum(a)) * np.sum(ta) - polygamma(1, a) * ta + tfull / full)
+    return tdx, np.reshape(np.sum(tdalpha.reshape(len(a), -1), axis=1), np.shape(alpha))
+
+
+def _simplex_tangent(tx, talpha, a):
+    """The tangents of _simplex's (full, a) along those of x and alpha."""
+    tx = np.asarray(tx, dtype=float)
+    tfull = tx if tx.shape[0] == len(a) else np.concatenate([tx, -np.sum(tx, axis=0, keepdims=True)])
+    return tfull, np.asarray(talpha, dtype=float).reshape(np.shape(a))
+
+
+@helper()
 def dirichlet_tangent(dx, dalpha, x, alpha):
     """The tangent of `scipy.stats.dirichlet.logpdf(x, alpha)` along dx and dalpha."""
     from scipy.special import digamma
     full, a = _simplex(x, alpha)
-    dx = np.asarray(dx, dtype=float)
-    dfull = dx if dx.shape[0] == len(a) else np.concatenate([dx, -np.sum(dx, axis=0, keepdims=True)])
-    da = np.asarray(dalpha, dtype=float).reshape(np.shape(a))
+    dfull, da = _simplex_tangent(dx, dalpha, a)
     return np.sum((a - 1.0) / full * dfull + (digamma(np.sum(a)) - digamma(a) + np.log(full)) * da, axis=0)

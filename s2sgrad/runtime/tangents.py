@@ -6,7 +6,7 @@ import numpy as np
 
 from .registry import helper
 from .broadcasting import gradient_dtype, unbroadcast
-from .linalg import WELL_CONDITIONED, _lower_half, _mt, cofactor, to_triangle, uneinsum
+from .linalg import WELL_CONDITIONED, _factor, _lower_half, _mt, cofactor, to_triangle, uneinsum
 from .reductions import (_exclusive_cumprod, _expanded, _finite, _inverse_gaps, _last,
     _matrix_norm_direction_tangent, _matrix_norm_part, _normal, _unlast, _weights_along, unaverage,
     uncumsum, unnorm)
@@ -228,3 +228,10 @@ def uncholesky_tangent(tg, tfactor, g, factor, lower):
         return to_triangle(cholesky_adjoint_tangent(tg, tfactor, g, factor), True)
     return to_triangle(cholesky_adjoint_tangent(np.swapaxes(tg, -1, -2), np.swapaxes(tfactor, -1, -2),
                                                 np.swapaxes(g, -1, -2), np.swapaxes(factor, -1, -2)), False)
+
+
+@helper()
+def uncho_factor_tangent(tg, tc, g, c, lower):
+    """The tangent of `uncho_factor(g, a, c, lower)` along those of g and c (Hessians)."""
+    return uncholesky_tangent(_factor(tg, lower), _factor(tc, lower), _factor(g, lower), _factor(c, lower), lower) \
+        + (tg - _factor(tg, lower))
