@@ -30,7 +30,8 @@ from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoin
                        eigh_adjoint_tangent, triangle, covariance_matrix, uncovariance, unsolve_banded,
                        unsolve_banded_tangent, uncho_factor, uncho_factor_tangent, uncho_solve, uncho_solve_tangent,
                        unlu_factor, unlu_factor_tangent, unlu_solve, unlu_solve_tangent, undirichlet,
-                       undirichlet_tangent)
+                       undirichlet_tangent, unsvd, unsvd_tangent, uneigvals, uneigvals_tangent, unqr, unqr_tangent, uneig,
+                       uneig_tangent, unlstsq, unlstsq_tangent)
 
 # Helpers whose results do not vary (zeros, a length). activity.differentiable_positions
 # takes every other helper with no reverse rule to depend on all its arguments, so that
@@ -299,3 +300,28 @@ def unlu_solve_tangent_rule(ans, g, lu, piv, b, x, trans, dg, dlu, dpiv, db, dx,
 @tangent(undirichlet)
 def undirichlet_tangent_rule(ans, g, x, alpha, dg, dx, dalpha):
     dans = undirichlet_tangent(dg, dx, dalpha, g, x, alpha)
+
+
+@tangent(unsvd)
+def unsvd_tangent_rule(ans, gu, gs, gvh, a, u, s, vh, dgu, dgs, dgvh, da, du, ds, dvh):
+    dans = unsvd_tangent(dgu, dgs, dgvh, da, du, ds, dvh, gu, gs, gvh, a, u, s, vh)
+
+
+@tangent(uneigvals)
+def uneigvals_tangent_rule(ans, g, a, dg, da):
+    dans = uneigvals_tangent(dg, da, g, a)
+
+
+@tangent(unqr)
+def unqr_tangent_rule(ans, gq, gr, a, q, r, dgq, dgr, da, dq, dr):
+    dans = unqr_tangent(dgq, dgr, dq, dr, gq, gr, a, q, r)
+
+
+@tangent(uneig)
+def uneig_tangent_rule(ans, gw, gv, a, dgw, dgv, da):
+    dans = uneig_tangent(dgw, dgv, da, gw, gv, a)
+
+
+@tangent(unlstsq)
+def unlstsq_tangent_rule(ans, gx, gres, gs, a, b, x, rank, dgx, dgres, dgs, da, db, dx, drank):
+    dans = unlstsq_tangent(dgx, dgres, dgs, da, db, dx, gx, gres, gs, a, b, x, rank)

@@ -12,7 +12,7 @@ from .table import adjoint, tangent
 from ..runtime import (cholesky_adjoint, cofactor, dot_dleft, dot_dright, eigh_adjoint, eigh_tangent,  # noqa: F401
                        pinv_adjoint, solve_adjoint, uneinsum, unkron, unnorm, untensordot, unsvd,
                        svd_values_tangent, unqr, qr_tangent, uneigvals, eigvals_tangent, unlstsq, like_result,
-                       from_triangle, to_triangle, uneig, eig_tangent)
+                       from_triangle, to_triangle, uneig, eig_tangent, svd_tangent, pinv_tangent, lstsq_tangent)
 
 R, W = "real", "wellcond"
 
@@ -158,10 +158,8 @@ def pinv(ans, x, dans):
 
 
 @tangent(np.linalg.pinv)
-def pinv_tangent(ans, x, dx):
-    dxt, anst = np.swapaxes(dx, -1, -2), np.swapaxes(ans, -1, -2)
-    dans = (-(ans @ dx @ ans) + ans @ anst @ dxt @ (np.eye(np.shape(x)[-2]) - x @ ans)
-            + (np.eye(np.shape(x)[-1]) - ans @ x) @ dxt @ anst @ ans)
+def pinv_tangent_rule(ans, x, dx):
+    dans = pinv_tangent(dx, x, ans)
 
 
 @adjoint(np.linalg.norm, domain=("away",), why="SymPy cannot run np.linalg.norm on arrays of symbols, and "
@@ -201,6 +199,11 @@ DECOMPOSED = "a decomposition: proven by finite differences, where it is differe
     ("np.linalg.svd(x)[2][..., 0, :] ** 2", [(2, 3, 3)])])
 def svd(ans, x, dans, *, full_matrices=True, compute_uv=True, hermitian=False):
     dx = unsvd(dans[0], dans[1], dans[2], x, ans[0], ans[1], ans[2])
+
+
+@tangent(np.linalg.svd)
+def svd_tangent_rule(ans, x, dx, *, full_matrices=True, compute_uv=True, hermitian=False):
+    dans = like_result(svd_tangent(dx, ans[0], ans[1], ans[2]), ans)
 
 
 @adjoint(np.linalg.svdvals, domain=(R,), why=DECOMPOSED, examples=[
@@ -264,3 +267,8 @@ def eig_tangent_rule(ans, x, dx):
     ("np.linalg.lstsq(x, y)[3]", [(4, 3), (4,)])])
 def lstsq(ans, x, y, dans, *, rcond=None):
     dx, dy = unlstsq(dans[0], dans[1], dans[3], x, y, ans[0], ans[2])
+
+
+@tangent(np.linalg.lstsq)
+def lstsq_tangent_rule(ans, x, y, dx, dy, *, rcond=None):
+    dans = lstsq_tangent(dx, dy, x, y, ans[0], ans[2])

@@ -26,9 +26,10 @@ from .linalg import (matmul_dleft, matmul_dright, matmul_dleft_uniform, matmul_d
 from .tangents import (eigh_tangent, cumprod_tangent, average_tangent, unprod_tangent,
     unnorm_tangent, unaverage_tangent, solve_adjoint_tangent, uncumprod_tangent,
     cholesky_adjoint_tangent, pinv_adjoint_tangent, eigh_adjoint_tangent, uneinsum_tangent,
-    cofactor_tangent, uncholesky_tangent, uncho_factor_tangent)  # noqa: F401
+    cofactor_tangent, uncholesky_tangent, uncho_factor_tangent, pinv_tangent)  # noqa: F401
 from .decompositions import (unsvd, svd_values_tangent, unqr, qr_tangent, uneigvals, eigvals_tangent,
-    unlstsq, uneig, eig_tangent)  # noqa: F401
+    unlstsq, uneig, eig_tangent, svd_tangent, unsvd_tangent, uneigvals_tangent, unqr_tangent, uneig_tangent, lstsq_tangent,
+    unlstsq_tangent)  # noqa: F401
 from .integrate import unodeint, odeint_tangent, ivp_solution, unsolve_ivp, solve_ivp_tangent  # noqa: F401
 from .fourier import unfft, unrfft, unirfft, unhfft, unihfft  # noqa: F401
 from .complex_numbers import (complex_like, unimag, unangle, angle_tangent, unmodulus,

@@ -154,6 +154,14 @@ def cholesky_adjoint_tangent(tg, tlower, g, lower):
 
 
 @helper()
+def pinv_tangent(t, a, p):
+    """The tangent of the pseudo-inverse p = pinv(a) along t (a of constant rank)."""
+    tt, pt = np.swapaxes(t, -1, -2), np.swapaxes(p, -1, -2)
+    return (-(p @ t @ p) + p @ pt @ tt @ (np.eye(np.shape(a)[-2]) - a @ p)
+            + (np.eye(np.shape(a)[-1]) - p @ a) @ tt @ pt @ p)
+
+
+@helper()
 def pinv_adjoint_tangent(tg, ta, tp, g, a, p):
     """The tangent of `pinv_adjoint(g, a, p)` along tg, ta and tp (the pseudo-inverse's
     tangent), term by term of its three products (stacks of matrices too)."""
