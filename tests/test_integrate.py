@@ -162,6 +162,43 @@ def until(y0, t_end):
 
 def dense(y0):
     return solve_ivp(decay, (0.0, 1.0), y0, args=(1.0,), dense_output=True).y[0, -1]
+
+
+def by_key_and_counts(k):
+    sol = solve_ivp(decay, (0.0, 1.0), [1.0], t_eval=[0.5, 1.0], args=(k,), rtol=1e-10, atol=1e-10)
+    return sol["y"][0, -1] * sol["t"][0] + 0.0 * sol.nfev * (sol.status + 1)
+
+
+def continued(k):
+    first = solve_ivp(decay, (0.0, 1.0), [1.0], t_eval=[0.5, 1.0], args=(k,), rtol=1e-10, atol=1e-10)
+    then = solve_ivp(decay, (first.t[-1], 2.0), first.y[:, -1], args=(k,), t_eval=first.t + 1.0, rtol=1e-10,
+                     atol=1e-10)
+    return np.sum(then.y)
+
+
+def at_the_solvers_steps(k):
+    return np.mean(solve_ivp(decay, (0.0, 2.0), [1.0], args=(k,), rtol=1e-10, atol=1e-10).y)
+
+
+def by_position(k):
+    return solve_ivp(decay, (0.0, 1.0), [1.0], args=(k,))[1]
+
+
+def pair(t, y, a):
+    return (-a * y[0], a * y[0])
+
+
+def in_a_pair(a, data):
+    sol = solve_ivp(pair, (0.0, 1.0), [1.0, 0.0], t_eval=[1.0], args=(data["scale"] * a,), rtol=1e-11, atol=1e-12)
+    return sol.y[1, 0]
+
+
+def rates(t, y, p):
+    return [-p["k"] * y[0]]
+
+
+def a_dict_of_parameters(p):
+    return solve_ivp(rates, (0.0, 1.0), [1.0], t_eval=[1.0], args=(p,), rtol=1e-11, atol=1e-12).y[0, 0]
 '''
 
 
@@ -169,7 +206,9 @@ def dense(y0):
 def ivp_programs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ivp")
     return {name: make_function(folder, IVP_PROGRAMS, name, preamble="")
-            for name in ("sir_misfit", "final_populations", "stiff_energy", "until", "dense", "in_a_lambda")}
+            for name in ("sir_misfit", "final_populations", "stiff_energy", "until", "dense", "in_a_lambda",
+                         "by_key_and_counts", "continued", "at_the_solvers_steps", "by_position", "in_a_pair",
+                         "a_dict_of_parameters")}
 
 
 def test_fitting_an_epidemic_model_with_solve_ivp(ivp_programs, capsys):
@@ -219,3 +258,37 @@ def f(x):
     wrong = make_function(tmp_path, "def f(x):\n    return np.linalg.qr(x).Z\n", name="f")
     with pytest.raises(UnsupportedSyntaxError, match="has no field `Z`"):
         s2sgrad.grad(wrong)(np.eye(2))
+
+
+def test_the_result_by_key_its_counts_and_its_times_reused(ivp_programs):
+    """sol["y"] is sol.y; counts and messages never vary, nor do the times given as t_eval,
+    so a later solve may start where this one ended."""
+    check_grads(ivp_programs["by_key_and_counts"], 0.7, rtol=1e-5, atol=1e-9)
+    check_grads(ivp_programs["continued"], 0.7, rtol=1e-5, atol=1e-9)
+    with pytest.raises(UnsupportedSyntaxError, match="read by its fields"):
+        s2sgrad.grad(ivp_programs["by_position"])(0.7)
+
+
+def test_the_solvers_own_steps_are_not_differentiated_but_at_the_end(ivp_programs):
+    """Without t_eval the times are the solver's steps, which move with k: a derivative of
+    the solution there is refused (reverse) or NaN (forward), never the wrong number."""
+    with pytest.raises(ValueError, match="t_eval"):
+        s2sgrad.grad(ivp_programs["at_the_solvers_steps"])(0.7)
+    _, tangent = s2sgrad.jvp(ivp_programs["at_the_solvers_steps"], (0.7,), (1.0,))
+    assert np.isnan(tangent)
+
+
+def test_a_right_hand_side_returning_a_tuple_and_parameters_in_a_dict(ivp_programs):
+    check_grads(ivp_programs["in_a_pair"], 0.7, {"scale": 1.5}, wrt=(0,), rtol=1e-5, atol=1e-9)
+    with pytest.raises(TypeError, match="dict holding floats"):        # (its derivative would be lost)
+        s2sgrad.grad(ivp_programs["a_dict_of_parameters"])({"k": 0.5})
+    with pytest.raises(TypeError, match="dict holding floats"):
+        s2sgrad.jvp(ivp_programs["a_dict_of_parameters"], ({"k": 0.5},), ({"k": 1.0},))
+
+
+def test_trapezoid_with_sample_points_and_with_none_for_them(tmp_path):
+    f = make_function(tmp_path, """
+def f(y, x):
+    return np.trapezoid(y ** 2, x, axis=0) @ np.arange(1.0, 4.0) + np.trapezoid(y[:, 0], x=None, dx=0.5)
+""")
+    check_grads(f, np.arange(12.0).reshape(4, 3) / 7, np.array([0.0, 0.3, 0.35, 1.0]), rtol=1e-6, atol=1e-9)

@@ -79,6 +79,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         self.generating = ()         # the generators being spliced into loops, outermost first
         self.items_of_tuples = {}    # name -> tuple_length(name)
         self.fields = {}             # a name given a named tuple an op returns -> its fields (Op.fields)
+        self.tuple_ops = {}          # a name an op returning a tuple assigned last -> that op
         self.item_names = {}         # a tuple name reassigned -> the variables of its items
         self.unpacking = None        # a call whose tuple result is unpacked into names
 
@@ -384,13 +385,15 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         return op.outputs if op is not None else 0
 
     def made_by(self, atom):
-        """The rule's op whose result `atom` names, when the last statement lowered that
-        assigns it is one (else None)."""
+        """The rule's op returning a tuple whose result `atom` names, when the last statement
+        lowered that assigns it is one (else None)."""
         name = getattr(atom, "name", None)
+        if name in self.tuple_ops:
+            return self.tuple_ops[name]
         made = next((s for s in reversed(self.body) if isinstance(s, ir.Assign) and s.target == name), None)
-        return rules.OPS.get(made.op) if made is not None else None
+        return rules.OPS.get(made.op) if made is not None else None    # (a statement an inlined call made)
 
-    def field(self, owner, node, target):
+    def field(self, owner, attr: str, node, target):
         """`r.eigenvalues`, of a rule's op returning a named tuple: that item (Op.fields); an
         attribute the op does not name, read from its "*" item (`sol.success` of solve_ivp's
         result). None when the op names no fields."""
@@ -398,9 +401,9 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         fields = self.fields.get(getattr(owner, "name", None)) or (op.fields if op is not None else ())
         if not fields:
             return None
-        name = node.attr if node.attr in fields else "*" if "*" in fields else None
+        name = attr if attr in fields else "*" if "*" in fields else None
         if name is None:
-            raise self.unsupported(node, f"the result of `{ast.unparse(node.value)}` has no field `{node.attr}`",
+            raise self.unsupported(node, f"the result of `{ast.unparse(node.value)}` has no field `{attr}`",
                                    f"read one of: {', '.join(fields)}")
         i = fields.index(name)
         packed = self.packed.get(owner.name)
@@ -408,7 +411,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
                                                  None if name == "*" else target)
         if name != "*":
             return item
-        return self.op("attr", (item,), node, self.named(target, node.attr.strip("_"), (item,)), (("name", node.attr),))
+        return self.op("attr", (item,), node, self.named(target, attr.strip("_"), (item,)), (("name", attr),))
 
     def subscript_target(self, node):
         if not (isinstance(node.value, ast.Name) and node.value.id in self.scope.locals):
@@ -511,7 +514,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
                 raise self.unsupported(node, f"`{ast.unparse(node)}` changes a value in place, which s2sgrad "
                                              "cannot follow", "make a new value instead (`y = np.sort(y)`)")
             owner = self.expr(node.value)
-            item = self.field(owner, node, target)
+            item = self.field(owner, node.attr, node, target)
             if item is not None:
                 return item
             return self.op("attr", (owner,), node, self.named(target, node.attr.strip("_"), (owner,)),
@@ -625,6 +628,12 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         value = self.expr(node.value)
         packed = self.packed.get(getattr(value, "name", None))
         index = node.slice
+        fields = self.fields.get(getattr(value, "name", None)) or getattr(self.made_by(value), "fields", ())
+        if "*" in fields:                 # a result object read by field (solve_ivp's): sol["y"] is sol.y
+            if isinstance(index, ast.Constant) and isinstance(index.value, str):
+                return self.field(value, index.value, node, target)
+            raise self.unsupported(node, f"`{ast.unparse(node.value)}` is read by its fields, not by position",
+                                   f"read one of: {', '.join(f for f in fields if f != '*')}, or another attribute")
         if packed is not None and isinstance(index, ast.Constant) and isinstance(index.value, int) \
                 and -len(packed) <= index.value < len(packed):
             return packed[index.value]            # an item of a tuple built right here
@@ -843,7 +852,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             return self.expr(_listed(node))
         obj = self.src.lookup(node.id) if isinstance(node, ast.Name) and node.id not in self.scope.locals else _MISSING
         if not callable(obj):
-            raise self.unsupported(node, f"`{op.name}` takes the function `{name}` by the name it has in the module",
+            raise self.unsupported(node, f"`{rules.shown(op)}` takes the function `{name}` by the name it has in the module",
                                    "define the function at module level and pass its name")
         self.scope.free.add(node.id)
         return ir.Var(node.id)
@@ -866,19 +875,24 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             elif real is None and i - len(op.args) < len(op.statics) and not rules.takes_varargs(op.obj):
                 key = list(op.statics)[i - len(op.args)]        # (a ufunc's or builtin's: by position)
                 statics[key] = self.static(arg, key)
+            elif real is not None and _none_by_default(op, real, arg):
+                continue                                # np.trapezoid(y, None, dx): as if left out
             elif real is not None or rules.takes_varargs(op.obj):
                 what = f"`{real}`" if real else f"number {i + 1}"
-                raise self.unsupported(arg, f"the argument {what} of `{op.name}` is not supported",
+                raise self.unsupported(arg, f"the argument {what} of `{rules.shown(op)}` is not supported",
                                        "supported: " + ", ".join(op.args + tuple(op.statics)))
             else:
-                raise self.unsupported(arg, f"too many arguments for `{op.name}`", "")
+                raise self.unsupported(arg, f"too many arguments for `{rules.shown(op)}`", "")
         for kw in keywords:
+            if kw.arg is None:
+                raise self.unsupported(kw, f"`**` keywords in a call of `{rules.shown(op)}` are not supported",
+                                       "write each keyword out")
             if kw.arg in op.args:
                 atoms[op.args.index(kw.arg)] = self.argument(op, kw.arg, kw.value)
             elif kw.arg in op.statics:
                 statics[kw.arg] = self.static(kw.value, kw.arg)
-            else:
-                raise self.unsupported(kw, f"the keyword `{kw.arg}` of `{op.name}` is not supported",
+            elif not _none_by_default(op, kw.arg, kw.value):
+                raise self.unsupported(kw, f"the keyword `{kw.arg}` of `{rules.shown(op)}` is not supported",
                                        "supported keywords: " + (", ".join(op.statics) or "none"))
         for i, name in enumerate(op.args):
             if atoms[i] is None and name in op.optional:
@@ -920,7 +934,14 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         if target is None:
             target = self.namer.fresh(names.temp_base(name, args, self.scope.locals))
             self.temps.add(target)
+        if name == "getitem" and isinstance(args[0], ir.Var) and _constant_item(self.made_by(args[0]), args[1]):
+            params = tuple(params) + (("piecewise", True),)     # (an item no argument moves: Op.constant_items)
         self.body.append(ir.Assign(target, name, tuple(args), tuple(params), self.src.loc(node)))
+        made = rules.OPS.get(name)
+        if made is not None and made.outputs:
+            self.tuple_ops[target] = made
+        else:
+            self.tuple_ops.pop(target, None)
         if name == "tuple" and target in self.temps:
             self.packed[target] = tuple(args)   # a tuple made once: its items are known
         return ir.Var(target)
@@ -1074,10 +1095,30 @@ def _sequence_display(node) -> bool:
 
 
 def _variant(op, node):
-    """The op a call of `op` stands for, given the arguments it passes (Op.variants)."""
+    """The op a call of `op` stands for, given the arguments it passes (Op.variants; an
+    argument written as None is not passed)."""
     named = rules.positional_names(op.obj) or ()
-    passed = {k.arg for k in node.keywords} | set(named[:len(node.args)])
+    given = [(k.arg, k.value) for k in node.keywords] + list(zip(named, node.args))
+    passed = {name for name, value in given if not (isinstance(value, ast.Constant) and value.value is None)}
     return next((rules.OPS[key] for argument, key in op.variants if argument in passed), op)
+
+
+def _none_by_default(op, name: str, node) -> bool:
+    """Whether an argument written as None is the function's own default there (so the
+    call is the one that leaves it out: `np.trapezoid(y, x=None)`)."""
+    if not (isinstance(node, ast.Constant) and node.value is None) or op.obj is None:
+        return False
+    try:
+        parameter = inspect.signature(op.obj).parameters.get(name)
+    except (TypeError, ValueError):
+        return False
+    return parameter is not None and parameter.default is None
+
+
+def _constant_item(op, index) -> bool:
+    """Whether `index` takes an item of op's tuple result that no argument moves."""
+    return op is not None and bool(op.constant_items) and isinstance(index, ir.Index) and len(index.items) == 1 \
+        and isinstance(index.items[0], ir.Const) and index.items[0].value in op.constant_items
 
 
 def _tuple_length(tree, name: str, scope) -> int:

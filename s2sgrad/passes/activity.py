@@ -37,8 +37,9 @@ def differentiable_positions(stmt: ir.Assign) -> tuple:
     differentiates all but the function itself)."""
     if stmt.op == "call":
         return tuple(range(1, len(stmt.args)))
-    if stmt.op == "opaque" and ("piecewise", True) in stmt.params:
-        return ()                                # its value is constant where it is defined (a count)
+    if ("piecewise", True) in stmt.params:
+        return ()                                # its value is constant where it is defined (a count, an item
+                                                 # of a tuple result that does not vary: rules.Op.constant_items)
     if stmt.op == "opaque" or stmt.op in CONTAINERS:   # followed as if it were differentiated: where a
         return tuple(range(len(stmt.args)))      # differentiated value flows through one into the output,
                                                  # it is refused (a container: unless a rule takes it)
@@ -115,7 +116,7 @@ def _refuse_constant_arguments(stmt: ir.Assign, varied: set) -> None:
     op, kept = rules.OPS[stmt.op], set(differentiable_positions(stmt))
     for i, arg in enumerate(stmt.args):
         if i not in kept and isinstance(arg, ir.Var) and arg.name in varied and not op.constant_in(i):
-            raise NoRuleError(f"`{stmt.op}` has no derivative rule for its argument {_argument_name(op, i)}, "
+            raise NoRuleError(f"`{rules.shown(stmt.op)}` has no derivative rule for its argument {_argument_name(op, i)}, "
                               "which depends on a differentiated input", stmt.loc,
                               hint="pass a value there that does not depend on the differentiated arguments, "
                                    "or give the function a rule that differentiates it (@s2sgrad.adjoint)")

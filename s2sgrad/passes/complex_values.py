@@ -147,7 +147,7 @@ def _checked(stmt: ir.Assign, names, active, varied, useful) -> ir.Assign:
     if op is not None and op.kind == "nondiff" and op.piecewise is True and stmt.target in names and \
             stmt.target in useful and \
             not stmt.op.endswith("_like") and any(isinstance(a, ir.Var) and a.name in varied for a in stmt.args):
-        raise NotDifferentiableError(f"`{stmt.op}` of complex numbers has no derivative rule (for them it is not "
+        raise NotDifferentiableError(f"`{rules.shown(stmt.op)}` of complex numbers has no derivative rule (for them it is not "
                                      "piecewise constant)", stmt.loc,
                                      hint="write it with ops that hold for complex numbers (np.sign(z) is z / np.abs(z))")
     given = [a for a in stmt.args if is_complex(a, names)]
@@ -162,7 +162,7 @@ def _checked(stmt: ir.Assign, names, active, varied, useful) -> ir.Assign:
         raise NotDifferentiableError("a cast of complex numbers to reals drops their imaginary part",
                                      stmt.loc, hint="say which part you mean: np.real(z), np.imag(z) or np.abs(z)")
     if op is not None and op.kind in ("elementwise", "adjoint", "helper") and not op.complex:
-        raise NotDifferentiableError(f"`{stmt.op}` has no derivative rule for complex numbers, and it is given "
+        raise NotDifferentiableError(f"`{rules.shown(stmt.op)}` has no derivative rule for complex numbers, and it is given "
                                      "one here", stmt.loc,
                                      hint="take the complex value apart first (np.real, np.imag, np.abs, np.angle), "
                                           "or write the op with ones that hold for complex numbers")

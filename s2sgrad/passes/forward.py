@@ -153,7 +153,7 @@ class Forward:
             return self.setitem(s, target)
         if s.op in CONTAINERS:                 # a container of values: the container of tangents
             return self.container(s, target)
-        raise NoRuleError(f"forward mode has no rule for `{s.op}` yet", s.loc,
+        raise NoRuleError(f"forward mode has no rule for `{rules.shown(s.op)}` yet", s.loc,
                           hint="give it one with @s2sgrad.tangent, or use s2sgrad.grad or s2sgrad.vjp "
                                "(reverse mode) for this function")
 

@@ -7,7 +7,7 @@ to differentiate it again), `scipy_special.py`, `scipy_stats.py` and `scipy_lina
 the table."""
 from .table import (DOMAINS, FOREIGN, KINDS, OPERATORS, OPS, OPTIONAL, SHOWN, BY_OBJECT, Op, Spec,  # noqa: F401
                     adjoint, adjoint_into, alias, check_statics, helper, identity, listing, lookup,
-                    nondifferentiable, optional, owner_home, partials, positional_names, special, takes_varargs,
+                    nondifferentiable, optional, owner_home, partials, positional_names, shown, special, takes_varargs,
                     tangent,
                     transpose)
 from .methods import ATTRIBUTES, COPIED, METHODS, PACKED  # noqa: F401

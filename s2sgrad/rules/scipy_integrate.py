@@ -15,7 +15,7 @@ except ImportError:  # SciPy is optional: without it there is nothing to registe
 
 import numpy as np
 
-from .table import OPS, adjoint, tangent
+from .table import OPS, adjoint, tangent, variant
 from ..runtime import odeint_tangent, solve_ivp_tangent, unodeint, unsolve_ivp  # noqa: F401 (used in templates)
 
 
@@ -57,24 +57,29 @@ if integrate is not None:
     @adjoint(integrate.solve_ivp, outputs=3, fields=("t", "y", "*"), refuse=_solvable, functions=("fun",),
              tuples=("args",), domain=("real", "positive"),
              why="the adjoint method, as accurate as the solver: proven by finite differences", examples=[
-                 ("def rhs(t, y, k):\n    return -k * y + np.sin(t)\n\n\ndef f(x, y):\n"
-                  "    return solve_ivp(rhs, (0.0, 1.0), x, t_eval=np.linspace(0.0, 1.0, 4), args=(y,), rtol=1e-10, "
-                  "atol=1e-10).y\n", [(2,), ()]),
                  ("def rhs(t, y, a, b):\n    return np.array([y[1], -a * y[0] - b * y[1] ** 3])\n\n\ndef f(x, y):\n"
                   "    sol = solve_ivp(rhs, (0.5, 2.0), x, method='DOP853', args=(y, 0.3), rtol=1e-10, atol=1e-10)\n"
-                  "    return sol.y[:, -1]\n", [(2,), ()]),
-                 ("def rhs(t, y, k):\n    return -k * y / (1.0 + y ** 2)\n\n\ndef f(x, y):\n"
-                  "    sol = solve_ivp(rhs, [0.0, 1.0], x, method='Radau', t_eval=[0.3, 1.0], args=(y,), rtol=1e-10, "
-                  "atol=1e-12)\n    return sol.y[0] * sol.t\n", [(1,), ()])])
+                  "    return sol.y[:, -1]\n", [(2,), ()])])
     def solve_ivp(ans, fun, t_span, y0, t_eval=None, args=None, dans=None, *, method="RK45", dense_output=False,
                   events=None, vectorized=False, rtol=1e-3, atol=1e-6, first_step=None, max_step=np.inf,
                   min_step=0.0, jac=None, jac_sparsity=None, lband=None, uband=None):
-        dy0, dargs = unsolve_ivp(dans[1], fun, t_span, y0, args, ans[0], ans[1], method, rtol, atol)
+        dy0, dargs = unsolve_ivp(dans[0], dans[1], fun, t_span, y0, args, t_eval, ans[0], ans[1], method, rtol, atol)
 
     @tangent(integrate.solve_ivp)
     def solve_ivp_tangent_rule(ans, fun, t_span, y0, t_eval, args, dy0, dargs, *, method="RK45", dense_output=False,
                                events=None, vectorized=False, rtol=1e-3, atol=1e-6, first_step=None,
                                max_step=np.inf, min_step=0.0, jac=None, jac_sparsity=None, lband=None, uband=None):
-        dans = (ans[0] * 0.0, solve_ivp_tangent(dy0, fun, t_span, y0, dargs, args, ans[0], method, rtol, atol), None)
+        dans = solve_ivp_tangent(dy0, fun, t_span, y0, dargs, args, t_eval, ans[0], method, rtol, atol)
 
-    OPS["solve_ivp"].emit = "ivp_solution"      # (it returns (t, y, the result): items the IR can name)
+    # It returns (t, y, the result) as the generated code calls it: items the IR can name. The
+    # result's counts and messages never vary; the times do not when they are t_eval's (the
+    # variant): else they are the solver's steps, which move with the parameters
+    # (runtime/integrate.py refuses a derivative through them).
+    OPS["solve_ivp"].emit, OPS["solve_ivp"].constant_items = "ivp_solution", (2,)
+    variant("solve_ivp", "t_eval", "solve_ivp.at_times", constant_items=(0, 2), examples=[
+        ("def rhs(t, y, k):\n    return -k * y + np.sin(t)\n\n\ndef f(x, y):\n"
+         "    return solve_ivp(rhs, (0.0, 1.0), x, t_eval=np.linspace(0.0, 1.0, 4), args=(y,), rtol=1e-10, "
+         "atol=1e-10).y\n", [(2,), ()]),
+        ("def rhs(t, y, k):\n    return -k * y / (1.0 + y ** 2)\n\n\ndef f(x, y):\n"
+         "    sol = solve_ivp(rhs, [0.0, 1.0], x, method='Radau', t_eval=[0.3, 1.0], args=(y,), rtol=1e-10, "
+         "atol=1e-12)\n    return sol.y[0] * sol.t\n", [(1,), ()])])

@@ -27,6 +27,7 @@ the generated code is made of these rules' own lines.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import inspect
@@ -86,6 +87,8 @@ class Op:
     on_complex: str | None = None   # the op whose rule serves when an argument is complex (np.abs's: |z|)
     result: str | None = None       # "complex" or "real": what the result is, whatever the arguments
                                     # (np.fft.fft, np.abs); None: complex when an argument is
+    constant_items: tuple = ()      # items of a tuple result that no argument moves (solve_ivp's times,
+                                    # held fixed, and its result object): never differentiated
     variants: tuple = ()            # (argument, op): the op that stands for a call passing that argument
                                     # (np.trapezoid(y, x): its sample points make it another function)
     fields: tuple = ()              # the names of a tuple result's items, read as attributes (NumPy's
@@ -295,6 +298,18 @@ def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=Non
                      result=result, functions=functions, tuples=tuples, fields=fields)
 
 
+def variant(base: str, argument: str, key: str, examples=(), **changes) -> Op:
+    """Register `key`, the op a call of `base` stands for when it passes `argument`
+    (Op.variants): `base`'s rules with `changes`, proven by `examples` of its own (calls
+    that pass the argument)."""
+    op = OPS[base]
+    made = dataclasses.replace(op, name=key, spec=dataclasses.replace(op.spec, examples=tuple(examples)),
+                               variants=(), **changes)
+    OPS[key] = made
+    op.variants += ((argument, key),)
+    return made
+
+
 def check_statics(op: Op, stmt) -> None:
     """Refuse, at the user's line, a differentiated call whose static keywords its rule
     cannot take (Op.refuse): reverse and forward mode ask before using the rule."""
@@ -323,6 +338,14 @@ def _kind(op: Op) -> str:
     if op.kind != "nondiff" or op.piecewise is True:
         return KINDS[op.kind]
     return "no rule yet: refused if differentiated" + (f" (except {', '.join(op.piecewise)})" if op.piecewise else "")
+
+
+def shown(op) -> str:
+    """The name messages give an op (an Op, or its key): a variant's is its base op's
+    (`solve_ivp`, not `solve_ivp.at_times`: Op.variants)."""
+    key = op.name if isinstance(op, Op) else op
+    obj = OPS[key].obj if key in OPS else None
+    return BY_OBJECT.get(identity(obj), key) if obj is not None else key
 
 
 def _shown(obj) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .containers import COMPILER
+from .containers import COMPILER, holds_floats
 from .registry import helper
 
 TIGHT = 1e-10
@@ -40,6 +40,22 @@ def _unflat(vector, likes):
     return out
 
 
+def _differentiated(arg) -> bool:
+    """Whether an extra argument of the right-hand side is differentiated: a float (complex)
+    number or array, or a list NumPy makes one of; not an int, a string or a function. A
+    dict, an object or a ragged list holding floats is refused: its derivative would be
+    lost (pass its entries as arguments of their own)."""
+    try:
+        kind = np.asarray(arg).dtype.kind
+    except ValueError:                    # (a ragged list)
+        kind = "O"
+    if kind == "O" and holds_floats(arg):
+        raise TypeError(f"s2sgrad differentiates the extra arguments `args` of an ODE's right-hand side when they "
+                        f"are numbers or arrays, and this one is a {type(arg).__name__} holding floats: pass its "
+                        "entries as arguments of their own (`args=(p['k'], p['r'])`)")
+    return kind in "fc"
+
+
 class _Problem:
     """dy/dt = func(y, t, *args) (or func(t, y, *args), `tfirst`), for the initial state y0:
     its shape, which extra arguments hold floats (an int, a string: not differentiated),
@@ -48,7 +64,7 @@ class _Problem:
     def __init__(self, func, y0, args, tfirst):
         self.func, self.args, self.tfirst = func, tuple(args or ()), tfirst
         self.shape, self.n = np.shape(y0), int(np.size(y0))
-        self.floats = [i for i, a in enumerate(self.args) if np.asarray(a).dtype.kind in "fc"]
+        self.floats = [i for i, a in enumerate(self.args) if _differentiated(a)]
         self.wrt = ((1,) if tfirst else (0,)) + tuple(2 + i for i in self.floats)
 
     def call(self, y, t) -> tuple:
@@ -59,7 +75,7 @@ class _Problem:
         n = self.n
         y, a = state[:n].reshape(self.shape), state[n:2 * n].reshape(self.shape)
         value, pullback = COMPILER["vjp"](self.func, *self.call(y, s), wrt=self.wrt)
-        grads = pullback(a)
+        grads = pullback(tuple(a) if isinstance(value, tuple) else a)     # (f may return a tuple of numbers)
         return np.concatenate([np.ravel(value), -_flat(grads[:1]), -_flat(grads[1:])])
 
     def forwards(self, dargs):
@@ -151,20 +167,30 @@ def _tolerances(rtol, atol) -> tuple:
 
 
 @helper()
-def unsolve_ivp(g, fun, t_span, y0, args, ts, ys, method="RK45", rtol=None, atol=None):
+def unsolve_ivp(gt, g, fun, t_span, y0, args, t_eval, ts, ys, method="RK45", rtol=None, atol=None):
     """(dy0, dargs): the adjoints of the initial state and the extra arguments of
     `solve_ivp(fun, t_span, y0, args=args, method=method)`, whose solution `ys` (a column
-    per time of `ts`) has the adjoint g."""
+    per time of `ts`) has the adjoint g. Without t_eval the times are the solver's own
+    steps, which move with what is differentiated: only the ends of t_span are fixed, so an
+    adjoint reaching the solution anywhere else, or the times between, is refused."""
     problem = _Problem(fun, y0, args, tfirst=True)
     rtol, atol = _tolerances(rtol, atol)
     rows = _rows(None if g is None else np.swapaxes(g, 0, -1), len(ts), problem.n)
+    if t_eval is None and (np.any(rows[:-1]) or gt is not None and np.any(np.asarray(gt)[1:-1])):
+        raise ValueError(MOVING)
     return problem.adjoint(_ivp_step(method, rtol, atol, {}), ts, np.swapaxes(ys, 0, -1), rows, t_span[0])
 
 
+MOVING = ("solve_ivp without t_eval reports the solution at the solver's own steps, which move with the "
+          "parameters: the derivative there is not the solution's. Give t_eval the times you read (the last "
+          "column, at t_span's end, is differentiated without it)")
+
+
 @helper()
-def solve_ivp_tangent(dy0, fun, t_span, y0, dargs, args, ts, method="RK45", rtol=None, atol=None):
-    """The tangent of solve_ivp's solution at the times `ts` along dy0 and dargs (forward
-    sensitivities), a column per time, as `sol.y`."""
+def solve_ivp_tangent(dy0, fun, t_span, y0, dargs, args, t_eval, ts, method="RK45", rtol=None, atol=None):
+    """The tangents (of the times, of the solution, of the result object) of solve_ivp's
+    result along dy0 and dargs (forward sensitivities), the solution's a column per time.
+    Without t_eval, the solver's own steps move: NaN but at the ends of t_span."""
     from scipy.integrate import solve_ivp
     problem = _Problem(fun, y0, args, tfirst=True)
     rtol, atol = _tolerances(rtol, atol)
@@ -172,4 +198,7 @@ def solve_ivp_tangent(dy0, fun, t_span, y0, dargs, args, ts, method="RK45", rtol
                      method=method, t_eval=ts, rtol=rtol, atol=atol)
     if path.status < 0:
         raise ArithmeticError(f"solve_ivp failed in the tangent solve: {path.message}")
-    return path.y[problem.n:]
+    dy, dt = path.y[problem.n:], np.zeros(np.shape(ts))
+    if t_eval is None:
+        dy[:, :-1], dt[1:-1] = np.nan, np.nan
+    return dt, dy, None
