@@ -861,7 +861,8 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         """Split a call's arguments into atoms and static keyword parameters."""
         if op.kind not in ("elementwise", "adjoint"):
             atoms = tuple(self.expr(a) for a in positional)
-            return atoms, tuple((k.arg, self.static(k.value, k.arg)) for k in keywords)
+            atoms += tuple(ir.Const(op.optional[name]) for name in op.args[len(atoms):] if name in op.optional)
+            return atoms, tuple((k.arg, self.static(k.value, k.arg)) for k in keywords)    # (a helper's defaults)
         atoms, statics = [None] * len(op.args), {}
         named = rules.positional_names(op.obj)
         for i, arg in enumerate(positional):
@@ -1098,9 +1099,10 @@ def _variant(op, node):
     """The op a call of `op` stands for, given the arguments it passes (Op.variants; an
     argument written as None is not passed)."""
     named = rules.positional_names(op.obj) or ()
-    given = [(k.arg, k.value) for k in node.keywords] + list(zip(named, node.args))
-    passed = {name for name, value in given if not (isinstance(value, ast.Constant) and value.value is None)}
-    return next((rules.OPS[key] for argument, key in op.variants if argument in passed), op)
+    given = {name: value for name, value in [(k.arg, k.value) for k in node.keywords] + list(zip(named, node.args))
+             if not (isinstance(value, ast.Constant) and value.value is None)}
+    return next((rules.OPS[key] for argument, key, values in op.variants if argument in given and (
+        values is None or isinstance(given[argument], ast.Constant) and given[argument].value in values)), op)
 
 
 def _none_by_default(op, name: str, node) -> bool:

@@ -23,7 +23,7 @@ from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoin
                        cofactor, cofactor_tangent,
                        matmul_dright, max_tangent, resum, solve_adjoint, solve_adjoint_tangent, unaverage,
                        unaverage_tangent, uncumsum, unbroadcast, undiag, undiagonal, uneinsum,
-                       uneinsum_tangent, unindex, unkron, unmax, unnorm, unnorm_tangent, unpad,
+                       uneinsum_tangent, unindex, unkron, unmax, unnorm, unnorm_tangent, unpad, pad_tangent,
                        unprod, unprod_tangent, unrepeat, unroll, unsort, unstd, unsum, untake,
                        untake_along_axis, untensordot, untile, untrace, untranspose, unvar, uncumprod,
                        uncumprod_tangent, pinv_adjoint, pinv_adjoint_tangent, eigh_adjoint,
@@ -163,9 +163,11 @@ def unrepeat_t(ans, g, x, repeats, dans, *, axis=None):
 
 
 @transpose(unpad, examples=[("unpad(x, y, 1, 'constant')", [(5, 4), (3, 2)]),
-                            ("unpad(x, y, ((1, 2), (2, 0)), 'reflect')", [(6, 5), (3, 3)])])
-def unpad_t(ans, g, x, pad_width, mode, dans):
-    dg = np.pad(dans, pad_width, mode=mode)
+                            ("unpad(x, y, ((1, 2), (2, 0)), 'reflect')", [(6, 5), (3, 3)]),
+                            ("unpad(x, y, ((1, 2), (2, 1)), 'median')", [(6, 6), (3, 3)]),
+                            ("unpad(x, y, 2, 'mean', 1)", [(6,), (2,)])])
+def unpad_t(ans, g, x, pad_width, mode, stat_length=None, dans=None):
+    dg = pad_tangent(dans, x, pad_width, mode, stat_length)
 
 
 @transpose(undiagonal, examples=[("undiagonal(x, y, offset=1)", [(2,), (3, 3)])])

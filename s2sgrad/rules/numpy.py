@@ -17,9 +17,9 @@ import math
 
 import numpy as np
 
-from .table import OPS, adjoint, alias, nondifferentiable, partials, tangent
+from .table import OPS, adjoint, alias, nondifferentiable, partials, tangent, variant
 from ..runtime import (average_tangent, max_tangent, cumprod_tangent, unaverage, unbroadcast, uncumprod, uncumsum, unconcatenate, undiag,  # noqa: F401 (templates)
-                       undiagonal, unhstack, unmax, unpad, unprod, PAD_MODES, unrepeat, unroll, unsort, unsplit, ungradient,
+                       undiagonal, unhstack, unmax, unpad, pad_tangent, unprod, PAD_MODES, unrepeat, unroll, unsort, unsplit, ungradient,
                        undiff, uncolumn_stack, unappend, convolve_margins, unquantile, unrot90, quantile_tangent,
                        unrollaxis, untrapezoid, trapezoid_weights, untrapezoid_weights, unselect,
                        unstd, unsum, untake, untake_along_axis, untile, untrace, untranspose, unvar,
@@ -457,16 +457,36 @@ def _number_q(statics):
 
 
 def _pad_modes(statics):
-    if statics.get("mode", "constant") not in PAD_MODES:
-        return (f"np.pad with mode={statics['mode']!r} has no derivative rule yet",
+    if callable(statics.get("mode")) or statics.get("mode", "constant") not in PAD_MODES:
+        return (f"np.pad with mode={statics['mode']!r} has no derivative rule",
                 "use one of the modes " + ", ".join(map(repr, PAD_MODES)) + ", or pad by hand")
+    if statics.get("reflect_type", "even") != "even":
+        return "np.pad with reflect_type='odd' has no derivative rule yet", "leave reflect_type out"
     return None
 
 
-@adjoint(np.pad, complex=True, linear=True, domain=(R,), sympy="numpy", refuse=_pad_modes, examples=[
-    ("np.pad(x, 2)", [(3,)]), ("np.pad(x, ((1, 0), (0, 2)))", [(2, 3)])])
-def pad(ans, x, dans, *, pad_width, mode="constant"):
-    dx = unpad(dans, x, pad_width, mode)
+@adjoint(np.pad, complex=True, domain=(R,), sympy="numpy", refuse=_pad_modes, examples=[
+    ("np.pad(x, 2)", [(3,)]), ("np.pad(x, ((1, 0), (0, 2)))", [(2, 3)]),
+    ("np.pad(x, 1, constant_values=2.5)", [(2, 2)]), ("np.pad(x, ((2, 1), (1, 3)), 'reflect')", [(3, 4)]),
+    ("np.pad(x, ((1, 2), (2, 1)), mode='mean', stat_length=((2, 3), (1, 2)))", [(4, 3)]),
+    ("np.pad(x, ((2, 1), (1, 2)), 'linear_ramp', end_values=((1.0, -2.0), (0.5, 3.0)))", [(3, 4)]),
+    ("np.pad(x, 2, 'linear_ramp')", [(4,)])])
+def pad(ans, x, dans, *, pad_width, mode="constant", stat_length=None, constant_values=0, end_values=0,
+        reflect_type="even"):
+    dx = unpad(dans, x, pad_width, mode, stat_length)
+
+
+@tangent(np.pad)
+def pad_tangent_rule(ans, x, dx, *, pad_width, mode="constant", stat_length=None, constant_values=0, end_values=0,
+                     reflect_type="even"):
+    dans = pad_tangent(dx, x, pad_width, mode, stat_length)
+
+
+variant("np.pad", "mode", "np.pad.picked", values=("maximum", "minimum", "median"), domain=("distinct",),
+        why="a margin that picks entries (the maximum, minimum or median of those near it), which SymPy cannot "
+        "order: proven by finite differences away from ties", examples=[
+            ("np.pad(x, ((2, 1), (1, 2)), 'maximum')", [(3, 4)]), ("np.pad(x, 2, 'minimum', stat_length=2)", [(4, 3)]),
+            ("np.pad(x, (2, 1), mode='median')", [(3, 4)]), ("np.pad(x, (3, 2), 'median', stat_length=3)", [(5,)])])
 
 
 @adjoint(np.sort, domain=("distinct",), why="a permutation that depends on the values: proven by finite differences",
@@ -629,7 +649,7 @@ def trapezoid_sampled(ans, y, x, dans, *, axis=-1):     # (the integral is sum(w
 
 
 OPS["np.trapezoid.sampled"].emit, OPS["np.trapezoid.sampled"].obj = "np.trapezoid", np.trapezoid
-OPS["np.trapezoid"].variants = (("x", "np.trapezoid.sampled"),)
+OPS["np.trapezoid"].variants = (("x", "np.trapezoid.sampled", None),)
 
 
 @adjoint(np.take, complex=True, linear=True, methods=("take",), domain=(R,), sympy="numpy", examples=[

@@ -89,8 +89,8 @@ class Op:
                                     # (np.fft.fft, np.abs); None: complex when an argument is
     constant_items: tuple = ()      # items of a tuple result that no argument moves (solve_ivp's times,
                                     # held fixed, and its result object): never differentiated
-    variants: tuple = ()            # (argument, op): the op that stands for a call passing that argument
-                                    # (np.trapezoid(y, x): its sample points make it another function)
+    variants: tuple = ()            # (argument, op, values): the op that stands for a call passing that
+                                    # argument (as one of the constants `values`, unless None): np.trapezoid(y, x)
     fields: tuple = ()              # the names of a tuple result's items, read as attributes (NumPy's
                                     # `np.linalg.eigh(a).eigenvalues`); "*": any other attribute is read
                                     # from that item (solve_ivp's result object: `sol.success`)
@@ -298,15 +298,17 @@ def adjoint(target, name: str | None = None, *, domain=None, sympy=None, why=Non
                      result=result, functions=functions, tuples=tuples, fields=fields)
 
 
-def variant(base: str, argument: str, key: str, examples=(), **changes) -> Op:
-    """Register `key`, the op a call of `base` stands for when it passes `argument`
-    (Op.variants): `base`'s rules with `changes`, proven by `examples` of its own (calls
-    that pass the argument)."""
+def variant(base: str, argument: str, key: str, examples=(), values=None, why=None, domain=None, **changes) -> Op:
+    """Register `key`, the op a call of `base` stands for when it passes `argument` (one of
+    the constants `values`, if given: Op.variants): `base`'s rules with `changes`, proven by
+    `examples` of its own (calls that pass the argument so, from `domain` if given), by
+    finite differences alone when `why` says why SymPy cannot follow them."""
     op = OPS[base]
-    made = dataclasses.replace(op, name=key, spec=dataclasses.replace(op.spec, examples=tuple(examples)),
-                               variants=(), **changes)
+    spec = dataclasses.replace(op.spec, examples=tuple(examples), **({"sympy": None, "why": why} if why else {}),
+                               **({"domain": tuple(domain)} if domain else {}))
+    made = dataclasses.replace(op, name=key, spec=spec, variants=(), **changes)
     OPS[key] = made
-    op.variants += ((argument, key),)
+    op.variants += ((argument, key, values),)
     return made
 
 

@@ -117,21 +117,121 @@ def unrepeat(g, x, repeats, axis=None):
 
 
 COPYING_PADS = ("edge", "reflect", "symmetric", "wrap")        # the margin copies entries of x
+STATISTIC_PADS = ("maximum", "minimum", "mean", "median", "linear_ramp")   # the margin is made from the
+# entries near it, one axis after another
 
 
-PAD_MODES = ("constant", "empty") + COPYING_PADS              # the modes unpad knows
+PAD_MODES = ("constant", "empty") + COPYING_PADS + STATISTIC_PADS     # the modes unpad knows
 
 
 @helper(linear=(0,))
-def unpad(g, x, pad_width, mode="constant"):
+def unpad(g, x, pad_width, mode="constant", stat_length=None):
     """The adjoint of `np.pad(x, pad_width, mode)`: the middle for a constant margin; for
     a margin that copies entries of x, each margin entry's adjoint added to the entry it
-    copies as well (found by padding the entries' positions the same way)."""
+    copies as well (found by padding the entries' positions the same way); for a margin
+    made from a statistic of the entries near it, or a ramp to the edge, the margin's
+    adjoint taken back to those entries, one axis after another in reverse."""
     if mode in COPYING_PADS:
-        source = np.pad(np.arange(np.size(x)).reshape(np.shape(x)), pad_width, mode=mode)
-        return np.bincount(np.ravel(source), np.ravel(g), np.size(x)).reshape(np.shape(x))
+        source, g = np.ravel(np.pad(np.arange(np.size(x)).reshape(np.shape(x)), pad_width, mode=mode)), np.ravel(g)
+        summed = np.bincount(source, np.real(g), np.size(x))
+        if np.iscomplexobj(g):                     # (bincount adds reals only)
+            summed = summed + 1j * np.bincount(source, np.imag(g), np.size(x))
+        return summed.reshape(np.shape(x)).astype(gradient_dtype(g, x), copy=False)
+    if mode in STATISTIC_PADS:
+        for y, axis, widths, lengths in reversed(_pad_steps(x, pad_width, mode, stat_length)):
+            g = _unpad_axis(g, y, axis, widths, mode, lengths)
+        return g
     widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (np.ndim(x), 2))
     return np.asarray(g)[tuple(slice(b, np.shape(g)[i] - a) for i, (b, a) in enumerate(widths))]
+
+
+@helper(linear=(0,))
+def pad_tangent(t, x, pad_width, mode="constant", stat_length=None):
+    """The tangent of `np.pad(x, pad_width, mode)` along t (constants padded in: none): t
+    padded the same way, the statistics' margins taking t where x's statistic is (the
+    entries the maximum, minimum or median picks)."""
+    if mode not in ("maximum", "minimum", "median"):
+        return np.pad(t, pad_width, mode=mode, **({"stat_length": stat_length} if mode == "mean" else {}))
+    t = np.broadcast_to(t, np.shape(x))
+    for y, axis, widths, lengths in _pad_steps(x, pad_width, mode, stat_length):
+        t = _pad_axis_tangent(t, y, axis, widths, mode, lengths)
+    return t
+
+
+def _pad_steps(x, pad_width, mode, stat_length) -> list:
+    """NumPy pads one axis after another, each over the array the earlier ones padded: for
+    each axis, (the array before it is padded, the axis, its widths, its statistic's lengths)."""
+    ndim = np.ndim(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (ndim, 2))
+    lengths = np.broadcast_to(np.asarray(stat_length, dtype=object), (ndim, 2)) if stat_length is not None \
+        else np.full((ndim, 2), None)
+    steps, y = [], np.asarray(x)
+    for axis in range(ndim):
+        steps.append((y, axis, tuple(widths[axis]), tuple(lengths[axis])))
+        only = [(0, 0)] * ndim
+        only[axis] = tuple(widths[axis])
+        extra = {"stat_length": [(1, 1) if a != axis else tuple(lengths[axis]) for a in range(ndim)]} \
+            if mode != "linear_ramp" and stat_length is not None else {}
+        y = np.pad(y, only, mode=mode, **extra)
+    return steps
+
+
+def _margins(n: int, widths, lengths):
+    """For each side of an axis of n entries: (side, its width, the entries its statistic reads)."""
+    for side, (width, length) in enumerate(zip(widths, lengths)):
+        if width:
+            count = n if length is None else min(int(length), n)
+            yield side, width, slice(0, count) if side == 0 else slice(n - count, n)
+
+
+def _picked(part, mode) -> list:
+    """(positions along the first axis, weight): the entries of `part` a statistic picks."""
+    if mode == "maximum":
+        return [(np.argmax(part, axis=0), 1.0)]
+    if mode == "minimum":
+        return [(np.argmin(part, axis=0), 1.0)]
+    order, count = np.argsort(part, axis=0, kind="stable"), part.shape[0]        # the median
+    if count % 2:
+        return [(order[count // 2], 1.0)]
+    return [(order[count // 2 - 1], 0.5), (order[count // 2], 0.5)]
+
+
+def _ramp(width: int, side: int):
+    """The weight of the edge value in each entry of a linear_ramp margin (outermost first
+    before the array, innermost first after it)."""
+    ramp = np.arange(width) / width
+    return ramp if side == 0 else ramp[::-1]
+
+
+def _unpad_axis(g, y, axis, widths, mode, lengths):
+    """The adjoint of padding y along one axis, for the adjoint g of the padded array."""
+    g, y = np.moveaxis(np.asarray(g), axis, 0), np.moveaxis(y, axis, 0)
+    n, before = y.shape[0], widths[0]
+    out = g[before:before + n].astype(gradient_dtype(g, y), copy=True)
+    for side, width, near in _margins(n, widths, lengths):
+        margin = g[:before] if side == 0 else g[before + n:]
+        if mode == "linear_ramp":
+            out[0 if side == 0 else n - 1] += np.tensordot(_ramp(width, side), margin, axes=(0, 0))
+            continue
+        total, reading = np.sum(margin, axis=0), out[near]
+        if mode == "mean":
+            reading += total / reading.shape[0]
+            continue
+        for positions, weight in _picked(y[near], mode):
+            chosen = np.take_along_axis(reading, positions[None], 0)
+            np.put_along_axis(reading, positions[None], chosen + weight * total[None], 0)
+    return np.moveaxis(out, 0, axis)
+
+
+def _pad_axis_tangent(t, y, axis, widths, mode, lengths):
+    """The tangent of padding y along one axis by a statistic that picks entries."""
+    t, y = np.moveaxis(np.asarray(t), axis, 0), np.moveaxis(y, axis, 0)
+    parts = [None, t, None]
+    for side, width, near in _margins(y.shape[0], widths, lengths):
+        value = sum(weight * np.take_along_axis(t[near], positions[None], 0)[0]
+                    for positions, weight in _picked(y[near], mode))
+        parts[2 * side] = np.broadcast_to(value, (width,) + np.shape(value))
+    return np.moveaxis(np.concatenate([p for p in parts if p is not None]), 0, axis)
 
 
 @helper(linear=(0,))
