@@ -106,7 +106,7 @@ def _higher(fn: ir.Function, wrt, single, origin, forwards: int, callees, summed
     """The gradient, then forward mode over it `forwards` times (each along the same
     parameters, whose earlier tangents stay fixed): Hessian-vector products, and the
     second and third derivatives of functions of one number."""
-    result = again.gradient(fn, wrt, single, origin, callees, summed)
+    result = complex_values.over_gradient(again.gradient(fn, wrt, single, origin, callees, summed), fn.complex)
     for _ in range(forwards):
         result = optimize.run(forward.run(result, wrt, over_reverse=True, callees=callees))
     return result

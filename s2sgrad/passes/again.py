@@ -21,7 +21,7 @@ from dataclasses import replace
 from .. import ir
 from ..errors import NoHelperRuleError, NotDifferentiableError
 from ..ir.names import Namer
-from . import forward, normalize, optimize, reverse, tape
+from . import complex_values, forward, normalize, optimize, reverse, tape
 from .forward import _no_pullbacks
 
 
@@ -38,12 +38,15 @@ def returning(fn: ir.Function, value: bool, single: bool) -> ir.Function:
     return replace(fn, body=fn.body[:-1] + (ir.Return(result, ret.loc),))
 
 
-def prepared(fn: ir.Function) -> ir.Function:
-    """`fn` (a gradient's IR) as the reverse pass reads a function."""
+def prepared(fn: ir.Function, primal_complex=frozenset()) -> ir.Function:
+    """`fn` (a gradient's IR) as the reverse pass reads a function: where the function it is
+    the gradient of had names that may hold complex numbers (`primal_complex`), with its own
+    found again (the gradient's adjoints of complex values are such names too)."""
     _no_pullbacks(fn)
     inner = Namer.of(fn).fresh("grad_tape")
     body = _plain_sums(ir.rename_stmts(fn.body, {tape.TAPE: inner}))
-    return normalize.run(replace(fn, body=body))
+    made = normalize.run(replace(fn, body=body))
+    return replace(made, complex=complex_values.complex_names(made, params=primal_complex)) if primal_complex else made
 
 
 def _plain_sums(stmts) -> tuple:
@@ -66,12 +69,12 @@ def run(fn: ir.Function, wrt: tuple, single: bool, origin, kind, callees=None) -
     value = entry == "value_and_grad"
     made = returning(gradient(fn, inner, inner_single, origin, callees), value, inner_single)
     if outer == "jvp":
-        return forward.run(made, wrt, over_reverse=True, callees=callees)
+        return forward.run(complex_values.over_gradient(made, fn.complex), wrt, over_reverse=True, callees=callees)
     calls = any(isinstance(s, ir.Assign) and s.op == "call" for s in ir.walk(made.body))
     if calls and not value:          # (a recursive function's gradient calls its vjp)
         return by_symmetry(fn, inner, inner_single, wrt, origin, callees)
     try:
-        return reverse.run(prepared(made), wrt, "vjp", single, origin, callees)
+        return reverse.run(prepared(made, fn.complex), wrt, "vjp", single, origin, callees)
     except NoHelperRuleError:
         if value:
             raise
@@ -90,7 +93,8 @@ def by_symmetry(fn: ir.Function, inner: tuple, inner_single: bool, wrt: tuple, o
     together, along the cotangent: the derivative of grad_q f along v is the pullback of
     v through grad_p f (the mixed second derivatives are equal)."""
     both = tuple(dict.fromkeys(inner + wrt))
-    pushed = forward.run(gradient(fn, both, False, origin, callees), inner, over_reverse=True, callees=callees)
+    pushed = forward.run(complex_values.over_gradient(gradient(fn, both, False, origin, callees), fn.complex), inner,
+                         over_reverse=True, callees=callees)
     *body, ret = pushed.body
     (_, grads), (_, tangents) = ret.value
     namer = Namer.of(pushed)

@@ -43,7 +43,7 @@ def complex_names(fn: ir.Function, params=(), free=None, returns_complex=None, a
     whether a function it calls may return complex numbers (`active`: the names
     differentiated, which say the positions)."""
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and _keeps(s)]
-    seeds = set(params) & set(fn.params)
+    seeds = set(params) & (set(fn.params) | set(fn.free))
     for name in fn.free:
         value = fn.bindings.get(name) if name in fn.bindings else free(name) if free else None
         if _holds_complex(value):
@@ -139,6 +139,35 @@ def run(fn: ir.Function, wrt: tuple | None, params=(), free=None, returns_comple
     def visit(body):
         return tuple(_checked(s, names, active, varied, useful) if isinstance(s, ir.Assign)
                      else ir.with_bodies(s, visit) for s in body)
+    return replace(fn, body=visit(fn.body), complex=names)
+
+
+def over_gradient(fn: ir.Function, primal: frozenset) -> ir.Function:
+    """A gradient's IR as forward mode reads it (Hessians), where the function it is the
+    gradient of has the names `primal` that may hold complex numbers: the gradient's own
+    ops given complex values (its rules' templates were inlined after the complex stage)
+    take their complex rules (Op.on_complex), and one whose rule does not hold for complex
+    numbers is refused at its line rather than differentiated as if they were real."""
+    if not primal:
+        return fn
+    names = complex_names(fn, params=primal)
+    varied = varied_values(fn, fn.params)
+
+    def checked(stmt: ir.Assign) -> ir.Assign:
+        op = rules.OPS.get(stmt.op)
+        if op is None or not any(is_complex(a, names) for a in stmt.args) or \
+                not any(isinstance(a, ir.Var) and a.name in varied for a in stmt.args):
+            return stmt
+        if op.on_complex:
+            return replace(stmt, op=op.on_complex)
+        if op.kind in ("elementwise", "adjoint", "helper") and not op.complex:
+            raise NotDifferentiableError(f"second derivatives through `{rules.shown(stmt.op)}` of complex values "
+                                         "are not supported yet", stmt.loc,
+                                         hint="differentiate the gradient in reverse mode: s2sgrad.vjp(s2sgrad.grad(f), x)")
+        return stmt
+
+    def visit(body):
+        return tuple(checked(s) if isinstance(s, ir.Assign) else ir.with_bodies(s, visit) for s in body)
     return replace(fn, body=visit(fn.body), complex=names)
 
 

@@ -31,7 +31,7 @@ from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoin
                        unsolve_banded_tangent, uncho_factor, uncho_factor_tangent, uncho_solve, uncho_solve_tangent,
                        unlu_factor, unlu_factor_tangent, unlu_solve, unlu_solve_tangent, undirichlet,
                        undirichlet_tangent, unsvd, unsvd_tangent, uneigvals, uneigvals_tangent, unqr, unqr_tangent, uneig,
-                       uneig_tangent, unlstsq, unlstsq_tangent)
+                       uneig_tangent, unlstsq, unlstsq_tangent, norm_operand)
 
 # Helpers whose results do not vary (zeros, a length). activity.differentiable_positions
 # takes every other helper with no reverse rule to depend on all its arguments, so that
@@ -54,6 +54,11 @@ def broadcast_like_t(ans, t, y, dans):
                             ("unsum(x, y, axis=1, keepdims=True)", [(4, 1), (4, 3)])])
 def unsum_t(ans, g, x, dans, *, axis=None, keepdims=False):
     dg = resum(dans, g, axis=axis, keepdims=keepdims)
+
+
+@transpose(norm_operand, examples=[("norm_operand(x)", [(3,)]), ("norm_operand(x, 2, 0)", [(2, 3)])])
+def norm_operand_t(ans, x, ord=None, axis=None, dans=None):
+    dx = dans
 
 
 @transpose(covariance_matrix, examples=[("covariance_matrix(x, 3)", [(3, 3)]), ("covariance_matrix(x, 3)", [(3,)]),

@@ -162,7 +162,7 @@ def pinv_tangent_rule(ans, x, dx):
     dans = pinv_tangent(dx, x, ans)
 
 
-@adjoint(np.linalg.norm, domain=("away",), why="SymPy cannot run np.linalg.norm on arrays of symbols, and "
+@adjoint(np.linalg.norm, result="real", domain=("away",), why="SymPy cannot run np.linalg.norm on arrays of symbols, and "
          "the spectral, 1 and inf norms are maxima: proven by finite differences", examples=[
     ("np.linalg.norm(x)", [(4,)]), ("np.linalg.norm(x)", [(3, 2)]), ("np.linalg.norm(x, 1)", [(4,)]),
     ("np.linalg.norm(x, np.inf)", [(4,)]), ("np.linalg.norm(x, axis=1)", [(3, 4)]),

@@ -283,13 +283,13 @@ def prod(ans, x, dans, *, axis=None, keepdims=False):
     dx = unprod(dans, x, axis=axis, keepdims=keepdims)
 
 
-@adjoint(np.var, methods=("var",), domain=(R,), sympy="numpy", examples=[
+@adjoint(np.var, result="real", methods=("var",), domain=(R,), sympy="numpy", examples=[
     ("np.var(x)", [(5,)]), ("np.var(x, axis=0, ddof=1)", [(4, 3)]), ("x.var(axis=1, keepdims=True)", [(4, 3)])])
 def var(ans, x, dans, *, axis=None, ddof=0, keepdims=False):
     dx = unvar(dans, x, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
-@adjoint(np.std, methods=("std",), domain=(R,), sympy="numpy", examples=[
+@adjoint(np.std, result="real", methods=("std",), domain=(R,), sympy="numpy", examples=[
     ("np.std(x)", [(5,)]), ("np.std(x, axis=1, ddof=1)", [(4, 3)]), ("np.std(x, axis=0)", [(4, 3)])])
 def std(ans, x, dans, *, axis=None, ddof=0, keepdims=False):
     dx = unstd(dans, x, ans, axis=axis, ddof=ddof, keepdims=keepdims)
@@ -544,25 +544,25 @@ def cross(ans, x, y, dans):
     dy = unbroadcast(np.cross(dans, x), y)
 
 
-@adjoint(np.convolve, linear=("a", "v"), domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.convolve, complex=True, linear=("a", "v"), domain=(R, R), sympy="numpy", examples=[
     ("np.convolve(x, y)", [(5,), (3,)]), ("np.convolve(x, y, 'same')", [(5,), (4,)]),
     ("np.convolve(x, y, mode='valid')", [(3,), (5,)])])
 def convolve(ans, a, v, dans, *, mode="full"):     # dans placed in the full convolution, correlated
     before, after = convolve_margins(len(a), len(v), len(dans), mode=mode)
     full = np.concatenate([np.zeros(before), dans, np.zeros(after)])
-    da = np.correlate(full, v, "valid")
-    dv = np.correlate(full, a, "valid")
+    da = np.correlate(full, np.conj(v), "valid")      # (np.correlate conjugates its second argument)
+    dv = np.correlate(full, np.conj(a), "valid")
 
 
-@adjoint(np.correlate, linear=("a", "v"), domain=(R, R), sympy="numpy", examples=[
+@adjoint(np.correlate, complex=True, linear=("a", "v"), domain=(R, R), sympy="numpy", examples=[
     ("np.correlate(x, y)", [(5,), (3,)]), ("np.correlate(x, y, 'full')", [(5,), (4,)]),
     ("np.correlate(x, y, mode='same')", [(3,), (5,)]), ("np.correlate(x, y, mode='same')", [(2,), (4,)]),
     ("np.correlate(x, y, 'same')", [(6,), (3,)])])
-def correlate(ans, a, v, dans, *, mode="valid"):       # the convolution of a with v reversed
+def correlate(ans, a, v, dans, *, mode="valid"):       # the convolution of a with v reversed (and conjugated)
     before, after = convolve_margins(len(a), len(v), len(dans), mode=mode, correlate=True)
     full = np.concatenate([np.zeros(before), dans, np.zeros(after)])
     da = np.correlate(full, np.flip(v), "valid")
-    dv = np.flip(np.correlate(full, a, "valid"))
+    dv = np.conj(np.flip(np.correlate(full, np.conj(a), "valid")))
 
 
 @adjoint(np.nansum, domain=(R,), sympy="numpy", examples=[

@@ -424,7 +424,8 @@ def nondifferentiable(target, name: str | None = None, *, piecewise: bool | tupl
 def helper(fn):
     """Register a runtime helper that rule templates call (unbroadcast, ...), with the
     positions it is linear in, marked where it is defined (runtime/registry.py)."""
-    _add(Op(fn.__name__, fn.__name__, "helper", obj=fn, linear=getattr(fn, "__s2sgrad_linear__", None)))
+    _add(Op(fn.__name__, fn.__name__, "helper", obj=fn, linear=getattr(fn, "__s2sgrad_linear__", None),
+            complex=getattr(fn, "__s2sgrad_complex__", False)))
     return fn
 
 

@@ -33,6 +33,6 @@ from .decompositions import (unsvd, svd_values_tangent, unqr, qr_tangent, uneigv
 from .integrate import unodeint, odeint_tangent, ivp_solution, unsolve_ivp, solve_ivp_tangent  # noqa: F401
 from .fourier import unfft, unrfft, unirfft, unhfft, unihfft  # noqa: F401
 from .complex_numbers import (complex_like, unimag, unangle, angle_tangent, unmodulus,
-    modulus_tangent, real_valued)  # noqa: F401
+    modulus_tangent, real_valued, norm_operand)  # noqa: F401
 from .containers import (COMPILER, call_adjoint, call_jvp, common_length, dict_keys, like_result, GradAttrs, GradDict,
     GradList)  # noqa: F401

@@ -31,7 +31,7 @@ def unimag(g, x):
     return -1j * g if np.iscomplexobj(x) else 0.0 * g
 
 
-@helper()
+@helper(complex=True)
 def unangle(g, x):
     """The adjoint of `np.angle(x)` (the imaginary part of log x): -1j * g / x for a
     complex x; zero for a real x, whose angle is 0 or pi, piecewise constant."""
@@ -44,7 +44,7 @@ def angle_tangent(t, x):
     return np.imag(t / x) if np.iscomplexobj(x) else 0.0 * np.real(t)
 
 
-@helper()
+@helper(complex=True)
 def unmodulus(g, x, ans):
     """The adjoint of |x| for a complex x: g * conj(x) / |x|; at x = 0, where |x| has
     no derivative, 0 (as for a real x: the middle of the subgradient)."""
@@ -55,6 +55,17 @@ def unmodulus(g, x, ans):
 def modulus_tangent(t, x, ans):
     """The tangent of |x| for a complex x along t: Re(conj(x) t) / |x| (0 at x = 0)."""
     return np.real(np.conj(x) * t) / np.where(ans == 0, 1.0, ans) * (ans != 0)
+
+
+@helper(linear=(0,))
+def norm_operand(x, ord=None, axis=None):
+    """x, where `np.linalg.norm(x, ord, axis)` of a complex x is a norm of |x| (a vector
+    norm; a matrix's 1, inf or Frobenius norm), so that its derivative goes back through
+    |x|; the spectral and nuclear norms of a complex matrix are not: refused."""
+    if np.iscomplexobj(x) and ord in (2, -2, "nuc") and (axis is None and np.ndim(x) == 2 or isinstance(axis, tuple)):
+        raise ValueError(f"np.linalg.norm(x, {ord!r}) of a complex matrix has no derivative rule yet: it is a "
+                         "norm of its singular values, not of |x|")
+    return x
 
 
 @helper(linear=(0,))

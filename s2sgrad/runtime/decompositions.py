@@ -222,7 +222,7 @@ def qr_tangent(t, q, r):
     return dq, dr
 
 
-@helper()
+@helper(complex=True)
 def uneigvals(g, a):
     """The adjoint of `np.linalg.eigvals(a)` (distinct eigenvalues): v^-T diag(g) v^T, with
     v the eigenvectors (complex, as the eigenvalues may be)."""
@@ -349,7 +349,7 @@ def unlstsq_tangent(tgx, tgres, tgs, ta, tb, tx, gx, gres, gs, a, b, x, rank):
     return tda, (tdb[:, 0] if vector else tdb)
 
 
-@helper()
+@helper(complex=True)
 def uneig(gw, gv, a):
     """The adjoint of `w, v = np.linalg.eig(a)` for its eigenvalues; the eigenvectors of a
     general matrix are fixed only up to a complex factor each, so an adjoint reaching them

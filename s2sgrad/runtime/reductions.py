@@ -97,7 +97,7 @@ def unvar(g, x, axis=None, ddof=0, keepdims=False):
     return _expanded(g, axis, keepdims) * 2.0 * centred / (count - ddof)
 
 
-@helper()
+@helper(complex=True)
 def unstd(g, x, ans, axis=None, ddof=0, keepdims=False):
     """The adjoint of `np.std(x, axis, ddof)`: that of the variance over 2 std (zero where
     the std is zero: one entry, or all equal; the convention of autograd and JAX)."""
