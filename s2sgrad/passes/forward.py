@@ -153,6 +153,10 @@ class Forward:
             return self.setitem(s, target)
         if s.op in CONTAINERS:                 # a container of values: the container of tangents
             return self.container(s, target)
+        if op.kind == "helper":                # (a gradient's own helper: forward mode over a gradient)
+            raise NoRuleError(f"forward mode has no rule for `{rules.shown(s.op)}` yet: second derivatives "
+                              "through this line are not supported", s.loc,
+                              hint="take this second derivative by differences of s2sgrad.grad")
         raise NoRuleError(f"forward mode has no rule for `{rules.shown(s.op)}` yet", s.loc,
                           hint="give it one with @s2sgrad.tangent, or use s2sgrad.grad or s2sgrad.vjp "
                                "(reverse mode) for this function")
