@@ -755,4 +755,4 @@ def source(fn, wrt=0, kind="grad") -> str:
     return compile_derivative(fn, wrt, passes.kind_of(kind)).source
 
 
-runtime.COMPILER.update(vjp=vjp, jvp=jvp)      # a recursive call's derivative, made when it runs
+runtime.COMPILER.update(vjp=vjp, jvp=jvp, grad=grad)   # derivatives made when they run (a recursive call, an ODE)

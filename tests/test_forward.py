@@ -492,8 +492,7 @@ WORK, LARGEST = 5000, 400            # symbolic operations; nodes of the express
 
 from .test_rules import CASES, _arguments, _example, _rng  # noqa: E402
 
-NO_TANGENT_RULE = {"softplus",       # users' rules (tests/user_rules_module.py) given no tangent rule
-                   "odeint", "solve_ivp", "solve_ivp.at_times"}    # (the adjoints' helpers: Hessians)
+NO_TANGENT_RULE = {"softplus"}       # users' rules (tests/user_rules_module.py) given no tangent rule
 
 
 @pytest.mark.parametrize("name, expr, shapes", CASES)

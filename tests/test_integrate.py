@@ -292,3 +292,20 @@ def f(y, x):
     return np.trapezoid(y ** 2, x, axis=0) @ np.arange(1.0, 4.0) + np.trapezoid(y[:, 0], x=None, dx=0.5)
 """)
     check_grads(f, np.arange(12.0).reshape(4, 3) / 7, np.array([0.0, 0.3, 0.35, 1.0]), rtol=1e-6, atol=1e-9)
+
+
+def test_hessians_through_ode_solutions_match_differences_of_the_gradient(programs, ivp_programs):
+    """Forward mode over the adjoint method: the adjoint system of the solution and its
+    tangent (runtime/integrate.py), for odeint and solve_ivp."""
+    data = np.array([0.1, 0.22, 0.41, 0.63, 0.79, 0.9])
+    cases = [(programs["fit_error"], (1.1, 1.0, np.array([0.1]), data), (0, 1)),
+             (ivp_programs["sir_misfit"], (0.9, 0.3, np.array([0.02, 0.035, 0.06, 0.09])), (0, 1))]
+    for fn, args, wrt in cases:
+        hessian = s2sgrad.hessian(fn, wrt)(*args)
+        gradient = s2sgrad.grad(fn, wrt)
+        for j in range(2):
+            step = 1e-5
+            up, down = list(args), list(args)
+            up[wrt[j]], down[wrt[j]] = args[wrt[j]] + step, args[wrt[j]] - step
+            column = (np.array(gradient(*up)) - np.array(gradient(*down))) / (2 * step)
+            np.testing.assert_allclose([hessian[i][j] for i in range(2)], column, rtol=1e-4, atol=1e-7)

@@ -31,7 +31,8 @@ from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoin
                        unsolve_banded_tangent, uncho_factor, uncho_factor_tangent, uncho_solve, uncho_solve_tangent,
                        unlu_factor, unlu_factor_tangent, unlu_solve, unlu_solve_tangent, undirichlet,
                        undirichlet_tangent, unsvd, unsvd_tangent, uneigvals, uneigvals_tangent, unqr, unqr_tangent, uneig,
-                       uneig_tangent, unlstsq, unlstsq_tangent, norm_operand)
+                       uneig_tangent, unlstsq, unlstsq_tangent, norm_operand, unodeint, unodeint_tangent,
+                       unsolve_ivp, unsolve_ivp_tangent)
 
 # Helpers whose results do not vary (zeros, a length). activity.differentiable_positions
 # takes every other helper with no reverse rule to depend on all its arguments, so that
@@ -332,3 +333,18 @@ def uneig_tangent_rule(ans, gw, gv, a, dgw, dgv, da):
 @tangent(unlstsq)
 def unlstsq_tangent_rule(ans, gx, gres, gs, a, b, x, rank, dgx, dgres, dgs, da, db, dx, drank):
     dans = unlstsq_tangent(dgx, dgres, dgs, da, db, dx, gx, gres, gs, a, b, x, rank)
+
+
+# -- the adjoints of ODE solutions: the adjoint method on the system of the solution and
+# its tangent (runtime/integrate.py) ------------------------------------------------------
+
+@tangent(unodeint)
+def unodeint_tangent_rule(ans, g, func, y0, t, args, ys, tfirst, rtol, atol, dg, dfunc, dy0, dt, dargs, dys,
+                          dtfirst, drtol, datol):
+    dans = unodeint_tangent(dg, dy0, dargs, g, func, y0, t, args, ys, tfirst, rtol, atol)
+
+
+@tangent(unsolve_ivp)
+def unsolve_ivp_tangent_rule(ans, gt, g, fun, t_span, y0, args, t_eval, ts, ys, method, rtol, atol, dgt, dg, dfun,
+                             dt_span, dy0, dargs, dt_eval, dts, dys, dmethod, drtol, datol):
+    dans = unsolve_ivp_tangent(dgt, dg, dy0, dargs, gt, g, fun, t_span, y0, args, t_eval, ts, ys, method, rtol, atol)

@@ -30,7 +30,8 @@ from .tangents import (eigh_tangent, cumprod_tangent, average_tangent, unprod_ta
 from .decompositions import (unsvd, svd_values_tangent, unqr, qr_tangent, uneigvals, eigvals_tangent,
     unlstsq, uneig, eig_tangent, svd_tangent, unsvd_tangent, uneigvals_tangent, unqr_tangent, uneig_tangent, lstsq_tangent,
     unlstsq_tangent)  # noqa: F401
-from .integrate import unodeint, odeint_tangent, ivp_solution, unsolve_ivp, solve_ivp_tangent  # noqa: F401
+from .integrate import (unodeint, odeint_tangent, ivp_solution, unsolve_ivp, solve_ivp_tangent, unodeint_tangent,
+    unsolve_ivp_tangent)  # noqa: F401
 from .fourier import unfft, unrfft, unirfft, unhfft, unihfft  # noqa: F401
 from .complex_numbers import (complex_like, unimag, unangle, angle_tangent, unmodulus,
     modulus_tangent, real_valued, norm_operand)  # noqa: F401

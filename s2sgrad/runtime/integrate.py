@@ -18,6 +18,8 @@ own tolerances allow.
 """
 from __future__ import annotations
 
+import linecache
+
 import numpy as np
 
 from .containers import COMPILER, holds_floats
@@ -102,8 +104,68 @@ class _Problem:
         found = dict(zip(self.floats, _unflat(a_args, [self.args[i] for i in self.floats])))
         return a.reshape(self.shape), tuple(found.get(i, 0.0) for i in range(len(self.args)))
 
+    def second_adjoint(self, step, ts, ys, ss, g, tg, t0, dargs):
+        """The tangents of adjoint(...)'s (dy0, dargs) along tg (the rows of g's), the initial
+        state's and the arguments' (`ss[i]`: the solution's tangent at ts[i], `dargs`): the
+        adjoint method on the system (y, s) of the solution and its tangent, with the
+        cotangents (tg, g). Its adjoints (alpha, beta) and the arguments' (gamma) integrate
+        back with it; beta is adjoint()'s own, alpha and gamma the tangents wanted."""
+        n = self.n
+        alpha, beta = np.zeros(n), np.zeros(n)
+        gamma = np.zeros(int(sum(np.size(self.args[i]) for i in self.floats)))
+        rhs = self.second_backwards(tuple(dargs[i] for i in self.floats))
+        for i in range(len(ts) - 1, -1, -1):
+            alpha, beta = alpha + tg[i], beta + g[i]
+            earlier = ts[i - 1] if i > 0 else t0
+            if ts[i] != earlier:
+                state = step(rhs, np.concatenate([ys[i], ss[i], alpha, beta, gamma]), ts[i], earlier)
+                alpha, beta, gamma = state[2 * n:3 * n], state[3 * n:4 * n], state[4 * n:]
+        found = dict(zip(self.floats, _unflat(gamma, [self.args[i] for i in self.floats])))
+        return alpha.reshape(self.shape), tuple(found.get(i, 0.0) for i in range(len(self.args)))
+
+    def second_backwards(self, varied):
+        """The right-hand side of second_adjoint's system (y, s, alpha, beta, gamma): with
+        f's Jacobians J (in y) and J_p (in the arguments), s' = J s + J_p dargs, alpha' =
+        -(J^T alpha + d(J^T beta)), beta' = -J^T beta, gamma' = -(J_p^T alpha + d(J_p^T
+        beta)), d(...) the change of J^T beta along (s, dargs): forward mode over the
+        gradient of <beta, f> (`paired`)."""
+        n, shape = self.n, self.shape
+        paired = _paired(self.func, len(self.args), self.tfirst)
+        at = tuple(p + 1 for p in self.wrt)                     # (paired's cotangent comes first)
+        gradient = COMPILER["grad"](paired, at)
+
+        def rhs(time, state):
+            y, s, alpha, beta = (state[k * n:(k + 1) * n].reshape(shape) for k in range(4))
+            value, tangent = COMPILER["jvp"](self.func, self.call(y, time), (s, *varied), wrt=self.wrt)
+            _, pullback = COMPILER["vjp"](self.func, *self.call(y, time), wrt=self.wrt)
+            along_alpha = pullback(tuple(alpha) if isinstance(value, tuple) else alpha)
+            along_beta, change = COMPILER["jvp"](gradient, (beta, *self.call(y, time)), (s, *varied), wrt=at)
+            return np.concatenate([np.ravel(value), np.ravel(tangent), -_flat(along_alpha[:1]) - _flat(change[:1]),
+                                   -_flat(along_beta[:1]), -_flat(along_alpha[1:]) - _flat(change[1:])])
+        return rhs
+
     def start(self, y0, dy0):
         return np.concatenate([np.ravel(np.asarray(y0, dtype=float)), np.ravel(np.asarray(dy0, dtype=float))])
+
+
+_PAIRED: dict = {}      # (f, how many extra arguments, tfirst) -> its `paired`
+
+
+def _paired(func, count: int, tfirst: bool):
+    """`paired(cotangent, y, t, *args) = sum(cotangent * f(y, t, *args))`, written for f as
+    Python source (registered with linecache, so s2sgrad reads it like the user's own):
+    its gradient is the vjp of f along the cotangent, whose change forward mode gives."""
+    key = (func, count, tfirst)
+    if key not in _PAIRED:
+        extra = "".join(f", a{i}" for i in range(count))
+        head = "t, y" if tfirst else "y, t"
+        text = f"def paired(cotangent, {head}{extra}):\n    return np.sum(cotangent * np.asarray(f({head}{extra})))\n"
+        file = f"<s2sgrad: paired {getattr(func, '__qualname__', 'f')} {len(_PAIRED)}>"
+        linecache.cache[file] = (len(text), None, text.splitlines(True), file)
+        namespace = {"np": np, "f": func}
+        exec(compile(text, file, "exec"), namespace)
+        _PAIRED[key] = namespace["paired"]
+    return _PAIRED[key]
 
 
 def _rows(values, count: int, n: int):
@@ -124,6 +186,23 @@ def unodeint(g, func, y0, t, args, ys, tfirst=False, rtol=None, atol=None):
         return odeint(rhs, state, [t_from, t_to], tfirst=True, rtol=rtol or TIGHT, atol=atol or TIGHT)[-1]
     rows = _rows(g, len(t), problem.n)
     return problem.adjoint(step, t, _rows(ys, len(t), problem.n), rows, t[0])
+
+
+@helper()
+def unodeint_tangent(tg, dy0, dargs, g, func, y0, t, args, ys, tfirst=False, rtol=None, atol=None):
+    """The tangent of `unodeint(g, func, y0, t, args, ys, ...)` along tg and the tangents of
+    y0 and args (ys is odeint's solution for them: its change is taken into account)."""
+    from scipy.integrate import odeint
+    problem = _Problem(func, y0, args, tfirst)
+    rtol, atol = rtol or TIGHT, atol or TIGHT
+
+    def step(rhs, state, t_from, t_to):
+        return odeint(rhs, state, [t_from, t_to], tfirst=True, rtol=rtol, atol=atol)[-1]
+    dargs = tuple(dargs) if isinstance(dargs, (tuple, list)) else (0.0,) * len(problem.args)
+    ss = odeint_tangent(dy0, func, y0, t, dargs, args, tfirst, rtol, atol)
+    count = len(t)
+    return problem.second_adjoint(step, t, _rows(ys, count, problem.n), _rows(ss, count, problem.n),
+                                  _rows(g, count, problem.n), _rows(tg, count, problem.n), t[0], dargs)
 
 
 @helper()
@@ -179,6 +258,23 @@ def unsolve_ivp(gt, g, fun, t_span, y0, args, t_eval, ts, ys, method="RK45", rto
     if t_eval is None and (np.any(rows[:-1]) or gt is not None and np.any(np.asarray(gt)[1:-1])):
         raise ValueError(MOVING)
     return problem.adjoint(_ivp_step(method, rtol, atol, {}), ts, np.swapaxes(ys, 0, -1), rows, t_span[0])
+
+
+@helper()
+def unsolve_ivp_tangent(tgt, tg, dy0, dargs, gt, g, fun, t_span, y0, args, t_eval, ts, ys, method="RK45", rtol=None,
+                        atol=None):
+    """The tangent of `unsolve_ivp(gt, g, fun, t_span, y0, args, t_eval, ts, ys, ...)` along
+    tg and the tangents of y0 and args (ys is the solution for them)."""
+    problem = _Problem(fun, y0, args, tfirst=True)
+    rtol, atol = _tolerances(rtol, atol)
+    rows = _rows(None if g is None else np.swapaxes(g, 0, -1), len(ts), problem.n)
+    trows = _rows(None if tg is None else np.swapaxes(tg, 0, -1), len(ts), problem.n)
+    if t_eval is None and (np.any(rows[:-1]) or np.any(trows[:-1])):
+        raise ValueError(MOVING)
+    dargs = tuple(dargs) if isinstance(dargs, (tuple, list)) else (0.0,) * len(problem.args)
+    ss = solve_ivp_tangent(dy0, fun, t_span, y0, dargs, args, ts, ts, method, rtol, atol)[1]
+    return problem.second_adjoint(_ivp_step(method, rtol, atol, {}), ts, np.swapaxes(ys, 0, -1),
+                                  np.swapaxes(ss, 0, -1), rows, trows, t_span[0], dargs)
 
 
 MOVING = ("solve_ivp without t_eval reports the solution at the solver's own steps, which move with the "
