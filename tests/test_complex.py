@@ -381,3 +381,36 @@ def test_a_global_rebound_to_complex_numbers_builds_the_derivative_again(tmp_pat
     np.testing.assert_allclose(g(x), 2.0 * np.sign(x))
     scaled.__globals__["C"] = 1.5j
     np.testing.assert_allclose(g(x), 1.5 * np.sign(x))      # (|1.5j| = 1.5: the rules for complex C)
+
+
+HELD = '''
+import numpy as np
+
+C = 1 + 0.5j
+
+
+def products(x):
+    return np.real(np.prod(x * C)) + np.imag(np.sum(np.cumprod(x * C)))
+
+
+def solved(x):
+    return np.real(np.sum(np.linalg.solve(x * C + 3 * np.eye(3), np.arange(3.0) * C))) \\
+        + np.real(np.linalg.det(x * C)) + np.imag(np.sum(np.linalg.inv(x * C + 3 * np.eye(3))))
+
+
+def contracted(x):
+    return np.real(np.vdot(x * C, x)) + np.real(np.sum(np.tensordot(x * C, x * C, axes=1))) \\
+        + np.real(np.einsum("ij,jk->", x * C, x * C)) + np.imag(np.sum(np.kron(x * C, x[:2, :2] * C)))
+'''
+
+
+@pytest.mark.parametrize("name", ["products", "solved", "contracted"])
+def test_hessians_through_the_helpers_of_complex_products_solves_and_contractions(tmp_path, name):
+    """Forward mode over a gradient whose helpers meet complex values (their forward rules
+    hold for them: registry.helper(complex=True)), against differences of the gradient."""
+    f = make_function(tmp_path, HELD, name=name, preamble="")
+    x = np.random.default_rng(0).normal(size=(3, 3)) * 0.5
+    v = np.random.default_rng(1).normal(size=(3, 3))
+    gradient, step = s2sgrad.grad(f), 1e-5
+    column = (gradient(x + step * v) - gradient(x - step * v)) / (2 * step)
+    np.testing.assert_allclose(s2sgrad.hvp(f)(x, v), column, rtol=1e-4, atol=1e-6)

@@ -138,3 +138,28 @@ def test_where_a_decomposition_has_no_derivative_it_says_so(programs, tmp_path):
         s2sgrad.grad(vectors_of_eig)(np.array([[2.0, 1.0], [0.5, 1.0]]))
     values = make_function(tmp_path, "def f(A):\n    return np.sum(np.linalg.svdvals(A))\n")
     np.testing.assert_allclose(s2sgrad.grad(values)(np.eye(3)), np.eye(3))   # the values alone: defined
+
+
+def test_second_derivatives_of_a_rank_deficient_svd_are_right_or_nan(tmp_path):
+    """A square matrix of rank 2: its thin SVD's vectors still have derivatives, and the
+    Hessian of the product U S Vh (the matrix itself) is exact. A tall one: the vector
+    of the zero singular value has none, so what reaches it is NaN, never a number."""
+    f = make_function(tmp_path, """
+def f(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(((u * s) @ vh) ** 3) + np.sum(u ** 4)
+
+
+def g(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(u ** 4)
+""", name="f")
+    g = f.__globals__["g"]
+    square = np.outer([1.0, 2.0, 3.0], [1.0, 0.0, 1.0]) + np.outer([0.0, 1.0, -1.0], [2.0, 1.0, 0.0])
+    v = np.zeros((3, 3))
+    v[0, 0] = 1.0
+    gradient, step = s2sgrad.grad(f), 1e-6
+    column = (gradient(square + step * v) - gradient(square - step * v)) / (2 * step)
+    np.testing.assert_allclose(s2sgrad.hvp(f)(square, v), column, rtol=1e-4, atol=1e-5)
+    tall = np.vstack([square, square[0] + square[1]])
+    assert np.isnan(s2sgrad.grad(g)(tall)).any() and np.isnan(s2sgrad.jvp(g, (tall,), (np.ones((4, 3)),))[1])

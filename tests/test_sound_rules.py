@@ -365,6 +365,17 @@ def test_the_index_trick_r_is_the_join_it_stands_for():
     check_all_modes(stacked, np.array([0.5, -1.0, 2.0]))
 
 
+def columns(x):
+    return np.sum(np.c_[x[:, 0], x[:, 1] ** 2, 2.0 * x] ** 2 * np.arange(15.0).reshape(3, 5)) \
+        + np.sum(np.c_[x[None], np.sin(x[None])] ** 2) + np.sum(np.c_[x[0, 0], 1.5])
+
+
+def test_the_index_trick_c_joins_columns_along_the_last_axis():
+    """np.c_ makes a vector a column, a number a 1 x 1 matrix, and keeps an array of two
+    or more dimensions, whatever its items turn out to be when the code runs."""
+    check_all_modes(columns, np.array([[0.5, -1.0, 2.0], [0.3, 0.7, -0.2], [1.1, -0.4, 0.9]]))
+
+
 def masked_twice(x):
     return np.mean(x ** 2, where=x > 0.0)
 

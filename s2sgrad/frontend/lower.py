@@ -622,9 +622,14 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         return name
 
     def expr_Subscript(self, node, target):
-        joined = _index_trick(node, self.scope.static_object(node.value))
+        trick = self.scope.static_object(node.value)
+        joined = _index_trick(node, trick)
         if joined is not None:
             return self.expr(joined, target)          # np.r_[a, b]: the call it stands for
+        if trick is np.c_ and _plain_items(node):     # np.c_[a, b]: each made a column (or 2-D), joined last
+            columns = [self.op("as_column", (self.expr(item),), node) for item in _items(node)]
+            return self.op("np.concatenate", (self.op("tuple", tuple(columns), node),), node, target,
+                           (("axis", -1),))
         value = self.expr(node.value)
         packed = self.packed.get(getattr(value, "name", None))
         index = node.slice
@@ -1035,16 +1040,24 @@ def _masked_reduction(node, mean: bool):
 def _index_trick(node, obj):
     """`np.r_[a, b, ...]` as np.concatenate of the items made arrays of one dimension at
     least (what it is when the items are values: slices and string directives are left
-    to NumPy)."""
-    if obj is not np.r_:                  # (np.c_ joins along the last axis after making vectors columns: its
-        return None                       # items' dimensions, known when the code runs, decide how)
-    items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-    if any(isinstance(i, ast.Slice) or isinstance(i, ast.Constant) and isinstance(i.value, str) for i in items):
+    to NumPy). (np.c_ makes vectors columns, which their dimensions, known when the code
+    runs, decide: runtime.as_column.)"""
+    if obj is not np.r_ or not _plain_items(node):
         return None
     np_name = node.value.value if isinstance(node.value, ast.Attribute) else ast.Name("np", ast.Load())
     func = ast.Attribute(np_name, "concatenate", ast.Load())
-    items = [ast.Call(ast.Attribute(np_name, "atleast_1d", ast.Load()), [i], []) for i in items]
+    items = [ast.Call(ast.Attribute(np_name, "atleast_1d", ast.Load()), [i], []) for i in _items(node)]
     return ast.copy_location(ast.Call(func, [ast.List(items, ast.Load())], []), node)
+
+
+def _items(node) -> list:
+    return node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+
+
+def _plain_items(node) -> bool:
+    """Whether an index trick's items are values (no slices, no string directives)."""
+    return not any(isinstance(i, ast.Slice) or isinstance(i, ast.Constant) and isinstance(i.value, str)
+                   for i in _items(node))
 
 
 def _dict_view(node) -> bool:

@@ -32,7 +32,7 @@ from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoin
                        unlu_factor, unlu_factor_tangent, unlu_solve, unlu_solve_tangent, undirichlet,
                        undirichlet_tangent, unsvd, unsvd_tangent, uneigvals, uneigvals_tangent, unqr, unqr_tangent, uneig,
                        uneig_tangent, unlstsq, unlstsq_tangent, norm_operand, unodeint, unodeint_tangent,
-                       unsolve_ivp, unsolve_ivp_tangent)
+                       unsolve_ivp, unsolve_ivp_tangent, as_column)
 
 # Helpers whose results do not vary (zeros, a length). activity.differentiable_positions
 # takes every other helper with no reverse rule to depend on all its arguments, so that
@@ -55,6 +55,11 @@ def broadcast_like_t(ans, t, y, dans):
                             ("unsum(x, y, axis=1, keepdims=True)", [(4, 1), (4, 3)])])
 def unsum_t(ans, g, x, dans, *, axis=None, keepdims=False):
     dg = resum(dans, g, axis=axis, keepdims=keepdims)
+
+
+@transpose(as_column, examples=[("as_column(x)", [(3,)]), ("as_column(x)", [()]), ("as_column(x)", [(2, 3)])])
+def as_column_t(ans, x, dans):
+    dx = np.reshape(dans, np.shape(x))
 
 
 @transpose(norm_operand, examples=[("norm_operand(x)", [(3,)]), ("norm_operand(x, 2, 0)", [(2, 3)])])

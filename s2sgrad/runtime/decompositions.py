@@ -64,13 +64,24 @@ def _inner(f, s, u, v, gu, gvh):
 
 def _outside(a, u, s, v, vh, gu, gvh, m, n):
     """The parts of gu outside u's columns and of gvh outside vh's rows (a matrix that is
-    not square)."""
+    not square), each over its singular value (NaN over a zero one: no derivative)."""
     da = np.zeros(np.shape(a))
     if gu is not None and m > n:
-        da = da + (np.eye(m) - u @ _mt(u)) @ gu @ (vh / s[..., :, None])
+        da = da + _over(((np.eye(m) - u @ _mt(u)) @ gu,), s, -1) @ vh
     if gvh is not None and m < n:
-        da = da + ((u / s[..., None, :]) @ gvh) @ (np.eye(n) - v @ vh)
+        da = da + u @ _over((gvh @ (np.eye(n) - v @ vh),), s, -2)
     return da
+
+
+def _over(parts, s, axis, power=1):
+    """The sum of `parts` with each column (axis -1) or row (axis -2) divided by its
+    singular value (to `power`): NaN where that value is zero to within what the SVD
+    resolves (a relative 1e-13) and the column holds anything, 0 where it holds nothing
+    (a vector that nothing reads needs no derivative)."""
+    tiny = s <= 1e-13 * np.max(s, axis=-1, keepdims=True)
+    inverse = np.where(tiny, np.nan, 1.0 / np.where(tiny, 1.0, s) ** power)
+    inverse = inverse[..., None, :] if axis == -1 else inverse[..., :, None]
+    return sum(np.where(q == 0, 0.0, q * inverse) for q in parts)
 
 
 def _thin(g, part, k, axis):
@@ -99,8 +110,11 @@ def svd_tangent(t, u, s, vh):
     ps, sp = p * s[..., None, :], s[..., :, None] * p                   # p S, S p
     f = _gaps(s)
     with np.errstate(invalid="ignore", divide="ignore"):
-        du = uk @ (f * (ps + _mt(ps))) + (np.eye(m) - uk @ _mt(uk)) @ t @ (v / s[..., None, :])
-        dv = v @ (f * (sp + _mt(sp))) + (np.eye(n) - v @ _mt(v)) @ _mt(t) @ (uk / s[..., None, :])
+        du, dv = uk @ (f * (ps + _mt(ps))), v @ (f * (sp + _mt(sp)))
+        if m > k:                      # (the parts outside the thin factors': a matrix not square)
+            du = du + _over(((np.eye(m) - uk @ _mt(uk)) @ t @ v,), s, -1)
+        if n > k:
+            dv = dv + _over(((np.eye(n) - v @ _mt(v)) @ _mt(t) @ uk,), s, -1)
     du, dvh = _unique_part(du, np.shape(u), -1), _unique_part(_mt(dv), np.shape(vh), -2)
     return du, np.diagonal(p, axis1=-2, axis2=-1).copy(), dvh
 
@@ -149,17 +163,18 @@ def unsvd_tangent(tgu, tgs, tgvh, ta, tu, ts, tvh, gu, gs, gvh, a, u, s, vh):
 def _outside_tangent(u, tu, s, ts, vh, tvh, gu, tgu, gvh, tgvh, m, n):
     """The tangent of `_outside` (a matrix that is not square)."""
     out = 0.0
-    if m > n and (gu is not None or tgu is not None):
+    if m > n and (gu is not None or tgu is not None):          # (away gu) S^-1 vh
         gu, tgu = _or_zeros(gu, u), _or_zeros(tgu, u)
         away, taway = np.eye(m) - u @ _mt(u), -(tu @ _mt(u) + u @ _mt(tu))
-        scaled, tscaled = vh / s[..., :, None], tvh / s[..., :, None] - vh * (ts / s ** 2)[..., :, None]
-        out = out + taway @ gu @ scaled + away @ (tgu @ scaled + gu @ tscaled)
-    if m < n and (gvh is not None or tgvh is not None):
+        part, tpart = away @ gu, taway @ gu + away @ tgu
+        out = out + (_over((tpart,), s, -1) - _over((part * ts[..., None, :],), s, -1, 2)) @ vh \
+            + _over((part,), s, -1) @ tvh
+    if m < n and (gvh is not None or tgvh is not None):        # u S^-1 (gvh away)
         gvh, tgvh = _or_zeros(gvh, vh), _or_zeros(tgvh, vh)
         v, tv = _mt(vh), _mt(tvh)
         away, taway = np.eye(n) - v @ vh, -(tv @ vh + v @ tvh)
-        scaled, tscaled = u / s[..., None, :], tu / s[..., None, :] - u * (ts / s ** 2)[..., None, :]
-        out = out + (tscaled @ gvh + scaled @ tgvh) @ away + scaled @ gvh @ taway
+        part, tpart = gvh @ away, tgvh @ away + gvh @ taway
+        out = out + tu @ _over((part,), s, -2) + u @ (_over((tpart,), s, -2) - _over((part * ts[..., :, None],), s, -2, 2))
     return out
 
 

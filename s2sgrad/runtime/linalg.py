@@ -103,7 +103,7 @@ def dot_dright(g, x, y):
     return matmul_dright(g, x, y)
 
 
-@helper()
+@helper(complex=True)
 def untensordot(g, x, y, axes=2):
     """The adjoints of `np.tensordot(x, y, axes)` with respect to x and y."""
     nx, ny = np.ndim(x), np.ndim(y)
@@ -124,7 +124,7 @@ def untensordot(g, x, y, axes=2):
     return dx, dy
 
 
-@helper()
+@helper(complex=True)
 def unkron(g, x, y):
     """The adjoints of `np.kron(x, y)` (vectors or matrices)."""
     x2, y2 = np.atleast_2d(x), np.atleast_2d(y)
@@ -155,7 +155,7 @@ def _einsum_letters(subscripts, ndims):
     return inputs, output.replace("...", extra)
 
 
-@helper()
+@helper(complex=True)
 def uneinsum(g, subscripts, operands, i):
     """The adjoint of `np.einsum(subscripts, *operands)` with respect to operand i: g
     contracted with the other operands onto the letters of operand i that they reach, then
@@ -227,7 +227,7 @@ def _mt(m):
     return np.swapaxes(m, -1, -2)
 
 
-@helper()
+@helper(complex=True)
 def cofactor(a):
     """The cofactor matrix of `a` (of each matrix of a stack), det's gradient: det(a) inv(a).T
     where a is invertible, and still right where it is not, from the SVD a = u s vt:
@@ -258,7 +258,7 @@ def pinv_adjoint(g, a, ans):
             + _mt(ans) @ ans @ _mt(g) @ (np.eye(n) - ans @ a))
 
 
-@helper()
+@helper(complex=True)
 def solve_adjoint(g, a, b, ans):
     """The adjoints of `ans = np.linalg.solve(a, b)` (also stacked), for a and for b."""
     at = np.swapaxes(a, -1, -2)

@@ -78,7 +78,7 @@ def _expanded(g, axis, keepdims):
     return g if axis is None or keepdims else np.expand_dims(g, axis)
 
 
-@helper()
+@helper(complex=True)
 def unprod(g, x, axis=None, keepdims=False):
     """The adjoint of `np.prod(x, axis)`: `g` times the product of the other entries
     (exclusive prefix and suffix products: right where `x` has zeros too)."""
@@ -231,7 +231,7 @@ def _exclusive_cumprod(x, t):
     return before, dbefore
 
 
-@helper()
+@helper(complex=True)
 def uncumprod(g, x, ans, axis=None):
     """The adjoint of `np.cumprod(x, axis)`: through the quotient where x and the products
     are normal numbers, else exact with zeros and subnormals: entry i's adjoint is the

@@ -343,6 +343,14 @@ def untrapezoid_weights(g, x, axis=-1):
 
 
 @helper(linear=(0,))
+def as_column(x):
+    """An item of `np.c_[...]` as it joins the others along their last axis: a vector made a
+    column, a number a 1 x 1 matrix, an array of two or more dimensions as it is."""
+    x = np.asarray(x)
+    return x[:, None] if x.ndim == 1 else np.atleast_2d(x)
+
+
+@helper(linear=(0,))
 def undiff(g, n=1, axis=-1):
     """The adjoint of `np.diff(x, n, axis)`: each difference undone, n times (the transpose
     of a first difference is minus the difference of g padded with a zero at each end)."""
