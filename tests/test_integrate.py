@@ -197,6 +197,39 @@ def rates(t, y, p):
     return [-p["k"] * y[0]]
 
 
+def pulse_rhs(t, y, k):
+    return -k * y + 20.0 * np.exp(-((t - 0.537) / 0.01) ** 2) * y
+
+
+def through_a_pulse(x, k):
+    sol = solve_ivp(pulse_rhs, (0.0, 1.0), x, t_eval=[1.0], args=(k,), max_step=0.004, rtol=1e-10, atol=1e-12)
+    return np.sum(sol.y[:, -1])
+
+
+def times_maybe_given(x, k, t_eval=None):
+    sol = solve_ivp(decay, (0.0, 2.0), x, t_eval=t_eval, args=(k,), rtol=1e-10, atol=1e-10)
+    return np.sum(sol.y[:, -1]) * sol.t[1]
+
+
+def blowup(t, y, k):
+    return k * y ** 2
+
+
+def with_a_penalty(x, k):
+    sol = solve_ivp(blowup, (0.0, 2.0), x, args=(k,))
+    if not sol.success:
+        return 100.0 + np.sum(x ** 2)          # a penalty, as fitting code writes
+    return np.sum(sol.y[:, -1])
+
+
+def last_state(sol):
+    return sol.y[:, -1]
+
+
+def through_a_helper(x, k):
+    return np.sum(last_state(solve_ivp(decay, (0.0, 1.0), x, args=(k,), rtol=1e-10, atol=1e-10)) ** 2)
+
+
 def a_dict_of_parameters(p):
     return solve_ivp(rates, (0.0, 1.0), [1.0], t_eval=[1.0], args=(p,), rtol=1e-11, atol=1e-12).y[0, 0]
 '''
@@ -208,7 +241,8 @@ def ivp_programs(tmp_path_factory):
     return {name: make_function(folder, IVP_PROGRAMS, name, preamble="")
             for name in ("sir_misfit", "final_populations", "stiff_energy", "until", "dense", "in_a_lambda",
                          "by_key_and_counts", "continued", "at_the_solvers_steps", "by_position", "in_a_pair",
-                         "a_dict_of_parameters")}
+                         "a_dict_of_parameters", "through_a_pulse", "times_maybe_given", "with_a_penalty",
+                         "through_a_helper")}
 
 
 def test_fitting_an_epidemic_model_with_solve_ivp(ivp_programs, capsys):
@@ -309,3 +343,39 @@ def test_hessians_through_ode_solutions_match_differences_of_the_gradient(progra
             up[wrt[j]], down[wrt[j]] = args[wrt[j]] + step, args[wrt[j]] - step
             column = (np.array(gradient(*up)) - np.array(gradient(*down))) / (2 * step)
             np.testing.assert_allclose([hessian[i][j] for i in range(2)], column, rtol=1e-4, atol=1e-7)
+
+
+def test_the_largest_step_given_holds_in_the_adjoint_and_tangent_solves(ivp_programs):
+    """A narrow pulse the solver resolves only with max_step: the derivative's own solves
+    take the same largest step (they would step over it)."""
+    check_grads(ivp_programs["through_a_pulse"], np.array([1.0]), 0.7, rtol=1e-5, atol=1e-9)
+    _, along = s2sgrad.jvp(ivp_programs["through_a_pulse"], (np.array([1.0]), 0.7), (np.zeros(1), 1.0), wrt=(0, 1))
+    assert along == pytest.approx(s2sgrad.grad(ivp_programs["through_a_pulse"], 1)(np.array([1.0]), 0.7), rel=1e-6)
+
+
+def test_t_eval_known_only_when_the_code_runs_holds_no_time_fixed(ivp_programs):
+    """t_eval a parameter that may be None: the times are not taken as fixed (they are
+    the solver's own steps when it is None), so a derivative through them is refused."""
+    with pytest.raises(ValueError, match="t_eval"):
+        s2sgrad.grad(ivp_programs["times_maybe_given"], 1)(np.array([1.0, 2.0]), 1.3)
+
+
+def test_a_failed_solve_checked_for_is_differentiated_as_written(ivp_programs):
+    penalty = ivp_programs["with_a_penalty"]
+    for k in (50.0, 0.1):
+        check_grads(penalty, np.array([1.0]), k, rtol=1e-4, atol=1e-7)
+        _, along = s2sgrad.jvp(penalty, (np.array([1.0]), k), (np.ones(1), 0.0), wrt=(0, 1))
+        assert along == pytest.approx(s2sgrad.grad(penalty, 0)(np.array([1.0]), k)[0], rel=1e-6)
+
+
+def test_a_result_passed_to_a_helper(ivp_programs):
+    """Forward mode (which inlines the helper) reads its fields there; reverse mode compiles
+    the helper on its own and says to pass the fields."""
+    f = ivp_programs["through_a_helper"]
+    _, along = s2sgrad.jvp(f, (np.array([1.0, 0.5]), 0.7), (np.ones(2), 0.0), wrt=(0, 1))
+    step = 1e-6
+    numeric = (f(np.array([1.0, 0.5]) + step, 0.7) - f(np.array([1.0, 0.5]) - step, 0.7)) / (2 * step)
+    assert along == pytest.approx(numeric, rel=1e-6)
+    with pytest.raises(NoRuleError, match="only its items") as error:
+        s2sgrad.grad(f)(np.array([1.0, 0.5]), 0.7)
+    assert "`.y`" in error.value.hint

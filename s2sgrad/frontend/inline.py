@@ -112,6 +112,9 @@ class CallLowering:
                                if isinstance(a, ir.Var) and a.name in self.scope.classes}
         child.packed |= {n: self.packed[a.name] for n, a in zip(names, args)   # a tuple whose items are known
                          if isinstance(a, ir.Var) and a.name in self.packed}
+        child.fields |= {n: self.fields.get(a.name) or self.made_by(a).fields   # (and read by field: `sol.y`)
+                         for n, a in zip(names, args) if isinstance(a, ir.Var) and (
+                             a.name in self.fields or getattr(self.made_by(a), "fields", ()))}
         fn = child.function()
         mapping = {local: self.namer.fresh(local) for local in sorted(child.scope.locals - set(child.scope.nested))}
         if target is not None and child.returned and _MISSING not in child.returned and \

@@ -731,7 +731,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             return self.record(node, obj, target)                 # Params(W, b): a namedtuple
         op = rules.lookup(obj) if obj is not _MISSING else None
         if op is not None and op.variants:
-            op = _variant(op, node)
+            op = _variant(op, node, self.scope)
         if op is None and inspect.isfunction(obj) and (not library(obj) or hasattr(obj, "__s2sgrad__")):
             return self.inline_or_run(node, obj, target)
         if op is None and not self.template_mode and \
@@ -905,7 +905,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
                 atoms[i] = ir.Const(op.optional[name])   # np.average(x): no weights
         if None in atoms:
             missing = op.args[atoms.index(None)]
-            raise self.unsupported(node, f"`{op.name}` needs its argument `{missing}`", "")
+            raise self.unsupported(node, f"`{rules.shown(op)}` needs its argument `{missing}`", "")
         return tuple(atoms), tuple(statics.items())
 
     def index(self, node) -> ir.Index:
@@ -941,7 +941,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             target = self.namer.fresh(names.temp_base(name, args, self.scope.locals))
             self.temps.add(target)
         if name == "getitem" and isinstance(args[0], ir.Var) and _constant_item(self.made_by(args[0]), args[1]):
-            params = tuple(params) + (("piecewise", True),)     # (an item no argument moves: Op.constant_items)
+            params = tuple(params) + ((ir.UNMOVED, True),)      # (an item no argument moves: Op.constant_items)
         self.body.append(ir.Assign(target, name, tuple(args), tuple(params), self.src.loc(node)))
         made = rules.OPS.get(name)
         if made is not None and made.outputs:
@@ -1108,14 +1108,36 @@ def _sequence_display(node) -> bool:
     return isinstance(node, (ast.List, ast.ListComp, ast.Tuple))
 
 
-def _variant(op, node):
-    """The op a call of `op` stands for, given the arguments it passes (Op.variants; an
-    argument written as None is not passed)."""
+def _variant(op, node, scope):
+    """The op a call of `op` stands for, given the arguments it passes (Op.variants): an
+    argument that is None (written so, or a global holding it) is not passed; one whose
+    value is known only when the code runs (a parameter that may be None) picks the
+    variant only where the variant says it holds for None too."""
     named = rules.positional_names(op.obj) or ()
-    given = {name: value for name, value in [(k.arg, k.value) for k in node.keywords] + list(zip(named, node.args))
-             if not (isinstance(value, ast.Constant) and value.value is None)}
-    return next((rules.OPS[key] for argument, key, values in op.variants if argument in given and (
-        values is None or isinstance(given[argument], ast.Constant) and given[argument].value in values)), op)
+    given = dict([(k.arg, k.value) for k in node.keywords] + list(zip(named, node.args)))
+    for argument, key, values, unknown in op.variants:
+        if argument not in given:
+            continue
+        value = _known(given[argument], scope)
+        if value is None or value is _MISSING and (values is not None or not unknown):
+            continue
+        if values is None or value in values:
+            return rules.OPS[key]
+    return op
+
+
+def _known(node, scope):
+    """The value an argument written as `node` has, where it is known when compiling (a
+    constant, a module global); `...` for an expression that cannot be None (a list, an
+    arithmetic, a NumPy call); else _MISSING."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        return scope.static_object(node)
+    if isinstance(node, (ast.List, ast.Tuple, ast.ListComp, ast.BinOp, ast.UnaryOp)) or isinstance(node, ast.Call) \
+            and (getattr(scope.static_object(node.func), "__module__", None) or "").split(".")[0] == "numpy":
+        return ...
+    return _MISSING
 
 
 def _none_by_default(op, name: str, node) -> bool:

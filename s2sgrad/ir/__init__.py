@@ -363,6 +363,8 @@ EFFECTS = {"opaque"}
 
 OUT = "out"     # a static saying where a result is written (passes/buffers.py); not the op's own
 
+UNMOVED = "unmoved"   # a static saying an item of a tuple result no argument moves (rules.Op.constant_items)
+
 
 ATTRIBUTE = "attribute"   # a static saying the user wrote the op as an attribute (`x.shape`, `x.T`):
                           # printed as one, so an object of the user's with that attribute gets its own
@@ -371,7 +373,7 @@ ATTRIBUTE = "attribute"   # a static saying the user wrote the op as an attribut
 def statics(stmt: Assign) -> dict:
     """The static keywords of the op itself (not where its result is written, nor how it
     was spelled)."""
-    return {k: v for k, v in stmt.params if k != OUT and k != ATTRIBUTE}
+    return {k: v for k, v in stmt.params if k not in (OUT, ATTRIBUTE, UNMOVED)}
 
 
 def assignments(stmts) -> Counter:

@@ -37,7 +37,7 @@ def differentiable_positions(stmt: ir.Assign) -> tuple:
     differentiates all but the function itself)."""
     if stmt.op == "call":
         return tuple(range(1, len(stmt.args)))
-    if ("piecewise", True) in stmt.params:
+    if stmt.op == "opaque" and ("piecewise", True) in stmt.params or (ir.UNMOVED, True) in stmt.params:
         return ()                                # its value is constant where it is defined (a count, an item
                                                  # of a tuple result that does not vary: rules.Op.constant_items)
     if stmt.op == "opaque" or stmt.op in CONTAINERS:   # followed as if it were differentiated: where a
@@ -105,7 +105,8 @@ def _refuse_cast(stmt: ir.Assign, varied: set) -> None:
 
 def _refuse_constant_arguments(stmt: ir.Assign, varied: set) -> None:
     """A differentiated value where the op's rule takes a constant, unless it is piecewise there."""
-    if stmt.op == "call" or constant_result(stmt) or ("piecewise", True) in stmt.params:
+    if stmt.op == "call" or constant_result(stmt) or ("piecewise", True) in stmt.params \
+            or (ir.UNMOVED, True) in stmt.params:
         return                                  # (an opaque call whose value is constant where it is defined)
     if stmt.op == "opaque":
         if any(isinstance(a, ir.Var) and a.name in varied for a in stmt.args):

@@ -163,8 +163,11 @@ def _calls_and_tuples(fn: ir.Function) -> tuple[dict, dict]:
                      and t.args[0] == ir.Var(s.target) and _one_item(t)]
             readers = [t for t in flat if s.target in ir.uses(t) and not isinstance(t, ir.NESTED)]
             if len(readers) != len(items):
-                raise NoRuleError(f"`{rules.shown(s.op)}` returns {rules.OPS[s.op].outputs} values; only its items can "
-                                  "be used here", s.loc, hint="unpack them where it is called: `a, b = ...`")
+                op = rules.OPS[s.op]
+                fields = [f"`.{f}`" for f in op.fields if f != "*"]
+                raise NoRuleError(f"`{rules.shown(s.op)}` returns {op.outputs} values; only its items can be used "
+                                  "here", s.loc, hint=f"read them where it is called ({', '.join(fields)}) and pass "
+                                  "those on" if fields else "unpack them where it is called: `a, b = ...`")
             tuples[s.target] = rules.OPS[s.op].outputs
     return pairs, tuples
 

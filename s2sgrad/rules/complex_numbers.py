@@ -120,7 +120,7 @@ def modulus_norm_tangent(ans, x, dx, *, ord=None, axis=None, keepdims=False):
                   * modulus_tangent(dx, x, modulus), axis=axis, keepdims=keepdims)
 
 
-OPS["np.abs.complex"].emit = "np.abs"
 OPS["np.abs"].on_complex = OPS["abs"].on_complex = "np.abs.complex"
-for _name in ("np.var", "np.std", "np.linalg.norm"):
-    OPS[_name + ".complex"].emit, OPS[_name].on_complex = _name, _name + ".complex"
+for _name in ("np.abs", "np.var", "np.std", "np.linalg.norm"):   # (each twin runs and is named as its op)
+    _twin = OPS[_name + ".complex"]
+    _twin.emit, _twin.obj, OPS[_name].on_complex = _name, OPS[_name].obj, _name + ".complex"

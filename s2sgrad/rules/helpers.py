@@ -344,12 +344,13 @@ def unlstsq_tangent_rule(ans, gx, gres, gs, a, b, x, rank, dgx, dgres, dgs, da, 
 # its tangent (runtime/integrate.py) ------------------------------------------------------
 
 @tangent(unodeint)
-def unodeint_tangent_rule(ans, g, func, y0, t, args, ys, tfirst, rtol, atol, dg, dfunc, dy0, dt, dargs, dys,
-                          dtfirst, drtol, datol):
-    dans = unodeint_tangent(dg, dy0, dargs, g, func, y0, t, args, ys, tfirst, rtol, atol)
+def unodeint_tangent_rule(ans, g, func, y0, t, args, ys, tfirst, rtol, atol, hmax, dg, dfunc, dy0, dt, dargs, dys,
+                          dtfirst, drtol, datol, dhmax):
+    dans = unodeint_tangent(dg, dy0, dargs, g, func, y0, t, args, ys, tfirst, rtol, atol, hmax)
 
 
 @tangent(unsolve_ivp)
-def unsolve_ivp_tangent_rule(ans, gt, g, fun, t_span, y0, args, t_eval, ts, ys, method, rtol, atol, dgt, dg, dfun,
-                             dt_span, dy0, dargs, dt_eval, dts, dys, dmethod, drtol, datol):
-    dans = unsolve_ivp_tangent(dgt, dg, dy0, dargs, gt, g, fun, t_span, y0, args, t_eval, ts, ys, method, rtol, atol)
+def unsolve_ivp_tangent_rule(ans, gt, g, fun, t_span, y0, args, t_eval, ts, ys, method, rtol, atol, max_step, dgt,
+                             dg, dfun, dt_span, dy0, dargs, dt_eval, dts, dys, dmethod, drtol, datol, dmax_step):
+    dans = unsolve_ivp_tangent(dgt, dg, dy0, dargs, gt, g, fun, t_span, y0, args, t_eval, ts, ys, method, rtol, atol,
+                               max_step)

@@ -644,12 +644,12 @@ def trapezoid(ans, y, dans, *, dx=1.0, axis=-1):         # (equal spacing `dx`; 
     ("np.trapezoid(x, y)", [(5,), (5,)]), ("np.trapezoid(x, y, axis=0)", [(4, 3), (4,)]),
     ("np.trapezoid(x, x=y)", [(2, 3), (2, 3)]), ("np.trapezoid(x, y, axis=0)", [(3, 2), (3, 1)])])
 def trapezoid_sampled(ans, y, x, dans, *, axis=-1):     # (the integral is sum(weights(x) * y): bilinear)
-    dy = unbroadcast(np.expand_dims(dans, axis) * trapezoid_weights(x, np.ndim(y), axis), y)
+    dy = unbroadcast(np.expand_dims(dans, axis) * trapezoid_weights(x, y, axis), y)
     dx = untrapezoid_weights(np.expand_dims(dans, axis) * y, x, axis)
 
 
 OPS["np.trapezoid.sampled"].emit, OPS["np.trapezoid.sampled"].obj = "np.trapezoid", np.trapezoid
-OPS["np.trapezoid"].variants = (("x", "np.trapezoid.sampled", None),)
+OPS["np.trapezoid"].variants = (("x", "np.trapezoid.sampled", None, True),)    # (x may be None: unit spacing)
 
 
 @adjoint(np.take, complex=True, linear=True, methods=("take",), domain=(R,), sympy="numpy", examples=[

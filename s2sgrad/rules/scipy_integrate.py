@@ -37,13 +37,13 @@ if integrate is not None:
     def odeint(ans, func, y0, t, args=(), dans=None, *, Dfun=None, col_deriv=0, full_output=0, ml=None, mu=None,
                rtol=None, atol=None, tcrit=None, h0=0.0, hmax=0.0, hmin=0.0, ixpr=0, mxstep=0, mxhnil=0,
                mxordn=12, mxords=5, printmessg=0, tfirst=False):
-        dy0, dargs = unodeint(dans, func, y0, t, args, ans, tfirst, rtol, atol)
+        dy0, dargs = unodeint(dans, func, y0, t, args, ans, tfirst, rtol, atol, hmax)
 
     @tangent(integrate.odeint)
     def odeint_tangent_rule(ans, func, y0, t, args, dy0, dargs, *, Dfun=None, col_deriv=0, full_output=0, ml=None,
                             mu=None, rtol=None, atol=None, tcrit=None, h0=0.0, hmax=0.0, hmin=0.0, ixpr=0, mxstep=0,
                             mxhnil=0, mxordn=12, mxords=5, printmessg=0, tfirst=False):
-        dans = odeint_tangent(dy0, func, y0, t, dargs, args, tfirst, rtol, atol)
+        dans = odeint_tangent(dy0, func, y0, t, dargs, args, tfirst, rtol, atol, hmax)
 
 
 def _solvable(statics):
@@ -63,13 +63,14 @@ if integrate is not None:
     def solve_ivp(ans, fun, t_span, y0, t_eval=None, args=None, dans=None, *, method="RK45", dense_output=False,
                   events=None, vectorized=False, rtol=1e-3, atol=1e-6, first_step=None, max_step=np.inf,
                   min_step=0.0, jac=None, jac_sparsity=None, lband=None, uband=None):
-        dy0, dargs = unsolve_ivp(dans[0], dans[1], fun, t_span, y0, args, t_eval, ans[0], ans[1], method, rtol, atol)
+        dy0, dargs = unsolve_ivp(dans[0], dans[1], fun, t_span, y0, args, t_eval, ans[0], ans[1], method, rtol, atol,
+                                 max_step)
 
     @tangent(integrate.solve_ivp)
     def solve_ivp_tangent_rule(ans, fun, t_span, y0, t_eval, args, dy0, dargs, *, method="RK45", dense_output=False,
                                events=None, vectorized=False, rtol=1e-3, atol=1e-6, first_step=None,
                                max_step=np.inf, min_step=0.0, jac=None, jac_sparsity=None, lband=None, uband=None):
-        dans = solve_ivp_tangent(dy0, fun, t_span, y0, dargs, args, t_eval, ans[0], method, rtol, atol)
+        dans = solve_ivp_tangent(dy0, fun, t_span, y0, dargs, args, t_eval, ans[0], method, rtol, atol, max_step)
 
     # It returns (t, y, the result) as the generated code calls it: items the IR can name. The
     # result's counts and messages never vary; the times do not when they are t_eval's (the

@@ -89,8 +89,9 @@ class Op:
                                     # (np.fft.fft, np.abs); None: complex when an argument is
     constant_items: tuple = ()      # items of a tuple result that no argument moves (solve_ivp's times,
                                     # held fixed, and its result object): never differentiated
-    variants: tuple = ()            # (argument, op, values): the op that stands for a call passing that
-                                    # argument (as one of the constants `values`, unless None): np.trapezoid(y, x)
+    variants: tuple = ()            # (argument, op, values, unknown): the op that stands for a call passing
+                                    # that argument (as one of the constants `values`, unless None; `unknown`:
+                                    # also a value known only when the code runs): np.trapezoid(y, x)
     fields: tuple = ()              # the names of a tuple result's items, read as attributes (NumPy's
                                     # `np.linalg.eigh(a).eigenvalues`); "*": any other attribute is read
                                     # from that item (solve_ivp's result object: `sol.success`)
@@ -302,13 +303,14 @@ def variant(base: str, argument: str, key: str, examples=(), values=None, why=No
     """Register `key`, the op a call of `base` stands for when it passes `argument` (one of
     the constants `values`, if given: Op.variants): `base`'s rules with `changes`, proven by
     `examples` of its own (calls that pass the argument so, from `domain` if given), by
-    finite differences alone when `why` says why SymPy cannot follow them."""
+    finite differences alone when `why` says why SymPy cannot follow them. A call passing
+    a value known only when it runs (which may be None) keeps `base`."""
     op = OPS[base]
     spec = dataclasses.replace(op.spec, examples=tuple(examples), **({"sympy": None, "why": why} if why else {}),
                                **({"domain": tuple(domain)} if domain else {}))
     made = dataclasses.replace(op, name=key, spec=spec, variants=(), **changes)
     OPS[key] = made
-    op.variants += ((argument, key, values),)
+    op.variants += ((argument, key, values, False),)
     return made
 
 

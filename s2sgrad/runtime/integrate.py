@@ -94,6 +94,8 @@ class _Problem:
         """(dy0, dargs) for the solution `ys[i]` at the times `ts[i]` and its adjoint `g[i]`
         (rows), integrating back to t0; `step(rhs, state, t_from, t_to)` is the solver."""
         n = self.n
+        if not np.any(g):                   # (nothing flows back: no solve, which might not even succeed)
+            return self.nothing()
         a, a_args = np.zeros(n), np.zeros(int(sum(np.size(self.args[i]) for i in self.floats)))
         for i in range(len(ts) - 1, -1, -1):
             a = a + g[i]
@@ -101,6 +103,14 @@ class _Problem:
             if ts[i] != earlier:
                 state = step(self.backwards, np.concatenate([ys[i], a, a_args]), ts[i], earlier)
                 a, a_args = state[n:2 * n], state[2 * n:]
+        return self.unflat(a, a_args)
+
+    def nothing(self) -> tuple:
+        """The adjoints (of the initial state, of each extra argument) when none flows back."""
+        return self.unflat(np.zeros(self.n), np.zeros(int(sum(np.size(self.args[i]) for i in self.floats))))
+
+    def unflat(self, a, a_args) -> tuple:
+        """(the initial state's adjoint, shaped as it; one adjoint per extra argument)."""
         found = dict(zip(self.floats, _unflat(a_args, [self.args[i] for i in self.floats])))
         return a.reshape(self.shape), tuple(found.get(i, 0.0) for i in range(len(self.args)))
 
@@ -120,8 +130,7 @@ class _Problem:
             if ts[i] != earlier:
                 state = step(rhs, np.concatenate([ys[i], ss[i], alpha, beta, gamma]), ts[i], earlier)
                 alpha, beta, gamma = state[2 * n:3 * n], state[3 * n:4 * n], state[4 * n:]
-        found = dict(zip(self.floats, _unflat(gamma, [self.args[i] for i in self.floats])))
-        return alpha.reshape(self.shape), tuple(found.get(i, 0.0) for i in range(len(self.args)))
+        return self.unflat(alpha, gamma)
 
     def second_backwards(self, varied):
         """The right-hand side of second_adjoint's system (y, s, alpha, beta, gamma): with
@@ -175,64 +184,79 @@ def _rows(values, count: int, n: int):
     return np.reshape(np.asarray(values, dtype=float), (count, n))
 
 
-@helper()            # (smooth in y0 and args too: forward mode over it has no rule yet)
-def unodeint(g, func, y0, t, args, ys, tfirst=False, rtol=None, atol=None):
+def _odeint_step(rtol, atol, hmax):
+    """The solver that integrates an adjoint or tangent system for odeint: odeint itself,
+    to the user's tolerances (TIGHT by default) and largest step."""
+    from scipy.integrate import odeint
+
+    def step(rhs, state, t_from, t_to):
+        return odeint(rhs, state, [t_from, t_to], tfirst=True, rtol=rtol or TIGHT, atol=atol or TIGHT, hmax=hmax)[-1]
+    return step
+
+
+@helper()
+def unodeint(g, func, y0, t, args, ys, tfirst=False, rtol=None, atol=None, hmax=0.0):
     """(dy0, dargs): the adjoints of the initial state and the extra arguments of
     `odeint(func, y0, t, args)`, whose solution at the times t is `ys`, for its adjoint g."""
-    from scipy.integrate import odeint
     problem = _Problem(func, y0, args, tfirst)
-
-    def step(rhs, state, t_from, t_to):
-        return odeint(rhs, state, [t_from, t_to], tfirst=True, rtol=rtol or TIGHT, atol=atol or TIGHT)[-1]
-    rows = _rows(g, len(t), problem.n)
-    return problem.adjoint(step, t, _rows(ys, len(t), problem.n), rows, t[0])
+    count = len(t)
+    return problem.adjoint(_odeint_step(rtol, atol, hmax), t, _rows(ys, count, problem.n), _rows(g, count, problem.n),
+                           t[0])
 
 
 @helper()
-def unodeint_tangent(tg, dy0, dargs, g, func, y0, t, args, ys, tfirst=False, rtol=None, atol=None):
+def unodeint_tangent(tg, dy0, dargs, g, func, y0, t, args, ys, tfirst=False, rtol=None, atol=None, hmax=0.0):
     """The tangent of `unodeint(g, func, y0, t, args, ys, ...)` along tg and the tangents of
     y0 and args (ys is odeint's solution for them: its change is taken into account)."""
-    from scipy.integrate import odeint
     problem = _Problem(func, y0, args, tfirst)
-    rtol, atol = rtol or TIGHT, atol or TIGHT
-
-    def step(rhs, state, t_from, t_to):
-        return odeint(rhs, state, [t_from, t_to], tfirst=True, rtol=rtol, atol=atol)[-1]
+    if not np.any(g) and not np.any(tg):
+        return problem.nothing()
     dargs = tuple(dargs) if isinstance(dargs, (tuple, list)) else (0.0,) * len(problem.args)
-    ss = odeint_tangent(dy0, func, y0, t, dargs, args, tfirst, rtol, atol)
-    count = len(t)
-    return problem.second_adjoint(step, t, _rows(ys, count, problem.n), _rows(ss, count, problem.n),
-                                  _rows(g, count, problem.n), _rows(tg, count, problem.n), t[0], dargs)
+    ss, count = odeint_tangent(dy0, func, y0, t, dargs, args, tfirst, rtol, atol, hmax), len(t)
+    return problem.second_adjoint(_odeint_step(rtol, atol, hmax), t, _rows(ys, count, problem.n),
+                                  _rows(ss, count, problem.n), _rows(g, count, problem.n),
+                                  _rows(tg, count, problem.n), t[0], dargs)
 
 
 @helper()
-def odeint_tangent(dy0, func, y0, t, dargs, args, tfirst=False, rtol=None, atol=None):
+def odeint_tangent(dy0, func, y0, t, dargs, args, tfirst=False, rtol=None, atol=None, hmax=0.0):
     """The tangent of `odeint(func, y0, t, args)` along dy0 and dargs (forward sensitivities)."""
     from scipy.integrate import odeint
     problem = _Problem(func, y0, args, tfirst)
     path = odeint(problem.forwards(tuple(dargs)), problem.start(y0, dy0), t, tfirst=True,
-                  rtol=rtol or TIGHT, atol=atol or TIGHT)
+                  rtol=rtol or TIGHT, atol=atol or TIGHT, hmax=hmax)
     return path[:, problem.n:].reshape((len(t),) + (problem.shape or (1,)))   # (a number's solution: one column)
+
+
+class IVPSolution(tuple):
+    """solve_ivp's result as the generated code holds it (and its tangent): the items (t, y,
+    the result), read by name too (`sol.y`, `sol.success`), so that a function it is passed
+    to whole can read it as it would the result."""
+
+    t = property(lambda self: self[0])
+    y = property(lambda self: self[1])
+
+    def __getattr__(self, name):
+        return getattr(tuple.__getitem__(self, 2), name)
 
 
 @helper()
 def ivp_solution(fun, t_span, y0, t_eval=None, args=None, **options):
     """`solve_ivp(fun, t_span, y0, ...)` as the generated code reads it: (t, y, the result
     itself), so that the times and the solution are values of their own (`sol.t`, `sol.y`)
-    and the rest is read from the result (`sol.success`). A failed solve raises: a
-    derivative of a solution that was not found would be a number with no meaning."""
+    and the rest is read from the result (`sol.success`)."""
     from scipy.integrate import solve_ivp
     solution = solve_ivp(fun, t_span, y0, t_eval=t_eval, args=args, **options)
-    if solution.status < 0:
-        raise ArithmeticError(f"solve_ivp failed: {solution.message}")
-    return solution.t, solution.y, solution
+    return IVPSolution((solution.t, solution.y, solution))
 
 
-def _ivp_step(method, rtol, atol, options):
+def _ivp_step(method, rtol, atol, max_step):
+    """The solver that integrates an adjoint or tangent system for solve_ivp: the user's
+    method, to tolerances TIGHT or tighter, with the user's largest step."""
     from scipy.integrate import solve_ivp
 
     def step(rhs, state, t_from, t_to):
-        path = solve_ivp(rhs, (t_from, t_to), state, method=method, rtol=rtol, atol=atol, **options)
+        path = solve_ivp(rhs, (t_from, t_to), state, method=method, rtol=rtol, atol=atol, max_step=max_step)
         if path.status < 0:
             raise ArithmeticError(f"solve_ivp failed in the adjoint or tangent solve: {path.message}")
         return path.y[:, -1]
@@ -245,35 +269,53 @@ def _tolerances(rtol, atol) -> tuple:
     return tuple(TIGHT if tol is None else min(float(np.min(tol)), TIGHT) for tol in (rtol, atol))
 
 
-@helper()
-def unsolve_ivp(gt, g, fun, t_span, y0, args, t_eval, ts, ys, method="RK45", rtol=None, atol=None):
-    """(dy0, dargs): the adjoints of the initial state and the extra arguments of
-    `solve_ivp(fun, t_span, y0, args=args, method=method)`, whose solution `ys` (a column
-    per time of `ts`) has the adjoint g. Without t_eval the times are the solver's own
-    steps, which move with what is differentiated: only the ends of t_span are fixed, so an
-    adjoint reaching the solution anywhere else, or the times between, is refused."""
-    problem = _Problem(fun, y0, args, tfirst=True)
-    rtol, atol = _tolerances(rtol, atol)
+def _ivp_rows(problem, t_span, t_eval, ts, gt, g) -> np.ndarray:
+    """The adjoint g of solve_ivp's solution as rows, one per time; refused where it has no
+    meaning: a solve that failed (it stopped short of the times asked for), and without
+    t_eval, the solution (or the times) between the ends of t_span, the solver's own steps."""
     rows = _rows(None if g is None else np.swapaxes(g, 0, -1), len(ts), problem.n)
+    if not _reached(t_span, t_eval, ts) and np.any(rows):
+        raise ArithmeticError("solve_ivp failed (it stopped short of the times asked for), so its solution has no "
+                              "derivative: check sol.success before reading sol.y")
     if t_eval is None and (np.any(rows[:-1]) or gt is not None and np.any(np.asarray(gt)[1:-1])):
         raise ValueError(MOVING)
-    return problem.adjoint(_ivp_step(method, rtol, atol, {}), ts, np.swapaxes(ys, 0, -1), rows, t_span[0])
+    return rows
+
+
+def _reached(t_span, t_eval, ts) -> bool:
+    """Whether a solve reached every time asked for (one that failed stops short)."""
+    if t_eval is not None:
+        return len(ts) == len(np.atleast_1d(t_eval))
+    return len(ts) > 0 and ts[-1] == t_span[1]
+
+
+@helper()
+def unsolve_ivp(gt, g, fun, t_span, y0, args, t_eval, ts, ys, method="RK45", rtol=None, atol=None, max_step=np.inf):
+    """(dy0, dargs): the adjoints of the initial state and the extra arguments of
+    `solve_ivp(fun, t_span, y0, args=args, method=method)`, whose solution `ys` (a column
+    per time of `ts`) has the adjoint g (gt: the times'). Without t_eval the times are the
+    solver's own steps, which move with what is differentiated: only the ends of t_span are
+    fixed, so an adjoint reaching the solution anywhere else, or the times between, is
+    refused."""
+    problem = _Problem(fun, y0, args, tfirst=True)
+    rows = _ivp_rows(problem, t_span, t_eval, ts, gt, g)
+    return problem.adjoint(_ivp_step(method, *_tolerances(rtol, atol), max_step), ts, np.swapaxes(ys, 0, -1), rows,
+                           t_span[0])
 
 
 @helper()
 def unsolve_ivp_tangent(tgt, tg, dy0, dargs, gt, g, fun, t_span, y0, args, t_eval, ts, ys, method="RK45", rtol=None,
-                        atol=None):
+                        atol=None, max_step=np.inf):
     """The tangent of `unsolve_ivp(gt, g, fun, t_span, y0, args, t_eval, ts, ys, ...)` along
-    tg and the tangents of y0 and args (ys is the solution for them)."""
+    tg (and tgt, the times' adjoint's, refused as gt is) and the tangents of y0 and args
+    (ys is the solution for them)."""
     problem = _Problem(fun, y0, args, tfirst=True)
-    rtol, atol = _tolerances(rtol, atol)
-    rows = _rows(None if g is None else np.swapaxes(g, 0, -1), len(ts), problem.n)
-    trows = _rows(None if tg is None else np.swapaxes(tg, 0, -1), len(ts), problem.n)
-    if t_eval is None and (np.any(rows[:-1]) or np.any(trows[:-1])):
-        raise ValueError(MOVING)
+    rows, trows = _ivp_rows(problem, t_span, t_eval, ts, gt, g), _ivp_rows(problem, t_span, t_eval, ts, tgt, tg)
+    if not np.any(rows) and not np.any(trows):
+        return problem.nothing()               # (nothing flows back: no solve, which might not succeed)
     dargs = tuple(dargs) if isinstance(dargs, (tuple, list)) else (0.0,) * len(problem.args)
-    ss = solve_ivp_tangent(dy0, fun, t_span, y0, dargs, args, ts, ts, method, rtol, atol)[1]
-    return problem.second_adjoint(_ivp_step(method, rtol, atol, {}), ts, np.swapaxes(ys, 0, -1),
+    ss = solve_ivp_tangent(dy0, fun, t_span, y0, dargs, args, ts, ts, method, rtol, atol, max_step)[1]
+    return problem.second_adjoint(_ivp_step(method, *_tolerances(rtol, atol), max_step), ts, np.swapaxes(ys, 0, -1),
                                   np.swapaxes(ss, 0, -1), rows, trows, t_span[0], dargs)
 
 
@@ -283,18 +325,22 @@ MOVING = ("solve_ivp without t_eval reports the solution at the solver's own ste
 
 
 @helper()
-def solve_ivp_tangent(dy0, fun, t_span, y0, dargs, args, t_eval, ts, method="RK45", rtol=None, atol=None):
+def solve_ivp_tangent(dy0, fun, t_span, y0, dargs, args, t_eval, ts, method="RK45", rtol=None, atol=None,
+                      max_step=np.inf):
     """The tangents (of the times, of the solution, of the result object) of solve_ivp's
     result along dy0 and dargs (forward sensitivities), the solution's a column per time.
-    Without t_eval, the solver's own steps move: NaN but at the ends of t_span."""
+    Without t_eval, the solver's own steps move: NaN but at the ends of t_span; of a solve
+    that failed, NaN throughout (code that checks sol.success never reads it)."""
     from scipy.integrate import solve_ivp
     problem = _Problem(fun, y0, args, tfirst=True)
+    if not _reached(t_span, t_eval, ts):
+        return IVPSolution((np.zeros(np.shape(ts)), np.full((problem.n, len(ts)), np.nan), None))
     rtol, atol = _tolerances(rtol, atol)
     path = solve_ivp(problem.forwards(tuple(dargs or ())), (t_span[0], t_span[1]), problem.start(y0, dy0),
-                     method=method, t_eval=ts, rtol=rtol, atol=atol)
+                     method=method, t_eval=ts, rtol=rtol, atol=atol, max_step=max_step)
     if path.status < 0:
         raise ArithmeticError(f"solve_ivp failed in the tangent solve: {path.message}")
     dy, dt = path.y[problem.n:], np.zeros(np.shape(ts))
     if t_eval is None:
         dy[:, :-1], dt[1:-1] = np.nan, np.nan
-    return dt, dy, None
+    return IVPSolution((dt, dy, None))

@@ -150,8 +150,9 @@ def pad_tangent(t, x, pad_width, mode="constant", stat_length=None):
     """The tangent of `np.pad(x, pad_width, mode)` along t (constants padded in: none): t
     padded the same way, the statistics' margins taking t where x's statistic is (the
     entries the maximum, minimum or median picks)."""
-    if mode not in ("maximum", "minimum", "median"):
-        return np.pad(t, pad_width, mode=mode, **({"stat_length": stat_length} if mode == "mean" else {}))
+    if mode not in ("maximum", "minimum", "median"):      # ('empty' margins hold nothing: zeros)
+        return np.pad(t, pad_width, mode="constant" if mode == "empty" else mode,
+                      **({"stat_length": stat_length} if mode == "mean" else {}))
     t = np.broadcast_to(t, np.shape(x))
     for y, axis, widths, lengths in _pad_steps(x, pad_width, mode, stat_length):
         t = _pad_axis_tangent(t, y, axis, widths, mode, lengths)
@@ -312,18 +313,18 @@ def untrapezoid(g, y, dx=1.0, axis=-1):
 
 
 @helper(linear=(0,))
-def trapezoid_weights(x, ndim, axis=-1):
-    """The weight of each sample in `np.trapezoid(y, x, axis=axis)` (y with ndim axes): half
-    the width of the intervals on either side of it, so that the integral is
-    sum(weights * y) along the axis; a 1-D x is shaped to lie along that axis."""
-    x = np.asarray(x)
+def trapezoid_weights(x, y, axis=-1):
+    """The weight of each sample of y in `np.trapezoid(y, x, axis=axis)`: half the width of
+    the intervals on either side of it, so that the integral is sum(weights * y) along the
+    axis; a 1-D x is shaped to lie along that axis (x None: unit spacing)."""
+    x = np.arange(float(np.shape(y)[axis])) if x is None else np.asarray(x)
     along = axis if np.ndim(x) > 1 else 0
     d = np.diff(x, axis=along)
     before, after = [(0, 0)] * np.ndim(x), [(0, 0)] * np.ndim(x)
     before[along], after[along] = (1, 0), (0, 1)
     weights = 0.5 * (np.pad(d, before) + np.pad(d, after))
     if np.ndim(x) == 1:
-        shape = [1] * ndim
+        shape = [1] * np.ndim(y)
         shape[axis] = len(x)
         weights = weights.reshape(shape)
     return weights
@@ -333,6 +334,8 @@ def trapezoid_weights(x, ndim, axis=-1):
 def untrapezoid_weights(g, x, axis=-1):
     """The adjoint of `trapezoid_weights(x, ...)` for the adjoint g of the weights (as
     broadcast against y): the transpose of the half-sums of x's differences, shaped as x."""
+    if x is None:
+        return 0.0
     if np.ndim(x) == 1:                          # (weights along the axis: summed over the others)
         g, along = np.sum(g, axis=tuple(i for i in range(np.ndim(g)) if i != axis % np.ndim(g))), 0
     else:
