@@ -395,3 +395,79 @@ def test_sums_and_means_with_where_and_initial():
     x = np.array([[0.5, -1.0, 2.0], [0.3, 0.7, -0.2]])
     check_all_modes(masked_totals, x)
     assert s2sgrad.value_and_grad(masked_totals)(x)[0] == pytest.approx(masked_totals(x))
+
+
+TUPLE_RESULTS = '''
+import numpy as np
+from scipy.integrate import solve_ivp
+
+DX = 0.5
+T = None
+
+
+def spread(x):
+    return np.outer(x, np.array([1.0, -0.5, 0.3])) + np.diag([2.0, 3.0, 5.0])
+
+
+def last_item(x):
+    r = np.linalg.slogdet(spread(x))
+    return r[-1] + np.sum(np.linalg.svd(spread(x))[-2])
+
+
+def again_in_a_loop(x):
+    r = np.linalg.slogdet(spread(x))
+    for k in range(2):
+        r = np.linalg.slogdet(spread(x) * r.logabsdet)
+    return r.logabsdet
+
+
+def rhs(t, y, k):
+    return -k * y + 0.1 * y ** 2
+
+
+def chained(p):
+    times = np.array([0.0, 0.5, 1.0])
+    sol = solve_ivp(rhs, (0.0, 1.0), p[:2], t_eval=times, args=(p[2],), rtol=1e-10, atol=1e-10)
+    for i in range(2):
+        sol = solve_ivp(rhs, (0.0, 1.0), sol.y[:, -1], t_eval=times, args=(p[2],), rtol=1e-10, atol=1e-10)
+    return np.sum(sol.y ** 2)
+
+
+def columns_of_a_tuple(x):
+    t = (x, x ** 2)
+    return np.sum(np.c_[t] ** 2 * np.arange(1.0, 7.0).reshape(3, 2)) + np.sum(np.r_[t] ** 3)
+
+
+def a_global_tuple(x):
+    return np.sum(np.c_[T] * x)
+
+
+def spacing(y):
+    return np.trapezoid(y ** 2, dx=DX)
+'''
+
+
+@pytest.fixture(scope="module")
+def tuple_results(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tuple_results")
+    return make_function(folder, TUPLE_RESULTS, "last_item", preamble="").__globals__
+
+
+@pytest.mark.parametrize("name, x", [("last_item", [0.6, -0.9, 0.4]), ("again_in_a_loop", [0.6, -0.9, 0.4]),
+                                     ("chained", [0.7, -0.4, 1.3]), ("columns_of_a_tuple", [0.5, -1.0, 2.0])])
+def test_items_of_tuple_results_by_negative_index_in_loops_and_index_tricks(tuple_results, name, x):
+    """`r[-1]` is the last item; a tuple result reassigned in a loop (`r = np.linalg.slogdet(...)`,
+    `sol = solve_ivp(...)`) carries each turn's items; `np.c_[t]` of a tuple t joins its items."""
+    check_all_modes(tuple_results[name], np.array(x))
+
+
+def test_a_tuple_held_elsewhere_in_an_index_trick_and_a_global_read_as_a_constant(tuple_results):
+    tuple_results["T"] = (np.ones(3), np.ones(3))
+    with pytest.raises(TypeError, match="write them out"):
+        s2sgrad.grad(tuple_results["a_global_tuple"])(np.ones((3, 2)))
+    spacing, y = s2sgrad.value_and_grad(tuple_results["spacing"]), np.array([1.0, 2.0, 3.0])
+    assert spacing(y)[0] == tuple_results["spacing"](y)
+    tuple_results["DX"] = 2.0                      # (a module global taken as a constant: read again)
+    value, gradient = spacing(y)
+    assert value == tuple_results["spacing"](y) == 18.0
+    np.testing.assert_allclose(gradient, [2.0, 8.0, 6.0])

@@ -51,6 +51,13 @@ class Source:
         running.resolved(where, name, value)
         return value
 
+    def note_value(self, name: str) -> None:
+        """Note that what is being built took the value the free name holds now as a
+        constant (running.resolved_value: rebinding it builds the derivative again)."""
+        where, value = self._where(name)
+        if value is not _MISSING:
+            running.resolved_value(where, name, value)
+
     def note_contents(self, name: str) -> None:
         """Note that what is being built depends on the items of the sequence `name` holds."""
         where, value = self._where(name)

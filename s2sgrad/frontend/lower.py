@@ -314,6 +314,8 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             self.item_names[name] = tuple(self.namer.fresh(f"{name}_{i}") for i in range(n))
         holders = self.item_names[name]
         atom = self.expr(value_node)
+        if getattr(self.made_by(atom), "fields", ()):
+            self.fields[name] = self.made_by(atom).fields      # (`r.S` of each r a loop makes)
         items = self.packed.get(getattr(atom, "name", None))
         if items is None:           # a call kept as a call: every return of it gives n items
             items = [self.op("getitem", (atom, ir.Index((ir.Const(i),))), stmt) for i in range(n)]
@@ -383,6 +385,23 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         a tuple (0 otherwise)."""
         op = self.made_by(atom)
         return op.outputs if op is not None else 0
+
+    def noted(self, node) -> None:
+        """Note that the value of the free name at the root of `node` was taken as a constant
+        (so that rebinding it builds the derivative again): a module's or a closure's."""
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        if isinstance(node, ast.Name) and node.id not in self.scope.locals and self.scope.static_object(node) \
+                is not _MISSING and node.id not in self.scope.imported:
+            self.src.note_value(node.id)
+
+    def items_of(self, atom):
+        """The items of the tuple `atom` names, where they are known here (None otherwise)."""
+        name = getattr(atom, "name", None)
+        if self.packed.get(name) is not None:
+            return self.packed[name]
+        made = next((s for s in reversed(self.body) if isinstance(s, ir.Assign) and s.target == name), None)
+        return made.args if made is not None and made.op == "tuple" and self.scope.stores.get(name, 0) <= 1 else None
 
     def made_by(self, atom):
         """The rule's op returning a tuple whose result `atom` names, when the last statement
@@ -623,13 +642,8 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
 
     def expr_Subscript(self, node, target):
         trick = self.scope.static_object(node.value)
-        joined = _index_trick(node, trick)
-        if joined is not None:
-            return self.expr(joined, target)          # np.r_[a, b]: the call it stands for
-        if trick is np.c_ and _plain_items(node):     # np.c_[a, b]: each made a column (or 2-D), joined last
-            columns = [self.op("as_column", (self.expr(item),), node) for item in _items(node)]
-            return self.op("np.concatenate", (self.op("tuple", tuple(columns), node),), node, target,
-                           (("axis", -1),))
+        if trick is np.r_ or trick is np.c_:
+            return self.index_trick(node, trick, target)
         value = self.expr(node.value)
         packed = self.packed.get(getattr(value, "name", None))
         index = node.slice
@@ -643,6 +657,25 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
                 and -len(packed) <= index.value < len(packed):
             return packed[index.value]            # an item of a tuple built right here
         return self.op("getitem", (value, self.index(node.slice)), node, target)
+
+    def index_trick(self, node, trick, target):
+        """`np.r_[a, b]`: np.concatenate of the items made arrays of one dimension at least;
+        `np.c_[a, b]`: each made a column (a matrix, an array as it is: runtime.as_column),
+        joined along the last axis. A tuple of arrays given whole is its items, as NumPy
+        reads it (`np.c_[t]`); slices and string directives are refused."""
+        if not _plain_items(node):
+            name = "np.r_" if trick is np.r_ else "np.c_"
+            raise self.unsupported(node, f"{name}[...] with slices or string directives is not supported",
+                                   "write the arrays out and join them with np.concatenate or np.stack")
+        items = _items(node)
+        atoms = [self.expr(item) for item in items]
+        if len(atoms) == 1 and self.items_of(atoms[0]) is not None:
+            atoms = list(self.items_of(atoms[0]))
+        elif len(atoms) == 1 and isinstance(atoms[0], ir.Var):     # (a tuple here would be its items)
+            atoms = [self.op("one_item", (atoms[0],), node)]
+        made = [self.op("np.atleast_1d" if trick is np.r_ else "as_column", (atom,), node) for atom in atoms]
+        return self.op("np.concatenate", (self.op("tuple", tuple(made), node),), node, target,
+                       (("axis", 0 if trick is np.r_ else -1),))
 
     def expr_List(self, node, target):
         """A list literal: an empty list, then one `append` per item."""
@@ -731,7 +764,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
             return self.record(node, obj, target)                 # Params(W, b): a namedtuple
         op = rules.lookup(obj) if obj is not _MISSING else None
         if op is not None and op.variants:
-            op = _variant(op, node, self.scope)
+            op = _variant(op, node, self.scope, self.noted)
         if op is None and inspect.isfunction(obj) and (not library(obj) or hasattr(obj, "__s2sgrad__")):
             return self.inline_or_run(node, obj, target)
         if op is None and not self.template_mode and \
@@ -983,6 +1016,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         except ValueError:
             value = self.scope.static_object(node)
         if isinstance(value, STATIC_TYPES):
+            self.noted(node)                          # (a module's `AXIS = 0`: read again at each call)
             return value
         raise self.unsupported(node, f"the value of `{key}` must be known when s2sgrad compiles",
                                f"give `{key}` a number written here, or a name of the module bound to one")
@@ -1035,19 +1069,6 @@ def _masked_reduction(node, mean: bool):
     if initial is not None:
         total = ast.BinOp(total, ast.Add(), initial)
     return ast.copy_location(total, node)
-
-
-def _index_trick(node, obj):
-    """`np.r_[a, b, ...]` as np.concatenate of the items made arrays of one dimension at
-    least (what it is when the items are values: slices and string directives are left
-    to NumPy). (np.c_ makes vectors columns, which their dimensions, known when the code
-    runs, decide: runtime.as_column.)"""
-    if obj is not np.r_ or not _plain_items(node):
-        return None
-    np_name = node.value.value if isinstance(node.value, ast.Attribute) else ast.Name("np", ast.Load())
-    func = ast.Attribute(np_name, "concatenate", ast.Load())
-    items = [ast.Call(ast.Attribute(np_name, "atleast_1d", ast.Load()), [i], []) for i in _items(node)]
-    return ast.copy_location(ast.Call(func, [ast.List(items, ast.Load())], []), node)
 
 
 def _items(node) -> list:
@@ -1108,7 +1129,7 @@ def _sequence_display(node) -> bool:
     return isinstance(node, (ast.List, ast.ListComp, ast.Tuple))
 
 
-def _variant(op, node, scope):
+def _variant(op, node, scope, noted):
     """The op a call of `op` stands for, given the arguments it passes (Op.variants): an
     argument that is None (written so, or a global holding it) is not passed; one whose
     value is known only when the code runs (a parameter that may be None) picks the
@@ -1119,6 +1140,8 @@ def _variant(op, node, scope):
         if argument not in given:
             continue
         value = _known(given[argument], scope)
+        if isinstance(given[argument], (ast.Name, ast.Attribute)) and value is not _MISSING:
+            noted(given[argument])                  # (a module global: None or not, read again at each call)
         if value is None or value is _MISSING and (values is not None or not unknown):
             continue
         if values is None or value in values:
@@ -1180,6 +1203,10 @@ def _length_of(node, resolve, nested, depth: int = 0):
     callee = nested.get(node.func.id) if isinstance(node.func, ast.Name) else None
     if callee is None:
         obj = resolve(node.func)
+        op = rules.lookup(obj) if obj is not _MISSING else None
+        if op is not None and op.outputs:          # a rule's op returning a tuple (np.linalg.svd)
+            single = obj is np.linalg.svd and any(k.arg == "compute_uv" for k in node.keywords)
+            return None if single else op.outputs
         if not inspect.isfunction(obj):
             return None
         try:

@@ -99,6 +99,31 @@ def resolved_contents(where, name: str, value) -> None:
         _RECORDS[-1].append((where, name, None, _Held(value, True)))
 
 
+def resolved_value(where, name: str, value) -> None:
+    """Note that `name` held `value`, which the derivative was built for as a constant (a
+    static keyword, `axis=AXIS`; whether an argument is None): another value builds it again."""
+    if _RECORDS and where is not None:
+        _RECORDS[-1].append((where, name, None, _Same(value)))
+
+
+class _Same:
+    """A value a derivative was built for as a constant: the same object, or an equal one of
+    the same type (an array: the same object only)."""
+
+    items = None
+
+    def __init__(self, value):
+        self.value = value
+
+    def same(self, now) -> bool:
+        if now is self.value:
+            return True
+        try:
+            return type(now) is type(self.value) and not isinstance(now, np.ndarray) and bool(now == self.value)
+        except (TypeError, ValueError):
+            return False
+
+
 def resolved_kind(where, name: str, value) -> None:
     """Note that `name` held numbers, complex or not (the derivative was built for that: a
     global rebound from real to complex numbers builds it again)."""

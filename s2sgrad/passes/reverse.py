@@ -495,7 +495,8 @@ class Reverse:
         """A call's contributions from the callee's own vjp: its pullback, or a run of its
         vjp with the cotangent (a callee with loops or branches)."""
         if how == "item":                          # held until the call that made the tuple
-            result, index = stmt.args[0].name, stmt.args[1].items[0].value
+            result = stmt.args[0].name
+            index = stmt.args[1].items[0].value % self.tuples[result]     # (`r[-1]`: the last item)
             self.adj[result] = ir.Var(result)      # (so that the call pulls back)
             held = self.held.get((result, index))
             if held is None:

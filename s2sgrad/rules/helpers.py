@@ -32,7 +32,7 @@ from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoin
                        unlu_factor, unlu_factor_tangent, unlu_solve, unlu_solve_tangent, undirichlet,
                        undirichlet_tangent, unsvd, unsvd_tangent, uneigvals, uneigvals_tangent, unqr, unqr_tangent, uneig,
                        uneig_tangent, unlstsq, unlstsq_tangent, norm_operand, unodeint, unodeint_tangent,
-                       unsolve_ivp, unsolve_ivp_tangent, as_column)
+                       unsolve_ivp, unsolve_ivp_tangent, as_column, one_item)
 
 # Helpers whose results do not vary (zeros, a length). activity.differentiable_positions
 # takes every other helper with no reverse rule to depend on all its arguments, so that
@@ -60,6 +60,11 @@ def unsum_t(ans, g, x, dans, *, axis=None, keepdims=False):
 @transpose(as_column, examples=[("as_column(x)", [(3,)]), ("as_column(x)", [()]), ("as_column(x)", [(2, 3)])])
 def as_column_t(ans, x, dans):
     dx = np.reshape(dans, np.shape(x))
+
+
+@transpose(one_item, examples=[("one_item(x)", [(3,)])])
+def one_item_t(ans, x, dans):
+    dx = dans
 
 
 @transpose(norm_operand, examples=[("norm_operand(x)", [(3,)]), ("norm_operand(x, 2, 0)", [(2, 3)])])

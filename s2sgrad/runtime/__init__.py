@@ -14,7 +14,7 @@ from .reductions import (unsum, resum, unmax, max_tangent, unprod, unvar, unstd,
 from .shapes import (untranspose, add_at, unindex, unassigned, unsplit, unconcatenate, unstacked,
     unhstack, unvstack, unroll, untile, unrepeat, COPYING_PADS, PAD_MODES, unpad, pad_tangent, undiagonal,
     undiag, untake, untake_along_axis, unsort, unsorted, resorted, ungradient, undiff, uncolumn_stack, unappend, convolve_margins,
-    unquantile, unrot90, quantile_tangent, unrollaxis, untrapezoid, trapezoid_weights, untrapezoid_weights, as_column,
+    unquantile, unrot90, quantile_tangent, unrollaxis, untrapezoid, trapezoid_weights, untrapezoid_weights, as_column, one_item,
     unselect, unhsplit, unpartition, unmeshgrid,
     uninterp, interp_tangent, partition_tangent, unconvolve_nd)  # noqa: F401
 from .linalg import (matmul_dleft, matmul_dright, matmul_dleft_uniform, matmul_dright_uniform,

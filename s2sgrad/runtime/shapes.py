@@ -346,6 +346,16 @@ def untrapezoid_weights(g, x, axis=-1):
 
 
 @helper(linear=(0,))
+def one_item(x):
+    """x, the one item of `np.r_[x]` or `np.c_[x]` written as a name: refused if it holds a
+    tuple, which NumPy would read as the items themselves (write them out)."""
+    if isinstance(x, tuple):
+        raise TypeError("np.r_[t] and np.c_[t] of a tuple t join its items: write them out (np.c_[t[0], t[1]]) "
+                        "so that s2sgrad sees them")
+    return x
+
+
+@helper(linear=(0,))
 def as_column(x):
     """An item of `np.c_[...]` as it joins the others along their last axis: a vector made a
     column, a number a 1 x 1 matrix, an array of two or more dimensions as it is."""
