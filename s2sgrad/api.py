@@ -53,6 +53,7 @@ class Compiled:
     sees_complex: bool = False    # some value in it may be complex (passes/complex_values.py)
     complex_output: bool = False  # the function's value may be complex
     entries: dict = dataclasses.field(default_factory=dict)   # (a variant for complex numbers) its entry points
+    writes: tuple = ()        # positions of the parameters the function itself writes into
 
     @functools.cached_property
     def made(self) -> tuple:
@@ -60,8 +61,10 @@ class Compiled:
 
     @functools.cached_property
     def written(self) -> tuple:
-        """Positions of the generated function's parameters it may write into (calls.written)."""
-        return calls.written(self.ir)
+        """Positions of the parameters the generated function may write into (calls.written),
+        or the user's function does (even where the derivative needs no write): each call
+        copies them, refusing one that shares memory with another argument (calls.alone)."""
+        return tuple(sorted(set(calls.written(self.ir)) | set(self.writes)))
 
     @property
     def source(self) -> str:
@@ -223,7 +226,8 @@ def _compile(fn, wrt, kind, shapes=None) -> Compiled:
     value = gen.body[-1].value[0]
     complex_params = kind.complex if isinstance(kind, passes.Kind) else ()
     typed = stages.get("complex")
-    return Compiled(gen, names, positions, single, signature, complex=complex_params,
+    writes = calls.written(stages["lower"]) if "lower" in stages else general.writes
+    return Compiled(gen, names, positions, single, signature, complex=complex_params, writes=writes,
                     sees_complex=bool(typed.complex) if typed else general.sees_complex,
                     complex_output=_complex_output(typed) if typed else general.complex_output,
                     rerun=len(gen.params) > len(signature.parameters),
@@ -417,6 +421,7 @@ def vjp(fn, *args, wrt=None):
     if given:                           # complex numbers: the vjp built for them
         compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,),
                                       passes.Kind("vjp", complex=given))
+    calls.apart(args, compiled.written)
     args = calls.arguments(compiled, args)
     if compiled.rerun:      # loops and branches: the derivative runs the function again,
         out = fn(*_copies(args))      # each time on arguments of its own
@@ -486,6 +491,7 @@ def _jvp(fn, compiled, primals, tangents):
     given = calls.complex_params(compiled, tuple(primals))
     if given:                           # complex numbers: the jvp built for them
         compiled = compile_derivative(fn, compiled.positions, passes.Kind("jvp", complex=given))
+    calls.apart(tuple(primals), compiled.written)      # (before arguments() makes arrays of its own)
     args = calls.arguments(compiled, tuple(primals))
     tangents = tuple(tangents)
     if len(tangents) != len(compiled.positions):
@@ -654,6 +660,7 @@ def hvp(fn, wrt=0):
         compiled = compile_derivative(fn, (wrt,) if single else wrt, HVP)   # (the running code's)
         *args, tangents = args
         tangents = (tangents,) if single else tuple(tangents)
+        calls.apart(tuple(args), compiled.written)
         args = calls.arguments(compiled, tuple(args))
         _no_dicts(compiled, args, "hvp")
         _check_tangents(compiled, args, tangents)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import s2sgrad
 from s2sgrad.errors import UnsupportedSyntaxError
 
-from .support import fuzz, make_function, numeric_vjp
+from .support import check_grads, fuzz, make_function, numeric_vjp
 
 # Each function has one line marked `# refused`: the write Python would see through a view.
 REFUSED = {
@@ -322,3 +322,81 @@ def test_random_writes_through_views_are_right_or_refused(tmp_path_factory, prog
     assert value == pytest.approx(fn(x.copy()), abs=1e-12), source
     np.testing.assert_allclose(dx, numeric_vjp(_on_copies(fn), [x], 0, 1.0), rtol=1e-6, atol=1e-7,
                                err_msg=source)
+
+
+SEMANTICS = '''
+import numpy as np
+
+
+class Config:
+    temp = 1.0
+    n_steps = 2
+
+
+cfg = Config()
+
+
+def through_a_view_call(x):
+    y = x.copy()
+    z = y.view()
+    z[0] = 9.0
+    return np.sum(y ** 2)
+
+
+def into_integers(x):
+    y = np.array([0, 0, 0])
+    y[0] = x[0] * 3
+    k = np.arange(3)
+    k[1] += x[1]
+    return np.sum(y * x) + np.sum(k * x)
+
+
+def writes_its_argument(x, y):
+    x[0] = 5.0
+    return np.sum(y ** 2)
+
+
+def settings_of_an_object(x):
+    for _ in range(cfg.n_steps):
+        x = np.sin(x)
+    return np.sum(np.exp(x / cfg.temp))
+'''
+
+
+@pytest.fixture(scope="module")
+def semantics(tmp_path_factory):
+    return make_function(tmp_path_factory.mktemp("semantics"), SEMANTICS, "into_integers", preamble="").__globals__
+
+
+def test_a_write_through_a_call_that_may_return_a_view_is_refused(semantics):
+    with pytest.raises(s2sgrad.UnsupportedSyntaxError, match="may share memory"):
+        s2sgrad.grad(semantics["through_a_view_call"])(np.array([0.3, 0.7, 1.1]))
+
+
+def test_a_value_stored_into_integers_is_cast_there_and_has_no_derivative(semantics):
+    f, x = semantics["into_integers"], np.array([0.73, 1.31, 1.37])
+    value, gradient = s2sgrad.value_and_grad(f)(x)
+    assert value == f(x)
+    np.testing.assert_allclose(gradient, [2.0, 2.0, 2.0])      # y and k hold integers: constant in x
+    np.testing.assert_allclose(s2sgrad.jvp(f, (x,), (np.ones(3),))[1], 6.0)
+    np.testing.assert_allclose(s2sgrad.hvp(f)(x, np.ones(3)), 0.0)
+
+
+def test_one_array_passed_as_two_arguments_the_function_writes_one_of_is_refused(semantics):
+    f, b = semantics["writes_its_argument"], np.array([0.3, 0.7, 1.1])
+    for derivative in (lambda: s2sgrad.grad(f, 1)(b, b), lambda: s2sgrad.jvp(f, (b, b), (b, b)),
+                       lambda: s2sgrad.vjp(f, b, b), lambda: s2sgrad.hvp(f, 1)(b, b, b)):
+        with pytest.raises(ValueError, match="shares its memory"):
+            derivative()
+    np.testing.assert_allclose(s2sgrad.grad(f, 1)(b.copy(), b), 2 * b)
+    np.testing.assert_allclose(b, [0.3, 0.7, 1.1])      # (the caller's arrays are left as they were)
+
+
+def test_numbers_read_off_a_module_object_are_read_again_when_they_change(semantics):
+    f, x = semantics["settings_of_an_object"], np.array([0.5, -1.0])
+    derivative = s2sgrad.value_and_grad(f)
+    assert derivative(x)[0] == f(x)
+    semantics["cfg"].temp, semantics["cfg"].n_steps = 3.0, 4
+    value, gradient = derivative(x)
+    assert value == f(x)
+    check_grads(f, x)

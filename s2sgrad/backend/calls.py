@@ -71,7 +71,8 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
         lines += [f"    if _s2s_type({n}) is _s2s_ndarray and {n}.dtype.kind == 'c' or _s2s_type({n}) is _s2s_cx "
                   f"or _s2s_type({n}) is _s2s_c128 or _s2s_type({n}) in _s2s_held and _s2s_holds({n}): {divert}"
                   for n in names if n not in wrt]
-    lines += [f"    {names[i]} = _s2s_copy({names[i]})" for i in compiled.written if i < len(names)]
+    lines += [f"    {names[i]} = _s2s_alone({names[i]}, {names[i]!r}, ({''.join(n + ', ' for n in names if n != names[i])}))"
+              for i in compiled.written if i < len(names)]
     impl = "_s2s_impl"
     dispatch = specialize is not None and _depends_on_shapes(compiled.ir)
     if dispatch:
@@ -99,7 +100,7 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
                   "    _s2s_check_gradients(_s2s_grads)"]
     lines.append("    return _s2s_value, _s2s_grads" if value else "    return _s2s_grads")
     namespace = {"_s2s_impl": None if dispatch else compiled.fn, "_s2s_own": own, "_s2s_own_all": own_all,
-                 "_s2s_copy": _copy,
+                 "_s2s_alone": alone,
                  "_s2s_float64": np.float64, "_s2s_ndarray": np.ndarray, "_s2s_float": float,
                  "_s2s_type": type,
                  "_s2s_check_float": partial(check_float, compiled=compiled, divert=complex_variant is not None),
@@ -158,13 +159,15 @@ def jvp_entry(compiled, slow, large: int):
         lines += [f"    if type({names[i]}) is nd and ({names[i]}.size >= {large} or {names[i]}.dtype.kind == 'c') "
                   f"or type({names[i]}) is complex or type({names[i]}) is c128:",
                   "        return slow(primals, tangents)"]
-    lines += [f"    {v} = copy({v})" for v in (names[i] if i < n else tangents[i - n] for i in compiled.written)]
+    lines += [f"    {names[i]} = alone({names[i]}, {list(compiled.signature.parameters)[i]!r}, "
+              f"({''.join(a + ', ' for a in names if a != names[i])}))" for i in compiled.written if i < n]
+    lines += [f"    {tangents[i - n]} = copy({tangents[i - n]})" for i in compiled.written if i >= n]
     lines += [f"    value, tangent = impl({', '.join(names + tangents)})",
               "    if type(tangent) is not float:",
               f"        tangent = typed(fresh(tangent, ({''.join(t + ', ' for t in tangents)})), value)",
               "    return value, tangent"]
     namespace = {"slow": slow, "nd": np.ndarray, "c128": np.complex128, "impl": compiled.fn, "copy": _copy,
-                 "fresh": fresh, "typed": typed_like}
+                 "alone": alone, "fresh": fresh, "typed": typed_like}
     exec("\n".join(lines), namespace)
     return namespace.pop("entry")        # (no cycle through its globals)
 
@@ -195,6 +198,24 @@ def _writes_into(flat, names: set) -> bool:
 def copies(args, positions) -> tuple:
     """`args` with the arrays (and dicts of arrays) at `positions` copied."""
     return tuple(_copy(a) if i in positions else a for i, a in enumerate(args))
+
+
+def apart(args, positions) -> None:
+    """Refuse arguments at `positions` (written into) that share memory with another (`alone`)."""
+    for i in positions:
+        if i < len(args):
+            alone(args[i], f"number {i + 1}", args[:i] + args[i + 1:])
+
+
+def alone(a, name: str, others: tuple):
+    """A copy of the argument `name`, which the derivative writes into (so the caller's array
+    stays as it was); refused when another argument is that array or a view of it, whose
+    values the function's writes would change as it runs."""
+    if isinstance(a, np.ndarray) and any(isinstance(o, np.ndarray) and np.may_share_memory(a, o) for o in others):
+        raise ValueError(f"the function writes into its argument `{name}`, and another argument shares its "
+                         "memory (the same array, or a view of it): s2sgrad would differentiate them as separate "
+                         "arrays; pass a copy (`x.copy()`)")
+    return _copy(a)
 
 
 def _copy(a):

@@ -54,9 +54,14 @@ class Source:
     def note_value(self, name: str) -> None:
         """Note that what is being built took the value the free name holds now as a
         constant (running.resolved_value: rebinding it builds the derivative again)."""
-        where, value = self._where(name)
-        if value is not _MISSING:
-            running.resolved_value(where, name, value)
+        self.note_path(name, (), None)
+
+    def note_path(self, name: str, path: tuple, value) -> None:
+        """Note that what is being built took the value the free name holds now, or that of
+        its attributes `path` (`cfg.temp`), as a constant: another value builds it again."""
+        where, held = self._where(name)
+        if held is not _MISSING:
+            running.resolved_value(where, name, held if not path else value, path)
 
     def note_contents(self, name: str) -> None:
         """Note that what is being built depends on the items of the sequence `name` holds."""

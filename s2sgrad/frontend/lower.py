@@ -39,6 +39,9 @@ SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**
 BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
           ast.Pow: "pow", ast.MatMult: "matmul", ast.Mod: "mod", ast.FloorDiv: "floordiv"}
 STATIC_TYPES = (bool, int, float, complex, str, type, np.dtype, type(None))
+FLOATING = {"np.sin", "np.cos", "np.tan", "np.exp", "np.log", "np.sqrt", "np.tanh", "np.sinh", "np.cosh",
+            "np.arctan", "np.arcsin", "np.arccos", "np.log1p", "np.expm1", "np.log2", "np.log10", "np.exp2",
+            "np.mean", "np.linalg.inv", "np.linalg.solve"}   # ops whose result holds floats, whatever they are given
 COMPARE = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
 def lower(source: frontend.Source, namer: Namer | None = None, keep_calls: bool = True) -> ir.Function:
     """Lower a parsed user function to IR (checked by the fence first); without
@@ -80,6 +83,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         self.items_of_tuples = {}    # name -> tuple_length(name)
         self.fields = {}             # a name given a named tuple an op returns -> its fields (Op.fields)
         self.tuple_ops = {}          # a name an op returning a tuple assigned last -> that op
+        self.defining = {}           # a name -> the statements that assign it a value (not an item)
         self.item_names = {}         # a tuple name reassigned -> the variables of its items
         self.unpacking = None        # a call whose tuple result is unpacked into names
 
@@ -264,7 +268,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         array, index = self.subscript_target(node.target)
         item = self.op("getitem", (array, index), node.target)
         updated = self.op(op, (item, value), node)
-        self.op("setitem", (array, index, updated), node, target=array.name)
+        self.op("setitem", (array, index, self.cast_into(updated, array, node)), node, target=array.name)
 
     # -- assignment targets -------------------------------------------------
 
@@ -345,7 +349,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
                 self.assign_atom(elt, item, stmt)
         elif isinstance(target, ast.Subscript):
             array, index = self.subscript_target(target)
-            self.op("setitem", (array, index, atom), stmt, target=array.name)
+            self.op("setitem", (array, index, self.cast_into(atom, array, stmt)), stmt, target=array.name)
         else:
             raise self.unsupported(target, "only names, tuples of names and array items can be "
                                            "assigned to", "assign to a local variable")
@@ -394,6 +398,42 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         if isinstance(node, ast.Name) and node.id not in self.scope.locals and self.scope.static_object(node) \
                 is not _MISSING and node.id not in self.scope.imported:
             self.src.note_value(node.id)
+
+    def cast_into(self, value, array, node):
+        """The value stored into `array`: as it is where the array surely holds floats; else
+        through runtime.cast_into, whose derivative is none when the array turns out to hold
+        integers or booleans (NumPy casts the value to them: `y = np.array([0, 0]); y[0] = x`)."""
+        if not isinstance(value, ir.Var) or self.template_mode or self.surely_float(array):
+            return value                        # (a rule's template writes into adjoints: floats)
+        return self.op("cast_into", (value, array), node)
+
+    def surely_float(self, atom, depth: int = 0) -> bool:
+        """Whether the array `atom` names surely holds floats (or complex numbers), as far as
+        the statements that made it tell (a parameter, an unknown call: not surely)."""
+        if isinstance(atom, ir.Const):
+            return isinstance(atom.value, (float, complex))
+        made = self.defining.get(atom.name, ())
+        if not made or depth > 8:
+            return False
+        return all(self.float_made(s, depth) for s in made)
+
+    def float_made(self, made: ir.Assign, depth: int) -> bool:
+        """Whether the statement `made` surely makes floats (surely_float)."""
+        dtype = dict(made.params).get("dtype")
+        if dtype is not None:
+            try:
+                return np.dtype(getattr(dtype, "value", dtype)).kind in "fc"
+            except TypeError:
+                return False
+        if made.op in ("np.zeros", "np.ones", "np.empty", "div", "np.random.rand", "np.random.randn", "list"):
+            return True
+        if made.op == "append":                 # (a list: floats if every item is)
+            return self.surely_float(made.args[1], depth + 1)
+        if made.op in FLOATING or made.op in ("add", "sub", "mul", "pow", "neg", "id", "np.copy", "np.array",
+                                              "np.asarray", "np.full", "np.zeros_like", "np.ones_like",
+                                              "np.empty_like", "np.full_like", "np.stack", "np.concatenate"):
+            return any(self.surely_float(a, depth + 1) for a in made.args if isinstance(a, (ir.Var, ir.Const)))
+        return False
 
     def items_of(self, atom):
         """The items of the tuple `atom` names, where they are known here (None otherwise)."""
@@ -976,6 +1016,8 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         if name == "getitem" and isinstance(args[0], ir.Var) and _constant_item(self.made_by(args[0]), args[1]):
             params = tuple(params) + ((ir.UNMOVED, True),)      # (an item no argument moves: Op.constant_items)
         self.body.append(ir.Assign(target, name, tuple(args), tuple(params), self.src.loc(node)))
+        if name not in ("setitem", "setitem.any"):
+            self.defining.setdefault(target, []).append(self.body[-1])     # (surely_float reads them)
         made = rules.OPS.get(name)
         if made is not None and made.outputs:
             self.tuple_ops[target] = made

@@ -99,23 +99,27 @@ def resolved_contents(where, name: str, value) -> None:
         _RECORDS[-1].append((where, name, None, _Held(value, True)))
 
 
-def resolved_value(where, name: str, value) -> None:
-    """Note that `name` held `value`, which the derivative was built for as a constant (a
-    static keyword, `axis=AXIS`; whether an argument is None): another value builds it again."""
+def resolved_value(where, name: str, value, path: tuple = ()) -> None:
+    """Note that `name` (or its attributes `path`: `cfg.temp`) held `value`, which the
+    derivative was built for as a constant (a static keyword, `axis=AXIS`; a number read
+    off an object; whether an argument is None): another value builds it again."""
     if _RECORDS and where is not None:
-        _RECORDS[-1].append((where, name, None, _Same(value)))
+        _RECORDS[-1].append((where, name, None, _Same(value, path)))
 
 
 class _Same:
-    """A value a derivative was built for as a constant: the same object, or an equal one of
-    the same type (an array: the same object only)."""
+    """A value a derivative was built for as a constant (reached from the name through the
+    attributes `path`): the same object, or an equal one of the same type (an array: the
+    same object only)."""
 
     items = None
 
-    def __init__(self, value):
-        self.value = value
+    def __init__(self, value, path: tuple = ()):
+        self.value, self.path = value, path
 
     def same(self, now) -> bool:
+        for attribute in self.path:
+            now = getattr(now, attribute, _Same)
         if now is self.value:
             return True
         try:
@@ -186,7 +190,8 @@ class Depends:
 
     def __init__(self, fn, seen: list):
         self.of, self.code = weakref.ref(fn), fn.__code__
-        self.items = tuple({(id(w), n, id(c) if r is not None else (id(c.value), c.items is None)): (w, n, r, c)
+        self.items = tuple({(id(w), n, id(c) if r is not None else (id(c.value), c.items is None,
+                                                                    getattr(c, "path", ()))): (w, n, r, c)
                             for w, n, r, c in seen}.values())
 
     def current(self) -> bool:

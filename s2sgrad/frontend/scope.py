@@ -68,7 +68,10 @@ class Scope:
             return _reached(self.imported[base.id], node)
         if not isinstance(base, ast.Name) or base.id in self.locals:
             return _MISSING
-        return self.src.resolve(node)
+        value = self.src.resolve(node)
+        if isinstance(value, CONSTANTS):     # (`cfg.temp`, `AXIS`: built in as a constant, read again at a call)
+            self.src.note_path(base.id, _path(node), value)
+        return value
 
     def defaults_of(self, callee) -> dict | None:
         """The default values a nested `def` got where it was defined (in this function or
@@ -128,3 +131,16 @@ def _own_class(source) -> dict:
     for part in parts[1:-1]:
         owner = getattr(owner, part, None)
     return {params[0].arg: owner} if isinstance(owner, type) else {}
+
+
+CONSTANTS = (bool, int, float, complex, str, type(None), tuple)
+# what a free name's value (or attribute) may be taken as, when compiling
+
+
+def _path(node) -> tuple:
+    """The attributes a dotted chain reads after its root name (`cfg.model.depth`: model, depth)."""
+    path = []
+    while isinstance(node, ast.Attribute):
+        path.append(node.attr)
+        node = node.value
+    return tuple(reversed(path))

@@ -18,12 +18,37 @@ from ..errors import UnsupportedSyntaxError
 
 def shared(stmt, holds: bool = True) -> set:
     """The names whose memory the value `stmt` assigns may share: the array it may be a view
-    of, and (with `holds`) the items a tuple or list it makes holds."""
-    op = rules.OPS.get(stmt.op) if isinstance(stmt, ir.Assign) else None
-    if op is None or not stmt.args:
+    of, and (with `holds`) the items a tuple or list it makes holds. A call s2sgrad runs
+    without reading may hand back any array it is given (`y.view()`, a library's
+    `as_strided(y, ...)`), and an attribute of an object is the object's own array: both
+    count as views, but for what surely makes new values (random draws, prints)."""
+    if not isinstance(stmt, ir.Assign) or not stmt.args:
+        return set()
+    if stmt.op in ("opaque", "attr"):
+        return set() if _fresh(stmt) else {a.name for a in stmt.args if isinstance(a, ir.Var)}
+    op = rules.OPS.get(stmt.op)
+    if op is None:
         return set()
     args = stmt.args if holds and op.holds else stmt.args[:1] if op.view else ()
     return {a.name for a in args if isinstance(a, ir.Var)}
+
+
+DRAWS = {"normal", "uniform", "standard_normal", "random", "integers", "choice", "permutation", "exponential",
+         "gamma", "beta", "binomial", "poisson", "multivariate_normal", "randn", "rand", "randint", "lognormal",
+         "laplace", "logistic", "standard_t", "chisquare", "dirichlet", "multinomial", "standard_gamma",
+         "standard_exponential", "standard_cauchy", "triangular", "vonmises", "wald", "weibull", "geometric",
+         "pareto", "power", "rayleigh", "gumbel", "random_sample", "bytes", "default_rng", "spawn"}
+# methods of NumPy's random generators: each draw is a new array, never the generator's memory
+
+
+def _fresh(stmt) -> bool:
+    """Whether a call run without reading surely makes a new value (a draw, a print, a
+    statement run for its effect)."""
+    how = dict(stmt.params)
+    callee = str(how.get("callee", ""))
+    return how.get("method") in DRAWS or callee.startswith("np.random.") or callee == "print" \
+        or "statement" in how or "fstring" in how or how.get("piecewise") is True \
+        or "unread" in how        # (a count, a flag; a value no derivative may flow through: a caught exception)
 
 
 def views_of(body, name: str, holds: bool = True) -> set:

@@ -18,20 +18,20 @@ C = "complex"
 ON_COMPLEX = "proven on complex values by finite differences in the real and imaginary directions (test_complex.py)"
 
 
-@adjoint(np.real, linear=True, result="real", attributes=("real",), complex=True, domain=(C,), why=ON_COMPLEX,
+@adjoint(np.real, linear=True, view=True, result="real", attributes=("real",), complex=True, domain=(C,), why=ON_COMPLEX,
          examples=[("np.real(x)", [(3,)]), ("np.real(x * (1 + 2j))", [(2, 3)]), ("x.real", [(3,)])])
-@adjoint(np.real_if_close, linear=True, complex=True)
+@adjoint(np.real_if_close, linear=True, view=True, complex=True)
 def real(ans, x, dans):
     dx = complex_like(dans, x)
 
 
-@adjoint(np.imag, linear=True, result="real", attributes=("imag",), complex=True, domain=(C,), why=ON_COMPLEX,
+@adjoint(np.imag, linear=True, view=True, result="real", attributes=("imag",), complex=True, domain=(C,), why=ON_COMPLEX,
          examples=[("np.imag(x)", [(3,)]), ("np.imag(x * (1 + 2j))", [(2, 3)]), ("(x * 1j).imag", [(3,)])])
 def imag(ans, x, dans):
     dx = unimag(dans, x)
 
 
-@adjoint(np.conj, linear=True, methods=("conj", "conjugate"), complex=True, domain=(C,), why=ON_COMPLEX,
+@adjoint(np.conj, linear=True, view=True, methods=("conj", "conjugate"), complex=True, domain=(C,), why=ON_COMPLEX,
          examples=[("np.conj(x)", [(3,)]), ("np.real(np.conj(x * (1 + 2j)) * (3 - 1j))", [(2, 3)]),
                    ("x.conj()", [(3,)])])
 def conj(ans, x, dans):

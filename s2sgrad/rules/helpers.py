@@ -32,7 +32,7 @@ from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoin
                        unlu_factor, unlu_factor_tangent, unlu_solve, unlu_solve_tangent, undirichlet,
                        undirichlet_tangent, unsvd, unsvd_tangent, uneigvals, uneigvals_tangent, unqr, unqr_tangent, uneig,
                        uneig_tangent, unlstsq, unlstsq_tangent, norm_operand, unodeint, unodeint_tangent,
-                       unsolve_ivp, unsolve_ivp_tangent, as_column, one_item)
+                       unsolve_ivp, unsolve_ivp_tangent, as_column, one_item, stored, cast_into)
 
 # Helpers whose results do not vary (zeros, a length). activity.differentiable_positions
 # takes every other helper with no reverse rule to depend on all its arguments, so that
@@ -60,6 +60,21 @@ def unsum_t(ans, g, x, dans, *, axis=None, keepdims=False):
 @transpose(as_column, examples=[("as_column(x)", [(3,)]), ("as_column(x)", [()]), ("as_column(x)", [(2, 3)])])
 def as_column_t(ans, x, dans):
     dx = np.reshape(dans, np.shape(x))
+
+
+@transpose(stored, examples=[("stored(x, y)", [(3,), (4,)])])
+def stored_t(ans, g, into, dans):
+    dg = stored(dans, into)
+
+
+@transpose(cast_into, examples=[("cast_into(x, y)", [(3,), (4,)])])
+def cast_into_t(ans, v, into, dans):          # (a value stored into integers: the store casts it)
+    dv = stored(dans, into)
+
+
+@tangent(cast_into)
+def cast_into_tangent(ans, v, into, dv, dinto):
+    dans = stored(dv, into)
 
 
 @transpose(one_item, examples=[("one_item(x)", [(3,)])])

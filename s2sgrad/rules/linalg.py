@@ -51,7 +51,7 @@ def tensordot(ans, x, y, dans, *, axes=2):
     dx, dy = untensordot(dans, x, y, axes)
 
 
-@adjoint(np.einsum, complex=True, linear=("x", "y", "z"), domain=(R, R, R), sympy="numpy", examples=[
+@adjoint(np.einsum, complex=True, view=True, linear=("x", "y", "z"), domain=(R, R, R), sympy="numpy", examples=[
     ("np.einsum('ij,jk->ik', x, y)", [(2, 3), (3, 4)]), ("np.einsum('ij,ij->i', x, y)", [(2, 3), (2, 3)]),
     ("np.einsum('i,j,k->ijk', x, y, z)", [(2,), (3,), (2,)]), ("np.einsum('ij->j', x)", [(3, 4)]),
     ("np.einsum('ij,jk', x, y)", [(2, 3), (3, 4)])])

@@ -45,6 +45,24 @@ def unbroadcast(g, x):
     return g if g.shape == shape else np.broadcast_to(g, shape)
 
 
+@helper()
+def cast_into(v, into):
+    """v, which the code stores into the array `into` next (`into[i] = v`): the same value;
+    its derivative is stored()'s, as NumPy casts it to into's dtype there."""
+    return v
+
+
+@helper(linear=(0,))
+def stored(g, into):
+    """What of g reaches a value stored into the array `into` (`into[i] = v`): all of it,
+    unless `into` holds integers or booleans, which the store casts the value to (a
+    piecewise constant: nothing)."""
+    if type(into) is not np.ndarray and (isinstance(into, (list, tuple, dict)) or np.ndim(into) == 0):
+        return g                                # (a list holds what it is given, as it is)
+    kind = into.dtype.kind if type(into) is np.ndarray else np.asarray(into).dtype.kind
+    return np.zeros(np.shape(g)) if kind in "iub" else g
+
+
 @helper(linear=())
 def zero_tangent(x):
     """Forward mode's tangent of a value that does not vary: zeros shaped like it, and for
