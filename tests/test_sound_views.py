@@ -400,3 +400,43 @@ def test_numbers_read_off_a_module_object_are_read_again_when_they_change(semant
     value, gradient = derivative(x)
     assert value == f(x)
     check_grads(f, x)
+
+
+PROPERTIES = '''
+import numpy as np
+from dataclasses import dataclass
+
+
+@dataclass
+class Layer:
+    W: np.ndarray
+    scale: float
+
+    @property
+    def scaled(self):
+        return self.W * self.scale
+
+
+def through_a_property(layer, x):
+    return np.sum(np.tanh(x @ layer.scaled))
+
+
+def through_fields(layer, x):
+    return np.sum(np.tanh(x @ (layer.W * layer.scale)))
+'''
+
+
+def test_an_attribute_a_property_computes_is_refused_not_dropped(tmp_path):
+    """Its derivative would go to the attributes it reads, which s2sgrad does not see: the
+    gradient and the tangent refuse it (they gave zeros, and the property of the tangent)."""
+    f = make_function(tmp_path, PROPERTIES, "through_a_property", preamble="")
+    Layer, x = f.__globals__["Layer"], np.array([[1.0, 2.0]])
+    layer, tangent = Layer(np.ones((2, 2)), 0.5), Layer(np.ones((2, 2)), 1.0)
+    with pytest.raises(TypeError, match="property"):
+        s2sgrad.grad(f)(layer, x)
+    with pytest.raises(TypeError, match="property"):
+        s2sgrad.jvp(f, (layer, x), (tangent, np.zeros((1, 2))))
+    fields = f.__globals__["through_fields"]
+    _, along = s2sgrad.jvp(fields, (layer, x), (tangent, np.zeros((1, 2))))
+    gradient = s2sgrad.grad(fields)(layer, x)
+    assert along == pytest.approx(np.sum(gradient.W) + gradient.scale * 1.0)

@@ -4,7 +4,7 @@ import numpy as np
 
 from .table import adjoint, adjoint_into, helper, nondifferentiable, partials, special, tangent
 from ..runtime import (HELPERS, add_at, matmul_dleft, matmul_dright,  # noqa: F401 (used in templates)
-                       unattr, unassigned, unbroadcast, unindex, unsorted, resorted, unsum, zero_grad)
+                       unattr, attr_tangent, unassigned, unbroadcast, unindex, unsorted, resorted, unsum, zero_grad)
 
 for _fn in HELPERS:
     helper(_fn)
@@ -16,10 +16,14 @@ for _name in ("tuple", "list"):
 nondifferentiable("opaque", piecewise=False)
 
 
-@adjoint("attr", linear=True, domain=("real",), why="an attribute of an object (a tree): the value itself",
-         examples=())
+@adjoint("attr", domain=("real",), why="an attribute of an object (a tree): the value itself", examples=())
 def attr(ans, x, dans, *, name=None):
     dx = unattr(dans, x, name)
+
+
+@tangent("attr")
+def attr_tangent_rule(ans, x, dx, *, name=None):
+    dans = attr_tangent(dx, x, name)
 for _name in ("call", "pullback", "gt", "ge", "lt", "le", "eq", "ne", "not", "and", "or"):
     special(_name)
 

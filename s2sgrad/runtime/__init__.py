@@ -8,7 +8,8 @@ needs to know of it). Generated modules import them by name from here:
 `from s2sgrad.runtime import unbroadcast, ...`.
 """
 from .registry import HELPERS  # noqa: F401
-from .broadcasting import (unbroadcast, zero_tangent, zero_grad, broadcast_like, unattr, stored, cast_into)  # noqa: F401
+from .broadcasting import (unbroadcast, zero_tangent, zero_grad, broadcast_like, unattr, attr_tangent, stored,
+    cast_into)  # noqa: F401
 from .reductions import (unsum, resum, unmax, max_tangent, unprod, unvar, unstd, uncumsum,
     unaverage, unnorm, untrace, uncumprod)  # noqa: F401
 from .shapes import (untranspose, add_at, unindex, unassigned, unsplit, unconcatenate, unstacked,

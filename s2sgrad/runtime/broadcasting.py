@@ -2,6 +2,8 @@
 tangent spread to its value's, and the zeros of values that do not vary."""
 from __future__ import annotations
 
+import types
+
 import numpy as np
 
 from .registry import helper
@@ -115,9 +117,29 @@ def unattr(g, x, name):
         key = x._fields.index(name)
     elif isinstance(d, GradAttrs):
         if name not in d:
+            _not_computed(x, name)
             return d
         key = name
     else:
         raise TypeError(f"the attribute `.{name}` of a {type(x).__name__} has no derivative rule")
     d[key] = d[key] + g
     return d
+
+
+@helper(linear=(0,))
+def attr_tangent(t, x, name):
+    """The tangent of `x.name` along the tangent t of the object x: t's own attribute (an
+    attribute computed by a property is refused: its tangent is not the property of t)."""
+    _not_computed(x, name)
+    return getattr(t, name)
+
+
+def _not_computed(x, name: str) -> None:
+    """Refuse an attribute of x that a property (or another descriptor of its class)
+    computes from other attributes: s2sgrad reads the attributes an object holds."""
+    found = getattr(type(x), name, None)
+    if found is not None and hasattr(found, "__get__") and not isinstance(found, types.MemberDescriptorType) \
+            and not (isinstance(x, tuple) and hasattr(x, "_fields")) and name not in getattr(x, "__dict__", {}) \
+            and not callable(getattr(x, name, None)):
+        raise TypeError(f"`.{name}` of a {type(x).__name__} is computed by its class (a property), which s2sgrad "
+                        "does not follow into: compute it in the function from the attributes it reads")
