@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import frontend, ir, passes, rules, runtime
+from .ir import aliasing
 from .backend import calls, emit
 from .passes import complex_values
 from .frontend import running
@@ -422,6 +423,8 @@ def vjp(fn, *args, wrt=None):
         compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,),
                                       passes.Kind("vjp", complex=given))
     calls.apart(args, compiled.written)
+    if compiled.rerun:                  # (its pullback runs the forward sweep again)
+        _no_draws_again(compiled.ir, "this vjp of a function with loops or branches")
     args = calls.arguments(compiled, args)
     if compiled.rerun:      # loops and branches: the derivative runs the function again,
         out = fn(*_copies(args))      # each time on arguments of its own
@@ -538,6 +541,8 @@ def jacobian(fn, wrt=0, mode="reverse"):
     positions = (wrt,) if single else wrt
 
     def jac(*args):
+        _no_draws_again(compile_derivative(fn, _indices(fn, positions), "vjp" if mode == "reverse" else "jvp").ir,
+                        "a Jacobian")
         if mode == "reverse":
             out, pullback = vjp(fn, *args, wrt=positions)
             _one_output(out, fn)
@@ -688,6 +693,7 @@ def hessian(fn, wrt=0):
 
     def hess(*args):
         _no_dicts(gradient_of, calls.arguments(gradient_of, args), "hessian")
+        _no_draws_again(gradient_of.ir, "a Hessian")
         if compile_derivative(gradient, places, "vjp").rerun:
             def along(t):
                 return times(*args, t)
@@ -749,6 +755,28 @@ def _check_cotangent(cotangent, out, loc) -> None:
         raise ShapeError(f"the cotangent has shape {_shape(cotangent)} but the output has "
                          f"shape {_shape(out)}", loc,
                          hint="pass an array shaped like the output, e.g. np.ones_like(out)")
+
+
+MAKERS = ("np.random.default_rng", "np.random.RandomState", "np.random.Generator", "np.random.seed")
+
+
+def _no_draws_again(gen: ir.Function, why: str) -> None:
+    """Refuse, at the line that draws, a derivative that runs the function more than once
+    (`why`) when it draws random numbers from a generator made outside it (NumPy's own, a
+    module's Generator): each run would draw other numbers, and the runs would not agree."""
+    flat = [s for s in ir.walk_all(gen.body) if isinstance(s, ir.Assign) and s.op == "opaque"]
+    made = {s.target for s in flat if dict(s.params).get("callee") in MAKERS}
+    seeded = any(dict(s.params).get("callee") == "np.random.seed" for s in flat)
+    for s in flat:
+        how = dict(s.params)
+        callee = str(how.get("callee", ""))
+        outside = callee.startswith("np.random.") and callee not in MAKERS and not seeded or \
+            how.get("method") in aliasing.DRAWS and isinstance(s.args[0], ir.Var) and s.args[0].name not in made
+        if outside:
+            raise NotDifferentiableError(f"{why} runs the function more than once, and it draws random numbers "
+                                         "here from a generator made outside it: each run would draw others",
+                                         s.loc, hint="use s2sgrad.grad or value_and_grad (one run, the same draws), "
+                                                     "or make the generator inside the function from a seed")
 
 
 def _copies(args) -> tuple:

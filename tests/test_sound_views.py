@@ -440,3 +440,44 @@ def test_an_attribute_a_property_computes_is_refused_not_dropped(tmp_path):
     _, along = s2sgrad.jvp(fields, (layer, x), (tangent, np.zeros((1, 2))))
     gradient = s2sgrad.grad(fields)(layer, x)
     assert along == pytest.approx(np.sum(gradient.W) + gradient.scale * 1.0)
+
+
+DRAWS = '''
+import numpy as np
+
+
+def minibatch_loss(w, X, y):
+    idx = np.random.choice(len(y), 3, replace=False)
+    loss = 0.0
+    for i in idx:
+        loss = loss + (X[i] @ w - y[i]) ** 2
+    return loss
+
+
+def seeded_inside(w):
+    rng = np.random.default_rng(3)
+    noise = rng.normal(size=3)
+    total = 0.0
+    for k in range(3):
+        total = total + np.sum((w + noise) ** 2) * k
+    return total
+'''
+
+
+def test_derivatives_that_run_the_function_again_refuse_draws_from_outside_it(tmp_path):
+    """A vjp whose pullback reruns the function, a Jacobian, a Hessian: each run would draw
+    other numbers from NumPy's generator; grad draws once. A generator made inside from a
+    seed draws the same each run."""
+    f = make_function(tmp_path, DRAWS, "minibatch_loss", preamble="")
+    w, X, y = np.ones(3), np.arange(15.0).reshape(5, 3) / 10, np.arange(5.0)
+    for derivative in (lambda: s2sgrad.vjp(f, w, X, y), lambda: s2sgrad.jacobian(f)(w, X, y),
+                       lambda: s2sgrad.hessian(f)(w, X, y)):
+        with pytest.raises(s2sgrad.NotDifferentiableError, match="draws random numbers"):
+            derivative()
+    np.random.seed(0)
+    value, _ = s2sgrad.value_and_grad(f)(w, X, y)
+    np.random.seed(0)
+    assert value == f(w, X, y)                        # (one run: the function's own draws)
+    seeded = f.__globals__["seeded_inside"]
+    np.testing.assert_allclose(s2sgrad.hessian(seeded)(w), 6.0 * np.eye(3))
+    np.testing.assert_allclose(s2sgrad.vjp(seeded, w)[1](1.0)[0], s2sgrad.grad(seeded)(w))
