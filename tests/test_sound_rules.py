@@ -471,3 +471,12 @@ def test_a_tuple_held_elsewhere_in_an_index_trick_and_a_global_read_as_a_constan
     value, gradient = spacing(y)
     assert value == tuple_results["spacing"](y) == 18.0
     np.testing.assert_allclose(gradient, [2.0, 8.0, 6.0])
+
+
+def interpolated(x):
+    return np.interp(x[0], np.array([0.0, 1.0, 2.0]), x[1:4]) * 2.0 + np.sum(np.interp(x[:2], np.array([0.0, 1.0, 2.0]), x[1:4]) ** 2)
+
+
+def test_second_derivatives_of_interp_mix_the_points_and_the_values():
+    """d/dx of the slope through fp: the cross terms of x and fp (they were dropped)."""
+    check_all_modes(interpolated, np.array([0.73, 1.31, 0.37, 0.91]), tangent=np.array([0.3, -1.0, 0.5, 2.0]))

@@ -32,7 +32,8 @@ from ..runtime import (add_at, broadcast_like, cholesky_adjoint, cholesky_adjoin
                        unlu_factor, unlu_factor_tangent, unlu_solve, unlu_solve_tangent, undirichlet,
                        undirichlet_tangent, unsvd, unsvd_tangent, uneigvals, uneigvals_tangent, unqr, unqr_tangent, uneig,
                        uneig_tangent, unlstsq, unlstsq_tangent, norm_operand, unodeint, unodeint_tangent,
-                       unsolve_ivp, unsolve_ivp_tangent, as_column, one_item, stored, cast_into)
+                       unsolve_ivp, unsolve_ivp_tangent, as_column, one_item, stored, cast_into, uninterp,
+                       uninterp_tangent)
 
 # Helpers whose results do not vary (zeros, a length). activity.differentiable_positions
 # takes every other helper with no reverse rule to depend on all its arguments, so that
@@ -374,3 +375,8 @@ def unsolve_ivp_tangent_rule(ans, gt, g, fun, t_span, y0, args, t_eval, ts, ys, 
                              dg, dfun, dt_span, dy0, dargs, dt_eval, dts, dys, dmethod, drtol, datol, dmax_step):
     dans = unsolve_ivp_tangent(dgt, dg, dy0, dargs, gt, g, fun, t_span, y0, args, t_eval, ts, ys, method, rtol, atol,
                                max_step)
+
+
+@tangent(uninterp)
+def uninterp_tangent_rule(ans, g, x, xp, fp, left, right, dg, dx, dxp, dfp, dleft, dright):
+    dans = uninterp_tangent(dg, dx, dfp, g, x, xp, fp, left, right)

@@ -17,7 +17,7 @@ from .shapes import (untranspose, add_at, unindex, unassigned, unsplit, unconcat
     undiag, untake, untake_along_axis, unsort, unsorted, resorted, ungradient, undiff, uncolumn_stack, unappend, convolve_margins,
     unquantile, unrot90, quantile_tangent, unrollaxis, untrapezoid, trapezoid_weights, untrapezoid_weights, as_column, one_item,
     unselect, unhsplit, unpartition, unmeshgrid,
-    uninterp, interp_tangent, partition_tangent, unconvolve_nd)  # noqa: F401
+    uninterp, uninterp_tangent, interp_tangent, partition_tangent, unconvolve_nd)  # noqa: F401
 from .linalg import (matmul_dleft, matmul_dright, matmul_dleft_uniform, matmul_dright_uniform,
     matmul_dleft_sum, matmul_dright_sum, dot_dleft, dot_dright, untensordot, unkron, uneinsum,
     eigh_adjoint, cofactor, triangle, covariance_matrix, uncovariance, WELL_CONDITIONED, cholesky_adjoint, pinv_adjoint, solve_adjoint,
