@@ -520,12 +520,38 @@ def _no_dicts(compiled, args, what: str) -> None:
 
 
 def _check_tangents(compiled, args, tangents) -> None:
-    """Each tangent shaped like the argument it goes with."""
+    """Each tangent shaped like the argument it goes with (a list or tuple of arrays: item
+    by item, as the tree it is)."""
     for i, t in zip(compiled.positions, tangents):
-        if (type(t) is not float or type(args[i]) is not float) and np.shape(t) != np.shape(args[i]):
-            raise ShapeError(f"the tangent of argument {i} has shape {np.shape(t)} but the argument has "
-                             f"shape {np.shape(args[i])}", compiled.ir.loc,
-                             hint="pass tangents shaped like their arguments")
+        if not _like(t, args[i]):
+            raise ShapeError(f"the tangent of argument {i} is not shaped like the argument ({_described(t)} for "
+                             f"{_described(args[i])})", compiled.ir.loc, hint="pass tangents shaped like their arguments")
+
+
+def _like(t, a) -> bool:
+    if isinstance(a, (list, tuple)) and not _numbers(a):
+        return isinstance(t, (list, tuple)) and len(t) == len(a) and all(_like(u, b) for u, b in zip(t, a))
+    if isinstance(a, dict):
+        return isinstance(t, dict) and t.keys() == a.keys() and all(_like(t[k], a[k]) for k in a)
+    if type(t) is float and type(a) is float:
+        return True
+    try:
+        return np.shape(t) == np.shape(a)
+    except ValueError:                     # (a ragged tree where an array was wanted)
+        return False
+
+
+def _numbers(a) -> bool:
+    return all(isinstance(v, (int, float, complex, np.number)) for v in a)
+
+
+def _described(v) -> str:
+    if isinstance(v, (list, tuple)) and not _numbers(v):
+        return f"a {type(v).__name__} of {len(v)}"
+    try:
+        return f"shape {np.shape(v)}"
+    except ValueError:
+        return type(v).__name__
 
 
 @_of_method

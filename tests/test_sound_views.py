@@ -481,3 +481,19 @@ def test_derivatives_that_run_the_function_again_refuse_draws_from_outside_it(tm
     seeded = f.__globals__["seeded_inside"]
     np.testing.assert_allclose(s2sgrad.hessian(seeded)(w), 6.0 * np.eye(3))
     np.testing.assert_allclose(s2sgrad.vjp(seeded, w)[1](1.0)[0], s2sgrad.grad(seeded)(w))
+
+
+def test_tangents_of_a_list_of_layer_tuples(tmp_path):
+    """jvp and hvp take a tangent shaped like the tree of parameters (they crashed comparing
+    its shape as one array)."""
+    f = make_function(tmp_path, "def mlp(params, x):\n    h = x\n    for W, b in params:\n"
+                                "        h = np.tanh(h @ W + b)\n    return np.sum(h ** 2)\n", "mlp")
+    rng = np.random.default_rng(0)
+    params = [(rng.normal(size=(3, 4)), rng.normal(size=4)), (rng.normal(size=(4, 2)), rng.normal(size=2))]
+    along = [(np.ones((3, 4)), np.ones(4)), (np.ones((4, 2)), np.ones(2))]
+    x = rng.normal(size=(5, 3))
+    gradient = s2sgrad.grad(f)(params, x)
+    _, tangent = s2sgrad.jvp(f, (params, x), (along,), wrt=0)
+    assert tangent == pytest.approx(sum(np.sum(a) for pair in gradient for a in pair))
+    with pytest.raises(s2sgrad.ShapeError, match="not shaped like"):
+        s2sgrad.jvp(f, (params, x), (along[:1],), wrt=0)
