@@ -497,3 +497,12 @@ def test_tangents_of_a_list_of_layer_tuples(tmp_path):
     assert tangent == pytest.approx(sum(np.sum(a) for pair in gradient for a in pair))
     with pytest.raises(s2sgrad.ShapeError, match="not shaped like"):
         s2sgrad.jvp(f, (params, x), (along[:1],), wrt=0)
+
+
+def test_inverted_masks_and_searchsorted(tmp_path):
+    f = make_function(tmp_path, "def f(x):\n    m = x > 0.5\n    return np.sum(x[~m] ** 2) + np.sum(np.where(~m, x, 0.0))"
+                                " + np.searchsorted(np.array([0.0, 1.0]), 0.5)\n")
+    x = np.array([0.2, 0.9, 0.4])
+    value, gradient = s2sgrad.value_and_grad(f)(x)
+    assert value == f(x)
+    np.testing.assert_allclose(gradient, [1.4, 0.0, 1.8])

@@ -584,10 +584,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
                 and isinstance(node.operand.value, (int, float)):
             return ir.Const(-node.operand.value)
-        names = {ast.USub: "neg", ast.UAdd: "pos", ast.Not: "not"}
-        if type(node.op) not in names:
-            raise self.unsupported(node, f"the operator `{SYMBOLS[type(node.op)]}` is not supported",
-                                   "use np.logical_not for `not`, arithmetic otherwise")
+        names = {ast.USub: "neg", ast.UAdd: "pos", ast.Not: "not", ast.Invert: "np.invert"}   # (`~mask`)
         return self.op(names[type(node.op)], (self.expr(node.operand),), node, target)
 
     def expr_BinOp(self, node, target):

@@ -773,7 +773,8 @@ for _fn in (np.zeros, np.ones, np.empty, np.eye, np.identity, np.zeros_like, np.
             np.isnan, np.isfinite, np.isinf, np.argmax, np.argmin, np.argsort, np.sign, np.floor, np.ceil,
             np.round, np.rint, np.trunc, np.fix, np.nonzero, np.count_nonzero, np.all, np.any,
             np.logical_and, np.logical_or, np.logical_not, np.greater, np.less, np.equal, np.allclose,
-            np.isclose, np.shape, np.ndim, np.size, math.floor, math.ceil, math.isnan, math.isfinite):
+            np.isclose, np.shape, np.ndim, np.size, math.floor, math.ceil, math.isnan, math.isfinite,
+            np.invert, np.searchsorted, np.digitize):
     nondifferentiable(_fn)
 for _method in ("argmax", "argmin", "argsort", "round", "all", "any"):
     nondifferentiable(getattr(np, _method), methods=(_method,))
