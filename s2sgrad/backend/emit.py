@@ -375,6 +375,8 @@ class Emitter:
             return ast.BinOp(args[0], ast.Add(), ast.List([args[1]], ast.Load()))
         if stmt.op == "not":
             return ast.UnaryOp(ast.Not(), args[0])
+        if stmt.op == "np.invert":                 # (`~mask`, as the user writes it)
+            return ast.UnaryOp(ast.Invert(), args[0])
         if stmt.op in ("and", "or"):
             return ast.BoolOp(ast.And() if stmt.op == "and" else ast.Or(), args)
         return self.call(rules.OPS[stmt.op], args, stmt.params)
