@@ -132,7 +132,7 @@ def run(fn: ir.Function, wrt: tuple | None, params=(), free=None, returns_comple
     varied, useful = varied_values(fn, fn.params if wrt is None else wrt), useful_values(fn)
     active = varied & useful
     names = complex_names(fn, params, free, returns_complex, active)
-    fn = _checked_opaque(fn, names, active)
+    fn = _checked_opaque(_floats_kept(fn, varied), names, active)
     if not names:
         return fn
 
@@ -169,6 +169,31 @@ def over_gradient(fn: ir.Function, primal: frozenset) -> ir.Function:
     def visit(body):
         return tuple(checked(s) if isinstance(s, ir.Assign) else ir.with_bodies(s, visit) for s in body)
     return replace(fn, body=visit(fn.body), complex=names)
+
+
+def _floats_kept(fn: ir.Function, varied) -> ir.Function:
+    """`fn` without each `cast_into(v, a)` (a value stored into an array that lowering could
+    not tell holds floats), the store taking v itself, where every value `a` is given (not
+    an item of it) varies with what is differentiated: made from floats by differentiable
+    ops, it holds floats, and the store casts nothing."""
+    made: dict = {}
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Assign) and s.op not in ("setitem", "setitem.any"):
+            made.setdefault(s.target, []).append(s)
+
+    def floats(name) -> bool:
+        return bool(made.get(name)) and all(s.target in varied and cast_kind(s) in (None, "f", "c")
+                                            for s in made[name])
+
+    kept = {s.target: s.args[0] for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.op == "cast_into"
+            and isinstance(s.args[1], ir.Var) and floats(s.args[1].name)}
+    if not kept:
+        return fn
+
+    def visit(body):
+        return tuple(replace(s, args=ir.rename(s.args, kept)) if isinstance(s, ir.Assign) else ir.with_bodies(s, visit)
+                     for s in body if not (isinstance(s, ir.Assign) and s.target in kept))
+    return replace(fn, body=visit(fn.body))
 
 
 def _checked(stmt: ir.Assign, names, active, varied, useful) -> ir.Assign:

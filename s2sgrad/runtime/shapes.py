@@ -564,23 +564,17 @@ def _segments(x, xp):
 @helper()
 def uninterp_tangent(tg, tx, tfp, g, x, xp, fp, left=None, right=None):
     """The tangent of `uninterp(g, x, xp, fp, left, right)` along tg, tx and tfp (Hessians):
-    inside, dx = g (fp[i+1] - fp[i]) / width is bilinear in g and fp; dfp takes g (1 - t)
-    and g t, and t moves with x."""
-    g, tg = np.asarray(g, dtype=float), np.asarray(tg, dtype=float)
-    fp, tfp = np.asarray(fp), np.broadcast_to(np.asarray(tfp, dtype=float), np.shape(fp))
-    tx = np.broadcast_to(np.asarray(tx, dtype=float), np.shape(x))
-    i, t, width, inside = _segments(x, xp)
-    tdx = np.where(inside, (tg * (fp[i + 1] - fp[i]) + g * (tfp[i + 1] - tfp[i])) / width, 0.0)
-    moved = g * tx / width
-    tdfp = np.zeros(np.shape(fp), np.result_type(tg, moved, float))
-    np.add.at(tdfp, i, np.where(inside, tg * (1 - t) - moved, 0.0))
-    np.add.at(tdfp, i + 1, np.where(inside, tg * t + moved, 0.0))
-    below, above = np.asarray(x) < np.asarray(xp)[0], np.asarray(x) > np.asarray(xp)[-1]
-    if left is None:
-        tdfp[0] += np.sum(np.where(below, tg, 0.0))
-    if right is None:
-        tdfp[-1] += np.sum(np.where(above, tg, 0.0))
-    return (tdx if np.ndim(x) else tdx.item()), tdfp
+    uninterp is linear in g (its part along tg is uninterp itself); inside, dx = g (fp[i+1]
+    - fp[i]) / width moves with fp, and dfp's shares g (1 - t) and g t move with x."""
+    tdx, tdfp = uninterp(tg, x, xp, fp, left, right)
+    tfp = np.broadcast_to(np.asarray(tfp, dtype=float), np.shape(fp))
+    i, _, width, inside = _segments(x, xp)
+    tdx = tdx + np.where(inside, g * (tfp[i + 1] - tfp[i]) / width, 0.0)
+    moved = np.where(inside, g * np.broadcast_to(np.asarray(tx, dtype=float), np.shape(x)) / width, 0.0)
+    tdfp = tdfp.astype(np.result_type(tdfp, moved), copy=False)
+    np.add.at(tdfp, i, -moved)
+    np.add.at(tdfp, i + 1, moved)
+    return (tdx if np.ndim(x) else float(tdx)), tdfp
 
 
 @helper()
