@@ -80,7 +80,7 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         self.block_ended = False     # the block just lowered ended so
         self.zipped_atoms = {}       # a loop unrolled over functions zipped with a sequence: the sequence read
         self.generating = ()         # the generators being spliced into loops, outermost first
-        self.items_of_tuples = {}    # name -> tuple_length(name)
+        self.items_of_tuples = {}    # name -> tuple_length(name), for the names it is not 0 for
         self.fields = {}             # a name given a named tuple an op returns -> its fields (Op.fields)
         self.tuple_ops = {}          # a name an op returning a tuple assigned last -> that op
         self.defining = {}           # a name -> the statements that assign it a value (not an item)
@@ -306,9 +306,9 @@ class Lowerer(FlowLowering, CallLowering, GeneratorLowering, TryLowering, Opaque
         """n where `name` is assigned more than once, each time a tuple of n items (a display,
         or a call of a function whose every return is one): its items get variables of their
         own (`state = step(state)` in a loop), so the derivative flows through each; else 0."""
-        if name not in self.items_of_tuples:
-            self.items_of_tuples[name] = _tuple_length(self.src.tree, name, self.scope)
-        return self.items_of_tuples[name]
+        if not self.items_of_tuples:
+            self.items_of_tuples = _tuple_lengths(self.src.tree, self.scope)
+        return self.items_of_tuples.get(name, 0)
 
     def assign_items(self, target, value_node, stmt) -> None:
         """`state = (a, b)` for a tuple name of tuple_length n: each item into its own variable
@@ -1220,15 +1220,23 @@ def _constant_item(op, index) -> bool:
         and isinstance(index.items[0], ir.Const) and index.items[0].value in op.constant_items
 
 
-def _tuple_length(tree, name: str, scope) -> int:
-    """Lowerer.tuple_length, read off the function's syntax."""
-    stores = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)]
-    assigns = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1
-               and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name]
-    if len(stores) < 2 or len(assigns) != len(stores) or name in scope.params:
-        return 0
-    lengths = {_length_of(a.value, scope.static_object, scope.nested) for a in assigns}
-    return lengths.pop() if len(lengths) == 1 and None not in lengths else 0
+def _tuple_lengths(tree, scope) -> dict:
+    """Lowerer.tuple_length of every name, read off the function's syntax in one walk
+    (a name stored other than by `name = ...` alone, or once, or a parameter: 0)."""
+    stores, assigns = {}, {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            stores[n.id] = stores.get(n.id, 0) + 1
+        elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            assigns.setdefault(n.targets[0].id, []).append(n)
+    lengths = {None: 0}          # (never empty: the walk runs once)
+    for name, values in assigns.items():
+        if stores[name] < 2 or len(values) != stores[name] or name in scope.params:
+            continue
+        found = {_length_of(a.value, scope.static_object, scope.nested) for a in values}
+        if len(found) == 1 and None not in found:
+            lengths[name] = found.pop()
+    return lengths
 
 
 def _length_of(node, resolve, nested, depth: int = 0):

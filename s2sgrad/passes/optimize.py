@@ -1,13 +1,14 @@
 """Optimize: the simplifying passes, in turn, until none changes anything.
 
     fold (constants, identities, signs) -> cse (copies, repeated values)
-        -> dce (values nothing reads) -> tape.prune (pushes nothing pops)
+        -> dce (values nothing reads) -> tape.prune (pushes nothing pops) -> fold ...
 
 Each is its own pass, in its own file; one simplification opens the way to
 the next (a folded `1.0 * g` is a copy, a propagated copy makes two values
-the same, a merged value leaves its twin unread), so the round repeats until
-the IR stops changing. A push dropped leaves its value unread, so dce runs again
-in the same round after tape.prune when prune dropped one.
+the same, a merged value leaves its twin unread, a push dropped leaves the
+value it pushed unread), so they run in a ring until each in turn has found
+nothing to do: the IR is then a fixed point of every one of them. (A pass
+that changed nothing is not run again before another has changed something.)
 """
 from __future__ import annotations
 
@@ -18,14 +19,13 @@ from . import cse, dce, fold, tape
 
 
 def run(fn: ir.Function) -> ir.Function:
-    while True:
-        swept = dce.run(cse.run(fold.run(fn)))
-        new = _pruned(swept)
-        if new != swept:            # a push dropped leaves the value it pushed unread
-            new = dce.run(new)
-        if new == fn:
-            return new
-        fn = new
+    ring = (fold.run, cse.run, dce.run, _pruned)
+    quiet, turn = 0, 0          # quiet: how many passes in a row have changed nothing
+    while quiet < len(ring):
+        new = ring[turn % len(ring)](fn)
+        quiet = quiet + 1 if new == fn else 0
+        fn, turn = new if quiet == 0 else fn, turn + 1
+    return fn
 
 
 def _pruned(fn: ir.Function) -> ir.Function:
