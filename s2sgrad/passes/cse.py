@@ -38,14 +38,14 @@ def run(fn: ir.Function, seen: dict | None = None) -> ir.Function:
     counts = ir.assignments(fn.body)
     tapes = {s.tape for s in flat if isinstance(s, (ir.Push, ir.Pop))}
     unstable = {n for n, k in counts.items() if k > 1} | (set(fn.params) & set(counts)) | tapes
-    pass_ = _Pass(fn, counts, unstable)
+    pass_ = _Pass(fn, counts, unstable, tapes)
     body = pass_.block(fn.body, {}, dict(seen or {}), _Aliases())
     return replace(fn, body=tuple(body))
 
 
 class _Pass:
-    def __init__(self, fn, counts, unstable):
-        self.fn, self.counts, self.unstable = fn, counts, unstable
+    def __init__(self, fn, counts, unstable, tapes):
+        self.fn, self.counts, self.unstable, self.tapes = fn, counts, unstable, tapes
 
     def block(self, stmts, copies: dict, seen: dict, aliases: dict) -> list:
         """One block in program order; `seen` maps an op and its arguments to the name
@@ -55,7 +55,7 @@ class _Pass:
         out = []
         for stmt in stmts:
             if isinstance(stmt, ir.Assign):
-                stmt = self.assign(_rename_uses(self.unaliased(stmt, aliases), copies), copies, seen)
+                stmt = self.assign(self.unaliased(_rename_uses(stmt, copies), aliases), copies, seen)
             elif isinstance(stmt, ir.Def):
                 inner = _rename_uses(stmt, copies).fn
                 stmt = ir.Def(run(inner, _visible(seen, inner)), stmt.loc)
@@ -67,22 +67,27 @@ class _Pass:
                                                                           _Aliases(inside))))
                 stmt = _rename_heads(stmt, copies)
             else:    # a returned gradient keeps its name (`dx = dy`, return dx), a pushed value its own
-                stmt = _rename_uses(stmt if isinstance(stmt, (ir.Return, ir.Push)) else
-                                    self.unaliased(stmt, aliases), copies)
+                stmt = _rename_uses(stmt, copies)
+                stmt = stmt if isinstance(stmt, (ir.Return, ir.Push)) else self.unaliased(stmt, aliases)
             _forget(aliases, ir.defs(stmt))
             if isinstance(stmt, ir.Assign) and stmt.op == "id" and isinstance(stmt.args[0], ir.Var):
                 if stmt.args[0].name == stmt.target:
                     continue                     # x = x
                 if stmt.target in self.fn.derived and stmt.args[0].name not in self.fn.temps:
                     aliases[stmt.target] = stmt.args[0].name     # (dy = t stays: t prints inline)
+                elif stmt.target in self.fn.temps and self.counts[stmt.target] == 1 \
+                        and stmt.args[0].name in self.unstable - self.tapes:
+                    aliases[stmt.target] = stmt.args[0].name     # (a copy of a name assigned again: until then)
             out.append(stmt)
         return out
 
     def unaliased(self, stmt, aliases: dict):
         """`stmt` reading the names adjoint copies were made of (not one writing into its
         first argument in place: that array is the copy's own)."""
-        if not aliases or isinstance(stmt, ir.Assign) and stmt.op in ir.WRITES:
+        if not aliases:
             return stmt
+        if isinstance(stmt, ir.Assign) and stmt.op in ir.WRITES:
+            return replace(stmt, args=stmt.args[:1] + ir.rename(stmt.args[1:], aliases))
         return _rename_uses(stmt, aliases)
 
     def assign(self, s: ir.Assign, copies: dict, seen: dict) -> ir.Assign:
