@@ -180,19 +180,26 @@ def written(gen: ir.Function) -> tuple:
     or through a view or a call: every entry point passes copies of those, so a caller's
     arrays stay as they were (as if the function had been called on copies)."""
     flat = list(ir.walk_all(gen.body))
-    return tuple(i for i, p in enumerate(gen.params) if _writes_into(flat, aliasing.views_of(flat, p)))
+    into, groups = _written_names(flat), aliasing.view_groups(flat)
+    return tuple(i for i, p in enumerate(gen.params) if groups.get(p, {p}) & into)
 
 
-def _writes_into(flat, names: set) -> bool:
+def _written_names(flat) -> set:
+    """The names the statements `flat` write into (in place, through `out=`, or by passing
+    them to a call)."""
+    into = set()
     for s in flat:
-        if isinstance(s, ir.Pop) and s.index is not None and s.target in names:
-            return True
+        if isinstance(s, ir.Pop) and s.index is not None:
+            into.add(s.target)
         if not isinstance(s, ir.Assign):
             continue
-        if s.op in ir.WRITES and getattr(s.args[0], "name", None) in names \
-                or dict(s.params).get(ir.OUT) in names or s.op in CALLS and ir.uses(s) & names:
-            return True
-    return False
+        if s.op in ir.WRITES and isinstance(s.args[0], ir.Var):
+            into.add(s.args[0].name)
+        if dict(s.params).get(ir.OUT) is not None:
+            into.add(dict(s.params)[ir.OUT])
+        if s.op in CALLS:
+            into |= ir.uses(s)
+    return into
 
 
 def copies(args, positions) -> tuple:

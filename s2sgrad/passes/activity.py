@@ -48,7 +48,13 @@ def differentiable_positions(stmt: ir.Assign) -> tuple:
     op = rules.OPS[stmt.op]
     if op.kind == "helper" and op.rule is None and stmt.op not in NO_DERIVATIVE:
         return tuple(range(len(stmt.args)))  # a gradient's helper with no reverse rule: an error, not a zero
-    return tuple(op.args.index(a) for a in templates.differentiated(op))
+    known = _POSITIONS.get(stmt.op)
+    if known is None or known[0] is not op:
+        known = _POSITIONS[stmt.op] = (op, tuple(op.args.index(a) for a in templates.differentiated(op)))
+    return known[1]
+
+
+_POSITIONS: dict = {}     # op name -> (its rules.Op, the positions its rule differentiates)
 
 
 def active_values(fn: ir.Function, wrt) -> frozenset:

@@ -1,7 +1,7 @@
 """Optimize: the simplifying passes, in turn, until none changes anything.
 
     fold (constants, identities, signs) -> cse (copies, repeated values)
-        -> dce (values nothing reads) -> tape.prune (pushes nothing pops) -> fold ...
+        -> dce (values nothing reads) -> tape.prune (pushes nothing pops) -> dce -> fold ...
 
 Each is its own pass, in its own file; one simplification opens the way to
 the next (a folded `1.0 * g` is a copy, a propagated copy makes two values
@@ -12,20 +12,29 @@ that changed nothing is not run again before another has changed something.)
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 from .. import ir
 from . import cse, dce, fold, tape
 
 
+SETTLED = (cse.run, dce.run)     # each leaves nothing for itself to do
+
+
 def run(fn: ir.Function) -> ir.Function:
-    ring = (fold.run, cse.run, dce.run, _pruned)
-    quiet, turn = 0, 0          # quiet: how many passes in a row have changed nothing
-    while quiet < len(ring):
-        new = ring[turn % len(ring)](fn)
-        quiet = quiet + 1 if new == fn else 0
-        fn, turn = new if quiet == 0 else fn, turn + 1
-    return fn
+    ring = (fold.run, cse.run, dce.run, _pruned, dce.run)    # (a push dropped leaves its value unread)
+    quiet = set()               # the passes that have changed nothing since the IR last changed
+    for simplify in itertools.cycle(ring):
+        if len(quiet) == len(set(ring)):
+            return fn
+        if simplify in quiet:
+            continue
+        new = simplify(fn)
+        if new == fn:
+            quiet.add(simplify)
+        else:                   # (cse and dce finish their work in one walk: quiet on what they leave)
+            fn, quiet = new, {simplify} if simplify in SETTLED else set()
 
 
 def _pruned(fn: ir.Function) -> ir.Function:
