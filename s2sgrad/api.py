@@ -27,7 +27,8 @@ import numpy as np
 
 from . import frontend, ir, passes, rules, runtime
 from .ir import aliasing
-from .backend import calls, emit
+from .runtime import array_api
+from .backend import calls, emit, foreign_calls
 from .passes import complex_values
 from .frontend import running
 from .errors import NotDifferentiableError, S2SGradError, ShapeError, UnsupportedSyntaxError
@@ -35,7 +36,7 @@ from .errors import NotDifferentiableError, S2SGradError, ShapeError, Unsupporte
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _COUNTER = itertools.count(1)
 HVP = passes.Kind("grad", forwards=1)       # forward mode over the gradient
-BOUND = {"np": np, "math": math} | {h.__name__: h for h in runtime.HELPERS}
+BOUND = {"np": np, "math": math, "namespace": array_api.namespace} | {h.__name__: h for h in runtime.HELPERS}
 
 
 @dataclass
@@ -79,18 +80,20 @@ class Compiled:
         return self.made[1]
 
 
-def compile_derivative(fn, wrt=0, kind="grad", shapes=None) -> Compiled:
+def compile_derivative(fn, wrt=0, kind="grad", shapes=None, profile="numpy", arrays=frozenset()) -> Compiled:
     """The compiled derivative of `fn` (cached: asking again costs no compile); `shapes`,
     one `calls.shape_key` item per parameter, asks for the version specialized to them.
-    `kind`: "grad", "vjp", "jvp" or a passes.Kind (a higher derivative)."""
+    `kind`: "grad", "vjp", "jvp" or a passes.Kind (a higher derivative). `profile`: "xp"
+    for code that runs on the arrays of any Array API library (runtime/array_api.py), given
+    arrays in the parameters `arrays`."""
     kind = passes.kind_of(kind)
     if kind in (passes.VJP, passes.JVP) and hasattr(fn, "__s2sgrad__"):
         return _of_derivative(fn, wrt, kind, shapes)
-    key = (wrt if isinstance(wrt, tuple) else (wrt,), not isinstance(wrt, tuple), kind, shapes)
+    key = (wrt if isinstance(wrt, tuple) else (wrt,), not isinstance(wrt, tuple), kind, shapes, profile, arrays)
     per_fn = _CACHE.setdefault(fn, {}) if _weakrefable(fn) else {}
     if key not in per_fn or not per_fn[key].depends.current():    # (built from code since changed)
         with running.recording() as seen, _collector_paused():
-            compiled = _compile(fn, wrt, kind, shapes)
+            compiled = _compile(fn, wrt, kind, shapes, profile, arrays)
         compiled.depends = running.Depends(fn, seen)
         per_fn[key] = compiled
     running.extend(per_fn[key].depends)       # (a caller's derivative depends on it too)
@@ -200,14 +203,16 @@ def _weakrefable(obj) -> bool:
     return True
 
 
-def _compile(fn, wrt, kind, shapes=None) -> Compiled:
+def _compile(fn, wrt, kind, shapes=None, profile="numpy", arrays=frozenset()) -> Compiled:
     stages: dict = {}
     if shapes is None:
         source = frontend.parse(fn)
         names, positions, single = _resolve_wrt(fn, source, wrt)
         where = source.loc(source.tree)
         gen = passes.derivative(fn, passes.Request(names, kind, single, callees=callee_derivative, source=source,
-                                                   returns_complex=callee_returns_complex), record=stages)
+                                                   returns_complex=callee_returns_complex, profile=profile,
+                                                   arrays=arrays),
+                                record=stages)
     else:                    # the general code's stages up to the optimizer are the same
         general = compile_derivative(fn, wrt, kind)
         names, positions, single, where = general.wrt, general.positions, general.single, general.ir.loc
@@ -218,7 +223,7 @@ def _compile(fn, wrt, kind, shapes=None) -> Compiled:
     scope, of = _Scope.of(fn, where), weakref.ref(fn)   # (the cache keeps fn alive: never)
 
     def made():
-        module, text, needed = emit.sources(gen)
+        module, text, needed = emit.sources(gen, profile)
         loaded = _load(gen, text, needed, scope)
         if kind == passes.VJP:                 # (a second derivative through a call to it: its jvp)
             loaded.__s2sgrad__ = calls.Derived(of, positions, single, ("vjp",))
@@ -368,7 +373,8 @@ def value_and_grad(fn, wrt=0):
                              specialize=_specializer(fn, wrt, "grad"),
                              renew=functools.partial(value_and_grad, fn, wrt),
                              size_one=functools.partial(_size_one, fn, wrt),
-                             complex_variant=functools.partial(_complex_entry, fn, wrt, True))
+                             complex_variant=functools.partial(_complex_entry, fn, wrt, True),
+                             foreign_variant=functools.partial(_foreign_entry, fn, wrt, True))
 
 
 @_of_method
@@ -382,7 +388,8 @@ def grad(fn, wrt=0):
     return calls.entry_point(compile_derivative(fn, wrt, "grad"), fn, value=False,
                              specialize=_specializer(fn, wrt, "grad"), renew=functools.partial(grad, fn, wrt),
                              size_one=functools.partial(_size_one, fn, wrt),
-                             complex_variant=functools.partial(_complex_entry, fn, wrt, False))
+                             complex_variant=functools.partial(_complex_entry, fn, wrt, False),
+                             foreign_variant=functools.partial(_foreign_entry, fn, wrt, False))
 
 
 def _complex_entry(fn, wrt, value: bool, names: tuple):
@@ -397,6 +404,13 @@ def _complex_entry(fn, wrt, value: bool, names: tuple):
         entries[key] = calls.entry_point(compiled, fn, value=value, specialize=_specializer(fn, wrt, kind),
                                          size_one=functools.partial(_size_one, fn, wrt))
     return entries[key]
+
+
+def _foreign_entry(fn, wrt, value: bool):
+    """The entry point of `fn`'s gradient for the arrays of another library than NumPy
+    (PyTorch, JAX, CuPy, Dask, array_api_strict): built for the Array API (the `xp`
+    profile, runtime/array_api.py), it computes in that library and returns its arrays."""
+    return foreign_calls.entry(functools.partial(compile_derivative, fn, wrt, "grad", profile="xp"), fn, value)
 
 
 def _size_one(fn, wrt, *args):
@@ -810,10 +824,19 @@ def _copies(args) -> tuple:
 
 
 @_of_method
-def source(fn, wrt=0, kind="grad") -> str:
+def source(fn, wrt=0, kind="grad", profile="numpy") -> str:
     """The generated source of `fn`'s derivative (`kind` is "grad", "vjp" or "jvp"; the
-    command line also asks for higher derivatives, by a passes.Kind)."""
-    return compile_derivative(fn, wrt, passes.kind_of(kind)).source
+    command line also asks for higher derivatives, by a passes.Kind). `profile="xp"`: the
+    gradient grad runs on the arrays of another library (PyTorch, JAX, Dask, ...), for
+    arrays in every parameter."""
+    if profile == "numpy":
+        return compile_derivative(fn, wrt, passes.kind_of(kind)).source
+    if profile != "xp" or passes.kind_of(kind) != passes.GRAD:
+        raise ValueError(f"profile must be 'numpy', or 'xp' for a gradient (kind='grad'), not {profile!r} with "
+                         f"kind={kind!r}")
+    fn = frontend.readable(fn)
+    every = frozenset(inspect.signature(fn).parameters)
+    return compile_derivative(fn, wrt, passes.GRAD, profile="xp", arrays=every).source
 
 
 runtime.COMPILER.update(vjp=vjp, jvp=jvp, grad=grad)   # derivatives made when they run (a recursive call, an ODE)

@@ -18,11 +18,13 @@ import numpy as np
 
 from .. import ir
 from ..ir import aliasing, sequences
-from ..runtime import containers
+from ..runtime import array_api, containers
 from ..errors import NotDifferentiableError, ShapeError
 
 
 MAX_SPECIALIZATIONS = 8       # per derivative; calls with other shapes use the general code
+PLAIN = frozenset({float, int, bool, complex, str, type(None), list, tuple, dict, np.ndarray, np.float64,
+                   np.float32, np.complex128, np.int64})     # types that are never another library's arrays
 
 
 class Derived(NamedTuple):
@@ -41,7 +43,8 @@ class Derived(NamedTuple):
         return self.of() if isinstance(self.of, weakref.ref) else self.of
 
 
-def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one=None, complex_variant=None):
+def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one=None, complex_variant=None,
+                foreign_variant=None):
     """The function `grad(fn)` (value=False) or `value_and_grad(fn)` (value=True) returns.
     With `specialize` (shape key -> generated function), derivatives whose code depends on
     shapes dispatch on the arguments' shapes to a version compiled for them. With `renew`
@@ -50,7 +53,9 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
     point into the new one, as Python would run the new code. `size_one` (arguments ->
     (value, gradients)) takes the gradient of an output of shape (1,) or (1, 1).
     `complex_variant` (the names of the parameters given complex numbers -> an entry point)
-    takes a call with complex arguments to the derivative built for them."""
+    takes a call with complex arguments to the derivative built for them; `foreign_variant`
+    (-> an entry point) a call given the arrays of another library (PyTorch, Dask, ...) to
+    the derivative built for the Array API (foreign_calls.py)."""
     params = list(inspect.signature(fn).parameters.values())
     names = [p.name for p in params]
     if any(n.startswith("_s2s_") for n in names):
@@ -61,6 +66,9 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
     forward = ", ".join(p.name if p.kind is not p.KEYWORD_ONLY else f"{p.name}={p.name}" for p in params)
     if renew is not None:
         lines.append(f"    if not _s2s_current(): return _s2s_renewed()({forward})")
+    if foreign_variant is not None:
+        lines += [f"    if _s2s_type({n}) not in _s2s_plain and _s2s_foreign({n}): return _s2s_xp()({forward})"
+                  for n in names]
     made_complex = set(compiled.complex)
     divert = f"return _s2s_complex({forward})"      # (to the derivative built for complex arguments)
     checked = f"_s2s_check_float({{0}}, {{0!r}})"
@@ -110,7 +118,8 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
                  "_s2s_check_scalar": partial(check_scalar, compiled=compiled, one=size_one is not None),
                  "_s2s_size_one": size_one,
                  "_s2s_check_gradients": partial(check_gradients, compiled=compiled),
-                 "_s2s_explain": partial(explain_failure, fn, compiled, size_one is not None)}
+                 "_s2s_explain": partial(explain_failure, fn, compiled, size_one is not None),
+                 "_s2s_plain": PLAIN, "_s2s_foreign": array_api.foreign, "_s2s_xp": _once(foreign_variant)}
     if dispatch:
         table: dict = {}
         namespace |= {"_s2s_table": table, "_s2s_specialize": partial(_specialized, table, specialize,
@@ -125,6 +134,12 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
     entry.__doc__ = compiled.ir.doc
     entry.__s2sgrad__ = Derived(fn, compiled.positions, compiled.single, ("reverse",), value)
     return entry
+
+
+def _once(make):
+    """`make`, called the first time only (then what it made)."""
+    made = []
+    return lambda: made[0] if made else made.append(make()) or made[0]
 
 
 def _renewed(namespace: dict, renew):
@@ -378,6 +393,11 @@ def check_float(x, name, compiled, divert: bool = False) -> bool:
         for i, value in enumerate(x):
             check_float(value, f"{name}.{fields[i]}" if fields else f"{name}[{i}]", compiled)
         return False
+    if array_api.foreign(x):
+        raise NotDifferentiableError(f"`{name}` is an array of {type(x).__module__.split('.')[0]}: this derivative "
+                                     "runs on NumPy arrays only (grad and value_and_grad take the arrays of any "
+                                     "Array API library)", compiled.ir.loc,
+                                     hint=f"pass np.asarray({name}), or take the gradient with s2sgrad.grad")
     if containers.is_object(x) and containers.holds_floats(x):
         return False
     dtype = np.result_type(x) if isinstance(x, (int, float, complex, np.generic, np.ndarray)) else None

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import ir, rules
 from ..ir import aliasing
+from ..runtime import array_api
 
 BINOPS = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div, "pow": ast.Pow,
           "matmul": ast.MatMult, "mod": ast.Mod, "floordiv": ast.FloorDiv}
@@ -33,18 +34,19 @@ FOLD_LIMIT = 16          # largest expression (in ast nodes) a temporary is fold
 MARK = "__s2sgrad_comment_{}__"
 
 
-def module_source(fn: ir.Function) -> str:
+def module_source(fn: ir.Function, profile: str = "numpy") -> str:
     """A standalone module: the imports the code needs, then the function."""
-    return sources(fn)[0]
+    return sources(fn, profile)[0]
 
 
-def sources(fn: ir.Function) -> tuple[str, str, set]:
+def sources(fn: ir.Function, profile: str = "numpy") -> tuple[str, str, set]:
     """(the standalone module, the function alone, the names it needs bound: helpers, `np`).
     The module prints the derivatives of the functions `fn` calls (its companions, and
-    theirs) first, each once, under the names `fn` calls them by."""
+    theirs) first, each once, under the names `fn` calls them by. `profile`: "numpy", or
+    "xp" for code that runs on any Array API library's arrays (runtime/array_api.py)."""
     lines, shown = [], []
     for f in _with_companions(fn):
-        emitter = Emitter(f)
+        emitter = Emitter(f, profile)
         body = emitter.function(f)
         lines.append(_imports(emitter))
         shown.append(body)
@@ -52,7 +54,8 @@ def sources(fn: ir.Function) -> tuple[str, str, set]:
     shown = list(dict.fromkeys(shown))                   # each function once, `fn` last
     module = "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n".join(shown)
     foreign = {name.split(".")[0] for name in emitter.foreign}       # (norm.logpdf reads `norm`)
-    return module, body, set(emitter.helpers) | emitter.modules | foreign | emitter.builtins
+    opening = {emitter.namespace} if emitter.namespace else set()
+    return module, body, set(emitter.helpers) | emitter.modules | foreign | emitter.builtins | opening
 
 
 def _with_companions(fn: ir.Function) -> list:
@@ -63,6 +66,8 @@ def _with_companions(fn: ir.Function) -> list:
 def _imports(emitter) -> list:
     """The import lines of the names one function's code used."""
     imports = [{"np": "import numpy as np", "math": "import math"}[m] for m in sorted(emitter.modules)]
+    if emitter.namespace:
+        imports.append(f"from s2sgrad.runtime.array_api import {_as(emitter.namespace)}")
     if emitter.helpers:
         imports.append(f"from s2sgrad.runtime import {', '.join(_as(h) for h in sorted(emitter.helpers))}")
     shadowed = sorted(b for b in emitter.builtins if b.startswith(RESERVED))
@@ -165,7 +170,8 @@ class _Pending(dict):
 
 
 class Emitter:
-    def __init__(self, fn: ir.Function):
+    def __init__(self, fn: ir.Function, profile: str = "numpy"):
+        self.profile, self.namespace = profile, None     # (xp: the name of runtime.array_api.namespace)
         self.modules, self.helpers, self.comments, self.foreign = set(), set(), [], set()
         self.builtins, self.taken = set(), _taken(fn)
         self.uses = Counter()
@@ -180,8 +186,12 @@ class Emitter:
             text = text.replace(MARK.format(k), "# " + comment, 1)
         return text + "\n"
 
-    def funcdef(self, fn: ir.Function) -> ast.FunctionDef:
+    def funcdef(self, fn: ir.Function, nested: bool = False) -> ast.FunctionDef:
         body = [ast.Expr(ast.Constant(fn.doc))] if fn.doc else []
+        if self.profile == "xp" and not nested:      # xp = namespace(x, w): the arguments' library
+            self.namespace = self.unhidden("namespace")
+            opened = ast.Call(ast.Name(self.namespace, ast.Load()), [ast.Name(p, ast.Load()) for p in fn.params], [])
+            body.append(_assign(self.unhidden("xp"), opened))
         body += self.block(fn.body, fn.temps) or [ast.Pass()]
         args = ast.arguments([], [ast.arg(p) for p in fn.params], None, [], [], None, [])
         extra = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
@@ -209,7 +219,7 @@ class Emitter:
                 changed = changed | self.views(dict(stmt.params)[ir.OUT])      # its memory is reused
             out += self.flush(pending, changed, keep=_read_before_write(stmt))
             if isinstance(stmt, ir.Def):
-                out.append(self.funcdef(stmt.fn))
+                out.append(self.funcdef(stmt.fn, nested=True))
             elif isinstance(stmt, ir.NESTED + (ir.Push, ir.Pop)):
                 out += self.structured(stmt, pending, temps)
             elif isinstance(stmt, ir.Return):
@@ -252,6 +262,10 @@ class Emitter:
                                       [value], []))]
         if isinstance(stmt, ir.Pop):
             popped = ast.Call(ast.Attribute(ast.Name(stmt.tape, ast.Load()), "pop", ast.Load()), [], [])
+            if self.profile == "xp" and stmt.index is not None:
+                put = ast.Call(self.dotted("np.setitem"), [ast.Name(stmt.target, ast.Load()),
+                                                             self.index(stmt.index, pending, value=True), popped], [])
+                return [_assign(stmt.target, put)]
             target = ast.Name(stmt.target, ast.Store()) if stmt.index is None else \
                 ast.Subscript(ast.Name(stmt.target, ast.Load()), self.index(stmt.index, pending), ast.Store())
             return [ast.Assign([target], popped)]
@@ -306,9 +320,17 @@ class Emitter:
 
     def setitem(self, stmt: ir.Assign, pending) -> list:
         array, index, value = stmt.args
+        if self.profile == "xp":        # x = xp.setitem(x, index, v): JAX's arrays take no `x[i] = v`
+            into = self.atom(array, pending)
+            if array.name != stmt.target:
+                into = ast.Call(self.dotted("np.copy"), [into], [])
+            call = ast.Call(self.dotted("np.setitem"), [into, self.index(index, pending, value=True),
+                                                         self.atom(value, pending)], [])
+            return [_assign(stmt.target, call)]
         out = []
         if array.name != stmt.target:
-            copy = ast.Call(ast.Attribute(self.atom(array, pending), "copy", ast.Load()), [], [])
+            copy = ast.Call(ast.Attribute(self.atom(array, pending), "copy", ast.Load()), [], []) \
+                if self.profile == "numpy" else ast.Call(self.dotted("np.copy"), [self.atom(array, pending)], [])
             out.append(_assign(stmt.target, copy))
         target = ast.Subscript(ast.Name(stmt.target, ast.Load()), self.index(index, pending), ast.Store())
         value = self.atom(value, pending)
@@ -393,6 +415,8 @@ class Emitter:
             args = [a for (_, a), keep in zip(given, in_place) if keep]
             keywords = [ast.keyword(name, a) for (name, a), keep in zip(given, in_place) if not keep] + keywords
         if op.kind == "helper" or getattr(rules.OPS.get(op.emit), "kind", None) == "helper":
+            if self.profile == "xp":
+                return ast.Call(self.dotted("np." + op.emit), args, keywords)      # xp.unbroadcast(...)
             name = self.unhidden(op.emit)     # (a helper, or an op the generated code calls through one)
             self.helpers.add(name)
             return ast.Call(ast.Name(name, ast.Load()), args, keywords)
@@ -409,10 +433,15 @@ class Emitter:
         return ast.Name(name, ast.Load())
 
     def dotted(self, name: str) -> ast.expr:
+        if self.profile == "xp" and name in XP_BUILTINS:
+            name = "np." + name                       # xp.len(a): an array's first dimension
         if "." not in name and name not in rules.FOREIGN and hasattr(builtins, name):
             return self.builtin(name)                 # len, float, ...
         parts = name.split(".")
-        if parts[0] in ("np", "math") and len(parts) > 1:
+        if self.profile == "xp" and parts[0] == "np":      # xp.acos where NumPy's is np.arccos
+            rest = ".".join(parts[1:])
+            parts = [self.unhidden("xp"), *array_api.STANDARD.get(rest, rest).split(".")]
+        elif parts[0] in ("np", "math") and len(parts) > 1:
             self.modules.add(parts[0])
         if name in rules.FOREIGN:
             self.foreign.add(name)
@@ -465,6 +494,7 @@ class Emitter:
 
 
 POWERS = {2: "np.square", 0.5: "np.sqrt"}
+XP_BUILTINS = {"len"}      # builtins whose xp profile form is the namespace's (len of an array)
 UFUNC_OF = {ast.Add: "np.add", ast.Sub: "np.subtract", ast.Mult: "np.multiply", ast.Div: "np.divide",
             ast.Pow: "np.power"}
 

@@ -19,8 +19,8 @@ Grammar (what a well-formed `Function` may contain; `verify` checks it):
                                                   (with index: target[index] = ...)
     Def       := fn: Function                     a nested function (a pullback)
     Return    := value: Atom | (Atom, ...) | ((Atom, ...), ...)
-    Arg       := Atom | Index                     an Index only as the second
-                                                  argument of getitem / setitem
+    Arg       := Atom | Index                     an Index only where an op takes
+                                                  one (INDEXED: getitem, setitem, ...)
     Atom      := Var(name) | Const(value)         value: int, float, bool,
                                                   None, or a tuple of these
     Index     := items: [Atom | Slice | None | Ellipsis]    (None is np.newaxis)
@@ -486,7 +486,8 @@ def _verify_stmt(stmt, defined) -> None:
         raise IRError(f"not a statement: {stmt!r}")
 
 
-INDEXED = {"getitem": 1, "setitem": 1, "add_at": 1, "unindex": 2, "unassigned": 1}   # op -> where its index goes
+INDEXED = {"getitem": 1, "setitem": 1, "add_at": 1, "unindex": 2, "unassigned": 1, "as_index": 0}
+# op -> where its index goes
 
 
 def _verify_args(stmt: Assign) -> None:

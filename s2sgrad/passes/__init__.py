@@ -1,7 +1,7 @@
 """The pipeline: from a user's function to the IR of its derivative.
 
     lower -> normalize -> hoist -> complex -> reverse -> optimize -> specialize -> dots -> sums -> inplace
-          -> rows -> accumulate -> buffers
+          -> rows -> accumulate -> buffers -> portable
 
 `pipeline(fn, request)` lists the stages a Request runs, each `(name, run)` with
 `run(ir) -> ir`: a stage the request does not need (specializing without shapes,
@@ -15,12 +15,12 @@ from functools import partial
 
 from .. import frontend, ir
 from ..frontend import lower, running
-from . import again, accumulate, buffers, complex_values, dots, forward, hoist, inplace, normalize, optimize, reverse, rows, specialize, sums
+from . import again, accumulate, buffers, complex_values, dots, forward, hoist, inplace, normalize, optimize, portable, reverse, rows, specialize, sums
 from .request import GRAD, JVP, VJP, Kind, Of, Request, kind_of  # noqa: F401
 
 PRIMAL_STAGES = ("lower", "normalize", "hoist", "complex")          # the function itself, not yet its derivative
 STAGES = ("lower", "normalize", "hoist", "complex", "reverse", "optimize", "specialize", "dots", "sums", "inplace", "rows",
-          "accumulate", "buffers")
+          "accumulate", "buffers", "portable")
 
 
 def pipeline(fn, request: Request) -> list:
@@ -36,10 +36,11 @@ def pipeline(fn, request: Request) -> list:
     else:
         sweep = partial(reverse.run, wrt=wrt, kind=kind.mode, single=single, origin=fn, callees=callees,
                         summed=kind.summed)
-    optimized, shapes, first = request.optimized, request.shapes, not kind.higher
+    numpy = request.profile == "numpy"
+    optimized, shapes, first = request.optimized, request.shapes if numpy else None, not kind.higher and numpy
     stages = [
         ("lower", lambda _: lower.lower(request.source or frontend.parse(fn), keep_calls=first)),
-        # (a second derivative inlines the calls)
+        # (a second derivative inlines the calls, as does code for the Array API)
         ("normalize", normalize.run),
         ("hoist", hoist.run) if optimized else None,
         ("complex", partial(complex_values.run, wrt=wrt if kind.of is None else None, params=kind.complex,
@@ -53,11 +54,12 @@ def pipeline(fn, request: Request) -> list:
         ("rows", rows.run) if optimized and first else None,
         ("accumulate", accumulate.run) if optimized and first else None,
         ("buffers", partial(buffers.run, params=shapes)) if optimized and shapes else None,
+        ("portable", partial(portable.run, arrays=request.arrays)) if not numpy else None,
     ]
     return [stage for stage in stages if stage is not None]
 
 
-def derivative(fn, request: Request, stop_after: str = "buffers", resume=None, record=None) -> ir.Function:
+def derivative(fn, request: Request, stop_after: str = "portable", resume=None, record=None) -> ir.Function:
     """Run `fn`'s pipeline for `request`; return the IR after `stop_after` (or after the
     last stage that ran before it). `resume=(stage, IR)` starts after that stage (a
     specialization reuses the general code's early stages); `record`, a dict, receives

@@ -5,7 +5,8 @@ jvp of the function itself; the gradient with forward mode run over it
 (`Kind("grad", forwards=1)`: Hessian-vector products); or the vjp or jvp of a
 derivative s2sgrad made (`Kind("vjp", of=Of("grad", ("x",), True))`: the vjp of
 grad(f, "x")). `Request` adds what one compile fixes: the parameters, the
-shapes to specialize to, the optimization level, and how to compile callees.
+shapes to specialize to, the optimization level, how to compile callees, and the
+emission profile (NumPy's, or the Array API's).
 """
 from __future__ import annotations
 
@@ -81,3 +82,6 @@ class Request:
     # function it calls may return complex numbers (passes/complex_values.py)
     source: object = field(default=None, compare=False, hash=False, repr=False)
     # the function's parsed source, when the caller has read it already (else it is read)
+    profile: str = "numpy"               # "xp": code for any Array API library's arrays (the
+    # functions it calls inlined, no NumPy-only pass; passes/portable.py checks every op has a form)
+    arrays: frozenset = frozenset()      # (xp) the parameters given arrays, not numbers or lists

@@ -32,8 +32,8 @@ def unbroadcast(g, x):
         return g                              # a scalar for a scalar, checked cheaply first
     shape = x.shape if type(x) is np.ndarray else np.shape(x)
     if type(g) is not np.ndarray:
-        if not shape:
-            return g                          # a scalar for a scalar
+        if not shape and np.ndim(g) == 0:
+            return g                          # a scalar for a scalar (another library's array: summed below)
         g = np.asarray(g)
     if g.shape == shape:
         return g
@@ -45,6 +45,21 @@ def unbroadcast(g, x):
         if axes:
             g = g.sum(axis=axes, keepdims=True)
     return g if g.shape == shape else np.broadcast_to(g, shape)
+
+
+@helper(linear=())
+def as_floats(mask, like):
+    """Booleans (a mask) as floats of `like`'s dtype, for arithmetic: the Array API's
+    arrays take no booleans there (passes/portable.py puts it where the code multiplies
+    by a comparison); NumPy's do, so here it only casts."""
+    return np.asarray(mask, dtype=gradient_dtype(like))
+
+
+@helper(linear=(0,))
+def in_library(value):
+    """A value of the user's module, as the generated code reads it: itself (the `xp`
+    profile's makes a NumPy array there one of the arguments' library)."""
+    return value
 
 
 @helper()

@@ -345,6 +345,13 @@ def untrapezoid_weights(g, x, axis=-1):
     return undiff(0.5 * (g[tuple(first)] + g[tuple(rest)]), 1, along)
 
 
+@helper(linear=())
+def as_index(key):
+    """An index holding values read from arrays (`x[labels[k]]`, `x[rows, cols]`): itself
+    (the `xp` profile's makes it one the standard takes: runtime/array_api.py)."""
+    return key
+
+
 @helper(linear=(0,))
 def one_item(x):
     """x, the one item of `np.r_[x]` or `np.c_[x]` written as a name: refused if it holds a

@@ -1,0 +1,529 @@
+"""Generated code on the arrays of any library with the Array API: the `xp` profile.
+
+A derivative printed in the `xp` profile opens with `xp = namespace(x, w, ...)`,
+which names the arguments' library (array-api-compat finds it: PyTorch, JAX,
+CuPy, Dask, array_api_strict), and then calls `xp.<name>` wherever the NumPy
+profile calls `np.<name>` or one of s2sgrad's helpers. A `Namespace` holds, for
+one library:
+
+- the standard's own functions, under the standard's names: the emitter prints
+  `xp.acos(x)` where the NumPy profile prints `np.arccos(x)` (`STANDARD`);
+- the NumPy functions whose call differs from the standard's, adapted
+  (`np.transpose(a)` is `permute_dims(a, reversed axes)`: `ADAPTED`);
+- the helpers the rules call, written once more here with standard operations
+  only (`HELPERS`), each beside the NumPy one it stands for.
+
+What none of these tables holds has no `xp` form: passes/portable.py refuses it
+at the user's line when the derivative is built. Python numbers given to a
+standard function become arrays of the dtype of the array beside them (as
+NumPy's own rule for Python scalars has it), or float64 when there is none.
+"""
+from __future__ import annotations
+
+import math
+
+STANDARD = {      # NumPy's name -> the standard's, where they differ
+    "arccos": "acos", "arcsin": "asin", "arctan": "atan", "arctan2": "atan2", "arccosh": "acosh",
+    "arcsinh": "asinh", "arctanh": "atanh", "power": "pow", "concatenate": "concat", "absolute": "abs",
+    "invert": "bitwise_invert", "cumsum": "cumulative_sum", "cumprod": "cumulative_prod",
+}
+SAME = {          # NumPy names the standard has too, called the same way
+    "abs", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "square", "sin", "cos", "tan", "sinh", "cosh",
+    "tanh", "sign", "floor", "ceil", "trunc", "maximum", "minimum", "hypot", "logaddexp", "where", "add",
+    "subtract", "multiply", "divide", "negative", "positive", "reciprocal", "exp2", "isnan", "isfinite", "isinf",
+    "logical_and", "logical_or", "logical_not", "logical_xor", "equal", "not_equal", "greater", "greater_equal",
+    "less", "less_equal", "sum", "mean", "max", "min", "prod", "matmul", "tensordot", "stack",
+    "broadcast_to", "flip", "roll", "zeros_like", "ones_like", "argmax", "argmin", "argsort", "sort",
+    "squeeze", "nan", "inf", "pi", "e", "float64", "float32", "int64", "bool", "copysign", "signbit", "astype",
+    "linalg.solve", "linalg.inv", "linalg.det", "linalg.slogdet", "linalg.cholesky", "linalg.outer",
+    "linalg.eigh", "linalg.matrix_transpose", "vecdot", "nonzero", "all", "any", "clip", "arange", "linspace",
+    "eye", "full", "full_like", "tril", "triu", "empty", "empty_like", "meshgrid", "unique_values",
+}
+OPERATORS = {"add", "sub", "mul", "div", "pow", "neg", "pos", "matmul", "mod", "floordiv", "gt", "ge", "lt",
+             "le", "eq", "ne", "not", "and", "or", "id", "getitem", "setitem", "iadd", "tuple", "list",
+             "attr", "np.invert"}
+# ops printed as Python's operators and syntax, which every array library's arrays take
+
+
+def namespace(*values) -> "Namespace":
+    """The Namespace of the library the arrays among `values` belong to."""
+    import array_api_compat
+    arrays = [v for v in values if _is_array(v)]
+    library = array_api_compat.array_namespace(*arrays) if arrays else None
+    found = _NAMESPACES.get(library)
+    if found is None:
+        found = _NAMESPACES[library] = Namespace(library if library is not None else _numpy())
+    return found
+
+
+_NAMESPACES: dict = {}
+
+
+def _numpy():
+    import array_api_compat.numpy
+    return array_api_compat.numpy
+
+
+def foreign(value) -> bool:
+    """Whether `value` is an array of a library other than NumPy (and so needs the `xp`
+    profile); worked out once per type."""
+    kind = type(value)
+    known = _FOREIGN.get(kind)
+    if known is None:
+        known = _FOREIGN[kind] = _is_array(value) and not _is_numpy(value)
+    return known
+
+
+_FOREIGN: dict = {}
+
+
+def _is_array(value) -> bool:
+    if isinstance(value, (int, float, complex, bool, str, list, tuple, dict)) or value is None:
+        return False
+    try:
+        import array_api_compat
+    except ImportError:           # (without it, only what says it is an array: the standard's dunder)
+        return hasattr(value, "__array_namespace__")
+    return array_api_compat.is_array_api_obj(value)
+
+
+def _is_numpy(value) -> bool:
+    import numpy as np
+    return isinstance(value, (np.ndarray, np.generic))
+
+
+class Namespace:
+    """NumPy's names (those generated code calls) over one library's Array API namespace."""
+
+    def __init__(self, xp):
+        self.xp, self.linalg = xp, _Linalg(xp)
+        for name in SAME | set(STANDARD.values()):
+            if "." not in name and hasattr(xp, name):
+                value = getattr(xp, name)
+                setattr(self, name, _taking_numbers(xp, value) if callable(value) and name not in _PLAIN else value)
+        for name, adapted in {**ADAPTED, **HELPERS}.items():
+            setattr(self, name, _bound(adapted, self))
+
+    def to(self, value, dtype=None, copy=None):
+        """`value` as an array of this library (the name `asarray` is NumPy's, for generated code)."""
+        where = _device_of(self.xp, value) if not _is_numpy(value) else {}     # (a NumPy array: the default)
+        return self.xp.asarray(value, dtype=_dtype(self.xp, dtype), copy=copy, **where)
+
+    def __repr__(self):
+        return f"<s2sgrad namespace over {getattr(self.xp, '__name__', self.xp)}>"
+
+
+_PLAIN = {"arange", "linspace", "eye", "full", "empty", "meshgrid", "broadcast_to", "stack", "concat", "flip", "roll", "squeeze", "zeros_like", "ones_like",
+          "argsort", "sort", "argmax", "argmin", "nonzero"}   # functions of arrays only (no numbers to convert)
+
+
+class _Linalg:
+    """The standard's linalg extension, under NumPy's names."""
+
+    def __init__(self, xp):
+        linalg = getattr(xp, "linalg", None)
+        for name in ("solve", "inv", "det", "slogdet", "cholesky", "outer", "eigh", "matrix_transpose"):
+            if linalg is not None and hasattr(linalg, name):
+                setattr(self, name, getattr(linalg, name))
+        self.norm = _bound(_norm, xp)
+
+
+def _bound(fn, first):
+    """`fn` with its first argument (the namespace) given."""
+    def call(*args, **kwargs):
+        return fn(first, *args, **kwargs)
+    call.__name__ = fn.__name__
+    return call
+
+
+def _taking_numbers(xp, fn):
+    """`fn` (a standard function) taking Python numbers too: each becomes an array of the
+    dtype of the first array among the arguments (float64 when there is none)."""
+    def call(*args, **kwargs):
+        if all(_is_array(a) for a in args):
+            return fn(*args, **kwargs)
+        return fn(*_as_arrays(xp, args), **kwargs)
+    call.__name__ = getattr(fn, "__name__", "function")
+    return call
+
+
+def _as_arrays(xp, args) -> list:
+    like = next((a for a in args if _is_array(a)), None)
+    out = []
+    for a in args:
+        if _is_array(a) or not isinstance(a, (int, float, complex, bool)):
+            out.append(a)
+        elif like is not None and _fits(xp, a, like.dtype):
+            out.append(xp.asarray(a, dtype=like.dtype, **_device_of(xp, like)))
+        else:
+            out.append(xp.asarray(a, dtype=_dtype_of_number(xp, a), **_device_of(xp, like)))
+    return out
+
+
+def _fits(xp, number, dtype) -> bool:
+    """Whether a Python number takes the dtype of an array beside it (a float beside
+    floats, an int beside ints or floats)."""
+    if isinstance(number, bool):
+        return dtype == xp.bool
+    if isinstance(number, int):
+        return _is_kind(xp, dtype, ("integral", "real floating", "complex floating"))
+    if isinstance(number, float):
+        return _is_kind(xp, dtype, ("real floating", "complex floating"))
+    return _is_kind(xp, dtype, "complex floating")
+
+
+def _is_kind(xp, dtype, kind) -> bool:
+    return xp.isdtype(dtype, kind)
+
+
+def _dtype_of_number(xp, number):
+    if isinstance(number, bool):
+        return xp.bool
+    if isinstance(number, int):
+        return xp.int64
+    return xp.float64 if isinstance(number, float) else xp.complex128
+
+
+def _device_of(xp, value) -> dict:
+    """`device=` of `value` (an array), for the new arrays made beside it."""
+    if not _is_array(value):
+        return {}
+    import array_api_compat
+    return {"device": array_api_compat.device(value)}
+
+
+def _dtype(xp, dtype):
+    """The library's dtype for a dtype a NumPy program names (`float`, np.float32, "f8")."""
+    if dtype is None or not isinstance(dtype, (type, str)) and not hasattr(dtype, "char"):
+        return dtype
+    import numpy as np
+    return getattr(xp, np.dtype(dtype).name, dtype)
+
+
+def _shape(value) -> tuple:
+    """The shape NumPy gives `value` (a list of numbers, or of arrays of one shape, too)."""
+    if _is_array(value):
+        return tuple(value.shape)
+    if isinstance(value, (list, tuple)):
+        return (len(value), *_shape(value[0])) if value else (0,)
+    return ()
+
+
+def _float_dtype(xp, *values):
+    """The dtype of an adjoint made from `values`: the floating dtype among the arrays
+    (promoted), float64 where none is floating (runtime.broadcasting.gradient_dtype)."""
+    kinds = [v.dtype for v in values if _is_array(v) and xp.isdtype(v.dtype, ("real floating", "complex floating"))]
+    return xp.result_type(*kinds) if kinds else xp.float64
+
+
+# -- NumPy functions whose call differs from the standard's ------------------------------
+
+def _transpose(ns, a, axes=None):
+    return ns.xp.permute_dims(a, tuple(reversed(range(a.ndim))) if axes is None else tuple(axes))
+
+
+def _dot(ns, a, b):
+    xp = ns.xp
+    if not _is_array(a) or not _is_array(b) or a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.ndim == 1 and b.ndim == 1:
+        return xp.sum(a * b)
+    if b.ndim > 2:
+        return xp.tensordot(a, b, axes=([-1], [-2]))
+    return xp.matmul(a, b)
+
+
+def _outer(ns, a, b):
+    xp = ns.xp
+    return xp.reshape(ns.to(a), (-1, 1)) * xp.reshape(ns.to(b), (1, -1))
+
+
+def _size(ns, a):
+    return math.prod(_shape(a))
+
+
+def _ndim(ns, a):
+    return len(_shape(a))
+
+
+def _shape_of(ns, a):
+    return _shape(a)
+
+
+def _copy(ns, a):
+    return ns.xp.asarray(a, copy=True)
+
+
+def _zeros(ns, shape, dtype=None):
+    return ns.xp.zeros(shape, dtype=ns.xp.float64 if dtype is None else dtype)
+
+
+def _ones(ns, shape, dtype=None):
+    return ns.xp.ones(shape, dtype=ns.xp.float64 if dtype is None else dtype)
+
+
+def _expand_dims(ns, a, axis):
+    for ax in sorted(axis if isinstance(axis, tuple) else (axis,)):
+        a = ns.xp.expand_dims(a, axis=ax)
+    return a
+
+
+def _std(ns, a, axis=None, keepdims=False, ddof=0):
+    return ns.xp.std(a, axis=axis, keepdims=keepdims, correction=ddof)
+
+
+def _var(ns, a, axis=None, keepdims=False, ddof=0):
+    return ns.xp.var(a, axis=axis, keepdims=keepdims, correction=ddof)
+
+
+def _reshape(ns, a, shape):
+    return ns.xp.reshape(a, tuple(shape) if isinstance(shape, (list, tuple)) else (shape,))
+
+
+def _moveaxis(ns, a, source, destination):
+    return ns.xp.moveaxis(a, source, destination)
+
+
+def _len(ns, a):
+    return a.shape[0] if _is_array(a) else len(a)
+
+
+def _array(ns, value, dtype=None):
+    """np.array: a copy of an array, or the array a list of numbers and arrays makes."""
+    if isinstance(value, (list, tuple)) and any(_is_array(v) for v in value):
+        return ns.xp.stack([ns.to(v, dtype=dtype) for v in _as_arrays(ns.xp, value)])
+    return ns.to(value, dtype=dtype, copy=True)
+
+
+def _asarray(ns, value, dtype=None):
+    if isinstance(value, (list, tuple)) and any(_is_array(v) for v in value):
+        return _array(ns, value, dtype)
+    return ns.to(value, dtype=dtype)
+
+
+def _round(ns, a, decimals=0):
+    a = ns.to(a)
+    if decimals == 0:
+        return ns.xp.round(a)
+    scale = 10.0 ** decimals
+    return ns.xp.round(a * scale) / scale
+
+
+def _norm(xp, a, ord=None, axis=None, keepdims=False):
+    if (axis is None and a.ndim == 2 and ord is not None) or (isinstance(axis, tuple) and len(axis) == 2):
+        return xp.linalg.matrix_norm(a, ord="fro" if ord is None else ord, keepdims=keepdims)
+    return xp.linalg.vector_norm(a, axis=axis, keepdims=keepdims, ord=2 if ord is None else ord)
+
+
+ADAPTED = {"transpose": _transpose, "dot": _dot, "outer": _outer, "size": _size, "ndim": _ndim,
+           "shape": _shape_of, "copy": _copy, "zeros": _zeros, "ones": _ones, "expand_dims": _expand_dims,
+           "std": _std, "var": _var, "len": _len, "array": _array, "asarray": _asarray, "round": _round,
+           "reshape": _reshape, "moveaxis": _moveaxis}
+
+
+# -- the helpers, with standard operations only (beside each, the NumPy one it stands for) --
+
+def unbroadcast(ns, g, x):
+    """runtime.broadcasting.unbroadcast: g summed to the shape of x."""
+    shape = _shape(x)
+    if not _is_array(g):
+        return g if not shape else ns.xp.broadcast_to(ns.to(g, dtype=_float_dtype(ns.xp, x)), shape)
+    if tuple(g.shape) == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = ns.xp.sum(g, axis=tuple(range(extra)))
+    if extra >= 0:
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+        if axes:
+            g = ns.xp.sum(g, axis=axes, keepdims=True)
+    return g if tuple(g.shape) == shape else ns.xp.broadcast_to(g, shape)
+
+
+def zero_grad(ns, x):
+    """runtime.broadcasting.zero_grad, of a number, an array, or a list of them of one shape."""
+    if isinstance(x, (list, tuple)) and x:
+        return ns.xp.zeros(_shape(x), dtype=_float_dtype(ns.xp, *x), **_device_of(ns.xp, x[0]))
+    if not _is_array(x):
+        return 0.0
+    floating = ns.xp.isdtype(x.dtype, ("real floating", "complex floating"))
+    return ns.xp.zeros(tuple(x.shape), dtype=x.dtype if floating else ns.xp.float64, **_device_of(ns.xp, x))
+
+
+def zero_tangent(ns, x):
+    """runtime.broadcasting.zero_tangent, of a number or an array."""
+    return zero_grad(ns, x)
+
+
+def broadcast_like(ns, t, y):
+    """runtime.broadcasting.broadcast_like: t spread to the shape of y."""
+    if _shape(t) == _shape(y):
+        return t
+    return ns.xp.asarray(ns.xp.broadcast_to(ns.to(t), _shape(y)), copy=True)
+
+
+def unsum(ns, g, x, axis=None, keepdims=False):
+    """runtime.reductions.unsum: g spread back over x."""
+    if axis is not None and not keepdims:
+        g = _expand_dims(ns, ns.to(g), _axes(axis, len(_shape(x))))
+    return ns.xp.broadcast_to(ns.to(g, dtype=_float_dtype(ns.xp, g, x)), _shape(x))
+
+
+def unmax(ns, g, x, ans, axis=None, keepdims=False):
+    """runtime.reductions.unmax: g shared by the entries of x equal to the result."""
+    xp = ns.xp
+    if axis is not None and not keepdims:
+        axes = _axes(axis, x.ndim)
+        g, ans = _expand_dims(ns, ns.to(g), axes), _expand_dims(ns, ns.to(ans), axes)
+    hits = xp.astype(x == ans, _float_dtype(xp, g, x))
+    return g * hits / xp.sum(hits, axis=axis, keepdims=True)
+
+
+def untranspose(ns, g, axes=None):
+    """runtime.shapes.untranspose: the inverse permutation."""
+    if axes is None:
+        return _transpose(ns, g)
+    n = g.ndim
+    inverse = sorted(range(n), key=lambda i: axes[i] % n)
+    return ns.xp.permute_dims(g, tuple(inverse))
+
+
+def matmul_dleft(ns, g, x, y):
+    """runtime.linalg.matmul_dleft: the adjoint of x @ y with respect to x."""
+    xp = ns.xp
+    if y.ndim == 1:
+        return g * y if x.ndim == 1 else unbroadcast(ns, g[..., None] * y, x)
+    if x.ndim == 1:
+        return unbroadcast(ns, xp.matmul(y, g[..., None])[..., 0], x)
+    return unbroadcast(ns, xp.matmul(g, xp.matrix_transpose(y)), x)
+
+
+def matmul_dright(ns, g, x, y):
+    """runtime.linalg.matmul_dright: the adjoint of x @ y with respect to y."""
+    xp = ns.xp
+    if x.ndim == 1:
+        if y.ndim == 1:
+            return g * x
+        return unbroadcast(ns, x[:, None] * g[..., None, :], y)
+    if y.ndim == 1:
+        return unbroadcast(ns, xp.matmul(xp.matrix_transpose(x), g[..., None])[..., 0], y)
+    return unbroadcast(ns, xp.matmul(xp.matrix_transpose(x), g), y)
+
+
+def dot_dleft(ns, g, x, y):
+    """runtime.linalg.dot_dleft, for operands of up to two dimensions."""
+    if len(_shape(x)) == 0 or len(_shape(y)) == 0:
+        return unbroadcast(ns, g * y, x)
+    _at_most_matrices("np.dot", y)
+    return matmul_dleft(ns, g, x, y)
+
+
+def dot_dright(ns, g, x, y):
+    """runtime.linalg.dot_dright, for operands of up to two dimensions."""
+    if len(_shape(x)) == 0 or len(_shape(y)) == 0:
+        return unbroadcast(ns, g * x, y)
+    _at_most_matrices("np.dot", y)
+    return matmul_dright(ns, g, x, y)
+
+
+def setitem(ns, x, index, value):
+    """`x[index] = value`, returning x (a JAX array is immutable: a new one with the
+    entries set)."""
+    if _is_jax(x):
+        return x.at[index].set(value)
+    x[index] = value
+    return x
+
+
+def _is_jax(x) -> bool:
+    return type(x).__module__.startswith("jax")
+
+
+def add_at(ns, x, index, g):
+    """runtime.shapes.add_at: `x[index] += g`, adding every time an index repeats. The
+    standard has no scatter-add: an index of arrays of integers adds through a matrix of
+    ones where each entry's flat position is hit (PyTorch's and JAX's own scatter-adds
+    where those are the arrays)."""
+    items = index if isinstance(index, tuple) else (index,)
+    if _is_jax(x):
+        return x.at[index].add(g)
+    if not any(_is_array(i) or isinstance(i, list) for i in items):
+        index = items if Ellipsis in items else (*items, Ellipsis)     # (the standard's whole index)
+        x[index] = x[index] + g
+        return x
+    return _scatter_add(ns, x, items, g)
+
+
+def _scatter_add(ns, x, items, g):
+    """add_at for an index made of integer arrays (and numbers), one per leading axis of x."""
+    xp = ns.xp
+    if any(i is None or i is Ellipsis or isinstance(i, slice) for i in items):
+        raise NotImplementedError("the derivative of indexing with arrays of indices mixed with slices is not "
+                                  "written with Array API operations yet: pass NumPy arrays")
+    items = [ns.to(i) if _is_array(i) or isinstance(i, list) else i for i in items]
+    g = g if _is_array(g) else ns.to(g, dtype=x.dtype)
+    lead, rest = tuple(x.shape[:len(items)]), tuple(x.shape[len(items):])
+    picked = xp.broadcast_arrays(*[i for i in items if _is_array(i)])[0].shape if any(map(_is_array, items)) else ()
+    flat = 0
+    for i, (item, n) in enumerate(zip(items, lead)):
+        stride = math.prod(lead[i + 1:])
+        flat = flat + (item % n) * stride
+    flat = xp.reshape(xp.broadcast_to(xp.asarray(flat), picked), (-1,))
+    values = xp.reshape(xp.broadcast_to(g, (*picked, *rest)), (flat.shape[0], -1))
+    hits = xp.astype(flat[:, None] == xp.arange(math.prod(lead), **_device_of(xp, x))[None, :], values.dtype)
+    total = xp.matmul(xp.matrix_transpose(hits), values)           # (the entries hit more than once: summed)
+    return x + xp.reshape(total, x.shape)
+
+
+def unindex(ns, g, x, index):
+    """runtime.shapes.unindex: zeros shaped like x, with g added where index points."""
+    return add_at(ns, zero_grad(ns, x), index, g)
+
+
+def as_floats(ns, mask, like):
+    """runtime.broadcasting.as_floats: booleans as floats of like's dtype."""
+    if not _is_array(mask):
+        return float(mask)
+    return ns.xp.astype(mask, _float_dtype(ns.xp, like))
+
+
+def in_library(ns, value):
+    """runtime.broadcasting.in_library: a NumPy array of the user's module as an array of
+    the arguments' library (anything else as it is)."""
+    return ns.to(value) if _is_numpy(value) and not isinstance(value, bool) else value
+
+
+def as_index(ns, key):
+    """runtime.shapes.as_index: an index the standard takes. A 0-d array of integers is a
+    Python int; an index of numbers and slices ends in `...` (the standard takes `x[i]`
+    of a matrix only as `x[i, ...]`); one with arrays of indices in it stays as it is."""
+    items = tuple(int(i) if _is_array(i) and i.ndim == 0 else i for i in (key if isinstance(key, tuple) else (key,)))
+    if any(_is_array(i) for i in items) or Ellipsis in items:
+        return items
+    return (*items, Ellipsis)
+
+
+def common_length(ns, *seqs):
+    """runtime.containers.common_length: how many times zip(*seqs) turns."""
+    return min(_len(ns, s) for s in seqs)
+
+
+def _at_most_matrices(what: str, a) -> None:
+    if len(_shape(a)) > 2:
+        raise NotImplementedError(f"the derivative of {what} of an array of more than two dimensions is not "
+                                  "written with Array API operations yet: pass NumPy arrays")
+
+
+def _axes(axis, ndim: int) -> tuple:
+    return tuple(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+
+
+HELPERS = {f.__name__: f for f in (unbroadcast, zero_grad, zero_tangent, broadcast_like, unsum, unmax,
+                                   untranspose, matmul_dleft, matmul_dright, dot_dleft, dot_dright, add_at,
+                                   unindex, as_floats, common_length, in_library, as_index, setitem)}
+
+SUPPORTED = {"np." + n for n in SAME | set(STANDARD) | set(ADAPTED)} | set(HELPERS) | OPERATORS | \
+    {"np.linalg.norm", "len", "abs", "float", "min", "max", "append", "call", "math.sqrt", "math.log",
+     "math.exp", "math.cos", "math.sin", "math.tan", "math.tanh", "math.pi", "math.e", "math.log1p", "math.expm1",
+     "math.atan", "math.atan2", "math.hypot", "math.erf", "math.floor", "math.ceil", "int", "round"}
+# every op an `xp` derivative may call (passes/portable.py refuses the others)

@@ -1,0 +1,277 @@
+"""Gradients called with the arrays of another library (the `xp` profile): they compute
+in that library, return its arrays, and agree with NumPy's; what has no Array API form
+is refused at the user's line. array_api_strict (the standard and nothing more) and Dask
+run here always; PyTorch and JAX where installed."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad.errors import NoRuleError, NotDifferentiableError, S2SGradError
+from s2sgrad.runtime import unbroadcast
+
+from .flow_functions import FLOW
+from .functions import GALLERY
+from .more_functions import MORE
+
+xp = pytest.importorskip("array_api_strict")
+da = pytest.importorskip("dask.array")
+
+RNG = np.random.default_rng(7)
+
+
+# -- functions written as people write them ------------------------------------------------
+
+def logistic_loss(w, X, y):
+    p = 1 / (1 + np.exp(-(X @ w)))
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def mlp(W1, b1, W2, x, target):
+    h = np.tanh(x @ W1 + b1)
+    out = h @ W2
+    err = out - target
+    return 0.5 * np.sum(err ** 2) / x.shape[0]
+
+
+def relu_regression(w, X, y, alpha=0.1):
+    z = X @ w
+    hidden = np.maximum(z, 0.0)
+    penalty = alpha * np.sum(np.abs(w))
+    return np.mean((hidden - y) ** 2) + penalty
+
+
+def smooth(v):
+    return np.sqrt(v * v + 1e-3)
+
+
+def rnn_loss(W, h0, xs):
+    h = h0
+    total = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+        total = total + smooth(h).sum()
+    return total
+
+
+def rows_loop(A, c):
+    total = 0.0
+    for row in A:
+        total += np.sum(row * c) ** 2
+    return total / len(A)
+
+
+def chatty(x, scale):
+    assert x.shape[0] > 0, "need data"
+    print("evaluating", x.shape)
+    return scale * np.sum(np.sin(x) ** 2)
+
+
+def picks(logits, labels):
+    n = logits.shape[0]
+    m = np.max(logits, axis=1, keepdims=True)
+    logz = np.log(np.sum(np.exp(logits - m), axis=1)) + m[:, 0]
+    return np.mean(logz - logits[np.arange(n), labels])
+
+
+def padded(x):
+    return np.sum(np.pad(x, 1) ** 2)
+
+
+CASES = [
+    (logistic_loss, lambda: (RNG.normal(size=3), RNG.normal(size=(40, 3)), (RNG.random(40) < 0.5) * 1.0), 0),
+    (mlp, lambda: (RNG.normal(size=(3, 5)), RNG.normal(size=5), RNG.normal(size=(5, 2)), RNG.normal(size=(8, 3)),
+                   RNG.normal(size=(8, 2))), (0, 1, 2)),
+    (relu_regression, lambda: (RNG.normal(size=4), RNG.normal(size=(30, 4)), RNG.normal(size=30)), 0),
+    (rnn_loss, lambda: (0.5 * RNG.normal(size=(4, 4)), RNG.normal(size=4), RNG.normal(size=(6, 4))), (0, 1, 2)),
+    (rows_loop, lambda: (RNG.normal(size=(5, 3)), RNG.normal(size=3)), (0, 1)),
+    (picks, lambda: (RNG.normal(size=(6, 4)), np.array([0, 3, 1, 1, 2, 0])), 0),
+]
+
+
+def _as_numpy(a):
+    return np.asarray(a.compute() if hasattr(a, "compute") else a)
+
+
+def _check(fn, args, wrt, to, kind):
+    expected = s2sgrad.grad(fn, wrt=wrt)(*args)
+    got = s2sgrad.grad(fn, wrt=wrt)(*[to(a) if isinstance(a, np.ndarray) and a.dtype.kind == "f" or
+                                      isinstance(a, np.ndarray) and kind == "all" else a for a in args])
+    expected, got = (expected, got) if isinstance(wrt, tuple) else ((expected,), (got,))
+    for e, g in zip(expected, got):
+        assert not isinstance(g, np.ndarray), "the gradient should be the library's array"
+        np.testing.assert_allclose(_as_numpy(g), e, rtol=1e-10, atol=1e-12)
+    return got
+
+
+@pytest.mark.parametrize("fn, make, wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_agrees_with_numpy_on_array_api_strict(fn, make, wrt):
+    got = _check(fn, make(), wrt, xp.asarray, "all")
+    assert all(isinstance(g, type(xp.asarray(1.0))) for g in got)
+
+
+@pytest.mark.parametrize("fn, make, wrt", CASES[:-1], ids=[c[0].__name__ for c in CASES[:-1]])
+def test_agrees_with_numpy_on_dask(fn, make, wrt):      # (picks: Dask has no `x[rows, cols]` of its own)
+    chunked = (lambda a: da.from_array(a, chunks=(max(1, a.shape[0] // 2),) + a.shape[1:]) if a.ndim else a)
+    got = _check(fn, make(), wrt, chunked, "all")
+    assert all(isinstance(g, da.Array) for g in got)
+
+
+def test_gradients_match_finite_differences_on_the_library():
+    w, X, y = CASES[2][1]()
+    g = _as_numpy(s2sgrad.grad(relu_regression)(xp.asarray(w), xp.asarray(X), xp.asarray(y)))
+    eps = 1e-6
+    for i in range(w.size):
+        e = np.zeros_like(w)
+        e[i] = eps
+        fd = (relu_regression(w + e, X, y) - relu_regression(w - e, X, y)) / (2 * eps)
+        assert g[i] == pytest.approx(fd, rel=1e-5, abs=1e-7)
+
+
+def test_value_and_grad_numbers_and_prints(capsys):
+    x = RNG.normal(size=5)
+    value, (dx, dscale) = s2sgrad.value_and_grad(chatty, wrt=(0, 1))(xp.asarray(x), 3.0)
+    assert float(value) == pytest.approx(3.0 * np.sum(np.sin(x) ** 2))
+    np.testing.assert_allclose(np.asarray(dx), 3.0 * 2 * np.sin(x) * np.cos(x))
+    assert float(dscale) == pytest.approx(np.sum(np.sin(x) ** 2))
+    assert "evaluating" in capsys.readouterr().out
+
+
+def test_float32_arrays_keep_their_dtype():
+    w, X, y = (a.astype(np.float32) for a in CASES[0][1]())
+    g = s2sgrad.grad(logistic_loss)(xp.asarray(w), xp.asarray(X), xp.asarray(y))
+    assert g.dtype == xp.float32
+    np.testing.assert_allclose(np.asarray(g), s2sgrad.grad(logistic_loss)(w, X, y), rtol=1e-5)
+
+
+def test_numpy_arrays_beside_the_library_become_its_arrays():
+    w, X, y = CASES[0][1]()
+    g = s2sgrad.grad(logistic_loss)(w, xp.asarray(X), y)
+    assert isinstance(g, type(xp.asarray(1.0)))
+    np.testing.assert_allclose(np.asarray(g), s2sgrad.grad(logistic_loss)(w, X, y), rtol=1e-12)
+
+
+def test_two_libraries_are_refused():
+    w, X, y = CASES[0][1]()
+    with pytest.raises(NotDifferentiableError, match="more than one library"):
+        s2sgrad.grad(logistic_loss)(xp.asarray(w), da.from_array(X), y)
+
+
+def test_an_op_with_no_array_api_form_is_refused_at_its_line():
+    with pytest.raises(NoRuleError) as info:
+        s2sgrad.grad(padded)(xp.asarray(np.ones(3)))
+    message = str(info.value)
+    assert "`np.pad` has no Array API form" in message and "return np.sum(np.pad(x, 1) ** 2)" in message
+    assert s2sgrad.grad(padded)(np.ones(3)) == pytest.approx(2 * np.ones(3))      # NumPy's still works
+
+
+def test_integer_arrays_are_not_differentiated():
+    with pytest.raises(NotDifferentiableError, match="cannot differentiate with respect to `w`"):
+        s2sgrad.grad(logistic_loss)(xp.asarray([1, 2, 3]), xp.asarray(np.ones((4, 3))), xp.asarray(np.ones(4)))
+
+
+def test_a_non_scalar_output_is_refused():
+    with pytest.raises(S2SGradError, match="scalar output"):
+        s2sgrad.grad(np.sin)(xp.asarray(np.ones(3)))
+
+
+def test_numpy_only_transforms_say_so():
+    with pytest.raises(NotDifferentiableError, match="NumPy arrays only"):
+        s2sgrad.vjp(logistic_loss, *[xp.asarray(a) for a in CASES[0][1]()])
+
+
+def test_source_of_the_xp_profile():
+    text = s2sgrad.source(logistic_loss, profile="xp")
+    assert "from s2sgrad.runtime.array_api import namespace" in text
+    assert "    xp = namespace(w, X, y)\n" in text and "xp.exp(-(X @ w))" in text
+    code = [line for line in text.splitlines() if not line.strip().startswith("#")]
+    assert not any("np." in line for line in code) and "xp.matmul_dright(" in text
+
+
+def test_numpy_unbroadcast_sums_another_librarys_array_for_a_number():
+    assert unbroadcast(da.ones(3), 2.0) == pytest.approx(3.0)     # (it was taken for a number: 1.0 each)
+
+
+def test_dask_stays_lazy():
+    from dask.callbacks import Callback
+
+    class Count(Callback):
+        runs = 0
+
+        def _start(self, dsk):
+            Count.runs += 1
+    w, X, y = CASES[0][1]()
+    with Count():
+        g = s2sgrad.grad(logistic_loss)(da.from_array(w), da.from_array(X, chunks=(10, 3)), da.from_array(y, 10))
+    assert Count.runs == 0 and isinstance(g, da.Array)
+    np.testing.assert_allclose(g.compute(), s2sgrad.grad(logistic_loss)(w, X, y), rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c, \
+            distributed.Client(c) as client:
+        yield client
+
+
+def test_gradient_on_a_local_cluster(cluster):
+    rows, features = 20_000, 8
+    X = da.random.default_rng(3).normal(size=(rows, features), chunks=(5_000, features))
+    w_true = np.linspace(-1, 1, features)
+    y = (X @ w_true > 0) * 1.0
+    w = np.zeros(features)
+    value, g = s2sgrad.value_and_grad(logistic_loss)(w, X, y)
+    value, g = cluster.compute([value, g], sync=True)
+    Xn, yn = X.compute(), y.compute()
+    expected_value, expected = s2sgrad.value_and_grad(logistic_loss)(w, Xn, yn)
+    assert value == pytest.approx(math.log(2)) and value == pytest.approx(expected_value)
+    np.testing.assert_allclose(g, expected, rtol=1e-10)
+
+
+def _gallery():
+    seen = set()
+    for fn, make, *wrt in [(f, m) for f, m in GALLERY] + FLOW + MORE:
+        args = make()
+        if fn in seen or not any(isinstance(a, np.ndarray) for a in args):
+            continue
+        out = fn(*args)
+        if isinstance(out, tuple) or np.ndim(out) != 0:
+            continue
+        seen.add(fn)
+        yield fn, make, wrt[0] if wrt and wrt[0] is not None else tuple(range(len(args)))
+
+
+def test_the_gallery_under_array_api_strict():
+    """Every gallery function given arrays agrees with NumPy under array_api_strict, or is
+    refused at a line of its own saying why (the count is the README's)."""
+    agree, refused = 0, []
+    for fn, make, wrt in _gallery():
+        expected = s2sgrad.grad(fn, wrt=wrt)(*make())
+        try:
+            got = s2sgrad.grad(fn, wrt=wrt)(*[xp.asarray(a) if isinstance(a, np.ndarray) else a for a in make()])
+        except S2SGradError as e:
+            assert e.loc is not None and e.loc.line, fn.__name__
+            refused.append(fn.__name__)
+            continue
+        for e, g in zip(expected if isinstance(wrt, tuple) else (expected,), got if isinstance(wrt, tuple) else (got,)):
+            np.testing.assert_allclose(np.asarray(g), np.asarray(e, dtype=float), rtol=1e-7, atol=1e-9,
+                                       err_msg=fn.__name__)
+        agree += 1
+    assert agree >= 109 and refused == ["recursive_sum"], (agree, refused)
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+@pytest.mark.parametrize("fn, make, wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_agrees_with_numpy_on_pytorch_and_jax(library, fn, make, wrt):
+    if library == "torch":
+        torch = pytest.importorskip("torch", reason="PyTorch is in the bench extra")
+        to = torch.asarray
+    else:
+        jax = pytest.importorskip("jax", reason="JAX is in the bench extra")
+        jax.config.update("jax_enable_x64", True)
+        to = jax.numpy.asarray
+    _check(fn, make(), wrt, to, "all")
