@@ -186,7 +186,7 @@ def test_numpy_only_transforms_say_so():
 def test_source_of_the_xp_profile():
     text = s2sgrad.source(logistic_loss, profile="xp")
     assert "from s2sgrad.runtime.array_api import namespace" in text
-    assert "    xp = namespace(w, X, y)\n" in text and "xp.exp(-(X @ w))" in text
+    assert "    xp = namespace(w, X, y)\n" in text and "xp.exp(-xp.matmul(X, w))" in text
     code = [line for line in text.splitlines() if not line.strip().startswith("#")]
     assert not any("np." in line for line in code) and "xp.matmul_dright(" in text
 
@@ -275,3 +275,48 @@ def test_agrees_with_numpy_on_pytorch_and_jax(library, fn, make, wrt):
         jax.config.update("jax_enable_x64", True)
         to = jax.numpy.asarray
     _check(fn, make(), wrt, to, "all")
+
+
+def clipped_fit(w, y):
+    y[y > 3.0] = 3.0
+    y[0] = 0.5
+    return np.sum((y - w) ** 2)
+
+
+def test_writes_into_arguments_leave_the_callers_arrays():
+    w, y = np.ones(3), np.array([1.0, 5.0, 2.0])
+    expected = s2sgrad.grad(clipped_fit)(w, y.copy())
+    for to in (xp.asarray, da.from_array):
+        given = to(y)
+        g = s2sgrad.grad(clipped_fit)(to(w), given)
+        np.testing.assert_allclose(_as_numpy(g), expected)
+        np.testing.assert_array_equal(_as_numpy(given), [1.0, 5.0, 2.0])
+
+
+def weighted_grid(x, a):
+    c = np.array([0.1, 0.2, 0.3])
+    return np.sum(x * c) + np.sum(np.sin(a * np.linspace(0, 1, 7))) + np.sum(np.eye(3) @ x)
+
+
+def positive_energy(x):
+    return np.sum(x[x > 0] ** 2) + np.sum(x[[0, 0, 2]])
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+def test_constants_and_masks_as_numpy_has_them(library):
+    """PyTorch makes float32 constants where NumPy makes float64; a boolean mask names
+    each entry once, a list of indices may repeat one (both were silently wrong)."""
+    if library == "torch":
+        to = pytest.importorskip("torch", reason="PyTorch is in the bench extra").asarray
+    else:
+        jax = pytest.importorskip("jax", reason="JAX is in the bench extra")
+        jax.config.update("jax_enable_x64", True)
+        to = jax.numpy.asarray
+    x = np.array([0.5, -0.7, 0.9])
+    dx, da_ = s2sgrad.grad(weighted_grid, wrt=(0, 1))(to(x), to(np.float64(0.3)))
+    ex, ea = s2sgrad.grad(weighted_grid, wrt=(0, 1))(x, 0.3)
+    assert np.asarray(dx).tolist() == ex.tolist() and float(da_) == pytest.approx(float(ea), rel=1e-14)
+    for values in ([0.5, 0.7, 0.9], [-1.0, 0.7, -2.0], [0.3, -0.2, 0.0]):
+        x = np.array(values)
+        np.testing.assert_allclose(np.asarray(s2sgrad.grad(positive_energy)(to(x))),
+                                   s2sgrad.grad(positive_energy)(x), rtol=1e-15)

@@ -369,6 +369,8 @@ class Emitter:
         if stmt.op in ("add", "sub") and _negated(args[1]) is not None:
             flipped = ast.Sub() if stmt.op == "add" else ast.Add()   # a + -b prints as a - b
             return ast.BinOp(args[0], flipped, _negated(args[1]))
+        if stmt.op == "matmul" and self.profile == "xp":      # (promoting dtypes, as NumPy's @ does)
+            return ast.Call(self.dotted("np.matmul"), args, [])
         if stmt.op in BINOPS:
             return ast.BinOp(args[0], BINOPS[stmt.op](), args[1])
         if stmt.op in COMPARE:

@@ -32,6 +32,8 @@ def entry(compile, fn, value: bool):
         arrays = frozenset(n for n, a in zip(names, given) if isinstance(a, np.ndarray) or array_api.foreign(a))
         compiled = made.get(arrays) or made.setdefault(arrays, compile(arrays=arrays))
         given = arguments(given, compiled.ir.loc)
+        given = tuple(array_api.namespace(a).to(a, copy=True) if i in compiled.written and array_api.foreign(a)
+                      else a for i, a in enumerate(given))      # (what it writes into: copies, as NumPy's)
         for name, i in zip(compiled.wrt, compiled.positions):
             _check_floats(given[i], name, compiled)
         result, grads = compiled.fn(*given)

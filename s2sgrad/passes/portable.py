@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from .. import ir, rules
 from ..errors import NoRuleError
 from ..ir.names import Namer
-from ..runtime.array_api import SUPPORTED
+from ..runtime.array_api import ONE_ARRAY, SUPPORTED
 from .fold import BOOLEAN
 
 ARITHMETIC = {"add", "sub", "mul", "div", "pow", "neg", "pos", "matmul", "iadd", "np.sum", "np.mean", "np.prod",
@@ -42,8 +44,10 @@ def run(fn: ir.Function, arrays=frozenset()) -> ir.Function:
     namer = Namer.of(fn)
     booleans = {s.target for s in ir.walk_all(fn.body) if isinstance(s, ir.Assign) and s.op in BOOLEAN}
     body = _cast(fn.body, booleans, namer) if booleans else fn.body
-    body = _whole(body, _arrays(fn, arrays), namer)
+    lists = {s.target for s in ir.walk_all(fn.body) if isinstance(s, ir.Assign) and s.op in ("list", "append")}
+    body = _whole(body, _arrays(fn, arrays), namer, (set(fn.params) - set(arrays)) | lists)
     body = _converted(body, fn.free, namer)
+    body = _casts(_opened(body))
     return replace(fn, body=body, temps=fn.temps | namer.made)
 
 
@@ -76,12 +80,7 @@ def _check(stmt: ir.Assign, defined: set) -> None:
                           "one), whose own code is NumPy's: this derivative runs on NumPy arrays only", stmt.loc,
                           hint="pass NumPy arrays (np.asarray(x)), or write the recursion as a loop")
     if name in SUPPORTED or stmt.op in SUPPORTED:
-        return
-    if stmt.op == "opaque":
-        how = dict(stmt.params)
-        if not {"statement", "fstring", "display"}.isdisjoint(how) or how.get("callee") == "print":
-            return                     # (a print, an assert: Python's own, whatever the arrays)
-        name = how.get("callee") or how.get("method") or "a call s2sgrad does not read"
+        return                         # (a call s2sgrad runs without reading too: _opened)
     raise NoRuleError(f"`{rules.shown(name)}` has no Array API form in s2sgrad yet, so this derivative runs on "
                       "NumPy arrays only", stmt.loc,
                       hint="pass NumPy arrays (np.asarray(x)), or compute this step with operations the "
@@ -112,23 +111,27 @@ def _gives_array(stmt, sure: set) -> bool:
     if stmt.op in NOT_ARRAYS or stmt.op.startswith("math."):
         return False
     reads = [a for a in stmt.args if isinstance(a, (ir.Var, ir.Const))]
-    if stmt.op in ("getitem", "id", "setitem", "iadd") or stmt.op in ARITHMETIC:
+    if stmt.op in ("getitem", "id", "setitem", "iadd") or stmt.op in ARITHMETIC or stmt.op in BOOLEAN:
         return bool(reads) and isinstance(reads[0], ir.Var) and reads[0].name in sure or \
-            stmt.op in ARITHMETIC and any(isinstance(a, ir.Var) and a.name in sure for a in reads)
-    return stmt.op.startswith("np.") or getattr(rules.OPS.get(stmt.op), "kind", None) == "helper"
+            (stmt.op in ARITHMETIC or stmt.op in BOOLEAN) and any(isinstance(a, ir.Var) and a.name in sure
+                                                                  for a in reads)
+    op = rules.OPS.get(stmt.op)
+    if op is None or op.outputs:              # (a tuple: np.linalg.slogdet's)
+        return False
+    return stmt.op in ONE_ARRAY if op.kind == "helper" else stmt.op.startswith("np.")
 
 
-def _whole(stmts, sure: set, namer: Namer) -> tuple:
+def _whole(stmts, sure: set, namer: Namer, maybe: set) -> tuple:
     """`stmts` with every index into an array that leaves axes out ending in `...` (the
     standard takes `x[i]` of a matrix only as `x[i, ...]`)."""
     out = []
     for stmt in stmts:
         if isinstance(stmt, ir.Def):
-            stmt = ir.Def(replace(stmt.fn, body=_whole(stmt.fn.body, sure, namer)), stmt.loc)
+            stmt = ir.Def(replace(stmt.fn, body=_whole(stmt.fn.body, sure, namer, maybe)), stmt.loc)
         elif isinstance(stmt, ir.NESTED):
-            stmt = ir.with_bodies(stmt, lambda body: _whole(body, sure, namer))
+            stmt = ir.with_bodies(stmt, lambda body: _whole(body, sure, namer, maybe))
         elif isinstance(stmt, ir.Assign) and stmt.op in ("getitem", "setitem") and _is(stmt.args[0], sure):
-            index, made = _indices(stmt.args[1], sure, namer, stmt.loc)
+            index, made = _indices(stmt.args[1], sure, namer, stmt.loc, stmt.args[0], maybe)
             stmt = replace(stmt, args=(stmt.args[0], index, *stmt.args[2:]))
             if made:                  # (the key is whole already)
                 out += [*made, stmt]
@@ -136,10 +139,6 @@ def _whole(stmts, sure: set, namer: Namer) -> tuple:
             if stmt.op == "setitem":
                 out += _stored(stmt, namer)
                 continue
-            flipped = _flipped(stmt, namer)
-            if flipped:
-                out += flipped[:-1]
-                stmt = flipped[-1]
             stmt = replace(stmt, args=(stmt.args[0], _ended(stmt.args[1])))
         elif isinstance(stmt, ir.Assign) and stmt.op != "attr" and ir.ATTRIBUTE in dict(stmt.params):
             # x.T (of a vector too), x.size (a method of PyTorch's tensors): the namespace's functions
@@ -152,56 +151,47 @@ def _whole(stmts, sure: set, namer: Namer) -> tuple:
     return tuple(out)
 
 
-def _indices(index, sure: set, namer: Namer, loc):
-    """`index`, when an item of it is read from an array (`x[labels[k]]`, `x[rows, cols]`),
-    made one the standard takes when the code runs (`as_index`), with the statement that
-    makes it; else `index` and none."""
-    if not isinstance(index, ir.Index) or not any(_is(i, sure) for i in index.items):
+def _indices(index, sure: set, namer: Namer, loc, array, maybe: set):
+    """`index` into `array`, when an item of it is read from an array (`x[labels[k]]`,
+    `x[rows, cols]`), may be a list (`maybe`: a parameter given no array, a list made
+    here), or is a slice with a negative step, made one the standard (and PyTorch) takes
+    when the code runs (`as_index`), with the statement that makes it; else `index` and
+    none."""
+    if not isinstance(index, ir.Index) or not any(_is(i, sure | maybe) or _stepped_back(i) or
+                                                  isinstance(i, ir.Const) and isinstance(i.value, tuple)
+                                                  for i in index.items):
         return index, []
     key = namer.fresh("key")
-    return ir.Index((ir.Var(key),)), [ir.Assign(key, "as_index", (index,), (), loc)]
+    return ir.Index((ir.Var(key),)), [ir.Assign(key, "as_index", (index, array), (), loc)]
 
 
-def _flipped(stmt: ir.Assign, namer: Namer) -> list:
-    """`x[::-k]` read as `flip(x, axis)[::k]` (PyTorch's tensors take no negative step): the
-    statements, or [] when no item of the index is such a slice."""
-    array, index = stmt.args
-    if not isinstance(index, ir.Index) or Ellipsis in index.items or None in index.items:
-        return []
-    axes = [k for k, i in enumerate(index.items) if isinstance(i, ir.Slice) and i.lower is None and i.upper is None
-            and isinstance(i.step, ir.Const) and isinstance(i.step.value, int) and i.step.value < 0]
-    if not axes:
-        return []
-    flipped = namer.fresh(array.name + "_flipped")
-    items = tuple(ir.Slice(None, None, ir.Const(-i.step.value) if i.step.value != -1 else None) if k in axes else i
-                  for k, i in enumerate(index.items))
-    return [ir.Assign(flipped, "np.flip", (array,), (("axis", tuple(axes)),), stmt.loc),
-            replace(stmt, args=(ir.Var(flipped), ir.Index(items)))]
+def _stepped_back(item) -> bool:
+    return isinstance(item, ir.Slice) and isinstance(item.step, ir.Const) and isinstance(item.step.value, int) \
+        and item.step.value < 0
 
 
 def _stored(stmt: ir.Assign, namer: Namer) -> list:
     """A write `x[index] = v` into an array, with a whole index: the standard writes through
     no new axis (`dmu[None, :] = v` is `dmu[:, ...] = v` with v's axis 0 squeezed)."""
     array, index, value = stmt.args
-    reversed_axes = [k for k, i in enumerate(index.items) if isinstance(i, ir.Slice) and i.lower is None
-                     and i.upper is None and i.step == ir.Const(-1)] if isinstance(index, ir.Index) else []
-    if reversed_axes and isinstance(value, ir.Var) and all(isinstance(i, ir.Slice) for i in index.items):
-        flipped = namer.fresh(value.name + "_flipped")     # x[::-1] = v: x[:] = flip(v) (PyTorch: no negative step)
-        items = tuple(ir.Slice() if k in reversed_axes else i for k, i in enumerate(index.items))
-        return [ir.Assign(flipped, "np.flip", (value,), (("axis", tuple(reversed_axes)),), stmt.loc),
-                replace(stmt, args=(array, _ended(ir.Index(items)), ir.Var(flipped)))]
     if not isinstance(index, ir.Index) or None not in index.items:
         return [replace(stmt, args=(array, _ended(index), value))]
+    items = list(index.items)
+    cut = items.index(Ellipsis) if Ellipsis in items else len(items)
     axes, at = [], 0
-    for item in index.items:
-        if item is Ellipsis:
-            break
+    for item in items[:cut]:                  # (an axis of the value: a new one, or a slice's)
         if item is None:
             axes.append(at)
         if item is None or isinstance(item, ir.Slice):
             at += 1
+    at = 0
+    for item in reversed(items[cut + 1:]):    # (after `...`: counted from the end)
+        if item is None or isinstance(item, ir.Slice):
+            at -= 1
+        if item is None:
+            axes.append(at)
     kept = ir.Index(tuple(i for i in index.items if i is not None))
-    if not isinstance(value, ir.Var) or Ellipsis in index.items[:max(axes, default=0) + 1]:
+    if not isinstance(value, ir.Var):
         return [replace(stmt, args=(array, _ended(kept), value))]
     squeezed = namer.fresh(value.name + "_squeezed")
     return [ir.Assign(squeezed, "np.squeeze", (value,), (("axis", tuple(axes)),), stmt.loc),
@@ -227,3 +217,38 @@ def _converted(body, free, namer: Namer) -> tuple:
     mapping = {name: namer.fresh(name + "_xp") for name in sorted(read)}
     opening = tuple(ir.Assign(mapping[name], "in_library", (ir.Var(name),)) for name in sorted(read))
     return opening + ir.rename_stmts(body, mapping)
+
+
+def _opened(stmts) -> tuple:
+    """`stmts` with what each call s2sgrad runs without reading gives (a random draw, a
+    library's function: NumPy's arrays) read in the arguments' library (`in_library`)."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ir.Def):
+            stmt = ir.Def(replace(stmt.fn, body=_opened(stmt.fn.body)), stmt.loc)
+        elif isinstance(stmt, ir.NESTED):
+            stmt = ir.with_bodies(stmt, _opened)
+        out.append(stmt)
+        if isinstance(stmt, ir.Assign) and stmt.op == "opaque" and "statement" not in dict(stmt.params):
+            out.append(ir.Assign(stmt.target, "in_library", (ir.Var(stmt.target),), (), stmt.loc))
+    return tuple(out)
+
+
+def _casts(stmts) -> tuple:
+    """`stmts` with NumPy's scalar types called as functions (`np.float64(x)`) written as the
+    casts they are (`asarray(x, dtype=float64)`): the standard's dtypes are not functions."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ir.Def):
+            stmt = ir.Def(replace(stmt.fn, body=_casts(stmt.fn.body)), stmt.loc)
+        elif isinstance(stmt, ir.NESTED):
+            stmt = ir.with_bodies(stmt, _casts)
+        elif isinstance(stmt, ir.Assign) and _scalar_type(stmt.op) is not None and len(stmt.args) == 1:
+            stmt = ir.Assign(stmt.target, "np.asarray", stmt.args, (("dtype", _scalar_type(stmt.op)),), stmt.loc)
+        out.append(stmt)
+    return tuple(out)
+
+
+def _scalar_type(op: str):
+    obj = getattr(rules.OPS.get(op), "obj", None)
+    return obj if isinstance(obj, type) and issubclass(obj, np.generic) else None

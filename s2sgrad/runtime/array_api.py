@@ -30,15 +30,16 @@ STANDARD = {      # NumPy's name -> the standard's, where they differ
 SAME = {          # NumPy names the standard has too, called the same way
     "abs", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "square", "sin", "cos", "tan", "sinh", "cosh",
     "tanh", "sign", "floor", "ceil", "trunc", "maximum", "minimum", "hypot", "logaddexp", "where", "add",
-    "subtract", "multiply", "divide", "negative", "positive", "reciprocal", "exp2", "isnan", "isfinite", "isinf",
+    "subtract", "multiply", "divide", "negative", "positive", "reciprocal", "isnan", "isfinite", "isinf",
     "logical_and", "logical_or", "logical_not", "logical_xor", "equal", "not_equal", "greater", "greater_equal",
-    "less", "less_equal", "sum", "mean", "max", "min", "prod", "matmul", "tensordot", "stack",
+    "less", "less_equal", "sum", "mean", "max", "min", "prod", "tensordot", "stack",
     "broadcast_to", "flip", "roll", "zeros_like", "ones_like", "argmax", "argmin", "argsort", "sort",
-    "squeeze", "nan", "inf", "pi", "e", "float64", "float32", "int64", "bool", "copysign", "signbit", "astype",
+    "nan", "inf", "pi", "e", "copysign", "signbit", "astype",
     "linalg.solve", "linalg.inv", "linalg.det", "linalg.slogdet", "linalg.cholesky", "linalg.outer",
-    "linalg.eigh", "linalg.matrix_transpose", "vecdot", "nonzero", "all", "any", "clip", "arange", "linspace",
-    "eye", "full", "full_like", "tril", "triu", "empty", "empty_like", "meshgrid", "unique_values",
-}
+    "linalg.eigh", "linalg.matrix_transpose", "vecdot", "nonzero", "all", "any", "clip", "full_like", "tril",
+    "triu", "empty_like", "meshgrid", "unique_values",
+} | set(DTYPES := ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool",
+                   "complex64", "complex128"))
 OPERATORS = {"add", "sub", "mul", "div", "pow", "neg", "pos", "matmul", "mod", "floordiv", "gt", "ge", "lt",
              "le", "eq", "ne", "not", "and", "or", "id", "getitem", "setitem", "iadd", "tuple", "list",
              "attr", "np.invert"}
@@ -100,7 +101,8 @@ class Namespace:
         for name in SAME | set(STANDARD.values()):
             if "." not in name and hasattr(xp, name):
                 value = getattr(xp, name)
-                setattr(self, name, _taking_numbers(xp, value) if callable(value) and name not in _PLAIN else value)
+                plain = name in _PLAIN or name in DTYPES or not callable(value)     # (jnp.float32 is callable)
+                setattr(self, name, value if plain else _taking_numbers(xp, value))
         for name, adapted in {**ADAPTED, **HELPERS}.items():
             setattr(self, name, _bound(adapted, self))
 
@@ -113,7 +115,7 @@ class Namespace:
         return f"<s2sgrad namespace over {getattr(self.xp, '__name__', self.xp)}>"
 
 
-_PLAIN = {"arange", "linspace", "eye", "full", "empty", "meshgrid", "broadcast_to", "stack", "concat", "flip", "roll", "squeeze", "zeros_like", "ones_like",
+_PLAIN = {"full_like", "empty_like", "meshgrid", "broadcast_to", "stack", "concat", "flip", "roll", "squeeze", "zeros_like", "ones_like",
           "argsort", "sort", "argmax", "argmin", "nonzero"}   # functions of arrays only (no numbers to convert)
 
 
@@ -218,6 +220,73 @@ def _float_dtype(xp, *values):
 
 # -- NumPy functions whose call differs from the standard's ------------------------------
 
+def _numpy_dtype(xp, value, dtype):
+    """The library's dtype for an array NumPy would make from `value` (Python numbers)
+    with `dtype` (None: NumPy's choice, float64 for floats, where PyTorch's is float32)."""
+    import numpy as np
+    if dtype is not None:
+        return _dtype(xp, dtype)
+    return getattr(xp, np.result_type(*[v for v in _numbers(value)] or [0.0]).name)
+
+
+def _numbers(value):
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _numbers(v)
+    elif isinstance(value, (bool, int, float, complex)):
+        yield value
+
+
+def _arange(ns, start, stop=None, step=1, dtype=None):
+    return ns.xp.arange(start, stop, step, dtype=_numpy_dtype(ns.xp, [start, stop or 0, step], dtype))
+
+
+def _linspace(ns, start, stop, num=50, endpoint=True, dtype=None):
+    return ns.xp.linspace(start, stop, num, endpoint=endpoint, dtype=_numpy_dtype(ns.xp, 0.0, dtype))
+
+
+def _full(ns, shape, fill_value, dtype=None):
+    if _is_array(fill_value):
+        return ns.xp.full(shape, fill_value, dtype=_dtype(ns.xp, dtype) or fill_value.dtype)
+    return ns.xp.full(shape, fill_value, dtype=_numpy_dtype(ns.xp, fill_value, dtype))
+
+
+def _eye(ns, n, m=None, k=0, dtype=None):
+    return ns.xp.eye(n, m, k=k, dtype=_numpy_dtype(ns.xp, 0.0, dtype))
+
+
+def _empty(ns, shape, dtype=None):
+    return ns.xp.empty(shape, dtype=_numpy_dtype(ns.xp, 0.0, dtype))
+
+
+def _matmul(ns, a, b):
+    """a @ b, promoting the dtypes as NumPy does (PyTorch's product takes one dtype)."""
+    if _is_array(a) and _is_array(b) and a.dtype != b.dtype:
+        common = ns.xp.result_type(a, b)
+        a, b = ns.xp.astype(a, common), ns.xp.astype(b, common)
+    return ns.xp.matmul(a, b)
+
+
+def _squeeze(ns, a, axis=None):
+    if axis is None:
+        axis = tuple(i for i, n in enumerate(a.shape) if n == 1)
+    return ns.xp.squeeze(a, axis=axis)
+
+
+def _ravel(ns, a):
+    return ns.xp.reshape(ns.to(a), (-1,))
+
+
+def _swapaxes(ns, a, axis1, axis2):
+    order = list(range(a.ndim))
+    order[axis1], order[axis2] = order[axis2], order[axis1]
+    return ns.xp.permute_dims(a, tuple(order))
+
+
+def _exp2(ns, a):
+    return 2.0 ** ns.to(a, dtype=_float_dtype(ns.xp, a)) if not _is_array(a) else 2.0 ** a
+
+
 def _transpose(ns, a, axes=None):
     return ns.xp.permute_dims(a, tuple(reversed(range(a.ndim))) if axes is None else tuple(axes))
 
@@ -255,15 +324,18 @@ def _copy(ns, a):
 
 
 def _zeros(ns, shape, dtype=None):
-    return ns.xp.zeros(shape, dtype=ns.xp.float64 if dtype is None else dtype)
+    return ns.xp.zeros(shape, dtype=_numpy_dtype(ns.xp, 0.0, dtype))
 
 
 def _ones(ns, shape, dtype=None):
-    return ns.xp.ones(shape, dtype=ns.xp.float64 if dtype is None else dtype)
+    return ns.xp.ones(shape, dtype=_numpy_dtype(ns.xp, 0.0, dtype))
 
 
 def _expand_dims(ns, a, axis):
-    for ax in sorted(axis if isinstance(axis, tuple) else (axis,)):
+    """np.expand_dims: the new axes are positions in the result (-1: its last)."""
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    a = ns.to(a)
+    for ax in sorted(x % (a.ndim + len(axes)) for x in axes):
         a = ns.xp.expand_dims(a, axis=ax)
     return a
 
@@ -289,14 +361,17 @@ def _len(ns, a):
 
 
 def _array(ns, value, dtype=None):
-    """np.array: a copy of an array, or the array a list of numbers and arrays makes."""
+    """np.array: a copy of an array, or the array a list of numbers and arrays makes (of
+    NumPy's dtype: float64 for Python floats)."""
     if isinstance(value, (list, tuple)) and any(_is_array(v) for v in value):
         return ns.xp.stack([ns.to(v, dtype=dtype) for v in _as_arrays(ns.xp, value)])
+    if not _is_array(value):
+        return ns.to(value, dtype=_numpy_dtype(ns.xp, value, dtype), copy=True)
     return ns.to(value, dtype=dtype, copy=True)
 
 
 def _asarray(ns, value, dtype=None):
-    if isinstance(value, (list, tuple)) and any(_is_array(v) for v in value):
+    if isinstance(value, (list, tuple)) and any(_is_array(v) for v in value) or not _is_array(value):
         return _array(ns, value, dtype)
     return ns.to(value, dtype=dtype)
 
@@ -318,7 +393,9 @@ def _norm(xp, a, ord=None, axis=None, keepdims=False):
 ADAPTED = {"transpose": _transpose, "dot": _dot, "outer": _outer, "size": _size, "ndim": _ndim,
            "shape": _shape_of, "copy": _copy, "zeros": _zeros, "ones": _ones, "expand_dims": _expand_dims,
            "std": _std, "var": _var, "len": _len, "array": _array, "asarray": _asarray, "round": _round,
-           "reshape": _reshape, "moveaxis": _moveaxis}
+           "reshape": _reshape, "moveaxis": _moveaxis, "arange": _arange, "linspace": _linspace, "full": _full,
+           "eye": _eye, "empty": _empty, "matmul": _matmul, "squeeze": _squeeze, "ravel": _ravel,
+           "swapaxes": _swapaxes, "exp2": _exp2}
 
 
 # -- the helpers, with standard operations only (beside each, the NumPy one it stands for) --
@@ -429,6 +506,8 @@ def dot_dright(ns, g, x, y):
 def setitem(ns, x, index, value):
     """`x[index] = value`, returning x (a JAX array is immutable: a new one with the
     entries set)."""
+    if isinstance(index, list) or isinstance(index, tuple) and any(isinstance(i, list) for i in index):
+        index = tuple(ns.to(i) if isinstance(i, list) else i for i in (index if isinstance(index, tuple) else (index,)))
     if _is_jax(x):
         return x.at[index].set(value)
     x[index] = value
@@ -439,37 +518,69 @@ def _is_jax(x) -> bool:
     return type(x).__module__.startswith("jax")
 
 
+def _is_torch(x) -> bool:
+    return type(x).__module__.startswith("torch")
+
+
 def add_at(ns, x, index, g):
     """runtime.shapes.add_at: `x[index] += g`, adding every time an index repeats. The
-    standard has no scatter-add: an index of arrays of integers adds through a matrix of
-    ones where each entry's flat position is hit (PyTorch's and JAX's own scatter-adds
-    where those are the arrays)."""
-    items = index if isinstance(index, tuple) else (index,)
+    standard has no scatter-add: where the index holds arrays of integers, the entries
+    are added through a matrix of hits (PyTorch's index_put_ and JAX's .at where those
+    are the arrays); a boolean mask names each entry once."""
+    items = tuple(ns.to(i) if isinstance(i, list) else i for i in (index if isinstance(index, tuple) else (index,)))
     if _is_jax(x):
-        return x.at[index].add(g)
-    if not any(_is_array(i) or isinstance(i, list) for i in items):
+        return x.at[items].add(g)
+    arrays = [i for i in items if _is_array(i) or isinstance(i, list)]
+    if not arrays:
         index = items if Ellipsis in items else (*items, Ellipsis)     # (the standard's whole index)
         x[index] = x[index] + g
+        return x
+    if len(items) == 1 and ns.xp.isdtype(ns.to(arrays[0]).dtype, "bool"):
+        mask = ns.to(items[0])
+        x[mask] = x[mask] + g
         return x
     return _scatter_add(ns, x, items, g)
 
 
 def _scatter_add(ns, x, items, g):
-    """add_at for an index made of integer arrays (and numbers), one per leading axis of x."""
+    """add_at for an index of integer arrays, numbers and slices (NumPy's advanced
+    indexing: the arrays' broadcast axes where the first one is, when they are next to
+    each other, else first)."""
     xp = ns.xp
-    if any(i is None or i is Ellipsis or isinstance(i, slice) for i in items):
-        raise NotImplementedError("the derivative of indexing with arrays of indices mixed with slices is not "
-                                  "written with Array API operations yet: pass NumPy arrays")
-    items = [ns.to(i) if _is_array(i) or isinstance(i, list) else i for i in items]
-    g = g if _is_array(g) else ns.to(g, dtype=x.dtype)
-    lead, rest = tuple(x.shape[:len(items)]), tuple(x.shape[len(items):])
-    picked = xp.broadcast_arrays(*[i for i in items if _is_array(i)])[0].shape if any(map(_is_array, items)) else ()
+    if any(i is None or i is Ellipsis for i in items) or \
+            any(_is_array(i) and xp.isdtype(i.dtype, "bool") for i in items):
+        raise NotImplementedError("the derivative of indexing with arrays beside `None`, `...` or a boolean mask "
+                                  "is not written with Array API operations yet: pass NumPy arrays")
+    where = [k for k, i in enumerate(items) if _is_array(i) or isinstance(i, list)]
+    arrays = xp.broadcast_arrays(*[ns.to(items[k]) for k in where])
+    lead = tuple(x.shape[:len(items)])
+    sliced = [k for k, i in enumerate(items) if isinstance(i, slice)]
+    lengths = {k: len(range(*items[k].indices(lead[k]))) for k in sliced}
+    together = where == list(range(where[0], where[-1] + 1))
+    before = [k for k in sliced if k < where[0]] if together else []
+    after = [k for k in sliced if k not in before]
+    block = tuple(arrays[0].shape)
+    shape = tuple(lengths[k] for k in before) + block + tuple(lengths[k] for k in after)
+    at = {k: n for n, k in enumerate(before)}
+    at |= {k: len(before) + len(block) + n for n, k in enumerate(after)}
     flat = 0
-    for i, (item, n) in enumerate(zip(items, lead)):
-        stride = math.prod(lead[i + 1:])
-        flat = flat + (item % n) * stride
-    flat = xp.reshape(xp.broadcast_to(xp.asarray(flat), picked), (-1,))
-    values = xp.reshape(xp.broadcast_to(g, (*picked, *rest)), (flat.shape[0], -1))
+    for k, item in enumerate(items):
+        if k in where:
+            index = xp.reshape(arrays[where.index(k)], (1,) * len(before) + block + (1,) * len(after))
+        elif k in lengths:
+            start, _, step = items[k].indices(lead[k])
+            line = start + step * xp.arange(lengths[k], **_device_of(xp, x))
+            index = xp.reshape(line, tuple(lengths[k] if j == at[k] else 1 for j in range(len(shape))))
+        else:
+            index = item
+        flat = flat + (index % lead[k]) * math.prod(lead[k + 1:])
+    rest = tuple(x.shape[len(items):])
+    g = g if _is_array(g) else ns.to(g, dtype=x.dtype)
+    values = xp.reshape(xp.broadcast_to(g, shape + rest), (math.prod(shape), -1))
+    flat = xp.reshape(xp.broadcast_to(xp.asarray(flat), shape), (-1,))
+    if _is_torch(x):
+        out = xp.reshape(x, (math.prod(lead), -1))
+        return xp.reshape(out.index_put((flat,), values, accumulate=True), x.shape)
     hits = xp.astype(flat[:, None] == xp.arange(math.prod(lead), **_device_of(xp, x))[None, :], values.dtype)
     total = xp.matmul(xp.matrix_transpose(hits), values)           # (the entries hit more than once: summed)
     return x + xp.reshape(total, x.shape)
@@ -490,17 +601,98 @@ def as_floats(ns, mask, like):
 def in_library(ns, value):
     """runtime.broadcasting.in_library: a NumPy array of the user's module as an array of
     the arguments' library (anything else as it is)."""
+    if isinstance(value, (list, tuple)) and any(_is_numpy(v) for v in value):
+        return type(value)(in_library(ns, v) for v in value)
     return ns.to(value) if _is_numpy(value) and not isinstance(value, bool) else value
 
 
-def as_index(ns, key):
-    """runtime.shapes.as_index: an index the standard takes. A 0-d array of integers is a
-    Python int; an index of numbers and slices ends in `...` (the standard takes `x[i]`
-    of a matrix only as `x[i, ...]`); one with arrays of indices in it stays as it is."""
-    items = tuple(int(i) if _is_array(i) and i.ndim == 0 else i for i in (key if isinstance(key, tuple) else (key,)))
+def as_index(ns, key, x=None):
+    """runtime.shapes.as_index: an index the standard takes, into the array x. A 0-d array
+    of integers is a Python int, a list of indices an array; an index of numbers and
+    slices ends in `...` (the standard takes `x[i]` of a matrix only as `x[i, ...]`); for
+    PyTorch (no negative step) a slice with a negative step is the array of its indices."""
+    items = tuple(int(i) if _is_array(i) and i.ndim == 0 else ns.to(i) if isinstance(i, list) else i
+                  for i in (key if isinstance(key, tuple) else (key,)))
+    if _is_torch(x) and any(isinstance(i, slice) and (i.step or 1) < 0 for i in items):
+        items = _stepped_back(ns, items, x)
     if any(_is_array(i) for i in items) or Ellipsis in items:
         return items
     return (*items, Ellipsis)
+
+
+def _stepped_back(ns, items, x):
+    """`items` with its one slice of negative step (counted before any `...`) the array of
+    the indices it takes (an array alone among slices and numbers keeps its place)."""
+    backwards = [k for k, i in enumerate(items) if isinstance(i, slice) and (i.step or 1) < 0]
+    if len(backwards) > 1 or Ellipsis in items[:backwards[0]] or any(_is_array(i) for i in items):
+        raise NotImplementedError("PyTorch takes no negative step, and s2sgrad reads only one such slice of an "
+                                  "index without arrays in it: flip the array (np.flip) instead")
+    k = backwards[0]
+    axis = sum(1 for i in items[:k] if i is not None)
+    taken = list(range(*items[k].indices(x.shape[axis])))
+    return (*items[:k], ns.xp.asarray(taken, dtype=ns.xp.int64, **_device_of(ns.xp, x)), *items[k + 1:])
+
+
+def cast_into(ns, v, into):
+    """runtime.broadcasting.cast_into: v."""
+    return v
+
+
+def unvar(ns, g, x, axis=None, ddof=0, keepdims=False):
+    """runtime.reductions.unvar: the adjoint of np.var(x, axis, ddof)."""
+    xp = ns.xp
+    count = math.prod(x.shape) // max(math.prod(_shape(xp.mean(x, axis=axis))), 1)
+    centred = x - xp.mean(x, axis=axis, keepdims=True)
+    return _expanded(ns, g, axis, keepdims, x.ndim) * 2.0 * centred / (count - ddof)
+
+
+def unstd(ns, g, x, ans, axis=None, ddof=0, keepdims=False):
+    """runtime.reductions.unstd: that of the variance over 2 std (0 where the std is 0)."""
+    xp = ns.xp
+    ans = ns.to(ans)
+    return unvar(ns, g / (2.0 * xp.where(ans == 0, xp.ones_like(ans), ans)), x, axis, ddof, keepdims)
+
+
+def uncumsum(ns, g, x, axis=None):
+    """runtime.reductions.uncumsum: sums from the end."""
+    xp = ns.xp
+    if axis is None:
+        return xp.reshape(xp.flip(xp.cumulative_sum(xp.flip(xp.reshape(g, (-1,))))), x.shape)
+    return xp.flip(xp.cumulative_sum(xp.flip(g, axis=axis), axis=axis), axis=axis)
+
+
+def unroll(ns, g, shift, axis=None):
+    """runtime.shapes.unroll: rolled back."""
+    xp = ns.xp
+    back = tuple(-s for s in shift) if isinstance(shift, tuple) else -shift
+    if axis is None:
+        return xp.reshape(xp.roll(xp.reshape(g, (-1,)), back), g.shape)
+    return xp.roll(g, back, axis=axis)
+
+
+def unconcatenate(ns, g, xs, axis=0):
+    """runtime.shapes.unconcatenate: g cut at the parts' lengths."""
+    if axis is None:
+        g, ends = ns.xp.reshape(g, (-1,)), [math.prod(_shape(x)) for x in xs]
+        parts = _cut(g, ends, 0)
+        return [ns.xp.reshape(p, _shape(x)) for p, x in zip(parts, xs)]
+    return _cut(g, [_shape(x)[axis] for x in xs], axis)
+
+
+def _cut(g, lengths, axis):
+    parts, at = [], 0
+    for n in lengths:
+        index = tuple(slice(None) for _ in range(axis % g.ndim)) + (slice(at, at + n), Ellipsis)
+        parts.append(g[index])
+        at += n
+    return parts
+
+
+def _expanded(ns, g, axis, keepdims, ndim):
+    """g (the adjoint of a reduction over `axis`) with the reduced axes back, of size 1."""
+    if axis is None or keepdims:
+        return g
+    return _expand_dims(ns, ns.to(g), _axes(axis, ndim))
 
 
 def common_length(ns, *seqs):
@@ -520,10 +712,17 @@ def _axes(axis, ndim: int) -> tuple:
 
 HELPERS = {f.__name__: f for f in (unbroadcast, zero_grad, zero_tangent, broadcast_like, unsum, unmax,
                                    untranspose, matmul_dleft, matmul_dright, dot_dleft, dot_dright, add_at,
-                                   unindex, as_floats, common_length, in_library, as_index, setitem)}
+                                   unindex, as_floats, common_length, in_library, as_index, setitem, cast_into,
+                                   unvar, unstd, uncumsum, unroll, unconcatenate)}
+
+ONE_ARRAY = {"unbroadcast", "zero_grad", "zero_tangent", "broadcast_like", "unsum", "unmax", "untranspose",
+             "matmul_dleft", "matmul_dright", "dot_dleft", "dot_dright", "add_at", "unindex", "as_floats", "setitem",
+             "unvar", "unstd", "uncumsum", "unroll"}
+# the helpers whose value is one array (the others give lists or tuples of them)
 
 SUPPORTED = {"np." + n for n in SAME | set(STANDARD) | set(ADAPTED)} | set(HELPERS) | OPERATORS | \
     {"np.linalg.norm", "len", "abs", "float", "min", "max", "append", "call", "math.sqrt", "math.log",
      "math.exp", "math.cos", "math.sin", "math.tan", "math.tanh", "math.pi", "math.e", "math.log1p", "math.expm1",
-     "math.atan", "math.atan2", "math.hypot", "math.erf", "math.floor", "math.ceil", "int", "round"}
+     "math.atan", "math.atan2", "math.hypot", "math.erf", "math.floor", "math.ceil", "int", "round", "sum", "range",
+     "reversed", "enumerate", "zip", "sorted", "isinstance", "print", "opaque"}
 # every op an `xp` derivative may call (passes/portable.py refuses the others)

@@ -346,9 +346,9 @@ def untrapezoid_weights(g, x, axis=-1):
 
 
 @helper(linear=())
-def as_index(key):
-    """An index holding values read from arrays (`x[labels[k]]`, `x[rows, cols]`): itself
-    (the `xp` profile's makes it one the standard takes: runtime/array_api.py)."""
+def as_index(key, x=None):
+    """An index into x holding values read from arrays or lists (`x[labels[k]]`, `x[rows,
+    cols]`): itself (the `xp` profile's makes it one the standard takes: runtime/array_api.py)."""
     return key
 
 
