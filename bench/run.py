@@ -215,6 +215,39 @@ def _torch_grad(tc, fn, args, positions):
     return gradient
 
 
+def _load_numba():
+    try:
+        import numba
+    except Exception:                                   # noqa: BLE001 - any import failure
+        return None
+    return types.SimpleNamespace(name="numba", version=numba.__version__, numba=numba)
+
+
+def _numba_calls(work, wrt, args, mine, nb, row, calls) -> None:
+    """s2sgrad's gradient compiled by Numba (backend="auto": NumPy's code where Numba
+    cannot), its first call (the compile; from Numba's cache when it holds it), and the
+    primal compiled by numba.njit, to compare the two."""
+    start = time.perf_counter()
+    g_nb = s2sgrad.grad(work.fn, wrt, backend="auto")
+    try:
+        theirs = _as_tuple(g_nb(*args), wrt)
+    except Exception as err:                            # noqa: BLE001
+        row.ratios["numba"] = "err"
+        row.notes.append(f"backend='numba' raised {type(err).__name__}: {err}")
+        return
+    row.numba_ms = (time.perf_counter() - start) * 1e3
+    if max_abs_diff(theirs, mine)[1] > RTOL:
+        row.ratios["numba"] = "FAIL"
+        return
+    calls["numba"] = lambda: g_nb(*args)
+    primal = nb.numba.njit(work.fn)
+    try:
+        primal(*args)
+        calls["njit primal"] = lambda: primal(*args)
+    except Exception:                                   # noqa: BLE001 - Numba cannot compile the primal
+        row.ratios["njit primal"] = "err"
+
+
 # -- one row -----------------------------------------------------------------
 
 @dataclass
@@ -227,6 +260,7 @@ class Row:
     transform_ms: float | str = "-"
     first_ms: float | str = "-"
     jit_ms: float | str = "-"                    # jax.jit's first call: trace + compile + run
+    numba_ms: float | str = "-"                  # backend="numba"'s first call: transform + Numba compile
     diff: str = "-"
     failure: str = ""                            # what went wrong with s2sgrad, if anything
     notes: list = field(default_factory=list)
@@ -291,6 +325,9 @@ def run_row(work, label, size, large, peers, timing) -> Row:
         except Exception as err:                        # noqa: BLE001 - data-dependent control flow
             row.ratios["jax.jit"] = row.jit_ms = "err"
             row.notes.append(f"jax.jit raised {type(err).__name__}")
+    nb = peers.get("numba")
+    if nb is not None and mine is not None:
+        _numba_calls(work, wrt, args, mine, nb, row, calls)
     tc = peers.get("torch")
     if tc is not None:
         g_tc = _torch_grad(tc, for_module(work.fn, tc.np), args, positions)
@@ -306,8 +343,10 @@ def run_row(work, label, size, large, peers, timing) -> Row:
 
     times = timing.rounds(calls)
     row.primal = statistics.median(times["primal"])
-    for name in calls.keys() - {"primal"}:
+    for name in calls.keys() - {"primal", "njit primal"}:
         row.ratios[name] = median_ratio(times[name], times["primal"])
+    if "njit primal" in times and "numba" in times:     # Numba's gradient over Numba's primal
+        row.ratios["numba/njit"] = median_ratio(times["numba"], times["njit primal"])
 
     if mine is not None:
         if reference is not None:
@@ -328,7 +367,8 @@ def run_row(work, label, size, large, peers, timing) -> Row:
 # -- the table ---------------------------------------------------------------
 
 HEADERS = ("workload", "size", "primal us", "s2sgrad x", "autograd x", "jax x", "jax.jit x", "torch x",
-           "s2s transform+compile ms", "s2s 1st call ms", "jax.jit 1st call ms", "max abs diff vs ref")
+           "s2s numba x", "numba / njit primal", "s2s transform+compile ms", "s2s 1st call ms",
+           "jax.jit 1st call ms", "s2s numba 1st call ms", "max abs diff vs ref")
 
 
 def _ratio(value) -> str:
@@ -344,10 +384,12 @@ def cells(row: Row) -> list:
             _ratio(mine) + mark(isinstance(mine, float) and mine > target),
             _ratio(row.ratios.get("autograd", "-")), _ratio(row.ratios.get("jax", "-")),
             _ratio(row.ratios.get("jax.jit", "-")), _ratio(row.ratios.get("torch", "-")),
+            _ratio(row.ratios.get("numba", "-")), _ratio(row.ratios.get("numba/njit", "-")),
             (f"{compile_ms:.1f}" if isinstance(compile_ms, float) else compile_ms)
             + mark(isinstance(compile_ms, float) and compile_ms > FIRST_CALL_TARGET_MS),
             f"{first:.1f}" if isinstance(first, float) else first,
             f"{row.jit_ms:.1f}" if isinstance(row.jit_ms, float) else row.jit_ms,
+            f"{row.numba_ms:.1f}" if isinstance(row.numba_ms, float) else row.numba_ms,
             row.diff]
 
 
@@ -378,7 +420,8 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
     timing = Timing(0.02, 3) if options.quick else Timing(0.1, 7)
 
-    peers = {p.name: p for p in (_load_autograd(), _load_jax(), _load_torch()) if p is not None}
+    peers = {p.name: p for p in (_load_autograd(), _load_jax(), _load_torch(), _load_numba())
+             if p is not None}
     started = time.perf_counter()
     rows = []
     for work in (w for w in WORKLOADS if options.only in w.name):

@@ -28,7 +28,7 @@ import numpy as np
 from . import frontend, ir, passes, rules, runtime
 from .ir import aliasing
 from .runtime import array_api
-from .backend import calls, emit, foreign_calls
+from .backend import calls, emit, foreign_calls, numba_backend
 from .passes import complex_values
 from .frontend import running
 from .errors import NotDifferentiableError, S2SGradError, ShapeError, UnsupportedSyntaxError
@@ -139,9 +139,54 @@ def _of_derivative(derivative, wrt, kind, shapes):
     return compile_derivative(of, wrt, passes.Kind(kind.mode, of=passes.Of(entry, inners, single)), shapes)
 
 
-def _specializer(fn, wrt, kind):
-    """key -> the generated function specialized to the arguments' shapes in `key`."""
-    return lambda key: compile_derivative(fn, wrt, kind, key).fn
+def _specializer(fn, wrt, kind, backend="numpy"):
+    """key -> the generated function specialized to the arguments' shapes in `key`: for
+    the numba backend, compiled by Numba ("auto": NumPy's where Numba cannot)."""
+    if backend == "numpy":
+        return lambda key: compile_derivative(fn, wrt, kind, key).fn
+
+    def numba_made(key):
+        try:
+            made = compile_derivative(fn, wrt, kind, key, profile="numba").fn
+        except (S2SGradError, ImportError):
+            if backend == "numba":
+                raise
+            return compile_derivative(fn, wrt, kind, key).fn
+        if backend == "auto" and isinstance(made, numba_backend.Jitted):      # (compiled at its first call)
+            made = made.falling_back(lambda: compile_derivative(fn, wrt, kind, key).fn)
+        return made
+    return numba_made
+
+
+def _numba_current(fn, wrt, backend):
+    """For the numba backend, a check that the numbers it compiled in are those the
+    function's globals hold now (None otherwise: the entry point checks its own code)."""
+    if backend == "numpy":
+        return None
+    try:
+        numba_general = compile_derivative(fn, wrt, "grad", profile="numba")
+    except S2SGradError:
+        if backend == "numba":
+            raise
+        return None                   # (auto: NumPy's code, whose own check is the entry point's)
+    general = compile_derivative(fn, wrt, "grad")
+    return lambda: general.depends.current() and numba_general.depends.current()
+
+
+BACKENDS = ("numpy", "numba", "auto")
+
+
+def _backend(backend: str) -> str:
+    """`backend`, checked: "numba" needs Numba installed (the `numba` extra)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
+    if backend == "numba":
+        try:
+            import numba  # noqa: F401
+        except ImportError as e:
+            raise ImportError("backend='numba' needs Numba: pip install 's2sgrad[numba]' (or use "
+                              "backend='auto', which runs NumPy's code without it)") from e
+    return backend
 
 
 _COMPILING: set = set()
@@ -213,17 +258,24 @@ def _compile(fn, wrt, kind, shapes=None, profile="numpy", arrays=frozenset()) ->
                                                    returns_complex=callee_returns_complex, profile=profile,
                                                    arrays=arrays),
                                 record=stages)
+        if profile == "numba":
+            _frozen(fn, gen, where)           # (refused now, and noted: its versions for shapes depend on them)
     else:                    # the general code's stages up to the optimizer are the same
-        general = compile_derivative(fn, wrt, kind)
+        general = compile_derivative(fn, wrt, kind, profile=profile)
         names, positions, single, where = general.wrt, general.positions, general.single, general.ir.loc
         params = list(general.ir.params)          # (a jvp's tangents too)
-        request = passes.Request(names, kind, single, shapes=calls.abstract_arguments(params, shapes),
-                                 callees=callee_derivative, returns_complex=callee_returns_complex)
+        known = calls.abstract_arguments(params, shapes)
+        frozen = _frozen(fn, general.ir, where) if profile == "numba" else {}
+        request = passes.Request(names, kind, single, shapes=known | calls.abstract_values(frozen),
+                                 callees=callee_derivative, returns_complex=callee_returns_complex, profile=profile)
         gen = passes.derivative(fn, request, resume=("optimize", general.optimized))
     scope, of = _Scope.of(fn, where), weakref.ref(fn)   # (the cache keeps fn alive: never)
 
     def made():
         module, text, needed = emit.sources(gen, profile)
+        if profile == "numba":
+            return module, numba_backend.load(gen.name, module, {n: frozen[n] for n in gen.free - needed},
+                                              scope.loc, shapes)
         loaded = _load(gen, text, needed, scope)
         if kind == passes.VJP:                 # (a second derivative through a call to it: its jvp)
             loaded.__s2sgrad__ = calls.Derived(of, positions, single, ("vjp",))
@@ -239,6 +291,22 @@ def _compile(fn, wrt, kind, shapes=None, profile="numpy", arrays=frozenset()) ->
                     rerun=len(gen.params) > len(signature.parameters),
                     outputs=len(value) if isinstance(value, tuple) else 0, optimized=stages.get("optimize"),
                     emit=made)
+
+
+def _frozen(fn, general: ir.Function, loc) -> dict:
+    """The values of the module globals (and closure names) the derivative reads, which
+    the numba backend writes into its code: numbers only (an array may change in place,
+    unseen), each noted so that another value builds the derivative again."""
+    scope, values = _Scope.of(fn, loc), {}
+    for name in sorted(general.free):
+        value = general.bindings[name] if name in general.bindings else scope.lookup(name)
+        if not isinstance(value, (bool, int, float, complex, np.generic)):
+            raise NotDifferentiableError(f"the derivative reads `{name}` ({type(value).__name__}) from outside the "
+                                         "function, which the numba backend cannot hold in compiled code", loc,
+                                         hint=f"pass `{name}` as an argument, or use backend='auto' (or 'numpy')")
+        running.resolved_value(scope.cells.get(name, scope.globals), name, value)
+        values[name] = value
+    return values
 
 
 def _resolve_wrt(fn, source, wrt):
@@ -366,27 +434,36 @@ def _of_method(transform):
 
 
 @_of_method
-def value_and_grad(fn, wrt=0):
+def value_and_grad(fn, wrt=0, backend="numpy"):
     """`fn`'s value and its gradient with respect to `wrt` (an index, a name, or a tuple);
-    the result is a function with `fn`'s parameters returning `(value, gradient)`."""
+    the result is a function with `fn`'s parameters returning `(value, gradient)`.
+    `backend="numba"` compiles the derivative with Numba for each set of argument shapes
+    it is called with ("auto": with Numba where it can, else NumPy's code)."""
     return calls.entry_point(compile_derivative(fn, wrt, "grad"), fn, value=True,
-                             specialize=_specializer(fn, wrt, "grad"),
-                             renew=functools.partial(value_and_grad, fn, wrt),
+                             specialize=_specializer(fn, wrt, "grad", _backend(backend)),
+                             always=backend != "numpy", current=_numba_current(fn, wrt, backend),
+                             renew=functools.partial(value_and_grad, fn, wrt, backend),
                              size_one=functools.partial(_size_one, fn, wrt),
                              complex_variant=functools.partial(_complex_entry, fn, wrt, True),
                              foreign_variant=functools.partial(_foreign_entry, fn, wrt, True))
 
 
 @_of_method
-def grad(fn, wrt=0):
+def grad(fn, wrt=0, backend="numpy"):
     """The gradient of scalar-valued `fn` with respect to `wrt` (an index, a name, or a
     tuple of them); the result is a function with `fn`'s parameters. `fn` may itself be a
     derivative s2sgrad made of a function of one number: `grad(grad(f))` is f''. A bound
-    method (`model.loss`) is differentiated with respect to its own arguments."""
+    method (`model.loss`) is differentiated with respect to its own arguments.
+    `backend="numba"` compiles the derivative with Numba for each set of argument shapes
+    it is called with ("auto": with Numba where it can, else NumPy's code)."""
     if hasattr(fn, "__s2sgrad__"):
+        if backend != "numpy":
+            raise ValueError("a derivative of a derivative runs on NumPy's backend only: leave backend out")
         return _higher_order(fn, wrt)
     return calls.entry_point(compile_derivative(fn, wrt, "grad"), fn, value=False,
-                             specialize=_specializer(fn, wrt, "grad"), renew=functools.partial(grad, fn, wrt),
+                             specialize=_specializer(fn, wrt, "grad", _backend(backend)),
+                             always=backend != "numpy", current=_numba_current(fn, wrt, backend),
+                             renew=functools.partial(grad, fn, wrt, backend),
                              size_one=functools.partial(_size_one, fn, wrt),
                              complex_variant=functools.partial(_complex_entry, fn, wrt, False),
                              foreign_variant=functools.partial(_foreign_entry, fn, wrt, False))

@@ -44,7 +44,7 @@ class Derived(NamedTuple):
 
 
 def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one=None, complex_variant=None,
-                foreign_variant=None):
+                foreign_variant=None, always: bool = False, current=None):
     """The function `grad(fn)` (value=False) or `value_and_grad(fn)` (value=True) returns.
     With `specialize` (shape key -> generated function), derivatives whose code depends on
     shapes dispatch on the arguments' shapes to a version compiled for them. With `renew`
@@ -55,7 +55,9 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
     `complex_variant` (the names of the parameters given complex numbers -> an entry point)
     takes a call with complex arguments to the derivative built for them; `foreign_variant`
     (-> an entry point) a call given the arrays of another library (PyTorch, Dask, ...) to
-    the derivative built for the Array API (foreign_calls.py)."""
+    the derivative built for the Array API (foreign_calls.py). `always`: dispatch on shapes
+    whatever the code (the numba backend's); `current` (-> bool) checks what the entry
+    point was built from in place of `compiled.depends.current`."""
     params = list(inspect.signature(fn).parameters.values())
     names = [p.name for p in params]
     if any(n.startswith("_s2s_") for n in names):
@@ -82,7 +84,7 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
     lines += [f"    {names[i]} = _s2s_alone({names[i]}, {names[i]!r}, ({''.join(n + ', ' for n in names if n != names[i])}))"
               for i in compiled.written if i < len(names)]
     impl = "_s2s_impl"
-    dispatch = specialize is not None and _depends_on_shapes(compiled.ir)
+    dispatch = specialize is not None and (always or _depends_on_shapes(compiled.ir))   # (always: Numba's)
     if dispatch:
         key = "".join(f"({n}.shape, {n}.dtype.char) if _s2s_type({n}) is _s2s_ndarray else _s2s_type({n}), "
                       for n in names)
@@ -126,7 +128,8 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
                                                                         compiled)}
     namespace |= {f"_s2s_default_{i}": p.default for i, p in enumerate(params)}
     if renew is not None:
-        namespace |= {"_s2s_current": compiled.depends.current, "_s2s_renewed": partial(_renewed, namespace, renew)}
+        namespace |= {"_s2s_current": current or compiled.depends.current,
+                      "_s2s_renewed": partial(_renewed, namespace, renew)}
     exec("\n".join(lines), namespace)
     entry = namespace.pop("entry")        # (no cycle through its globals)
     namespace["_s2s_self"] = weakref.ref(entry)
@@ -285,6 +288,12 @@ def _specialized(table: dict, specialize, general, key):
     general code's, once there are enough versions)."""
     table[key] = specialize(key) if len(table) < MAX_SPECIALIZATIONS else general.fn
     return table[key]
+
+
+def abstract_values(values: dict) -> dict:
+    """Name -> shapes.Shaped of the numbers `values` holds (the globals frozen into code)."""
+    from ..passes.shapes import Shaped
+    return {name: Shaped.of(value) for name, value in values.items()}
 
 
 def abstract_arguments(params: list, key: tuple) -> dict:

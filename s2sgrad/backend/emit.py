@@ -68,6 +68,8 @@ def _imports(emitter) -> list:
     imports = [{"np": "import numpy as np", "math": "import math"}[m] for m in sorted(emitter.modules)]
     if emitter.namespace:
         imports.append(f"from s2sgrad.runtime.array_api import {_as(emitter.namespace)}")
+    if emitter.profile == "numba":
+        imports.append("import s2sgrad.runtime.numba_helpers  # noqa: F401 (the helpers, for Numba)")
     if emitter.helpers:
         imports.append(f"from s2sgrad.runtime import {', '.join(_as(h) for h in sorted(emitter.helpers))}")
     shadowed = sorted(b for b in emitter.builtins if b.startswith(RESERVED))
@@ -275,6 +277,10 @@ class Emitter:
             if not body:
                 return [ast.If(ast.UnaryOp(ast.Not(), test), orelse or [ast.Pass()], [])]
             return [ast.If(test, body, orelse)]
+        if isinstance(stmt, ir.For) and stmt.reverse and self.profile == "numba":
+            turns = ast.Call(self.builtin("range"), self.descending(stmt, pending), [])
+            return [ast.For(ast.Name(stmt.target, ast.Store()), turns, self.block(stmt.body, temps) or
+                            [ast.Pass()], [])]
         if isinstance(stmt, ir.For):
             bounds = [self.atom(a, pending) for a in (stmt.start, stmt.stop, stmt.step)]
             if stmt.step == ir.Const(1):
@@ -292,6 +298,22 @@ class Emitter:
             return [ast.While(cond, body, [])]
         stop = ast.If(ast.UnaryOp(ast.Not(), cond), [ast.Break()], [])
         return [ast.While(ast.Constant(True), test + [stop] + body, [])]
+
+    def descending(self, stmt: ir.For, pending) -> list:
+        """The bounds of `reversed(range(start, stop, step))` as a range of its own (Numba
+        compiles no `reversed`): `range(n - 1, -1, -1)`, and for any start and step
+        `range(start + (stop - start - s) // step * step, start - s, -step)`, s the sign of
+        step (1 or -1; worked out when the code runs if step is a name)."""
+        start, stop, step = (self.atom(a, pending) for a in (stmt.start, stmt.stop, stmt.step))
+        if stmt.start == ir.Const(0) and stmt.step == ir.Const(1):
+            return [ast.BinOp(stop, ast.Sub(), ast.Constant(1)), ast.Constant(-1), ast.Constant(-1)]
+        if isinstance(stmt.step, ir.Const):
+            sign = ast.Constant(1 if stmt.step.value > 0 else -1)
+        else:
+            sign = ast.IfExp(ast.Compare(step, [ast.Gt()], [ast.Constant(0)]), ast.Constant(1), ast.Constant(-1))
+        span = ast.BinOp(ast.BinOp(ast.BinOp(stop, ast.Sub(), start), ast.Sub(), sign), ast.FloorDiv(), step)
+        last = ast.BinOp(start, ast.Add(), ast.BinOp(span, ast.Mult(), step))
+        return [last, ast.BinOp(start, ast.Sub(), sign), _negated(step) or ast.UnaryOp(ast.USub(), step)]
 
     def views(self, name: str) -> set:
         if self.view_groups is None:

@@ -1,7 +1,7 @@
 """The pipeline: from a user's function to the IR of its derivative.
 
     lower -> normalize -> hoist -> complex -> reverse -> optimize -> specialize -> dots -> sums -> inplace
-          -> rows -> accumulate -> buffers -> portable
+          -> rows -> accumulate -> buffers -> portable (the Array API's) -> numba (Numba's)
 
 `pipeline(fn, request)` lists the stages a Request runs, each `(name, run)` with
 `run(ir) -> ir`: a stage the request does not need (specializing without shapes,
@@ -15,12 +15,12 @@ from functools import partial
 
 from .. import frontend, ir
 from ..frontend import lower, running
-from . import again, accumulate, buffers, complex_values, dots, forward, hoist, inplace, normalize, optimize, portable, reverse, rows, specialize, sums
+from . import again, accumulate, buffers, complex_values, dots, forward, hoist, inplace, normalize, numba_ready, optimize, portable, reverse, rows, specialize, sums
 from .request import GRAD, JVP, VJP, Kind, Of, Request, kind_of  # noqa: F401
 
 PRIMAL_STAGES = ("lower", "normalize", "hoist", "complex")          # the function itself, not yet its derivative
 STAGES = ("lower", "normalize", "hoist", "complex", "reverse", "optimize", "specialize", "dots", "sums", "inplace", "rows",
-          "accumulate", "buffers", "portable")
+          "accumulate", "buffers", "portable", "numba")
 
 
 def pipeline(fn, request: Request) -> list:
@@ -36,11 +36,12 @@ def pipeline(fn, request: Request) -> list:
     else:
         sweep = partial(reverse.run, wrt=wrt, kind=kind.mode, single=single, origin=fn, callees=callees,
                         summed=kind.summed)
-    numpy = request.profile == "numpy"
-    optimized, shapes, first = request.optimized, request.shapes if numpy else None, not kind.higher and numpy
+    numpy, xp, numba = (request.profile == p for p in ("numpy", "xp", "numba"))
+    optimized, first = request.optimized, not kind.higher
+    shapes = request.shapes if not xp else None
     stages = [
-        ("lower", lambda _: lower.lower(request.source or frontend.parse(fn), keep_calls=first)),
-        # (a second derivative inlines the calls, as does code for the Array API)
+        ("lower", lambda _: lower.lower(request.source or frontend.parse(fn), keep_calls=first and numpy)),
+        # (a second derivative inlines the calls, as does code for the Array API or Numba)
         ("normalize", normalize.run),
         ("hoist", hoist.run) if optimized else None,
         ("complex", partial(complex_values.run, wrt=wrt if kind.of is None else None, params=kind.complex,
@@ -48,18 +49,19 @@ def pipeline(fn, request: Request) -> list:
         ("reverse", sweep),                   # (forward mode's own sweep for a jvp)
         ("optimize", optimize.run) if optimized else None,
         ("specialize", partial(specialize.run, params=shapes)) if optimized and shapes else None,
-        ("dots", partial(dots.run, params=shapes)) if optimized and shapes else None,
+        ("dots", partial(dots.run, params=shapes)) if optimized and shapes and numpy else None,
         ("sums", partial(sums.run, params=shapes)) if optimized and shapes else None,
         ("inplace", inplace.run),
-        ("rows", rows.run) if optimized and first else None,
-        ("accumulate", accumulate.run) if optimized and first else None,
-        ("buffers", partial(buffers.run, params=shapes)) if optimized and shapes else None,
-        ("portable", partial(portable.run, arrays=request.arrays)) if not numpy else None,
+        ("rows", rows.run) if optimized and first and not xp else None,
+        ("accumulate", accumulate.run) if optimized and first and not xp else None,
+        ("buffers", partial(buffers.run, params=shapes)) if optimized and shapes and numpy else None,
+        ("portable", partial(portable.run, arrays=request.arrays)) if xp else None,
+        ("numba", partial(numba_ready.run, params=shapes)) if numba and shapes else None,
     ]
     return [stage for stage in stages if stage is not None]
 
 
-def derivative(fn, request: Request, stop_after: str = "portable", resume=None, record=None) -> ir.Function:
+def derivative(fn, request: Request, stop_after: str = "numba", resume=None, record=None) -> ir.Function:
     """Run `fn`'s pipeline for `request`; return the IR after `stop_after` (or after the
     last stage that ran before it). `resume=(stage, IR)` starts after that stage (a
     specialization reuses the general code's early stages); `record`, a dict, receives

@@ -83,5 +83,6 @@ class Request:
     source: object = field(default=None, compare=False, hash=False, repr=False)
     # the function's parsed source, when the caller has read it already (else it is read)
     profile: str = "numpy"               # "xp": code for any Array API library's arrays (the
-    # functions it calls inlined, no NumPy-only pass; passes/portable.py checks every op has a form)
+    # functions it calls inlined, no NumPy-only pass; passes/portable.py checks every op has a form);
+    # "numba": NumPy code for Numba's nopython mode (calls inlined; passes/numba_ready.py)
     arrays: frozenset = frozenset()      # (xp) the parameters given arrays, not numbers or lists

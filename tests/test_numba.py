@@ -1,0 +1,197 @@
+"""The numba backend: the generated derivative compiled by Numba (`backend="numba"`),
+from a file on disk that a second process loads from Numba's cache; what Numba cannot
+compile is refused at the user's line, or (`backend="auto"`) runs NumPy's code.
+
+A representative handful compiles here (Numba compiles slowly); the whole gallery runs
+under Numba with S2SGRAD_ENGINES=1.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad.errors import S2SGradError, UnsupportedSyntaxError
+
+numba = pytest.importorskip("numba")
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path_factory, monkeypatch):
+    """Each test session compiles into a directory of its own (nothing from another run)."""
+    monkeypatch.setenv("S2SGRAD_CACHE", str(tmp_path_factory.getbasetemp() / "s2sgrad-cache"))
+
+
+def decay(x, n):
+    for i in range(n):
+        x = x * 0.9 + np.sin(x)
+    return x
+
+
+def rnn(W, xs, h0):
+    T = xs.shape[0]
+    h = np.zeros((T + 1, h0.shape[0]))
+    h[0] = h0
+    for t in range(T):
+        h[t + 1] = np.tanh(W @ h[t] + xs[t])
+    return np.sum(h[T] ** 2)
+
+
+def grow(x):
+    while x < 1000.0:
+        x = x * 1.5 + np.sqrt(x)
+    return x
+
+
+def branches(x, w):
+    total = 0.0
+    for i in range(w.shape[0]):
+        if x * w[i] > 0.5:
+            total = total + np.sqrt(x * w[i])
+        else:
+            total = total - np.sin(x * w[i]) * w[i]
+    return total
+
+
+def broadcast_and_pick(a, b):
+    s = a[:, None] * b[None, :] + np.exp(a)[:, None]
+    return np.sum(s ** 2) + np.sum(a[np.array([0, 0, 2])]) + np.max(b)
+
+
+def returns_back(r, gamma, k):
+    out = r.copy()
+    for i in range(r.shape[0] - 2, -1, -1):
+        out[i] += gamma * out[i + 1]
+    total = 0.0
+    for j in range(1, r.shape[0], 2):
+        total += out[j] ** 2
+    for j in range(r.shape[0] - 1, 0, -k):
+        total += np.sin(out[j])
+    return total
+
+
+CASES = [
+    (returns_back, lambda: (np.linspace(0.1, 0.9, 7), 0.9, 2), 0),
+    (returns_back, lambda: (np.linspace(0.1, 0.9, 6), 0.7, 3), (0, 1)),
+    (decay, lambda: (0.5, 30), 0),
+    (rnn, lambda: (0.3 * np.eye(4) + 0.1, np.linspace(-1, 1, 20).reshape(5, 4), np.ones(4)), (0, 1, 2)),
+    (grow, lambda: (1.5,), 0),
+    (branches, lambda: (0.7, np.linspace(-1, 2, 9)), (0, 1)),
+    (broadcast_and_pick, lambda: (np.array([0.1, -0.4, 0.8]), np.array([1.0, 2.5, -0.3, 0.2])), (0, 1)),
+]
+
+
+@pytest.mark.parametrize("fn, make, wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_agrees_with_numpy(fn, make, wrt):
+    expected = s2sgrad.value_and_grad(fn, wrt=wrt)(*make())
+    value, grads = s2sgrad.value_and_grad(fn, wrt=wrt, backend="numba")(*make())
+    assert value == pytest.approx(expected[0], rel=1e-12)
+    for g, e in zip(grads if isinstance(wrt, tuple) else (grads,), expected[1] if isinstance(wrt, tuple) else
+                    (expected[1],)):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-14)
+
+
+def test_the_generated_code_is_numbas_and_on_disk():
+    g = s2sgrad.grad(decay, backend="numba")
+    assert g(0.5, 30) == pytest.approx(s2sgrad.grad(decay)(0.5, 30))
+    from s2sgrad import api
+    from s2sgrad.backend import calls
+    compiled = api.compile_derivative(decay, 0, "grad", calls.shape_key((0.5, 30)), profile="numba")
+    assert isinstance(compiled.fn, numba.core.registry.CPUDispatcher)
+    text = compiled.source
+    assert "for i in range(n - 1, -1, -1):" in text and "tape_x = []" in text and "reversed" not in text
+
+
+def with_a_dict(x, table):
+    return x * table["scale"]
+
+
+def test_what_numba_cannot_compile_is_refused_at_the_users_line_or_runs_numpy():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sgrad.grad(with_a_dict, backend="numba")(2.0, {"scale": 3.0})
+    assert "Numba cannot compile" in str(info.value) and info.value.loc.line > 0
+    assert s2sgrad.grad(with_a_dict, backend="auto")(2.0, {"scale": 3.0}) == 3.0
+
+
+def test_a_bad_backend_is_named():
+    with pytest.raises(ValueError, match="backend must be one of"):
+        s2sgrad.grad(decay, backend="numbaa")
+
+
+SCRIPT = """
+import numpy as np, s2sgrad
+from s2sgrad import api
+from s2sgrad.backend import calls
+
+def f(x, n):
+    for i in range(n):
+        x = x * 0.9 + np.cos(x)
+    return x
+
+print(s2sgrad.grad(f, backend="numba")(0.5, 20))
+print(sum(api.compile_derivative(f, 0, "grad", calls.shape_key((0.5, 20)), profile="numba").fn.stats.cache_hits
+          .values()))
+"""
+
+
+def test_a_second_process_loads_the_compiled_code_from_the_cache(tmp_path):
+    script = tmp_path / "second.py"
+    script.write_text(textwrap.dedent(SCRIPT))
+    env = dict(os.environ, S2SGRAD_CACHE=str(tmp_path / "cache"))
+    runs = [subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, check=True)
+            for _ in range(2)]
+    (value_1, hits_1), (value_2, hits_2) = (r.stdout.split() for r in runs)
+    assert value_1 == value_2 and hits_1 == "0" and int(hits_2) > 0
+
+
+@pytest.mark.skipif(not os.environ.get("S2SGRAD_ENGINES"), reason="the whole gallery under Numba: S2SGRAD_ENGINES=1")
+def test_the_gallery_under_numba():
+    from .flow_functions import FLOW
+    from .functions import GALLERY
+    from .more_functions import MORE
+    compiled, fell_back = 0, []
+    seen = set()
+    for fn, make, *wrt in [(f, m) for f, m in GALLERY] + FLOW + MORE:
+        args = make()
+        out = fn(*args)
+        if fn in seen or isinstance(out, tuple) or np.ndim(out) != 0:
+            continue
+        seen.add(fn)
+        wrt = wrt[0] if wrt and wrt[0] is not None else tuple(range(len(args)))
+        expected = s2sgrad.grad(fn, wrt=wrt)(*make())
+        try:
+            got = s2sgrad.grad(fn, wrt=wrt, backend="numba")(*make())
+        except S2SGradError as e:             # (located: a construct Numba cannot compile, a global it cannot hold)
+            assert e.loc is not None and e.loc.line > 0, fn.__name__
+            fell_back.append(fn.__name__)
+            got = s2sgrad.grad(fn, wrt=wrt, backend="auto")(*make())
+        else:
+            compiled += 1
+        for g, e in zip(got if isinstance(wrt, tuple) else (got,), expected if isinstance(wrt, tuple) else (expected,)):
+            np.testing.assert_allclose(np.asarray(g, dtype=float), np.asarray(e, dtype=float), rtol=1e-9,
+                                       atol=1e-12, err_msg=fn.__name__)
+    print(f"{compiled} compiled by Numba; NumPy's code for {len(fell_back)}: {', '.join(fell_back)}")
+
+
+RATE = 0.5
+
+
+def scaled(x):
+    return np.sum(RATE * x ** 2)
+
+
+def test_a_global_number_is_compiled_in_and_a_new_value_builds_again():
+    global RATE
+    g = s2sgrad.grad(scaled, backend="numba")
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(g(x), 2 * 0.5 * x)
+    RATE = 3.0
+    try:
+        np.testing.assert_allclose(g(x), 2 * 3.0 * x)
+    finally:
+        RATE = 0.5
