@@ -28,7 +28,7 @@ import numpy as np
 from . import frontend, ir, passes, rules, runtime
 from .ir import aliasing
 from .runtime import array_api
-from .backend import calls, emit, foreign_calls, numba_backend
+from .backend import calls, emit, foreign_calls, jax_backend, numba_backend
 from .passes import complex_values
 from .frontend import running
 from .errors import NotDifferentiableError, S2SGradError, ShapeError, UnsupportedSyntaxError
@@ -173,20 +173,28 @@ def _numba_current(fn, wrt, backend):
     return lambda: general.depends.current() and numba_general.depends.current()
 
 
-BACKENDS = ("numpy", "numba", "auto")
+BACKENDS = ("numpy", "numba", "auto", "jax")
 
 
 def _backend(backend: str) -> str:
-    """`backend`, checked: "numba" needs Numba installed (the `numba` extra)."""
+    """`backend`, checked: "numba" needs Numba installed (the `numba` extra), "jax" JAX."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
-    if backend == "numba":
+    needs = {"numba": ("numba", "pip install 's2sgrad[numba]' (or use backend='auto', which runs NumPy's code "
+                                "without it)"),
+             "jax": ("jax", "pip install 'jax[cpu]'")}.get(backend)
+    if needs is not None:
         try:
-            import numba  # noqa: F401
+            __import__(needs[0])
         except ImportError as e:
-            raise ImportError("backend='numba' needs Numba: pip install 's2sgrad[numba]' (or use "
-                              "backend='auto', which runs NumPy's code without it)") from e
+            raise ImportError(f"backend={backend!r} needs {needs[0]}: {needs[1]}") from e
     return backend
+
+
+def _jax_entry(fn, wrt, value: bool):
+    """grad(fn, backend="jax"): the Array API derivative under jax.jit (backend/jax_backend.py)."""
+    return foreign_calls.entry(functools.partial(compile_derivative, fn, wrt, "grad", profile="xp"), fn, value,
+                               runner=jax_backend.runner, into=jax_backend.namespace())
 
 
 _COMPILING: set = set()
@@ -438,7 +446,10 @@ def value_and_grad(fn, wrt=0, backend="numpy"):
     """`fn`'s value and its gradient with respect to `wrt` (an index, a name, or a tuple);
     the result is a function with `fn`'s parameters returning `(value, gradient)`.
     `backend="numba"` compiles the derivative with Numba for each set of argument shapes
-    it is called with ("auto": with Numba where it can, else NumPy's code)."""
+    it is called with ("auto": with Numba where it can, else NumPy's code); "jax" runs the
+    Array API code under jax.jit (JAX arrays in and out)."""
+    if _backend(backend) == "jax":
+        return _jax_entry(fn, wrt, True)
     return calls.entry_point(compile_derivative(fn, wrt, "grad"), fn, value=True,
                              specialize=_specializer(fn, wrt, "grad", _backend(backend)),
                              always=backend != "numpy", current=_numba_current(fn, wrt, backend),
@@ -455,11 +466,14 @@ def grad(fn, wrt=0, backend="numpy"):
     derivative s2sgrad made of a function of one number: `grad(grad(f))` is f''. A bound
     method (`model.loss`) is differentiated with respect to its own arguments.
     `backend="numba"` compiles the derivative with Numba for each set of argument shapes
-    it is called with ("auto": with Numba where it can, else NumPy's code)."""
+    it is called with ("auto": with Numba where it can, else NumPy's code); "jax" runs the
+    Array API code under jax.jit (JAX arrays in and out)."""
     if hasattr(fn, "__s2sgrad__"):
         if backend != "numpy":
             raise ValueError("a derivative of a derivative runs on NumPy's backend only: leave backend out")
         return _higher_order(fn, wrt)
+    if _backend(backend) == "jax":
+        return _jax_entry(fn, wrt, False)
     return calls.entry_point(compile_derivative(fn, wrt, "grad"), fn, value=False,
                              specialize=_specializer(fn, wrt, "grad", _backend(backend)),
                              always=backend != "numpy", current=_numba_current(fn, wrt, backend),

@@ -320,3 +320,34 @@ def test_constants_and_masks_as_numpy_has_them(library):
         x = np.array(values)
         np.testing.assert_allclose(np.asarray(s2sgrad.grad(positive_energy)(to(x))),
                                    s2sgrad.grad(positive_energy)(x), rtol=1e-15)
+
+
+def branchy(x, w):
+    total = 0.0
+    for i in range(w.shape[0]):
+        if x * w[i] > 0.5:
+            total = total + np.sqrt(x * w[i])
+        else:
+            total = total - np.sin(x * w[i])
+    return total
+
+
+@pytest.mark.parametrize("fn, make, wrt", CASES[:5], ids=[c[0].__name__ for c in CASES[:5]])
+def test_the_jax_backend_runs_under_jit(fn, make, wrt):
+    jax = pytest.importorskip("jax", reason="JAX is in the bench extra")
+    jax.config.update("jax_enable_x64", True)
+    args = make()
+    expected = s2sgrad.grad(fn, wrt=wrt)(*args)
+    got = s2sgrad.grad(fn, wrt=wrt, backend="jax")(*args)
+    for e, g in zip(expected if isinstance(wrt, tuple) else (expected,), got if isinstance(wrt, tuple) else (got,)):
+        assert isinstance(g, jax.Array)
+        np.testing.assert_allclose(np.asarray(g), e, rtol=1e-10, atol=1e-12)
+
+
+def test_the_jax_backend_refuses_control_flow_on_values_at_its_line():
+    jax = pytest.importorskip("jax", reason="JAX is in the bench extra")
+    jax.config.update("jax_enable_x64", True)
+    from s2sgrad.errors import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError, match="jax.jit cannot trace") as info:
+        s2sgrad.grad(branchy, backend="jax")(0.7, np.linspace(-1, 2, 5))
+    assert info.value.loc.line > 0

@@ -18,12 +18,15 @@ from ..errors import NotDifferentiableError, ShapeError
 from ..runtime import array_api
 
 
-def entry(compile, fn, value: bool):
+def entry(compile, fn, value: bool, runner=None, into=None):
     """`grad(fn)` (or with `value`, value_and_grad(fn)) for arrays of another library;
-    `compile(arrays=names)` makes the derivative for arrays in the parameters `names`."""
+    `compile(arrays=names)` makes the derivative for arrays in the parameters `names`;
+    `runner(compiled) -> function` runs it (jax.jit's: jax_backend.py), `into` (a
+    namespace) is the library NumPy arrays become when no argument names one."""
     signature = inspect.signature(fn)
     names = list(signature.parameters)
     made: dict = {}
+    runs: dict = {}
 
     def call(*args, **kwargs):
         bound = signature.bind(*args, **kwargs)
@@ -31,12 +34,13 @@ def entry(compile, fn, value: bool):
         given = tuple(bound.arguments.values())
         arrays = frozenset(n for n, a in zip(names, given) if isinstance(a, np.ndarray) or array_api.foreign(a))
         compiled = made.get(arrays) or made.setdefault(arrays, compile(arrays=arrays))
-        given = arguments(given, compiled.ir.loc)
+        given = arguments(given, compiled.ir.loc, into)
         given = tuple(array_api.namespace(a).to(a, copy=True) if i in compiled.written and array_api.foreign(a)
                       else a for i, a in enumerate(given))      # (what it writes into: copies, as NumPy's)
         for name, i in zip(compiled.wrt, compiled.positions):
             _check_floats(given[i], name, compiled)
-        result, grads = compiled.fn(*given)
+        run = compiled.fn if runner is None else runs.get(arrays) or runs.setdefault(arrays, runner(compiled))
+        result, grads = run(*given)
         shape = tuple(getattr(result, "shape", ()))
         if shape != ():
             raise ShapeError(f"grad needs a function with a scalar output; this one returned an array of shape "
@@ -50,11 +54,12 @@ def entry(compile, fn, value: bool):
     return call
 
 
-def arguments(args: tuple, loc) -> tuple:
-    """`args` with NumPy arrays made arrays of the one other library among them."""
+def arguments(args: tuple, loc, into=None) -> tuple:
+    """`args` with NumPy arrays made arrays of the one other library among them (or of
+    `into`'s, a namespace, when there is none)."""
     others = [a for a in args if array_api.foreign(a)]
     try:
-        ns = array_api.namespace(*others)
+        ns = array_api.namespace(*others) if others or into is None else into
     except TypeError as e:
         libraries = sorted({type(a).__module__.split(".")[0] for a in others})
         raise NotDifferentiableError(f"the arguments are arrays of more than one library ({', '.join(libraries)})",

@@ -47,17 +47,23 @@ OPERATORS = {"add", "sub", "mul", "div", "pow", "neg", "pos", "matmul", "mod", "
 
 
 def namespace(*values) -> "Namespace":
-    """The Namespace of the library the arrays among `values` belong to."""
-    import array_api_compat
-    arrays = [v for v in values if _is_array(v)]
-    library = array_api_compat.array_namespace(*arrays) if arrays else None
-    found = _NAMESPACES.get(library)
+    """The Namespace of the library the arrays among `values` belong to (found once for
+    each set of array types)."""
+    kinds = frozenset(type(v) for v in values if _is_array(v))
+    found = _BY_TYPES.get(kinds)
     if found is None:
-        found = _NAMESPACES[library] = Namespace(library if library is not None else _numpy())
+        import array_api_compat
+        arrays = [v for v in values if _is_array(v)]
+        library = array_api_compat.array_namespace(*arrays) if arrays else None
+        found = _NAMESPACES.get(library)
+        if found is None:
+            found = _NAMESPACES[library] = Namespace(library if library is not None else _numpy())
+        _BY_TYPES[kinds] = found
     return found
 
 
 _NAMESPACES: dict = {}
+_BY_TYPES: dict = {}      # frozenset of array types -> Namespace
 
 
 def _numpy():
@@ -79,6 +85,17 @@ _FOREIGN: dict = {}
 
 
 def _is_array(value) -> bool:
+    kind = type(value)
+    known = _ARRAY_TYPES.get(kind)
+    if known is None:
+        known = _ARRAY_TYPES[kind] = _array_type(value)
+    return known
+
+
+_ARRAY_TYPES: dict = {}      # type -> whether its values are arrays
+
+
+def _array_type(value) -> bool:
     if isinstance(value, (int, float, complex, bool, str, list, tuple, dict)) or value is None:
         return False
     try:
