@@ -152,8 +152,11 @@ def _specializer(fn, wrt, kind, backend="numpy"):
             if backend == "numba":
                 raise
             return compile_derivative(fn, wrt, kind, key).fn
+        numpy_made = functools.partial(lambda: compile_derivative(fn, wrt, kind, key).fn)
         if backend == "auto" and isinstance(made, numba_backend.Jitted):      # (compiled at its first call)
-            made = made.falling_back(lambda: compile_derivative(fn, wrt, kind, key).fn)
+            made = made.falling_back(numpy_made)
+        if backend == "auto" and not compile_derivative(fn, wrt, kind, key, profile="numba").written:
+            made = numba_backend.rerun_where_numba_differs(made, numpy_made)   # (int64 overflow: NumPy's code)
         return made
     return numba_made
 
@@ -309,10 +312,13 @@ def _frozen(fn, general: ir.Function, loc) -> dict:
     for name in sorted(general.free):
         value = general.bindings[name] if name in general.bindings else scope.lookup(name)
         if not isinstance(value, (bool, int, float, complex, np.generic)):
-            raise NotDifferentiableError(f"the derivative reads `{name}` ({type(value).__name__}) from outside the "
-                                         "function, which the numba backend cannot hold in compiled code", loc,
+            what = f"calls `{name}`, which Numba cannot compile here" if getattr(builtins, name, None) is value or \
+                callable(value) else f"reads `{name}` ({type(value).__name__}) from outside the function, which " \
+                                     "the numba backend cannot hold in compiled code"
+            raise NotDifferentiableError(f"the derivative {what}", loc,
                                          hint=f"pass `{name}` as an argument, or use backend='auto' (or 'numpy')")
-        running.resolved_value(scope.cells.get(name, scope.globals), name, value)
+        if name not in general.bindings:     # (an inlined function's own global: as the NumPy backend binds it)
+            running.resolved_value(scope.cells.get(name, scope.globals), name, value)
         values[name] = value
     return values
 

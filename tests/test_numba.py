@@ -195,3 +195,43 @@ def test_a_global_number_is_compiled_in_and_a_new_value_builds_again():
         np.testing.assert_allclose(g(x), 2 * 3.0 * x)
     finally:
         RATE = 0.5
+
+
+def taylor(x, n):
+    s, fact = 1.0, 1
+    for k in range(1, n):
+        fact = fact * k
+        s = s + x ** k / fact
+    return s
+
+
+def halves(x, k):
+    return x * 2 ** k
+
+
+def past_the_end(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x[i] * x[i + 1]
+    return s
+
+
+def flat_sum(x):
+    return np.sum(x.reshape(-1) ** 2)
+
+
+def test_where_numbas_integers_are_not_pythons_it_raises_or_runs_numpy():
+    """int64 overflows (a factorial), an integer's negative power and an index past the
+    end gave silently wrong numbers under Numba."""
+    for fn, args in ((taylor, (8.0, 30)), (halves, (0.7, -2))):
+        with pytest.raises((OverflowError, ValueError), match="Numba"):
+            s2sgrad.grad(fn, backend="numba")(*args)
+        assert s2sgrad.grad(fn, backend="auto")(*args) == s2sgrad.grad(fn)(*args)
+    with pytest.raises(IndexError):
+        s2sgrad.grad(past_the_end, backend="numba")(np.arange(4.0), 4)
+    assert s2sgrad.grad(taylor, backend="numba")(0.5, 10) == pytest.approx(s2sgrad.grad(taylor)(0.5, 10), rel=1e-14)
+
+
+def test_a_strided_argument_reshaped():
+    x = np.arange(6.0).reshape(3, 2).T
+    np.testing.assert_allclose(s2sgrad.grad(flat_sum, backend="numba")(x), 2 * x)

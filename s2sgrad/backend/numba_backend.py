@@ -46,7 +46,7 @@ def load(name: str, module: str, globals_: dict, loc: Loc, key: tuple = ()):
     source = module + "".join(f"\n{n} = {_literal(n, v, loc)}" for n, v in sorted(globals_.items())) + \
         f"\n# helpers {_helpers_digest()}\n"         # (Numba's cache knows the file, not what it calls)
     path = _written(source, name)
-    jitted = numba.njit(cache=True)(getattr(_imported(path), name))
+    jitted = numba.njit(cache=True, boundscheck=True)(getattr(_imported(path), name))   # (IndexError, as NumPy's)
     signature = _signature(key)
     if signature is None:
         return Jitted(jitted, path, source, loc, None)
@@ -107,6 +107,21 @@ class Jitted:
             return self.run(*args)
         self.run = self.jitted
         return result
+
+
+def rerun_where_numba_differs(compiled, numpy_made):
+    """`compiled`, running NumPy's code (`numpy_made()`'s) for a call where Numba's
+    integers would not be Python's: one overflowing 64 bits, a negative power (the
+    helpers raise there: runtime/numba_helpers.py). Only for a derivative that writes
+    into none of its arguments (the rerun sees them as they were)."""
+    def run(*args):
+        try:
+            return compiled(*args)
+        except (OverflowError, ValueError) as e:
+            if "Numba" not in str(e):
+                raise
+            return numpy_made()(*args)
+    return run
 
 
 def _literal(name: str, value, loc: Loc) -> str:

@@ -8,6 +8,8 @@
     push(tape, x)                           push(tape_x, x)
     x = pop(tape)                           x = pop(tape_x)
     c = np.copy(item)                       c = id(item)                (item a number)
+    k = mul(n, m)                           k = int_mul(n, m)           (ints: raises past int64)
+    y = np.reshape(x, s)                    y = np.reshape(contiguous(x), s)
 
 Numba gives every variable one type: a list holds items of one type (so one tape per
 name the tape saves), and a name that holds None before the loop that sets it cannot
@@ -51,12 +53,31 @@ def _visit(stmts, known: dict, tapes: dict, popped: set, namer: Namer) -> tuple:
                 stmt = replace(stmt, tape=tape)
         elif isinstance(stmt, ir.Assign) and stmt.op == "np.copy" and _number(stmt.args[0], known):
             stmt = replace(stmt, op="id")       # (a copy of a number: Numba's np.copy makes a 0-d array)
+        elif isinstance(stmt, ir.Assign) and stmt.op in CHECKED and all(_integer(a, known) for a in stmt.args):
+            stmt = replace(stmt, op=CHECKED[stmt.op])      # (Python's ints do not overflow; Numba's do)
+        elif isinstance(stmt, ir.Assign) and stmt.op == "np.reshape" and isinstance(stmt.args[0], ir.Var):
+            laid = namer.fresh(stmt.args[0].name + "_laid")    # (Numba reshapes no strided array)
+            out.append(ir.Assign(laid, "contiguous", (stmt.args[0],), (), stmt.loc))
+            stmt = replace(stmt, args=(ir.Var(laid), *stmt.args[1:]))
         elif isinstance(stmt, ir.Pop):
             stmt = replace(stmt, tape=_tape(tapes, stmt.tape, stmt.target, stmt.index))
         elif isinstance(stmt, ir.Assign) and stmt.op == "id" and stmt.args == (ir.Const(None),):
             stmt = _typed(stmt, known.get(stmt.target))
         out.append(stmt)
     return _made(tuple(out), tapes)
+
+
+CHECKED = {"add": "int_add", "sub": "int_sub", "mul": "int_mul", "pow": "int_pow"}
+# arithmetic on two Python ints, written as helpers that raise where int64 would overflow
+
+
+def _integer(atom, known: dict) -> bool:
+    """Whether `atom` is a Python int (not a bool, nor an array of integers)."""
+    if isinstance(atom, ir.Const):
+        return isinstance(atom.value, int) and not isinstance(atom.value, bool)
+    shaped = known.get(atom.name) if isinstance(atom, ir.Var) else None
+    return shaped is not None and shaped.shape == () and isinstance(shaped.dtype, np.dtype) and \
+        shaped.dtype.kind in "iu"
 
 
 def _one_entry(array, index: ir.Index, known: dict) -> bool:

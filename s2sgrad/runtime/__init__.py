@@ -12,7 +12,7 @@ from .broadcasting import (unbroadcast, zero_tangent, zero_grad, broadcast_like,
     cast_into, as_floats, in_library)  # noqa: F401
 from .reductions import (unsum, resum, unmax, max_tangent, unprod, unvar, unstd, uncumsum,
     unaverage, unnorm, untrace, uncumprod)  # noqa: F401
-from .shapes import (untranspose, add_at, as_index, unindex, unassigned, unsplit, unconcatenate, unstacked,
+from .shapes import (untranspose, add_at, as_index, contiguous, int_add, int_sub, int_mul, int_pow, unindex, unassigned, unsplit, unconcatenate, unstacked,
     unhstack, unvstack, unroll, untile, unrepeat, COPYING_PADS, PAD_MODES, unpad, pad_tangent, undiagonal,
     undiag, untake, untake_along_axis, unsort, unsorted, resorted, ungradient, undiff, uncolumn_stack, unappend, convolve_margins,
     unquantile, unrot90, quantile_tangent, unrollaxis, untrapezoid, trapezoid_weights, untrapezoid_weights, as_column, one_item,

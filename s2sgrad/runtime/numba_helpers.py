@@ -259,3 +259,68 @@ def _in_library(value):
 @overload(shapes.as_index)
 def _as_index(key):
     return lambda key: key
+
+
+@overload(shapes.contiguous)
+def _contiguous(x):
+    if _is_array(x):
+        return lambda x: np.ascontiguousarray(x)
+    return lambda x: x
+
+
+INT64_MAX = 2 ** 63 - 1
+
+
+@overload(shapes.int_add)
+def _int_add(a, b):
+    def impl(a, b):
+        r = a + b
+        if (a >= 0) == (b >= 0) and (r >= 0) != (a >= 0):
+            _raise_overflow()
+        return r
+    return impl
+
+
+@overload(shapes.int_sub)
+def _int_sub(a, b):
+    def impl(a, b):
+        r = a - b
+        if (a >= 0) != (b >= 0) and (r >= 0) != (a >= 0):
+            _raise_overflow()
+        return r
+    return impl
+
+
+@overload(shapes.int_mul)
+def _int_mul(a, b):
+    def impl(a, b):
+        if a != 0 and b != 0 and (abs(a) > INT64_MAX // abs(b) or a == -INT64_MAX - 1 or b == -INT64_MAX - 1):
+            _raise_overflow()
+        return a * b
+    return impl
+
+
+@overload(shapes.int_pow)
+def _int_pow(a, b):
+    def impl(a, b):
+        if b < 0:
+            raise ValueError("a negative power of an integer is a float in Python and an integer in Numba: "
+                             "write the base as a float (2.0 ** k), or use backend='numpy'")
+        r = 1
+        for _ in range(b):
+            r = shapes.int_mul(r, a)
+        return r
+    return impl
+
+
+def _raise_overflow():
+    raise OverflowError("an integer computed here exceeds 64 bits, which Numba's integers hold and Python's do not "
+                        "limit: use backend='numpy' (or 'auto')")
+
+
+@overload(_raise_overflow)
+def _raise_overflow_impl():
+    def impl():
+        raise OverflowError("an integer computed here exceeds 64 bits, which Numba's integers hold and Python's do "
+                            "not limit: use backend='numpy' (or 'auto')")
+    return impl
