@@ -245,23 +245,44 @@ def _gallery():
         yield fn, make, wrt[0] if wrt and wrt[0] is not None else tuple(range(len(args)))
 
 
-def test_the_gallery_under_array_api_strict():
-    """Every gallery function given arrays agrees with NumPy under array_api_strict, or is
-    refused at a line of its own saying why (the count is the README's)."""
+def _gallery_under(to, back=np.asarray) -> tuple:
+    """(how many gallery functions agree with NumPy given arrays made by `to`, the names
+    of those refused at a line of their own)."""
     agree, refused = 0, []
     for fn, make, wrt in _gallery():
         expected = s2sgrad.grad(fn, wrt=wrt)(*make())
         try:
-            got = s2sgrad.grad(fn, wrt=wrt)(*[xp.asarray(a) if isinstance(a, np.ndarray) else a for a in make()])
+            got = s2sgrad.grad(fn, wrt=wrt)(*[to(a) if isinstance(a, np.ndarray) else a for a in make()])
         except S2SGradError as e:
             assert e.loc is not None and e.loc.line, fn.__name__
             refused.append(fn.__name__)
             continue
         for e, g in zip(expected if isinstance(wrt, tuple) else (expected,), got if isinstance(wrt, tuple) else (got,)):
-            np.testing.assert_allclose(np.asarray(g), np.asarray(e, dtype=float), rtol=1e-7, atol=1e-9,
-                                       err_msg=fn.__name__)
+            np.testing.assert_allclose(back(g), np.asarray(e, dtype=float), rtol=1e-7, atol=1e-9, err_msg=fn.__name__)
         agree += 1
+    return agree, refused
+
+
+def test_the_gallery_under_array_api_strict():
+    """Every gallery function given arrays agrees with NumPy under array_api_strict, or is
+    refused at a line of its own saying why (the count is the README's)."""
+    agree, refused = _gallery_under(xp.asarray)
     assert agree >= 109 and refused == ["recursive_sum"], (agree, refused)
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("S2SGRAD_ENGINES"),
+                    reason="the whole gallery under Dask, PyTorch and JAX: S2SGRAD_ENGINES=1")
+@pytest.mark.parametrize("library", ["dask", "torch", "jax"])
+def test_the_gallery_under_other_libraries(library):
+    if library == "dask":
+        agree, refused = _gallery_under(lambda a: da.from_array(a, chunks=-1), _as_numpy)
+    elif library == "torch":
+        agree, refused = _gallery_under(pytest.importorskip("torch").asarray)
+    else:
+        jax = pytest.importorskip("jax")
+        jax.config.update("jax_enable_x64", True)
+        agree, refused = _gallery_under(jax.numpy.asarray)
+    assert agree >= 109 and refused == ["recursive_sum"], (library, agree, refused)
 
 
 @pytest.mark.parametrize("library", ["torch", "jax"])
