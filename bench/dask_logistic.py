@@ -55,7 +55,7 @@ def main() -> int:
         y = (X @ w_true + da.random.default_rng(1).normal(size=rows, chunks=options.chunk) > 0) * 1.0
         w = 0.1 * np.ones(features)
         step = s2sgrad.value_and_grad(logistic_loss)
-        with Count():
+        with dask.config.set(scheduler="threads"), Count():     # (a compute would run here, and be counted)
             value, grad = step(w, X, y)                 # building the graph
         lazy = Count.runs == 0 and isinstance(grad, da.Array)
         primal, both = [], []

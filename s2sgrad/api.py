@@ -152,7 +152,8 @@ def _specializer(fn, wrt, kind, backend="numpy"):
             if backend == "numba":
                 raise
             return compile_derivative(fn, wrt, kind, key).fn
-        numpy_made = functools.partial(lambda: compile_derivative(fn, wrt, kind, key).fn)
+        def numpy_made():
+            return compile_derivative(fn, wrt, kind, key).fn
         if backend == "auto" and isinstance(made, numba_backend.Jitted):      # (compiled at its first call)
             made = made.falling_back(numpy_made)
         if backend == "auto" and not compile_derivative(fn, wrt, kind, key, profile="numba").written:
@@ -196,8 +197,9 @@ def _backend(backend: str) -> str:
 
 def _jax_entry(fn, wrt, value: bool):
     """grad(fn, backend="jax"): the Array API derivative under jax.jit (backend/jax_backend.py)."""
-    return foreign_calls.entry(functools.partial(compile_derivative, fn, wrt, "grad", profile="xp"), fn, value,
-                               runner=jax_backend.runner, into=jax_backend.namespace())
+    compile = functools.partial(compile_derivative, fn, wrt, "grad", profile="jax")
+    entry = foreign_calls.entry(compile, fn, value, runner=jax_backend.runner, into=jax_backend.namespace())
+    return jax_backend.checked(entry, lambda: frontend.parse(fn).loc(frontend.parse(fn).tree))
 
 
 _COMPILING: set = set()
@@ -266,11 +268,12 @@ def _compile(fn, wrt, kind, shapes=None, profile="numpy", arrays=frozenset()) ->
         names, positions, single = _resolve_wrt(fn, source, wrt)
         where = source.loc(source.tree)
         gen = passes.derivative(fn, passes.Request(names, kind, single, callees=callee_derivative, source=source,
-                                                   returns_complex=callee_returns_complex, profile=profile,
+                                                   returns_complex=callee_returns_complex,
+                                                   profile="xp" if profile == "jax" else profile,
                                                    arrays=arrays),
                                 record=stages)
-        if profile == "numba":
-            _frozen(fn, gen, where)           # (refused now, and noted: its versions for shapes depend on them)
+        if profile in ("numba", "jax"):       # (refused now, and noted: compiled code holds them)
+            _frozen(fn, gen, where)
     else:                    # the general code's stages up to the optimizer are the same
         general = compile_derivative(fn, wrt, kind, profile=profile)
         names, positions, single, where = general.wrt, general.positions, general.single, general.ir.loc
@@ -283,7 +286,7 @@ def _compile(fn, wrt, kind, shapes=None, profile="numpy", arrays=frozenset()) ->
     scope, of = _Scope.of(fn, where), weakref.ref(fn)   # (the cache keeps fn alive: never)
 
     def made():
-        module, text, needed = emit.sources(gen, profile)
+        module, text, needed = emit.sources(gen, "xp" if profile == "jax" else profile)
         if profile == "numba":
             return module, numba_backend.load(gen.name, module, {n: frozen[n] for n in gen.free - needed},
                                               scope.loc, shapes)

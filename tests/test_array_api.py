@@ -372,3 +372,54 @@ def test_the_jax_backend_refuses_control_flow_on_values_at_its_line():
     with pytest.raises(UnsupportedSyntaxError, match="jax.jit cannot trace") as info:
         s2sgrad.grad(branchy, backend="jax")(0.7, np.linspace(-1, 2, 5))
     assert info.value.loc.line > 0
+
+
+def matrix_norms(w, A, B):
+    return w * (np.linalg.norm(A, 1, axis=(1, 0)) + np.linalg.norm(B, axis=(0, 1)).sum())
+
+
+def plane_pick(x, W):
+    return np.sum(x[0, :, [0, 2, 1]] * W)
+
+
+def summed(x, y):
+    return np.sum((x + y) ** 2)
+
+
+def test_review_findings_agree_with_numpy():
+    """Silently wrong before a review: a matrix norm over axes (1, 0), a number beside an
+    array of indices past a slice (NumPy reads it as an array), gradients sharing memory."""
+    A, B = np.arange(1.0, 7.0).reshape(2, 3), np.linspace(-1, 1, 27).reshape(3, 3, 3)
+    got = s2sgrad.grad(matrix_norms)(2.0, xp.asarray(A), xp.asarray(B))
+    assert float(got) == pytest.approx(s2sgrad.grad(matrix_norms)(2.0, A, B), rel=1e-12)
+    dx, dy = s2sgrad.grad(summed, wrt=(0, 1))(xp.asarray(np.ones(3)), xp.asarray(np.ones(3)))
+    assert dx is not dy
+    torch = pytest.importorskip("torch", reason="PyTorch is in the bench extra")
+    x, W = np.arange(27.0).reshape(3, 3, 3), np.arange(9.0).reshape(3, 3) ** 2
+    value, g = s2sgrad.value_and_grad(plane_pick)(torch.asarray(x), torch.asarray(W))
+    e_value, e_g = s2sgrad.value_and_grad(plane_pick)(x, W)
+    assert float(value) == e_value and np.allclose(g.numpy(), e_g)
+    dx, dy = s2sgrad.grad(summed, wrt=(0, 1))(torch.ones(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64))
+    dx.mul_(0)
+    assert dy.tolist() == [4.0, 4.0, 4.0]
+
+
+SCALE = 2.0
+
+
+def scaled_sum(x):
+    return np.sum(SCALE * x ** 2)
+
+
+def test_the_jax_backend_follows_a_changed_global():
+    global SCALE
+    jax = pytest.importorskip("jax", reason="JAX is in the bench extra")
+    jax.config.update("jax_enable_x64", True)
+    g = s2sgrad.grad(scaled_sum, backend="jax")
+    x = np.ones(3)
+    np.testing.assert_allclose(np.asarray(g(x)), 4 * x)
+    SCALE = 5.0
+    try:
+        np.testing.assert_allclose(np.asarray(g(x)), 10 * x)
+    finally:
+        SCALE = 2.0

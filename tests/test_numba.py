@@ -235,3 +235,15 @@ def test_where_numbas_integers_are_not_pythons_it_raises_or_runs_numpy():
 def test_a_strided_argument_reshaped():
     x = np.arange(6.0).reshape(3, 2).T
     np.testing.assert_allclose(s2sgrad.grad(flat_sum, backend="numba")(x), 2 * x)
+
+
+def picked_twice(x, idx, w):
+    return np.sum(x[idx] * w)
+
+
+def test_a_2d_array_of_indices_is_not_numbas():
+    """Numba's loop over rows of a 2-D index lost a repeat inside a row (silently)."""
+    x, idx, w = np.arange(5.0), np.array([[0, 0], [1, 2]]), np.ones((2, 2))
+    with pytest.raises(S2SGradError):
+        s2sgrad.grad(picked_twice, backend="numba")(x, idx, w)
+    np.testing.assert_allclose(s2sgrad.grad(picked_twice, backend="auto")(x, idx, w), [2.0, 1.0, 1.0, 0.0, 0.0])

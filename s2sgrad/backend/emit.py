@@ -6,7 +6,8 @@ equal to the callee's default are left out, and a compiler temporary read
 exactly once is folded back into the expression that reads it, so
 `pow_y = y ** 2; z = pow_y + 3` prints as `z = y ** 2 + 3`. Comments are
 placed through marker statements that are replaced after unparsing.
-`module_source` also prints exactly the imports the code needs.
+`module_source` also prints exactly the imports the code needs; `user_line` reads a
+generated line's origin back from its comments.
 """
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ import sys
 import warnings
 import inspect
 import itertools
+import linecache
 import math
+import re
 from collections import Counter
 from dataclasses import replace
 
 import numpy as np
 
 from .. import ir, rules
+from ..errors import Loc
 from ..ir import aliasing
 from ..runtime import array_api
 
@@ -32,6 +36,18 @@ BINOPS = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div, "pow"
 COMPARE = {"gt": ast.Gt, "ge": ast.GtE, "lt": ast.Lt, "le": ast.LtE, "eq": ast.Eq, "ne": ast.NotEq}
 FOLD_LIMIT = 16          # largest expression (in ast nodes) a temporary is folded into
 MARK = "__s2sgrad_comment_{}__"
+
+
+def user_line(generated: list, line: int, loc):
+    """Where in the user's code the generated line number `line` (of the lines `generated`)
+    came from: the line the `# adjoint of line N` comment above it names, else `loc` (the
+    user's function: the code before the first such comment is the function's own)."""
+    for text in reversed(generated[:line]):
+        found = re.match(r"\s*# adjoint of line (\d+):", text)
+        if found:
+            number = int(found.group(1))
+            return Loc(loc.file, number, 0, None, linecache.getline(loc.file, number).rstrip("\n"))
+    return loc
 
 
 def module_source(fn: ir.Function, profile: str = "numpy") -> str:

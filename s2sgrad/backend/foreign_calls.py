@@ -25,7 +25,6 @@ def entry(compile, fn, value: bool, runner=None, into=None):
     namespace) is the library NumPy arrays become when no argument names one."""
     signature = inspect.signature(fn)
     names = list(signature.parameters)
-    made: dict = {}
     runs: dict = {}
 
     def call(*args, **kwargs):
@@ -33,13 +32,19 @@ def entry(compile, fn, value: bool, runner=None, into=None):
         bound.apply_defaults()
         given = tuple(bound.arguments.values())
         arrays = frozenset(n for n, a in zip(names, given) if isinstance(a, np.ndarray) or array_api.foreign(a))
-        compiled = made.get(arrays) or made.setdefault(arrays, compile(arrays=arrays))
+        compiled = compile(arrays=arrays)      # (cached there, and built again when what it read changed)
         given = arguments(given, compiled.ir.loc, into)
         given = tuple(array_api.namespace(a).to(a, copy=True) if i in compiled.written and array_api.foreign(a)
                       else a for i, a in enumerate(given))      # (what it writes into: copies, as NumPy's)
         for name, i in zip(compiled.wrt, compiled.positions):
             _check_floats(given[i], name, compiled)
-        run = compiled.fn if runner is None else runs.get(arrays) or runs.setdefault(arrays, runner(compiled))
+        if runner is None:
+            run = compiled.fn
+        else:
+            run = runs.get(id(compiled))
+            if run is None or run[0] is not compiled:
+                run = runs[id(compiled)] = (compiled, runner(compiled))
+            run = run[1]
         result, grads = run(*given)
         shape = tuple(getattr(result, "shape", ()))
         if shape != ():
@@ -84,12 +89,12 @@ def _check_floats(x, name: str, compiled) -> None:
 
 
 def _owned(grad, arg, given):
-    """A gradient with its argument's floating dtype, never one of the arguments itself."""
+    """A gradient with its argument's floating dtype, an array of its own that the caller
+    may write into (not an argument, another gradient, or a broadcast view): a copy,
+    but for JAX's, which nothing writes into."""
     if not array_api.foreign(grad):
         return grad
     ns = array_api.namespace(grad)
     if array_api.foreign(arg) and grad.dtype != arg.dtype:
         grad = ns.xp.astype(grad, arg.dtype)
-    if any(grad is a for a in given):
-        grad = ns.to(grad, copy=True)
-    return grad
+    return grad if type(grad).__module__.startswith("jax") else ns.to(grad, copy=True)

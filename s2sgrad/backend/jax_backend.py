@@ -11,10 +11,10 @@ above it; the function's first line for the code before the first such comment).
 from __future__ import annotations
 
 import linecache
-import re
 
-from ..errors import Loc, UnsupportedSyntaxError
+from ..errors import Loc, NotDifferentiableError, UnsupportedSyntaxError
 from ..runtime import array_api
+from . import emit
 
 
 def namespace():
@@ -34,9 +34,31 @@ def runner(compiled):
         try:
             return fn(*args)
         except (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError,
-                jax.errors.TracerIntegerConversionError, jax.errors.TracerArrayConversionError) as e:
+                jax.errors.TracerIntegerConversionError, jax.errors.TracerArrayConversionError,
+                jax.errors.NonConcreteBooleanIndexError) as e:
             raise _located(e, compiled.ir.loc) from None
     return run
+
+
+def checked(entry, loc):
+    """`entry`, refusing float64 numbers (NumPy's, Python's) given where JAX would compute
+    them in float32 (its default, unless x64 is enabled); `loc()`: where to say so."""
+    import jax
+
+    def call(*args, **kwargs):
+        if not jax.config.jax_enable_x64:
+            _float64((*args, *kwargs.values()), loc())
+        return entry(*args, **kwargs)
+    call.__name__ = call.__qualname__ = entry.__name__
+    return call
+
+
+def _float64(args, loc: Loc) -> None:
+    if any(isinstance(a, float) or getattr(getattr(a, "dtype", None), "name", "") == "float64" for a in args):
+        raise NotDifferentiableError("JAX computes float64 numbers in float32 unless told otherwise, and the "
+                                     "derivative would silently lose precision", loc,
+                                     hint="enable float64 first: jax.config.update('jax_enable_x64', True), or pass "
+                                          "float32 arrays")
 
 
 def _located(error, loc: Loc) -> UnsupportedSyntaxError:
@@ -46,15 +68,7 @@ def _located(error, loc: Loc) -> UnsupportedSyntaxError:
         if tb.tb_frame.f_code.co_filename.startswith("<s2sgrad-"):
             frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
         tb = tb.tb_next
-    where = loc
-    if frames:
-        filename, line = frames[-1]
-        for text in reversed(linecache.getlines(filename)[:line]):
-            found = re.match(r"\s*# adjoint of line (\d+):", text)
-            if found:
-                number = int(found.group(1))
-                where = Loc(loc.file, number, 0, None, linecache.getline(loc.file, number).rstrip("\n"))
-                break
+    where = emit.user_line(linecache.getlines(frames[-1][0]), frames[-1][1], loc) if frames else loc
     return UnsupportedSyntaxError("jax.jit cannot trace this derivative: a value computed from the arguments "
                                   f"decides a branch, a loop or an index ({type(error).__name__})", where,
                                   hint="use backend='numba' or 'numpy', which run loops and branches on values, or "

@@ -28,6 +28,7 @@ import sys
 import numpy as np
 
 from .. import errors
+from . import emit
 from ..errors import Loc, UnsupportedSyntaxError
 
 def cache_dir() -> pathlib.Path:
@@ -43,10 +44,11 @@ def load(name: str, module: str, globals_: dict, loc: Loc, key: tuple = ()):
     dispatcher is returned: no wrapper between the caller and the machine code), else
     at its first call (a `Jitted`)."""
     import numba
-    source = module + "".join(f"\n{n} = {_literal(n, v, loc)}" for n, v in sorted(globals_.items())) + \
+    source = module + "".join(f"\n{n} = {_literal(v)}" for n, v in sorted(globals_.items())) + \
         f"\n# helpers {_helpers_digest()}\n"         # (Numba's cache knows the file, not what it calls)
     path = _written(source, name)
-    jitted = numba.njit(cache=True, boundscheck=True)(getattr(_imported(path), name))   # (IndexError, as NumPy's)
+    jitted = numba.njit(cache=True, boundscheck=True, error_model="numpy")(getattr(_imported(path), name))
+    # (an index past the end raises, as NumPy's does; 1 / 0.0 is inf, as NumPy's is)
     signature = _signature(key)
     if signature is None:
         return Jitted(jitted, path, source, loc, None)
@@ -124,7 +126,7 @@ def rerun_where_numba_differs(compiled, numpy_made):
     return run
 
 
-def _literal(name: str, value, loc: Loc) -> str:
+def _literal(value) -> str:
     """A number the derivative reads from outside, written as Python source (api._frozen)."""
     value = value.item() if isinstance(value, np.generic) else value
     text = repr(value)
@@ -162,7 +164,7 @@ def _located(error, path: pathlib.Path, source: str, loc: Loc) -> errors.S2SGrad
     said = str(error)
     lines = [int(n) for n in re.findall(rf'{re.escape(str(path))}", line (\d+)', said)] or \
         [int(n) for n in re.findall(r"File \"[^\"]*s2sgrad_[^\"]*\", line (\d+)", said)]
-    where = _user_line(source.splitlines(), lines[-1] if lines else 0, loc)
+    where = emit.user_line(source.splitlines(), lines[-1] if lines else 0, loc)
     said = re.sub(r"\x1b\[[0-9;]*m", "", said)            # (Numba colours its messages)
     meaningful = [line.strip() for line in said.splitlines() if line.strip() and not
                   line.strip().startswith(("Failed in", "During:", "File", "<source", "^", "-", "*", "There are"))]
@@ -170,13 +172,3 @@ def _located(error, path: pathlib.Path, source: str, loc: Loc) -> errors.S2SGrad
     return UnsupportedSyntaxError(f"Numba cannot compile this derivative: {first[:300]}", where,
                                   hint="use backend='auto' to run NumPy's code where Numba cannot, or "
                                        "backend='numpy'")
-
-
-def _user_line(generated: list, line: int, loc: Loc) -> Loc:
-    for text in reversed(generated[:line]):
-        found = re.match(r"\s*# adjoint of line (\d+):", text)
-        if found:
-            number = int(found.group(1))
-            import linecache
-            return Loc(loc.file, number, 0, None, linecache.getline(loc.file, number).rstrip("\n"))
-    return loc

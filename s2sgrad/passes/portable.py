@@ -2,15 +2,23 @@
 
 The `xp` profile prints each op as a call of the arguments' namespace
 (`xp.exp(x)`, `xp.unbroadcast(g, x)`: runtime/array_api.py). What NumPy allows
-and the standard does not is settled here, before printing:
+and the standard does not is settled here, before printing, each where the IR
+shows it:
 
+- an op with no `xp` form (`np.pad`, `np.einsum`, a helper written with NumPy
+  alone, a recursive call) would fail when the derivative runs, far from its
+  cause: it is refused here, at the user's line that made it;
 - arithmetic on booleans: `g * (x > 0)` (the rules of max, abs, relu) reads the
   mask as floats of g's dtype, `as_floats(mask, g)`, as NumPy does implicitly;
-- an index into an array that leaves axes out (`x[i]` of a matrix) ends in `...`;
-- a module's NumPy array (`WEIGHTS`) is read as the arguments' library's array;
-- an op with no `xp` form (`np.pad`, `np.einsum`, a helper written with NumPy
-  alone) would fail when the derivative runs, far from its cause: it is refused
-  here, at the user's line that made it.
+- indexes: one into an array that leaves axes out (`x[i]` of a matrix) ends in
+  `...`; one holding values read from arrays or lists, or a negative step, is
+  made when the code runs (`as_index`: an int for a 0-d array, PyTorch's
+  negative steps, NumPy's reading of a number beside arrays); a write through a
+  new axis (`dmu[None, :] = v`) squeezes the value instead;
+- a module's NumPy array (`WEIGHTS`), and what a call s2sgrad runs without
+  reading gives, are read as the arguments' library's arrays (`in_library`);
+- NumPy's scalar types called as functions (`np.float64(x)`) are casts, and an
+  op spelled as an attribute (`x.T`, `x.size`: a method of PyTorch's) is called.
 
     error: `np.pad` has no Array API form in s2sgrad yet, so this derivative runs on NumPy arrays only
         y = np.pad(x, 1)

@@ -2,17 +2,18 @@
 
 They undo what NumPy does implicitly (broadcasting, reductions) so that the rules
 stay one line each: `broadcasting.py`, `reductions.py`, `shapes.py`, `linalg.py`, `decompositions.py`,
-`tangents.py` (forward mode's), `complex_numbers.py`, `fourier.py`, `integrate.py`, `containers.py` (dicts, lists, recursive calls).
+`tangents.py` (forward mode's), `complex_numbers.py`, `fourier.py`, `integrate.py`, `containers.py` (dicts, lists, recursive calls),
+`profiles.py` (what the Array API's and Numba's code call in place of NumPy's implicit steps).
 Each is marked where it is defined (`registry.helper`, with what forward mode
 needs to know of it). Generated modules import them by name from here:
 `from s2sgrad.runtime import unbroadcast, ...`.
 """
 from .registry import HELPERS  # noqa: F401
 from .broadcasting import (unbroadcast, zero_tangent, zero_grad, broadcast_like, unattr, attr_tangent, stored,
-    cast_into, as_floats, in_library)  # noqa: F401
+    cast_into)  # noqa: F401
 from .reductions import (unsum, resum, unmax, max_tangent, unprod, unvar, unstd, uncumsum,
     unaverage, unnorm, untrace, uncumprod)  # noqa: F401
-from .shapes import (untranspose, add_at, as_index, contiguous, int_add, int_sub, int_mul, int_pow, unindex, unassigned, unsplit, unconcatenate, unstacked,
+from .shapes import (untranspose, add_at, unindex, unassigned, unsplit, unconcatenate, unstacked,
     unhstack, unvstack, unroll, untile, unrepeat, COPYING_PADS, PAD_MODES, unpad, pad_tangent, undiagonal,
     undiag, untake, untake_along_axis, unsort, unsorted, resorted, ungradient, undiff, uncolumn_stack, unappend, convolve_margins,
     unquantile, unrot90, quantile_tangent, unrollaxis, untrapezoid, trapezoid_weights, untrapezoid_weights, as_column, one_item,
@@ -37,5 +38,6 @@ from .integrate import (unodeint, odeint_tangent, ivp_solution, unsolve_ivp, sol
 from .fourier import unfft, unrfft, unirfft, unhfft, unihfft  # noqa: F401
 from .complex_numbers import (complex_like, unimag, unangle, angle_tangent, unmodulus,
     modulus_tangent, real_valued, norm_operand)  # noqa: F401
+from .profiles import as_floats, in_library, contiguous, int_add, int_sub, int_mul, int_pow, as_index  # noqa: F401
 from .containers import (COMPILER, call_adjoint, call_jvp, common_length, dict_keys, like_result, GradAttrs, GradDict,
     GradList)  # noqa: F401

@@ -402,8 +402,17 @@ def _round(ns, a, decimals=0):
 
 
 def _norm(xp, a, ord=None, axis=None, keepdims=False):
-    if (axis is None and a.ndim == 2 and ord is not None) or (isinstance(axis, tuple) and len(axis) == 2):
-        return xp.linalg.matrix_norm(a, ord="fro" if ord is None else ord, keepdims=keepdims)
+    """np.linalg.norm: a matrix norm of the axes `axis` names, in that order (rows, then
+    columns), or a vector norm."""
+    if axis is None and a.ndim == 2 and ord is not None:
+        axis = (0, 1)
+    if isinstance(axis, tuple) and len(axis) == 2:
+        rows, cols = (x % a.ndim for x in axis)
+        moved = xp.moveaxis(a, (rows, cols), (-2, -1))
+        out = xp.linalg.matrix_norm(moved, ord="fro" if ord is None else ord)
+        for x in sorted((rows, cols)) if keepdims else ():
+            out = xp.expand_dims(out, axis=x)
+        return out
     return xp.linalg.vector_norm(a, axis=axis, keepdims=keepdims, ord=2 if ord is None else ord)
 
 
@@ -544,16 +553,15 @@ def add_at(ns, x, index, g):
     standard has no scatter-add: where the index holds arrays of integers, the entries
     are added through a matrix of hits (PyTorch's index_put_ and JAX's .at where those
     are the arrays); a boolean mask names each entry once."""
-    items = tuple(ns.to(i) if isinstance(i, list) else i for i in (index if isinstance(index, tuple) else (index,)))
+    items = as_index(ns, index, x)            # (the index as the forward code read it)
     if _is_jax(x):
         return x.at[items].add(g)
-    arrays = [i for i in items if _is_array(i) or isinstance(i, list)]
+    arrays = [i for i in items if _is_array(i)]
     if not arrays:
-        index = items if Ellipsis in items else (*items, Ellipsis)     # (the standard's whole index)
-        x[index] = x[index] + g
+        x[items] = x[items] + g
         return x
-    if len(items) == 1 and ns.xp.isdtype(ns.to(arrays[0]).dtype, "bool"):
-        mask = ns.to(items[0])
+    if len(items) == 1 and ns.xp.isdtype(arrays[0].dtype, "bool"):
+        mask = items[0]
         x[mask] = x[mask] + g
         return x
     return _scatter_add(ns, x, items, g)
@@ -609,14 +617,14 @@ def unindex(ns, g, x, index):
 
 
 def as_floats(ns, mask, like):
-    """runtime.broadcasting.as_floats: booleans as floats of like's dtype."""
+    """runtime.profiles.as_floats: booleans as floats of like's dtype."""
     if not _is_array(mask):
         return float(mask)
     return ns.xp.astype(mask, _float_dtype(ns.xp, like))
 
 
 def in_library(ns, value):
-    """runtime.broadcasting.in_library: a NumPy array of the user's module as an array of
+    """runtime.profiles.in_library: a NumPy array of the user's module as an array of
     the arguments' library (anything else as it is)."""
     if isinstance(value, (list, tuple)) and any(_is_numpy(v) for v in value):
         return type(value)(in_library(ns, v) for v in value)
@@ -624,7 +632,7 @@ def in_library(ns, value):
 
 
 def as_index(ns, key, x=None):
-    """runtime.shapes.as_index: an index the standard takes, into the array x. A 0-d array
+    """runtime.profiles.as_index: an index the standard takes, into the array x. A 0-d array
     of integers is a Python int, a list of indices an array; an index of numbers and
     slices ends in `...` (the standard takes `x[i]` of a matrix only as `x[i, ...]`); for
     PyTorch (no negative step) a slice with a negative step is the array of its indices."""
@@ -632,7 +640,10 @@ def as_index(ns, key, x=None):
                   for i in (key if isinstance(key, tuple) else (key,)))
     if _is_torch(x) and any(isinstance(i, slice) and (i.step or 1) < 0 for i in items):
         items = _stepped_back(ns, items, x)
-    if any(_is_array(i) for i in items) or Ellipsis in items:
+    if any(_is_array(i) for i in items):      # (NumPy reads a number beside arrays as one more array:
+        return tuple(ns.xp.asarray([i], **_device_of(ns.xp, x))       # one of shape (1,), which PyTorch reads
+                     if isinstance(i, int) and not isinstance(i, bool) else i for i in items)   # so too)
+    if Ellipsis in items:
         return items
     return (*items, Ellipsis)
 

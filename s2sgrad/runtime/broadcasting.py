@@ -47,21 +47,6 @@ def unbroadcast(g, x):
     return g if g.shape == shape else np.broadcast_to(g, shape)
 
 
-@helper(linear=())
-def as_floats(mask, like):
-    """Booleans (a mask) as floats of `like`'s dtype, for arithmetic: the Array API's
-    arrays take no booleans there (passes/portable.py puts it where the code multiplies
-    by a comparison); NumPy's do, so here it only casts."""
-    return np.asarray(mask, dtype=gradient_dtype(like))
-
-
-@helper(linear=(0,))
-def in_library(value):
-    """A value of the user's module, as the generated code reads it: itself (the `xp`
-    profile's makes a NumPy array there one of the arguments' library)."""
-    return value
-
-
 @helper()
 def cast_into(v, into):
     """v, which the code stores into the array `into` next (`into[i] = v`): the same value;

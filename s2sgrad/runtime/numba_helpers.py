@@ -15,7 +15,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from . import broadcasting, containers, linalg, reductions, shapes
+from . import broadcasting, containers, linalg, profiles, reductions, shapes
 
 
 def _is_array(t) -> bool:
@@ -208,6 +208,8 @@ def _untranspose(g, axes=None):
 @overload(shapes.add_at)
 def _add_at(x, index, g):
     if _is_array(index):                      # an array of indices: each adds, repeated or not
+        if index.ndim != 1 or isinstance(index.dtype, types.Boolean):
+            return None                       # (a 2-D array of indices, a mask: NumPy's only)
         return _indexed_add if _is_array(g) else _indexed_add_number
     if isinstance(index, types.BaseTuple) and any(_is_array(t) for t in index.types):
         return None                           # (arrays of indices in a tuple: NumPy's only)
@@ -244,24 +246,24 @@ def _common_length(*seqs):
     return None
 
 
-@overload(broadcasting.as_floats)
+@overload(profiles.as_floats)
 def _as_floats(mask, like):
     if _is_array(mask):
         return lambda mask, like: mask.astype(np.float64)
     return lambda mask, like: float(mask)
 
 
-@overload(broadcasting.in_library)
+@overload(profiles.in_library)
 def _in_library(value):
     return lambda value: value
 
 
-@overload(shapes.as_index)
+@overload(profiles.as_index)
 def _as_index(key):
     return lambda key: key
 
 
-@overload(shapes.contiguous)
+@overload(profiles.contiguous)
 def _contiguous(x):
     if _is_array(x):
         return lambda x: np.ascontiguousarray(x)
@@ -271,7 +273,7 @@ def _contiguous(x):
 INT64_MAX = 2 ** 63 - 1
 
 
-@overload(shapes.int_add)
+@overload(profiles.int_add)
 def _int_add(a, b):
     def impl(a, b):
         r = a + b
@@ -281,7 +283,7 @@ def _int_add(a, b):
     return impl
 
 
-@overload(shapes.int_sub)
+@overload(profiles.int_sub)
 def _int_sub(a, b):
     def impl(a, b):
         r = a - b
@@ -291,7 +293,7 @@ def _int_sub(a, b):
     return impl
 
 
-@overload(shapes.int_mul)
+@overload(profiles.int_mul)
 def _int_mul(a, b):
     def impl(a, b):
         if a != 0 and b != 0 and (abs(a) > INT64_MAX // abs(b) or a == -INT64_MAX - 1 or b == -INT64_MAX - 1):
@@ -300,7 +302,7 @@ def _int_mul(a, b):
     return impl
 
 
-@overload(shapes.int_pow)
+@overload(profiles.int_pow)
 def _int_pow(a, b):
     def impl(a, b):
         if b < 0:
@@ -308,19 +310,21 @@ def _int_pow(a, b):
                              "write the base as a float (2.0 ** k), or use backend='numpy'")
         r = 1
         for _ in range(b):
-            r = shapes.int_mul(r, a)
+            r = profiles.int_mul(r, a)
         return r
     return impl
 
 
+OVERFLOW = ("an integer computed here exceeds 64 bits, which Numba's integers hold and Python's do not limit: "
+            "use backend='numpy' (or 'auto')")
+
+
 def _raise_overflow():
-    raise OverflowError("an integer computed here exceeds 64 bits, which Numba's integers hold and Python's do not "
-                        "limit: use backend='numpy' (or 'auto')")
+    raise OverflowError(OVERFLOW)
 
 
 @overload(_raise_overflow)
 def _raise_overflow_impl():
     def impl():
-        raise OverflowError("an integer computed here exceeds 64 bits, which Numba's integers hold and Python's do "
-                            "not limit: use backend='numpy' (or 'auto')")
+        raise OverflowError(OVERFLOW)
     return impl

@@ -346,44 +346,6 @@ def untrapezoid_weights(g, x, axis=-1):
 
 
 @helper(linear=(0,))
-def contiguous(x):
-    """x, or a copy of it laid out in memory as a reshape reads it (the numba backend's
-    reshape of a strided array: NumPy copies it then too)."""
-    return np.ascontiguousarray(x) if type(x) is np.ndarray else x
-
-
-@helper(linear=())
-def int_add(a, b):
-    """a + b of two Python ints (the numba backend's: checked, as int64 can overflow)."""
-    return a + b
-
-
-@helper(linear=())
-def int_sub(a, b):
-    """a - b of two Python ints (the numba backend's: checked)."""
-    return a - b
-
-
-@helper(linear=())
-def int_mul(a, b):
-    """a * b of two Python ints (the numba backend's: checked)."""
-    return a * b
-
-
-@helper(linear=())
-def int_pow(a, b):
-    """a ** b of two Python ints (the numba backend's: checked; a negative power is refused)."""
-    return a ** b
-
-
-@helper(linear=())
-def as_index(key, x=None):
-    """An index into x holding values read from arrays or lists (`x[labels[k]]`, `x[rows,
-    cols]`): itself (the `xp` profile's makes it one the standard takes: runtime/array_api.py)."""
-    return key
-
-
-@helper(linear=(0,))
 def one_item(x):
     """x, the one item of `np.r_[x]` or `np.c_[x]` written as a name: refused if it holds a
     tuple, which NumPy would read as the items themselves (write them out)."""
