@@ -522,15 +522,21 @@ def _size_one(fn, wrt, *args):
     return out, grads if len(wrt) > 1 else grads[0]
 
 
-def vjp(fn, *args, wrt=None):
+def vjp(fn, *args, wrt=None, backend="numpy"):
     """`(fn(*args), pullback)`; `pullback(cotangent)` returns one gradient per differentiated
-    argument (all of them by default) and may be called any number of times."""
+    argument (all of them by default) and may be called any number of times.
+    `backend="numba"`: the pullback is compiled by Numba for the shapes it is called with
+    (the value is the function's own); "auto": Numba's where it can, else NumPy's."""
     fn = frontend.readable(fn)
     if _is_method(fn):                  # model.loss: the arguments after `self`
         wrt = tuple(range(len(args))) if wrt is None else wrt
-        return vjp(_function_of(fn), fn.__self__, *args, wrt=_after_self(wrt))
+        return vjp(_function_of(fn), fn.__self__, *args, wrt=_after_self(wrt), backend=backend)
     if wrt is None:
         wrt = tuple(range(len(inspect.signature(fn).parameters)))
+    if _backend(backend) == "jax":
+        raise ValueError("vjp takes backend='numpy', 'numba' or 'auto' (the jax backend makes gradients)")
+    if backend != "numpy":
+        return _numba_vjp(fn, args, wrt if isinstance(wrt, tuple) else (wrt,), backend)
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "vjp")
     given = calls.complex_params(compiled, args)
     if given:                           # complex numbers: the vjp built for them
@@ -548,6 +554,44 @@ def vjp(fn, *args, wrt=None):
     else:                   # the pullback keeps what it reads: arrays of its own, not the caller's
         out, impl = compiled.fn(*_copies(args))
     calls.check_real(out, compiled)
+
+    def pullback(cotangent):
+        _check_cotangent(cotangent, out, compiled.ir.loc)
+        items = (cotangent, out) if not isinstance(out, tuple) else (*cotangent, *out)
+        grads = calls.own_all(impl(cotangent), [args[i] for i in compiled.positions], (*args, *items))
+        calls.check_gradients(grads, compiled)
+        return grads
+    return out, pullback
+
+
+def _numba_vjp(fn, args, wrt: tuple, backend: str):
+    """vjp's (value, pullback) with the pullback compiled by Numba for the shapes of the
+    arguments and the cotangent it is given: the vjp taking the cotangent last
+    (reverse.run's `flat`), run again from the arguments each time."""
+    compiled = compile_derivative(fn, wrt, "vjp")
+    try:
+        compile_derivative(fn, wrt, "vjp", profile="numba")        # (refused now where it is built)
+        if calls.complex_params(compiled, args):
+            raise NotDifferentiableError("the numba backend takes real numbers", compiled.ir.loc,
+                                         hint="use backend='numpy' for complex arguments")
+    except S2SGradError:
+        if backend == "numba":
+            raise
+        return vjp(fn, *args, wrt=wrt)
+    calls.apart(args, compiled.written)
+    args = calls.arguments(compiled, args)
+    out = fn(*_copies(args))
+    calls.check_real(out, compiled)
+
+    def impl(cotangent):
+        key = calls.shape_key((*args, cotangent))
+        try:
+            made = compile_derivative(fn, wrt, "vjp", key, profile="numba").fn
+        except S2SGradError:
+            if backend == "numba":
+                raise
+            return vjp(fn, *args, wrt=wrt)[1](cotangent)
+        return made(*_copies(args), cotangent)[1]
 
     def pullback(cotangent):
         _check_cotangent(cotangent, out, compiled.ir.loc)

@@ -247,3 +247,20 @@ def test_a_2d_array_of_indices_is_not_numbas():
     with pytest.raises(S2SGradError):
         s2sgrad.grad(picked_twice, backend="numba")(x, idx, w)
     np.testing.assert_allclose(s2sgrad.grad(picked_twice, backend="auto")(x, idx, w), [2.0, 1.0, 1.0, 0.0, 0.0])
+
+
+def two_outputs(x, W):
+    h = np.tanh(W @ x)
+    return h * 2.0 + x[0]
+
+
+def test_vjp_compiled_by_numba():
+    x, W = np.array([0.3, -0.2, 0.5]), np.linspace(-1, 1, 9).reshape(3, 3)
+    out, pullback = s2sgrad.vjp(two_outputs, x, W, backend="numba")
+    e_out, e_pullback = s2sgrad.vjp(two_outputs, x, W)
+    np.testing.assert_allclose(out, e_out)
+    for ct in (np.ones(3), np.array([0.5, -1.0, 2.0])):
+        for g, e in zip(pullback(ct), e_pullback(ct)):
+            np.testing.assert_allclose(g, e, rtol=1e-12)
+    out, pullback = s2sgrad.vjp(decay, 0.5, 20, wrt=0, backend="numba")
+    assert pullback(1.0)[0] == pytest.approx(s2sgrad.grad(decay)(0.5, 20), rel=1e-12)

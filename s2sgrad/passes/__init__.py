@@ -35,7 +35,7 @@ def pipeline(fn, request: Request) -> list:
         sweep = partial(forward.run, wrt=wrt, callees=callees)
     else:
         sweep = partial(reverse.run, wrt=wrt, kind=kind.mode, single=single, origin=fn, callees=callees,
-                        summed=kind.summed)
+                        summed=kind.summed, flat=request.profile == "numba")
     numpy, xp, numba = (request.profile == p for p in ("numpy", "xp", "numba"))
     optimized, first = request.optimized, not kind.higher
     shapes = request.shapes if not xp else None

@@ -34,13 +34,14 @@ from .dce import drop_dead
 
 
 def run(fn: ir.Function, wrt: tuple, kind: str = "grad", single: bool = True,
-        origin=None, callees=None, summed: bool = False) -> ir.Function:
+        origin=None, callees=None, summed: bool = False, flat: bool = False) -> ir.Function:
     """The derivative of `fn` (lowered from the Python function `origin`) with respect to
     the parameters named in `wrt`; `callees` compiles the vjps of the functions it calls
     (named_calls.run). `summed`: a gradient of the sum of the output, which may have any
-    shape (its seed is an array of ones shaped like it)."""
+    shape (its seed is an array of ones shaped like it). `flat`: a vjp takes the cotangent
+    as its last argument whatever the code (no pullback function: Numba returns none)."""
     fn = tape.count_turns(fn)
-    flows = any(isinstance(s, ir.NESTED) for s in fn.body)
+    flows = flat or any(isinstance(s, ir.NESTED) for s in fn.body)
     name = Namer(_taken(fn)).fresh(f"{kind}_{fn.name}")
     outputs = len(fn.body[-1].value) if isinstance(fn.body[-1].value, tuple) else 0
     itself = (origin, tuple(fn.params.index(w) for w in wrt), name, outputs) \
