@@ -423,3 +423,38 @@ def test_the_jax_backend_follows_a_changed_global():
         np.testing.assert_allclose(np.asarray(g(x)), 10 * x)
     finally:
         SCALE = 2.0
+
+
+def scaled_elsewhere(x):
+    from . import xp_helpers
+    return np.sum(xp_helpers.scale(x) ** 2)
+
+
+def masked_float32(x):
+    return np.sum(np.where(x > 0.5, x, 0.0) ** 2)
+
+
+def loop_n(x, n):
+    for i in range(n):
+        x = x * 1.5
+    return np.sum(x)
+
+
+def test_second_review_findings():
+    """A global of an inlined helper's own module changed (the gradient stayed the old
+    one); a float32 value computed in float64 (a number typed from a mask); an integer
+    parameter differentiated (a silent zero)."""
+    from . import xp_helpers
+    x = np.array([1.0, 2.0])
+    g = s2sgrad.grad(scaled_elsewhere)
+    np.testing.assert_allclose(np.asarray(g(xp.asarray(x))), [8.0, 16.0])
+    xp_helpers.K = 5.0
+    try:
+        np.testing.assert_allclose(np.asarray(g(xp.asarray(x))), [50.0, 100.0])
+        np.testing.assert_allclose(g(x), [50.0, 100.0])
+    finally:
+        xp_helpers.K = 2.0
+    value, _ = s2sgrad.value_and_grad(masked_float32)(xp.asarray(np.array([0.2, 0.9], dtype=np.float32)))
+    assert value.dtype == xp.float32
+    with pytest.raises(NotDifferentiableError, match="`n`"):
+        s2sgrad.grad(loop_n, wrt="n")(xp.asarray(x), 3)

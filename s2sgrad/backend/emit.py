@@ -233,6 +233,10 @@ class Emitter:
             changed = ir.defs(stmt)
             if _writes_in_place(stmt):                          # its views see the write too
                 changed = self.views(stmt.target)
+            elif isinstance(stmt, ir.NESTED):                   # (and the views of what a loop writes into)
+                for inner in ir.walk(b for body in ir.bodies(stmt) for b in body):
+                    if _writes_in_place(inner):
+                        changed = changed | self.views(inner.target)
             if isinstance(stmt, ir.Assign) and isinstance(dict(stmt.params).get(ir.OUT), str):
                 changed = changed | self.views(dict(stmt.params)[ir.OUT])      # its memory is reused
             out += self.flush(pending, changed, keep=_read_before_write(stmt))

@@ -74,7 +74,7 @@ def arguments(args: tuple, loc, into=None) -> tuple:
 
 
 def _check_floats(x, name: str, compiled) -> None:
-    if isinstance(x, float) or isinstance(x, int) and not isinstance(x, bool):
+    if isinstance(x, float):
         return
     if array_api.foreign(x):
         ns = array_api.namespace(x)

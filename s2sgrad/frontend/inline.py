@@ -131,8 +131,9 @@ class CallLowering:
             if self.outer_name(free, child, callee):
                 if free not in self.scope.locals:          # else it is simply this function's variable
                     self.scope.free.add(free)
-            else:                                    # a value of the callee's own module
-                mapping[free] = self.bind(free, source.lookup(free))
+            else:                                    # a value of the callee's own module (noted: another
+                mapping[free] = self.bind(free, source.lookup(free))     # value builds the derivative again)
+                source.note_value(free)
         self.scope.bindings |= child.scope.bindings
         for param, atom in zip(fn.params, args):
             self.op("id", (atom,), node, target=mapping[param])

@@ -167,7 +167,8 @@ def _taking_numbers(xp, fn):
 
 
 def _as_arrays(xp, args) -> list:
-    like = next((a for a in args if _is_array(a)), None)
+    floating = [a for a in args if _is_array(a) and xp.isdtype(a.dtype, ("real floating", "complex floating"))]
+    like = floating[0] if floating else next((a for a in args if _is_array(a)), None)   # (np.where(mask, x32, 0.0))
     out = []
     for a in args:
         if _is_array(a) or not isinstance(a, (int, float, complex, bool)):
