@@ -273,7 +273,7 @@ def _compile(fn, wrt, kind, shapes=None, profile="numpy", arrays=frozenset()) ->
                                                    arrays=arrays),
                                 record=stages)
         if profile in ("numba", "jax"):       # (refused now, and noted: compiled code holds them)
-            _frozen(fn, gen, where)
+            _frozen(fn, gen, where, profile)
     else:                    # the general code's stages up to the optimizer are the same
         general = compile_derivative(fn, wrt, kind, profile=profile)
         names, positions, single, where = general.wrt, general.positions, general.single, general.ir.loc
@@ -307,17 +307,18 @@ def _compile(fn, wrt, kind, shapes=None, profile="numpy", arrays=frozenset()) ->
                     emit=made)
 
 
-def _frozen(fn, general: ir.Function, loc) -> dict:
+def _frozen(fn, general: ir.Function, loc, backend: str = "numba") -> dict:
     """The values of the module globals (and closure names) the derivative reads, which
-    the numba backend writes into its code: numbers only (an array may change in place,
-    unseen), each noted so that another value builds the derivative again."""
+    the numba and jax backends compile into their code: numbers only (an array may change
+    in place, unseen), each noted so that another value builds the derivative again."""
     scope, values = _Scope.of(fn, loc), {}
     for name in sorted(general.free):
         value = general.bindings[name] if name in general.bindings else scope.lookup(name)
         if not isinstance(value, (bool, int, float, complex, np.generic)):
-            what = f"calls `{name}`, which Numba cannot compile here" if getattr(builtins, name, None) is value or \
-                callable(value) else f"reads `{name}` ({type(value).__name__}) from outside the function, which " \
-                                     "the numba backend cannot hold in compiled code"
+            what = f"calls `{name}`, which the {backend} backend cannot compile here" \
+                if getattr(builtins, name, None) is value or callable(value) else \
+                f"reads `{name}` ({type(value).__name__}) from outside the function, which the {backend} backend " \
+                "cannot hold in compiled code"
             raise NotDifferentiableError(f"the derivative {what}", loc,
                                          hint=f"pass `{name}` as an argument, or use backend='auto' (or 'numpy')")
         if name not in general.bindings:     # (an inlined function's own global: as the NumPy backend binds it)

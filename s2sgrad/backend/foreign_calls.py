@@ -70,7 +70,8 @@ def arguments(args: tuple, loc, into=None) -> tuple:
         raise NotDifferentiableError(f"the arguments are arrays of more than one library ({', '.join(libraries)})",
                                      loc, hint="pass the arrays of one library (NumPy arrays may go with any "
                                                "one)") from e
-    return tuple(ns.to(a) if isinstance(a, np.ndarray) else a for a in args)
+    return tuple(ns.to(a) if isinstance(a, np.ndarray) else a.item() if isinstance(a, np.generic) else a
+                 for a in args)         # (a NumPy number: Python's, which any library takes)
 
 
 def _check_floats(x, name: str, compiled) -> None:

@@ -29,7 +29,8 @@ def runner(compiled):
     jitted: dict = {}
 
     def run(*args):
-        static = tuple(i for i, a in enumerate(args) if isinstance(a, (bool, int)) or a is None)
+        static = tuple(i for i, a in enumerate(args) if not (isinstance(a, (float, complex)) or
+                                                                array_api.foreign(a)))   # (ints, flags, strings)
         fn = jitted.get(static) or jitted.setdefault(static, jax.jit(compiled.fn, static_argnums=static))
         try:
             return fn(*args)
