@@ -465,3 +465,26 @@ def test_a_value_read_through_a_view_is_computed_before_the_sweep_restores_the_a
     assert s2sgrad.value_and_grad(_slice_rewritten)(x)[0] == pytest.approx(_slice_rewritten(x))
     W, h0 = np.linspace(-1, 1, 9).reshape(3, 3), np.array([0.5, -0.3, 0.8])
     assert s2sgrad.value_and_grad(_rows_filled, wrt=(0, 1))(W, h0)[0] == pytest.approx(_rows_filled(W, h0))
+
+
+def _through_the_module(x):
+    from . import xp_helpers
+    return np.sum(xp_helpers.scale(x) ** 2)
+
+
+def _triple(z):
+    return z * 3.0
+
+
+def test_a_function_rebound_in_its_module_is_read_again():
+    """`helpers.scale = other` left the derivative of `helpers.scale(x)` (an attribute
+    call) the old one's, even for a new grad: silently stale."""
+    from . import xp_helpers
+    x = np.array([1.0, 2.0])
+    g = s2sgrad.grad(_through_the_module)
+    np.testing.assert_allclose(g(x), [8.0, 16.0])
+    old, xp_helpers.scale = xp_helpers.scale, _triple
+    try:
+        np.testing.assert_allclose(g(x), [18.0, 36.0])
+    finally:
+        xp_helpers.scale = old

@@ -10,6 +10,7 @@ calls) is in lower.py, lower_flow.py and inline.py.
 from __future__ import annotations
 
 import ast
+import types
 import collections
 import importlib
 
@@ -69,9 +70,9 @@ class Scope:
         if not isinstance(base, ast.Name) or base.id in self.locals:
             return _MISSING
         value = self.src.resolve(node)
-        if isinstance(value, CONSTANTS):     # (`cfg.temp`, `AXIS`: built in as a constant, read again at a call)
-            self.src.note_path(base.id, _path(node), value)
-        return value
+        if isinstance(value, CONSTANTS) or isinstance(value, types.FunctionType) and isinstance(node, ast.Attribute):
+            self.src.note_path(base.id, _path(node), value)    # (`cfg.temp`, `AXIS`: built in as a constant;
+        return value                                            # `util.scale`: a function rebound there: read again)
 
     def defaults_of(self, callee) -> dict | None:
         """The default values a nested `def` got where it was defined (in this function or
