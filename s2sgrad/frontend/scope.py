@@ -14,7 +14,7 @@ import types
 import collections
 import importlib
 
-from . import _MISSING
+from . import _MISSING, running
 from ..errors import UnsupportedSyntaxError
 from .lower_flow import _own_nodes
 
@@ -66,7 +66,11 @@ class Scope:
         if isinstance(base, ast.Name) and base.id in self.functions and base.id not in self.assigned:
             return _reached(self.functions[base.id], node)
         if isinstance(base, ast.Name) and base.id in self.imported and base.id not in self.assigned:
-            return _reached(self.imported[base.id], node)
+            value = _reached(self.imported[base.id], node)
+            if isinstance(value, types.FunctionType) and isinstance(node, ast.Attribute):
+                owner = _reached(self.imported[base.id], node.value)    # (`import util` in the function:
+                running.resolved_value(getattr(owner, "__dict__", None), node.attr, value)   # util.scale)
+            return value
         if not isinstance(base, ast.Name) or base.id in self.locals:
             return _MISSING
         value = self.src.resolve(node)
