@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--order", type=int, choices=(1, 2, 3), default=1,
                       help="2: the Hessian-vector product (forward mode over the gradient; with --kind vjp, "
                            "the gradient's vjp by reverse mode over it); 3: forward mode once more")
+    show.add_argument("--profile", choices=("numpy", "xp", "numba"), default="numpy",
+                      help="the code printed: NumPy's; xp, the Array API's (PyTorch, JAX, Dask: the gradient "
+                           "grad runs on their arrays); numba, Numba's for the shapes of --args")
     show.add_argument("--ir", action="store_true", help="print the final IR instead of Python source")
     show.add_argument("--dump-after", choices=passes.STAGES, metavar="PASS",
                       help=f"print the IR after this pass ({', '.join(passes.STAGES)}; the passes from "
@@ -136,6 +139,8 @@ def show(fn, args) -> str:
         kind = passes.Kind("vjp", of=passes.Of("grad", names, single))
     elif args.order > 1:                              # forward over reverse
         kind = passes.Kind("grad", forwards=args.order - 1)
+    if args.profile != "numpy":
+        return _profiled(fn, args, names, kind, single)
     if args.dump_after or args.ir or not args.optimized:
         shapes = calls.abstract_arguments(list(inspect.signature(fn).parameters),
                                           calls.shape_key(arguments(fn, args.args))) if args.args else None
@@ -144,6 +149,22 @@ def show(fn, args) -> str:
         result = passes.derivative(fn, request, args.dump_after or passes.STAGES[-1])
         return str(result) + "\n" if args.dump_after or args.ir else emit.module_source(result)
     return api.source(fn, wrt, kind)
+
+
+def _profiled(fn, args, names, kind, single) -> str:
+    """The gradient in the Array API's or Numba's profile (`show --profile`)."""
+    if kind != passes.GRAD:
+        raise UserInputError(f"--profile {args.profile} prints gradients: leave out --kind, --mode and --order")
+    if args.profile == "numba" and not args.args:
+        raise UserInputError("--profile numba prints the code for the shapes of --args: give them "
+                             "(e.g. --args x=randn(3))")
+    params = list(inspect.signature(fn).parameters)
+    shapes = calls.abstract_arguments(params, calls.shape_key(arguments(fn, args.args))) \
+        if args.profile == "numba" else None
+    request = passes.Request(names, kind, single, shapes=shapes, optimized=args.optimized,
+                             callees=api.callee_derivative, profile=args.profile, arrays=frozenset(params))
+    result = passes.derivative(fn, request, args.dump_after or passes.STAGES[-1])
+    return str(result) + "\n" if args.dump_after or args.ir else emit.module_source(result, args.profile)
 
 
 def verify(fn, values: list, wrt):

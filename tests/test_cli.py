@@ -4,6 +4,7 @@ Exit codes: 0 success; 1 an error in the user's input (message on stderr, no
 traceback); 2 bad usage.
 """
 import os
+import pathlib
 import re
 import shutil
 import subprocess
@@ -543,3 +544,14 @@ def test_show_order_2_of_a_vjp_prints_reverse_over_reverse(capsys, model):
 def test_show_refuses_orders_with_modes_they_cannot_take(capsys, model, flags, message):
     code, out, err = run(capsys, "show", f"{model}::f", *flags)
     assert code == 1 and out == "" and message in err
+
+
+def test_show_prints_the_array_api_and_numba_profiles(capsys):
+    root = pathlib.Path(__file__).resolve().parents[1]
+    code, out, _ = run(capsys, "show", f"{root}/examples/seed.py::mean_residual", "--profile", "xp")
+    assert code == 0 and "    xp = namespace(x, y, w)\n" in out and "xp.matmul_dleft(" in out
+    code, out, _ = run(capsys, "show", f"{root}/bench/workloads.py::scalar_loop", "--wrt", "x", "--profile", "numba",
+                       "--args", "x=0.5", "--args", "n=100")
+    assert code == 0 and "for i in range(n - 1, -1, -1):" in out and "tape_x = []" in out
+    code, _, err = run(capsys, "show", f"{root}/bench/workloads.py::scalar_loop", "--profile", "numba")
+    assert code != 0 and "--profile numba prints the code for the shapes of --args" in err
