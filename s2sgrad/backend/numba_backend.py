@@ -9,10 +9,11 @@ module globals the derivative reads are written into the file (numbers: api._fro
 notes them so that another value builds the derivative again): Numba reads globals
 once, when it compiles, and the hash then changes with their values.
 
-Numba compiles at the first call, when it sees the arguments' types. What it cannot
-compile is refused there, at the user's line the generated line came from (the
-`# adjoint of line N` comment above it; the function's first line for the code
-before the first such comment), naming what Numba said.
+Numba compiles when the version for the arguments' shapes is made, for their types
+(or, where the key does not say them, at the first call). What it cannot compile is
+refused there, at the user's line the generated line came from (emit.user_line: the
+`# adjoint of line N` comment above it; the function's first line for the code before
+the first such comment), naming what Numba said.
 """
 from __future__ import annotations
 
