@@ -458,3 +458,17 @@ def test_second_review_findings():
     assert value.dtype == xp.float32
     with pytest.raises(NotDifferentiableError, match="`n`"):
         s2sgrad.grad(loop_n, wrt="n")(xp.asarray(x), 3)
+
+
+def shifted(x):
+    y = np.zeros(4)
+    y[0] = x[-1]
+    y[1:] = x[:-1] * 2.0
+    return np.sum(y ** 2)
+
+
+def test_writes_of_values_into_arrays():
+    """`y[0] = x[-1]` and `y[1:] = ...` were refused on other libraries (`stored`, `unassigned`)."""
+    x = np.array([0.5, -1.0, 2.0, 3.0])
+    for to in (xp.asarray, lambda a: da.from_array(a, chunks=2)):
+        np.testing.assert_allclose(_as_numpy(s2sgrad.grad(shifted)(to(x))), s2sgrad.grad(shifted)(x), rtol=1e-12)

@@ -617,6 +617,27 @@ def unindex(ns, g, x, index):
     return add_at(ns, zero_grad(ns, x), index, g)
 
 
+def stored(ns, g, into):
+    """runtime.broadcasting.stored: what of g reaches a value stored into `into` (nothing
+    when `into` holds integers or booleans)."""
+    if not _is_array(into) or not _shape(into):
+        return g
+    if ns.xp.isdtype(into.dtype, ("integral", "bool")):
+        return ns.xp.zeros(_shape(g), dtype=_float_dtype(ns.xp, g), **_device_of(ns.xp, g))
+    return g
+
+
+def unassigned(ns, g, index):
+    """runtime.shapes.unassigned: g[index], for an index of numbers and slices (which
+    writes each entry once; one of arrays may write an entry twice, and only the last
+    write keeps it: NumPy's code only)."""
+    items = as_index(ns, index, g)
+    if any(_is_array(i) for i in items):
+        raise NotImplementedError("the derivative of a write through an array of indices is not written with "
+                                  "Array API operations yet: pass NumPy arrays")
+    return ns.to(g[items], copy=True)
+
+
 def as_floats(ns, mask, like):
     """runtime.profiles.as_floats: booleans as floats of like's dtype."""
     if not _is_array(mask):
@@ -742,11 +763,11 @@ def _axes(axis, ndim: int) -> tuple:
 HELPERS = {f.__name__: f for f in (unbroadcast, zero_grad, zero_tangent, broadcast_like, unsum, unmax,
                                    untranspose, matmul_dleft, matmul_dright, dot_dleft, dot_dright, add_at,
                                    unindex, as_floats, common_length, in_library, as_index, setitem, cast_into,
-                                   unvar, unstd, uncumsum, unroll, unconcatenate)}
+                                   unvar, unstd, uncumsum, unroll, unconcatenate, stored, unassigned)}
 
 ONE_ARRAY = {"unbroadcast", "zero_grad", "zero_tangent", "broadcast_like", "unsum", "unmax", "untranspose",
              "matmul_dleft", "matmul_dright", "dot_dleft", "dot_dright", "add_at", "unindex", "as_floats", "setitem",
-             "unvar", "unstd", "uncumsum", "unroll"}
+             "unvar", "unstd", "uncumsum", "unroll", "stored", "unassigned"}
 # the helpers whose value is one array (the others give lists or tuples of them)
 
 SUPPORTED = {"np." + n for n in SAME | set(STANDARD) | set(ADAPTED)} | set(HELPERS) | OPERATORS | \
