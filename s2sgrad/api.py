@@ -556,13 +556,18 @@ def vjp(fn, *args, wrt=None, backend="numpy"):
         out, impl = compiled.fn(*_copies(args))
     calls.check_real(out, compiled)
 
+    return out, _pullback(impl, out, args, compiled)
+
+
+def _pullback(impl, out, args, compiled):
+    """vjp's pullback: `impl(cotangent)`'s gradients, checked and the caller's own."""
     def pullback(cotangent):
         _check_cotangent(cotangent, out, compiled.ir.loc)
         items = (cotangent, out) if not isinstance(out, tuple) else (*cotangent, *out)
         grads = calls.own_all(impl(cotangent), [args[i] for i in compiled.positions], (*args, *items))
         calls.check_gradients(grads, compiled)
         return grads
-    return out, pullback
+    return pullback
 
 
 def _numba_vjp(fn, args, wrt: tuple, backend: str):
@@ -594,13 +599,7 @@ def _numba_vjp(fn, args, wrt: tuple, backend: str):
             return vjp(fn, *args, wrt=wrt)[1](cotangent)
         return made(*_copies(args), cotangent)[1]
 
-    def pullback(cotangent):
-        _check_cotangent(cotangent, out, compiled.ir.loc)
-        items = (cotangent, out) if not isinstance(out, tuple) else (*cotangent, *out)
-        grads = calls.own_all(impl(cotangent), [args[i] for i in compiled.positions], (*args, *items))
-        calls.check_gradients(grads, compiled)
-        return grads
-    return out, pullback
+    return out, _pullback(impl, out, args, compiled)
 
 
 LARGE = 1 << 16         # entries from which a jvp runs code specialized to the arguments' shapes

@@ -61,23 +61,18 @@ def run(fn: ir.Function, arrays=frozenset()) -> ir.Function:
 
 def _cast(stmts, booleans: set, namer: Namer) -> tuple:
     """`stmts` with each boolean argument of arithmetic read as floats."""
-    out = []
-    for stmt in stmts:
-        if isinstance(stmt, ir.Def):
-            stmt = ir.Def(replace(stmt.fn, body=_cast(stmt.fn.body, booleans, namer)), stmt.loc)
-        elif isinstance(stmt, ir.NESTED):
-            stmt = ir.with_bodies(stmt, lambda body: _cast(body, booleans, namer))
-        elif isinstance(stmt, ir.Assign) and stmt.op in ARITHMETIC:
-            args = list(stmt.args)
-            for i, a in enumerate(args):
-                if isinstance(a, ir.Var) and a.name in booleans:
-                    like = next((b for b in args if isinstance(b, ir.Var) and b.name not in booleans), a)
-                    floats = namer.fresh(a.name + "_floats")
-                    out.append(ir.Assign(floats, "as_floats", (a, like), (), stmt.loc))
-                    args[i] = ir.Var(floats)
-            stmt = replace(stmt, args=tuple(args))
-        out.append(stmt)
-    return tuple(out)
+    def cast(stmt):
+        if stmt.op not in ARITHMETIC:
+            return [stmt]
+        out, args = [], list(stmt.args)
+        for i, a in enumerate(args):
+            if isinstance(a, ir.Var) and a.name in booleans:
+                like = next((b for b in args if isinstance(b, ir.Var) and b.name not in booleans), a)
+                floats = namer.fresh(a.name + "_floats")
+                out.append(ir.Assign(floats, "as_floats", (a, like), (), stmt.loc))
+                args[i] = ir.Var(floats)
+        return out + [replace(stmt, args=tuple(args))]
+    return _each(stmts, cast)
 
 
 def _check(stmt: ir.Assign, defined: set) -> None:
@@ -227,34 +222,38 @@ def _converted(body, free, namer: Namer) -> tuple:
     return opening + ir.rename_stmts(body, mapping)
 
 
-def _opened(stmts) -> tuple:
-    """`stmts` with what each call s2sgrad runs without reading gives (a random draw, a
-    library's function: NumPy's arrays) read in the arguments' library (`in_library`)."""
+def _each(stmts, change) -> tuple:
+    """`stmts` (and those nested in them) with each assignment replaced by the statements
+    `change(assignment)` gives."""
     out = []
     for stmt in stmts:
         if isinstance(stmt, ir.Def):
-            stmt = ir.Def(replace(stmt.fn, body=_opened(stmt.fn.body)), stmt.loc)
+            out.append(ir.Def(replace(stmt.fn, body=_each(stmt.fn.body, change)), stmt.loc))
         elif isinstance(stmt, ir.NESTED):
-            stmt = ir.with_bodies(stmt, _opened)
-        out.append(stmt)
-        if isinstance(stmt, ir.Assign) and stmt.op == "opaque" and "statement" not in dict(stmt.params):
-            out.append(ir.Assign(stmt.target, "in_library", (ir.Var(stmt.target),), (), stmt.loc))
+            out.append(ir.with_bodies(stmt, lambda body: _each(body, change)))
+        else:
+            out += change(stmt) if isinstance(stmt, ir.Assign) else [stmt]
     return tuple(out)
+
+
+def _opened(stmts) -> tuple:
+    """`stmts` with what each call s2sgrad runs without reading gives (a random draw, a
+    library's function: NumPy's arrays) read in the arguments' library (`in_library`)."""
+    def opened(stmt):
+        if stmt.op != "opaque" or "statement" in dict(stmt.params):
+            return [stmt]
+        return [stmt, ir.Assign(stmt.target, "in_library", (ir.Var(stmt.target),), (), stmt.loc)]
+    return _each(stmts, opened)
 
 
 def _casts(stmts) -> tuple:
     """`stmts` with NumPy's scalar types called as functions (`np.float64(x)`) written as the
     casts they are (`asarray(x, dtype=float64)`): the standard's dtypes are not functions."""
-    out = []
-    for stmt in stmts:
-        if isinstance(stmt, ir.Def):
-            stmt = ir.Def(replace(stmt.fn, body=_casts(stmt.fn.body)), stmt.loc)
-        elif isinstance(stmt, ir.NESTED):
-            stmt = ir.with_bodies(stmt, _casts)
-        elif isinstance(stmt, ir.Assign) and _scalar_type(stmt.op) is not None and len(stmt.args) == 1:
-            stmt = ir.Assign(stmt.target, "np.asarray", stmt.args, (("dtype", _scalar_type(stmt.op)),), stmt.loc)
-        out.append(stmt)
-    return tuple(out)
+    def cast(stmt):
+        if _scalar_type(stmt.op) is None or len(stmt.args) != 1:
+            return [stmt]
+        return [ir.Assign(stmt.target, "np.asarray", stmt.args, (("dtype", _scalar_type(stmt.op)),), stmt.loc)]
+    return _each(stmts, cast)
 
 
 def _scalar_type(op: str):
