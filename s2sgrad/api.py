@@ -174,7 +174,7 @@ def _numba_current(fn, wrt, backend):
             raise
         return None                   # (auto: NumPy's code, whose own check is the entry point's)
     general = compile_derivative(fn, wrt, "grad")
-    return lambda: general.depends.current() and numba_general.depends.current()
+    return general.depends.joined(numba_general.depends).current
 
 
 BACKENDS = ("numpy", "numba", "auto", "jax")

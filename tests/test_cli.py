@@ -552,6 +552,6 @@ def test_show_prints_the_array_api_and_numba_profiles(capsys):
     assert code == 0 and "    xp = namespace(x, y, w)\n" in out and "xp.matmul_dleft(" in out
     code, out, _ = run(capsys, "show", f"{root}/bench/workloads.py::scalar_loop", "--wrt", "x", "--profile", "numba",
                        "--args", "x=0.5", "--args", "n=100")
-    assert code == 0 and "for i in range(n - 1, -1, -1):" in out and "tape_x = []" in out
+    assert code == 0 and "for i in range(n - 1, -1, -1):" in out and "tape_x = np.empty(turns, dtype=np.float64)" in out
     code, _, err = run(capsys, "show", f"{root}/bench/workloads.py::scalar_loop", "--profile", "numba")
     assert code != 0 and "--profile numba prints the code for the shapes of --args" in err

@@ -104,7 +104,8 @@ def test_the_generated_code_is_numbas_and_on_disk():
     compiled = api.compile_derivative(decay, 0, "grad", calls.shape_key((0.5, 30)), profile="numba")
     assert isinstance(compiled.fn, numba.core.registry.CPUDispatcher)
     text = compiled.source
-    assert "for i in range(n - 1, -1, -1):" in text and "tape_x = []" in text and "reversed" not in text
+    assert "for i in range(n - 1, -1, -1):" in text and "reversed" not in text
+    assert "tape_x = np.empty(turns, dtype=np.float64)" in text and "n_x = tape_push(tape_x, n_x, x)" in text
 
 
 def with_a_dict(x, table):
@@ -264,3 +265,103 @@ def test_vjp_compiled_by_numba():
             np.testing.assert_allclose(g, e, rtol=1e-12)
     out, pullback = s2sgrad.vjp(decay, 0.5, 20, wrt=0, backend="numba")
     assert pullback(1.0)[0] == pytest.approx(s2sgrad.grad(decay)(0.5, 20), rel=1e-12)
+
+
+# Tapes of numbers that `for` loops fill are arrays made before the loops, as long as
+# they will be for at most as many pushes as the loops can make; the rest stay lists.
+
+def grid_walk(x, n, m):
+    total = 0.0
+    for i in range(n):
+        for j in range(1, m, 2):
+            if x * (i - j) > 0.3:
+                total = total + np.sin(x * i * j)
+            else:
+                total = total * 0.99 + x
+    return total
+
+
+def settle(x, steps):
+    for k in range(steps):
+        x = np.cos(x) * 1.1
+        if abs(x) < 0.05:
+            break
+    return x
+
+
+def pair_energy(pos, soft):
+    n = pos.shape[0]
+    energy = 0.0
+    for i in range(n):
+        for j in range(i + 1, n):              # the inner loop's turns depend on i: a list
+            r2 = (pos[i] - pos[j]) ** 2 + soft
+            energy = energy + 1.0 / np.sqrt(r2)
+    return energy
+
+
+def only_if_positive(x, n):
+    if x > 0:
+        for i in range(n):
+            x = x * 0.5 + np.sin(x)
+    return x
+
+
+def recount(x, n):
+    total = 0.0
+    for i in range(n):
+        total = total + np.sin(x * i)
+        n = n - 1                              # (range(n) was read once: the turns do not change)
+    return total + n
+
+
+def sampled_curve(a, samples):
+    total = 0.0
+    for i in range(samples + 1):
+        t = i / samples                        # (two ints divided: a float, saved on a tape of floats)
+        total = total + a * t ** 3 + np.sqrt(t + a)
+    return total
+
+
+TAPED = [
+    (sampled_curve, (0.7, 6), 0, 2),
+    (grid_walk, (0.4, 5, 6), 0, 2),
+    (settle, (0.7, 40), 0, 0),                 # (a loop that breaks is a while loop: a list)
+    (settle, (2.0, 40), 0, 0),
+    (pair_energy, (np.array([0.1, 0.7, -0.4, 1.3]), 0.2), 0, 1),
+    (only_if_positive, (0.8, 6), 0, 1),
+    (only_if_positive, (-0.8, 6), 0, 1),
+    (recount, (0.3, 7), 0, 1),
+]
+
+
+@pytest.mark.parametrize("fn, args, wrt, arrays", TAPED, ids=[f"{c[0].__name__}-{i}" for i, c in enumerate(TAPED)])
+def test_tapes_filled_by_for_loops(fn, args, wrt, arrays):
+    from s2sgrad import api
+    from s2sgrad.backend import calls
+    got = s2sgrad.grad(fn, wrt=wrt, backend="numba")(*args)
+    np.testing.assert_allclose(got, s2sgrad.grad(fn, wrt=wrt)(*args), rtol=1e-12, atol=1e-14)
+    x, h = np.asarray(args[wrt], dtype=float), 1e-6
+    numeric = np.zeros_like(x)
+    for k in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[k] += h
+        down[k] -= h
+        numeric[k] = (fn(*[up[()] if i == wrt else a for i, a in enumerate(args)]) -
+                      fn(*[down[()] if i == wrt else a for i, a in enumerate(args)])) / (2 * h)
+    np.testing.assert_allclose(got, numeric, rtol=1e-6, atol=1e-7)
+    text = api.compile_derivative(fn, wrt, "grad", calls.shape_key(args), profile="numba").source
+    assert text.count("= np.empty(") - text.count("= np.empty(0,") == arrays
+
+
+def test_a_tape_of_numbers_takes_only_its_own_type():
+    """An array's store casts (2.7 into an int64 array is 2); the tape's refuses, at Numba's typing."""
+    from s2sgrad.runtime import tape_push
+
+    @numba.njit
+    def save(tape, value):
+        return tape_push(tape, 0, value)
+
+    tape = np.zeros(2)
+    assert save(tape, 2.5) == 1 and tape[0] == 2.5
+    with pytest.raises(numba.core.errors.TypingError, match="tape of int64 was given a float64"):
+        save(np.zeros(2, dtype=np.int64), 2.7)

@@ -104,7 +104,8 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
     if compiled.single:
         lines += [f"    if _s2s_type(_s2s_grads) is not _s2s_float or _s2s_type({wrt[0]}) is not _s2s_float:",
                   f"        _s2s_grads = _s2s_own(_s2s_grads, {wrt[0]}, {every})",
-                  "        _s2s_check_gradients((_s2s_grads,))"]
+                  "        if _s2s_type(_s2s_grads) is not _s2s_ndarray or _s2s_grads.dtype.kind == 'c':",
+                  "            _s2s_check_gradients((_s2s_grads,))"]
     else:
         lines += [f"    _s2s_grads = _s2s_own_all(_s2s_grads, ({''.join(w + ', ' for w in wrt)}), {every})",
                   "    _s2s_check_gradients(_s2s_grads)"]
@@ -461,12 +462,15 @@ def check_gradients(grads, compiled) -> None:
     """Raise if the gradient of a parameter given real numbers came out complex (complex
     numbers the build could not see: a list of them, an object's attribute)."""
     for name, g in zip(compiled.wrt, grads):
-        if name not in compiled.complex:
-            _refuse_complex(g, compiled)
+        if type(g) is np.ndarray and g.dtype.kind != "c" or type(g) is float or name in compiled.complex:
+            continue
+        _refuse_complex(g, compiled)
 
 
 def _refuse_complex(values, compiled) -> None:
     for value in values if isinstance(values, (tuple, list)) else (values,):
+        if type(value) is float or type(value) is np.ndarray and value.dtype.kind != "c":
+            continue
         if isinstance(value, (tuple, list)):
             _refuse_complex(value, compiled)
         elif np.iscomplexobj(value):
@@ -499,6 +503,9 @@ _FLOAT64 = np.dtype(np.float64)
 def own(grad, arg, others=()):
     """A gradient shaped like its argument, that the caller may modify: never a read-only
     view, nor the same array as an argument, the value or another gradient."""
+    if type(grad) is np.ndarray and type(arg) is np.ndarray and grad.shape == arg.shape and \
+            _numba_made(grad.base) and grad.dtype == arg.dtype:
+        return grad
     if type(grad) is np.ndarray and grad.dtype is not _FLOAT64 and grad.dtype.kind in "biu" \
             and not isinstance(arg, (dict, list, tuple)):
         grad = grad.astype(np.result_type(arg) if np.result_type(arg).kind == "f" else float)   # (x * len(x))
@@ -517,6 +524,13 @@ def own(grad, arg, others=()):
     if np.shape(grad) != np.shape(arg):
         return np.broadcast_to(grad, np.shape(arg)).copy()
     return grad.copy() if isinstance(grad, np.ndarray) else grad
+
+
+def _numba_made(base) -> bool:
+    """Whether an array whose base is `base` holds memory Numba allocated for it alone
+    (the array a compiled derivative returns, which no other array shares: it owns a
+    new array's memory, with no Python object it views, and only one array refers to it)."""
+    return type(base).__name__ == "_MemInfo" and base.parent is None and base.refcount == 1
 
 
 def own_all(grads, args, others=()) -> tuple:

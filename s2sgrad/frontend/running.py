@@ -84,8 +84,9 @@ def recording():
 def resolved(where, name: str, value) -> None:
     """Note that `name` in `where` (a globals dict or a closure cell) was `value`: a function
     of the user's (its code too), or another function (a library's, `ACT = np.tanh`)."""
-    if not _RECORDS or where is None:
-        return
+    if not _RECORDS or where is None or isinstance(where, dict) and \
+            str(where.get("__name__", "")).startswith("s2sgrad."):
+        return                           # (s2sgrad's own rules and helpers stay as they are)
     if isinstance(value, types.FunctionType):
         _RECORDS[-1].append((where, name, weakref.ref(value), value.__code__))
     elif callable(value) and not isinstance(value, type):
@@ -193,6 +194,12 @@ class Depends:
         self.items = tuple({(id(w), n, id(c) if r is not None else (id(c.value), c.items is None,
                                                                     getattr(c, "path", ()))): (w, n, r, c)
                             for w, n, r, c in seen}.values())
+
+    def joined(self, other: "Depends") -> "Depends":
+        """One check of what this and `other` (the same function's) were built from."""
+        both = Depends.__new__(Depends)
+        both.of, both.code, both.items = self.of, self.code, self.items + other.items
+        return both
 
     def current(self) -> bool:
         fn = self.of()

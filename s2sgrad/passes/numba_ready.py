@@ -10,13 +10,21 @@
     c = np.copy(item)                       c = id(item)                (item a number)
     k = mul(n, m)                           k = int_mul(n, m)           (ints: raises past int64)
     y = np.reshape(x, s)                    y = np.reshape(contiguous(x), s)
+    tape_t = list()                         n_t = 0
+    for i in range(n):                      tape_t = np.empty(trips(0, n, 1), dtype=np.float64)
+        push(tape_t, t)                     for i in range(n):
+                                                n_t = tape_push(tape_t, n_t, t)
+    t = pop(tape_t)                         n_t = n_t - 1; t = tape_t[n_t]
 
 Numba gives every variable one type: a list holds items of one type (so one tape per
 name the tape saves), and a name that holds None before the loop that sets it cannot
 hold an array there (a placeholder of the type the shapes analysis says it holds).
-Descending loops are the emitter's (`range(n - 1, -1, -1)`). A placeholder whose type is
-not known stays None, and Numba's typing error names it (backend/numba_backend.py says
-where, at the user's line).
+A tape of numbers that `for` loops fill, their turns known before the outermost runs,
+is an array of as many entries (a list grows as it goes, which costs more than the
+loop's own work in Numba); `tape_push` refuses, when Numba types it, a value not of the
+tape's type. Descending loops are the emitter's (`range(n - 1, -1, -1)`). A placeholder
+whose type is not known stays None, and Numba's typing error names it
+(backend/numba_backend.py says where, at the user's line).
 """
 from __future__ import annotations
 
@@ -35,6 +43,7 @@ def run(fn: ir.Function, params: dict) -> ir.Function:
     tapes: dict = {}
     namer = Namer.of(fn)
     body = _visit(fn.body, known, tapes, popped, namer)
+    body = _preallocated(body, known, namer)
     return replace(fn, body=body, temps=fn.temps | set(tapes.values()) | namer.made)
 
 
@@ -121,3 +130,126 @@ def _typed(stmt: ir.Assign, shaped) -> ir.Assign:
         return ir.Assign(stmt.target, "id", (ir.Const(zero),), (), stmt.loc)
     return ir.Assign(stmt.target, "np.zeros", (ir.Const(tuple(shaped.shape)),),
                      (("dtype", shaped.dtype.type),), stmt.loc)
+
+
+def _preallocated(body: tuple, known: dict, namer: Namer) -> tuple:
+    """`body` with each tape of numbers that only `for` loops fill, whose turns are known
+    before the outermost of them runs, made an array of that many entries and a count
+    (a list grows as it goes, which costs Numba more than the loop's own work)."""
+    sites: dict = {}
+    _sites(body, (), sites)
+    every = [s for s in ir.walk_all(body) if isinstance(s, (ir.Push, ir.Pop))]
+    plans = {}
+    for tape, found in sites.items():
+        dtype = _planned(found, known)
+        if dtype is not None and len(found) == sum(isinstance(s, ir.Push) and s.tape == tape for s in every):
+            plans[tape] = (found, dtype, namer.fresh("n_" + tape.removeprefix("tape_")))
+    if not plans:
+        return body
+    pops = [s for s in every if isinstance(s, ir.Pop) and s.tape in plans]
+    outside = [s for s in ir.walk(body) if isinstance(s, ir.Pop) and s.tape in plans]     # (none in a Def)
+    if any(p.index is not None for p in pops) or len(outside) != len(pops) or not _at_top(body, plans):
+        return body
+    return _rewritten(body, plans, namer)
+
+
+def _sites(stmts, loops: tuple, sites: dict) -> None:
+    """Each tape's pushes, with the loops around each (outermost first)."""
+    for stmt in stmts:
+        if isinstance(stmt, ir.Push):
+            sites.setdefault(stmt.tape, []).append((loops, stmt))
+        elif isinstance(stmt, ir.NESTED):
+            inside = loops + (stmt,) if isinstance(stmt, (ir.For, ir.While)) else loops
+            for body in ir.bodies(stmt):
+                _sites(body, inside, sites)
+
+
+def _planned(found: list, known: dict):
+    """The dtype of the numbers a tape saves, if an array can hold them all: every push
+    inside `for` loops within the same outermost loop, whose bounds that loop leaves
+    alone; else None."""
+    outer, dtypes = found[0][0][:1], set()
+    for loops, push in found:
+        if not loops or loops[0] is not outer[0] or not all(isinstance(loop, ir.For) for loop in loops) \
+                or push.index is not None or not isinstance(push.value, ir.Var):
+            return None
+        shaped = known.get(push.value.name)
+        if shaped is None or shaped.shape != () or not isinstance(shaped.dtype, np.dtype) or \
+                shaped.dtype.kind not in "bif":
+            return None
+        dtypes.add(shaped.dtype)
+    changed = ir.defs(outer[0])
+    bounds = {a.name for loops, _ in found for loop in loops for a in (loop.start, loop.stop, loop.step)
+              if isinstance(a, ir.Var)}
+    return dtypes.pop() if len(dtypes) == 1 and not bounds & changed else None
+
+
+def _at_top(body: tuple, plans: dict) -> bool:
+    """Whether each planned tape is made by the function's own statements (not a branch's)."""
+    made = {s.target for s in body if isinstance(s, ir.Assign) and s.op == "list"}
+    return all(tape in made for tape in plans)
+
+
+def _rewritten(stmts: tuple, plans: dict, namer: Namer) -> tuple:
+    """`stmts` with the planned tapes made before their loops, pushed and popped by count."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ir.Assign) and stmt.op == "list" and stmt.target in plans:
+            found, dtype, count = plans[stmt.target]
+            out.append(ir.Assign(count, "id", (ir.Const(0),), (), stmt.loc))
+            if not any(s is loops[0] for loops, _ in found for s in stmts):   # (made in a branch: a placeholder)
+                out.append(ir.Assign(stmt.target, "np.empty", (ir.Const(0),), (("dtype", dtype.type),), stmt.loc))
+            continue
+        if isinstance(stmt, ir.For):
+            sizes: dict = {}                   # (tapes the same loops fill: one size)
+            for tape, (found, dtype, _) in sorted(plans.items()):
+                if found[0][0][0] is stmt:
+                    size = _capacity([loops for loops, _ in found], namer, sizes, out)
+                    out.append(ir.Assign(tape, "np.empty", (size,), (("dtype", dtype.type),), stmt.loc))
+        if isinstance(stmt, ir.NESTED):
+            stmt = ir.with_bodies(stmt, lambda body: _rewritten(body, plans, namer))
+        elif isinstance(stmt, ir.Push) and stmt.tape in plans:
+            count = plans[stmt.tape][2]
+            stmt = ir.Assign(count, "tape_push", (ir.Var(stmt.tape), ir.Var(count), stmt.value))
+        elif isinstance(stmt, ir.Pop) and stmt.tape in plans:
+            count = plans[stmt.tape][2]
+            out.append(ir.Assign(count, "sub", (ir.Var(count), ir.Const(1))))
+            stmt = ir.Assign(stmt.target, "getitem", (ir.Var(stmt.tape), ir.Index((ir.Var(count),))))
+        out.append(stmt)
+    return tuple(out)
+
+
+def _capacity(chains: list, namer: Namer, sizes: dict, out: list):
+    """The number of pushes the loops of `chains` can make at most (an atom), computed by
+    statements appended to `out`: for each push, the product of its loops' turns, summed
+    (`sizes`: what was computed already, by the loop or chain of loops)."""
+    def once(key, made):
+        if key not in sizes:
+            sizes[key] = made()
+        return sizes[key]
+
+    def trips(loop):
+        bounds = (loop.start, loop.stop, loop.step)
+        if all(isinstance(a, ir.Const) for a in bounds):
+            return ir.Const(len(range(*(a.value for a in bounds))))
+        return once(id(loop), lambda: computed("turns", "trips", bounds))
+
+    def computed(base, op, args):
+        name = namer.fresh(base)
+        out.append(ir.Assign(name, op, args))
+        return ir.Var(name)
+
+    def combined(op, a, b):
+        if isinstance(a, ir.Const) and isinstance(b, ir.Const):
+            return ir.Const(a.value * b.value if op == "int_mul" else a.value + b.value)
+        if a == ir.Const(1 if op == "int_mul" else 0):
+            return b
+        return once((op, a, b), lambda: computed("size", op, (a, b)))
+
+    total = ir.Const(0)
+    for loops in chains:
+        product = ir.Const(1)
+        for loop in loops:
+            product = combined("int_mul", product, trips(loop))
+        total = combined("int_add", total, product)
+    return total

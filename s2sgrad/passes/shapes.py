@@ -191,12 +191,43 @@ def _join(old, new):
 
 # -- the shape rules ----------------------------------------------------------------
 
-def _broadcast(args, params):
+def _broadcast(op: str, args, params):
+    """An elementwise op's result: the arguments' broadcast shape, and the dtype the op
+    gives on one element of each (`i / n` of two ints is a float, `np.sqrt` of one too)."""
     first = args[0] if args else None
-    if first is not None and first.shape and all(a.shape == first.shape and a.dtype == first.dtype for a in args):
-        return Shaped(first.shape, first.dtype)          # (arrays alike: the common case, fast)
+    if first is not None and first.shape and all(a.shape == first.shape and a.dtype == first.dtype for a in args) \
+            and first.dtype == _FLOAT64:
+        return Shaped(first.shape, first.dtype)          # (float arrays alike: the common case, fast)
     shape = np.broadcast_shapes(*(a.shape for a in args))
-    return Shaped(shape, np.result_type(*(a.dummy() if not a.shape else a.dtype for a in args)))
+    return Shaped(shape, _elementwise_dtype(op, args, params))
+
+
+_FLOAT64 = np.dtype(np.float64)
+_DTYPES: dict = {}           # (op, the arguments' dtypes, params) -> the result's dtype
+
+
+def _elementwise_dtype(op: str, args, params) -> np.dtype:
+    if all(a.dtype == _FLOAT64 for a in args):
+        return _FLOAT64                        # (no elementwise rule makes other numbers of floats)
+    key = (op, tuple((a.dtype, bool(a.shape)) for a in args), params)
+    try:
+        return _DTYPES[key]
+    except KeyError:
+        pass
+    except TypeError:                          # (a param that cannot be a key)
+        key = None
+    env = {f"a{i}": np.ones((), a.dtype) if a.shape else  # (an array's element; a number as Python's)
+           a.dtype.type(1).item() if a.dtype.kind in "biuf" else a.dtype.type(1) for i, a in enumerate(args)}
+    stmt = ir.Assign("out", op, tuple(ir.Var(f"a{i}") for i in range(len(args))), tuple(params))
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            dtype = np.asarray(interpret._assign(stmt, env)).dtype
+    except Exception:  # (an op its stand-ins do not fit: NumPy's promotion of the arguments)
+        dtype = np.result_type(*(a.dummy() if not a.shape else a.dtype for a in args))
+    if key is not None:
+        _DTYPES[key] = dtype
+    return dtype
 
 
 def _ufunc(f, args):
@@ -286,7 +317,7 @@ def _result(s: ir.Assign, args):
         if s.op in SHAPE_RULES:
             return SHAPE_RULES[s.op](args, dict(s.params))
         if op is not None and op.kind == "elementwise":
-            return _broadcast(args, s.params)
+            return _broadcast(s.op, args, s.params)
         if op is not OWN.get(s.op):
             return UNKNOWN                       # a user's function: never run when compiling
         if op is not None and isinstance(op.obj, np.ufunc) and op.obj.nout == 1 and not s.params:

@@ -38,6 +38,6 @@ from .integrate import (unodeint, odeint_tangent, ivp_solution, unsolve_ivp, sol
 from .fourier import unfft, unrfft, unirfft, unhfft, unihfft  # noqa: F401
 from .complex_numbers import (complex_like, unimag, unangle, angle_tangent, unmodulus,
     modulus_tangent, real_valued, norm_operand)  # noqa: F401
-from .profiles import as_floats, in_library, contiguous, int_add, int_sub, int_mul, int_pow, as_index  # noqa: F401
+from .profiles import as_floats, in_library, contiguous, int_add, int_sub, int_mul, int_pow, as_index, tape_push, trips  # noqa: F401
 from .containers import (COMPILER, call_adjoint, call_jvp, common_length, dict_keys, like_result, GradAttrs, GradDict,
     GradList)  # noqa: F401

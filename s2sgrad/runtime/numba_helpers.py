@@ -315,6 +315,25 @@ def _int_pow(a, b):
     return impl
 
 
+@overload(profiles.tape_push)
+def _tape_push(tape, n, value):
+    saved = types.unliteral(value)
+    if not _is_array(tape) or saved != tape.dtype:
+        from numba.core.errors import TypingError
+        raise TypingError(f"s2sgrad's tape of {getattr(tape, 'dtype', tape)} was given a {saved}: "
+                          f"a value of another type than the shapes analysis found (passes/numba_ready.py)")
+
+    def impl(tape, n, value):
+        tape[n] = value
+        return n + 1
+    return impl
+
+
+@overload(profiles.trips)
+def _trips(start, stop, step):
+    return lambda start, stop, step: len(range(start, stop, step))
+
+
 OVERFLOW = ("an integer computed here exceeds 64 bits, which Numba's integers hold and Python's do not limit: "
             "use backend='numpy' (or 'auto')")
 

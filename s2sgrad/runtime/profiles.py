@@ -62,3 +62,18 @@ def as_index(key, x=None):
     """An index into x holding values read from arrays or lists (`x[labels[k]]`, `x[rows,
     cols]`): itself (the `xp` profile's makes it one the standard takes: runtime/array_api.py)."""
     return key
+
+
+@helper(linear=())
+def tape_push(tape, n, value):
+    """Save `value` at `tape[n]`; n + 1. The numba backend's tape of numbers, an array made
+    before the loops that fill it (passes/numba_ready.py); Numba's implementation refuses a
+    value not of the tape's type, which a store would cast silently."""
+    tape[n] = value
+    return n + 1
+
+
+@helper(linear=())
+def trips(start, stop, step):
+    """How many turns `for _ in range(start, stop, step)` takes."""
+    return len(range(start, stop, step))
