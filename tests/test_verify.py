@@ -92,18 +92,17 @@ def _report(fn, args, wrt):
     return _REPORTS[key]
 
 
+NOT_PROVEN = {"methods", "modulo", "modular_phase"}
+# the gallery functions the referee checks numerically only (`%`, a method SymPy cannot
+# follow): each of the others is proven, symbolically or exactly
+
+
 @pytest.mark.parametrize("fn, args, wrt", EVERY_GALLERY)
 def test_every_gallery_function_is_verified_or_honestly_not(fn, args, wrt):
     report = _report(fn, args, wrt)
     for v in report.verdicts:
         assert v.verified is True or (v.verified is None and "not a proof" in v.method), str(report)
-
-
-def test_most_of_the_gallery_is_verified_symbolically_or_exactly():
-    """The referee's reach, as a floor: long loops and ops without a SymPy counterpart
-    are the rest."""
-    verified = sum(bool(_report(*case.values)) for case in EVERY_GALLERY)
-    assert verified >= 0.97 * len(EVERY_GALLERY), f"{verified} of {len(EVERY_GALLERY)}"
+    assert bool(report) or fn.__name__ in NOT_PROVEN, str(report)
 
 
 def test_kinks_are_verified_on_the_side_the_point_is_on(tmp_path):
