@@ -514,6 +514,23 @@ def _foreign_entry(fn, wrt, value: bool):
     return foreign_calls.entry(functools.partial(compile_derivative, fn, wrt, "grad", profile="xp"), fn, value)
 
 
+def _not_of_derivative(fn, what: str) -> None:
+    """Refuse a derivative of a derivative s2sgrad made, on another library's arrays."""
+    made = getattr(fn, "__s2sgrad__", None)
+    if made is not None:
+        loc = compile_derivative(made.fn, made.positions, "grad").ir.loc
+        raise NotDifferentiableError(f"the {what} of a derivative s2sgrad made runs on NumPy arrays only, not on "
+                                     "another library's", loc,
+                                     hint="for second derivatives on another library's arrays use s2sgrad.hvp or "
+                                          "s2sgrad.hessian of the function itself")
+
+
+def _in_library(fn, wrt: tuple, kind, arrays=frozenset()):
+    """`fn`'s derivative `kind` for the Array API (the `xp` profile), given arrays in the
+    parameters `arrays`: what vjp and jvp run on another library's arrays."""
+    return compile_derivative(fn, wrt, kind, profile="xp", arrays=arrays)
+
+
 def _size_one(fn, wrt, *args):
     """`(value, gradient)` of a function whose output is an array holding one number (shape
     (1,), (1, 1)), as autograd gives: its vjp along a cotangent of ones."""
@@ -536,6 +553,10 @@ def vjp(fn, *args, wrt=None, backend="numpy"):
         wrt = tuple(range(len(inspect.signature(fn).parameters)))
     if _backend(backend) == "jax":
         raise ValueError("vjp takes backend='numpy', 'numba' or 'auto' (the jax backend makes gradients)")
+    if any(array_api.foreign(a) for a in args):       # (PyTorch, JAX, Dask...: computed in that library)
+        _not_of_derivative(fn, "vjp")
+        return foreign_calls.vjp(functools.partial(_in_library, fn, wrt if isinstance(wrt, tuple) else (wrt,)),
+                                 fn, args)
     if backend != "numpy":
         return _numba_vjp(fn, args, wrt if isinstance(wrt, tuple) else (wrt,), backend)
     compiled = compile_derivative(fn, wrt if isinstance(wrt, tuple) else (wrt,), "vjp")
@@ -649,6 +670,9 @@ def _jvp_of(of, compiled, primals, tangents):
 
 
 def _jvp(fn, compiled, primals, tangents):
+    if not hasattr(fn, "__s2sgrad__") and any(array_api.foreign(a) for a in (*primals, *tangents)):
+        return foreign_calls.jvp(functools.partial(_in_library, fn, compiled.positions, "jvp"), fn, primals,
+                                 tangents)
     given = calls.complex_params(compiled, tuple(primals))
     if given:                           # complex numbers: the jvp built for them
         compiled = compile_derivative(fn, compiled.positions, passes.Kind("jvp", complex=given))
@@ -730,8 +754,8 @@ def jacobian(fn, wrt=0, mode="reverse"):
         if mode == "reverse":
             out, pullback = vjp(fn, *args, wrt=positions)
             _one_output(out, fn)
-            rows = [pullback(_basis(out, k)) for k in range(np.size(out))]
-            blocks = [np.reshape(np.array([r[j] for r in rows]), np.shape(out) + np.shape(args[p]))
+            rows = [pullback(_basis(out, k)) for k in range(math.prod(np.shape(out)))]
+            blocks = [_stacked([r[j] for r in rows], None, np.shape(out) + np.shape(args[p]))
                       for j, p in enumerate(_indices(fn, positions))]
         else:
             places = _indices(fn, positions)
@@ -749,17 +773,24 @@ def jacobian(fn, wrt=0, mode="reverse"):
 def _basis_tangents(args, places, j):
     """One tuple of tangents per entry of argument `places[j]`: that entry 1, all else 0."""
     zeros = [np.zeros(np.shape(args[p])) if np.ndim(args[p]) else 0.0 for p in places]
-    for k in range(np.size(args[places[j]])):
+    for k in range(math.prod(np.shape(args[places[j]]))):
         tangents = list(zeros)
         tangents[j] = _basis(args[places[j]], k)
         yield tuple(tangents)
 
 
-def _stacked(columns: list, arg):
-    """Results, one per entry of `arg` (in order), as one array shaped result + arg."""
+def _stacked(columns: list, arg, shape=None):
+    """Results, one per entry of `arg` (in order), as one array shaped result + arg (or,
+    with `shape`, the rows stacked in that shape): of the results' library."""
+    foreign = array_api.foreign(columns[0])
+    xp = array_api.namespace(columns[0]).xp if foreign else np
+    whole = xp.stack([xp.asarray(c) for c in columns]) if foreign else np.array(columns)
+    if shape is not None:
+        return xp.reshape(whole, shape)
     ndim = np.ndim(arg)
-    whole = np.reshape(np.array(columns), np.shape(arg) + np.shape(columns[0]))
-    return np.moveaxis(whole, range(ndim), range(-ndim, 0))
+    whole = xp.reshape(whole, np.shape(arg) + tuple(np.shape(columns[0])))
+    return xp.permute_dims(whole, (*range(ndim, whole.ndim), *range(ndim))) if foreign else \
+        np.moveaxis(whole, range(ndim), range(-ndim, 0))
 
 
 def _higher_order(derivative, wrt):
@@ -849,6 +880,10 @@ def hvp(fn, wrt=0):
         compiled = compile_derivative(fn, (wrt,) if single else wrt, HVP)   # (the running code's)
         *args, tangents = args
         tangents = (tangents,) if single else tuple(tangents)
+        if any(array_api.foreign(a) for a in (*args, *tangents)):     # (computed in that library)
+            compile = functools.partial(_in_library, fn, compiled.positions, HVP)
+            along = foreign_calls.jvp(compile, fn, tuple(args), tangents)[1][1]
+            return along[0] if single else along
         calls.apart(tuple(args), compiled.written)
         args = calls.arguments(compiled, tuple(args))
         _no_dicts(compiled, args, "hvp")
@@ -876,9 +911,11 @@ def hessian(fn, wrt=0):
     gradient_of = compile_derivative(fn, places, "grad")
 
     def hess(*args):
-        _no_dicts(gradient_of, calls.arguments(gradient_of, args), "hessian")
+        foreign = any(array_api.foreign(a) for a in args)      # (columns by hvp, in that library)
+        if not foreign:
+            _no_dicts(gradient_of, calls.arguments(gradient_of, args), "hessian")
         _no_draws_again(gradient_of.ir, "a Hessian")
-        if compile_derivative(gradient, places, "vjp").rerun:
+        if foreign or compile_derivative(gradient, places, "vjp").rerun:
             def along(t):
                 return times(*args, t)
         else:

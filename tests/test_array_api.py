@@ -180,7 +180,100 @@ def test_a_non_scalar_output_is_refused():
 
 def test_numpy_only_transforms_say_so():
     with pytest.raises(NotDifferentiableError, match="NumPy arrays only"):
-        s2sgrad.vjp(logistic_loss, *[xp.asarray(a) for a in CASES[0][1]()])
+        s2sgrad.vjp(s2sgrad.grad(logistic_loss), *[xp.asarray(a) for a in CASES[0][1]()])
+
+
+# -- vjp, jvp, hvp, hessian and jacobian on another library's arrays ------------------------
+
+def layer(x, W, b):
+    return np.tanh(x @ W + b) * 2.0
+
+
+def two_outputs(x, w):
+    return np.sum(x * w), x ** 2 - w
+
+
+def energy(x, k):
+    total = 0.0
+    for i in range(x.shape[0] - 1):
+        total = total + k * (x[i + 1] - x[i]) ** 2 + np.cos(x[i])
+    return total
+
+
+def _library(name):
+    if name == "array_api_strict":
+        return xp.asarray
+    if name == "dask":
+        return lambda a: da.from_array(a, chunks=max(1, a.shape[0] // 2)) if a.ndim else a
+    if name == "torch":
+        return pytest.importorskip("torch", reason="PyTorch is in the bench extra").asarray
+    jax = pytest.importorskip("jax", reason="JAX is in the bench extra")
+    jax.config.update("jax_enable_x64", True)
+    return jax.numpy.asarray
+
+
+def _same(got, expected):
+    got, expected = (got, expected) if isinstance(expected, tuple) else ((got,), (expected,))
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        if isinstance(e, tuple):
+            _same(g, e)
+            continue
+        assert not isinstance(g, np.ndarray) or np.ndim(e) == 0, "the library's array expected"
+        np.testing.assert_allclose(_as_numpy(g), e, rtol=1e-10, atol=1e-12)
+
+
+LIBRARIES = ["array_api_strict", "dask", "torch", "jax"]
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_vjp_and_jvp_compute_in_the_library(library):
+    to = _library(library)
+    x, W, b = RNG.normal(size=(3, 4)), RNG.normal(size=(4, 2)), RNG.normal(size=2)
+    ct, tangents = RNG.normal(size=(3, 2)), (RNG.normal(size=(3, 4)), RNG.normal(size=(4, 2)), RNG.normal(size=2))
+    out, pullback = s2sgrad.vjp(layer, to(x), to(W), to(b))
+    e_out, e_pullback = s2sgrad.vjp(layer, x, W, b)
+    _same(out, e_out)
+    _same(pullback(to(ct)), e_pullback(ct))
+    _same(pullback(ct), e_pullback(ct))                      # (a NumPy cotangent: the library's array)
+    _same(s2sgrad.jvp(layer, (to(x), to(W), to(b)), tuple(map(to, tangents))),
+          s2sgrad.jvp(layer, (x, W, b), tangents))
+    v, w = RNG.normal(size=5), RNG.normal(size=5)
+    out, pullback = s2sgrad.vjp(two_outputs, to(v), to(w))
+    _same(pullback((1.5, to(w))), s2sgrad.vjp(two_outputs, v, w)[1]((1.5, w)))
+    out, pullback = s2sgrad.vjp(energy, to(v), 0.7, wrt=0)   # (a loop: the pullback runs it again)
+    e_out, e_pullback = s2sgrad.vjp(energy, v, 0.7, wrt=0)
+    _same(out, e_out)
+    _same(pullback(2.0), e_pullback(2.0))
+    _same(s2sgrad.jvp(energy, (to(v), 0.7), (to(w),), wrt=0), s2sgrad.jvp(energy, (v, 0.7), (w,), wrt=0))
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_second_derivatives_and_jacobians_in_the_library(library):
+    to = _library(library)
+    v, k, t = RNG.normal(size=5), 0.7, RNG.normal(size=5)
+    _same(s2sgrad.hvp(energy)(to(v), k, to(t)), s2sgrad.hvp(energy)(v, k, t))
+    _same(s2sgrad.hessian(energy)(to(v), k), s2sgrad.hessian(energy)(v, k))
+    _same(s2sgrad.hessian(energy, wrt=(0, 1))(to(v), k), s2sgrad.hessian(energy, wrt=(0, 1))(v, k))
+    x, w = RNG.normal(size=4), RNG.normal(size=4)
+    for mode in ("reverse", "forward"):
+        _same(s2sgrad.jacobian(two_outputs_second, wrt=(0, 1), mode=mode)(to(x), to(w)),
+              s2sgrad.jacobian(two_outputs_second, wrt=(0, 1), mode=mode)(x, w))
+
+
+def two_outputs_second(x, w):
+    return np.tanh(x * w) + np.sum(x) * w
+
+
+def test_a_cotangent_or_tangent_of_the_wrong_shape_is_refused():
+    x, W, b = (xp.asarray(RNG.normal(size=s)) for s in ((3, 4), (4, 2), (2,)))
+    _, pullback = s2sgrad.vjp(layer, x, W, b)
+    with pytest.raises(s2sgrad.errors.ShapeError, match=r"the cotangent has shape \(3,\) but the output has shape"):
+        pullback(np.ones(3))
+    with pytest.raises(s2sgrad.errors.ShapeError, match="the tangent 1 has shape"):
+        s2sgrad.jvp(layer, (x, W, b), (x, x, b))
+    with pytest.raises(NotDifferentiableError, match="cannot differentiate with respect to `k`: it is an int"):
+        s2sgrad.vjp(energy, xp.asarray(np.ones(3)), 2, wrt=(0, 1))
 
 
 def test_source_of_the_xp_profile():

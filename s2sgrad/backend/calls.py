@@ -405,8 +405,8 @@ def check_float(x, name, compiled, divert: bool = False) -> bool:
         return False
     if array_api.foreign(x):
         raise NotDifferentiableError(f"`{name}` is an array of {type(x).__module__.split('.')[0]}: this derivative "
-                                     "runs on NumPy arrays only (grad and value_and_grad take the arrays of any "
-                                     "Array API library)", compiled.ir.loc,
+                                     "runs on NumPy arrays only (grad, value_and_grad, vjp, jvp, hvp, hessian and "
+                                     "jacobian take the arrays of any Array API library)", compiled.ir.loc,
                                      hint=f"pass np.asarray({name}), or take the gradient with s2sgrad.grad")
     if containers.is_object(x) and containers.holds_floats(x):
         return False

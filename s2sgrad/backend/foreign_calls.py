@@ -24,20 +24,14 @@ def entry(compile, fn, value: bool, runner=None, into=None):
     `runner(compiled) -> function` runs it (jax.jit's: jax_backend.py), `into` (a
     namespace) is the library NumPy arrays become when no argument names one."""
     signature = inspect.signature(fn)
-    names = list(signature.parameters)
     runs: dict = {}
 
     def call(*args, **kwargs):
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         given = tuple(bound.arguments.values())
-        arrays = frozenset(n for n, a in zip(names, given) if isinstance(a, np.ndarray) or array_api.foreign(a))
-        compiled = compile(arrays=arrays)      # (cached there, and built again when what it read changed)
-        given = arguments(given, compiled.ir.loc, into)
-        given = tuple(array_api.namespace(a).to(a, copy=True) if i in compiled.written and array_api.foreign(a)
-                      else a for i, a in enumerate(given))      # (what it writes into: copies, as NumPy's)
-        for name, i in zip(compiled.wrt, compiled.positions):
-            _check_floats(given[i], name, compiled)
+        compiled = compile(arrays=_arrays(signature, given))    # (cached there, built again when what it read changed)
+        given = _copied(_checked(arguments(given, compiled.ir.loc, into), compiled), compiled.written)
         if runner is None:
             run = compiled.fn
         else:
@@ -57,6 +51,95 @@ def entry(compile, fn, value: bool, runner=None, into=None):
         return (result, grads) if value else grads
     call.__name__ = call.__qualname__ = ("value_and_grad_" if value else "grad_") + fn.__name__
     return call
+
+
+def vjp(compile, fn, args: tuple):
+    """vjp's `(value, pullback)` of `fn` at arguments among which are arrays of another
+    library, computed in that library; `compile(kind, arrays=names)` makes the derivative
+    `kind` ("vjp", "jvp") for arrays in the parameters `names`. A function with loops or
+    branches runs again for each cotangent (its value comes from the jvp along zeros)."""
+    signature = inspect.signature(fn)
+    bound = signature.bind(*args)
+    bound.apply_defaults()
+    given = tuple(bound.arguments.values())
+    arrays = _arrays(signature, given)
+    compiled = compile("vjp", arrays=arrays)
+    given = _checked(arguments(given, compiled.ir.loc), compiled)
+    if compiled.rerun:
+        forward = compile("jvp", arrays=arrays)
+        zeros = tuple(_zero(given[i]) for i in forward.positions)
+        out = forward.fn(*_copied((*given, *zeros), forward.written))[0]
+
+        def impl(cotangent):
+            return compiled.fn(*_copied(given, compiled.written), cotangent)[1]
+    else:
+        out, impl = compiled.fn(*_copied(given, compiled.written))
+
+    def pullback(cotangent):
+        items = tuple(cotangent) if isinstance(out, tuple) and isinstance(cotangent, (tuple, list)) else (cotangent,)
+        items = arguments((*items, *given), compiled.ir.loc)[:len(items)]     # (NumPy's: the arguments' library)
+        _check_shapes(items, out if isinstance(out, tuple) else (out,), "cotangent", "output", compiled)
+        grads = impl(items if isinstance(out, tuple) else items[0])
+        return tuple(_owned(g, given[i], given) for g, i in zip(grads, compiled.positions))
+    return out, pullback
+
+
+def jvp(compile, fn, primals: tuple, tangents: tuple):
+    """jvp's `(value, tangent)` of `fn` at arguments among which are arrays of another
+    library, computed in that library; `compile(arrays=names)` makes the forward-mode
+    derivative (a jvp, or hvp's over the gradient) for arrays in the parameters `names`."""
+    signature = inspect.signature(fn)
+    bound = signature.bind(*primals)
+    bound.apply_defaults()
+    given = tuple(bound.arguments.values())
+    compiled = compile(arrays=_arrays(signature, given))
+    tangents = tuple(tangents)
+    if len(tangents) != len(compiled.positions):
+        raise ShapeError(f"jvp takes one tangent per differentiated argument: {len(compiled.positions)}, "
+                         f"not {len(tangents)}", compiled.ir.loc,
+                         hint="pass a tuple of tangents shaped like the arguments in `wrt`")
+    both = arguments((*given, *tangents), compiled.ir.loc)
+    given, tangents = _checked(both[:len(given)], compiled), both[len(given):]
+    _check_shapes(tangents, tuple(given[i] for i in compiled.positions), "tangent", "argument", compiled)
+    value, tangent = compiled.fn(*_copied((*given, *tangents), compiled.written))
+    return value, (tuple(_owned(t, None, both) for t in tangent) if isinstance(tangent, tuple)
+                   else _owned(tangent, None, both))
+
+
+def _arrays(signature, given: tuple) -> frozenset:
+    """The names of the parameters given arrays (NumPy's or another library's)."""
+    return frozenset(n for n, a in zip(signature.parameters, given) if isinstance(a, np.ndarray) or
+                     array_api.foreign(a))
+
+
+def _checked(given: tuple, compiled) -> tuple:
+    """`given`, its differentiated arguments checked to hold floats."""
+    for name, i in zip(compiled.wrt, compiled.positions):
+        _check_floats(given[i], name, compiled)
+    return given
+
+
+def _copied(given: tuple, written) -> tuple:
+    """`given` with the arrays the code writes into copied (as NumPy's code copies them)."""
+    return tuple(array_api.namespace(a).to(a, copy=True) if i in written and array_api.foreign(a) else a
+                 for i, a in enumerate(given))
+
+
+def _zero(x):
+    return array_api.namespace(x).xp.zeros_like(x) if array_api.foreign(x) else 0.0
+
+
+def _check_shapes(values: tuple, like: tuple, what: str, of: str, compiled) -> None:
+    """Each of `values` (cotangents, tangents) shaped like its counterpart in `like`."""
+    if len(values) != len(like):
+        raise ShapeError(f"{len(values)} {what}s given for {len(like)} {of}s", compiled.ir.loc,
+                         hint=f"pass one {what} per {of}")
+    for i, (v, o) in enumerate(zip(values, like)):
+        if tuple(getattr(v, "shape", ())) != tuple(getattr(o, "shape", ())):
+            which = f" {i}" if len(like) > 1 else ""
+            raise ShapeError(f"the {what}{which} has shape {tuple(getattr(v, 'shape', ()))} but the {of}{which} has "
+                             f"shape {tuple(getattr(o, 'shape', ()))}", compiled.ir.loc,
+                             hint=f"pass arrays shaped like the {of}s")
 
 
 def arguments(args: tuple, loc, into=None) -> tuple:
@@ -83,7 +166,8 @@ def _check_floats(x, name: str, compiled) -> None:
             return
         what = f"an array of {x.dtype}"
     else:
-        what = f"a {type(x).__name__}"
+        kind = type(x).__name__
+        what = f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
     raise NotDifferentiableError(f"cannot differentiate with respect to `{name}`: it is {what}", compiled.ir.loc,
                                  hint=f"pass floats as `{name}` (an array of floats of its library), or leave it "
                                       "out of wrt")
@@ -96,6 +180,6 @@ def _owned(grad, arg, given):
     if not array_api.foreign(grad):
         return grad
     ns = array_api.namespace(grad)
-    if array_api.foreign(arg) and grad.dtype != arg.dtype:
+    if arg is not None and array_api.foreign(arg) and grad.dtype != arg.dtype:
         grad = ns.xp.astype(grad, arg.dtype)
     return grad if type(grad).__module__.startswith("jax") else ns.to(grad, copy=True)
