@@ -585,7 +585,12 @@ def _pullback(impl, out, args, compiled):
     def pullback(cotangent):
         _check_cotangent(cotangent, out, compiled.ir.loc)
         items = (cotangent, out) if not isinstance(out, tuple) else (*cotangent, *out)
-        grads = calls.own_all(impl(cotangent), [args[i] for i in compiled.positions], (*args, *items))
+        try:
+            grads = impl(cotangent)
+        except Exception as e:
+            calls.noted(e, compiled.ir.loc)
+            raise
+        grads = calls.own_all(grads, [args[i] for i in compiled.positions], (*args, *items))
         calls.check_gradients(grads, compiled)
         return grads
     return pullback
@@ -688,7 +693,11 @@ def _jvp(fn, compiled, primals, tangents):
         # large arrays: the version specialized to these shapes (results written into memory
         # the code holds, passes/buffers.py)
         compiled = compile_derivative(fn, compiled.positions, "jvp", calls.shape_key((*args, *tangents)))
-    value, tangent = compiled.fn(*calls.copies((*args, *tangents), compiled.written))
+    try:
+        value, tangent = compiled.fn(*calls.copies((*args, *tangents), compiled.written))
+    except Exception as e:
+        calls.noted(e, compiled.ir.loc)
+        raise
     return value, calls.typed_like(calls.fresh(tangent, tangents), value)
 
 
@@ -888,7 +897,11 @@ def hvp(fn, wrt=0):
         args = calls.arguments(compiled, tuple(args))
         _no_dicts(compiled, args, "hvp")
         _check_tangents(compiled, args, tangents)
-        _, (_, along) = compiled.fn(*calls.copies((*args, *tangents), compiled.written))
+        try:
+            _, (_, along) = compiled.fn(*calls.copies((*args, *tangents), compiled.written))
+        except Exception as e:
+            calls.noted(e, compiled.ir.loc)
+            raise
         along = calls.fresh(tuple(along), (*args, *tangents))
         calls.check_real(along, compiled)
         return along[0] if single else along

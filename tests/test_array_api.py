@@ -565,3 +565,43 @@ def test_writes_of_values_into_arrays():
     x = np.array([0.5, -1.0, 2.0, 3.0])
     for to in (xp.asarray, lambda a: da.from_array(a, chunks=2)):
         np.testing.assert_allclose(_as_numpy(s2sgrad.grad(shifted)(to(x))), s2sgrad.grad(shifted)(x), rtol=1e-12)
+
+
+def weighted_by_position(x):
+    w = np.arange(x.shape[0])
+    return np.sum(x * w)
+
+
+def test_a_librarys_refusal_inside_the_derivative_is_noted_at_the_users_function():
+    """array_api_strict mixes no integer and float arrays (NumPy does): its TypeError, noted."""
+    with pytest.raises(TypeError) as info:
+        s2sgrad.grad(weighted_by_position)(xp.asarray(np.ones(3)))
+    notes = "\n".join(info.value.__notes__)
+    assert "in the generated code of grad_weighted_by_" in notes and "= x * w" in notes
+    assert "def weighted_by_position(x):" in notes and ".astype(float)" in notes
+
+
+GAIN = 2.0
+
+
+def gained(x, k):
+    return GAIN * np.sum(x ** 2) + k
+
+
+def test_a_call_like_the_last_takes_the_short_path_and_still_checks():
+    """The second call with arguments of the same types skips binding and conversion,
+    but not the checks: a new global's value, an integer array, keywords."""
+    global GAIN
+    g = s2sgrad.grad(gained)
+    x = xp.asarray(np.array([1.0, -2.0]))
+    for _ in range(2):
+        np.testing.assert_allclose(np.asarray(g(x, 1.0)), [4.0, -8.0])
+    GAIN = 3.0
+    try:
+        np.testing.assert_allclose(np.asarray(g(x, 1.0)), [6.0, -12.0])
+    finally:
+        GAIN = 2.0
+    np.testing.assert_allclose(np.asarray(g(x, k=1.0)), [4.0, -8.0])
+    with pytest.raises(NotDifferentiableError, match="cannot differentiate with respect to `x`"):
+        g(xp.asarray(np.array([1, 2])), 1.0)
+    np.testing.assert_allclose(np.asarray(g(xp.asarray(np.array([0.5], dtype=np.float32)), 1.0)), [2.0])

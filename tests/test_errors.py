@@ -514,3 +514,31 @@ def test_runtime_error_shows_the_generated_line():
     assert "grad_matmul_self" in lines[frames[0]]
     shown = lines[frames[0] + 1].strip()          # the generated line, read through linecache
     assert "np.matmul(x, x)" in shown or "x @ x" in shown, text
+
+
+def picked_energy(x, k):
+    y = np.sin(x) * 2.0
+    total = 0.0
+    for i in range(3):
+        total = total + np.sum(y[k + i] ** 2)
+    return total
+
+
+def test_a_failure_inside_generated_code_is_noted_with_the_users_line():
+    """The note names the generated line that raised and the user's line it is the
+    derivative of (the function itself for the code that runs it)."""
+    x = np.linspace(0.1, 0.5, 4)
+    for call in (lambda: s2sgrad.grad(picked_energy)(x, 3),
+                 lambda: s2sgrad.jvp(picked_energy, (x, 3), (np.ones(4),), wrt=0)):
+        with pytest.raises(IndexError) as info:
+            call()
+        notes = getattr(info.value, "__notes__", [])
+        assert len(notes) == 1 and "in the generated code of" in notes[0] and " = y[" in notes[0], notes
+        assert f"{__file__}:" in notes[0] and "def picked_energy(x, k):" in notes[0], notes
+    with pytest.raises(IndexError) as info:          # (the function itself fails: its own error, no note)
+        s2sgrad.vjp(picked_energy, x, 3, wrt=0)
+    assert not getattr(info.value, "__notes__", [])
+    with pytest.raises(ValueError) as info:
+        s2sgrad.grad(matmul_self)(np.ones((2, 3)))
+    assert "(the part that runs the function itself" in info.value.__notes__[0]
+    assert "def matmul_self(x):" in info.value.__notes__[0]

@@ -10,6 +10,8 @@ path of one type check each.
 from __future__ import annotations
 
 import inspect
+import linecache
+import sys
 import weakref
 from functools import partial
 from typing import NamedTuple
@@ -17,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import ir
+from . import emit
 from ..ir import aliasing, sequences
 from ..runtime import array_api, containers
 from ..errors import NotDifferentiableError, ShapeError
@@ -181,12 +184,16 @@ def jvp_entry(compiled, slow, large: int):
     lines += [f"    {names[i]} = alone({names[i]}, {list(compiled.signature.parameters)[i]!r}, "
               f"({''.join(a + ', ' for a in names if a != names[i])}))" for i in compiled.written if i < n]
     lines += [f"    {tangents[i - n]} = copy({tangents[i - n]})" for i in compiled.written if i >= n]
-    lines += [f"    value, tangent = impl({', '.join(names + tangents)})",
+    lines += ["    try:",
+              f"        value, tangent = impl({', '.join(names + tangents)})",
+              "    except Exception as e:",
+              "        noted(e, loc)",
+              "        raise",
               "    if type(tangent) is not float:",
               f"        tangent = typed(fresh(tangent, ({''.join(t + ', ' for t in tangents)})), value)",
               "    return value, tangent"]
     namespace = {"slow": slow, "nd": np.ndarray, "c128": np.complex128, "impl": compiled.fn, "copy": _copy,
-                 "alone": alone, "fresh": fresh, "typed": typed_like}
+                 "alone": alone, "fresh": fresh, "typed": typed_like, "noted": noted, "loc": compiled.ir.loc}
     exec("\n".join(lines), namespace)
     return namespace.pop("entry")        # (no cycle through its globals)
 
@@ -312,12 +319,39 @@ def abstract_arguments(params: list, key: tuple) -> dict:
 def explain_failure(fn, compiled, one: bool, *args) -> bool:
     """The generated code raised: if the cause is a non-scalar output, say that instead.
     True where the output holds one number in an array (shape (1,) or (1, 1)): `grad`
-    then takes it as a scalar (`one`), through the function's vjp."""
+    then takes it as a scalar (`one`), through the function's vjp. Else the error is
+    noted with the generated line that raised it and the user's line (`noted`)."""
+    error = sys.exc_info()[1]
     try:
         value = fn(*args)
     except Exception:  # the user's own function fails too: let the original error speak
+        return noted(error, compiled.ir.loc)
+    return np.ndim(value) != 0 and check_scalar(value, compiled, one) or noted(error, compiled.ir.loc)
+
+
+def noted(error: BaseException, loc) -> bool:
+    """Add to `error`, raised inside generated code, a note naming the generated line that
+    raised it and the user's line it is the derivative of (`loc`: the user's function,
+    for the code that runs the function itself). False, for `explain_failure`."""
+    frames = []
+    tb = error.__traceback__ if error is not None else None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith("<s2sgrad-"):
+            frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno, tb.tb_frame.f_code.co_name))
+        tb = tb.tb_next
+    if not frames or any("in the generated code of" in n for n in getattr(error, "__notes__", ())):
         return False
-    return np.ndim(value) != 0 and check_scalar(value, compiled, one)
+    filename, line, name = frames[-1]
+    lines = linecache.getlines(filename)
+    text = lines[line - 1].strip() if 0 < line <= len(lines) else "?"
+    where = emit.user_line(lines, line, loc)
+    origin = f"the derivative of line {where.line}" if where is not loc else "the part that runs the function itself"
+    note = f"in the generated code of {name}: {text}\n  ({origin}, {where.file}:{where.line}: {where.text.strip()})"
+    if hasattr(error, "add_note"):
+        error.add_note(note)
+    else:                                          # (Python 3.10: kept, not printed)
+        error.__notes__ = [*getattr(error, "__notes__", ()), note]
+    return False
 
 
 def _parameter_list(params) -> str:

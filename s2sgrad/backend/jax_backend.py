@@ -29,9 +29,11 @@ def runner(compiled):
     jitted: dict = {}
 
     def run(*args):
-        static = tuple(i for i, a in enumerate(args) if not (isinstance(a, (float, complex)) or
-                                                                array_api.foreign(a)))   # (ints, flags, strings)
-        fn = jitted.get(static) or jitted.setdefault(static, jax.jit(compiled.fn, static_argnums=static))
+        fn = jitted.get(tuple(map(type, args)))                  # (the types say which are static)
+        if fn is None:
+            static = tuple(i for i, a in enumerate(args) if not (isinstance(a, (float, complex)) or
+                                                                    array_api.foreign(a)))   # (ints, flags, strings)
+            fn = jitted[tuple(map(type, args))] = jax.jit(compiled.fn, static_argnums=static)
         try:
             return fn(*args)
         except (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError,
