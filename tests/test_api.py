@@ -226,3 +226,19 @@ def test_gradients_never_share_memory_with_each_other_or_the_inputs():
     assert dx is not y and not np.shares_memory(dx, y)
     dx += 1.0
     np.testing.assert_array_equal(y, [0.3, -0.4])
+
+
+def affine_loss(w, b, x):
+    return np.sum((x @ w + b) ** 2)
+
+
+def test_help_of_what_grad_returns_says_what_it_returns():
+    assert s2sgrad.grad(affine_loss).__doc__ == \
+        "The gradient of affine_loss with respect to w: returns dw, shaped like its argument."
+    assert s2sgrad.grad(affine_loss, wrt=("w", "b")).__doc__ == \
+        "The gradient of affine_loss with respect to w, b: returns (dw, db), each shaped like its argument."
+    doc = s2sgrad.value_and_grad(affine_loss, wrt=(0, 1)).__doc__
+    assert "returns (affine_loss(...), (dw, db))" in doc
+    value, (dw, db) = s2sgrad.value_and_grad(affine_loss, wrt=(0, 1))(np.ones(2), 0.5, np.ones((3, 2)))
+    assert np.shape(dw) == (2,) and np.ndim(db) == 0
+    assert "returns (affine_loss(...), (dw, db))" in s2sgrad.source(affine_loss, wrt=(0, 1))

@@ -138,9 +138,20 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
     entry = namespace.pop("entry")        # (no cycle through its globals)
     namespace["_s2s_self"] = weakref.ref(entry)
     entry.__name__ = entry.__qualname__ = ("value_and_grad_" if value else "grad_") + fn.__name__
-    entry.__doc__ = compiled.ir.doc
+    entry.__doc__ = _entry_doc(fn.__name__, wrt, value)
     entry.__s2sgrad__ = Derived(fn, compiled.positions, compiled.single, ("reverse",), value)
     return entry
+
+
+def _entry_doc(name: str, wrt: list, value: bool) -> str:
+    """What the function `grad` (or `value_and_grad`) returns says it returns."""
+    grads = ", ".join("d" + w for w in wrt)
+    shaped = "shaped like its argument" if len(wrt) == 1 else "each shaped like its argument"
+    returned = f"d{wrt[0]}" if len(wrt) == 1 else f"({grads})"
+    if value:
+        return (f"{name} and its gradient with respect to {', '.join(wrt)}: returns ({name}(...), {returned}), "
+                f"the gradient{'s' if len(wrt) > 1 else ''} {shaped}.")
+    return f"The gradient of {name} with respect to {', '.join(wrt)}: returns {returned}, {shaped}."
 
 
 def _once(make):

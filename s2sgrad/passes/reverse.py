@@ -94,7 +94,8 @@ def _doc(fn, wrt, kind, flows=False) -> str:
     grads = ", ".join("d" + w for w in wrt)
     grads_tuple = grads + ("," if len(wrt) == 1 else "")
     if kind == "grad":
-        return f"Gradient of {fn.name} with respect to {names}: returns ({fn.name}(...), {grads})."
+        return f"Gradient of {fn.name} with respect to {names}: returns ({fn.name}(...), " + \
+            (f"{grads})." if len(wrt) == 1 else f"({grads})).")
     if flows:
         return (f"Vector-Jacobian product of {fn.name} with respect to {names}, for the cotangent "
                 f"given last: returns ({fn.name}(...), ({grads_tuple}))")
