@@ -13,7 +13,9 @@ import ast
 import importlib
 import importlib.util
 import inspect
+import itertools
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -109,7 +111,10 @@ def main(argv=None) -> int:
     try:
         fn = load_function(args.target)
         if args.command == "verify":
-            report = verify(fn, arguments(fn, args.args), parse_wrt(args.wrt) if args.wrt else None)
+            values, chosen = chosen_arguments(fn, args.args)
+            if chosen:
+                print(f"# arguments chosen (--args NAME=VALUE gives others): {', '.join(chosen)}")
+            report = verify(fn, values, parse_wrt(args.wrt) if args.wrt else None)
             print(report)
             return 0 if report else 1
         print(show(fn, args), end="")
@@ -133,6 +138,9 @@ def show(fn, args) -> str:
                              "leave out --mode forward")
     if args.order == 3 and args.kind == "vjp":
         raise UserInputError("--kind vjp goes with --order 2 (the gradient's vjp), not --order 3")
+    if args.mode == "forward" and args.kind == "vjp":
+        raise UserInputError("--mode forward prints the Jacobian-vector product, --kind vjp the "
+                             "vector-Jacobian product (reverse mode): give one of them")
     names, _, single = api._resolve_wrt(fn, api.frontend.parse(fn), wrt)
     kind = passes.Kind("jvp" if args.mode == "forward" else args.kind)
     if args.order == 2 and args.kind == "vjp":        # reverse over reverse
@@ -141,7 +149,7 @@ def show(fn, args) -> str:
         kind = passes.Kind("grad", forwards=args.order - 1)
     if args.profile != "numpy":
         return _profiled(fn, args, names, kind, single)
-    if args.dump_after or args.ir or not args.optimized:
+    if args.dump_after or args.ir or not args.optimized or args.args:      # (--args: for their shapes)
         shapes = calls.abstract_arguments(list(inspect.signature(fn).parameters),
                                           calls.shape_key(arguments(fn, args.args))) if args.args else None
         request = passes.Request(names, kind, single, shapes=shapes, optimized=args.optimized,
@@ -189,6 +197,37 @@ def arguments(fn, given: list) -> list:
     if unknown:
         raise UserInputError(f"{fn.__name__} has no parameter named {sorted(unknown)[0]!r}")
     return [values.get(p, 0.5) for p in params]
+
+
+TRIED = ("0.5", "randn(3)", "randn(3, 3)", "randn(3, 2)", "randn(2, 3)")
+# the values `verify` tries for a parameter --args leaves out, in turn
+
+
+def chosen_arguments(fn, given: list) -> tuple[list, list]:
+    """The values of --args, and for the parameters they leave out the first of TRIED (a
+    number, then small arrays) for which the function runs and returns a number; with
+    `NAME = VALUE` for each value chosen. A usage error names the parameters when no
+    choice works."""
+    params = list(inspect.signature(fn).parameters)
+    named = {item.partition("=")[0].strip() for item in given}
+    missing = [p for p in params if p not in named]
+    if not missing:
+        return arguments(fn, given), []
+    error = None
+    for choice in itertools.islice(itertools.product(TRIED, repeat=len(missing)), 1024):
+        extra = [f"{p}={v}" for p, v in zip(missing, choice)]
+        values = arguments(fn, given + extra)
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                out = fn(*values)
+            if np.ndim(out) == 0 and np.isfinite(out):
+                return arguments(fn, given + extra), [f"{p} = {v}" for p, v in zip(missing, choice)]
+        except Exception as e:  # (the function's own error for these values: try the next)
+            error = error or e
+    said = f" (with numbers: {type(error).__name__}: {error})" if error is not None else ""
+    raise UserInputError(f"verify needs values for {', '.join(missing)}: none of {', '.join(TRIED)} made "
+                         f"{fn.__name__} return a finite number{said}; give them with --args NAME=VALUE")
 
 
 CONSTRUCTORS = {                   # the calls --args accepts, by name; their arguments are literals

@@ -555,3 +555,46 @@ def test_show_prints_the_array_api_and_numba_profiles(capsys):
     assert code == 0 and "for i in range(n - 1, -1, -1):" in out and "tape_x = np.empty(turns, dtype=np.float64)" in out
     code, _, err = run(capsys, "show", f"{root}/bench/workloads.py::scalar_loop", "--profile", "numba")
     assert code != 0 and "--profile numba prints the code for the shapes of --args" in err
+
+
+MATRIX_MODEL = """
+import numpy as np
+
+
+def layer_loss(x, w):
+    return np.sum(np.tanh(x @ w))
+
+
+def scaled(x, table):
+    return x * table["a"]
+"""
+
+
+def test_verify_chooses_arguments_the_function_takes_or_says_which_it_needs(capsys, tmp_path):
+    path = tmp_path / "layer.py"
+    path.write_text(MATRIX_MODEL)
+    code, out, err = run(capsys, "verify", f"{path}::layer_loss")
+    assert code == 0 and err == ""
+    assert out.startswith("# arguments chosen (--args NAME=VALUE gives others): x = randn(3), w = randn(3)\n")
+    assert "gradient of layer_loss: verified" in out
+    code, out, _ = run(capsys, "verify", f"{path}::layer_loss", "--args", "x=randn(2, 3)")
+    assert code == 0 and "w = randn(3)" in out.splitlines()[0] and "x =" not in out.splitlines()[0]
+    code, out, err = run(capsys, "verify", f"{path}::scaled")
+    assert code == 1 and out == "" and "verify needs values for x, table" in err and "--args NAME=VALUE" in err
+
+
+def test_show_with_args_prints_the_code_for_their_shapes(capsys, tmp_path):
+    path = tmp_path / "layer.py"
+    path.write_text(MATRIX_MODEL)
+    general = run(capsys, "show", f"{path}::layer_loss")[1]
+    code, shaped, _ = run(capsys, "show", f"{path}::layer_loss", "--args", "x=randn(3)", "--args", "w=randn(3, 2)")
+    assert code == 0 and "unsum(" in general and "unsum(" not in shaped and "def grad_layer_loss(x, w):" in shaped
+    ns = {}
+    exec(shaped, ns)
+    x, w = np.array([0.1, -0.3, 0.5]), np.linspace(-1, 1, 6).reshape(3, 2)
+    np.testing.assert_allclose(ns["grad_layer_loss"](x, w)[1], (1 - np.tanh(x @ w) ** 2) @ w.T, rtol=1e-14)
+
+
+def test_forward_mode_and_a_vjp_together_are_a_usage_error(capsys, model):
+    code, out, err = run(capsys, "show", f"{model}::f", "--mode", "forward", "--kind", "vjp")
+    assert code == 1 and out == "" and "give one of them" in err
