@@ -1024,13 +1024,13 @@ def source(fn, wrt=0, kind="grad", profile="numpy") -> str:
     gradient grad runs on the arrays of another library (PyTorch, JAX, Dask, ...), for
     arrays in every parameter."""
     if profile == "numpy":
-        return compile_derivative(fn, wrt, passes.kind_of(kind)).source
+        return emit.Source(compile_derivative(fn, wrt, passes.kind_of(kind)).source)
     if profile != "xp" or passes.kind_of(kind) != passes.GRAD:
         raise ValueError(f"profile must be 'numpy', or 'xp' for a gradient (kind='grad'), not {profile!r} with "
                          f"kind={kind!r}")
     fn = frontend.readable(fn)
     every = frozenset(inspect.signature(fn).parameters)
-    return compile_derivative(fn, wrt, passes.GRAD, profile="xp", arrays=every).source
+    return emit.Source(compile_derivative(fn, wrt, passes.GRAD, profile="xp", arrays=every).source)
 
 
 runtime.COMPILER.update(vjp=vjp, jvp=jvp, grad=grad)   # derivatives made when they run (a recursive call, an ODE)

@@ -126,3 +126,16 @@ def test_deep_expressions_do_not_hit_the_recursion_limit(tmp_path):
     terms = " + ".join(f"x * {i}.0" for i in range(400))
     fn = make_function(tmp_path, f"def f(x):\n    return {terms}\n")
     assert s2sgrad.grad(fn)(1.0) == pytest.approx(sum(range(400)))
+
+
+def test_source_shows_highlighted_in_a_notebook(monkeypatch):
+    import importlib.util
+    import sys
+    text = s2sgrad.source(seed.simple)
+    assert isinstance(text, str) and text == api.compile_derivative(seed.simple, 0).source
+    if importlib.util.find_spec("pygments"):
+        shown = text._repr_html_()
+        assert "<span" in shown and "grad_simple" in shown
+    monkeypatch.setitem(sys.modules, "pygments", None)          # (not installed)
+    plain = text._repr_html_()
+    assert plain.startswith("<pre>") and "def grad_simple(x):" in plain and '"""' not in plain

@@ -18,6 +18,7 @@ import sys
 import warnings
 import inspect
 import itertools
+import html
 import linecache
 import math
 import re
@@ -48,6 +49,20 @@ def user_line(generated: list, line: int, loc):
             number = int(found.group(1))
             return Loc(loc.file, number, 0, None, linecache.getline(loc.file, number).rstrip("\n"))
     return loc
+
+
+class Source(str):
+    """Generated source, as `s2sgrad.source` returns it: a string that prints as it is and
+    shows highlighted in a notebook (Pygments' colours where it is installed, else plain)."""
+
+    def _repr_html_(self) -> str:
+        try:
+            from pygments import highlight
+            from pygments.formatters import HtmlFormatter
+            from pygments.lexers import PythonLexer
+        except ImportError:
+            return f"<pre>{html.escape(self)}</pre>"
+        return highlight(str(self), PythonLexer(), HtmlFormatter(noclasses=True))
 
 
 def module_source(fn: ir.Function, profile: str = "numpy") -> str:
