@@ -1,6 +1,7 @@
 """`s2sgrad show FILE.py::FUNCTION`: print the generated derivative of a function
 (`--mode forward`: its Jacobian-vector product);
 `s2sgrad verify FILE.py::FUNCTION --args x=2.0`: the SymPy referee's verdict on it;
+`s2sgrad export FILE.py::FUNCTION -o OUT.py`: the derivative as a module needing NumPy only;
 `s2sgrad rules`: list every function with a rule.
 
 Exit codes: 0 success; 1 an error in the user's input (the message on
@@ -14,6 +15,7 @@ import importlib
 import importlib.util
 import inspect
 import itertools
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -65,6 +67,23 @@ def build_parser() -> argparse.ArgumentParser:
                        help="an argument, e.g. x=2.0, w=randn(3,4), v=[1.0, 2.0] (repeat for each; "
                             "parameters not given are 0.5)")
     check.add_argument("--wrt", default=None, metavar="NAMES", help="parameters to differentiate (default: all)")
+    made = commands.add_parser("export", help="write a derivative as a module that runs with NumPy alone",
+                               description="Write the derivative of a function as a module that needs NumPy "
+                                           "only: the runtime helpers it calls copied in, the globals it reads "
+                                           "imported from the function's module (or, --freeze, written in), "
+                                           "a header saying where it came from.")
+    made.add_argument("target", nargs="?", metavar="FILE.py::FUNCTION", help="the file and the function in it")
+    made.add_argument("--wrt", default=None, metavar="NAMES",
+                      help="comma-separated parameter names or indices (default: the first parameter)")
+    made.add_argument("--kind", choices=api.EXPORTED, default="grad",
+                      help="grad: a function returning the gradients; value_and_grad: (value, gradients); "
+                           "vjp: (value, pullback); jvp: (value, tangent)")
+    made.add_argument("--freeze", action="store_true",
+                      help="write the numbers and arrays the derivative reads from the module as values "
+                           "(else they are imported from it)")
+    made.add_argument("-o", "--output", metavar="OUT.py", help="the file to write (default: print it)")
+    made.add_argument("--check", metavar="OUT.py",
+                      help="make an exported file again, as its header says, and say whether it is stale")
     listed = commands.add_parser("rules", help="list every function and operator with a rule",
                                  description="List every function, method and operator s2sgrad "
                                              "knows, and whether it has a derivative.")
@@ -109,6 +128,8 @@ def main(argv=None) -> int:
         print(rules_text(args.markdown), end="")
         return 0
     try:
+        if args.command == "export":
+            return export(args)
         fn = load_function(args.target)
         if args.command == "verify":
             values, chosen = chosen_arguments(fn, args.args)
@@ -129,6 +150,40 @@ def main(argv=None) -> int:
 
 class UserInputError(Exception):
     """A file or function the command line cannot use."""
+
+
+def export(args) -> int:
+    """`s2sgrad export`: write (or print) the module; with --check, compare a file with
+    the module its header's command makes now (0: up to date, 1: stale)."""
+    if args.check:
+        return _check_export(args.check)
+    if args.target is None:
+        raise UserInputError("export needs FILE.py::FUNCTION (or --check OUT.py)")
+    command = f"s2sgrad export {args.target} --kind {args.kind}" + (f" --wrt {args.wrt}" if args.wrt else "") + \
+        (" --freeze" if args.freeze else "")
+    text = api.export(load_function(args.target), parse_wrt(args.wrt), args.kind, args.freeze, command)
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        print(text, end="")
+    return 0
+
+
+def _check_export(path: str) -> int:
+    file = Path(path)
+    if not file.is_file():
+        raise UserInputError(f"no such file: {path}")
+    made = [line[len("# made by: "):] for line in file.read_text().splitlines() if line.startswith("# made by: ")]
+    if not made:
+        raise UserInputError(f"{path} has no `# made by:` line: it was not written by s2sgrad export")
+    again = build_parser().parse_args(shlex.split(made[0])[1:])
+    text = api.export(load_function(again.target), parse_wrt(again.wrt), again.kind, again.freeze, made[0])
+    if text == file.read_text():
+        print(f"{path}: up to date")
+        return 0
+    print(f"{path}: stale (the function, a function it calls, a rule or s2sgrad changed since); "
+          f"make it again: {made[0]} -o {path}")
+    return 1
 
 
 def show(fn, args) -> str:

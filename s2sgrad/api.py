@@ -16,6 +16,7 @@ import functools
 import inspect
 import itertools
 import math
+import os
 import linecache
 import textwrap
 import types
@@ -1034,3 +1035,107 @@ def source(fn, wrt=0, kind="grad", profile="numpy") -> str:
 
 
 runtime.COMPILER.update(vjp=vjp, jvp=jvp, grad=grad)   # derivatives made when they run (a recursive call, an ODE)
+
+
+EXPORTED = ("grad", "value_and_grad", "vjp", "jvp")
+
+
+def export(fn, wrt=0, kind="grad", freeze=False, command=None) -> str:
+    """A module of `fn`'s derivative that runs with NumPy alone (backend/export.py): the
+    runtime helpers it calls copied in, the user's globals it reads imported from the
+    function's module (or, `freeze`, written as values), and a header saying where it
+    came from. `kind`: "grad" (a function returning the gradients), "value_and_grad",
+    "vjp" or "jvp", as `s2sgrad.<kind>` computes them; `command`: the command line that
+    makes it again, named in the header."""
+    from .backend import export as exporting
+    if kind not in EXPORTED:
+        raise ValueError(f"kind must be one of {', '.join(EXPORTED)}, not {kind!r}")
+    fn = frontend.readable(fn)
+    compiled = compile_derivative(fn, wrt, "grad" if kind == "value_and_grad" else kind)
+    gen, loc = compiled.ir, compiled.ir.loc
+    name = f"{kind}_{fn.__name__}" if kind in ("grad", "value_and_grad") else gen.name
+    inner = ("_" if compiled.written or kind == "grad" else "") + \
+        ("value_and_grad_" + fn.__name__ if kind in ("grad", "value_and_grad") else gen.name)
+    defaults = kind in ("grad", "value_and_grad") and any(
+        p.default is not p.empty for p in inspect.signature(fn).parameters.values())
+    inner = "_" + inner.lstrip("_") if defaults else inner       # (the public function takes the defaults)
+    gen = dataclasses.replace(gen, name=inner)
+    public = _public(fn, compiled, name, inner, kind) if inner != name else None
+    callees = [c for c in _callee_functions(fn, gen)]
+    header = [f"The {kind} of {fn.__name__} ({loc.file}:{loc.line}) with respect to "
+              f"{', '.join(compiled.wrt)}, exported by s2sgrad {_version()}; it needs NumPy only.",
+              f"source sha256: {fn.__name__} {exporting.digest(fn)}" +
+              "".join(f", {c.__name__} {exporting.digest(c)}" for c in callees),
+              "rules: " + ("; ".join(exporting.rules_used(gen)) or "arithmetic only")]
+    if command:
+        header.append(f"made by: {command}")
+    return exporting.module(gen, lookup=_read_outside(fn, compiled.ir), header=header, freeze=freeze, public=public)
+
+
+def _read_outside(fn, gen: ir.Function):
+    """`lookup(name) -> (value, module)` for what the exported derivative reads from outside:
+    a closure's value (module None), the function's module's global, or a global of the
+    module of a function it calls (whose derivative reads its own module's names)."""
+    closure = inspect.getclosurevars(fn).nonlocals
+    places = [fn.__globals__] + [f.__globals__ for f in gen.bindings.values() if hasattr(f, "__globals__")]
+
+    def lookup(name):
+        if name in closure:
+            return closure[name], None
+        for where in places:
+            if name in where:
+                return where[name], _home_module(where)
+        return getattr(builtins, name, None), "builtins"
+    return lookup
+
+
+def _public(fn, compiled, name: str, inner: str, kind: str) -> str:
+    """The exported function `name`: copies of the arguments the derivative `inner` writes
+    into (the caller's stay as they were), then the derivative (grad: its gradients only)."""
+    from .backend import export as exporting
+    params = list(compiled.ir.params)
+    copies = "".join(f"    {params[i]} = np.copy({params[i]})\n" for i in compiled.written if i < len(params))
+    call = f"{inner}({', '.join(params)})" + ("[1]" if kind == "grad" else "")
+    signature = inspect.signature(fn).parameters
+    shown = []
+    for p in params:
+        default = signature[p].default if p in signature and kind in ("grad", "value_and_grad") else \
+            inspect.Parameter.empty
+        if default is not inspect.Parameter.empty and exporting.literal(default) is None:
+            raise exporting.ExportError(f"the default of `{p}` cannot be written into an exported module",
+                                        compiled.ir.loc, hint=f"give `{p}` a default of numbers, or none")
+        shown.append(p if default is inspect.Parameter.empty else f"{p}={exporting.literal(default)}")
+    doc = calls.entry_doc(fn.__name__, list(compiled.wrt), kind == "value_and_grad") \
+        if kind in ("grad", "value_and_grad") else compiled.ir.doc
+    return (f"def {name}({', '.join(shown)}):\n"
+            f'    """{doc}"""\n'
+            f"{copies}    return {call}\n")
+
+
+def _callee_functions(fn, gen: ir.Function) -> list:
+    """The user's functions whose derivatives the exported module holds (by name, once)."""
+    found = {}
+    for companion in _all_companions(gen):
+        target = frontend.readable(fn).__globals__.get(companion.name.split("_", 1)[-1])
+        if isinstance(target, types.FunctionType) and target is not fn:
+            found[target.__name__] = target
+    return [found[n] for n in sorted(found)]
+
+
+def _all_companions(gen: ir.Function) -> list:
+    return [g for c in gen.companions for g in (c, *_all_companions(c))]
+
+
+def _home_module(where: dict):
+    """The module an exported file imports a global of the module dict `where` from: its
+    name, or (a module run as a script, or loaded by the command line) its file's."""
+    name = where.get("__name__")
+    if name and name != "__main__" and not name.startswith("s2sgrad_user_"):
+        return name
+    file = where.get("__file__") or ""
+    return os.path.splitext(os.path.basename(file))[0] if file.endswith(".py") else None
+
+
+def _version() -> str:
+    from . import __version__
+    return __version__

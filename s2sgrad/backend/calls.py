@@ -138,12 +138,12 @@ def entry_point(compiled, fn, value: bool, specialize=None, renew=None, size_one
     entry = namespace.pop("entry")        # (no cycle through its globals)
     namespace["_s2s_self"] = weakref.ref(entry)
     entry.__name__ = entry.__qualname__ = ("value_and_grad_" if value else "grad_") + fn.__name__
-    entry.__doc__ = _entry_doc(fn.__name__, wrt, value)
+    entry.__doc__ = entry_doc(fn.__name__, wrt, value)
     entry.__s2sgrad__ = Derived(fn, compiled.positions, compiled.single, ("reverse",), value)
     return entry
 
 
-def _entry_doc(name: str, wrt: list, value: bool) -> str:
+def entry_doc(name: str, wrt: list, value: bool) -> str:
     """What the function `grad` (or `value_and_grad`) returns says it returns."""
     grads = ", ".join("d" + w for w in wrt)
     shaped = "shaped like its argument" if len(wrt) == 1 else "each shaped like its argument"
