@@ -1137,5 +1137,8 @@ def _home_module(where: dict):
 
 
 def _version() -> str:
-    from . import __version__
-    return __version__
+    import importlib.metadata
+    try:
+        return importlib.metadata.version("s2sgrad")
+    except importlib.metadata.PackageNotFoundError:     # (run from a checkout not installed)
+        return "unknown"
