@@ -1025,7 +1025,13 @@ def source(fn, wrt=0, kind="grad", profile="numpy") -> str:
     gradient grad runs on the arrays of another library (PyTorch, JAX, Dask, ...), for
     arrays in every parameter."""
     if profile == "numpy":
-        return emit.Source(compile_derivative(fn, wrt, passes.kind_of(kind)).source)
+        compiled = compile_derivative(fn, wrt, passes.kind_of(kind))
+        if passes.kind_of(kind) == passes.VJP and compiled.rerun:     # (value, pullback), as vjp returns
+            swept, wrapper = _pullback_form(frontend.readable(fn), compiled)
+            text = emit.module_source(swept)
+            numpy = "np.copy(" in wrapper and "import numpy as np\n" not in text
+            return emit.Source(("import numpy as np\n" if numpy else "") + text + "\n\n" + wrapper)
+        return emit.Source(compiled.source)
     if profile != "xp" or passes.kind_of(kind) != passes.GRAD:
         raise ValueError(f"profile must be 'numpy', or 'xp' for a gradient (kind='grad'), not {profile!r} with "
                          f"kind={kind!r}")
@@ -1053,6 +1059,9 @@ def export(fn, wrt=0, kind="grad", freeze=False, command=None) -> str:
     fn = frontend.readable(fn)
     compiled = compile_derivative(fn, wrt, "grad" if kind == "value_and_grad" else kind)
     gen, loc = compiled.ir, compiled.ir.loc
+    if kind == "vjp" and compiled.rerun:                   # (value, pullback), as vjp returns
+        swept, wrapper = _pullback_form(fn, compiled)
+        return _exported(fn, compiled, swept, wrapper, kind, freeze, command)
     name = f"{kind}_{fn.__name__}" if kind in ("grad", "value_and_grad") else gen.name
     inner = ("_" if compiled.written or kind == "grad" else "") + \
         ("value_and_grad_" + fn.__name__ if kind in ("grad", "value_and_grad") else gen.name)
@@ -1061,6 +1070,13 @@ def export(fn, wrt=0, kind="grad", freeze=False, command=None) -> str:
     inner = "_" + inner.lstrip("_") if defaults else inner       # (the public function takes the defaults)
     gen = dataclasses.replace(gen, name=inner)
     public = _public(fn, compiled, name, inner, kind) if inner != name else None
+    return _exported(fn, compiled, gen, public, kind, freeze, command)
+
+
+def _exported(fn, compiled, gen, public, kind, freeze, command) -> str:
+    """The exported module of the derivative `gen` (and the function `public` after it)."""
+    from .backend import export as exporting
+    loc = compiled.ir.loc
     callees = [c for c in _callee_functions(fn, gen)]
     header = [f"The {kind} of {fn.__name__} ({loc.file}:{loc.line}) with respect to "
               f"{', '.join(compiled.wrt)}, exported by s2sgrad {_version()}; it needs NumPy only.",
@@ -1087,6 +1103,28 @@ def _read_outside(fn, gen: ir.Function):
                 return where[name], _home_module(where)
         return getattr(builtins, name, None), "builtins"
     return lookup
+
+
+def _pullback_form(fn, compiled):
+    """The vjp of a function with loops or branches as `(value, pullback)`: the generated
+    sweep taking the cotangent last, renamed `_sweep_f`, and `vjp_f` returning the
+    function's value and a pullback that runs the sweep for each cotangent it is given
+    (a tape is one sweep's own), on copies of the arguments it writes into."""
+    params = list(inspect.signature(fn).parameters)
+    cotangents = list(compiled.ir.params[len(params):])
+    swept = dataclasses.replace(compiled.ir, name=f"_sweep_{fn.__name__}",
+                                doc=f"The value of {fn.__name__} and its gradients with respect to "
+                                    f"{', '.join(compiled.wrt)} for the cotangent given last.")
+    given = [f"np.copy({p})" if i in compiled.written else p for i, p in enumerate(params)]
+    along = "cotangent" if len(cotangents) == 1 else "*cotangent"
+    wrapper = (f"def vjp_{fn.__name__}({', '.join(params)}):\n"
+               f'    """Vector-Jacobian product of {fn.__name__} with respect to {", ".join(compiled.wrt)}: returns '
+               f"({fn.__name__}(...), pullback); pullback(cotangent) returns the gradients (it runs the sweep "
+               f'again: each call has a tape of its own)."""\n\n'
+               f"    def pullback(cotangent):\n"
+               f"        return _sweep_{fn.__name__}({', '.join(given + [along])})[1]\n"
+               f"    return ({fn.__name__}({', '.join(given)}), pullback)\n")
+    return swept, wrapper
 
 
 def _public(fn, compiled, name: str, inner: str, kind: str) -> str:

@@ -101,7 +101,9 @@ def test_an_exported_module_runs_without_s2sgrad_and_matches_finite_differences(
         (tmp_path / f"exported_{kind}.py").write_text(s2sgrad.export(model.loss, wrt=(0, 1), kind=kind))
     (tmp_path / "exported_jvp.py").write_text(s2sgrad.export(model.field, wrt=0, kind="jvp"))
     (tmp_path / "exported_vjp.py").write_text(s2sgrad.export(model.field, wrt=0, kind="vjp"))
-    got = _run(tmp_path, "import exported_grad, exported_value_and_grad, exported_jvp, exported_vjp", """
+    (tmp_path / "exported_loop_vjp.py").write_text(s2sgrad.export(model.damped, wrt=0, kind="vjp"))
+    got = _run(tmp_path, "import exported_grad, exported_value_and_grad, exported_jvp, exported_vjp, "
+                         "exported_loop_vjp", """
         dw, dX = exported_grad.grad_loss(w, X, y)
         value, (dw2, dX2) = exported_value_and_grad.value_and_grad_loss(w, X, y)
         out["dw"], out["dX"], out["value"], out["same"] = dw.tolist(), dX.tolist(), float(value), \\
@@ -111,6 +113,8 @@ def test_an_exported_module_runs_without_s2sgrad_and_matches_finite_differences(
         v, pullback = exported_vjp.vjp_field(w, 2.0)
         out["pulled"] = pullback(np.array([1.0, 0.5, -1.0]))[0].tolist()
         out["unchanged"] = w.tolist()
+        value, pullback = exported_loop_vjp.vjp_damped(0.7, 0.5, 3)
+        out["loop"] = [float(value), float(pullback(2.0)[0]), float(pullback(1.0)[0])]
         """)
     w, X, y = np.array([0.3, -0.2, 0.1]), np.linspace(-1, 1, 15).reshape(5, 3), np.linspace(0, 1, 5)
     np.testing.assert_allclose(got["dw"], _numeric(lambda v: model.loss(v, X, y), w), rtol=1e-6, atol=1e-9)
@@ -120,6 +124,8 @@ def test_an_exported_module_runs_without_s2sgrad_and_matches_finite_differences(
     np.testing.assert_allclose(got["tangent"], jacobian, rtol=1e-6)
     np.testing.assert_allclose(got["pulled"], jacobian * [1.0, 0.5, -1.0], rtol=1e-6)
     assert got["unchanged"] == w.tolist()
+    slope = _numeric(lambda v: model.damped(v), 0.7)[()]
+    assert got["loop"] == pytest.approx([model.damped(0.7), 2 * slope, slope], rel=1e-6)
 
 
 def test_defaults_are_the_exported_functions(model, tmp_path):
