@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     made.add_argument("--freeze", action="store_true",
                       help="write the numbers and arrays the derivative reads from the module as values "
                            "(else they are imported from it)")
+    made.add_argument("--args", action="append", default=[], metavar="NAME=VALUE",
+                      help="arguments (as show's): with --shapes, the code is specialized to their shapes; with "
+                           "--verify, the referee checks the derivative there")
+    made.add_argument("--shapes", action="store_true", help="export the code specialized to the shapes of --args")
+    made.add_argument("--verify", action="store_true", help="put the SymPy referee's verdict at --args in the header")
     made.add_argument("-o", "--output", metavar="OUT.py", help="the file to write (default: print it)")
     made.add_argument("--check", metavar="OUT.py",
                       help="make an exported file again, as its header says, and say whether it is stale")
@@ -159,14 +164,25 @@ def export(args) -> int:
         return _check_export(args.check)
     if args.target is None:
         raise UserInputError("export needs FILE.py::FUNCTION (or --check OUT.py)")
-    command = f"s2sgrad export {args.target} --kind {args.kind}" + (f" --wrt {args.wrt}" if args.wrt else "") + \
-        (" --freeze" if args.freeze else "")
-    text = api.export(load_function(args.target), parse_wrt(args.wrt), args.kind, args.freeze, command)
+    text = _exported(args)
     if args.output:
         Path(args.output).write_text(text)
     else:
         print(text, end="")
     return 0
+
+
+def _exported(args) -> str:
+    """The module `s2sgrad export` makes for these options (the command is in its header)."""
+    if (args.shapes or args.verify) and not args.args:
+        raise UserInputError("--shapes and --verify take the arguments' values: give them with --args NAME=VALUE")
+    command = f"s2sgrad export {args.target} --kind {args.kind}" + (f" --wrt {args.wrt}" if args.wrt else "") + \
+        (" --freeze" if args.freeze else "") + (" --shapes" if args.shapes else "") + \
+        (" --verify" if args.verify else "") + "".join(f" --args {shlex.quote(a)}" for a in args.args)
+    fn = load_function(args.target)
+    values = arguments(fn, args.args) if args.args else None
+    return api.export(fn, parse_wrt(args.wrt), args.kind, args.freeze, command,
+                      shapes_of=values if args.shapes else None, verify_at=values if args.verify else None)
 
 
 def _check_export(path: str) -> int:
@@ -176,8 +192,7 @@ def _check_export(path: str) -> int:
     made = [line[len("# made by: "):] for line in file.read_text().splitlines() if line.startswith("# made by: ")]
     if not made:
         raise UserInputError(f"{path} has no `# made by:` line: it was not written by s2sgrad export")
-    again = build_parser().parse_args(shlex.split(made[0])[1:])
-    text = api.export(load_function(again.target), parse_wrt(again.wrt), again.kind, again.freeze, made[0])
+    text = _exported(build_parser().parse_args(shlex.split(made[0])[1:]))
     if text == file.read_text():
         print(f"{path}: up to date")
         return 0

@@ -1046,22 +1046,38 @@ runtime.COMPILER.update(vjp=vjp, jvp=jvp, grad=grad)   # derivatives made when t
 EXPORTED = ("grad", "value_and_grad", "vjp", "jvp")
 
 
-def export(fn, wrt=0, kind="grad", freeze=False, command=None) -> str:
+def export(fn, wrt=0, kind="grad", freeze=False, command=None, shapes_of=None, verify_at=None) -> str:
     """A module of `fn`'s derivative that runs with NumPy alone (backend/export.py): the
     runtime helpers it calls copied in, the user's globals it reads imported from the
     function's module (or, `freeze`, written as values), and a header saying where it
     came from. `kind`: "grad" (a function returning the gradients), "value_and_grad",
     "vjp" or "jvp", as `s2sgrad.<kind>` computes them; `command`: the command line that
-    makes it again, named in the header."""
+    makes it again, named in the header. `shapes_of` (arguments): the code specialized to
+    their shapes and dtypes (grad and value_and_grad); `verify_at` (arguments): the SymPy
+    referee's verdict there, in the header."""
     from .backend import export as exporting
     if kind not in EXPORTED:
         raise ValueError(f"kind must be one of {', '.join(EXPORTED)}, not {kind!r}")
     fn = frontend.readable(fn)
-    compiled = compile_derivative(fn, wrt, "grad" if kind == "value_and_grad" else kind)
+    base = "grad" if kind == "value_and_grad" else kind
+    compiled = compile_derivative(fn, wrt, base)
+    notes = []
+    if shapes_of is not None:
+        if base != "grad":
+            raise ValueError("shapes_of specializes grad and value_and_grad exports")
+        key = calls.shape_key(calls.arguments(compiled, tuple(shapes_of)))
+        compiled = compile_derivative(fn, wrt, base, key)
+        notes.append("for arguments shaped " + ", ".join(
+            f"{n} {k[0]} {np.dtype(k[1]).name}" if isinstance(k, tuple) else f"{n} {k.__name__}"
+            for n, k in zip(inspect.signature(fn).parameters, key)) + " only")
+    if verify_at is not None:
+        from .referee import verify as referee
+        report = referee.verify(fn, *verify_at, wrt=compiled.positions)
+        notes.append("the SymPy referee, at the arguments given: " + str(report).splitlines()[0].split(": ", 1)[-1])
     gen, loc = compiled.ir, compiled.ir.loc
     if kind == "vjp" and compiled.rerun:                   # (value, pullback), as vjp returns
         swept, wrapper = _pullback_form(fn, compiled)
-        return _exported(fn, compiled, swept, wrapper, kind, freeze, command)
+        return _exported(fn, compiled, swept, wrapper, kind, freeze, command, notes)
     name = f"{kind}_{fn.__name__}" if kind in ("grad", "value_and_grad") else gen.name
     inner = ("_" if compiled.written or kind == "grad" else "") + \
         ("value_and_grad_" + fn.__name__ if kind in ("grad", "value_and_grad") else gen.name)
@@ -1070,10 +1086,10 @@ def export(fn, wrt=0, kind="grad", freeze=False, command=None) -> str:
     inner = "_" + inner.lstrip("_") if defaults else inner       # (the public function takes the defaults)
     gen = dataclasses.replace(gen, name=inner)
     public = _public(fn, compiled, name, inner, kind) if inner != name else None
-    return _exported(fn, compiled, gen, public, kind, freeze, command)
+    return _exported(fn, compiled, gen, public, kind, freeze, command, notes)
 
 
-def _exported(fn, compiled, gen, public, kind, freeze, command) -> str:
+def _exported(fn, compiled, gen, public, kind, freeze, command, notes=()) -> str:
     """The exported module of the derivative `gen` (and the function `public` after it)."""
     from .backend import export as exporting
     loc = compiled.ir.loc
@@ -1083,6 +1099,7 @@ def _exported(fn, compiled, gen, public, kind, freeze, command) -> str:
               f"source sha256: {fn.__name__} {exporting.digest(fn)}" +
               "".join(f", {c.__name__} {exporting.digest(c)}" for c in callees),
               "rules: " + ("; ".join(exporting.rules_used(gen)) or "arithmetic only")]
+    header += list(notes)
     if command:
         header.append(f"made by: {command}")
     return exporting.module(gen, lookup=_read_outside(fn, compiled.ir), header=header, freeze=freeze, public=public)

@@ -181,3 +181,17 @@ def test_export_on_the_command_line_and_its_check(model, tmp_path, capsys, monke
     assert main(["export", "--check", "out.py"]) == 1
     assert "stale" in capsys.readouterr().out
     assert main(["export", "--check", "missing.py"]) == 1 and "no such file" in capsys.readouterr().err
+
+
+def test_an_export_specialized_to_shapes_with_the_referees_verdict(model, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "regression.py::loss", "--shapes", "--verify", "--args", "w=randn(3)",
+                 "--args", "X=randn(5, 3)", "--args", "y=randn(5)", "-o", "shaped.py"]) == 0
+    text = (tmp_path / "shaped.py").read_text()
+    assert "# for arguments shaped w (3,) float64, X (5, 3) float64, y (5,) float64 only\n" in text
+    assert "# the SymPy referee, at the arguments given: verified\n" in text
+    assert main(["export", "--check", "shaped.py"]) == 0
+    got = _run(tmp_path, "import shaped", 'out["dw"] = shaped.grad_loss(w, X, y).tolist()')
+    w, X, y = np.array([0.3, -0.2, 0.1]), np.linspace(-1, 1, 15).reshape(5, 3), np.linspace(0, 1, 5)
+    np.testing.assert_allclose(got["dw"], s2sgrad.grad(model.loss)(w, X, y), rtol=1e-13)
+    assert main(["export", "regression.py::loss", "--shapes"]) == 1 and "--args" in capsys.readouterr().err
