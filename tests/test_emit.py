@@ -139,3 +139,18 @@ def test_source_shows_highlighted_in_a_notebook(monkeypatch):
     monkeypatch.setitem(sys.modules, "pygments", None)          # (not installed)
     plain = text._repr_html_()
     assert plain.startswith("<pre>") and "def grad_simple(x):" in plain and '"""' not in plain
+
+
+def squashed_energy(x, w):
+    return np.sum(np.tanh(x * w) ** 2) + np.sum(np.abs(x) * w)
+
+
+def test_forward_mode_temporaries_are_named_as_reverse_modes():
+    """A template's temporaries in forward mode (a jvp, a Hessian-vector product) take
+    reverse mode's words: `power`, never the builtin `pow` it would shadow."""
+    import builtins
+    for kind in ("jvp", s2sgrad.passes.Kind("grad", forwards=1)):
+        text = s2sgrad.source(squashed_energy, 0, kind)
+        assigned = {node.id for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Name)
+                    and isinstance(node.ctx, ast.Store)}
+        assert not assigned & set(dir(builtins)), sorted(assigned & set(dir(builtins)))

@@ -24,7 +24,7 @@ import sys
 from dataclasses import replace
 
 from .. import ir
-from ..ir.names import Namer
+from ..ir.names import WORDS, Namer
 
 FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
         "pow": operator.pow, "neg": operator.neg, "id": lambda a: a}
@@ -166,7 +166,7 @@ class _Facts:
             inner = self.negated(a)
             if inner is not None and len(self.readers.get(a.name, [])) == 1 \
                     and not _const(s.args[1 - i]) and self.absorbs(s.target):
-                name = self.namer.fresh(s.op)
+                name = self.namer.fresh(WORDS.get(s.op, s.op))      # (`power`, not the builtin `pow`)
                 self.namer.made.add(name)
                 args = list(s.args)
                 args[i] = inner

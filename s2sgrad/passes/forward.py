@@ -27,7 +27,7 @@ from __future__ import annotations
 from .. import ir, rules
 from ..errors import NoRuleError
 from ..frontend.templates import inline, template
-from ..ir.names import Namer
+from ..ir.names import Namer, temp_base
 from . import named_calls
 from .activity import differentiable_positions, refuse_silent_zeros, useful_values
 
@@ -69,6 +69,8 @@ class Forward:
         for name in sorted(self.varied):
             self.dot[name] = self.namer.fresh(name + "_dot")
         self.pending: list = []
+        self.user_names = set(fn.params) | {n for s in ir.walk(fn.body) for n in ir.defs(s)} - fn.temps
+        # (a template's temporaries are named as reverse mode names them: `power_x`, not `pow`)
 
     def tangent(self, atom):
         """The tangent of an argument, or None when it does not vary."""
@@ -165,7 +167,7 @@ class Forward:
         """The sum over the varying arguments of partial times tangent, shaped like the value
         (a tangent whose argument was broadcast against a constant array is spread)."""
         mapping = dict(zip(op.args, s.args)) | {"ans": ir.Var(s.target)}
-        stmts, result = inline(template(op), mapping, {}, s.loc, lambda o, args: self.temp(o))
+        stmts, result = inline(template(op), mapping, {}, s.loc, lambda o, args: self.temp(temp_base(o, args, self.user_names)))
         partials = result if isinstance(result, tuple) else (result,)
         terms = [("mul", (self.tangent(s.args[i]), partials[i])) for i in varying]
         spread = any(not (isinstance(a, ir.Const) and isinstance(a.value, (int, float)))
@@ -187,7 +189,7 @@ class Forward:
                     if "d" + name in tmpl.params}       # (the tangents the rule takes)
         mapping["ans"] = ir.Var(s.target)
         stmts, _ = inline(tmpl, mapping, {"dans": target}, s.loc,
-                          lambda o, args: self.temp(o))
+                          lambda o, args: self.temp(temp_base(o, args, self.user_names)))
         return out + stmts
 
     def sum_of(self, terms, s, target) -> list:
