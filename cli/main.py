@@ -15,6 +15,7 @@ import importlib
 import importlib.util
 import inspect
 import itertools
+import os
 import shlex
 import sys
 import warnings
@@ -148,9 +149,33 @@ def main(argv=None) -> int:
             report = verify(fn, arguments(fn, args.args), parse_wrt(args.wrt) if args.wrt else None)
             print("\n" + "\n".join("# " + line for line in str(report).splitlines()))
     except (S2SGradError, UserInputError) as err:
-        print(f"s2sgrad: {err}" if isinstance(err, UserInputError) else str(err), file=sys.stderr)
+        text = f"s2sgrad: {err}" if isinstance(err, UserInputError) else str(err)
+        print(coloured(text) if _colour(sys.stderr) else text, file=sys.stderr)
         return 1
     return 0
+
+
+def _colour(stream) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org); none when piped."""
+    return hasattr(stream, "isatty") and stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+RED, BOLD, GREEN, CYAN, RESET = "\x1b[31m", "\x1b[1m", "\x1b[32m", "\x1b[36m", "\x1b[0m"
+
+
+def coloured(text: str) -> str:
+    """A diagnostic with `error:` red and bold, the caret line green, `help:` cyan."""
+    out = []
+    for line in text.splitlines():
+        if ": error: " in line:
+            where, message = line.split(": error: ", 1)
+            line = f"{BOLD}{where}: {RED}error:{RESET}{BOLD} {message}{RESET}"
+        elif line.strip() and set(line.strip()) == {"^"}:
+            line = f"{GREEN}{line}{RESET}"
+        elif line.startswith("help: "):
+            line = f"{CYAN}help:{RESET} {line[len('help: '):]}"
+        out.append(line)
+    return "\n".join(out)
 
 
 class UserInputError(Exception):

@@ -598,3 +598,17 @@ def test_show_with_args_prints_the_code_for_their_shapes(capsys, tmp_path):
 def test_forward_mode_and_a_vjp_together_are_a_usage_error(capsys, model):
     code, out, err = run(capsys, "show", f"{model}::f", "--mode", "forward", "--kind", "vjp")
     assert code == 1 and out == "" and "give one of them" in err
+
+
+def test_errors_are_coloured_on_a_terminal_only(capsys, monkeypatch, model):
+    from s2sgrad_cli import main as cli
+    code, out, err = run(capsys, "show", f"{model}::f", "--wrt", "nope")
+    assert code == 1 and "\x1b[" not in err                       # (captured: not a terminal)
+    text = "model.py:3:5: error: `match` statements are not supported\n    match mode:\n    ^^^^^\nhelp: use np.where"
+    shown = cli.coloured(text)
+    assert "\x1b[31merror:" in shown and "\x1b[32m    ^^^^^" in shown and "\x1b[36mhelp:" in shown
+    assert shown.replace("\x1b[0m", "").count("\x1b[") == 5
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert cli._colour(sys.stderr)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not cli._colour(sys.stderr)
