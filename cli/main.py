@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "specialize on run for the shapes of --args)")
     show.add_argument("-O0", dest="optimized", action="store_false",
                       help="skip the optimizer (prints unoptimized code)")
+    show.add_argument("--cost", action="store_true",
+                      help="print what the gradient costs at --args (tape, memory, operations against the "
+                           "function's, per line; values chosen where --args leaves them out) instead of its code")
     show.add_argument("--verify", action="store_true",
                       help="append the SymPy referee's verdict (at --args, or 0.5 for each parameter)")
     show.add_argument("--args", action="append", default=[], metavar="NAME=VALUE",
@@ -144,6 +147,12 @@ def main(argv=None) -> int:
             report = verify(fn, values, parse_wrt(args.wrt) if args.wrt else None)
             print(report)
             return 0 if report else 1
+        if args.cost:
+            values, chosen = chosen_arguments(fn, args.args)
+            if chosen:
+                print(f"# arguments chosen (--args NAME=VALUE gives others): {', '.join(chosen)}")
+            print(api.cost(fn, *values, wrt=parse_wrt(args.wrt)))
+            return 0
         print(show(fn, args), end="")
         if args.verify:
             report = verify(fn, arguments(fn, args.args), parse_wrt(args.wrt) if args.wrt else None)

@@ -8,7 +8,7 @@
     def erf(ans, x, dans):
         dx = dans * 2.0 / np.sqrt(np.pi) * np.exp(-x ** 2)
 """
-from .api import elementwise_grad, export, grad, hessian, hvp, jacobian, jvp, source, value_and_grad, vjp
+from .api import cost, elementwise_grad, export, grad, hessian, hvp, jacobian, jvp, source, value_and_grad, vjp
 from .rules import adjoint, nondifferentiable, partials, tangent
 from .errors import (NoRuleError, NotDifferentiableError, S2SGradError, ShapeError,
                      SourceUnavailableError, UnsupportedSyntaxError)

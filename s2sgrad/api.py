@@ -1197,3 +1197,24 @@ def _version() -> str:
         return importlib.metadata.version("s2sgrad")
     except importlib.metadata.PackageNotFoundError:     # (run from a checkout not installed)
         return "unknown"
+
+
+def cost(fn, *args, wrt=0, timed=True):
+    """What `grad(fn, wrt)` costs at `args` (a report that prints as a table): per user
+    line and in total, the values its tape holds and their bytes, the extra memory, and
+    its operations estimated from the code specialized to the arguments' shapes, against
+    the function's own (and counted in one run of the derivative's IR); `timed`: the
+    derivative and the function timed too (referee/cost.py)."""
+    from .referee import cost as costing
+    fn = frontend.readable(fn)
+    general = compile_derivative(fn, wrt, "grad")
+    args = calls.arguments(general, args)
+    key = calls.shape_key(args)
+    compiled = compile_derivative(fn, wrt, "grad", key)
+    params = calls.abstract_arguments(list(general.ir.params), key)
+    primal = passes.derivative(fn, passes.Request(general.wrt, passes.GRAD, general.single,
+                                                  callees=callee_derivative), stop_after="complex")
+    scope = _Scope.of(fn, general.ir.loc)
+    free = {name: scope.lookup(name) for name in compiled.ir.free | primal.free}
+    return costing.report(fn.__name__, compiled.ir, primal, params, _copies(args), general.ir.loc, free,
+                          timed=(grad(fn, wrt), fn) if timed else None)

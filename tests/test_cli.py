@@ -612,3 +612,12 @@ def test_errors_are_coloured_on_a_terminal_only(capsys, monkeypatch, model):
     assert cli._colour(sys.stderr)
     monkeypatch.setenv("NO_COLOR", "1")
     assert not cli._colour(sys.stderr)
+
+
+def test_show_cost_prints_the_report(capsys, tmp_path):
+    path = tmp_path / "layer.py"
+    path.write_text(MATRIX_MODEL)
+    code, out, err = run(capsys, "show", f"{path}::layer_loss", "--cost", "--args", "x=randn(4, 3)",
+                         "--args", "w=randn(3, 2)")
+    assert code == 0 and err == "" and out.startswith("cost of the gradient of layer_loss at the arguments given")
+    assert "return np.sum(np.tanh(x @ w))" in out and "operations estimated" in out
