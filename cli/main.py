@@ -215,8 +215,12 @@ def _exported(args) -> str:
         (" --verify" if args.verify else "") + "".join(f" --args {shlex.quote(a)}" for a in args.args)
     fn = load_function(args.target)
     values = arguments(fn, args.args) if args.args else None
+    verdict = None
+    if args.verify:
+        wrt = parse_wrt(args.wrt)
+        verdict = str(verify(fn, values, wrt)).splitlines()[0].split(": ", 1)[-1]
     return api.export(fn, parse_wrt(args.wrt), args.kind, args.freeze, command,
-                      shapes_of=values if args.shapes else None, verify_at=values if args.verify else None)
+                      shapes_of=values if args.shapes else None, verdict=verdict)
 
 
 def _check_export(path: str) -> int:

@@ -1046,15 +1046,15 @@ runtime.COMPILER.update(vjp=vjp, jvp=jvp, grad=grad)   # derivatives made when t
 EXPORTED = ("grad", "value_and_grad", "vjp", "jvp")
 
 
-def export(fn, wrt=0, kind="grad", freeze=False, command=None, shapes_of=None, verify_at=None) -> str:
+def export(fn, wrt=0, kind="grad", freeze=False, command=None, shapes_of=None, verdict=None) -> str:
     """A module of `fn`'s derivative that runs with NumPy alone (backend/export.py): the
     runtime helpers it calls copied in, the user's globals it reads imported from the
     function's module (or, `freeze`, written as values), and a header saying where it
     came from. `kind`: "grad" (a function returning the gradients), "value_and_grad",
     "vjp" or "jvp", as `s2sgrad.<kind>` computes them; `command`: the command line that
     makes it again, named in the header. `shapes_of` (arguments): the code specialized to
-    their shapes and dtypes (grad and value_and_grad); `verify_at` (arguments): the SymPy
-    referee's verdict there, in the header."""
+    their shapes and dtypes (grad and value_and_grad); `verdict`: the SymPy referee's, for
+    the header (the command line's export --verify)."""
     from .backend import export as exporting
     if kind not in EXPORTED:
         raise ValueError(f"kind must be one of {', '.join(EXPORTED)}, not {kind!r}")
@@ -1070,10 +1070,8 @@ def export(fn, wrt=0, kind="grad", freeze=False, command=None, shapes_of=None, v
         notes.append("for arguments shaped " + ", ".join(
             f"{n} {k[0]} {np.dtype(k[1]).name}" if isinstance(k, tuple) else f"{n} {k.__name__}"
             for n, k in zip(inspect.signature(fn).parameters, key)) + " only")
-    if verify_at is not None:
-        from .referee import verify as referee
-        report = referee.verify(fn, *verify_at, wrt=compiled.positions)
-        notes.append("the SymPy referee, at the arguments given: " + str(report).splitlines()[0].split(": ", 1)[-1])
+    if verdict is not None:
+        notes.append(f"the SymPy referee, at the arguments given: {verdict}")
     gen, loc = compiled.ir, compiled.ir.loc
     if kind == "vjp" and compiled.rerun:                   # (value, pullback), as vjp returns
         swept, wrapper = _pullback_form(fn, compiled)
