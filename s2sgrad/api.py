@@ -1202,8 +1202,8 @@ def cost(fn, *args, wrt=0, timed=True):
     line and in total, the values its tape holds and their bytes, the extra memory, and
     its operations estimated from the code specialized to the arguments' shapes, against
     the function's own (and counted in one run of the derivative's IR); `timed`: the
-    derivative and the function timed too (referee/cost.py)."""
-    from .referee import cost as costing
+    derivative and the function timed too (backend/cost.py)."""
+    from .backend import cost as costing
     fn = frontend.readable(fn)
     general = compile_derivative(fn, wrt, "grad")
     args = calls.arguments(general, args)

@@ -7,7 +7,7 @@ import pytest
 
 import s2sgrad
 from bench.workloads import WORKLOADS
-from s2sgrad.referee.cost import flops
+from s2sgrad.backend.cost import flops
 
 SMALL = [(w, size) for w in WORKLOADS for size, n in w.sizes.items()
          if np.prod(n if isinstance(n, tuple) else (n,)) <= 100_000]
