@@ -20,6 +20,7 @@ def fuzz(examples: int):
     fixed seeds; `S2SGRAD_FUZZ=10` runs ten times as many, on fresh random seeds."""
     from hypothesis import HealthCheck, settings
     return settings(max_examples=max(1, examples * FUZZ_SCALE), deadline=None, derandomize=FUZZ_SCALE == 1,
+                    database=None if FUZZ_SCALE == 1 else settings.default.database,   # (the same programs always)
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                            HealthCheck.filter_too_much, HealthCheck.data_too_large])
 

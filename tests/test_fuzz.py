@@ -189,7 +189,7 @@ def _assert_close_to_differences(got, fn, args, i, message):
                                    err_msg=message)
 
 
-@fuzz(60)
+@fuzz(45)
 @given(source=programs(), point=POINTS)
 @example(source="def program1285(x, v):\n    t2 = v * 1.0\n    for i in range(4):\n        t2 = np.tanh(t2 * 0.5 + "
                 "np.rad2deg(np.tanh(t2) * 1.5) * 0.25)\n    return np.sum(np.tanh(v)) + np.sum(np.tanh(t2)) + "
