@@ -543,15 +543,15 @@ def _size_one(fn, wrt, *args):
 
 def vjp(fn, *args, wrt=None, backend="numpy"):
     """`(fn(*args), pullback)`; `pullback(cotangent)` returns one gradient per differentiated
-    argument (all of them by default) and may be called any number of times.
+    argument (by default every argument given) and may be called any number of times.
     `backend="numba"`: the pullback is compiled by Numba for the shapes it is called with
     (the value is the function's own); "auto": Numba's where it can, else NumPy's."""
     fn = frontend.readable(fn)
     if _is_method(fn):                  # model.loss: the arguments after `self`
         wrt = tuple(range(len(args))) if wrt is None else wrt
         return vjp(_function_of(fn), fn.__self__, *args, wrt=_after_self(wrt), backend=backend)
-    if wrt is None:
-        wrt = tuple(range(len(inspect.signature(fn).parameters)))
+    if wrt is None:                     # (the arguments given: not a default left out)
+        wrt = tuple(range(min(len(args), len(inspect.signature(fn).parameters))))
     if _backend(backend) == "jax":
         raise ValueError("vjp takes backend='numpy', 'numba' or 'auto' (the jax backend makes gradients)")
     if any(array_api.foreign(a) for a in args):       # (PyTorch, JAX, Dask...: computed in that library)
@@ -893,6 +893,7 @@ def hvp(fn, wrt=0):
         if any(array_api.foreign(a) for a in (*args, *tangents)):     # (computed in that library)
             compile = functools.partial(_in_library, fn, compiled.positions, HVP)
             along = foreign_calls.jvp(compile, fn, tuple(args), tangents)[1][1]
+            along = tuple(foreign_calls.typed(t, args[p]) for t, p in zip(along, compiled.positions))
             return along[0] if single else along
         calls.apart(tuple(args), compiled.written)
         args = calls.arguments(compiled, tuple(args))
@@ -1104,19 +1105,35 @@ def _exported(fn, compiled, gen, public, kind, freeze, command, notes=()) -> str
 
 
 def _read_outside(fn, gen: ir.Function):
-    """`lookup(name) -> (value, module)` for what the exported derivative reads from outside:
-    a closure's value (module None), the function's module's global, or a global of the
-    module of a function it calls (whose derivative reads its own module's names)."""
-    closure = inspect.getclosurevars(fn).nonlocals
+    """`lookup(name) -> (value, (module, its name there))` for what the exported derivative
+    reads from outside: a global of the function's module or of the module of a function
+    it calls, or a value held under another name there (a closure `closed = make(1.5)` the
+    code calls `inner`); a closure's value has no module (None). Raises ExportError for a
+    name found nowhere."""
+    from .backend import export as exporting
+    closures = [inspect.getclosurevars(fn).nonlocals] + \
+        [inspect.getclosurevars(f).nonlocals for f in gen.bindings.values() if isinstance(f, types.FunctionType)]
     places = [fn.__globals__] + [f.__globals__ for f in gen.bindings.values() if hasattr(f, "__globals__")]
 
     def lookup(name):
-        if name in closure:
-            return closure[name], None
+        if name in closures[0]:
+            return closures[0][name], None
         for where in places:
             if name in where:
-                return where[name], _home_module(where)
-        return getattr(builtins, name, None), "builtins"
+                return where[name], (_home_module(where), name)
+        if name in gen.bindings:
+            value = gen.bindings[name]
+            for where in places:
+                held = next((n for n, v in where.items() if v is value and not n.startswith("__")), None)
+                if held is not None:
+                    return value, (_home_module(where), held)
+            return value, None
+        for closure in closures[1:]:
+            if name in closure:
+                return closure[name], None
+        raise exporting.ExportError(f"the derivative reads `{name}`, which export cannot find in the function's "
+                                    "module, the modules of the functions it calls, or their closures",
+                                    gen.loc, hint="pass it as an argument, or make it a global of the module")
     return lookup
 
 
@@ -1214,5 +1231,6 @@ def cost(fn, *args, wrt=0, timed=True):
                                                   callees=callee_derivative), stop_after="complex")
     scope = _Scope.of(fn, general.ir.loc)
     free = {name: scope.lookup(name) for name in compiled.ir.free | primal.free}
+    function = fn if not general.written else lambda *given: fn(*_copies(given))    # (each call on copies)
     return costing.report(fn.__name__, compiled.ir, primal, params, _copies(args), general.ir.loc, free,
-                          timed=(grad(fn, wrt), fn) if timed else None)
+                          timed=(grad(fn, wrt), function) if timed else None)

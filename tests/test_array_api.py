@@ -605,3 +605,20 @@ def test_a_call_like_the_last_takes_the_short_path_and_still_checks():
     with pytest.raises(NotDifferentiableError, match="cannot differentiate with respect to `x`"):
         g(xp.asarray(np.array([1, 2])), 1.0)
     np.testing.assert_allclose(np.asarray(g(xp.asarray(np.array([0.5], dtype=np.float32)), 1.0)), [2.0])
+
+
+def decayed(w, n=3):
+    for _ in range(n):
+        w = np.sin(w) * 1.1
+    return np.sum(w ** 2)
+
+
+def test_review_findings_on_defaults_and_dtypes():
+    """vjp differentiates the arguments given (a default left out is not one); a Hessian of
+    float32 arrays of another library is float32, as NumPy's is."""
+    x = np.array([0.3, 0.5])
+    (g,) = s2sgrad.vjp(decayed, x)[1](1.0)
+    np.testing.assert_allclose(g, s2sgrad.grad(decayed)(x))
+    strict = xp.asarray(x.astype(np.float32))
+    assert s2sgrad.hessian(decayed)(strict).dtype == xp.float32
+    assert s2sgrad.hvp(decayed)(strict, 3, xp.ones(2, dtype=xp.float32)).dtype == xp.float32

@@ -92,15 +92,15 @@ def _user_names(names, lookup, freeze: bool, loc, copied) -> list:
         value, home = lookup(name)
         if isinstance(value, types.ModuleType):
             copied.imports.add(_module_import(name, value))
-        elif (freeze or home is None) and literal(value) is not None:
+        elif (freeze or home is None or home[0] is None) and literal(value) is not None:
             lines.append(f"{name} = {literal(value)}")
-        elif home is None:
+        elif home is None or home[0] is None:
             closed.append(name)
         else:
-            imported.setdefault(home, []).append(name)
+            imported.setdefault(home[0], []).append(name if home[1] == name else f"{home[1]} as {name}")
     if closed:
-        raise ExportError(f"the derivative reads {', '.join(closed)} from the function's closure, which an "
-                          "exported module cannot import", loc,
+        raise ExportError(f"the derivative reads {', '.join(closed)} from a closure (or a module not in a file), "
+                          "which an exported module cannot import", loc,
                           hint="export with freeze=True (--freeze) to write numbers and arrays as values, or "
                                "pass them as arguments")
     return [f"from {home} import {', '.join(items)}" for home, items in sorted(imported.items())] + lines

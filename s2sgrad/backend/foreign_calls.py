@@ -153,6 +153,14 @@ def _copied(given: tuple, written) -> tuple:
                  for i, a in enumerate(given))
 
 
+def typed(value, like):
+    """`value` (another library's array) in `like`'s floating dtype, where `like` is one."""
+    if array_api.foreign(value) and array_api.foreign(like) and value.dtype != like.dtype and \
+            array_api.namespace(like).xp.isdtype(like.dtype, "real floating"):
+        return array_api.namespace(value).xp.astype(value, like.dtype)
+    return value
+
+
 def _zero(x):
     return array_api.namespace(x).xp.zeros_like(x) if array_api.foreign(x) else 0.0
 
