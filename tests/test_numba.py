@@ -365,3 +365,18 @@ def test_a_tape_of_numbers_takes_only_its_own_type():
     assert save(tape, 2.5) == 1 and tape[0] == 2.5
     with pytest.raises(numba.core.errors.TypingError, match="tape of int64 was given a float64"):
         save(np.zeros(2, dtype=np.int64), 2.7)
+
+
+def test_an_array_numba_made_is_handed_back_as_a_gradient_only_when_it_is_no_argument():
+    """`own` keeps a gradient Numba allocated for itself (no copy), but not an array that
+    is one of the arguments or another gradient, whoever made it."""
+    from s2sgrad.backend import calls
+
+    @numba.njit
+    def made(n):
+        return np.arange(n) * 1.0
+
+    fresh, argument = made(3), made(3)
+    assert calls.own(fresh, argument, (argument,)) is fresh
+    kept = calls.own(argument, fresh, (argument,))
+    assert kept is not argument and np.array_equal(kept, argument)

@@ -549,8 +549,8 @@ def own(grad, arg, others=()):
     """A gradient shaped like its argument, that the caller may modify: never a read-only
     view, nor the same array as an argument, the value or another gradient."""
     if type(grad) is np.ndarray and type(arg) is np.ndarray and grad.shape == arg.shape and \
-            _numba_made(grad.base) and grad.dtype == arg.dtype:
-        return grad
+            _numba_made(grad.base) and grad.dtype == arg.dtype and not any(grad is o for o in others):
+        return grad                    # (not an argument Numba made either, handed back as it is)
     if type(grad) is np.ndarray and grad.dtype is not _FLOAT64 and grad.dtype.kind in "biu" \
             and not isinstance(arg, (dict, list, tuple)):
         grad = grad.astype(np.result_type(arg) if np.result_type(arg).kind == "f" else float)   # (x * len(x))
