@@ -380,3 +380,17 @@ def test_an_array_numba_made_is_handed_back_as_a_gradient_only_when_it_is_no_arg
     assert calls.own(fresh, argument, (argument,)) is fresh
     kept = calls.own(argument, fresh, (argument,))
     assert kept is not argument and np.array_equal(kept, argument)
+
+
+def joined(x, W):
+    rows = np.concatenate([W, W * x[0]])           # (a list of arrays, along the first axis)
+    flat = np.concatenate([x, np.sin(x) * 2.0])
+    return np.sum(rows ** 2) + np.sum(flat ** 2)
+
+
+def test_concatenating_a_list_compiles_along_the_first_axis():
+    """Numba's np.concatenate takes a tuple; the derivative's list of parts is joined by
+    s2sgrad's own implementation (and cut again by its unconcatenate's), along axis 0 only
+    (another axis: no implementation, a located refusal as for any op Numba lacks)."""
+    x, W = np.array([0.3, -0.7]), np.linspace(-1, 1, 6).reshape(3, 2)
+    np.testing.assert_allclose(s2sgrad.grad(joined, backend="numba")(x, W), s2sgrad.grad(joined)(x, W), rtol=1e-13)

@@ -315,6 +315,53 @@ def _int_pow(a, b):
     return impl
 
 
+
+@overload(shapes.unconcatenate)
+def _unconcatenate(g, xs, axis=0):
+    if not (_is_array(g) and isinstance(xs, (types.List, types.UniTuple)) and _is_array(xs.dtype)) or \
+            not _literal_zero(axis):
+        return None                               # (another axis, None: NumPy's only)
+
+    def impl(g, xs, axis=0):
+        parts = []
+        at = 0
+        for x in xs:
+            parts.append(g[at:at + x.shape[0]])   # (the rows of each part, as np.split gives them)
+            at += x.shape[0]
+        return parts
+    return impl
+
+
+def _literal_zero(axis) -> bool:
+    """Whether an axis argument is 0 when Numba types the call (left out, or a literal 0)."""
+    if isinstance(axis, types.Omitted):
+        return axis.value == 0
+    if isinstance(axis, types.IntegerLiteral):
+        return axis.literal_value == 0
+    return type(axis) is int and axis == 0
+
+
+@overload(np.concatenate)
+def _concatenate_list(arrays, axis=0):
+    """np.concatenate of a list of arrays (Numba's own takes a tuple), along axis 0."""
+    if not (isinstance(arrays, types.List) and _is_array(arrays.dtype)) or \
+            not _literal_zero(axis):
+        return None
+
+    def impl(arrays, axis=0):
+        rows = 0
+        for a in arrays:
+            rows += a.shape[0]
+        out = np.empty((rows,) + arrays[0].shape[1:], dtype=arrays[0].dtype)
+        at = 0
+        for a in arrays:
+            if a.shape[1:] != out.shape[1:]:
+                raise ValueError("all the input array dimensions except for the concatenation axis must match")
+            out[at:at + a.shape[0]] = a
+            at += a.shape[0]
+        return out
+    return impl
+
 @overload(profiles.tape_push)
 def _tape_push(tape, n, value):
     saved = types.unliteral(value)
