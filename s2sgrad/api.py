@@ -30,6 +30,7 @@ from . import frontend, ir, passes, rules, runtime
 from .ir import aliasing
 from .runtime import array_api
 from .backend import calls, emit, foreign_calls, jax_backend, numba_backend
+from .backend import cost as costing, export as exporting
 from .passes import complex_values
 from .frontend import running
 from .errors import NotDifferentiableError, S2SGradError, ShapeError, UnsupportedSyntaxError
@@ -1056,7 +1057,6 @@ def export(fn, wrt=0, kind="grad", freeze=False, command=None, shapes_of=None, v
     makes it again, named in the header. `shapes_of` (arguments): the code specialized to
     their shapes and dtypes (grad and value_and_grad); `verdict`: the SymPy referee's, for
     the header (the command line's export --verify)."""
-    from .backend import export as exporting
     if kind not in EXPORTED:
         raise ValueError(f"kind must be one of {', '.join(EXPORTED)}, not {kind!r}")
     fn = frontend.readable(fn)
@@ -1090,7 +1090,6 @@ def export(fn, wrt=0, kind="grad", freeze=False, command=None, shapes_of=None, v
 
 def _exported(fn, compiled, gen, public, kind, freeze, command, notes=()) -> str:
     """The exported module of the derivative `gen` (and the function `public` after it)."""
-    from .backend import export as exporting
     loc = compiled.ir.loc
     callees = [c for c in _callee_functions(fn, gen)]
     header = [f"The {kind} of {fn.__name__} ({loc.file}:{loc.line}) with respect to "
@@ -1110,7 +1109,6 @@ def _read_outside(fn, gen: ir.Function):
     it calls, or a value held under another name there (a closure `closed = make(1.5)` the
     code calls `inner`); a closure's value has no module (None). Raises ExportError for a
     name found nowhere."""
-    from .backend import export as exporting
     closures = [inspect.getclosurevars(fn).nonlocals] + \
         [inspect.getclosurevars(f).nonlocals for f in gen.bindings.values() if isinstance(f, types.FunctionType)]
     places = [fn.__globals__] + [f.__globals__ for f in gen.bindings.values() if hasattr(f, "__globals__")]
@@ -1162,7 +1160,6 @@ def _pullback_form(fn, compiled):
 def _public(fn, compiled, name: str, inner: str, kind: str) -> str:
     """The exported function `name`: copies of the arguments the derivative `inner` writes
     into (the caller's stay as they were), then the derivative (grad: its gradients only)."""
-    from .backend import export as exporting
     params = list(compiled.ir.params)
     copies = "".join(f"    {params[i]} = np.copy({params[i]})\n" for i in compiled.written if i < len(params))
     call = f"{inner}({', '.join(params)})" + ("[1]" if kind == "grad" else "")
@@ -1185,15 +1182,11 @@ def _public(fn, compiled, name: str, inner: str, kind: str) -> str:
 def _callee_functions(fn, gen: ir.Function) -> list:
     """The user's functions whose derivatives the exported module holds (by name, once)."""
     found = {}
-    for companion in _all_companions(gen):
+    for companion in exporting.companions(gen):
         target = frontend.readable(fn).__globals__.get(companion.name.split("_", 1)[-1])
         if isinstance(target, types.FunctionType) and target is not fn:
             found[target.__name__] = target
     return [found[n] for n in sorted(found)]
-
-
-def _all_companions(gen: ir.Function) -> list:
-    return [g for c in gen.companions for g in (c, *_all_companions(c))]
 
 
 def _home_module(where: dict):
@@ -1220,7 +1213,6 @@ def cost(fn, *args, wrt=0, timed=True):
     its operations estimated from the code specialized to the arguments' shapes, against
     the function's own (and counted in one run of the derivative's IR); `timed`: the
     derivative and the function timed too (backend/cost.py)."""
-    from .backend import cost as costing
     fn = frontend.readable(fn)
     general = compile_derivative(fn, wrt, "grad")
     args = calls.arguments(general, args)

@@ -336,14 +336,17 @@ def explain_failure(fn, compiled, one: bool, *args) -> bool:
     try:
         value = fn(*args)
     except Exception:  # the user's own function fails too: let the original error speak
-        return noted(error, compiled.ir.loc)
-    return np.ndim(value) != 0 and check_scalar(value, compiled, one) or noted(error, compiled.ir.loc)
+        value = None
+    if value is not None and np.ndim(value) != 0 and check_scalar(value, compiled, one):
+        return True
+    noted(error, compiled.ir.loc)
+    return False
 
 
-def noted(error: BaseException, loc) -> bool:
+def noted(error: BaseException, loc) -> None:
     """Add to `error`, raised inside generated code, a note naming the generated line that
     raised it and the user's line it is the derivative of (`loc`: the user's function,
-    for the code that runs the function itself). False, for `explain_failure`."""
+    for the code that runs the function itself)."""
     frames = []
     tb = error.__traceback__ if error is not None else None
     while tb is not None:
@@ -351,7 +354,7 @@ def noted(error: BaseException, loc) -> bool:
             frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno, tb.tb_frame.f_code.co_name))
         tb = tb.tb_next
     if not frames or any("in the generated code of" in n for n in getattr(error, "__notes__", ())):
-        return False
+        return
     filename, line, name = frames[-1]
     lines = linecache.getlines(filename)
     text = lines[line - 1].strip() if 0 < line <= len(lines) else "?"
@@ -362,7 +365,6 @@ def noted(error: BaseException, loc) -> bool:
         error.add_note(note)
     else:                                          # (Python 3.10: kept, not printed)
         error.__notes__ = [*getattr(error, "__notes__", ()), note]
-    return False
 
 
 def _parameter_list(params) -> str:

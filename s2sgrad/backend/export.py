@@ -231,7 +231,7 @@ def digest(fn) -> str:
 def rules_used(gen: ir.Function) -> list:
     """For each module holding rules the derivative used (operators aside), `names (module)`."""
     found: dict = {}
-    for f in [gen, *_companions(gen)]:
+    for f in [gen, *companions(gen)]:
         for stmt in ir.walk_all(f.body):
             op = rules.OPS.get(stmt.op) if isinstance(stmt, ir.Assign) else None
             where = getattr(op.rule, "__module__", None) if op is not None and op.rule is not None else None
@@ -240,5 +240,6 @@ def rules_used(gen: ir.Function) -> list:
     return [f"{', '.join(sorted(names))} ({where})" for where, names in sorted(found.items())]
 
 
-def _companions(gen: ir.Function) -> list:
-    return [g for c in gen.companions for g in (c, *_companions(c))]
+def companions(gen: ir.Function) -> list:
+    """The derivatives of the functions `gen` calls, and theirs."""
+    return [g for c in gen.companions for g in (c, *companions(c))]

@@ -34,9 +34,7 @@ def entry(compile, fn, value: bool, runner=None, into=None):
         if hit is not None and hit[0].depends.current() and \
                 all(type(args[i]) is float or args[i].dtype in hit[2] for i in hit[0].positions):
             return finished(hit[0], hit[1], args)       # (a call like one before: no binding, no conversion)
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        given = tuple(bound.arguments.values())
+        given = _bound(signature, args, kwargs)
         compiled = compile(arrays=_arrays(signature, given))    # (cached there, built again when what it read changed)
         given = _copied(_checked(arguments(given, compiled.ir.loc, into), compiled), compiled.written)
         if runner is None:
@@ -79,9 +77,7 @@ def vjp(compile, fn, args: tuple):
     `kind` ("vjp", "jvp") for arrays in the parameters `names`. A function with loops or
     branches runs again for each cotangent (its value comes from the jvp along zeros)."""
     signature = inspect.signature(fn)
-    bound = signature.bind(*args)
-    bound.apply_defaults()
-    given = tuple(bound.arguments.values())
+    given = _bound(signature, args)
     arrays = _arrays(signature, given)
     compiled = compile("vjp", arrays=arrays)
     given = _checked(arguments(given, compiled.ir.loc), compiled)
@@ -113,9 +109,7 @@ def jvp(compile, fn, primals: tuple, tangents: tuple):
     library, computed in that library; `compile(arrays=names)` makes the forward-mode
     derivative (a jvp, or hvp's over the gradient) for arrays in the parameters `names`."""
     signature = inspect.signature(fn)
-    bound = signature.bind(*primals)
-    bound.apply_defaults()
-    given = tuple(bound.arguments.values())
+    given = _bound(signature, tuple(primals))
     compiled = compile(arrays=_arrays(signature, given))
     tangents = tuple(tangents)
     if len(tangents) != len(compiled.positions):
@@ -132,6 +126,13 @@ def jvp(compile, fn, primals: tuple, tangents: tuple):
         raise
     return value, (tuple(_owned(t, None, both) for t in tangent) if isinstance(tangent, tuple)
                    else _owned(tangent, None, both))
+
+
+def _bound(signature, args: tuple, kwargs=None) -> tuple:
+    """The arguments of a call, positional, with the defaults filled in."""
+    bound = signature.bind(*args, **(kwargs or {}))
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())
 
 
 def _arrays(signature, given: tuple) -> frozenset:
